@@ -1,0 +1,143 @@
+package auth
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const native = `# test keys
+key 1 hex:00112233445566778899aabbccddeeff
+key 2 base64:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=
+key 3 hex:ffeeddccbbaa99887766554433221100
+key 7 hex:ffeeddccbbaa99887766554433221100
+active 2
+`
+
+func TestParseNative(t *testing.T) {
+	kr, err := Parse("k", []byte(native))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kr.Format != FormatNative || kr.Active().ID != 2 || len(kr.Active().Secret) != 32 {
+		t.Fatalf("got %+v active %+v", kr, kr.Active())
+	}
+	var ids []uint16
+	for _, k := range kr.Accepted() {
+		ids = append(ids, k.ID)
+	}
+	if len(ids) != 3 || ids[0] != 1 || ids[1] != 2 || ids[2] != 3 {
+		t.Errorf("accepted %v, want [1 2 3] (7 is not adjacent)", ids)
+	}
+}
+
+func TestParseAuthkeys(t *testing.T) {
+	kr, err := Parse("authkeys", []byte("auth 2\n1 sha1 OldSecret\n2 md5 Hello!\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kr.Format != FormatAuthkeys || kr.Active().ID != 2 || len(kr.Active().Secret) != 32 {
+		t.Fatalf("got %+v", kr)
+	}
+	// The same secret under another method derives another key, and the
+	// derivation is stable (nodes must agree).
+	a, _ := Parse("a", []byte("auth 1\n1 sha1 S\n"))
+	b, _ := Parse("b", []byte("auth 1\n1 md5 S\n"))
+	c, _ := Parse("c", []byte("auth 1\n1 sha1 S\n"))
+	if string(a.Active().Secret) == string(b.Active().Secret) || string(a.Active().Secret) != string(c.Active().Secret) {
+		t.Error("derivation not method-specific or not stable")
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"auth 1\n1 crc\n", "k:2: key 1: method crc is refused"},
+		{"auth 1\n1 sha256 x\n", "k:2: key 1: unknown method"},
+		{"auth 1\n1 sha1\n", "k:2: key 1: want"},
+		{"auth 3\n1 sha1 x\n", "k:1: active key 3 is not defined"},
+		{"1 sha1 x\n", "k: no `auth N` line"},
+		{"key 1 hex:00112233445566778899aabbccddeeff\n", "k: no `active ID` line"},
+		{"", "k: no keys"},
+		{"# only a comment\n", "k: no keys"},
+		{"key 1 hex:0011\nactive 1\n", "k:1: key 1: secret is 2 bytes, want at least 16"},
+		{"key 1 hex:zz\n", "k:1: key 1: secret is not valid hex"},
+		{"key 1 plain:abc\n", "k:1: key 1: unknown secret encoding"},
+		{"key 1 abc\n", "k:1: key 1: secret must start with hex: or base64:"},
+		{"key 0 hex:00112233445566778899aabbccddeeff\n", "k:1: key id \"0\""},
+		{"key 70000 hex:00112233445566778899aabbccddeeff\n", "k:1: key id \"70000\""},
+		{"key 1 hex:00112233445566778899aabbccddeeff\nkey 1 hex:00112233445566778899aabbccddeeff\n", "k:2: key 1 defined twice"},
+		{"key 1 hex:00112233445566778899aabbccddeeff\nactive 1\nactive 1\n", "k:3: second \"active\" line (first on line 2)"},
+		{"key 1 hex:00112233445566778899aabbccddeeff\nauth 1\n", "k:2: \"auth\" line in a palisade-format file"},
+		{"secret abc\n", "k:1: unknown directive \"secret\""},
+		{"active\n", "k:1: want `active ID`"},
+	}
+	for _, c := range cases {
+		_, err := Parse("k", []byte(c.in))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: err = %v, want it to contain %q", c.in, err, c.want)
+		}
+	}
+	// A rejected secret never appears in the message.
+	_, err := Parse("k", []byte("key 1 hex:SECRETSECRET\n"))
+	if err == nil || strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("error leaks or misses the secret: %v", err)
+	}
+}
+
+func TestLoadMode(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "authkey")
+	if err := os.WriteFile(path, []byte(native), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path); err != nil {
+		t.Fatalf("0600: %v", err)
+	}
+	os.Chmod(path, 0o400)
+	if _, err := Load(path); err != nil {
+		t.Fatalf("0400: %v", err)
+	}
+	for _, mode := range []os.FileMode{0o640, 0o644, 0o604, 0o660} {
+		os.Chmod(path, mode)
+		_, err := Load(path)
+		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), fmt.Sprintf("mode %04o", mode)) {
+			t.Errorf("mode %o: err = %v", mode, err)
+		}
+	}
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "regular file") {
+		t.Errorf("directory: err = %v", err)
+	}
+	if _, err := Load(filepath.Join(dir, "missing")); err == nil {
+		t.Error("missing file loaded")
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(native))
+	f.Add([]byte("auth 2\n1 sha1 OldSecret\n2 md5 Hello!\n"))
+	f.Add([]byte("auth 1\n1 crc\n"))
+	f.Add([]byte("key 1 base64:////\nactive 1 # comment\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		kr, err := Parse("fuzz", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		// A parsed keyring always has a usable active key among the accepted.
+		act := kr.Active()
+		if act.ID == 0 || len(act.Secret) == 0 {
+			t.Fatalf("accepted keyring without active key: %+v", kr)
+		}
+		found := false
+		for _, k := range kr.Accepted() {
+			found = found || k.ID == act.ID
+		}
+		if !found {
+			t.Fatal("active key not accepted")
+		}
+	})
+}

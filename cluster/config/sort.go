@@ -1,0 +1,8 @@
+package config
+
+import (
+	"cmp"
+	"slices"
+)
+
+func sortNodes(ns []Node) { slices.SortFunc(ns, func(a, b Node) int { return cmp.Compare(a.ID, b.ID) }) }

@@ -1,0 +1,78 @@
+package config
+
+import (
+	"net/netip"
+
+	"gopkg.in/yaml.v3"
+
+	"palisade/cluster/membership"
+)
+
+// Defaults, from Heartbeat's ha.cf where it has one.
+const (
+	DefaultPath     = "/etc/palisade/cluster.yaml"
+	DefaultPort     = 694
+	DefaultStateDir = "/var/lib/palisade"
+	DefaultSocket   = "/run/palisade/palisade.sock"
+)
+
+// Link kinds.
+const (
+	KindUnicast   = "ucast"
+	KindMulticast = "mcast"
+	KindBroadcast = "bcast"
+)
+
+// Cluster is a validated configuration.
+type Cluster struct {
+	File      string // the file it was loaded from
+	Name      string
+	Nodes     []Node // sorted by ID
+	Links     []Link // in file order; a link's index is its wire link number
+	Timing    membership.Timing
+	KeyFile   string
+	StateDir  string
+	Socket    string
+	Quorum    *yaml.Node // raw sections for later stages; nil if absent
+	Fencing   *yaml.Node
+	Resources *yaml.Node
+}
+
+// Node is one cluster member.
+type Node struct {
+	ID        uint32
+	Name      string
+	Addresses map[string]netip.Addr // by link name
+	Line      int
+}
+
+// Link is one heartbeat path.
+type Link struct {
+	Name      string
+	Kind      string // KindUnicast, KindMulticast or KindBroadcast
+	Interface string
+	Port      uint16
+	Group     netip.Addr // mcast only
+	TTL       int        // mcast only
+	Loop      bool       // mcast only: deliver to local sockets too
+	Line      int
+}
+
+// Node returns the node with the given id.
+func (c *Cluster) Node(id uint32) (Node, bool) {
+	for _, n := range c.Nodes {
+		if n.ID == id {
+			return n, true
+		}
+	}
+	return Node{}, false
+}
+
+// NodeIDs lists the configured node ids, ascending.
+func (c *Cluster) NodeIDs() []uint32 {
+	ids := make([]uint32, len(c.Nodes))
+	for i, n := range c.Nodes {
+		ids[i] = n.ID
+	}
+	return ids
+}

@@ -1,0 +1,223 @@
+package dc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"palisade/cluster/config"
+	"palisade/cluster/eventlog"
+	"palisade/cluster/membership"
+	"palisade/cluster/node"
+	"palisade/cluster/recovery"
+	"palisade/cluster/reliable"
+	"palisade/fence/topology"
+	"palisade/quorum"
+	"palisade/resources/agent"
+	"palisade/resources/executor"
+	"palisade/resources/model"
+	"palisade/resources/vip"
+
+	// Fence plugins register themselves with the fence core.
+	_ "palisade/plugins/ipmi"
+)
+
+// payloadPrefix tags DC protocol messages on the shared reliable channel so
+// other users of reliable messaging can coexist.
+const payloadPrefix = "dc1:"
+
+// Control commands added to the node's socket.
+const (
+	CmdFenceConfirm = "fence-confirm" // args {"node": "n2", "by": "alice"}
+	CmdFenceHistory = "fence-history" // no args
+)
+
+// ConfirmArgs are the arguments of CmdFenceConfirm.
+type ConfirmArgs struct {
+	Node string `json:"node"`
+	By   string `json:"by"`
+}
+
+// History is the answer of CmdFenceHistory.
+type History struct {
+	Nodes    []recovery.NodeStatus `json:"nodes"`
+	Attempts []topology.Outcome    `json:"attempts"`
+}
+
+// Attach builds the DC runtime for a node from the cluster configuration
+// (quorum, fencing and resources sections), hooks it into the node's
+// membership events, reliable deliveries and control socket, and starts
+// it. Call it after node.New and before node.Run:
+//
+//	n, _ := node.New(opts)
+//	if _, err := dc.Attach(ctx, n, cfg, opts.EventLog, log); err != nil { return err }
+//	return n.Run(ctx)
+func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventlog.Log, log *slog.Logger) (*Runtime, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	self := n.Self().Name
+	names := make([]string, len(c.Nodes))
+	byID := map[uint32]string{}
+	byName := map[string]uint32{}
+	for i, nd := range c.Nodes {
+		names[i] = nd.Name
+		byID[nd.ID] = nd.Name
+		byName[nd.Name] = nd.ID
+	}
+	qs, err := quorum.Decode(c.File, c.Quorum, names)
+	if err != nil {
+		return nil, err
+	}
+	calc, err := quorum.New(qs.Config)
+	if err != nil {
+		return nil, fmt.Errorf("%s: quorum: %w", c.File, err)
+	}
+	fc, err := topology.Decode(c.File, c.Fencing)
+	if err != nil {
+		return nil, err
+	}
+	rcfg, err := decodeResources(c.File, c.Resources)
+	if err != nil {
+		return nil, err
+	}
+	policy := qs.Policy
+	if !qs.PolicySet && rcfg != nil && rcfg.Options.NoQuorumPolicy != "" {
+		if p, err := quorum.ParsePolicy(rcfg.Options.NoQuorumPolicy); err == nil {
+			policy = p
+		}
+	}
+	var fencer Fencer
+	if fc.Enabled {
+		f, err := topology.NewFencer(fc, topology.FenceAgents)
+		if err != nil {
+			return nil, err
+		}
+		fencer = f
+	}
+	delays := fc.StaticDelay
+	if len(delays) == 0 {
+		delays = recovery.DefaultStaticDelays(names, 0)
+	}
+	gate := recovery.New(recovery.Config{Self: self, Nodes: names, StaticDelay: delays,
+		RandomDelayMax: fc.RandomDelayMax, Rand: func(m time.Duration) time.Duration { return rand.N(m) },
+		RetryInitial: fc.RetryInitial, RetryMax: fc.RetryMax, NoQuorumPolicy: policy})
+
+	// Executor with the stock agent classes plus the built-in VIP, whose
+	// steps go to the event log for the demo timeline.
+	rsctmp := filepath.Join(c.StateDir, "rsctmp")
+	if err := os.MkdirAll(rsctmp, 0o755); err != nil {
+		return nil, fmt.Errorf("resource agent state dir: %w", err)
+	}
+	reg := agent.NewRegistry(agent.Options{ExtraEnv: map[string]string{"HA_RSCTMP": rsctmp}})
+	reg.RegisterBuiltin("vip", vip.NewAgent(vip.Options{Logger: log, OnEvent: func(ev vip.Event) {
+		e := eventlog.Entry{Resource: ev.Resource, Node: self, Detail: fmt.Sprintf("%s on %s", ev.IP, ev.NIC)}
+		switch ev.Kind {
+		case vip.EventAdded:
+			e.Event = eventlog.VIPAdded
+		case vip.EventGARP:
+			e.Event, e.Attempt = eventlog.GARPSent, ev.Seq
+		default:
+			return
+		}
+		events.Append(e)
+	}}))
+	var rt *Runtime
+	fencing := fc.Enabled
+	if rcfg != nil && rcfg.Options.StonithEnabled != nil {
+		fencing = fencing && *rcfg.Options.StonithEnabled
+	}
+	ex := executor.New(executor.Config{Node: self, Agent: reg, Fencing: fencing, StartFailureIsFatal: true, Logger: log,
+		Report: func(ev executor.Event) {
+			if rt != nil {
+				rt.ExecutorEvent(ev)
+			}
+		}})
+	var cib *CIB
+	if rcfg != nil {
+		cib = &CIB{Version: Version{Epoch: 1}, Config: rcfg}
+	}
+	rt = NewRuntime(RuntimeConfig{
+		Coordinator: Config{Self: self, Nodes: names, Quorum: calc, Gate: gate, Schedule: PackageScheduler, CIB: cib},
+		Fencer:      fencer, Executor: ex, Events: events, Logger: log.With("part", "dc"),
+		Send: func(to string, b []byte) error {
+			id, ok := byName[to]
+			if !ok {
+				return fmt.Errorf("send to %s: unknown node", to)
+			}
+			return n.Send(id, append([]byte(payloadPrefix), b...))
+		},
+	})
+	var lastView uint64
+	n.OnEvent(func(ev membership.Event, v membership.View) {
+		if v.ID == 0 || v.ID == lastView {
+			return
+		}
+		lastView = v.ID
+		members := make([]string, 0, len(v.Members))
+		for _, m := range v.Members {
+			members = append(members, byID[uint32(m.ID)])
+		}
+		rt.OnView(v.ID, members, byID[uint32(v.DC)])
+	})
+	n.OnDelivery(func(d reliable.Delivery) {
+		if p, ok := bytes.CutPrefix(d.Payload, []byte(payloadPrefix)); ok {
+			rt.Deliver(byID[d.From], p)
+		}
+	})
+	n.HandleControl(CmdFenceConfirm, func(ctx context.Context, args json.RawMessage) (any, error) {
+		var a ConfirmArgs
+		if err := json.Unmarshal(args, &a); err != nil || a.Node == "" {
+			return nil, fmt.Errorf("fence-confirm: want {\"node\": NAME, \"by\": WHO}")
+		}
+		if err := rt.Confirm(a.Node, a.By); err != nil {
+			return nil, err
+		}
+		return map[string]string{"confirmed": a.Node}, nil
+	})
+	n.HandleControl(CmdFenceHistory, func(ctx context.Context, _ json.RawMessage) (any, error) {
+		h := History{Nodes: rt.Snapshot().Fencing}
+		if f, ok := fencer.(*topology.Fencer); ok {
+			h.Attempts = f.History()
+		}
+		return h, nil
+	})
+	n.AddStatus("dc", func() any { return rt.Snapshot() })
+	go func() {
+		<-ctx.Done()
+		ex.Close()
+	}()
+	go rt.Run(ctx)
+	return rt, nil
+}
+
+// decodeResources reads the resources section strictly (unknown keys are
+// errors) with the scheduler's model.
+func decodeResources(file string, n *yaml.Node) (*model.Config, error) {
+	if n == nil {
+		return nil, nil
+	}
+	raw, err := yaml.Marshal(n)
+	if err != nil {
+		return nil, fmt.Errorf("%s: resources: %w", file, err)
+	}
+	var cfg model.Config
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, fmt.Errorf("%s: resources (lines relative to the section at line %d): %s", file, n.Line, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: resources: %w", file, err)
+	}
+	return &cfg, nil
+}

@@ -1,0 +1,482 @@
+package dc
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"palisade/cluster/eventlog"
+	"palisade/cluster/recovery"
+	"palisade/quorum"
+	"palisade/resources/model"
+)
+
+// PlannedAction is one action of a transition as the DC consumes it.
+type PlannedAction struct {
+	ID       string
+	Op       string // start, stop, promote, demote, monitor, fence
+	Resource string // "" for fence
+	Node     string // where it runs; the target for fence
+	Interval time.Duration
+	// After lists IDs of actions of the same transition that must finish
+	// first.
+	After []string
+}
+
+// Scheduler computes a transition; it must be pure (resources/scheduler
+// through an adapter in production, a fake in tests).
+type Scheduler func(cfg *model.Config, st model.Status, now time.Time) ([]PlannedAction, error)
+
+// Outgoing is a message to send; To may be this node (the runtime loops it
+// back).
+type Outgoing struct {
+	To  string
+	Msg Message
+}
+
+// Config sets up a Coordinator.
+type Config struct {
+	Self  string
+	Nodes []string
+	// Quorum computes quorum from the view.
+	Quorum *quorum.Calculator
+	Gate   *recovery.Gate
+	// Schedule is called on every change while DC and rebuilt.
+	Schedule Scheduler
+	// Wall maps the monotonic now to wall time for the scheduler's
+	// failure-timeout arithmetic (default time.Now).
+	Wall func() time.Time
+	// CIB is this node's initial replica (from disk or the config file).
+	CIB *CIB
+}
+
+// Ready is the work the runtime must perform.
+type Ready struct {
+	Send   []Outgoing
+	Fence  []recovery.FenceRequest
+	Alerts []recovery.Alert
+	Log    []eventlog.Entry
+	// Errors are non-fatal problems to log (scheduler errors...).
+	Errors []error
+}
+
+type nodeInfo struct {
+	reported  bool
+	resources []model.ResourceStatus
+	failures  []model.Failure
+}
+
+// Coordinator is the pure DC core; it also holds the member-side replica of
+// the CIB on every node. Not safe for concurrent use.
+type Coordinator struct {
+	cfg     Config
+	view    uint64
+	members []string
+	dc      string
+	quorate bool
+
+	cib        *CIB
+	rebuilding bool
+	nodes      map[string]*nodeInfo
+	inflight   map[uint64]Action
+	nextID     uint64
+	lastPlan   []PlannedAction
+
+	ready Ready
+}
+
+// New returns a Coordinator.
+func New(cfg Config) *Coordinator {
+	if cfg.Wall == nil {
+		cfg.Wall = time.Now
+	}
+	c := &Coordinator{cfg: cfg, cib: cfg.CIB, nodes: map[string]*nodeInfo{}, inflight: map[uint64]Action{}}
+	if c.cib == nil {
+		c.cib = &CIB{}
+	}
+	for _, n := range cfg.Nodes {
+		c.nodes[n] = &nodeInfo{}
+	}
+	return c
+}
+
+func (c *Coordinator) isDC() bool { return c.dc == c.cfg.Self }
+
+// IsDC reports whether this node is the DC of its view.
+func (c *Coordinator) IsDC() bool { return c.isDC() }
+
+// View returns the current view id.
+func (c *Coordinator) View() uint64 { return c.view }
+
+// CIB returns the local replica.
+func (c *Coordinator) CIB() *CIB { return c.cib }
+
+func (c *Coordinator) log(now time.Duration, e eventlog.Entry) {
+	e.MonoNS = int64(now)
+	e.Writer = c.cfg.Self
+	if e.View == 0 {
+		e.View = c.view
+	}
+	c.ready.Log = append(c.ready.Log, e)
+}
+
+func (c *Coordinator) send(to string, m Message) {
+	m.View, m.From = c.view, c.cfg.Self
+	c.ready.Send = append(c.ready.Send, Outgoing{To: to, Msg: m})
+}
+
+// SetView is called on every membership view change. dc is the view's
+// lowest member (membership decides it).
+func (c *Coordinator) SetView(id uint64, members []string, dc string, now time.Duration) {
+	members = slices.Sorted(slices.Values(members))
+	wasDC := c.isDC()
+	c.view, c.members, c.dc = id, members, dc
+	st := c.cfg.Quorum.Update(members, now)
+	c.quorate = st.Quorate
+	c.inflight = map[uint64]Action{} // results of the old view are refused anyway
+	if c.isDC() {
+		if !wasDC {
+			c.log(now, eventlog.Entry{Event: eventlog.DCElected, Detail: st.String()})
+		}
+		// Rebuild: nothing is scheduled until every member reported.
+		c.rebuilding = true
+		for _, m := range members {
+			c.nodes[m].reported = false
+			c.send(m, Message{Kind: KindStatusRequest})
+		}
+	}
+	c.gate().SetPartition(recovery.Partition{Members: members, Quorate: c.quorate, DC: c.isDC(), View: id, Active: c.activeByNode()}, now)
+	c.drainGate()
+	c.schedule(now)
+}
+
+func (c *Coordinator) gate() *recovery.Gate { return c.cfg.Gate }
+
+func (c *Coordinator) drainGate() {
+	rd := c.gate().Ready()
+	c.ready.Fence = append(c.ready.Fence, rd.Fence...)
+	c.ready.Alerts = append(c.ready.Alerts, rd.Alerts...)
+	c.ready.Log = append(c.ready.Log, rd.Log...)
+}
+
+// activeByNode is the resources last known active per node: live reports
+// for members, the replicated snapshot for the others.
+func (c *Coordinator) activeByNode() map[string][]string {
+	out := map[string][]string{}
+	for _, r := range c.statusResources() {
+		out[r.Node] = append(out[r.Node], r.Rsc)
+	}
+	return out
+}
+
+func (c *Coordinator) statusResources() []model.ResourceStatus {
+	var out []model.ResourceStatus
+	for _, n := range c.cfg.Nodes {
+		if ni := c.nodes[n]; ni.reported {
+			out = append(out, ni.resources...)
+			continue
+		}
+		for _, r := range c.cib.Status.Resources {
+			if r.Node == n {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+func (c *Coordinator) statusFailures() []model.Failure {
+	var out []model.Failure
+	for _, n := range c.cfg.Nodes {
+		if ni := c.nodes[n]; ni.reported {
+			out = append(out, ni.failures...)
+			continue
+		}
+		for _, f := range c.cib.Status.Failures {
+			if f.Node == n {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// Step handles one message from node from.
+func (c *Coordinator) Step(m Message, now time.Duration) {
+	switch m.Kind {
+	case KindCIB:
+		// Member side: adopt the DC's copy when it is not older.
+		if m.From == c.dc && !m.CIB.Version.Less(c.cib.Version) {
+			c.cib = m.CIB
+		}
+	case KindStatus:
+		if !c.isDC() || m.View != c.view {
+			return
+		}
+		ni, ok := c.nodes[m.Status.Node]
+		if !ok || m.Status.Node != m.From {
+			return
+		}
+		ni.reported, ni.resources, ni.failures = true, m.Status.Resources, m.Status.Failures
+		if newer := Newer(c.cib, m.Status.CIB); newer != c.cib {
+			// Join: the highest version wins; keep our status snapshot
+			// only if it is the one being replaced by a config from a
+			// node that never saw our updates.
+			c.cib = &CIB{Version: newer.Version, Config: newer.Config, Status: newer.Status, Reported: newer.Reported}
+		}
+		if c.rebuilding && c.allReported() {
+			c.rebuilding = false
+			c.publish(now)
+		}
+		c.schedule(now)
+	case KindActionResult:
+		c.onResult(m, now)
+	case KindFenceRequest:
+		if c.isDC() && m.View == c.view {
+			if err := c.gate().RequestFence(m.Target, m.Reason, now); err != nil {
+				c.ready.Errors = append(c.ready.Errors, err)
+			}
+			c.drainGate()
+			c.schedule(now)
+		}
+	}
+}
+
+func (c *Coordinator) allReported() bool {
+	for _, m := range c.members {
+		if !c.nodes[m].reported {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Coordinator) onResult(m Message, now time.Duration) {
+	r := m.Result
+	if !c.isDC() || m.View != c.view {
+		return
+	}
+	a, ok := c.inflight[r.ID]
+	if !ok {
+		return
+	}
+	delete(c.inflight, r.ID)
+	if r.Refused {
+		c.log(now, eventlog.Entry{Event: eventlog.ActionRefused, Resource: a.Resource, Node: a.Node, Action: a.Op, Detail: r.Reason})
+	}
+	ni := c.nodes[a.Node]
+	if !r.Refused {
+		c.log(now, eventlog.Entry{Event: eventlog.ActionResult, Resource: a.Resource, Node: a.Node, Action: a.Op, OK: eventlog.Bool(r.OK),
+			Detail: fmt.Sprintf("rc=%d fail_count=%d", r.RC, r.FailCount)})
+		ni.resources = slices.DeleteFunc(ni.resources, func(s model.ResourceStatus) bool { return s.Rsc == a.Resource })
+		if r.Active {
+			ni.resources = append(ni.resources, model.ResourceStatus{Rsc: a.Resource, Node: a.Node, Failed: r.Failed})
+		}
+		ni.failures = slices.DeleteFunc(ni.failures, func(f model.Failure) bool { return f.Rsc == a.Resource })
+		if r.FailCount > 0 {
+			ni.failures = append(ni.failures, model.Failure{Rsc: a.Resource, Node: a.Node, Op: a.Op, Count: model.Score(r.FailCount), LastFailure: c.cfg.Wall()})
+		}
+		if r.Failed && r.OnFail == "fence" {
+			if err := c.gate().RequestFence(a.Node, fmt.Sprintf("%s of %s failed (on-fail=fence)", a.Op, a.Resource), now); err != nil {
+				c.ready.Errors = append(c.ready.Errors, err)
+			}
+			c.drainGate()
+		}
+	}
+	c.publish(now)
+	c.schedule(now)
+}
+
+// UpdateStatus replaces what the DC knows of one member's resources (a
+// member reporting a monitor result outside any action, e.g. a failure).
+func (c *Coordinator) UpdateStatus(s NodeStatus, now time.Duration) {
+	c.Step(Message{Kind: KindStatus, View: c.view, From: s.Node, Status: &s}, now)
+}
+
+// FenceResult feeds a fencer outcome to the gate.
+func (c *Coordinator) FenceResult(res recovery.FenceResult, now time.Duration) {
+	c.gate().FenceResult(res, now)
+	c.drainGate()
+	if res.OK && res.VerifiedOff {
+		// The node is off: nothing runs there any more.
+		c.forget(res.Target)
+	}
+	c.publish(now)
+	c.schedule(now)
+}
+
+// Confirm records an operator's confirmation that node is down.
+func (c *Coordinator) Confirm(node, by string, now time.Duration) error {
+	if !c.isDC() {
+		return fmt.Errorf("confirm %s: this node is not the DC (the DC is %s)", node, c.dc)
+	}
+	if err := c.gate().OperatorConfirm(node, by, now); err != nil {
+		return err
+	}
+	c.drainGate()
+	c.forget(node)
+	c.publish(now)
+	c.schedule(now)
+	return nil
+}
+
+func (c *Coordinator) forget(node string) {
+	c.cib.Status.Resources = slices.DeleteFunc(c.cib.Status.Resources, func(r model.ResourceStatus) bool { return r.Node == node })
+	if ni := c.nodes[node]; ni != nil {
+		ni.reported, ni.resources = true, nil // known: nothing runs on a powered-off node
+	}
+}
+
+// Tick advances time (fence delays and retries).
+func (c *Coordinator) Tick(now time.Duration) {
+	c.gate().Tick(now)
+	c.drainGate()
+}
+
+// publish bumps num_updates and replicates the CIB to all members.
+func (c *Coordinator) publish(now time.Duration) {
+	if !c.isDC() || c.rebuilding {
+		return
+	}
+	cib := &CIB{Version: c.cib.Version, Config: c.cib.Config}
+	cib.Version.NumUpdates++
+	cib.Status = c.buildStatus()
+	for _, n := range c.cfg.Nodes {
+		if c.nodes[n].reported {
+			cib.Reported = append(cib.Reported, n)
+		}
+	}
+	c.cib = cib
+	for _, m := range c.members {
+		if m != c.cfg.Self {
+			c.send(m, Message{Kind: KindCIB, CIB: cib})
+		}
+	}
+}
+
+func (c *Coordinator) buildStatus() model.Status {
+	st := model.Status{NoQuorum: !c.quorate, Resources: c.statusResources(), Failures: c.statusFailures()}
+	for _, n := range c.cfg.Nodes {
+		state := model.NodeOffline
+		switch {
+		case c.gate().Blocked(n):
+			state = model.NodeUnclean
+		case slices.Contains(c.members, n):
+			state = model.NodeOnline
+		}
+		st.Nodes = append(st.Nodes, model.NodeState{Name: n, State: state})
+	}
+	sort.SliceStable(st.Resources, func(i, j int) bool { return st.Resources[i].Rsc < st.Resources[j].Rsc })
+	return st
+}
+
+// maybeOn lists nodes where rsc is or may be active: where status says so,
+// plus unclean nodes whose status was never known.
+func (c *Coordinator) maybeOn(rsc string) []string {
+	var out []string
+	for _, r := range c.statusResources() {
+		if r.Rsc == rsc && !slices.Contains(out, r.Node) {
+			out = append(out, r.Node)
+		}
+	}
+	for _, n := range c.cfg.Nodes {
+		if c.gate().Blocked(n) && !c.nodes[n].reported && !slices.Contains(c.cib.Reported, n) && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (c *Coordinator) schedule(now time.Duration) {
+	if !c.isDC() || c.rebuilding || c.cib.Config == nil || c.cfg.Schedule == nil {
+		return
+	}
+	plan, err := c.cfg.Schedule(c.cib.Config, c.buildStatus(), c.cfg.Wall())
+	if err != nil {
+		c.ready.Errors = append(c.ready.Errors, fmt.Errorf("schedule (view %d): %w", c.view, err))
+		return
+	}
+	c.lastPlan = plan
+	ids := map[string]bool{}
+	for _, a := range plan {
+		ids[a.ID] = true
+	}
+	busy := map[string]bool{}
+	for _, a := range c.inflight {
+		busy[a.Resource] = true
+	}
+	for _, a := range plan {
+		blocked := false
+		for _, dep := range a.After {
+			if ids[dep] {
+				blocked = true // its prerequisite is still part of the plan
+			}
+		}
+		if blocked {
+			continue
+		}
+		switch a.Op {
+		case "fence":
+			if err := c.gate().RequestFence(a.Node, "scheduler: node unclean", now); err != nil {
+				c.ready.Errors = append(c.ready.Errors, err)
+			}
+			c.drainGate()
+			continue
+		case "monitor":
+			if a.Interval > 0 {
+				continue // members run the configured recurring monitors themselves
+			}
+		}
+		if a.Resource == "" || busy[a.Resource] || !slices.Contains(c.members, a.Node) {
+			continue
+		}
+		if a.Op == "start" || a.Op == "promote" {
+			if d := c.gate().AllowStart(a.Resource, a.Node, c.maybeOn(a.Resource), now); !d.Allowed {
+				c.drainGate()
+				continue
+			}
+			c.drainGate()
+		}
+		c.nextID++
+		act := Action{ID: c.nextID, Op: a.Op, Resource: a.Resource, Node: a.Node, Interval: a.Interval}
+		c.inflight[act.ID] = act
+		busy[a.Resource] = true
+		c.log(now, eventlog.Entry{Event: eventlog.ActionSent, Resource: a.Resource, Node: a.Node, Action: a.Op})
+		c.send(a.Node, Message{Kind: KindAction, Action: &act})
+	}
+}
+
+// Ready returns and clears the pending work.
+func (c *Coordinator) Ready() Ready {
+	rd := c.ready
+	c.ready = Ready{}
+	return rd
+}
+
+// Snapshot is the DC's view for the status socket.
+type Snapshot struct {
+	Self     string                `json:"self"`
+	View     uint64                `json:"view"`
+	DC       string                `json:"dc"`
+	Quorate  bool                  `json:"quorate"`
+	Members  []string              `json:"members"`
+	CIB      Version               `json:"cib_version"`
+	Status   model.Status          `json:"status"`
+	Fencing  []recovery.NodeStatus `json:"fencing"`
+	Inflight []Action              `json:"inflight,omitempty"`
+}
+
+// Snapshot reports the coordinator's state.
+func (c *Coordinator) Snapshot() Snapshot {
+	s := Snapshot{Self: c.cfg.Self, View: c.view, DC: c.dc, Quorate: c.quorate, Members: c.members, CIB: c.cib.Version,
+		Status: c.cib.Status, Fencing: c.gate().Status()}
+	if c.isDC() {
+		s.Status = c.buildStatus()
+	}
+	for _, a := range c.inflight {
+		s.Inflight = append(s.Inflight, a)
+	}
+	sort.Slice(s.Inflight, func(i, j int) bool { return s.Inflight[i].ID < s.Inflight[j].ID })
+	return s
+}

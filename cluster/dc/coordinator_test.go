@@ -1,0 +1,302 @@
+package dc
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"palisade/cluster/eventlog"
+	"palisade/cluster/recovery"
+	"palisade/quorum"
+	"palisade/resources/model"
+)
+
+// toySchedule is a stand-in scheduler for these tests: every resource stays
+// where it runs on an online node, else starts on the lowest online node;
+// resources on unclean nodes get a fence action that their start waits for.
+func toySchedule(cfg *model.Config, st model.Status, _ time.Time) ([]PlannedAction, error) {
+	state := map[string]string{}
+	var online []string
+	for _, n := range st.Nodes {
+		state[n.Name] = n.State
+		if n.State == model.NodeOnline {
+			online = append(online, n.Name)
+		}
+	}
+	var out []PlannedAction
+	for _, p := range primitives(cfg) {
+		var where []string
+		failed := false
+		for _, r := range st.Resources {
+			if r.Rsc == p.ID {
+				where = append(where, r.Node)
+				failed = failed || r.Failed
+			}
+		}
+		var after []string
+		ok := false
+		for _, n := range where {
+			switch state[n] {
+			case model.NodeUnclean:
+				out = append(out, PlannedAction{ID: "fence-" + n, Op: "fence", Node: n})
+				after = append(after, "fence-"+n)
+			case model.NodeOnline:
+				ok = !failed
+				if failed {
+					out = append(out, PlannedAction{ID: "stop-" + p.ID, Op: "stop", Resource: p.ID, Node: n})
+					after = append(after, "stop-"+p.ID)
+				}
+			}
+		}
+		if !ok && len(online) > 0 && !st.NoQuorum {
+			out = append(out, PlannedAction{ID: "start-" + p.ID, Op: "start", Resource: p.ID, Node: online[0], After: after})
+		}
+	}
+	return out, nil
+}
+
+type sim struct {
+	t     *testing.T
+	now   time.Duration
+	nodes map[string]*Coordinator
+	log   []eventlog.Entry
+	fence []recovery.FenceRequest
+	// actions a member received, by node
+	actions map[string][]Action
+	// running: resource → node, as the members see it
+	running map[string]string
+	up      map[string]bool
+}
+
+func newSim(t *testing.T, names ...string) *sim {
+	s := &sim{t: t, nodes: map[string]*Coordinator{}, actions: map[string][]Action{}, running: map[string]string{}, up: map[string]bool{}}
+	cfg := &model.Config{Resources: []*model.Resource{{ID: "grp", Kind: model.KindGroup, Members: []*model.Resource{
+		{ID: "vip", Class: "palisade", Type: "vip"}, {ID: "dummy", Class: "ocf", Provider: "heartbeat", Type: "Dummy"}}}}}
+	votes := map[string]int{}
+	for _, n := range names {
+		votes[n] = 1
+	}
+	for _, n := range names {
+		q, err := quorum.New(quorum.Config{Nodes: votes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.nodes[n] = New(Config{Self: n, Nodes: names, Quorum: q,
+			Gate:     recovery.New(recovery.Config{Self: n, Nodes: names}),
+			Schedule: toySchedule, Wall: func() time.Time { return time.Unix(0, 0) },
+			CIB:      &CIB{Version: Version{Epoch: 1}, Config: cfg}})
+		s.up[n] = true
+	}
+	return s
+}
+
+// view delivers a view to the given members.
+func (s *sim) view(id uint64, members ...string) {
+	for _, m := range members {
+		s.nodes[m].SetView(id, members, slices.Min(members), s.now)
+	}
+	s.pump()
+}
+
+// pump delivers messages until quiet; members execute actions at once.
+func (s *sim) pump() {
+	for range 100 {
+		busy := false
+		for _, name := range slices.Sorted(func(y func(string) bool) {
+			for k := range s.nodes {
+				if !y(k) {
+					return
+				}
+			}
+		}) {
+			c := s.nodes[name]
+			rd := c.Ready()
+			s.log = append(s.log, rd.Log...)
+			s.fence = append(s.fence, rd.Fence...)
+			for _, o := range rd.Send {
+				busy = true
+				if !s.up[o.To] || !s.up[name] {
+					continue
+				}
+				s.deliver(o.To, o.Msg)
+			}
+		}
+		if !busy {
+			return
+		}
+	}
+	s.t.Fatal("messages never settled")
+}
+
+func (s *sim) deliver(to string, m Message) {
+	// Round-trip through JSON like the wire does.
+	b, err := Encode(m)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	m, err = Decode(m.From, b)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	c := s.nodes[to]
+	switch m.Kind {
+	case KindStatusRequest:
+		st := NodeStatus{Node: to, CIB: c.CIB()}
+		for r, n := range s.running {
+			if n == to {
+				st.Resources = append(st.Resources, model.ResourceStatus{Rsc: r, Node: to})
+			}
+		}
+		c2 := s.nodes[m.From]
+		c2.Step(Message{Kind: KindStatus, View: m.View, From: to, Status: &st}, s.now)
+	case KindAction:
+		res := ActionResult{ID: m.Action.ID, Op: m.Action.Op, Resource: m.Action.Resource, Node: to, OK: true}
+		if err := CheckView(m.View, c.View()); err != nil {
+			res.Refused, res.Reason, res.OK = true, err.Error(), false
+		} else {
+			s.actions[to] = append(s.actions[to], *m.Action)
+			switch m.Action.Op {
+			case "start":
+				s.running[m.Action.Resource] = to
+				res.Active = true
+				s.log = append(s.log, eventlog.Entry{MonoNS: int64(s.now), Writer: to, Event: eventlog.ActionResult, Action: "start", Resource: m.Action.Resource, Node: to, OK: eventlog.Bool(true)})
+			case "stop":
+				delete(s.running, m.Action.Resource)
+			}
+		}
+		s.nodes[m.From].Step(Message{Kind: KindActionResult, View: m.View, From: to, Result: &res}, s.now)
+	default:
+		c.Step(m, s.now)
+	}
+}
+
+func (s *sim) where(rsc string) string { return s.running[rsc] }
+
+func TestFailoverWaitsForFence(t *testing.T) {
+	s := newSim(t, "n1", "n2", "n3")
+	// n2 already runs the group when the cluster forms.
+	s.running["vip"], s.running["dummy"] = "n2", "n2"
+	s.view(1, "n1", "n2", "n3")
+	if s.where("vip") != "n2" || len(s.actions["n1"]) != 0 {
+		t.Fatalf("group moved without cause: %v %v", s.running, s.actions)
+	}
+	// Every member has the DC's CIB with the status of n2.
+	if v := s.nodes["n3"].CIB().Version; v.NumUpdates == 0 {
+		t.Fatalf("n3 never got a CIB update: %v", v)
+	}
+	// n2 dies.
+	s.up["n2"] = false
+	s.now = time.Second
+	s.view(2, "n1", "n3")
+	if len(s.fence) != 1 || s.fence[0].Target != "n2" {
+		t.Fatalf("fence requests %v, want n2", s.fence)
+	}
+	if len(s.actions["n1"]) != 0 {
+		t.Fatalf("started before the fence: %v", s.actions["n1"])
+	}
+	// Fence fails: still nothing.
+	s.now = 2 * time.Second
+	s.nodes["n1"].FenceResult(recovery.FenceResult{Target: "n2", Attempt: 1, Err: "BMC timeout"}, s.now)
+	s.pump()
+	if len(s.actions["n1"]) != 0 {
+		t.Fatal("started after a failed fence")
+	}
+	s.now = 3 * time.Second
+	s.nodes["n1"].Tick(s.now)
+	s.pump()
+	if len(s.fence) != 2 {
+		t.Fatalf("no retry: %v", s.fence)
+	}
+	s.nodes["n1"].FenceResult(recovery.FenceResult{Target: "n2", Attempt: 2, OK: true, VerifiedOff: true, Device: "bmc-n2"}, s.now)
+	s.pump()
+	if s.where("vip") != "n1" || s.where("dummy") != "n1" {
+		t.Fatalf("after fence: running %v", s.running)
+	}
+	if vs := recovery.Verify(s.log); len(vs) > 0 {
+		t.Fatalf("violations: %v", vs)
+	}
+}
+
+func TestNewDCKnowsLostDCResources(t *testing.T) {
+	s := newSim(t, "n1", "n2", "n3")
+	s.running["vip"], s.running["dummy"] = "n1", "n1"
+	s.view(1, "n1", "n2", "n3")
+	// The DC itself dies; n2 becomes DC and must know n1 ran the group.
+	s.up["n1"] = false
+	s.now = time.Second
+	s.view(2, "n2", "n3")
+	if len(s.fence) != 1 || s.fence[0].Target != "n1" {
+		t.Fatalf("fence %v, want n1", s.fence)
+	}
+	if len(s.actions["n2"]) != 0 {
+		t.Fatalf("new DC started before fencing the old one: %v", s.actions["n2"])
+	}
+	s.nodes["n2"].Confirm("n1", "alice", s.now)
+	s.pump()
+	if s.where("vip") != "n2" {
+		t.Fatalf("running %v", s.running)
+	}
+	if vs := recovery.Verify(s.log); len(vs) > 0 {
+		t.Fatalf("violations: %v", vs)
+	}
+}
+
+func TestStaleViewActionRefused(t *testing.T) {
+	s := newSim(t, "n1", "n2", "n3")
+	s.view(1, "n1", "n2", "n3")
+	// n3 moves on to view 2 before n1's action (view 1) arrives.
+	s.nodes["n3"].SetView(2, []string{"n1", "n2", "n3"}, "n1", s.now)
+	s.nodes["n3"].Ready()
+	res := Message{Kind: KindAction, View: 1, From: "n1", Action: &Action{ID: 99, Op: "start", Resource: "vip", Node: "n3"}}
+	if err := CheckView(res.View, s.nodes["n3"].View()); err == nil || !strings.Contains(err.Error(), "view 1 refused") {
+		t.Fatalf("CheckView = %v", err)
+	}
+}
+
+func TestInquorateNeverActs(t *testing.T) {
+	s := newSim(t, "n1", "n2", "n3")
+	s.running["vip"] = "n1"
+	s.view(1, "n1", "n2", "n3")
+	s.up["n1"], s.up["n2"] = false, false
+	s.view(2, "n3")
+	if len(s.fence) != 0 || len(s.actions["n3"]) != 0 {
+		t.Fatalf("inquorate partition acted: fence %v actions %v", s.fence, s.actions["n3"])
+	}
+	if vs := recovery.Verify(s.log); len(vs) > 0 {
+		t.Fatalf("violations: %v", vs)
+	}
+}
+
+func TestCIBHighestVersionWins(t *testing.T) {
+	a := &CIB{Version: Version{AdminEpoch: 0, Epoch: 5, NumUpdates: 9}}
+	b := &CIB{Version: Version{AdminEpoch: 1, Epoch: 0, NumUpdates: 0}}
+	if Newer(a, b) != b || Newer(b, a) != b || Newer(a, nil) != a {
+		t.Fatal("admin_epoch must dominate")
+	}
+	c := &CIB{Version: Version{Epoch: 5, NumUpdates: 10}}
+	if Newer(a, c) != c {
+		t.Fatal("num_updates breaks ties")
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, m := range []Message{
+		{Kind: KindAction, From: "n1", View: 3, Action: &Action{ID: 1, Op: "start", Resource: "vip", Node: "n2"}},
+		{Kind: KindStatus, From: "n1", Status: &NodeStatus{Node: "n1"}},
+		{Kind: KindStatusRequest, From: "n1"},
+	} {
+		b, _ := json.Marshal(m)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := Decode("n1", b)
+		if err != nil {
+			return
+		}
+		if m.From != "n1" {
+			t.Fatal("accepted a forged sender")
+		}
+	})
+}

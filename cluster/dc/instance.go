@@ -1,0 +1,83 @@
+package dc
+
+import (
+	"strings"
+	"time"
+
+	"palisade/resources/agent"
+	"palisade/resources/model"
+)
+
+// findPrimitive walks groups and clones for the primitive id (clone
+// instances "id:N" resolve to their primitive).
+func findPrimitive(cfg *model.Config, id string) *model.Resource {
+	if cfg == nil {
+		return nil
+	}
+	var walk func([]*model.Resource) *model.Resource
+	walk = func(rs []*model.Resource) *model.Resource {
+		for _, r := range rs {
+			if r.KindOf() == model.KindPrimitive && r.ID == id {
+				return r
+			}
+			if m := walk(r.Members); m != nil {
+				return m
+			}
+		}
+		return nil
+	}
+	if p := walk(cfg.Resources); p != nil {
+		return p
+	}
+	if base, _, ok := strings.Cut(id, ":"); ok {
+		id = base
+		return walk(cfg.Resources)
+	}
+	return nil
+}
+
+// primitives lists every primitive of the configuration.
+func primitives(cfg *model.Config) []*model.Resource {
+	var out []*model.Resource
+	var walk func([]*model.Resource)
+	walk = func(rs []*model.Resource) {
+		for _, r := range rs {
+			if r.KindOf() == model.KindPrimitive {
+				out = append(out, r)
+			}
+			walk(r.Members)
+		}
+	}
+	if cfg != nil {
+		walk(cfg.Resources)
+	}
+	return out
+}
+
+// instance builds the executor's view of a primitive for one op.
+func instance(r *model.Resource, op string, interval time.Duration) agent.Instance {
+	in := agent.Instance{ID: r.ID, Class: r.Class, Provider: r.Provider, Type: r.Type, Params: r.Params, Meta: r.Meta, Interval: interval}
+	if in.Class == "" {
+		in.Class = "ocf"
+	}
+	if in.Class == "ocf" && in.Provider == "" {
+		in.Provider = "heartbeat"
+	}
+	for _, o := range r.Ops {
+		if o.Name == op && time.Duration(o.Interval) == interval && o.Timeout > 0 {
+			in.Timeout = time.Duration(o.Timeout)
+		}
+	}
+	return in
+}
+
+// onFailOf returns the configured on-fail of op (with interval), "" if none.
+func onFailOf(r *model.Resource, op string, interval time.Duration) string {
+	for _, o := range r.Ops {
+		if o.Name == op && time.Duration(o.Interval) == interval {
+			return o.OnFail
+		}
+	}
+	return ""
+}
+

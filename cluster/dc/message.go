@@ -1,0 +1,128 @@
+package dc
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"palisade/resources/model"
+)
+
+// Kind is the type of a coordination message.
+type Kind string
+
+const (
+	// KindStatusRequest: DC → member, "send your full status and CIB version".
+	KindStatusRequest Kind = "status_request"
+	// KindStatus: member → DC, the member's executor status.
+	KindStatus Kind = "status"
+	// KindCIB: DC → members, the replicated CIB.
+	KindCIB Kind = "cib"
+	// KindAction: DC → member, run one resource action.
+	KindAction Kind = "action"
+	// KindActionResult: member → DC, an action's result or its refusal.
+	KindActionResult Kind = "action_result"
+	// KindFenceRequest: member → DC, the member's executor asks for a node
+	// to be fenced (failed stop with on-fail=fence).
+	KindFenceRequest Kind = "fence_request"
+)
+
+// Message is what DC and members exchange over reliable messaging, JSON
+// encoded. View is the sender's membership view id.
+type Message struct {
+	Kind   Kind          `json:"kind"`
+	View   uint64        `json:"view"`
+	From   string        `json:"from"`
+	CIB    *CIB          `json:"cib,omitempty"`
+	Status *NodeStatus   `json:"status,omitempty"`
+	Action *Action       `json:"action,omitempty"`
+	Result *ActionResult `json:"result,omitempty"`
+	Target string        `json:"target,omitempty"`
+	Reason string        `json:"reason,omitempty"`
+}
+
+// NodeStatus is one member's report.
+type NodeStatus struct {
+	Node      string                 `json:"node"`
+	Resources []model.ResourceStatus `json:"resources,omitempty"`
+	Failures  []model.Failure        `json:"failures,omitempty"`
+	// CIB is the member's replica, so the highest version wins on join.
+	CIB *CIB `json:"cib,omitempty"`
+}
+
+// Action is one resource operation the DC asks a member to run.
+type Action struct {
+	ID       uint64        `json:"id"`
+	Op       string        `json:"op"` // start, stop, promote, demote, monitor (probe)
+	Resource string        `json:"resource"`
+	Node     string        `json:"node"`
+	Interval time.Duration `json:"interval,omitempty"`
+}
+
+// ActionResult is a member's answer.
+type ActionResult struct {
+	ID       uint64 `json:"id"`
+	Op       string `json:"op"`
+	Resource string `json:"resource"`
+	Node     string `json:"node"`
+	// Refused: the member did not run the action (stale view, unknown
+	// resource); Reason says why.
+	Refused bool   `json:"refused,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+	OK      bool   `json:"ok"`
+	RC      int    `json:"rc"`
+	// Active is whether the resource is running on the node after the
+	// action (start ok → true, stop ok → false, failed monitor → as probed).
+	Active    bool   `json:"active"`
+	Failed    bool   `json:"failed,omitempty"`
+	OnFail    string `json:"on_fail,omitempty"`
+	FailCount int    `json:"fail_count,omitempty"`
+}
+
+// Encode marshals m.
+func Encode(m Message) ([]byte, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s message: %w", m.Kind, err)
+	}
+	return b, nil
+}
+
+// Decode unmarshals and checks a message received from node from.
+func Decode(from string, b []byte) (Message, error) {
+	var m Message
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, fmt.Errorf("dc message from %s: %w", from, err)
+	}
+	ok := false
+	switch m.Kind {
+	case KindStatusRequest:
+		ok = true
+	case KindStatus:
+		ok = m.Status != nil
+	case KindCIB:
+		ok = m.CIB != nil
+	case KindAction:
+		ok = m.Action != nil
+	case KindActionResult:
+		ok = m.Result != nil
+	case KindFenceRequest:
+		ok = m.Target != ""
+	}
+	if !ok {
+		return m, fmt.Errorf("dc message from %s: kind %q without its payload (or unknown kind)", from, m.Kind)
+	}
+	if m.From != from {
+		return m, fmt.Errorf("dc message from %s claims to be from %q", from, m.From)
+	}
+	return m, nil
+}
+
+// CheckView is the member-side guard: an action is only run if it was sent
+// in the view the member is in now.
+func CheckView(action, current uint64) error {
+	if action != current {
+		return fmt.Errorf("action from view %d refused: this node is in view %d", action, current)
+	}
+	return nil
+}

@@ -1,0 +1,52 @@
+package eventlog
+
+// Event names. Keep them stable: tests and the demo timeline match on them.
+const (
+	HeartbeatLost  = "heartbeat_lost"  // first missed heartbeat (warn)
+	NodeLost       = "node_lost"       // membership declared Target dead; Resources lists what it ran
+	NodeReturned   = "node_returned"   // Target is a member again
+	QuorumChanged  = "quorum_changed"  // Detail = quorum state
+	FenceNeeded    = "fence_needed"    // Target became unclean (lost, stop failure, ...)
+	FenceScheduled = "fence_scheduled" // fence of Target will be requested after Delay
+	FenceRequested = "fence_requested" // request handed to the fencer (Attempt)
+	FenceDevice    = "fence_device"    // one device step result (Device, OK, Detail)
+	FenceFailed    = "fence_failed"    // attempt failed; retry after Delay
+	FenceConfirmed = "fence_confirmed" // Target confirmed down (By = device:NAME or operator:WHO)
+	Alert          = "alert"           // something needs a human (repeated fence failures)
+	StartAllowed   = "start_allowed"   // gate allowed starting Resource on Node
+	StartDenied    = "start_denied"    // gate refused; Detail says why
+	ActionSent     = "action_sent"     // DC sent Action for Resource to Node (View)
+	ActionRefused  = "action_refused"  // node refused an action (stale view, ...)
+	ActionResult   = "action_result"   // executor finished Action for Resource on Node
+	VIPAdded       = "vip_added"
+	GARPSent       = "garp_sent"
+	DCElected      = "dc_elected" // this node became DC of View
+)
+
+// Entry is one line of the log. Fields that do not apply are omitted.
+type Entry struct {
+	// MonoNS is CLOCK_MONOTONIC in nanoseconds; filled by Append if zero.
+	MonoNS int64 `json:"mono_ns"`
+	// Wall is RFC 3339 with nanoseconds; filled by Append if empty.
+	Wall string `json:"wall,omitempty"`
+	// Writer is the node whose daemon wrote the entry.
+	Writer string `json:"writer,omitempty"`
+	Event  string `json:"event"`
+	// Target is the node a membership or fencing entry is about.
+	Target string `json:"target,omitempty"`
+	// Node is where an action runs.
+	Node      string   `json:"node,omitempty"`
+	Resource  string   `json:"resource,omitempty"`
+	Resources []string `json:"resources,omitempty"`
+	Action    string   `json:"action,omitempty"`
+	View      uint64   `json:"view,omitempty"`
+	Attempt   int      `json:"attempt,omitempty"`
+	Device    string   `json:"device,omitempty"`
+	By        string   `json:"by,omitempty"`
+	OK        *bool    `json:"ok,omitempty"`
+	DelayMS   int64    `json:"delay_ms,omitempty"`
+	Detail    string   `json:"detail,omitempty"`
+}
+
+// Bool returns a pointer for Entry.OK.
+func Bool(b bool) *bool { return &b }

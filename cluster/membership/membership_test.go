@@ -1,0 +1,282 @@
+package membership
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata expected outputs")
+
+// The scenario files hold commands, each followed by "----" and the expected
+// output up to a blank line, in the style of go.etcd.io/raft's datadriven
+// tests. Commands:
+//
+//	config self=1 nodes=1,2,3 links=2 keepalive=100ms warntime=250ms deadtime=500ms initdead=1s gen=1
+//	hb from=2 link=0 gen=1 at=120ms [adv=N|agree]
+//	beat start=0ms end=1s every=100ms [agree] 2@1/0,1 3@4/1   (node@gen/links ...)
+//	tick at=600ms
+//	status
+//
+// "agree" makes the sender advertise this node's current view, as a peer
+// that agrees would; adv=N advertises view id N with this node's member set.
+func TestScenarios(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.txt")
+	if len(files) == 0 {
+		t.Fatal("no scenarios in testdata/")
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) { runScenario(t, f) })
+	}
+}
+
+type testCase struct {
+	line     int
+	cmd      string
+	expected string
+}
+
+func parseScenario(t *testing.T, path string) []testCase {
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	var cases []testCase
+	sc := bufio.NewScanner(fh)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		tc := testCase{line: n, cmd: line}
+		if !sc.Scan() || strings.TrimSpace(sc.Text()) != "----" {
+			t.Fatalf("%s:%d: command without ---- separator", path, n)
+		}
+		n++
+		var out []string
+		for sc.Scan() {
+			n++
+			if strings.TrimSpace(sc.Text()) == "" {
+				break
+			}
+			out = append(out, sc.Text())
+		}
+		tc.expected = strings.Join(out, "\n")
+		cases = append(cases, tc)
+	}
+	return cases
+}
+
+func runScenario(t *testing.T, path string) {
+	cases := parseScenario(t, path)
+	var m *Membership
+	var rewritten strings.Builder
+	for _, tc := range cases {
+		got := strings.TrimRight(execCommand(t, &m, tc.cmd), "\n")
+		if got == "" {
+			got = "(none)"
+		}
+		if *update {
+			fmt.Fprintf(&rewritten, "%s\n----\n%s\n\n", tc.cmd, got)
+			continue
+		}
+		if got != tc.expected {
+			t.Errorf("%s:%d: %s\n got:\n%s\nwant:\n%s", path, tc.line, tc.cmd, got, tc.expected)
+		}
+	}
+	if *update {
+		// Keep the leading comment block, which describes the scenario.
+		old, _ := os.ReadFile(path)
+		var head strings.Builder
+		for _, l := range strings.Split(string(old), "\n") {
+			if !strings.HasPrefix(l, "#") {
+				break
+			}
+			head.WriteString(l + "\n")
+		}
+		if err := os.WriteFile(path, []byte(head.String()+rewritten.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func args(t *testing.T, fields []string) map[string]string {
+	a := map[string]string{}
+	for _, f := range fields {
+		k, v, _ := strings.Cut(f, "=")
+		a[k] = v
+	}
+	return a
+}
+
+func dur(t *testing.T, s string) time.Duration {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		t.Fatalf("bad duration %q: %v", s, err)
+	}
+	return d
+}
+
+func num(t *testing.T, s string) uint64 {
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		t.Fatalf("bad number %q: %v", s, err)
+	}
+	return n
+}
+
+func list(t *testing.T, s string) []uint64 {
+	var out []uint64
+	for _, f := range strings.Split(s, ",") {
+		out = append(out, num(t, f))
+	}
+	return out
+}
+
+func render(evs []Event) string {
+	var b strings.Builder
+	for _, e := range evs {
+		fmt.Fprintf(&b, "%v %s\n", e.At, e)
+	}
+	return b.String()
+}
+
+func execCommand(t *testing.T, mp **Membership, line string) string {
+	fields := strings.Fields(line)
+	a := args(t, fields[1:])
+	m := *mp
+	if fields[0] != "config" && m == nil {
+		t.Fatalf("%q before config", line)
+	}
+	advert := func() Advert {
+		if _, ok := a["agree"]; ok {
+			return m.Advert()
+		}
+		if v, ok := a["adv"]; ok {
+			return Advert{ViewID: num(t, v), Hash: m.hash}
+		}
+		return Advert{}
+	}
+	switch fields[0] {
+	case "config":
+		var nodes []NodeID
+		for _, n := range list(t, a["nodes"]) {
+			nodes = append(nodes, NodeID(n))
+		}
+		cfg := Config{
+			Self: NodeID(num(t, a["self"])), Generation: num(t, a["gen"]), Nodes: nodes,
+			Links: int(num(t, a["links"])),
+			Timing: Timing{Keepalive: dur(t, a["keepalive"]), Warntime: dur(t, a["warntime"]),
+				Deadtime: dur(t, a["deadtime"]), Initdead: dur(t, a["initdead"])},
+		}
+		nm, err := New(cfg)
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		*mp = nm
+		return render(nm.Ready())
+	case "hb":
+		err := m.Step(Heartbeat{From: NodeID(num(t, a["from"])), Link: int(num(t, a["link"])),
+			Generation: num(t, a["gen"]), At: dur(t, a["at"]), Advert: advert()})
+		out := render(m.Ready())
+		if err != nil {
+			out += "error: " + err.Error() + "\n"
+		}
+		return out
+	case "beat":
+		type spec struct {
+			node  NodeID
+			gen   uint64
+			links []uint64
+		}
+		var specs []spec
+		for _, f := range fields[1:] {
+			if strings.Contains(f, "=") || f == "agree" {
+				continue
+			}
+			ng, ls, ok := strings.Cut(f, "/")
+			n, g, ok2 := strings.Cut(ng, "@")
+			if !ok || !ok2 {
+				t.Fatalf("beat spec %q: want node@gen/links", f)
+			}
+			specs = append(specs, spec{NodeID(num(t, n)), num(t, g), list(t, ls)})
+		}
+		var out strings.Builder
+		every := dur(t, a["every"])
+		for at := dur(t, a["start"]); at <= dur(t, a["end"]); at += every {
+			for _, s := range specs {
+				for _, l := range s.links {
+					if err := m.Step(Heartbeat{From: s.node, Link: int(l), Generation: s.gen, At: at, Advert: advert()}); err != nil {
+						fmt.Fprintf(&out, "error: %v\n", err)
+					}
+				}
+			}
+			out.WriteString(render(m.Ready()))
+		}
+		return out.String()
+	case "tick":
+		m.Tick(dur(t, a["at"]))
+		return render(m.Ready())
+	case "status":
+		var b strings.Builder
+		v := m.View()
+		fmt.Fprintf(&b, "%s agreed=%v\n", v, v.Agreed)
+		for _, p := range m.Peers() {
+			fmt.Fprintf(&b, "node %d %s gen=%d", p.ID, p.State, p.Generation)
+			for i, l := range p.Links {
+				fmt.Fprintf(&b, " link%d=%s", i, l.State)
+				if l.Heard {
+					fmt.Fprintf(&b, "(%v)", m.Now()-l.LastHeard)
+				}
+			}
+			b.WriteString("\n")
+		}
+		return b.String()
+	}
+	t.Fatalf("unknown command %q", line)
+	return ""
+}
+
+func TestTimingValidate(t *testing.T) {
+	ok := Timing{Keepalive: 2 * time.Second, Warntime: 10 * time.Second, Deadtime: 30 * time.Second, Initdead: 120 * time.Second}
+	if err := ok.Validate(); err != nil {
+		t.Fatalf("ha.cf defaults rejected: %v", err)
+	}
+	bad := []Timing{
+		{Keepalive: 0, Warntime: 1, Deadtime: 2, Initdead: 3},
+		{Keepalive: time.Second, Warntime: 1500 * time.Millisecond, Deadtime: 2 * time.Second, Initdead: 3 * time.Second},
+		{Keepalive: time.Second, Warntime: 5 * time.Second, Deadtime: 5 * time.Second, Initdead: 6 * time.Second},
+		{Keepalive: time.Second, Warntime: 2 * time.Second, Deadtime: 5 * time.Second, Initdead: 4 * time.Second},
+	}
+	for _, b := range bad {
+		if err := b.Validate(); err == nil {
+			t.Errorf("%+v accepted", b)
+		}
+	}
+}
+
+func FuzzParseAdvert(f *testing.F) {
+	good, _ := Advert{ViewID: 7, Hash: 0xdeadbeef}.MarshalBinary()
+	f.Add(good)
+	f.Add([]byte{})
+	f.Add([]byte{2, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := ParseAdvert(b)
+		if err != nil {
+			return
+		}
+		re, _ := a.MarshalBinary()
+		if b2, _ := ParseAdvert(re); b2 != a {
+			t.Fatalf("round trip %v -> %v", a, b2)
+		}
+	})
+}

@@ -1,0 +1,25 @@
+// Package node is palisaded's control loop: it bumps the on-disk
+// generation, runs the transport on every configured link, sends a
+// heartbeat every keepalive, feeds received heartbeats and the clock to the
+// membership state machine, logs every transition with slog, drives
+// reliable delivery, and serves the local control socket (`palisade
+// status`).
+//
+//	n, err := node.New(node.Options{Config: cfg, Self: self, Logger: log})
+//	n.OnEvent(func(ev membership.Event, v membership.View) { ... })   // hooks: register before Run
+//	n.OnDelivery(func(d reliable.Delivery) { ... })
+//	n.HandleControl("fence-confirm", handler)
+//	n.AddStatus("quorum", func() any { return q.Status() })
+//	err = n.Run(ctx)                 // until ctx is done
+//	n.Reload(newCfg)                 // SIGHUP: key file now; other changes need a restart
+//
+// Threading: one goroutine (Run's) owns the membership machine. OnEvent
+// callbacks run on it, in order, and must not block; OnDelivery callbacks
+// run on a separate goroutine. View, Status, Send and Reload are safe from
+// any goroutine.
+//
+// Liveness input: the transport de-duplicates packets that arrive on
+// several links, so the loop also polls Transport.LastHeard every tick and
+// steps membership for each link that was heard since, so per-link states
+// stay exact while only one copy of each message is processed.
+package node

@@ -1,0 +1,442 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"palisade/cluster/auth"
+	"palisade/cluster/config"
+	"palisade/cluster/eventlog"
+	"palisade/cluster/membership"
+	"palisade/cluster/node/control"
+	"palisade/cluster/reliable"
+	"palisade/cluster/transport"
+	"palisade/cluster/wire"
+)
+
+// Options configure a Node.
+type Options struct {
+	Config *config.Cluster
+	Self   config.Node
+	Logger *slog.Logger // nil: slog.Default()
+	// EventLog, if set, receives heartbeat_lost, node_lost and
+	// node_returned entries for the fault tests' timeline.
+	EventLog *eventlog.Log
+}
+
+// Node is one running palisaded.
+type Node struct {
+	cfg   *config.Cluster // owned by the loop goroutine after Run starts
+	self  config.Node
+	gen   uint64
+	log   *slog.Logger
+	elog  *eventlog.Log
+	start time.Time
+
+	tr  *transport.Transport
+	rel *reliable.Conn
+	mem *membership.Membership
+
+	ops      chan func()
+	stepped  map[uint32][]time.Time // per peer, per link: newest receive time stepped
+	memDrops map[string]uint64
+
+	mu         sync.Mutex // guards the fields below
+	view       membership.View
+	onEvent    []func(membership.Event, membership.View)
+	onDelivery []func(reliable.Delivery)
+	handlers   map[string]control.Handler
+	sections   map[string]func() any
+	running    bool
+}
+
+// New bumps the generation on disk, loads the key file and prepares the
+// transport and membership. It opens no sockets: Run does.
+func New(opts Options) (*Node, error) {
+	c, self := opts.Config, opts.Self
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	keys, err := auth.Load(c.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	links, err := transportLinks(c, self)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", c.File, err)
+	}
+	gen, err := BumpGeneration(c.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	log = log.With("self", self.Name)
+	tr, err := transport.New(transport.Config{
+		Cluster: c.Name, Node: self.ID, Generation: gen, Nodes: c.NodeIDs(),
+		Keys: keys, Links: links, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	rel, err := reliable.NewConn(tr, reliable.Config{Self: self.ID, Generation: gen}, 20*time.Millisecond, log)
+	if err != nil {
+		return nil, err
+	}
+	var ids []membership.NodeID
+	for _, id := range c.NodeIDs() {
+		ids = append(ids, membership.NodeID(id))
+	}
+	mem, err := membership.New(membership.Config{
+		Self: membership.NodeID(self.ID), Generation: gen, Nodes: ids, Links: len(c.Links), Timing: c.Timing,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Node{
+		cfg: c, self: self, gen: gen, log: log, elog: opts.EventLog,
+		tr: tr, rel: rel, mem: mem,
+		ops: make(chan func()), stepped: map[uint32][]time.Time{}, memDrops: map[string]uint64{},
+		view:     mem.View(),
+		handlers: map[string]control.Handler{}, sections: map[string]func() any{},
+	}, nil
+}
+
+// Generation is this run's incarnation number.
+func (n *Node) Generation() uint64 { return n.gen }
+
+// Self is this node's configuration entry.
+func (n *Node) Self() config.Node { return n.self }
+
+// Transport gives later stages direct access (e.g. counters).
+func (n *Node) Transport() *transport.Transport { return n.tr }
+
+// OnEvent registers a callback for every membership event, with the view
+// after it. Called on the loop goroutine, in order: do not block.
+func (n *Node) OnEvent(fn func(membership.Event, membership.View)) {
+	n.mu.Lock()
+	n.onEvent = append(n.onEvent, fn)
+	n.mu.Unlock()
+}
+
+// OnDelivery registers a callback for reliable messages (in order per
+// sender). Deliveries with no callback registered are discarded.
+func (n *Node) OnDelivery(fn func(reliable.Delivery)) {
+	n.mu.Lock()
+	n.onDelivery = append(n.onDelivery, fn)
+	n.mu.Unlock()
+}
+
+// HandleControl adds a command to the control socket. Register before Run.
+func (n *Node) HandleControl(cmd string, h control.Handler) {
+	n.mu.Lock()
+	n.handlers[cmd] = h
+	n.mu.Unlock()
+}
+
+// AddStatus adds a section to Status.Extra, computed on each status call
+// (on the control goroutine, not the loop).
+func (n *Node) AddStatus(name string, fn func() any) {
+	n.mu.Lock()
+	n.sections[name] = fn
+	n.mu.Unlock()
+}
+
+// Send queues a reliable message to node to (see package reliable).
+func (n *Node) Send(to uint32, payload []byte) error { return n.rel.Send(to, payload) }
+
+// View returns the current membership view.
+func (n *Node) View() membership.View {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	v := n.view
+	v.Members = append([]membership.Member(nil), v.Members...)
+	return v
+}
+
+// do runs fn on the loop goroutine and waits for it.
+func (n *Node) do(ctx context.Context, fn func()) error {
+	done := make(chan struct{})
+	select {
+	case n.ops <- func() { fn(); close(done) }:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	<-done
+	return nil
+}
+
+// Status returns a snapshot for `palisade status`.
+func (n *Node) Status(ctx context.Context) (Status, error) {
+	var st Status
+	if err := n.do(ctx, func() { st = n.buildStatus() }); err != nil {
+		return st, err
+	}
+	n.mu.Lock()
+	sections := make(map[string]func() any, len(n.sections))
+	for k, v := range n.sections {
+		sections[k] = v
+	}
+	n.mu.Unlock()
+	if len(sections) > 0 {
+		st.Extra = map[string]any{}
+		for k, fn := range sections {
+			st.Extra[k] = fn()
+		}
+	}
+	return st, nil
+}
+
+func (n *Node) now() time.Duration { return time.Since(n.start) }
+
+// Run starts the transport and the control socket and runs the loop until
+// ctx is done.
+func (n *Node) Run(ctx context.Context) error {
+	n.mu.Lock()
+	if n.running {
+		n.mu.Unlock()
+		return errors.New("node: Run called twice")
+	}
+	n.running = true
+	handlers := n.handlers
+	n.mu.Unlock()
+
+	n.start = time.Now()
+	ctl, err := control.Listen(n.cfg.Socket, n.log)
+	if err != nil {
+		return err
+	}
+	ctl.Handle("status", func(ctx context.Context, _ json.RawMessage) (any, error) { return n.Status(ctx) })
+	for cmd, h := range handlers {
+		ctl.Handle(cmd, h)
+	}
+	if err := n.tr.Start(); err != nil {
+		ctl.Close()
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); ctl.Serve(ctx) }()
+	go func() { defer wg.Done(); n.rel.Run(ctx) }()
+	go func() { defer wg.Done(); n.deliver(ctx) }()
+	defer func() {
+		n.tr.Close()
+		cancel()
+		wg.Wait()
+	}()
+
+	t := n.cfg.Timing
+	n.log.Info("palisaded started", "cluster", n.cfg.Name, "node_id", n.self.ID, "generation", n.gen,
+		"links", len(n.cfg.Links), "keepalive", t.Keepalive, "warntime", t.Warntime, "deadtime", t.Deadtime,
+		"initdead", t.Initdead, "socket", n.cfg.Socket)
+	hb := time.NewTicker(t.Keepalive)
+	defer hb.Stop()
+	// Deadlines are checked several times per keepalive so detection is
+	// late by at most a fraction of a keepalive.
+	tick := time.NewTicker(max(t.Keepalive/5, 5*time.Millisecond))
+	defer tick.Stop()
+	n.sendHeartbeat()
+	msgs := n.tr.Messages()
+	for {
+		select {
+		case <-ctx.Done():
+			n.log.Info("palisaded stopping", "generation", n.gen)
+			return nil
+		case m, ok := <-msgs:
+			if !ok {
+				return errors.New("node: transport closed")
+			}
+			n.handle(m)
+		case <-hb.C:
+			n.sendHeartbeat()
+		case <-tick.C:
+			n.poll()
+			n.mem.Tick(n.now())
+			n.flush()
+		case op := <-n.ops:
+			op()
+		}
+	}
+}
+
+func (n *Node) sendHeartbeat() {
+	payload, _ := n.mem.Advert().MarshalBinary()
+	if err := n.tr.Send(wire.TypeHeartbeat, 0, payload); err != nil {
+		n.log.Warn("sending heartbeat", "err", err)
+	}
+}
+
+func (n *Node) handle(m transport.Message) {
+	n.rel.Handle(m)
+	if m.Type != wire.TypeHeartbeat {
+		// Any authentic packet proves liveness; poll() steps it from
+		// LastHeard with the peer's last advert.
+		return
+	}
+	adv, err := membership.ParseAdvert(m.Payload)
+	if err != nil {
+		n.memDrops["bad_heartbeat_payload"]++
+		n.log.Debug("heartbeat payload", "from", m.From, "err", err)
+	}
+	n.step(m.From, m.Link, m.Generation, m.ReceivedAt, &adv)
+	n.flush()
+}
+
+// step feeds one (peer, link) observation to membership. adv nil keeps the
+// peer's last advert.
+func (n *Node) step(from uint32, link int, gen uint64, at time.Time, adv *membership.Advert) {
+	st := n.stepped[from]
+	if st == nil {
+		st = make([]time.Time, len(n.cfg.Links))
+		n.stepped[from] = st
+	}
+	if link >= 0 && link < len(st) && at.After(st[link]) {
+		st[link] = at
+	}
+	hb := membership.Heartbeat{From: membership.NodeID(from), Link: link, Generation: gen, At: at.Sub(n.start)}
+	if adv != nil {
+		hb.Advert = *adv
+	} else {
+		for _, p := range n.mem.Peers() {
+			if uint32(p.ID) == from {
+				hb.Advert = p.Advert
+			}
+		}
+	}
+	if err := n.mem.Step(hb); err != nil {
+		reason := "membership_refused"
+		if errors.Is(err, membership.ErrStaleGeneration) {
+			reason = "old_generation"
+		}
+		n.memDrops[reason]++
+		n.log.Debug("heartbeat refused", "from", from, "link", link, "err", err)
+	}
+}
+
+// poll steps membership for links heard (by any authentic packet,
+// including duplicates the transport did not deliver) since last time.
+func (n *Node) poll() {
+	for _, p := range n.tr.LastHeard() {
+		for i, l := range p.Links {
+			st := n.stepped[p.Node]
+			if l.At.IsZero() || (st != nil && !l.At.After(st[i])) {
+				continue
+			}
+			n.step(p.Node, i, p.Generation, l.At, nil)
+		}
+	}
+}
+
+// flush logs and dispatches membership events.
+func (n *Node) flush() {
+	evs := n.mem.Ready()
+	if len(evs) == 0 {
+		return
+	}
+	v := n.mem.View()
+	n.mu.Lock()
+	n.view = v
+	listeners := n.onEvent
+	n.mu.Unlock()
+	viewChanged := false
+	for _, ev := range evs {
+		n.logEvent(ev)
+		if ev.Kind == membership.EventView {
+			viewChanged = true
+		}
+		if ev.Kind == membership.EventNode && ev.To == membership.StateDead {
+			n.rel.Forget(uint32(ev.Node))
+		}
+		for _, fn := range listeners {
+			fn(ev, v)
+		}
+	}
+	if viewChanged {
+		// Tell peers at once so the view id converges within one round
+		// trip instead of one keepalive.
+		n.sendHeartbeat()
+	}
+}
+
+func (n *Node) logEvent(ev membership.Event) {
+	name := n.ref(uint32(ev.Node)).Name
+	switch ev.Kind {
+	case membership.EventNode:
+		lvl := slog.LevelInfo
+		if ev.To == membership.StateWarn || ev.To == membership.StateDead {
+			lvl = slog.LevelWarn
+		}
+		n.log.Log(context.Background(), lvl, "peer state", "peer", name, "peer_id", ev.Node,
+			"from", ev.From.String(), "to", ev.To.String(), "peer_generation", ev.Generation)
+		n.eventLog(ev, name)
+	case membership.EventLink:
+		lvl := slog.LevelInfo
+		if ev.To == membership.StateDead {
+			lvl = slog.LevelWarn
+		}
+		n.log.Log(context.Background(), lvl, "link state", "peer", name, "peer_id", ev.Node,
+			"link", n.cfg.Links[ev.Link].Name, "from", ev.From.String(), "to", ev.To.String())
+	case membership.EventRestart:
+		n.log.Warn("peer restarted", "peer", name, "peer_id", ev.Node,
+			"old_generation", ev.OldGeneration, "new_generation", ev.Generation)
+	case membership.EventView:
+		var members []string
+		for _, m := range ev.View.Members {
+			members = append(members, fmt.Sprintf("%s:%d", n.ref(uint32(m.ID)).Name, m.Generation))
+		}
+		n.log.Info("view changed", "view", ev.View.ID, "members", members, "dc", n.ref(uint32(ev.View.DC)).Name)
+	case membership.EventViewAgreed:
+		n.log.Info("view agreed", "view", ev.View.ID, "dc", n.ref(uint32(ev.View.DC)).Name)
+	}
+}
+
+func (n *Node) eventLog(ev membership.Event, name string) {
+	if n.elog == nil {
+		return
+	}
+	var e string
+	switch {
+	case ev.To == membership.StateWarn && ev.From == membership.StateUp:
+		e = eventlog.HeartbeatLost
+	case ev.To == membership.StateDead && ev.From != membership.StateDead:
+		e = eventlog.NodeLost
+	case ev.To == membership.StateUp && ev.From == membership.StateDead:
+		e = eventlog.NodeReturned
+	default:
+		return
+	}
+	if err := n.elog.Append(eventlog.Entry{Event: e, Target: name, View: n.mem.View().ID}); err != nil {
+		n.log.Warn("event log", "err", err)
+	}
+}
+
+// deliver hands reliable deliveries to the registered callbacks, so the
+// reliable layer never blocks on a missing consumer.
+func (n *Node) deliver(ctx context.Context) {
+	ch := n.rel.Deliveries()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case d, ok := <-ch:
+			if !ok {
+				return
+			}
+			n.mu.Lock()
+			fns := n.onDelivery
+			n.mu.Unlock()
+			if len(fns) == 0 {
+				n.log.Debug("reliable message without consumer", "from", d.From, "bytes", len(d.Payload))
+			}
+			for _, fn := range fns {
+				fn(d)
+			}
+		}
+	}
+}

@@ -1,0 +1,423 @@
+package recovery
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"palisade/cluster/eventlog"
+)
+
+// NodeState is the gate's view of one node.
+type NodeState string
+
+const (
+	// StateUnknown: configured, not seen since the gate started.
+	StateUnknown NodeState = "unknown"
+	// StateMember: in this partition, clean.
+	StateMember NodeState = "member"
+	// StateDown: not in the partition, known to run nothing (never seen and
+	// startup fencing off).
+	StateDown NodeState = "down"
+	// StateUnclean: must be fenced before its resources may move.
+	StateUnclean NodeState = "unclean"
+	// StateFencing: a fence request is out.
+	StateFencing NodeState = "fencing"
+	// StateFenced: confirmed off (device verified OFF or operator).
+	StateFenced NodeState = "fenced"
+)
+
+// Partition is what the DC loop knows about the current membership.
+type Partition struct {
+	// Members are the nodes in this partition, this node included.
+	Members []string
+	Quorate bool
+	// DC is true when this node is the partition's DC: only the DC fences.
+	DC bool
+	// View is the membership view id (logged).
+	View uint64
+	// Active lists, per node, the resources last known active there; it
+	// goes into node_lost log entries so Verify can check the rule.
+	Active map[string][]string
+}
+
+// FenceRequest asks the fencer to fence Target. Attempt identifies the
+// request; the result must carry it back.
+type FenceRequest struct {
+	Target  string
+	Attempt int
+	Reason  string
+}
+
+// FenceResult is the fencer's answer to a FenceRequest.
+type FenceResult struct {
+	Target  string
+	Attempt int
+	// OK: the device (or topology level) reported success.
+	OK bool
+	// VerifiedOff: a status read after the action showed OFF. Power
+	// fencing is only confirmed with OK && VerifiedOff.
+	VerifiedOff bool
+	// Device names what fenced (for the log and fence history).
+	Device string
+	// Err describes the failure; never contains secrets.
+	Err string
+}
+
+// Alert is something an operator must see (a fence keeps failing).
+type Alert struct {
+	Target  string
+	Message string
+}
+
+// Ready is the work the caller must perform after stepping the gate.
+type Ready struct {
+	Fence  []FenceRequest
+	Alerts []Alert
+	Log    []eventlog.Entry
+}
+
+// Decision is the answer to AllowStart.
+type Decision struct {
+	Allowed bool
+	Reason  string
+}
+
+type nodeRec struct {
+	state     NodeState
+	member    bool
+	reason    string
+	scheduled bool
+	due       time.Duration
+	attempt   int
+	failures  int
+	resources []string
+	by        string
+}
+
+// Gate is the RecoveryGate. It is not safe for concurrent use; the DC loop
+// owns it.
+type Gate struct {
+	cfg      Config
+	nodes    map[string]*nodeRec
+	order    []string
+	part     Partition
+	started  bool
+	ready    Ready
+	lastDeci map[string]string
+}
+
+// New returns a gate for cfg.
+func New(cfg Config) *Gate {
+	cfg.fill()
+	g := &Gate{cfg: cfg, nodes: map[string]*nodeRec{}, lastDeci: map[string]string{}}
+	for _, n := range cfg.Nodes {
+		g.nodes[n] = &nodeRec{state: StateUnknown}
+	}
+	g.order = slices.Sorted(func(yield func(string) bool) {
+		for n := range g.nodes {
+			if !yield(n) {
+				return
+			}
+		}
+	})
+	return g
+}
+
+func (g *Gate) active() bool { return g.part.Quorate && g.part.DC }
+
+func (g *Gate) log(now time.Duration, e eventlog.Entry) {
+	e.MonoNS = int64(now)
+	if e.Writer == "" {
+		e.Writer = g.cfg.Self
+	}
+	if e.View == 0 {
+		e.View = g.part.View
+	}
+	g.ready.Log = append(g.ready.Log, e)
+}
+
+// SetPartition tells the gate the current membership and quorum.
+func (g *Gate) SetPartition(p Partition, now time.Duration) {
+	wasActive, wasQuorate := g.active(), g.part.Quorate
+	first := !g.started
+	g.started = true
+	g.part = p
+	if first || wasQuorate != p.Quorate {
+		q := "inquorate"
+		if p.Quorate {
+			q = "quorate"
+		}
+		g.log(now, eventlog.Entry{Event: eventlog.QuorumChanged, Detail: q})
+	}
+	in := map[string]bool{}
+	for _, m := range p.Members {
+		in[m] = true
+	}
+	for _, n := range g.order {
+		r := g.nodes[n]
+		switch {
+		case in[n] && !r.member:
+			r.member = true
+			switch r.state {
+			case StateUnknown, StateDown:
+				r.state = StateMember
+			case StateFenced:
+				r.state = StateMember
+				g.log(now, eventlog.Entry{Event: eventlog.NodeReturned, Target: n, Detail: "rejoined after fencing"})
+			case StateUnclean, StateFencing:
+				g.log(now, eventlog.Entry{Event: eventlog.NodeReturned, Target: n, Detail: "still unclean: fencing continues"})
+			}
+		case !in[n] && r.member:
+			r.member = false
+			if r.state == StateMember {
+				r.resources = slices.Clone(p.Active[n])
+				g.log(now, eventlog.Entry{Event: eventlog.NodeLost, Target: n, Resources: r.resources})
+				g.markUnclean(n, "node lost", now)
+			}
+		case !in[n] && r.state == StateUnknown && first:
+			if g.cfg.StartupFencing {
+				r.resources = slices.Clone(p.Active[n])
+				g.log(now, eventlog.Entry{Event: eventlog.NodeLost, Target: n, Resources: r.resources, Detail: "not seen at start-up"})
+				g.markUnclean(n, "not seen at start-up", now)
+			} else {
+				r.state = StateDown
+			}
+		}
+	}
+	switch nowActive := g.active(); {
+	case nowActive && !wasActive:
+		for _, n := range g.order {
+			if r := g.nodes[n]; r.state == StateUnclean && !r.scheduled {
+				g.schedule(n, g.delay(n), "fence race delay", now)
+			}
+		}
+	case !nowActive && wasActive:
+		// Without quorum (or no longer DC) we must not shoot anyone; the
+		// nodes stay unclean and are rescheduled if we regain quorum.
+		for _, n := range g.order {
+			if r := g.nodes[n]; r.scheduled {
+				r.scheduled = false
+				g.log(now, eventlog.Entry{Event: eventlog.FenceScheduled, Target: n, Detail: "cancelled: partition lost quorum or DC role"})
+			}
+		}
+	}
+}
+
+func (g *Gate) delay(n string) time.Duration {
+	d := g.cfg.StaticDelay[n]
+	if g.cfg.Rand != nil && g.cfg.RandomDelayMax > 0 {
+		d += g.cfg.Rand(g.cfg.RandomDelayMax)
+	}
+	return d
+}
+
+func (g *Gate) markUnclean(n, reason string, now time.Duration) {
+	r := g.nodes[n]
+	r.state, r.reason, r.failures = StateUnclean, reason, 0
+	g.log(now, eventlog.Entry{Event: eventlog.FenceNeeded, Target: n, Resources: r.resources, Detail: reason})
+	if g.active() {
+		g.schedule(n, g.delay(n), "fence race delay", now)
+	}
+}
+
+func (g *Gate) schedule(n string, d time.Duration, why string, now time.Duration) {
+	r := g.nodes[n]
+	r.scheduled, r.due = true, now+d
+	g.log(now, eventlog.Entry{Event: eventlog.FenceScheduled, Target: n, DelayMS: d.Milliseconds(), Detail: why})
+	if d == 0 {
+		g.Tick(now)
+	}
+}
+
+// RequestFence marks n unclean for reason (e.g. a failed stop): its
+// resources are blocked until it is confirmed fenced.
+func (g *Gate) RequestFence(n, reason string, now time.Duration) error {
+	r, ok := g.nodes[n]
+	if !ok {
+		return fmt.Errorf("fence %s: not a configured node", n)
+	}
+	if r.state == StateUnclean || r.state == StateFencing {
+		return nil
+	}
+	if r.state == StateMember {
+		r.resources = slices.Clone(g.part.Active[n])
+	}
+	g.markUnclean(n, reason, now)
+	return nil
+}
+
+// Tick sends the fence requests that are due.
+func (g *Gate) Tick(now time.Duration) {
+	if !g.active() {
+		return
+	}
+	for _, n := range g.order {
+		r := g.nodes[n]
+		if r.state != StateUnclean || !r.scheduled || now < r.due {
+			continue
+		}
+		r.scheduled = false
+		r.state = StateFencing
+		r.attempt++
+		g.ready.Fence = append(g.ready.Fence, FenceRequest{Target: n, Attempt: r.attempt, Reason: r.reason})
+		g.log(now, eventlog.Entry{Event: eventlog.FenceRequested, Target: n, Attempt: r.attempt, Detail: r.reason})
+	}
+}
+
+// FenceResult records the fencer's answer. Only a success verified OFF
+// confirms; anything else is retried with backoff and alerted.
+func (g *Gate) FenceResult(res FenceResult, now time.Duration) {
+	r, ok := g.nodes[res.Target]
+	if !ok || r.state != StateFencing || res.Attempt != r.attempt {
+		g.log(now, eventlog.Entry{Event: eventlog.FenceDevice, Target: res.Target, Attempt: res.Attempt, Device: res.Device,
+			OK: eventlog.Bool(res.OK), Detail: "stale result ignored"})
+		return
+	}
+	if res.OK && res.VerifiedOff {
+		r.state, r.by, r.failures = StateFenced, "device:"+res.Device, 0
+		g.log(now, eventlog.Entry{Event: eventlog.FenceConfirmed, Target: res.Target, Attempt: res.Attempt, Device: res.Device,
+			By: r.by, Resources: r.resources, OK: eventlog.Bool(true)})
+		return
+	}
+	why := res.Err
+	if res.OK {
+		why = "device reported success but power status is not OFF"
+	}
+	r.state = StateUnclean
+	r.failures++
+	back := g.cfg.RetryInitial << min(r.failures-1, 30)
+	if back > g.cfg.RetryMax || back <= 0 {
+		back = g.cfg.RetryMax
+	}
+	g.log(now, eventlog.Entry{Event: eventlog.FenceFailed, Target: res.Target, Attempt: res.Attempt, Device: res.Device,
+		OK: eventlog.Bool(false), DelayMS: back.Milliseconds(), Detail: why})
+	msg := fmt.Sprintf("fencing %s failed %d time(s): %s; its resources stay blocked; retry in %s (or confirm by hand with `palisade fence confirm %s` once it is verified down)",
+		res.Target, r.failures, why, back, res.Target)
+	g.ready.Alerts = append(g.ready.Alerts, Alert{Target: res.Target, Message: msg})
+	g.log(now, eventlog.Entry{Event: eventlog.Alert, Target: res.Target, Detail: msg})
+	if g.active() {
+		g.schedule(res.Target, back, "retry after failure", now)
+	}
+}
+
+// OperatorConfirm records an operator's statement that n is down (meatware).
+// It is refused for a node that is a member of this partition.
+func (g *Gate) OperatorConfirm(n, by string, now time.Duration) error {
+	r, ok := g.nodes[n]
+	if !ok {
+		return fmt.Errorf("confirm %s: not a configured node", n)
+	}
+	if r.member {
+		return fmt.Errorf("confirm %s: node is a member of this partition (it answers heartbeats); refusing to record it as fenced", n)
+	}
+	if by == "" {
+		by = "unknown"
+	}
+	prev := r.state
+	r.state, r.scheduled, r.by, r.failures = StateFenced, false, "operator:"+by, 0
+	g.log(now, eventlog.Entry{Event: eventlog.FenceConfirmed, Target: n, By: r.by, Resources: r.resources,
+		Detail: "manual confirmation by operator (was " + string(prev) + ")"})
+	return nil
+}
+
+// AllowStart decides whether rsc may start on target. maybeOn lists every
+// node where rsc is or may be active (including lost nodes that last ran
+// it). Every decision is logged (repeated identical decisions once).
+func (g *Gate) AllowStart(rsc, target string, maybeOn []string, now time.Duration) Decision {
+	d := g.decide(target, maybeOn)
+	key := rsc + "@" + target
+	sig := fmt.Sprint(d.Allowed, d.Reason)
+	if g.lastDeci[key] != sig {
+		g.lastDeci[key] = sig
+		ev := eventlog.StartDenied
+		if d.Allowed {
+			ev = eventlog.StartAllowed
+		}
+		g.log(now, eventlog.Entry{Event: ev, Resource: rsc, Node: target, Detail: d.Reason})
+	}
+	return d
+}
+
+func (g *Gate) decide(target string, maybeOn []string) Decision {
+	if !g.part.DC {
+		return Decision{Reason: "this node is not the DC"}
+	}
+	if !g.part.Quorate {
+		if !g.cfg.NoQuorumPolicy.MayStart() {
+			return Decision{Reason: "partition has no quorum (no-quorum-policy " + string(g.cfg.NoQuorumPolicy) + ")"}
+		}
+		for _, n := range maybeOn {
+			if r := g.nodes[n]; r == nil || !r.member {
+				return Decision{Reason: "partition has no quorum: no takeover from " + n}
+			}
+		}
+	}
+	tr, ok := g.nodes[target]
+	if !ok || tr.state != StateMember || !tr.member {
+		st := StateUnknown
+		if ok {
+			st = tr.state
+		}
+		return Decision{Reason: fmt.Sprintf("target %s is not a clean member (%s)", target, st)}
+	}
+	var wait []string
+	for _, n := range maybeOn {
+		if r := g.nodes[n]; r != nil && (r.state == StateUnclean || r.state == StateFencing) {
+			wait = append(wait, n)
+		}
+	}
+	if len(wait) > 0 {
+		sort.Strings(wait)
+		return Decision{Reason: "waiting for confirmed fencing of " + strings.Join(wait, ",")}
+	}
+	return Decision{Allowed: true, Reason: "ok"}
+}
+
+// Ready returns and clears the pending work.
+func (g *Gate) Ready() Ready {
+	rd := g.ready
+	g.ready = Ready{}
+	return rd
+}
+
+// NodeStatus is one row of Status.
+type NodeStatus struct {
+	Node     string    `json:"node"`
+	State    NodeState `json:"state"`
+	Member   bool      `json:"member"`
+	Reason   string    `json:"reason,omitempty"`
+	Attempts int       `json:"attempts,omitempty"`
+	Failures int       `json:"failures,omitempty"`
+	By       string    `json:"confirmed_by,omitempty"`
+}
+
+// Status reports every node's state, sorted by name.
+func (g *Gate) Status() []NodeStatus {
+	out := make([]NodeStatus, 0, len(g.order))
+	for _, n := range g.order {
+		r := g.nodes[n]
+		out = append(out, NodeStatus{Node: n, State: r.state, Member: r.member, Reason: r.reason, Attempts: r.attempt, Failures: r.failures, By: r.by})
+	}
+	return out
+}
+
+// Blocked reports whether n's resources are blocked (n unclean or fencing).
+func (g *Gate) Blocked(n string) bool {
+	r := g.nodes[n]
+	return r != nil && (r.state == StateUnclean || r.state == StateFencing)
+}
+
+// NextDue returns the earliest pending fence time, for the caller's timer.
+func (g *Gate) NextDue() (time.Duration, bool) {
+	var best time.Duration
+	found := false
+	for _, n := range g.order {
+		if r := g.nodes[n]; r.scheduled && (!found || r.due < best) {
+			best, found = r.due, true
+		}
+	}
+	return best, found
+}

@@ -1,0 +1,95 @@
+package recovery
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"palisade/cluster/eventlog"
+)
+
+// Violation is one breach of the one rule found in an event log.
+type Violation struct {
+	Entry  eventlog.Entry
+	Reason string
+}
+
+func (v Violation) String() string {
+	return fmt.Sprintf("at mono %d ns, %s by %s: %s", v.Entry.MonoNS, v.Entry.Event, v.Entry.Writer, v.Reason)
+}
+
+// Verify checks a merged, time-ordered event log (eventlog.ReadFiles) for
+// breaches of the one rule, independently of the gate's own bookkeeping:
+//
+//   - a start of a resource (start_allowed, action_sent/action_result with
+//     action "start") while a node that last ran it was lost or asked to be
+//     fenced and not yet confirmed fenced (fence_confirmed);
+//   - a fence request written by a node whose last quorum_changed entry
+//     said "inquorate" (an inquorate takeover is caught by the first check,
+//     since the inquorate side logs its lost nodes too).
+//
+// It returns every violation (nil when the log is clean).
+func Verify(es []eventlog.Entry) []Violation {
+	// A lost node blocks starts decided by its writer; when the writer was
+	// quorate it blocks everyone (an inquorate partition's view of who is
+	// lost does not bind the quorate side, which still sees that node).
+	type lost struct {
+		resources []string
+		quorate   bool
+	}
+	pending := map[string]map[string]*lost{} // writer → target → lost
+	inquorate := map[string]bool{}
+	var out []Violation
+	for _, e := range es {
+		switch e.Event {
+		case eventlog.QuorumChanged:
+			inquorate[e.Writer] = strings.HasPrefix(e.Detail, "inquorate")
+		case eventlog.NodeLost, eventlog.FenceNeeded:
+			if pending[e.Writer] == nil {
+				pending[e.Writer] = map[string]*lost{}
+			}
+			l := pending[e.Writer][e.Target]
+			if l == nil {
+				l = &lost{}
+				pending[e.Writer][e.Target] = l
+			}
+			l.quorate = l.quorate || !inquorate[e.Writer]
+			for _, r := range e.Resources {
+				if !slices.Contains(l.resources, r) {
+					l.resources = append(l.resources, r)
+				}
+			}
+		case eventlog.FenceConfirmed:
+			for _, m := range pending {
+				delete(m, e.Target)
+			}
+		case eventlog.FenceRequested:
+			if inquorate[e.Writer] {
+				out = append(out, Violation{e, "fence requested by an inquorate partition"})
+			}
+		}
+		if !isStart(e) {
+			continue
+		}
+		for w, m := range pending {
+			for t, l := range m {
+				if (w == e.Writer || l.quorate) && t != e.Node && slices.Contains(l.resources, e.Resource) {
+					out = append(out, Violation{e, fmt.Sprintf("start of %s on %s while %s (which ran it) is not confirmed fenced", e.Resource, e.Node, t)})
+				}
+			}
+		}
+	}
+	return out
+}
+
+func isStart(e eventlog.Entry) bool {
+	switch e.Event {
+	case eventlog.StartAllowed:
+		return true
+	case eventlog.ActionSent:
+		return e.Action == "start"
+	case eventlog.ActionResult:
+		return e.Action == "start" && e.OK != nil && *e.OK
+	}
+	return false
+}

@@ -1,0 +1,48 @@
+// Package reliable gives control messages (actions, results,
+// configuration, fencing requests) reliable, in-order, exactly-once
+// delivery per sender over package transport's unreliable datagrams.
+//
+// Endpoint is the pure core, shaped like go.etcd.io/raft: the caller
+// feeds it received frames (Step), peer generations (Observe), time
+// (Tick) and messages to send (Send), then takes Ready(): the frames to
+// transmit, the messages delivered in order, and the messages that can
+// no longer be delivered. It does no I/O and reads no clock, so tests
+// run it through loss, reordering and duplication in logical time.
+//
+// Protocol. Each (sender incarnation → receiver incarnation) pair is a
+// stream with sequence numbers from 1. A DATA frame carries the
+// receiver's generation as the sender knows it (0 before it has heard
+// the receiver), the sequence number and the payload. The receiver acks
+// cumulatively (highest in-order seq delivered) plus a 64-bit selective
+// bitmap of frames held beyond it; the ack names the data sender's
+// generation. Unacked frames are retransmitted after RetransmitTicks,
+// doubling per attempt up to MaxRetransmitTicks. Because transport sends
+// every frame on every link, one surviving link is enough.
+//
+// Restarts. When a peer's generation changes (seen in any of its frames
+// or reported through Observe from its heartbeats), both directions of
+// the stream reset: frames we had queued for the old incarnation come
+// back in Ready().Failed with ErrPeerRestarted, since the new process
+// knows nothing of them and the layer above must decide again (a new
+// incarnation means a new membership view anyway). A DATA frame aimed at
+// a previous incarnation of us is answered with an ack carrying our
+// generation, so the sender learns of the restart even without
+// heartbeats. Forget(node) (membership declared it dead) fails its
+// queue with ErrPeerForgotten.
+//
+// Bounds. Per peer at most SendBuffer messages are queued or in flight
+// (Send returns ErrSendBufferFull: back-pressure, the caller retries or
+// fails the action), at most Window of them in flight, and at most
+// RecvBuffer out-of-order frames are held by the receiver (frames beyond
+// are dropped unacked and retransmitted later).
+//
+// Conn is the thin driver: it ticks an Endpoint on a timer, sends its
+// frames through a transport, and hands deliveries to a channel. Feed it
+// every transport.Message (heartbeats too: they carry generations):
+//
+//	c := reliable.NewConn(tr, reliable.Config{Self: 1, Generation: gen}, 20*time.Millisecond, log)
+//	go c.Run(ctx)
+//	for m := range tr.Messages() { c.Handle(m); ... }
+//	err := c.Send(2, payload)          // ErrSendBufferFull when full
+//	for d := range c.Deliveries() { ... } // in order per sender
+package reliable

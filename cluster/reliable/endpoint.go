@@ -1,0 +1,301 @@
+package reliable
+
+import (
+	"fmt"
+	"slices"
+
+	"palisade/cluster/wire"
+)
+
+// Endpoint is the pure reliable-delivery state machine for one node.
+// Not safe for concurrent use (Conn serializes access).
+type Endpoint struct {
+	cfg   Config
+	now   int // ticks
+	peers map[uint32]*peer
+	ready Ready
+	stats Stats
+}
+
+// peer is both stream directions with one other node.
+type peer struct {
+	gen uint64 // its incarnation as far as we know; 0: not heard yet
+	out outStream
+	in  inStream
+}
+
+type outStream struct {
+	epoch   uint32
+	nextSeq uint64
+	queue   []*outMsg // unacknowledged, by seq; the first Window are in flight
+}
+
+type outMsg struct {
+	seq     uint64
+	payload []byte
+	sent    bool
+	sacked  bool // held by the receiver: no retransmission needed
+	rto     int
+	due     int
+}
+
+type inStream struct {
+	epoch     uint32 // 0: no frame yet from this sender incarnation
+	delivered uint64
+	held      map[uint64][]byte
+	ackDue    bool
+}
+
+// New returns an Endpoint; it fails only on an invalid Config.
+func New(cfg Config) (*Endpoint, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &Endpoint{cfg: cfg, peers: map[uint32]*peer{}}, nil
+}
+
+func (e *Endpoint) peer(id uint32) *peer {
+	p := e.peers[id]
+	if p == nil {
+		p = &peer{out: outStream{epoch: 1, nextSeq: 1}}
+		e.peers[id] = p
+	}
+	return p
+}
+
+// Send queues payload (copied) for node to.
+func (e *Endpoint) Send(to uint32, payload []byte) error {
+	switch {
+	case to == 0 || to == e.cfg.Self:
+		return fmt.Errorf("%w: node %d", ErrSelf, to)
+	case len(payload) > MaxPayload:
+		return fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(payload), MaxPayload)
+	}
+	p := e.peer(to)
+	if len(p.out.queue) >= e.cfg.SendBuffer {
+		return fmt.Errorf("%w: %d messages to node %d not yet acknowledged", ErrSendBufferFull, len(p.out.queue), to)
+	}
+	p.out.queue = append(p.out.queue, &outMsg{seq: p.out.nextSeq, payload: slices.Clone(payload)})
+	p.out.nextSeq++
+	e.transmitWindow(to, p)
+	return nil
+}
+
+// transmitWindow sends every message inside the window not yet sent.
+func (e *Endpoint) transmitWindow(to uint32, p *peer) {
+	for _, m := range p.out.queue[:min(len(p.out.queue), e.cfg.Window)] {
+		if !m.sent {
+			m.sent, m.rto = true, e.cfg.RetransmitTicks
+			m.due = e.now + m.rto
+			e.stats.Sent++
+			e.emitData(to, p, m)
+		}
+	}
+}
+
+func (e *Endpoint) emitData(to uint32, p *peer, m *outMsg) {
+	f := dataFrame{dstGen: p.gen, epoch: p.out.epoch, seq: m.seq, payload: m.payload}
+	e.ready.Frames = append(e.ready.Frames, Frame{To: to, Type: wire.TypeReliableData, Payload: f.encode()})
+}
+
+// Observe reports that node from is alive with incarnation gen (from
+// heartbeats); a change resets the streams with that node.
+func (e *Endpoint) Observe(from uint32, gen uint64) {
+	if from == 0 || from == e.cfg.Self || gen == 0 {
+		return
+	}
+	e.observe(from, gen)
+}
+
+// observe returns the peer, or nil if gen is older than what we know
+// (a stale frame that transport should already have dropped).
+func (e *Endpoint) observe(from uint32, gen uint64) *peer {
+	p := e.peer(from)
+	switch {
+	case gen < p.gen:
+		return nil
+	case gen > p.gen && p.gen != 0:
+		// A new incarnation knows nothing of either stream.
+		e.resetOut(from, p, ErrPeerRestarted)
+		p.in = inStream{}
+	}
+	p.gen = gen
+	return p
+}
+
+// resetOut fails every queued message and starts a new stream epoch.
+func (e *Endpoint) resetOut(to uint32, p *peer, why error) {
+	for _, m := range p.out.queue {
+		e.ready.Failed = append(e.ready.Failed, Failure{To: to, Payload: m.payload, Err: why})
+		e.stats.Failed++
+	}
+	p.out = outStream{epoch: p.out.epoch + 1, nextSeq: 1}
+}
+
+// Forget drops the streams with node, failing its queued messages. The
+// peer's generation is kept, and the new stream epoch tells the peer (if
+// it is in fact alive) to expect sequence numbers from 1 again.
+func (e *Endpoint) Forget(node uint32) {
+	p := e.peers[node]
+	if p == nil {
+		return
+	}
+	e.resetOut(node, p, ErrPeerForgotten)
+	p.in = inStream{}
+}
+
+// Step processes one received reliable frame (typ TypeReliableData or
+// TypeReliableAck; other types only report the generation) from node
+// from, whose incarnation is gen. Payload bytes it keeps are copied.
+func (e *Endpoint) Step(from uint32, gen uint64, typ wire.Type, payload []byte) error {
+	if from == 0 || from == e.cfg.Self || gen == 0 {
+		return fmt.Errorf("%w: from node %d generation %d", ErrBadFrame, from, gen)
+	}
+	switch typ {
+	case wire.TypeReliableData:
+		d, err := decodeData(payload)
+		if err != nil {
+			return fmt.Errorf("data from node %d: %w", from, err)
+		}
+		if p := e.observe(from, gen); p != nil {
+			e.stepData(from, p, d)
+		}
+	case wire.TypeReliableAck:
+		a, err := decodeAck(payload)
+		if err != nil {
+			return fmt.Errorf("ack from node %d: %w", from, err)
+		}
+		if p := e.observe(from, gen); p != nil {
+			e.stepAck(from, p, a)
+		}
+	default:
+		e.observe(from, gen)
+	}
+	return nil
+}
+
+func (e *Endpoint) stepData(from uint32, p *peer, d dataFrame) {
+	in := &p.in
+	// Any data frame earns an ack: it is how a sender aiming at our
+	// previous incarnation learns our generation, and how lost acks heal.
+	in.ackDue = true
+	switch {
+	case d.dstGen != 0 && d.dstGen != e.cfg.Generation:
+		e.stats.Stale++
+		return // meant for an earlier incarnation of us
+	case d.epoch < in.epoch:
+		e.stats.Stale++
+		return // an older stream, since reset
+	case d.epoch > in.epoch:
+		*in = inStream{epoch: d.epoch, ackDue: true}
+	}
+	switch {
+	case d.seq <= in.delivered:
+		e.stats.Duplicates++
+		return // duplicate; the ack repeats
+	case d.seq-in.delivered > uint64(e.cfg.RecvBuffer):
+		e.stats.OutOfWindow++
+		return // beyond the receive buffer: dropped, retransmitted later
+	case d.seq > in.delivered+1:
+		if in.held == nil {
+			in.held = map[uint64][]byte{}
+		}
+		if _, ok := in.held[d.seq]; ok {
+			e.stats.Duplicates++
+		} else {
+			in.held[d.seq] = slices.Clone(d.payload)
+		}
+		return
+	}
+	e.deliver(from, p, slices.Clone(d.payload))
+	for {
+		next, ok := in.held[in.delivered+1]
+		if !ok {
+			return
+		}
+		delete(in.held, in.delivered+1)
+		e.deliver(from, p, next)
+	}
+}
+
+func (e *Endpoint) deliver(from uint32, p *peer, payload []byte) {
+	p.in.delivered++
+	e.stats.Delivered++
+	e.ready.Delivered = append(e.ready.Delivered, Delivery{From: from, Generation: p.gen, Payload: payload})
+}
+
+func (e *Endpoint) stepAck(from uint32, p *peer, a ackFrame) {
+	out := &p.out
+	if a.dstGen != e.cfg.Generation || a.epoch != out.epoch || a.cum >= out.nextSeq {
+		e.stats.Stale++
+		return // for another incarnation or stream of ours, or nonsense
+	}
+	n := 0
+	for n < len(out.queue) && out.queue[n].seq <= a.cum {
+		n++
+	}
+	out.queue = out.queue[n:]
+	for _, m := range out.queue {
+		if off := m.seq - a.cum - 2; m.seq >= a.cum+2 && off < 64 && a.sack&(1<<off) != 0 {
+			m.sacked = true
+		}
+	}
+	e.transmitWindow(from, p)
+}
+
+// Tick advances logical time by one tick and retransmits what is due.
+func (e *Endpoint) Tick() {
+	e.now++
+	for _, id := range e.sortedPeers() {
+		p := e.peers[id]
+		for _, m := range p.out.queue[:min(len(p.out.queue), e.cfg.Window)] {
+			if m.sent && !m.sacked && m.due <= e.now {
+				m.rto = min(2*m.rto, e.cfg.MaxRetransmitTicks)
+				m.due = e.now + m.rto
+				e.stats.Retransmitted++
+				e.emitData(id, p, m)
+			}
+		}
+	}
+}
+
+// Ready returns and clears the pending output. Acks owed are generated
+// here, so several frames stepped between two Ready calls share one.
+func (e *Endpoint) Ready() Ready {
+	for _, id := range e.sortedPeers() {
+		p := e.peers[id]
+		if !p.in.ackDue {
+			continue
+		}
+		p.in.ackDue = false
+		a := ackFrame{dstGen: p.gen, epoch: p.in.epoch, cum: p.in.delivered}
+		for seq := range p.in.held {
+			if off := seq - a.cum - 2; off < 64 {
+				a.sack |= 1 << off
+			}
+		}
+		e.ready.Frames = append(e.ready.Frames, Frame{To: id, Type: wire.TypeReliableAck, Payload: a.encode()})
+		e.stats.AcksSent++
+	}
+	r := e.ready
+	e.ready = Ready{}
+	return r
+}
+
+// Pending is how many messages to node are queued or unacknowledged.
+func (e *Endpoint) Pending(to uint32) int {
+	if p := e.peers[to]; p != nil {
+		return len(p.out.queue)
+	}
+	return 0
+}
+
+func (e *Endpoint) sortedPeers() []uint32 {
+	ids := make([]uint32, 0, len(e.peers))
+	for id := range e.peers {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}

@@ -1,0 +1,104 @@
+package transport
+
+import (
+	"sync"
+	"time"
+)
+
+// peer is what the receive path remembers about one configured node.
+type peer struct {
+	gen       uint64
+	any       window   // every seq accepted from this generation
+	perLink   []window // seq seen per link, to tell duplicates from replays
+	lastHeard []time.Time
+}
+
+// peerTable is shared by the per-link receive loops.
+type peerTable struct {
+	mu      sync.Mutex
+	links   int
+	winSize int
+	peers   map[uint32]*peer
+}
+
+func newPeerTable(nodes []uint32, self uint32, links, winSize int) *peerTable {
+	pt := &peerTable{links: links, winSize: winSize, peers: make(map[uint32]*peer)}
+	for _, n := range nodes {
+		if n != self {
+			pt.peers[n] = &peer{lastHeard: make([]time.Time, links)}
+		}
+	}
+	return pt
+}
+
+// verdict is what to do with an authentic packet.
+type verdict int
+
+const (
+	accept    verdict = iota // first copy: deliver
+	duplicate                // already arrived on another link
+	dropped                  // see the DropReason
+)
+
+// admit runs the generation and replay checks for an authentic packet
+// from a known node and records the link's last-heard time for anything
+// that is not a drop.
+func (pt *peerTable) admit(node uint32, gen, seq uint64, link int, now time.Time) (verdict, DropReason) {
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
+	p := pt.peers[node]
+	if p == nil {
+		return dropped, DropUnknownNode
+	}
+	switch {
+	case gen < p.gen:
+		return dropped, DropOldGeneration
+	case gen > p.gen:
+		// A restart: its sequence numbers begin again.
+		p.gen = gen
+		p.any = newWindow(pt.winSize)
+		p.perLink = make([]window, pt.links)
+		for i := range p.perLink {
+			p.perLink[i] = newWindow(pt.winSize)
+		}
+	}
+	if seq == 0 {
+		return dropped, DropMalformed
+	}
+	lw := &p.perLink[link]
+	if lw.seen(seq) {
+		// On this very link already (or too old): a replay, never a
+		// sign of life.
+		return dropped, DropReplay
+	}
+	if p.any.seen(seq) {
+		if p.any.top-seq >= p.any.size() {
+			return dropped, DropReplay
+		}
+		lw.mark(seq)
+		p.lastHeard[link] = now
+		return duplicate, 0
+	}
+	p.any.mark(seq)
+	lw.mark(seq)
+	p.lastHeard[link] = now
+	return accept, 0
+}
+
+func (pt *peerTable) snapshot(nodes []uint32, self uint32, linkNames []string) []PeerHeard {
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
+	out := make([]PeerHeard, 0, len(pt.peers))
+	for _, n := range nodes {
+		p := pt.peers[n]
+		if n == self || p == nil {
+			continue
+		}
+		ph := PeerHeard{Node: n, Generation: p.gen, Links: make([]LinkHeard, len(linkNames))}
+		for i, name := range linkNames {
+			ph.Links[i] = LinkHeard{Link: name, At: p.lastHeard[i]}
+		}
+		out = append(out, ph)
+	}
+	return out
+}

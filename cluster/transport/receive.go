@@ -1,0 +1,94 @@
+package transport
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"time"
+
+	"palisade/cluster/auth"
+	"palisade/cluster/wire"
+)
+
+// receive is one link's loop. It owns its buffer and Decoder, never
+// blocks on anything but the socket, and exits when the socket closes.
+func (t *Transport) receive(l *link) {
+	defer t.wg.Done()
+	buf := make([]byte, wire.MaxPacket+1) // +1: oversize shows as malformed
+	var dec *wire.Decoder
+	var decKeys *auth.Keyring
+	var lastErrLog time.Time
+	for {
+		n, from, err := l.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Transient (ICMP errors and the like): log at most once a
+			// second and keep reading.
+			if time.Since(lastErrLog) > time.Second {
+				t.log.Warn("receive error", "link", l.cfg.Name, "err", err)
+				lastErrLog = time.Now()
+			}
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		l.rx.Add(1)
+		l.rxB.Add(uint64(n))
+		if kr := t.keys.Load(); kr != decKeys {
+			dec, decKeys = wire.NewDecoder(t.cfg.Cluster, kr.Accepted()...), kr
+		}
+		m, err := dec.Decode(buf[:n])
+		if err != nil {
+			var r wire.Reason
+			errors.As(err, &r)
+			t.drop(l, dropFromWire(r), from, 0)
+			continue
+		}
+		t.handle(l, &m, from)
+	}
+}
+
+func (t *Transport) handle(l *link, m *wire.Message, from netip.AddrPort) {
+	if m.From == t.cfg.Node {
+		l.self.Add(1) // our own multicast/broadcast echo
+		return
+	}
+	if int(m.Link) != l.index {
+		// Authentic, but sent on another link: a capture replayed here,
+		// perhaps to make a cut link look alive.
+		t.drop(l, DropReplay, from, m.From)
+		return
+	}
+	now := time.Now()
+	v, reason := t.peers.admit(m.From, m.Generation, m.Seq, l.index, now)
+	switch v {
+	case dropped:
+		t.drop(l, reason, from, m.From)
+		return
+	case duplicate:
+		l.dup.Add(1)
+		return
+	}
+	if m.To != 0 && m.To != t.cfg.Node {
+		t.drop(l, DropNotForUs, from, m.From)
+		return
+	}
+	msg := Message{
+		From: m.From, Link: l.index, Generation: m.Generation, Seq: m.Seq,
+		SentAt: time.Unix(0, m.SentAt), ReceivedAt: now, Type: m.Type, To: m.To,
+		Payload: append([]byte(nil), m.Payload...),
+	}
+	select {
+	case t.msgs <- msg:
+		t.delivered.Add(1)
+	default:
+		t.drop(l, DropQueueFull, from, m.From)
+	}
+}
+
+func (t *Transport) drop(l *link, r DropReason, from netip.AddrPort, node uint32) {
+	// Counted always, logged at debug only: a flood must not flood logs.
+	l.drops[r].Add(1)
+	t.log.Debug("packet dropped", "link", l.cfg.Name, "reason", r.String(), "src", from, "node", node)
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"palisade/resources/cib"
+	"palisade/resources/model"
+	"palisade/resources/scheduler"
+)
+
+type simulateFlags struct {
+	cib           string
+	nodeFail      []string
+	opFail        []string
+	standby       []string
+	showScores    bool
+	showPlacement bool
+	dot           bool
+	json          bool
+	now           string
+	strict        bool
+}
+
+func init() {
+	var f simulateFlags
+	cmd := &cobra.Command{
+		Use:   "simulate [FILE.yaml]",
+		Short: "Run the scheduler offline on a configuration and status (like crm_simulate)",
+		Long: `simulate reads a scheduler document (YAML with config: and status:) or,
+with --cib, a Pacemaker/Heartbeat v2 CIB XML file (configuration and status),
+applies the injected events and prints the decision: allocation scores
+(--show-scores), placement after the transition (--show-placement), the
+transition (default), Graphviz (--dot) or everything as JSON (--json).
+CIB features that are not supported are listed on stderr by name.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSimulate(cmd.OutOrStdout(), cmd.ErrOrStderr(), f, args)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.cib, "cib", "", "read a Pacemaker CIB XML file instead of YAML")
+	fl.StringArrayVar(&f.nodeFail, "node-fail", nil, "inject: NODE is lost (unclean until fenced)")
+	fl.StringArrayVar(&f.opFail, "op-fail", nil, "inject: operation failure RSC:OP:NODE (OP start, stop, monitor, promote, demote)")
+	fl.StringArrayVar(&f.standby, "standby", nil, "inject: put NODE in standby")
+	fl.BoolVar(&f.showScores, "show-scores", false, "print allocation and promotion scores")
+	fl.BoolVar(&f.showPlacement, "show-placement", false, "print placement after the transition")
+	fl.BoolVar(&f.dot, "dot", false, "print the transition graph in Graphviz format")
+	fl.BoolVar(&f.json, "json", false, "print scores, placement, transition and warnings as JSON")
+	fl.StringVar(&f.now, "now", "", "evaluation time (RFC 3339) for failure-timeout; default: current time")
+	fl.BoolVar(&f.strict, "strict", false, "exit with status 2 when the CIB uses unsupported features")
+	rootCmd.AddCommand(cmd)
+}
+
+func runSimulate(stdout, stderr io.Writer, f simulateFlags, args []string) error {
+	now := time.Now().UTC()
+	if f.now != "" {
+		t, err := time.Parse(time.RFC3339, f.now)
+		if err != nil {
+			return &exitError{2, fmt.Errorf("--now %q: want RFC 3339 such as 2026-01-02T15:04:05Z: %w", f.now, err)}
+		}
+		now = t
+	}
+	var doc *model.Document
+	var unsupported []string
+	switch {
+	case f.cib != "" && len(args) > 0:
+		return &exitError{2, fmt.Errorf("give either --cib FILE or a YAML FILE, not both")}
+	case f.cib != "":
+		fh, err := os.Open(f.cib)
+		if err != nil {
+			return &exitError{2, fmt.Errorf("reading CIB: %w", err)}
+		}
+		d, rep, err := cib.Read(fh)
+		fh.Close()
+		if err != nil {
+			return &exitError{2, fmt.Errorf("%s: %w", f.cib, err)}
+		}
+		doc, unsupported = d, rep.Unsupported
+	case len(args) == 1:
+		data, err := os.ReadFile(args[0])
+		if err != nil {
+			return &exitError{2, fmt.Errorf("reading scheduler document: %w", err)}
+		}
+		d, err := model.DecodeYAML(data)
+		if err != nil {
+			return &exitError{2, fmt.Errorf("%s: %w", args[0], err)}
+		}
+		doc = d
+	default:
+		return &exitError{2, fmt.Errorf("nothing to simulate: give a YAML FILE or --cib FILE")}
+	}
+	st := doc.Status.Clone()
+	for _, n := range f.nodeFail {
+		st.FailNode(n)
+	}
+	for _, n := range f.standby {
+		st.SetStandby(n)
+	}
+	fatal := doc.Config.Options.StartFailureIsFatal == nil || *doc.Config.Options.StartFailureIsFatal
+	for _, spec := range f.opFail {
+		if err := st.FailOp(spec, now, fatal); err != nil {
+			return &exitError{2, err}
+		}
+	}
+	out := scheduler.Schedule(scheduler.Input{Config: &doc.Config, Status: st, Now: now})
+	for _, u := range unsupported {
+		fmt.Fprintln(stderr, "unsupported:", u)
+	}
+	switch {
+	case f.json:
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(struct {
+			scheduler.Output
+			Unsupported []string `json:"unsupported,omitempty"`
+		}{out, unsupported}); err != nil {
+			return err
+		}
+	case f.dot:
+		fmt.Fprint(stdout, scheduler.FormatDot(out))
+	default:
+		if f.showScores {
+			fmt.Fprint(stdout, scheduler.FormatScores(out))
+		}
+		if f.showPlacement {
+			fmt.Fprint(stdout, scheduler.FormatPlacement(out))
+		}
+		if !f.showScores && !f.showPlacement {
+			fmt.Fprint(stdout, scheduler.FormatTransition(out))
+		}
+	}
+	if f.strict && len(unsupported) > 0 {
+		return &exitError{2, fmt.Errorf("%d unsupported CIB feature(s)", len(unsupported))}
+	}
+	return nil
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"palisade/cluster/config"
+	"palisade/cluster/node"
+	"palisade/cluster/node/control"
+)
+
+// socketFlag is shared by the subcommands that talk to palisaded.
+var socketFlag string
+
+func defaultSocket() string {
+	if s := os.Getenv("PALISADE_SOCKET"); s != "" {
+		return s
+	}
+	return config.DefaultSocket
+}
+
+func init() {
+	rootCmd.PersistentFlags().StringVar(&socketFlag, "socket", defaultSocket(), "palisaded control socket (env PALISADE_SOCKET)")
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show nodes, links, the membership view and drop counters",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
+			defer cancel()
+			if asJSON {
+				var raw json.RawMessage
+				if err := control.Call(ctx, socketFlag, "status", nil, &raw); err != nil {
+					return &exitError{3, err}
+				}
+				var buf strings.Builder
+				enc := json.NewEncoder(&buf)
+				enc.SetIndent("", "  ")
+				var v any
+				json.Unmarshal(raw, &v)
+				enc.Encode(v)
+				fmt.Fprint(cmd.OutOrStdout(), buf.String())
+				return nil
+			}
+			var st node.Status
+			if err := control.Call(ctx, socketFlag, "status", nil, &st); err != nil {
+				return &exitError{3, err}
+			}
+			printStatus(cmd.OutOrStdout(), st)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the raw JSON status")
+	rootCmd.AddCommand(cmd)
+}
+
+func age(ms *int64) string {
+	if ms == nil {
+		return "never"
+	}
+	d := time.Duration(*ms) * time.Millisecond
+	if d < 10*time.Second {
+		return d.String()
+	}
+	return d.Round(time.Second).String()
+}
+
+func printStatus(w io.Writer, st node.Status) {
+	view := fmt.Sprintf("view %d", st.View.ID)
+	switch {
+	case st.View.ID == 0:
+		view = "view forming (waiting for initdead)"
+	case st.View.Agreed:
+		view += " (agreed)"
+	default:
+		view += " (not yet agreed)"
+	}
+	fmt.Fprintf(w, "cluster %s, node %s (id %d), generation %d, up %s\n", st.Cluster, st.Node.Name, st.Node.ID,
+		st.Generation, (time.Duration(st.UptimeMS) * time.Millisecond).Round(time.Second))
+	var members []string
+	for _, m := range st.View.Members {
+		members = append(members, m.Name)
+	}
+	fmt.Fprintf(w, "%s: %s; DC %s\n\n", view, strings.Join(members, " "), st.View.DC.Name)
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	header := []string{"NODE", "ID", "STATE", "GENERATION", "LAST HEARD"}
+	for _, l := range st.Links {
+		header = append(header, strings.ToUpper(l.Name))
+	}
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, n := range st.Nodes {
+		state, heard := n.State, age(n.LastHeardMS)
+		if n.Self {
+			state, heard = "up (self)", "-"
+		}
+		row := []string{n.Name, fmt.Sprint(n.ID), state, fmt.Sprint(n.Generation), heard}
+		for i := range st.Links {
+			if n.Self || i >= len(n.Links) {
+				row = append(row, "-")
+				continue
+			}
+			row = append(row, fmt.Sprintf("%s %s", n.Links[i].State, age(n.Links[i].LastHeardMS)))
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	tw.Flush()
+
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "LINK\tKIND\tTX PKTS\tTX BYTES\tRX PKTS\tRX BYTES\tDUPLICATES\tTX ERRORS")
+	for _, l := range st.Links {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", l.Name, l.Kind, l.TxPackets, l.TxBytes, l.RxPackets, l.RxBytes, l.Duplicates, l.TxErrors)
+	}
+	tw.Flush()
+
+	var drops []string
+	var zero int
+	for _, r := range slices.Sorted(maps.Keys(st.Dropped)) {
+		if st.Dropped[r] == 0 {
+			zero++
+			continue
+		}
+		drops = append(drops, fmt.Sprintf("%s=%d", r, st.Dropped[r]))
+	}
+	if len(drops) == 0 {
+		fmt.Fprintf(w, "\ndropped: none (%d reasons counted)\n", zero)
+	} else {
+		fmt.Fprintf(w, "\ndropped: %s\n", strings.Join(drops, " "))
+	}
+	if len(st.Extra) > 0 {
+		for _, k := range slices.Sorted(maps.Keys(st.Extra)) {
+			b, _ := json.Marshal(st.Extra[k])
+			fmt.Fprintf(w, "%s: %s\n", k, b)
+		}
+	}
+}

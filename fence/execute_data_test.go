@@ -1,0 +1,192 @@
+package fence
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// scenario is one block of testdata/execute.txt.
+type scenario struct {
+	name, device, request, want string
+	line                        int
+}
+
+func readScenarios(t *testing.T, path string) []scenario {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []scenario
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		key, val, ok := strings.Cut(line, ":")
+		if !ok {
+			t.Fatalf("%s:%d: want \"key: value\", got %q", path, n, line)
+		}
+		val = strings.TrimSpace(val)
+		switch key {
+		case "scenario":
+			out = append(out, scenario{name: val, line: n})
+		case "device", "request", "want":
+			if len(out) == 0 {
+				t.Fatalf("%s:%d: %s before the first scenario", path, n, key)
+			}
+			s := &out[len(out)-1]
+			switch key {
+			case "device":
+				s.device = val
+			case "request":
+				s.request = val
+			case "want":
+				s.want = val
+			}
+		default:
+			t.Fatalf("%s:%d: unknown key %q (scenario, device, request, want)", path, n, key)
+		}
+	}
+	return out
+}
+
+// build turns a scenario's device and request lines into an Opener and a
+// Request.
+func (s scenario) build() (*fakeDevice, Opener, Request, error) {
+	dev := &fakeDevice{}
+	var open Opener
+	for i, w := range strings.Fields(s.device) {
+		k, v, _ := strings.Cut(w, "=")
+		switch {
+		case i == 0 && (w == "on" || w == "off"):
+			dev.state = map[string]PowerState{"on": PowerOn, "off": PowerOff}[w]
+		case w == "ignore-set":
+			dev.ignoreSet = true
+		case w == "ignore-on":
+			dev.ignoreOn = true
+		case w == "set-error":
+			dev.setErr = errors.New("completion code 0xd5")
+		case w == "status-error":
+			dev.statusErr = errors.New("completion code 0xc0")
+		case w == "cycle":
+			dev.cycle = true
+		case w == "cycle-error":
+			dev.cycleErr = errors.New("completion code 0xcc")
+		case k == "lag":
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return nil, nil, Request{}, fmt.Errorf("device: lag=%q is not a number", v)
+			}
+			dev.lagReads = n
+		case w == "login=denied":
+			open = openerErr(fmt.Errorf("bmc: %w", ErrLoginDenied))
+		case w == "login=hang":
+			open = openerHang()
+		default:
+			return nil, nil, Request{}, fmt.Errorf("device: unknown word %q", w)
+		}
+	}
+	if open == nil {
+		open = dev.opener()
+	}
+	f := strings.Fields(s.request)
+	if len(f) == 0 {
+		return nil, nil, Request{}, fmt.Errorf("request: no action")
+	}
+	a, ok := ParseAction(f[0])
+	if !ok {
+		return nil, nil, Request{}, fmt.Errorf("request: unknown action %q", f[0])
+	}
+	req := fast(a)
+	for _, w := range f[1:] {
+		k, v, _ := strings.Cut(w, "=")
+		switch k {
+		case "method":
+			req.Method = Method(v)
+		case "retry_on":
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return nil, nil, Request{}, fmt.Errorf("request: retry_on=%q", v)
+			}
+			req.RetryOn = n
+		default:
+			return nil, nil, Request{}, fmt.Errorf("request: unknown option %q", w)
+		}
+	}
+	return dev, open, req, nil
+}
+
+var sentinels = map[string]error{
+	"timed-out-off": ErrTimedOutOff, "timed-out-on": ErrTimedOutOn, "status": ErrStatus,
+	"login-denied": ErrLoginDenied, "unreachable": ErrUnreachable, "unsupported": ErrUnsupported,
+}
+
+// render describes a result in the "want:" vocabulary.
+func render(res Result, dev *fakeDevice) string {
+	w := []string{"fail"}
+	if res.OK {
+		w[0] = "ok"
+	}
+	if res.Already {
+		w = append(w, "already")
+	}
+	if res.OffVerified {
+		w = append(w, "off-verified")
+	}
+	if len(res.Warnings) > 0 {
+		w = append(w, "warn")
+	}
+	for _, name := range []string{"timed-out-off", "timed-out-on", "status", "login-denied", "unreachable", "unsupported"} {
+		if errors.Is(res.Err, sentinels[name]) {
+			w = append(w, "err="+name)
+		}
+	}
+	w = append(w, "state="+res.State.String())
+	sets := "-"
+	if len(dev.sets) > 0 {
+		var s []string
+		for _, on := range dev.sets {
+			s = append(s, map[bool]string{true: "on", false: "off"}[on])
+		}
+		sets = strings.Join(s, ",")
+	}
+	w = append(w, "sets="+sets)
+	if dev.cycles > 0 {
+		w = append(w, "cycles="+strconv.Itoa(dev.cycles))
+	}
+	return strings.Join(w, " ")
+}
+
+// TestExecuteScenarios runs testdata/execute.txt.
+func TestExecuteScenarios(t *testing.T) {
+	for _, s := range readScenarios(t, "testdata/execute.txt") {
+		t.Run(s.name, func(t *testing.T) {
+			dev, open, req, err := s.build()
+			if err != nil {
+				t.Fatalf("testdata/execute.txt:%d: %v", s.line, err)
+			}
+			res := Execute(context.Background(), open, req)
+			if got := render(res, dev); got != s.want {
+				t.Errorf("testdata/execute.txt:%d:\n got: %s\nwant: %s\n(err: %v)", s.line, got, s.want, res.Err)
+			}
+			if res.Fenced() != (res.OK && res.OffVerified) {
+				t.Error("Fenced() disagrees with OK && OffVerified")
+			}
+			if !res.OK && res.Err == nil {
+				t.Error("failed without a reason")
+			}
+			if !strings.Contains(s.device, "login=") && !dev.closed {
+				t.Error("device session not closed")
+			}
+		})
+	}
+}

@@ -1,0 +1,146 @@
+package fence
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Alias is another name a plugin is installed under (fence_ilo4 for
+// fence_ipmilan) with the defaults that name changes.
+type Alias struct {
+	Name      string
+	ShortDesc string
+	// Defaults override parameter defaults under this name
+	// (fence_ilo3: lanplus=1, power_wait=4).
+	Defaults map[string]string
+}
+
+// Plugin describes one fence device type. Plugins register themselves from
+// an init function (fence.Register); the daemon and cmd/fence-agent find
+// them by name with Lookup.
+type Plugin struct {
+	// Name is the agent name, as installed: "fence_ipmilan".
+	Name      string
+	ShortDesc string
+	LongDesc  string
+	VendorURL string
+	Aliases   []Alias
+	// HasPlugs is true for devices with several outlets (PDUs): plug is
+	// then required and list is supported. False for one-machine devices
+	// (BMCs), where plug is only an alias of ip with port_as_ip.
+	HasPlugs bool
+	// Params are the device-specific parameters; the common ones
+	// (action, ip, timeouts...) are added by AllParams.
+	Params []Param
+	// Defaults override common parameter defaults (ipport=623, power_wait=2).
+	Defaults map[string]string
+	// Actions lists device-specific extra actions ("diag").
+	Actions []Action
+	// Open validates the normalized options and returns an Opener. It must
+	// do no I/O: Execute opens the session under login_timeout.
+	Open func(opts Options) (Opener, error)
+}
+
+var (
+	registryMu sync.RWMutex
+	registry   = map[string]*Plugin{}
+)
+
+// Register adds a plugin under its name and its aliases. It panics on a
+// duplicate name: that is a programming error found at start-up.
+func Register(p *Plugin) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	names := []string{p.Name}
+	for _, a := range p.Aliases {
+		names = append(names, a.Name)
+	}
+	for _, n := range names {
+		if _, dup := registry[n]; dup {
+			panic("fence: plugin registered twice: " + n)
+		}
+		registry[n] = p
+	}
+}
+
+// Lookup finds a plugin by name or alias. "ipmilan" and "fence_ipmilan"
+// are the same name.
+func Lookup(name string) (*Plugin, error) {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	if p, ok := registry[name]; ok {
+		return p, nil
+	}
+	if p, ok := registry["fence_"+name]; ok {
+		return p, nil
+	}
+	return nil, fmt.Errorf("%w: unknown fence agent %q (known: %s)", ErrConfig, name, strings.Join(namesLocked(), ", "))
+}
+
+// Names lists every registered name and alias, sorted.
+func Names() []string {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	return namesLocked()
+}
+
+func namesLocked() []string {
+	out := make([]string, 0, len(registry))
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// canonicalName returns "fence_x" for "x" or "fence_x".
+func (p *Plugin) canonicalName(name string) string {
+	if name == "" {
+		return p.Name
+	}
+	if !strings.HasPrefix(name, "fence_") {
+		name = "fence_" + name
+	}
+	return name
+}
+
+// AllParams returns the common and device parameters with the defaults that
+// apply when the plugin runs under name (an alias or the plugin's own name),
+// sorted like fence-agents metadata.
+func (p *Plugin) AllParams(name string) []Param {
+	name = p.canonicalName(name)
+	ps := append(commonParams(p.HasPlugs), p.Params...)
+	defaults := map[string]string{}
+	for k, v := range p.Defaults {
+		defaults[k] = v
+	}
+	for _, a := range p.Aliases {
+		if a.Name == name {
+			for k, v := range a.Defaults {
+				defaults[k] = v
+			}
+		}
+	}
+	for i := range ps {
+		if v, ok := defaults[ps[i].Name]; ok {
+			ps[i].Default = v
+		}
+	}
+	sortParams(ps)
+	return ps
+}
+
+// AllActions returns the actions the plugin accepts, in fence-agents order.
+// forMetadata drops list/list-status for single-machine devices: fence-agents
+// accepts them there (answering with a notice) but does not advertise them.
+func (p *Plugin) AllActions(forMetadata bool) []Action {
+	acts := []Action{ActionOn, ActionOff, ActionReboot, ActionStatus}
+	if p.HasPlugs || !forMetadata {
+		acts = append(acts, ActionList, ActionListStatus)
+	}
+	acts = append(acts, ActionMonitor, ActionMetadata, ActionManpage, ActionValidateAll)
+	acts = append(acts, p.Actions...)
+	return acts
+}

@@ -1,0 +1,216 @@
+package topology
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Device is one configured fence device.
+type Device struct {
+	Name   string
+	Plugin string
+	Params map[string]string
+	Line   int
+}
+
+// Config is the decoded fencing section.
+type Config struct {
+	// Enabled is false only when the section says `enabled: false`; the
+	// cluster then refuses to recover lost nodes (except by operator
+	// confirmation), it never skips fencing silently.
+	Enabled        bool
+	StaticDelay    map[string]time.Duration
+	RandomDelayMax time.Duration
+	RetryInitial   time.Duration
+	RetryMax       time.Duration
+	AttemptTimeout time.Duration
+	Devices        map[string]Device
+	// Levels maps a node to its topology levels; each level lists device
+	// names that must all succeed.
+	Levels map[string][][]string
+}
+
+// DefaultAttemptTimeout bounds one fence attempt when none is configured.
+const DefaultAttemptTimeout = 60 * time.Second
+
+// Decode validates the fencing section. file names the configuration for
+// error messages; a nil node is an empty (enabled, device-less) section.
+func Decode(file string, n *yaml.Node) (*Config, error) {
+	c := &Config{Enabled: true, StaticDelay: map[string]time.Duration{}, Devices: map[string]Device{}, Levels: map[string][][]string{}, AttemptTimeout: DefaultAttemptTimeout}
+	if n == nil {
+		return c, nil
+	}
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	d := decoder{file: file}
+	lines := map[string]int{}
+	d.mapping(n, "fencing", map[string]func(*yaml.Node){
+		"enabled": func(v *yaml.Node) { d.decode(v, "fencing.enabled", &c.Enabled) },
+		"static_delay": func(v *yaml.Node) {
+			d.mapping(v, "fencing.static_delay", nil, func(k string, v *yaml.Node) {
+				c.StaticDelay[k] = d.duration(v, "fencing.static_delay."+k)
+			})
+		},
+		"random_delay_max": func(v *yaml.Node) { c.RandomDelayMax = d.duration(v, "fencing.random_delay_max") },
+		"attempt_timeout":  func(v *yaml.Node) { c.AttemptTimeout = d.duration(v, "fencing.attempt_timeout") },
+		"retry": func(v *yaml.Node) {
+			d.mapping(v, "fencing.retry", map[string]func(*yaml.Node){
+				"initial": func(v *yaml.Node) { c.RetryInitial = d.duration(v, "fencing.retry.initial") },
+				"max":     func(v *yaml.Node) { c.RetryMax = d.duration(v, "fencing.retry.max") },
+			}, nil)
+		},
+		"devices": func(v *yaml.Node) {
+			if v.Kind != yaml.SequenceNode {
+				d.errf(v, "fencing.devices", "want a list of devices")
+				return
+			}
+			for i, dn := range v.Content {
+				key := fmt.Sprintf("fencing.devices[%d]", i)
+				dev := Device{Params: map[string]string{}, Line: dn.Line}
+				d.mapping(dn, key, map[string]func(*yaml.Node){
+					"name":   func(v *yaml.Node) { d.decode(v, key+".name", &dev.Name) },
+					"plugin": func(v *yaml.Node) { d.decode(v, key+".plugin", &dev.Plugin) },
+					"params": func(v *yaml.Node) {
+						d.mapping(v, key+".params", nil, func(k string, v *yaml.Node) {
+							if v.Kind != yaml.ScalarNode {
+								d.errf(v, key+".params."+k, "want a scalar value")
+								return
+							}
+							dev.Params[k] = v.Value
+						})
+					},
+				}, nil)
+				switch {
+				case dev.Name == "":
+					d.errf(dn, key+".name", "missing: every device needs a name")
+				case dev.Plugin == "":
+					d.errf(dn, key+".plugin", "missing: name a fence plugin such as fence_ipmilan")
+				case c.Devices[dev.Name].Name != "":
+					d.errf(dn, key+".name", fmt.Sprintf("duplicate device name %q (first at line %d)", dev.Name, c.Devices[dev.Name].Line))
+				default:
+					if _, ok := dev.Params["password"]; ok {
+						d.errf(dn, key+".params.password", "clear-text passwords are not accepted in cluster.yaml; use password_file (mode 0600) or password_env")
+					}
+					c.Devices[dev.Name] = dev
+				}
+			}
+		},
+		"topology": func(v *yaml.Node) {
+			d.mapping(v, "fencing.topology", nil, func(node string, v *yaml.Node) {
+				key := "fencing.topology." + node
+				var levels [][]string
+				if v.Kind == yaml.SequenceNode && len(v.Content) > 0 && v.Content[0].Kind == yaml.ScalarNode {
+					// Shorthand: a flat list of names is one level per
+					// device, tried in order (n1: [bmc-n1, pdu-n1]).
+					for _, s := range v.Content {
+						levels = append(levels, []string{s.Value})
+					}
+				} else if err := v.Decode(&levels); err != nil {
+					d.errf(v, key, "want a list of levels, each a list of device names")
+					return
+				}
+				if len(levels) == 0 {
+					d.errf(v, key, "no levels")
+				}
+				for i, l := range levels {
+					if len(l) == 0 {
+						d.errf(v, fmt.Sprintf("%s[%d]", key, i), "empty level")
+					}
+				}
+				c.Levels[node] = levels
+				lines[node] = v.Line
+			})
+		},
+	}, nil)
+	// Cross references after the whole section is read.
+	for _, node := range slices.Sorted(func(y func(string) bool) {
+		for k := range c.Levels {
+			if !y(k) {
+				return
+			}
+		}
+	}) {
+		for i, l := range c.Levels[node] {
+			for _, name := range l {
+				if _, ok := c.Devices[name]; !ok {
+					d.errs = append(d.errs, fmt.Sprintf("%s:%d: fencing.topology.%s[%d]: unknown device %q (configured: %s)", file, lines[node], node, i, name, strings.Join(deviceNames(c), ", ")))
+				}
+			}
+		}
+	}
+	if c.RetryInitial < 0 || c.RetryMax < 0 || c.RandomDelayMax < 0 || c.AttemptTimeout <= 0 {
+		d.errs = append(d.errs, fmt.Sprintf("%s: fencing: delays and timeouts must be positive", file))
+	}
+	if len(d.errs) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(d.errs, "\n"))
+	}
+	return c, nil
+}
+
+func deviceNames(c *Config) []string {
+	var out []string
+	for k := range c.Devices {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	if len(out) == 0 {
+		return []string{"none"}
+	}
+	return out
+}
+
+type decoder struct {
+	file string
+	errs []string
+}
+
+func (d *decoder) errf(n *yaml.Node, key, msg string) {
+	d.errs = append(d.errs, fmt.Sprintf("%s:%d: %s: %s", d.file, n.Line, key, msg))
+}
+
+func (d *decoder) decode(n *yaml.Node, key string, v any) {
+	if err := n.Decode(v); err != nil {
+		d.errf(n, key, fmt.Sprintf("bad value %q: %v", n.Value, err))
+	}
+}
+
+func (d *decoder) duration(n *yaml.Node, key string) time.Duration {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v < 0 {
+		d.errf(n, key, fmt.Sprintf("bad duration %q: want a Go duration such as 500ms or 5s", n.Value))
+	}
+	return v
+}
+
+// mapping walks a mapping node: known keys go to their handler; with
+// fields == nil every key goes to any (free-form maps).
+func (d *decoder) mapping(n *yaml.Node, key string, fields map[string]func(*yaml.Node), any func(string, *yaml.Node)) {
+	if n.Kind != yaml.MappingNode {
+		d.errf(n, key, "want a mapping")
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if fields == nil {
+			any(k.Value, v)
+			continue
+		}
+		h, ok := fields[k.Value]
+		if !ok {
+			valid := make([]string, 0, len(fields))
+			for f := range fields {
+				valid = append(valid, f)
+			}
+			sort.Strings(valid)
+			d.errf(k, key+"."+k.Value, "unknown key; valid keys: "+strings.Join(valid, ", "))
+			continue
+		}
+		h(v)
+	}
+}

@@ -1,0 +1,173 @@
+package topology
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"palisade/fence"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata expectations")
+
+// testdata/decode_*.txt: a fencing section, "----", then the summary of the
+// decoded config or the errors.
+func TestDecode(t *testing.T) {
+	files, _ := filepath.Glob("testdata/decode_*.txt")
+	if len(files) == 0 {
+		t.Fatal("no testdata")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			raw, _ := os.ReadFile(f)
+			in, want, ok := strings.Cut(string(raw), "\n----\n")
+			if !ok {
+				t.Fatal("no ---- separator")
+			}
+			got := decodeSummary([]byte(in))
+			if *update {
+				os.WriteFile(f, []byte(in+"\n----\n"+got+"\n"), 0o644)
+				return
+			}
+			if got != strings.TrimSpace(want) {
+				t.Errorf("got:\n%s\nwant:\n%s", got, strings.TrimSpace(want))
+			}
+		})
+	}
+}
+
+func decodeSummary(in []byte) string {
+	var n yaml.Node
+	if err := yaml.Unmarshal(in, &n); err != nil {
+		return "yaml: " + err.Error()
+	}
+	c, err := Decode("cluster.yaml", &n)
+	if err != nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "enabled=%v retry=%v..%v random=%v attempt=%v\n", c.Enabled, c.RetryInitial, c.RetryMax, c.RandomDelayMax, c.AttemptTimeout)
+	for _, k := range slices.Sorted(mapKeys(c.StaticDelay)) {
+		fmt.Fprintf(&b, "delay %s %v\n", k, c.StaticDelay[k])
+	}
+	for _, k := range slices.Sorted(mapKeys(c.Devices)) {
+		d := c.Devices[k]
+		fmt.Fprintf(&b, "device %s plugin=%s params=%v\n", k, d.Plugin, d.Params)
+	}
+	for _, k := range slices.Sorted(mapKeys(c.Levels)) {
+		fmt.Fprintf(&b, "topology %s %v\n", k, c.Levels[k])
+	}
+	return strings.TrimSpace(b.String())
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(y func(string) bool) {
+		for k := range m {
+			if !y(k) {
+				return
+			}
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	files, _ := filepath.Glob("testdata/decode_*.txt")
+	for _, file := range files {
+		raw, _ := os.ReadFile(file)
+		in, _, _ := strings.Cut(string(raw), "\n----\n")
+		f.Add([]byte(in))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var n yaml.Node
+		if yaml.Unmarshal(in, &n) != nil {
+			return
+		}
+		c, err := Decode("fuzz.yaml", &n)
+		if err != nil {
+			return
+		}
+		for node, levels := range c.Levels {
+			for _, l := range levels {
+				for _, d := range l {
+					if _, ok := c.Devices[d]; !ok {
+						t.Fatalf("topology %s references unknown device %q", node, d)
+					}
+				}
+			}
+		}
+	})
+}
+
+type fakeAgent struct {
+	res   fence.Result
+	calls *[]string
+	name  string
+}
+
+func (a fakeAgent) Off(ctx context.Context) fence.Result {
+	*a.calls = append(*a.calls, a.name)
+	return a.res
+}
+
+func TestFencerLevels(t *testing.T) {
+	cfg := &Config{AttemptTimeout: DefaultAttemptTimeout,
+		Devices: map[string]Device{"bmc": {Name: "bmc"}, "pdu-a": {Name: "pdu-a"}, "pdu-b": {Name: "pdu-b"}, "flaky": {Name: "flaky"}},
+		Levels: map[string][][]string{
+			"n1": {{"bmc"}, {"pdu-a", "pdu-b"}},
+			"n2": {{"flaky"}, {"pdu-a", "pdu-b"}},
+			"n3": {{"flaky"}},
+		}}
+	var calls []string
+	results := map[string]fence.Result{
+		"bmc":   {OK: false, Err: fmt.Errorf("connect: %w", fence.ErrUnreachable)},
+		"pdu-a": {OK: true, OffVerified: true, State: fence.PowerOff},
+		"pdu-b": {OK: true, OffVerified: true, State: fence.PowerOff},
+		// success without a verified OFF must not count
+		"flaky": {OK: true, OffVerified: false},
+	}
+	f, err := NewFencer(cfg, func(d Device) (Agent, error) {
+		return fakeAgent{res: results[d.Name], calls: &calls, name: d.Name}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		node      string
+		confirmed bool
+		level     int
+		calls     []string
+	}{
+		{"n1", true, 2, []string{"bmc", "pdu-a", "pdu-b"}},
+		{"n2", true, 2, []string{"flaky", "pdu-a", "pdu-b"}},
+		{"n3", false, 0, []string{"flaky"}},
+		{"n9", false, 0, nil},
+	} {
+		calls = nil
+		out := f.Fence(context.Background(), tc.node)
+		if out.Confirmed() != tc.confirmed || out.Level != tc.level || !slices.Equal(calls, tc.calls) {
+			t.Errorf("%s: confirmed=%v level=%d calls=%v err=%v; want %v %d %v", tc.node, out.Confirmed(), out.Level, calls, out.Err, tc.confirmed, tc.level, tc.calls)
+		}
+	}
+	if out := f.Fence(context.Background(), "n9"); !errors.Is(out.Err, ErrNoTopology) {
+		t.Errorf("n9: err %v, want ErrNoTopology", out.Err)
+	}
+	if h := f.History(); len(h) != 5 || h[0].Target != "n1" {
+		t.Errorf("history = %d entries", len(h))
+	}
+}
+
+func TestNewFencerReportsBadDevices(t *testing.T) {
+	cfg := &Config{Devices: map[string]Device{"x": {Name: "x", Plugin: "fence_nosuch", Line: 7}}}
+	_, err := NewFencer(cfg, FenceAgents)
+	if err == nil || !strings.Contains(err.Error(), "fence device x (line 7)") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -1,0 +1,428 @@
+package failover
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"palisade/cluster/eventlog"
+	"palisade/cluster/recovery"
+	"palisade/hw-tests/ipmisim"
+	"palisade/hw-tests/lab"
+)
+
+// Options shape a failover lab.
+type Options struct {
+	// Prefix names every namespace (helper letter + PID, e.g. "pa-e-4242").
+	Prefix string
+	Nodes  int // 2 or more; default 3
+	// Keepalive and Deadtime of the heartbeat (defaults 50ms / 250ms).
+	Keepalive, Deadtime time.Duration
+	// BinDir holds palisaded and palisade; empty: build them into WorkDir.
+	BinDir string
+	// WorkDir holds configs, logs and state; empty: a new temp dir that
+	// Close removes unless Keep is set.
+	WorkDir string
+	Keep    bool
+	// Fencing overrides the `fencing:` tuning lines (static_delay, retry...).
+	FenceTuning string
+	// TwoNode sets quorum two_node (with Nodes == 2).
+	TwoNode bool
+	// Resources replaces the default resources section (group vip + dummy).
+	Resources string
+	// ProbeEvery is the client's ARP request interval (default 10ms).
+	ProbeEvery time.Duration
+	// Progress receives one line per setup step (nil: discard).
+	Progress io.Writer
+}
+
+// Harness is a running failover lab.
+type Harness struct {
+	Opts    Options
+	Lab     *lab.Lab
+	Sims    []*ipmisim.Sim
+	VIP     netip.Addr
+	BMCs    []netip.Addr
+	Configs []string
+	Sockets []string
+	Events  []string // event log per node
+	MACs    []string // eth0 MAC per node
+	Procs   []*lab.Proc
+	Dir     string
+	bin     string
+
+	relays []*relay
+	prober *prober
+	ownDir bool
+}
+
+func (o *Options) defaults() {
+	if o.Nodes == 0 {
+		o.Nodes = 3
+	}
+	if o.Keepalive == 0 {
+		o.Keepalive = 50 * time.Millisecond
+	}
+	if o.Deadtime == 0 {
+		o.Deadtime = 250 * time.Millisecond
+	}
+	if o.ProbeEvery == 0 {
+		o.ProbeEvery = 10 * time.Millisecond
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	if o.Prefix == "" {
+		o.Prefix = fmt.Sprintf("pa-e-%d", os.Getpid())
+	}
+}
+
+// Available reports why the harness cannot run here.
+func Available() error {
+	if err := lab.Available(); err != nil {
+		return err
+	}
+	return ipmisim.Available()
+}
+
+// Start builds the lab, the BMCs and the cluster and starts every daemon.
+// On error everything built so far is removed.
+func Start(ctx context.Context, o Options) (_ *Harness, err error) {
+	o.defaults()
+	if err := Available(); err != nil {
+		return nil, err
+	}
+	h := &Harness{Opts: o, Dir: o.WorkDir}
+	defer func() {
+		if err != nil {
+			h.Close()
+		}
+	}()
+	if h.Dir == "" {
+		if h.Dir, err = os.MkdirTemp("", o.Prefix+"-"); err != nil {
+			return nil, fmt.Errorf("failover: work dir: %w", err)
+		}
+		h.ownDir = true
+	}
+	h.bin = o.BinDir
+	if h.bin == "" {
+		h.bin = filepath.Join(h.Dir, "bin")
+		fmt.Fprintf(o.Progress, "building palisaded and palisade into %s\n", h.bin)
+		if err := lab.Build(h.bin); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(h.Dir, "logs"), 0o755); err != nil {
+		return nil, fmt.Errorf("failover: %w", err)
+	}
+	fmt.Fprintf(o.Progress, "creating network namespaces %s-* (%d nodes + client, 198.18.0.0/24, no default route)\n", o.Prefix, o.Nodes)
+	h.Lab, err = lab.New(lab.Options{Prefix: o.Prefix, Nodes: o.Nodes, Links: 2, Client: true, LogDir: filepath.Join(h.Dir, "logs")})
+	if err != nil {
+		return nil, err
+	}
+	h.VIP = h.Lab.SpareAddr(0, 0)
+	// The management network: the switch namespace gets addresses on br1
+	// for the BMC relays.
+	for i := range o.Nodes {
+		a := h.Lab.SpareAddr(1, i)
+		h.BMCs = append(h.BMCs, a)
+		if out, err := exec.Command("ip", "-n", h.Lab.Switch, "addr", "add", a.String()+"/25", "dev", "br1").CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("failover: BMC address %s: %v: %s", a, err, out)
+		}
+	}
+	pw := filepath.Join(h.Dir, "bmc.pw")
+	secret := make([]byte, 6)
+	rand.Read(secret)
+	password := hex.EncodeToString(secret)
+	if err := os.WriteFile(pw, []byte(password+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("failover: password file: %w", err)
+	}
+	for i, n := range h.Lab.Nodes {
+		fmt.Fprintf(o.Progress, "starting ipmi_sim BMC for n%d (power-off hook cuts %s), reachable at %s:623\n", i+1, n.Name, h.BMCs[i])
+		sim, err := ipmisim.Start(ipmisim.Options{Password: password, OnPowerOff: cutCommand(n)})
+		if err != nil {
+			return nil, err
+		}
+		h.Sims = append(h.Sims, sim)
+		r, err := startRelay(h.Lab.Switch, netip.AddrPortFrom(h.BMCs[i], 623), sim.Addr())
+		if err != nil {
+			return nil, err
+		}
+		h.relays = append(h.relays, r)
+		mac, err := n.Run("cat", "/sys/class/net/eth0/address")
+		if err != nil {
+			return nil, fmt.Errorf("failover: MAC of %s: %w", n.Name, err)
+		}
+		h.MACs = append(h.MACs, strings.TrimSpace(mac))
+	}
+	if err := h.writeConfigs(pw); err != nil {
+		return nil, err
+	}
+	h.prober, err = startProber(h.Lab.Client.Name, "eth0", h.Lab.Client.Addrs[0], h.VIP, o.ProbeEvery)
+	if err != nil {
+		return nil, err
+	}
+	for i := range h.Lab.Nodes {
+		if err := h.StartDaemon(i); err != nil {
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+// cutCommand is the power-off hook: every process of the node's namespace
+// dies and its interfaces go down, as when a machine loses power.
+func cutCommand(n *lab.Host) string {
+	return fmt.Sprintf("for p in $(ip netns pids %[1]s); do kill -9 $p; done; ip -n %[1]s link set eth0 down; ip -n %[1]s link set eth1 down", n.Name)
+}
+
+// StartDaemon starts palisaded on node i (0-based).
+func (h *Harness) StartDaemon(i int) error {
+	n := h.Lab.Nodes[i]
+	cmd := n.Command(filepath.Join(h.bin, "palisaded"), "--config", h.Configs[i], "--node", fmt.Sprintf("n%d", i+1),
+		"--event-log", h.Events[i], "--log-format", "text")
+	p, err := n.StartCmd(cmd, fmt.Sprintf("palisaded-n%d", i+1))
+	if err != nil {
+		return fmt.Errorf("failover: starting palisaded on n%d: %w", i+1, err)
+	}
+	for len(h.Procs) <= i {
+		h.Procs = append(h.Procs, nil)
+	}
+	h.Procs[i] = p
+	return nil
+}
+
+func (h *Harness) writeConfigs(pwFile string) error {
+	o := h.Opts
+	key := filepath.Join(h.Dir, "authkey")
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	if err := os.WriteFile(key, []byte("key 1 hex:"+hex.EncodeToString(secret)+"\nactive 1\n"), 0o600); err != nil {
+		return fmt.Errorf("failover: key file: %w", err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "cluster:\n  name: demo\nnodes:\n")
+	for i, n := range h.Lab.Nodes {
+		fmt.Fprintf(&b, "  - id: %d\n    name: n%d\n    addresses: {link0: %s}\n", i+1, i+1, n.Addrs[0])
+	}
+	warn := o.Deadtime * 3 / 5
+	fmt.Fprintf(&b, "links:\n  - {name: link0, kind: ucast, interface: eth0}\n")
+	fmt.Fprintf(&b, "timing: {keepalive: %v, warntime: %v, deadtime: %v, initdead: 3s}\n", o.Keepalive, warn, o.Deadtime)
+	fmt.Fprintf(&b, "auth: {key_file: %s}\n", key)
+	if o.TwoNode {
+		b.WriteString("quorum: {two_node: true}\n")
+	}
+	b.WriteString("fencing:\n")
+	if o.FenceTuning != "" {
+		for _, l := range strings.Split(strings.TrimSpace(o.FenceTuning), "\n") {
+			b.WriteString("  " + l + "\n")
+		}
+	} else {
+		b.WriteString("  retry: {initial: 500ms, max: 2s}\n  attempt_timeout: 15s\n")
+	}
+	b.WriteString("  devices:\n")
+	for i := range h.Lab.Nodes {
+		fmt.Fprintf(&b, "    - name: bmc-n%d\n      plugin: fence_ipmilan\n      params: {ip: %s, ipport: \"623\", username: admin, password_file: %s, lanplus: \"1\", cipher: \"3\", login_timeout: \"2\", power_timeout: \"5\", stonith_status_sleep: \"0.05\"}\n",
+			i+1, h.BMCs[i], pwFile)
+	}
+	b.WriteString("  topology:\n")
+	for i := range h.Lab.Nodes {
+		fmt.Fprintf(&b, "    n%d: [[bmc-n%d]]\n", i+1, i+1)
+	}
+	res := o.Resources
+	if res == "" {
+		res = fmt.Sprintf(`  options: {stonith-enabled: true, no-quorum-policy: stop}
+  rsc_defaults: {resource-stickiness: 100, migration-threshold: 3}
+  resources:
+    - id: grp
+      kind: group
+      members:
+        - id: vip
+          class: palisade
+          type: vip
+          params: {ip: %s, cidr_netmask: "25", nic: eth0, arp_count: "5", arp_interval: "200", dad_timeout: "30"}
+          ops: [{name: monitor, interval: 1s, timeout: 5s}]
+        - id: dummy
+          class: ocf
+          provider: heartbeat
+          type: Dummy
+          ops: [{name: monitor, interval: 2s, timeout: 10s}]
+`, h.VIP)
+	}
+	b.WriteString("resources:\n" + res)
+	for i := range h.Lab.Nodes {
+		state := filepath.Join(h.Dir, fmt.Sprintf("n%d", i+1))
+		if err := os.MkdirAll(state, 0o755); err != nil {
+			return fmt.Errorf("failover: %w", err)
+		}
+		sock := filepath.Join(state, "palisade.sock")
+		text := b.String() + fmt.Sprintf("state_dir: %s\nsocket: %s\n", state, sock)
+		path := filepath.Join(h.Dir, fmt.Sprintf("n%d.yaml", i+1))
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			return fmt.Errorf("failover: config: %w", err)
+		}
+		h.Configs = append(h.Configs, path)
+		h.Sockets = append(h.Sockets, sock)
+		h.Events = append(h.Events, filepath.Join(state, "events.jsonl"))
+	}
+	return nil
+}
+
+// Entries returns every node's event log merged by monotonic time.
+func (h *Harness) Entries() ([]eventlog.Entry, error) { return eventlog.ReadFiles(h.Events...) }
+
+// Violations checks the one rule over all event logs.
+func (h *Harness) Violations() ([]recovery.Violation, error) {
+	es, err := h.Entries()
+	if err != nil {
+		return nil, err
+	}
+	return recovery.Verify(es), nil
+}
+
+// Replies is everything the client saw for the VIP.
+func (h *Harness) Replies() []Reply { return h.prober.Replies() }
+
+// Holder returns the node index whose eth0 carries the VIP, -1 if none, or
+// an error if several do.
+func (h *Harness) Holder() (int, error) {
+	holder := -1
+	for i, n := range h.Lab.Nodes {
+		out, _ := n.Run("ip", "-o", "-4", "addr", "show", "dev", "eth0")
+		if strings.Contains(out, " "+h.VIP.String()+"/") {
+			if holder >= 0 {
+				return -1, fmt.Errorf("VIP %s is configured on n%d and n%d", h.VIP, holder+1, i+1)
+			}
+			holder = i
+		}
+	}
+	return holder, nil
+}
+
+// WaitStarted waits until the group runs somewhere and the client gets
+// answers for the VIP; it returns the node index.
+func (h *Harness) WaitStarted(ctx context.Context, timeout time.Duration) (int, error) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		es, _ := h.Entries()
+		started := map[string]string{}
+		for _, e := range es {
+			if e.Event == eventlog.ActionResult && e.Action == "start" && e.OK != nil && *e.OK && e.Writer == e.Node {
+				started[e.Resource] = e.Node
+			}
+		}
+		if started["vip"] != "" && started["vip"] == started["dummy"] {
+			i := int(started["vip"][1] - '1')
+			mac := h.MACs[i]
+			for _, r := range h.Replies() {
+				if r.MAC == mac {
+					return i, nil
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return -1, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return -1, fmt.Errorf("the group did not start within %s; logs in %s", timeout, h.Lab.LogDir)
+}
+
+// PowerCut simulates a power loss of node i: the BMC reports OFF from now
+// on, every process in the node's namespace is killed and its links go
+// down. It returns the monotonic time of the cut.
+func (h *Harness) PowerCut(i int) (time.Duration, error) {
+	t := eventlog.Mono()
+	if err := h.Sims[i].SetPower(false); err != nil {
+		return t, err
+	}
+	out, err := exec.Command("sh", "-c", cutCommand(h.Lab.Nodes[i])).CombinedOutput()
+	if err != nil {
+		return t, fmt.Errorf("power cut of n%d: %v: %s", i+1, err, out)
+	}
+	return t, nil
+}
+
+// KillDaemon kills palisaded on node i with SIGKILL; the node, its
+// resources and its VIP stay up.
+func (h *Harness) KillDaemon(i int) (time.Duration, error) {
+	t := eventlog.Mono()
+	if h.Procs[i] == nil {
+		return t, errors.New("no daemon")
+	}
+	return t, h.Procs[i].Signal(syscall.SIGKILL)
+}
+
+// Palisade runs the palisade CLI against node i's socket.
+func (h *Harness) Palisade(i int, args ...string) (string, error) {
+	cmd := exec.Command(filepath.Join(h.bin, "palisade"), append([]string{"--socket", h.Sockets[i]}, args...)...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// Close stops everything and removes the namespaces (and the work
+// directory unless Keep). Safe to call more than once.
+func (h *Harness) Close() {
+	if h.prober != nil {
+		h.prober.Close()
+		h.prober = nil
+	}
+	// Sockets first: they keep their namespaces (and bridges) alive.
+	for _, r := range h.relays {
+		r.Close()
+	}
+	h.relays = nil
+	if h.Lab != nil {
+		h.Lab.Close()
+	}
+	for _, s := range h.Sims {
+		s.Stop()
+	}
+	h.Sims = nil
+	if h.ownDir && !h.Opts.Keep {
+		os.RemoveAll(h.Dir)
+	}
+}
+
+// Isolate kills every process of node i and takes its links down without
+// touching its BMC (a machine that died while its BMC keeps reporting ON,
+// or whose BMC is unreachable).
+func (h *Harness) Isolate(i int) (time.Duration, error) {
+	t := eventlog.Mono()
+	out, err := exec.Command("sh", "-c", cutCommand(h.Lab.Nodes[i])).CombinedOutput()
+	if err != nil {
+		return t, fmt.Errorf("isolating n%d: %v: %s", i+1, err, out)
+	}
+	return t, nil
+}
+
+// BreakBMC makes node i's BMC unreachable from the cluster (its relay
+// stops), as when the management network or the BMC itself is down.
+func (h *Harness) BreakBMC(i int) { h.relays[i].Close() }
+
+// DCAttached reports whether node i's palisaded runs the DC layer (its
+// status has a "dc" section), waiting up to timeout for the socket.
+func (h *Harness) DCAttached(i int, timeout time.Duration) (bool, error) {
+	deadline := time.Now().Add(timeout)
+	var last error
+	for time.Now().Before(deadline) {
+		out, err := h.Palisade(i, "status", "--json")
+		if err == nil {
+			return strings.Contains(out, `"cib_version"`), nil
+		}
+		last = fmt.Errorf("%v: %s", err, out)
+		time.Sleep(100 * time.Millisecond)
+	}
+	return false, fmt.Errorf("palisade status on n%d: %w", i+1, last)
+}

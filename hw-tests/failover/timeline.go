@@ -1,0 +1,173 @@
+package failover
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"palisade/cluster/eventlog"
+)
+
+// Step is one line of a failover timeline.
+type Step struct {
+	Name string
+	At   time.Duration // CLOCK_MONOTONIC; 0 = not seen
+	Who  string
+}
+
+// Timeline is what happened between the fault and the client's first
+// answer from the new owner.
+type Timeline struct {
+	Fault    time.Duration
+	Lost     string // n1..
+	NewOwner string
+	Steps    []Step
+	// LastOld and FirstNew are the client's last answer from the old owner
+	// and first (solicited) answer from the new one.
+	LastOld, FirstNew time.Duration
+}
+
+// FailoverMS is the fault → first answer from the new owner, in ms.
+func (t Timeline) FailoverMS() float64 { return float64(t.FirstNew-t.Fault) / 1e6 }
+
+// GapMS is the client-observed gap: last answer from the old owner → first
+// from the new one.
+func (t Timeline) GapMS() float64 {
+	if t.LastOld == 0 {
+		return t.FailoverMS()
+	}
+	return float64(t.FirstNew-t.LastOld) / 1e6
+}
+
+func (t Timeline) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%9s  %s\n", "+0.0 ms", "fault injected on "+t.Lost)
+	for _, s := range t.Steps {
+		if s.At == 0 {
+			fmt.Fprintf(&b, "%9s  %s\n", "-", s.Name+" (not seen)")
+			continue
+		}
+		fmt.Fprintf(&b, "%9s  %s", fmt.Sprintf("+%.1f ms", float64(s.At-t.Fault)/1e6), s.Name)
+		if s.Who != "" {
+			fmt.Fprintf(&b, " [%s]", s.Who)
+		}
+		b.WriteByte('\n')
+	}
+	fmt.Fprintf(&b, "client-observed gap (last answer from %s -> first from %s): %.1f ms\n", t.Lost, t.NewOwner, t.GapMS())
+	fmt.Fprintf(&b, "failover time: %.0f ms\n", t.FailoverMS())
+	return b.String()
+}
+
+// WaitTakeover waits until the client gets a solicited ARP answer for the
+// VIP from another node than lost (0-based) after fault, then builds the
+// timeline from the event logs and the client's observations.
+func (h *Harness) WaitTakeover(ctx context.Context, lost int, fault time.Duration, timeout time.Duration) (Timeline, error) {
+	tl := Timeline{Fault: fault, Lost: fmt.Sprintf("n%d", lost+1)}
+	oldMAC := h.MACs[lost]
+	deadline := time.Now().Add(timeout)
+	for {
+		for _, r := range h.Replies() {
+			if r.Mono > fault && r.MAC != oldMAC && r.Solicited {
+				tl.FirstNew = r.Mono
+				for i, m := range h.MACs {
+					if m == r.MAC {
+						tl.NewOwner = fmt.Sprintf("n%d", i+1)
+					}
+				}
+				break
+			}
+		}
+		if tl.FirstNew != 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return tl, fmt.Errorf("no answer for %s from another node within %s after the fault", h.VIP, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return tl, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	for _, r := range h.Replies() {
+		if r.MAC == oldMAC && r.Mono <= tl.FirstNew {
+			tl.LastOld = r.Mono
+		}
+	}
+	// Let the GARP entries land in the logs.
+	time.Sleep(50 * time.Millisecond)
+	es, err := h.Entries()
+	if err != nil {
+		return tl, err
+	}
+	first := func(name string, match func(eventlog.Entry) bool) Step {
+		for _, e := range es {
+			if time.Duration(e.MonoNS) > fault && match(e) {
+				return Step{Name: name, At: time.Duration(e.MonoNS), Who: e.Writer}
+			}
+		}
+		return Step{Name: name}
+	}
+	owner := tl.NewOwner
+	tl.Steps = []Step{
+		first("heartbeat lost", func(e eventlog.Entry) bool { return e.Event == eventlog.HeartbeatLost && e.Target == tl.Lost }),
+		first("node declared dead", func(e eventlog.Entry) bool { return e.Event == eventlog.NodeLost && e.Target == tl.Lost }),
+		first("fence requested", func(e eventlog.Entry) bool { return e.Event == eventlog.FenceRequested && e.Target == tl.Lost }),
+		first("BMC reports OFF (fence confirmed)", func(e eventlog.Entry) bool {
+			return e.Event == eventlog.FenceConfirmed && e.Target == tl.Lost
+		}),
+		first("VIP added", func(e eventlog.Entry) bool { return e.Event == eventlog.VIPAdded && e.Writer == owner }),
+		first("GARP sent", func(e eventlog.Entry) bool { return e.Event == eventlog.GARPSent && e.Writer == owner }),
+		{Name: "client's first reply from the new owner", At: tl.FirstNew, Who: owner},
+	}
+	return tl, nil
+}
+
+// DoubleAnswers returns the client's observations after since where the
+// VIP was claimed by two different MACs within window (a duplicate VIP).
+func (h *Harness) DoubleAnswers(since, window time.Duration) []string {
+	var out []string
+	rs := h.Replies()
+	for i, r := range rs {
+		if r.Mono <= since {
+			continue
+		}
+		for _, q := range rs[i+1:] {
+			if q.Mono-r.Mono > window {
+				break
+			}
+			if q.MAC != r.MAC {
+				out = append(out, fmt.Sprintf("+%.1f ms: %s and %s both answered for the VIP", float64(r.Mono-since)/1e6, r.MAC, q.MAC))
+				break
+			}
+		}
+	}
+	return out
+}
+
+// OwnersAfter lists the distinct MACs that answered for the VIP after t
+// (a confirmed fence must leave exactly one).
+func (h *Harness) OwnersAfter(t time.Duration) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range h.Replies() {
+		if r.Mono > t && !seen[r.MAC] {
+			seen[r.MAC] = true
+			out = append(out, r.MAC)
+		}
+	}
+	return out
+}
+
+// FenceConfirmedAt is the first fence_confirmed entry for node (n1..) after
+// since, 0 if none.
+func (h *Harness) FenceConfirmedAt(node string, since time.Duration) time.Duration {
+	es, _ := h.Entries()
+	for _, e := range es {
+		if e.Event == eventlog.FenceConfirmed && e.Target == node && time.Duration(e.MonoNS) > since {
+			return time.Duration(e.MonoNS)
+		}
+	}
+	return 0
+}

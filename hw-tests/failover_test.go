@@ -1,0 +1,250 @@
+package hwtests
+
+// Failover scenarios of issue 5, each against real daemons in a netns lab
+// with ipmi_sim BMCs (package failover). Every test checks, from the
+// merged event logs, that no resource of a lost node started before that
+// node was confirmed fenced (recovery.Verify), and from the client
+// namespace that after the fence only one node answers for the VIP.
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"palisade/cluster/eventlog"
+	"palisade/hw-tests/failover"
+)
+
+var failoverSeq int
+
+func startFailover(t *testing.T, o failover.Options) *failover.Harness {
+	t.Helper()
+	if err := failover.Available(); err != nil {
+		t.Skip(err)
+	}
+	failoverSeq++
+	o.Prefix = fmt.Sprintf("pe%d%c", os.Getpid()%100000, 'a'+failoverSeq)
+	// PALISADE_FAILOVER_BIN points at prebuilt binaries (development).
+	if o.BinDir = os.Getenv("PALISADE_FAILOVER_BIN"); o.BinDir == "" {
+		o.BinDir = palisadeBins(t)
+	}
+	o.WorkDir = t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	h, err := failover.Start(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			dumpLogs(t, h)
+		}
+		h.Close()
+	})
+	ok, err := h.DCAttached(0, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		t.Skip("palisaded does not run the DC layer yet (cmd/palisaded must call cluster/dc.Attach)")
+	}
+	return h
+}
+
+func dumpLogs(t *testing.T, h *failover.Harness) {
+	es, _ := h.Entries()
+	for _, e := range es {
+		t.Logf("event %d %s %s target=%s rsc=%s node=%s action=%s %s", e.MonoNS/1e6, e.Writer, e.Event, e.Target, e.Resource, e.Node, e.Action, e.Detail)
+	}
+	logs, _ := filepath.Glob(filepath.Join(h.Lab.LogDir, "*.log"))
+	for _, l := range logs {
+		b, _ := os.ReadFile(l)
+		if len(b) > 6000 {
+			b = b[len(b)-6000:]
+		}
+		t.Logf("---- %s (tail)\n%s", filepath.Base(l), b)
+	}
+}
+
+func waitStarted(t *testing.T, h *failover.Harness) int {
+	t.Helper()
+	active, err := h.WaitStarted(context.Background(), 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	return active
+}
+
+// checkRule asserts the one rule and the single VIP owner after the fence
+// of lost (0-based).
+func checkRule(t *testing.T, h *failover.Harness, lost int, since time.Duration) {
+	t.Helper()
+	vs, err := h.Violations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs {
+		t.Errorf("one rule violated: %s", v)
+	}
+	conf := h.FenceConfirmedAt(fmt.Sprintf("n%d", lost+1), since)
+	if conf == 0 {
+		t.Fatalf("n%d was never confirmed fenced", lost+1)
+	}
+	if owners := h.OwnersAfter(conf); len(owners) > 1 {
+		t.Errorf("after the fence of n%d the VIP was answered by %v", lost+1, owners)
+	}
+	// Nothing of the lost node may have started anywhere before the
+	// confirmation: no VIP answer from another node before conf.
+	for _, r := range h.Replies() {
+		if r.Mono > since && r.Mono < conf && r.MAC != h.MACs[lost] {
+			t.Errorf("VIP answered by %s %.1f ms before n%d was confirmed fenced", r.MAC, float64(conf-r.Mono)/1e6, lost+1)
+			break
+		}
+	}
+}
+
+func entries(t *testing.T, h *failover.Harness, since time.Duration, event, target string) []eventlog.Entry {
+	es, err := h.Entries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []eventlog.Entry
+	for _, e := range es {
+		if time.Duration(e.MonoNS) > since && e.Event == event && (target == "" || e.Target == target) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// 1. Power loss of the active node.
+func TestFailoverPowerLoss(t *testing.T) {
+	h := startFailover(t, failover.Options{Nodes: 3})
+	active := waitStarted(t, h)
+	fault, err := h.PowerCut(active)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl, err := h.WaitTakeover(context.Background(), active, fault, 20*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("timeline:\n%s", tl)
+	checkRule(t, h, active, fault)
+}
+
+// 2. kill -9 of palisaded on the active node, which stays up with the VIP:
+// it must be fenced (really powered off) before the takeover.
+func TestFailoverDaemonKilled(t *testing.T) {
+	h := startFailover(t, failover.Options{Nodes: 3})
+	active := waitStarted(t, h)
+	fault, err := h.KillDaemon(active)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl, err := h.WaitTakeover(context.Background(), active, fault, 20*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("timeline:\n%s", tl)
+	if on, _ := h.Sims[active].Power(); on {
+		t.Errorf("n%d is still powered on after the takeover", active+1)
+	}
+	checkRule(t, h, active, fault)
+}
+
+// 3. The fence device fails: no takeover, retries and alerts are logged,
+// and recovery follows as soon as the BMC works again.
+func TestFailoverFenceDeviceFails(t *testing.T) {
+	h := startFailover(t, failover.Options{Nodes: 3, FenceTuning: "retry: {initial: 200ms, max: 800ms}\nattempt_timeout: 10s"})
+	active := waitStarted(t, h)
+	lost := fmt.Sprintf("n%d", active+1)
+	if err := h.Sims[active].FailPower(true); err != nil {
+		t.Fatal(err)
+	}
+	fault, err := h.Isolate(active) // dead machine, BMC still says ON and refuses power commands
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(entries(t, h, fault, eventlog.FenceFailed, lost)) < 3 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := len(entries(t, h, fault, eventlog.FenceFailed, lost)); n < 3 {
+		t.Fatalf("%d failed fence attempts logged, want retries", n)
+	}
+	if len(entries(t, h, fault, eventlog.Alert, lost)) == 0 {
+		t.Error("no alert logged for the failing fence device")
+	}
+	for _, r := range h.Replies() {
+		if r.Mono > fault && r.MAC != h.MACs[active] {
+			t.Fatalf("VIP taken over while the fence keeps failing (answer from %s)", r.MAC)
+		}
+	}
+	if len(entries(t, h, fault, eventlog.FenceConfirmed, lost)) > 0 {
+		t.Fatal("fence confirmed although the BMC fails")
+	}
+	repaired := eventlog.Mono()
+	if err := h.Sims[active].FailPower(false); err != nil {
+		t.Fatal(err)
+	}
+	tl, err := h.WaitTakeover(context.Background(), active, fault, 20*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("timeline:\n%s", tl)
+	t.Logf("takeover %.0f ms after the BMC was repaired", float64(tl.FirstNew-repaired)/1e6)
+	checkRule(t, h, active, fault)
+}
+
+// 4. The BMC is unreachable; an operator confirms the node is down.
+func TestFailoverOperatorConfirm(t *testing.T) {
+	h := startFailover(t, failover.Options{Nodes: 3, FenceTuning: "retry: {initial: 200ms, max: 1s}\nattempt_timeout: 5s"})
+	active := waitStarted(t, h)
+	lost := fmt.Sprintf("n%d", active+1)
+	h.BreakBMC(active)
+	fault, err := h.Isolate(active)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(entries(t, h, fault, eventlog.FenceFailed, lost)) < 1 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(entries(t, h, fault, eventlog.FenceFailed, lost)) == 0 {
+		t.Fatal("the unreachable BMC never produced a failed fence")
+	}
+	for _, r := range h.Replies() {
+		if r.Mono > fault && r.MAC != h.MACs[active] {
+			t.Fatalf("VIP taken over before any confirmation (answer from %s)", r.MAC)
+		}
+	}
+	// The DC of the surviving partition is its lowest id.
+	dcNode := 0
+	if active == 0 {
+		dcNode = 1
+	}
+	out, err := h.Palisade(dcNode, "fence", "confirm", lost, "--yes", "--by", "test-operator")
+	if err != nil {
+		t.Fatalf("palisade fence confirm: %v: %s", err, out)
+	}
+	tl, err := h.WaitTakeover(context.Background(), active, fault, 20*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("timeline:\n%s", tl)
+	conf := entries(t, h, fault, eventlog.FenceConfirmed, lost)
+	if len(conf) == 0 || conf[0].By != "operator:test-operator" {
+		t.Fatalf("confirmation not logged as the operator's: %+v", conf)
+	}
+	hist, err := h.Palisade(dcNode, "fence", "history")
+	if err != nil || !strings.Contains(hist, "operator:test-operator") {
+		t.Errorf("fence history does not show the confirmation: %v\n%s", err, hist)
+	}
+	checkRule(t, h, active, fault)
+}

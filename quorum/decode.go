@@ -1,0 +1,97 @@
+package quorum
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Section is the decoded `quorum:` section of cluster.yaml:
+//
+//	quorum:
+//	  expected_votes: 0            # 0: sum of node votes
+//	  votes: {n1: 1, n2: 1}        # default 1 per node
+//	  two_node: false
+//	  wait_for_all: false          # default true with two_node
+//	  last_man_standing: false
+//	  last_man_standing_window: 10s
+//	  no_quorum_policy: stop       # stop | freeze | ignore | suicide
+type Section struct {
+	Config Config
+	Policy NoQuorumPolicy
+	// PolicySet is true when the section set no_quorum_policy (otherwise
+	// the resources section's no-quorum-policy option applies).
+	PolicySet bool
+}
+
+// Decode validates the quorum section for the given node names. file names
+// the configuration in errors; a nil node means all defaults.
+func Decode(file string, n *yaml.Node, nodes []string) (*Section, error) {
+	s := &Section{Config: Config{Nodes: map[string]int{}, LastManStandingWindow: 10 * time.Second}, Policy: PolicyStop}
+	for _, name := range nodes {
+		s.Config.Nodes[name] = 1
+	}
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	var errs []string
+	errf := func(at *yaml.Node, key, msg string) {
+		errs = append(errs, fmt.Sprintf("%s:%d: quorum.%s: %s", file, at.Line, key, msg))
+	}
+	if n != nil {
+		if n.Kind != yaml.MappingNode {
+			return nil, fmt.Errorf("%s:%d: quorum: want a mapping", file, n.Line)
+		}
+		valid := []string{"expected_votes", "votes", "two_node", "wait_for_all", "last_man_standing", "last_man_standing_window", "no_quorum_policy"}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			var err error
+			switch k.Value {
+			case "expected_votes":
+				err = v.Decode(&s.Config.ExpectedVotes)
+			case "two_node":
+				err = v.Decode(&s.Config.TwoNode)
+			case "wait_for_all":
+				err = v.Decode(&s.Config.WaitForAll)
+				s.Config.WaitForAllSet = true
+			case "last_man_standing":
+				err = v.Decode(&s.Config.LastManStanding)
+			case "last_man_standing_window":
+				s.Config.LastManStandingWindow, err = time.ParseDuration(v.Value)
+			case "no_quorum_policy":
+				s.Policy, err = ParsePolicy(v.Value)
+				s.PolicySet = true
+			case "votes":
+				var votes map[string]int
+				if err = v.Decode(&votes); err == nil {
+					for name, vv := range votes {
+						if _, ok := s.Config.Nodes[name]; !ok {
+							errf(v, "votes."+name, "not a configured node (nodes: "+strings.Join(nodes, ", ")+")")
+							continue
+						}
+						s.Config.Nodes[name] = vv
+					}
+				}
+			default:
+				sort.Strings(valid)
+				errf(k, k.Value, "unknown key; valid keys: "+strings.Join(valid, ", "))
+				continue
+			}
+			if err != nil {
+				errf(v, k.Value, fmt.Sprintf("bad value %q: %v", v.Value, err))
+			}
+		}
+	}
+	if len(errs) == 0 {
+		if _, err := New(s.Config); err != nil {
+			errs = append(errs, fmt.Sprintf("%s: %v", file, err))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+	}
+	return s, nil
+}

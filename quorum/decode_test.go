@@ -1,0 +1,45 @@
+package quorum
+
+import (
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+func decodeString(t testing.TB, s string) (*Section, error) {
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(s), &n); err != nil {
+		return nil, err
+	}
+	return Decode("cluster.yaml", &n, []string{"n1", "n2"})
+}
+
+func TestDecode(t *testing.T) {
+	s, err := decodeString(t, "two_node: true\nno_quorum_policy: freeze\nvotes: {n1: 1}\n")
+	if err != nil || !s.Config.TwoNode || s.Policy != PolicyFreeze || !s.PolicySet {
+		t.Fatalf("got %+v, %v", s, err)
+	}
+	_, err = decodeString(t, "two_nodes: true\nvotes: {n9: 1}\nno_quorum_policy: panic\n")
+	for _, want := range []string{"cluster.yaml:1: quorum.two_nodes: unknown key", "quorum.votes.n9: not a configured node", "cluster.yaml:3: quorum.no_quorum_policy"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not contain %q", err, want)
+		}
+	}
+	if s, err := Decode("x", nil, []string{"a", "b", "c"}); err != nil || s.Config.Nodes["c"] != 1 {
+		t.Fatalf("defaults: %+v %v", s, err)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add("two_node: true\n")
+	f.Add("votes: {n1: 3, n2: 0}\nexpected_votes: 2\nlast_man_standing_window: 1s\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		sec, err := decodeString(t, s)
+		if err == nil {
+			if _, err := New(sec.Config); err != nil {
+				t.Fatalf("Decode accepted a config New refuses: %v", err)
+			}
+		}
+	})
+}

@@ -1,0 +1,145 @@
+package quorum
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+)
+
+// Config is the quorum section of the cluster configuration.
+type Config struct {
+	// Nodes maps every configured node to its votes (0 votes is allowed:
+	// the node counts as a member but not as a voter).
+	Nodes map[string]int
+	// ExpectedVotes overrides the sum of the node votes when > 0.
+	ExpectedVotes int
+	// TwoNode lets one vote be quorum in a two-node cluster (needs fencing).
+	TwoNode bool
+	// WaitForAll withholds quorum after start-up until all nodes have been
+	// seen together once. Defaults to true when TwoNode is set; set
+	// WaitForAllSet to force false.
+	WaitForAll    bool
+	WaitForAllSet bool
+	// LastManStanding lowers expected votes to the current votes after the
+	// membership has been stable for LastManStandingWindow.
+	LastManStanding       bool
+	LastManStandingWindow time.Duration
+}
+
+// State is the quorum verdict for one membership.
+type State struct {
+	Quorate bool
+	// Votes is the sum of the votes of the current members.
+	Votes int
+	// Expected is the expected votes in force (after last_man_standing).
+	Expected int
+	// Needed is the number of votes that makes quorum.
+	Needed int
+	// Reason explains the verdict in a few words, for logs and status.
+	Reason string
+}
+
+func (s State) String() string {
+	q := "quorate"
+	if !s.Quorate {
+		q = "inquorate"
+	}
+	return fmt.Sprintf("%s votes=%d expected=%d needed=%d (%s)", q, s.Votes, s.Expected, s.Needed, s.Reason)
+}
+
+// Calculator keeps the little history quorum needs (whether all nodes have
+// been seen, last_man_standing's lowered expectation).
+type Calculator struct {
+	cfg        Config
+	waitForAll bool
+	seenAll    bool
+	expected   int // in force; lowered by last_man_standing
+
+	lastMembers []string
+	stableSince time.Duration
+}
+
+// New validates cfg and returns a Calculator.
+func New(cfg Config) (*Calculator, error) {
+	if len(cfg.Nodes) == 0 {
+		return nil, fmt.Errorf("quorum: no nodes configured")
+	}
+	total := 0
+	for n, v := range cfg.Nodes {
+		if v < 0 {
+			return nil, fmt.Errorf("quorum: node %q: votes %d: want >= 0", n, v)
+		}
+		total += v
+	}
+	if total == 0 {
+		return nil, fmt.Errorf("quorum: all nodes have 0 votes")
+	}
+	if cfg.TwoNode && (len(cfg.Nodes) != 2 || total != 2) {
+		return nil, fmt.Errorf("quorum: two_node needs exactly two nodes with one vote each (have %d nodes, %d votes)", len(cfg.Nodes), total)
+	}
+	if cfg.ExpectedVotes < 0 {
+		return nil, fmt.Errorf("quorum: expected_votes %d: want >= 0", cfg.ExpectedVotes)
+	}
+	exp := total
+	if cfg.ExpectedVotes > 0 {
+		exp = cfg.ExpectedVotes
+	}
+	wfa := cfg.WaitForAll
+	if cfg.TwoNode && !cfg.WaitForAllSet {
+		wfa = true
+	}
+	return &Calculator{cfg: cfg, waitForAll: wfa, expected: exp}, nil
+}
+
+// Update computes the quorum state of the partition made of members at
+// monotonic time now. Unknown member names carry no votes.
+func (c *Calculator) Update(members []string, now time.Duration) State {
+	ms := slices.Clone(members)
+	sort.Strings(ms)
+	ms = slices.Compact(ms)
+	if !slices.Equal(ms, c.lastMembers) {
+		c.lastMembers = ms
+		c.stableSince = now
+	}
+	votes, known := 0, 0
+	for _, m := range ms {
+		if v, ok := c.cfg.Nodes[m]; ok {
+			votes += v
+			known++
+		}
+	}
+	if known == len(c.cfg.Nodes) {
+		c.seenAll = true
+	}
+	// last_man_standing only lowers expectations from a quorate, stable
+	// membership, and never below 2 (a single node could otherwise claim
+	// quorum in an even split it cannot see).
+	if c.cfg.LastManStanding && now-c.stableSince >= c.cfg.LastManStandingWindow &&
+		votes < c.expected && votes >= c.needed(c.expected) && votes >= 2 {
+		c.expected = votes
+	}
+	// Expected votes never drop below what we actually see.
+	if votes > c.expected {
+		c.expected = votes
+	}
+	st := State{Votes: votes, Expected: c.expected, Needed: c.needed(c.expected)}
+	switch {
+	case c.waitForAll && !c.seenAll:
+		st.Reason = "wait_for_all: not all nodes seen yet"
+	case c.cfg.TwoNode && votes >= 1:
+		st.Quorate, st.Reason = true, "two_node"
+	case votes >= st.Needed:
+		st.Quorate, st.Reason = true, "majority"
+	default:
+		st.Reason = "no majority"
+	}
+	return st
+}
+
+func (c *Calculator) needed(expected int) int {
+	if c.cfg.TwoNode {
+		return 1
+	}
+	return expected/2 + 1
+}

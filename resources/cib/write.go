@@ -1,0 +1,441 @@
+package cib
+
+import (
+	"bufio"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"palisade/resources/model"
+)
+
+// FenceDeviceID names the stopped placeholder stonith resource Write adds
+// when fencing is enabled: Pacemaker leaves every resource unmanaged when
+// stonith-enabled=true and no fence device is configured, and Palisade
+// configures devices outside the resource model.
+const FenceDeviceID = "palisade-fence-placeholder"
+
+type writer struct {
+	w   *bufio.Writer
+	ids map[string]int
+}
+
+func (w *writer) id(base string) string {
+	w.ids[base]++
+	if n := w.ids[base]; n > 1 {
+		return base + "-" + strconv.Itoa(n)
+	}
+	return base
+}
+
+func esc(s string) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(s))
+	return strings.ReplaceAll(b.String(), `"`, "&quot;")
+}
+
+func (w *writer) printf(format string, args ...any) { fmt.Fprintf(w.w, format, args...) }
+
+func (w *writer) nvset(tag, owner string, m map[string]string, indent string) {
+	if len(m) == 0 {
+		return
+	}
+	setID := w.id(owner + "-" + strings.TrimSuffix(tag, "_attributes"))
+	w.printf("%s<%s id=\"%s\">\n", indent, tag, esc(setID))
+	for _, k := range model.SortedKeys(m) {
+		w.printf("%s  <nvpair id=\"%s\" name=\"%s\" value=\"%s\"/>\n", indent, esc(w.id(setID+"-"+k)), esc(k), esc(m[k]))
+	}
+	w.printf("%s</%s>\n", indent, tag)
+}
+
+func intMap(m map[string]int) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := map[string]string{}
+	for k, v := range m {
+		out[k] = strconv.Itoa(v)
+	}
+	return out
+}
+
+// Write renders a document as a CIB that crm_simulate accepts. Status is
+// written as operation history: a successful start (and promote) for each
+// active resource, a failed recurring monitor for failed ones, and
+// fail-count/last-failure transient attributes.
+func Write(out io.Writer, doc *model.Document, now time.Time) error {
+	w := &writer{w: bufio.NewWriter(out), ids: map[string]int{}}
+	c := &doc.Config
+	quorum := "1"
+	if doc.Status.NoQuorum {
+		quorum = "0"
+	}
+	nodes := allNodes(doc)
+	w.printf("<cib crm_feature_set=\"3.16.1\" validate-with=\"pacemaker-3.9\" epoch=\"1\" num_updates=\"0\" admin_epoch=\"0\" have-quorum=\"%s\" dc-uuid=\"1\">\n", quorum)
+	w.printf(" <configuration>\n  <crm_config>\n")
+	props := map[string]string{}
+	o := c.Options
+	stonith := o.StonithEnabled == nil || *o.StonithEnabled
+	props["stonith-enabled"] = strconv.FormatBool(stonith)
+	if o.SymmetricCluster != nil {
+		props["symmetric-cluster"] = strconv.FormatBool(*o.SymmetricCluster)
+	}
+	if o.NoQuorumPolicy != "" {
+		props["no-quorum-policy"] = o.NoQuorumPolicy
+	}
+	if o.PlacementStrategy != "" {
+		props["placement-strategy"] = o.PlacementStrategy
+	}
+	if o.MaintenanceMode {
+		props["maintenance-mode"] = "true"
+	}
+	if o.StopAllResources {
+		props["stop-all-resources"] = "true"
+	}
+	if o.StartFailureIsFatal != nil {
+		props["start-failure-is-fatal"] = strconv.FormatBool(*o.StartFailureIsFatal)
+	}
+	if o.StonithAction != "" {
+		props["stonith-action"] = o.StonithAction
+	}
+	w.printf("   <cluster_property_set id=\"cib-bootstrap-options\">\n")
+	for _, k := range model.SortedKeys(props) {
+		w.printf("    <nvpair id=\"opt-%s\" name=\"%s\" value=\"%s\"/>\n", esc(k), esc(k), esc(props[k]))
+	}
+	w.printf("   </cluster_property_set>\n  </crm_config>\n  <nodes>\n")
+	cfgNode := map[string]model.Node{}
+	for _, n := range c.Nodes {
+		cfgNode[n.Name] = n
+	}
+	for i, name := range nodes {
+		n := cfgNode[name]
+		w.printf("   <node id=\"%d\" uname=\"%s\">\n", i+1, esc(name))
+		attrs := map[string]string{}
+		for k, v := range n.Attributes {
+			attrs[k] = v
+		}
+		if n.Standby {
+			attrs["standby"] = "on"
+		}
+		if n.Maintenance {
+			attrs["maintenance"] = "true"
+		}
+		w.nvset("instance_attributes", "nodes-"+name, attrs, "    ")
+		w.nvset("utilization", "nodes-"+name, intMap(n.Utilization), "    ")
+		w.printf("   </node>\n")
+	}
+	w.printf("  </nodes>\n  <resources>\n")
+	for _, r := range c.Resources {
+		w.resource(r, "   ")
+	}
+	if stonith {
+		w.printf("   <primitive id=\"%s\" class=\"stonith\" type=\"fence_dummy\">\n", FenceDeviceID)
+		w.nvset("meta_attributes", FenceDeviceID, map[string]string{"target-role": "Stopped"}, "    ")
+		w.printf("   </primitive>\n")
+	}
+	w.printf("  </resources>\n  <constraints>\n")
+	w.constraints(&c.Constraints)
+	w.printf("  </constraints>\n")
+	if len(c.RscDefaults) > 0 {
+		w.printf("  <rsc_defaults>\n")
+		w.nvset("meta_attributes", "rsc_defaults", c.RscDefaults, "   ")
+		w.printf("  </rsc_defaults>\n")
+	}
+	w.printf(" </configuration>\n <status>\n")
+	w.status(doc, nodes, now)
+	w.printf(" </status>\n</cib>\n")
+	return w.w.Flush()
+}
+
+func allNodes(doc *model.Document) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range doc.Config.Nodes {
+		if !seen[n.Name] {
+			seen[n.Name] = true
+			out = append(out, n.Name)
+		}
+	}
+	for _, n := range doc.Status.Nodes {
+		if !seen[n.Name] {
+			seen[n.Name] = true
+			out = append(out, n.Name)
+		}
+	}
+	return out
+}
+
+func (w *writer) resource(r *model.Resource, in string) {
+	switch r.KindOf() {
+	case model.KindGroup:
+		w.printf("%s<group id=\"%s\">\n", in, esc(r.ID))
+		w.nvset("meta_attributes", r.ID, r.Meta, in+" ")
+		for _, m := range r.Members {
+			w.resource(m, in+" ")
+		}
+		w.printf("%s</group>\n", in)
+	case model.KindClone:
+		w.printf("%s<clone id=\"%s\">\n", in, esc(r.ID))
+		w.nvset("meta_attributes", r.ID, r.Meta, in+" ")
+		for _, m := range r.Members {
+			w.resource(m, in+" ")
+		}
+		w.printf("%s</clone>\n", in)
+	default:
+		class, typ := r.Class, r.Type
+		if class == "" {
+			class = "ocf"
+		}
+		if typ == "" {
+			typ = "Dummy"
+		}
+		prov := ""
+		if class == "ocf" {
+			p := r.Provider
+			if p == "" {
+				p = "heartbeat"
+			}
+			prov = fmt.Sprintf(" provider=\"%s\"", esc(p))
+		}
+		w.printf("%s<primitive id=\"%s\" class=\"%s\"%s type=\"%s\">\n", in, esc(r.ID), esc(class), prov, esc(typ))
+		w.nvset("instance_attributes", r.ID, r.Params, in+" ")
+		w.nvset("meta_attributes", r.ID, r.Meta, in+" ")
+		w.nvset("utilization", r.ID, intMap(r.Utilization), in+" ")
+		if len(r.Ops) > 0 {
+			w.printf("%s <operations>\n", in)
+			for _, op := range r.Ops {
+				iv := time.Duration(op.Interval)
+				extra := ""
+				if op.Timeout > 0 {
+					extra += fmt.Sprintf(" timeout=\"%ds\"", int(time.Duration(op.Timeout).Seconds()))
+				}
+				if op.OnFail != "" {
+					extra += fmt.Sprintf(" on-fail=\"%s\"", esc(op.OnFail))
+				}
+				if op.Role != "" {
+					extra += fmt.Sprintf(" role=\"%s\"", esc(op.Role))
+				}
+				w.printf("%s  <op id=\"%s\" name=\"%s\" interval=\"%ds\"%s/>\n", in, esc(w.id(r.ID+"-"+op.Name)), esc(op.Name), int(iv.Seconds()), extra)
+			}
+			w.printf("%s </operations>\n", in)
+		}
+		w.printf("%s</primitive>\n", in)
+	}
+}
+
+func (w *writer) constraints(c *model.Constraints) {
+	for _, l := range c.Locations {
+		role := ""
+		if l.Role != "" {
+			role = fmt.Sprintf(" role=\"%s\"", esc(l.Role))
+		}
+		if l.Node != "" {
+			w.printf("   <rsc_location id=\"%s\" rsc=\"%s\" node=\"%s\" score=\"%s\"%s/>\n", esc(l.ID), esc(l.Rsc), esc(l.Node), l.Score, role)
+			continue
+		}
+		w.printf("   <rsc_location id=\"%s\" rsc=\"%s\"%s>\n", esc(l.ID), esc(l.Rsc), role)
+		for i, r := range l.Rules {
+			rid := r.ID
+			if rid == "" {
+				rid = fmt.Sprintf("%s-rule-%d", l.ID, i)
+			}
+			rid = w.id(rid)
+			attrs := fmt.Sprintf(" score=\"%s\"", r.Score)
+			if r.ScoreAttribute != "" {
+				attrs = fmt.Sprintf(" score-attribute=\"%s\"", esc(r.ScoreAttribute))
+			}
+			if r.BooleanOp != "" {
+				attrs += fmt.Sprintf(" boolean-op=\"%s\"", esc(r.BooleanOp))
+			}
+			if r.Role != "" {
+				attrs += fmt.Sprintf(" role=\"%s\"", esc(r.Role))
+			}
+			w.printf("    <rule id=\"%s\"%s>\n", esc(rid), attrs)
+			for j, e := range r.Expressions {
+				typ := ""
+				if e.Type != "" {
+					typ = fmt.Sprintf(" type=\"%s\"", esc(e.Type))
+				}
+				val := ""
+				if e.Operation != "defined" && e.Operation != "not_defined" {
+					val = fmt.Sprintf(" value=\"%s\"", esc(e.Value))
+				}
+				w.printf("     <expression id=\"%s-e%d\" attribute=\"%s\" operation=\"%s\"%s%s/>\n", esc(rid), j, esc(e.Attribute), esc(e.Operation), val, typ)
+			}
+			w.printf("    </rule>\n")
+		}
+		w.printf("   </rsc_location>\n")
+	}
+	for _, cc := range c.Colocations {
+		extra := ""
+		if cc.RscRole != "" {
+			extra += fmt.Sprintf(" rsc-role=\"%s\"", esc(cc.RscRole))
+		}
+		if cc.WithRole != "" {
+			extra += fmt.Sprintf(" with-rsc-role=\"%s\"", esc(cc.WithRole))
+		}
+		if cc.NodeAttribute != "" {
+			extra += fmt.Sprintf(" node-attribute=\"%s\"", esc(cc.NodeAttribute))
+		}
+		if cc.Influence != nil {
+			extra += fmt.Sprintf(" influence=\"%t\"", *cc.Influence)
+		}
+		w.printf("   <rsc_colocation id=\"%s\" rsc=\"%s\" with-rsc=\"%s\" score=\"%s\"%s/>\n", esc(cc.ID), esc(cc.Rsc), esc(cc.With), cc.Score, extra)
+	}
+	for _, o := range c.Orders {
+		extra := ""
+		if o.FirstAction != "" {
+			extra += fmt.Sprintf(" first-action=\"%s\"", esc(o.FirstAction))
+		}
+		if o.ThenAction != "" {
+			extra += fmt.Sprintf(" then-action=\"%s\"", esc(o.ThenAction))
+		}
+		if o.Kind != "" {
+			extra += fmt.Sprintf(" kind=\"%s\"", esc(o.Kind))
+		}
+		if o.Symmetrical != nil {
+			extra += fmt.Sprintf(" symmetrical=\"%t\"", *o.Symmetrical)
+		}
+		w.printf("   <rsc_order id=\"%s\" first=\"%s\" then=\"%s\"%s/>\n", esc(o.ID), esc(o.First), esc(o.Then), extra)
+	}
+}
+
+func (w *writer) status(doc *model.Document, nodes []string, now time.Time) {
+	state := map[string]model.NodeState{}
+	for _, n := range doc.Status.Nodes {
+		state[n.Name] = n
+	}
+	prims := map[string]*model.Resource{}
+	var walk func(r *model.Resource)
+	walk = func(r *model.Resource) {
+		if r.KindOf() == model.KindPrimitive {
+			prims[r.ID] = r
+		}
+		for _, m := range r.Members {
+			walk(m)
+		}
+	}
+	for _, r := range doc.Config.Resources {
+		walk(r)
+	}
+	call := 0
+	for i, name := range nodes {
+		ns, ok := state[name]
+		st := ns.State
+		if !ok {
+			st = model.NodeOffline
+		}
+		attrs := `in_ccm="true" crmd="online" join="member" expected="member"`
+		switch st {
+		case model.NodeOffline:
+			attrs = `in_ccm="false" crmd="offline" join="down" expected="down"`
+		case model.NodeUnclean:
+			attrs = `in_ccm="false" crmd="offline" join="down" expected="member"`
+		}
+		w.printf("  <node_state id=\"%d\" uname=\"%s\" %s crm-debug-origin=\"palisade\">\n", i+1, esc(name), attrs)
+		ta := map[string]string{}
+		for k, v := range ns.Attributes {
+			ta[k] = v
+		}
+		if ns.Standby {
+			ta["standby"] = "on"
+		}
+		if ns.Maintenance {
+			ta["maintenance"] = "true"
+		}
+		for _, f := range doc.Status.Failures {
+			if f.Node != name {
+				continue
+			}
+			op := f.Op
+			if op == "" {
+				op = "monitor"
+			}
+			iv := "0"
+			if op == "monitor" {
+				iv = strconv.FormatInt(monitorInterval(prims[baseID(f.Rsc)]), 10)
+			}
+			k := fmt.Sprintf("%s#%s_%s", f.Rsc, op, iv)
+			ta["fail-count-"+k] = f.Count.String()
+			if !f.LastFailure.IsZero() {
+				ta["last-failure-"+k] = strconv.FormatInt(f.LastFailure.Unix(), 10)
+			}
+		}
+		if len(ta) > 0 {
+			w.printf("   <transient_attributes id=\"%d\">\n", i+1)
+			w.nvset("instance_attributes", "status-"+strconv.Itoa(i+1), ta, "    ")
+			w.printf("   </transient_attributes>\n")
+		}
+		w.printf("   <lrm id=\"%d\">\n    <lrm_resources>\n", i+1)
+		for _, rs := range doc.Status.Resources {
+			if rs.Node != name {
+				continue
+			}
+			p := prims[baseID(rs.Rsc)]
+			class, prov, typ := "ocf", "heartbeat", "Dummy"
+			if p != nil {
+				if p.Class != "" {
+					class = p.Class
+				}
+				if p.Provider != "" {
+					prov = p.Provider
+				}
+				if p.Type != "" {
+					typ = p.Type
+				}
+			}
+			provAttr := ""
+			if class == "ocf" {
+				provAttr = fmt.Sprintf(" provider=\"%s\"", esc(prov))
+			}
+			w.printf("     <lrm_resource id=\"%s\" class=\"%s\"%s type=\"%s\">\n", esc(rs.Rsc), esc(class), provAttr, esc(typ))
+			// Pacemaker restarts a resource whose parameter digest changed;
+			// this is its digest of an empty parameter set (feature set
+			// 3.16.1). Resources with parameters get none and would restart.
+			digest := ""
+			if p == nil || len(p.Params) == 0 {
+				digest = ` op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"`
+			}
+			op := func(name string, interval int64, rc, expected int) {
+				call++
+				w.printf("      <lrm_rsc_op id=\"%s_%s_%d\" operation_key=\"%s_%s_%d\" operation=\"%s\" crm-debug-origin=\"palisade\" crm_feature_set=\"3.16.1\" transition-key=\"%d:1:%d:00000000-0000-0000-0000-000000000000\" transition-magic=\"0:%d;%d:1:%d:00000000-0000-0000-0000-000000000000\" call-id=\"%d\" rc-code=\"%d\" op-status=\"0\" interval=\"%d\" last-rc-change=\"%d\" exec-time=\"0\" queue-time=\"0\"%s/>\n",
+					esc(rs.Rsc), name, interval, esc(rs.Rsc), name, interval, name, call, expected, rc, call, expected, call, rc, interval, now.Unix(), digest)
+			}
+			role := model.NormalizeRole(rs.Role)
+			if role != model.RoleStopped {
+				op("start", 0, 0, 0)
+				if role == model.RolePromoted {
+					op("promote", 0, 0, 0)
+				}
+				if rs.Failed {
+					op("monitor", monitorInterval(p), 7, 0)
+				}
+			}
+			w.printf("     </lrm_resource>\n")
+		}
+		w.printf("    </lrm_resources>\n   </lrm>\n  </node_state>\n")
+	}
+}
+
+func baseID(id string) string {
+	if i := strings.LastIndexByte(id, ':'); i >= 0 {
+		if _, err := strconv.Atoi(id[i+1:]); err == nil {
+			return id[:i]
+		}
+	}
+	return id
+}
+
+func monitorInterval(p *model.Resource) int64 {
+	if p != nil {
+		for _, op := range p.Ops {
+			if op.Name == "monitor" && op.Interval > 0 {
+				return time.Duration(op.Interval).Milliseconds()
+			}
+		}
+	}
+	return 10000
+}

@@ -1,0 +1,139 @@
+package model
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Document is a standalone scheduler input file as `palisade simulate`
+// reads it: the configuration and the status side by side.
+type Document struct {
+	Config Config `yaml:"config" json:"config"`
+	Status Status `yaml:"status" json:"status"`
+}
+
+// DecodeYAML reads a Document strictly: unknown keys are errors, so a typo
+// never silently changes placement.
+func DecodeYAML(data []byte) (*Document, error) {
+	var d Document
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&d); err != nil {
+		return nil, fmt.Errorf("decoding scheduler document: %w", err)
+	}
+	if err := d.Config.Validate(); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// Validate checks ids are unique and references resolve.
+func (c *Config) Validate() error {
+	ids := map[string]string{}
+	var walk func(r *Resource, parent *Resource) error
+	walk = func(r *Resource, parent *Resource) error {
+		if r == nil || r.ID == "" {
+			return fmt.Errorf("resource without id (in %s)", idOr(parent))
+		}
+		if k, dup := ids[r.ID]; dup {
+			return fmt.Errorf("resource %q: id already used by a %s", r.ID, k)
+		}
+		ids[r.ID] = r.KindOf()
+		switch r.KindOf() {
+		case KindPrimitive:
+			if len(r.Members) > 0 {
+				return fmt.Errorf("resource %q: a primitive has no members (set kind: group or clone)", r.ID)
+			}
+		case KindGroup:
+			if parent != nil && parent.KindOf() == KindGroup {
+				return fmt.Errorf("group %q: groups cannot nest", r.ID)
+			}
+			for _, m := range r.Members {
+				if m != nil && m.KindOf() != KindPrimitive {
+					return fmt.Errorf("group %q: member %q must be a primitive", r.ID, m.ID)
+				}
+			}
+		case KindClone:
+			if parent != nil {
+				return fmt.Errorf("clone %q: clones must be top-level", r.ID)
+			}
+			if len(r.Members) != 1 {
+				return fmt.Errorf("clone %q: want exactly one member, have %d", r.ID, len(r.Members))
+			}
+		default:
+			return fmt.Errorf("resource %q: kind %q: want primitive, group or clone", r.ID, r.Kind)
+		}
+		for _, m := range r.Members {
+			if err := walk(m, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, r := range c.Resources {
+		if err := walk(r, nil); err != nil {
+			return err
+		}
+	}
+	seen := map[string]bool{}
+	for _, n := range c.Nodes {
+		if n.Name == "" {
+			return fmt.Errorf("node without name")
+		}
+		if seen[n.Name] {
+			return fmt.Errorf("node %q listed twice", n.Name)
+		}
+		seen[n.Name] = true
+	}
+	need := func(what, id, ref string) error {
+		if _, ok := ids[ref]; !ok {
+			return fmt.Errorf("%s %q: unknown resource %q", what, id, ref)
+		}
+		return nil
+	}
+	for _, l := range c.Constraints.Locations {
+		if err := need("location", l.ID, l.Rsc); err != nil {
+			return err
+		}
+		if l.Node == "" && len(l.Rules) == 0 {
+			return fmt.Errorf("location %q: want node+score or rules", l.ID)
+		}
+	}
+	for _, cc := range c.Constraints.Colocations {
+		if err := need("colocation", cc.ID, cc.Rsc); err != nil {
+			return err
+		}
+		if err := need("colocation", cc.ID, cc.With); err != nil {
+			return err
+		}
+	}
+	for _, o := range c.Constraints.Orders {
+		if err := need("order", o.ID, o.First); err != nil {
+			return err
+		}
+		if err := need("order", o.ID, o.Then); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func idOr(r *Resource) string {
+	if r == nil {
+		return "resources"
+	}
+	return r.ID
+}
+
+// SortedKeys returns a map's keys in order (used for deterministic output).
+func SortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

@@ -1,0 +1,262 @@
+// Package model holds the scheduler's input types: the resource
+// configuration (what should run, with which constraints) and the cluster
+// status (what runs where, which nodes are up, which operations failed).
+//
+// The types decode from YAML; the `resources:` section of cluster.yaml is a
+// Config. Schema (all keys optional unless noted):
+//
+//	options:                      # cluster options (Pacemaker crm_config names)
+//	  stonith-enabled: true       # default true
+//	  symmetric-cluster: true     # default true: every node allowed at score 0
+//	  no-quorum-policy: stop      # stop | freeze | ignore | demote
+//	  placement-strategy: default # default | utilization | balanced | minimal
+//	  maintenance-mode: false
+//	  stop-all-resources: false
+//	  start-failure-is-fatal: true
+//	  stonith-action: reboot      # reboot | off
+//	rsc_defaults:                 # meta attributes every resource inherits
+//	  resource-stickiness: 100
+//	  migration-threshold: 3
+//	  failure-timeout: 60s        # Go duration or plain seconds
+//	nodes:
+//	  - name: n1                  # required
+//	    attributes: {rack: a}     # for location rules and colocation node-attribute
+//	    utilization: {cpu: 8}
+//	    standby: false
+//	    maintenance: false
+//	resources:                    # primitives, groups and clones, in priority order
+//	  - id: vip                   # primitive (the default kind)
+//	    class: ocf                # ocf | lsb | heartbeat | palisade | systemd
+//	    provider: heartbeat
+//	    type: IPaddr2
+//	    params: {ip: 198.18.0.50}
+//	    meta: {resource-stickiness: 100, priority: 10, target-role: Started}
+//	    utilization: {cpu: 1}
+//	    ops: [{name: monitor, interval: 10s, timeout: 20s, on-fail: restart, role: Promoted}]
+//	  - id: web
+//	    kind: group               # members are primitives, started in order
+//	    members: [{id: fs, type: Filesystem}, {id: httpd, type: apache}]
+//	  - id: db-clone
+//	    kind: clone               # exactly one member: a primitive or a group
+//	    meta: {clone-max: 2, clone-node-max: 1, promotable: true, promoted-max: 1}
+//	    members: [{id: db, type: Stateful, provider: pacemaker}]
+//	constraints:
+//	  locations:
+//	    - {id: l1, rsc: web, node: n1, score: 200}
+//	    - id: l2
+//	      rsc: web
+//	      role: Promoted          # only for promotable clones: promotion score
+//	      rules:
+//	        - score: -INFINITY    # or score-attribute: some-node-attribute
+//	          boolean-op: or      # and (default) | or
+//	          expressions: [{attribute: "#uname", operation: eq, value: n3}]
+//	  colocations:
+//	    - {id: c1, rsc: web, with: db-clone, score: INFINITY, rsc-role: Started, with-role: Promoted, node-attribute: rack}
+//	  orders:
+//	    - {id: o1, first: db-clone, first-action: promote, then: web, then-action: start, kind: Mandatory, symmetrical: true}
+//
+// Scores are integers or INFINITY/+INFINITY/-INFINITY (1,000,000).
+// Status (what the scheduler observes) is a separate document, see Status.
+package model
+
+import "time"
+
+// Config is the resource configuration: the `resources:` section of
+// cluster.yaml, or the configuration section of a Pacemaker CIB.
+type Config struct {
+	Options     Options           `yaml:"options,omitempty" json:"options,omitempty"`
+	RscDefaults map[string]string `yaml:"rsc_defaults,omitempty" json:"rsc_defaults,omitempty"`
+	Nodes       []Node            `yaml:"nodes,omitempty" json:"nodes,omitempty"`
+	Resources   []*Resource       `yaml:"resources,omitempty" json:"resources,omitempty"`
+	Constraints Constraints       `yaml:"constraints,omitempty" json:"constraints,omitempty"`
+}
+
+// Options are the cluster-wide scheduler options. Strings keep the
+// Pacemaker spelling; empty means the Pacemaker default.
+type Options struct {
+	StonithEnabled      *bool  `yaml:"stonith-enabled,omitempty" json:"stonith-enabled,omitempty"`
+	SymmetricCluster    *bool  `yaml:"symmetric-cluster,omitempty" json:"symmetric-cluster,omitempty"`
+	NoQuorumPolicy      string `yaml:"no-quorum-policy,omitempty" json:"no-quorum-policy,omitempty"`
+	PlacementStrategy   string `yaml:"placement-strategy,omitempty" json:"placement-strategy,omitempty"`
+	MaintenanceMode     bool   `yaml:"maintenance-mode,omitempty" json:"maintenance-mode,omitempty"`
+	StopAllResources    bool   `yaml:"stop-all-resources,omitempty" json:"stop-all-resources,omitempty"`
+	StartFailureIsFatal *bool  `yaml:"start-failure-is-fatal,omitempty" json:"start-failure-is-fatal,omitempty"`
+	StonithAction       string `yaml:"stonith-action,omitempty" json:"stonith-action,omitempty"`
+}
+
+// Node is a configured cluster node.
+type Node struct {
+	Name        string            `yaml:"name" json:"name"`
+	Attributes  map[string]string `yaml:"attributes,omitempty" json:"attributes,omitempty"`
+	Utilization map[string]int    `yaml:"utilization,omitempty" json:"utilization,omitempty"`
+	Standby     bool              `yaml:"standby,omitempty" json:"standby,omitempty"`
+	Maintenance bool              `yaml:"maintenance,omitempty" json:"maintenance,omitempty"`
+}
+
+// Resource kinds.
+const (
+	KindPrimitive = "primitive"
+	KindGroup     = "group"
+	KindClone     = "clone"
+)
+
+// Resource is a primitive, a group (Members are primitives) or a clone
+// (one member, a primitive or a group). Kind defaults to primitive.
+type Resource struct {
+	ID          string            `yaml:"id" json:"id"`
+	Kind        string            `yaml:"kind,omitempty" json:"kind,omitempty"`
+	Class       string            `yaml:"class,omitempty" json:"class,omitempty"`
+	Provider    string            `yaml:"provider,omitempty" json:"provider,omitempty"`
+	Type        string            `yaml:"type,omitempty" json:"type,omitempty"`
+	Params      map[string]string `yaml:"params,omitempty" json:"params,omitempty"`
+	Meta        map[string]string `yaml:"meta,omitempty" json:"meta,omitempty"`
+	Utilization map[string]int    `yaml:"utilization,omitempty" json:"utilization,omitempty"`
+	Ops         []Op              `yaml:"ops,omitempty" json:"ops,omitempty"`
+	Members     []*Resource       `yaml:"members,omitempty" json:"members,omitempty"`
+}
+
+// KindOf returns the resource kind with the default applied.
+func (r *Resource) KindOf() string {
+	if r.Kind == "" {
+		return KindPrimitive
+	}
+	return r.Kind
+}
+
+// Op is an operation definition (recurring monitor, start/stop timeouts).
+type Op struct {
+	Name     string   `yaml:"name" json:"name"`
+	Interval Duration `yaml:"interval,omitempty" json:"interval,omitempty"`
+	Timeout  Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	OnFail   string   `yaml:"on-fail,omitempty" json:"on-fail,omitempty"`
+	Role     string   `yaml:"role,omitempty" json:"role,omitempty"`
+}
+
+// Constraints groups the three constraint kinds.
+type Constraints struct {
+	Locations   []Location   `yaml:"locations,omitempty" json:"locations,omitempty"`
+	Colocations []Colocation `yaml:"colocations,omitempty" json:"colocations,omitempty"`
+	Orders      []Order      `yaml:"orders,omitempty" json:"orders,omitempty"`
+}
+
+// Location prefers (or forbids) nodes for a resource: either Node+Score or
+// Rules evaluated against node attributes (#uname is the node name).
+type Location struct {
+	ID    string `yaml:"id" json:"id"`
+	Rsc   string `yaml:"rsc" json:"rsc"`
+	Node  string `yaml:"node,omitempty" json:"node,omitempty"`
+	Score Score  `yaml:"score,omitempty" json:"score,omitempty"`
+	Role  string `yaml:"role,omitempty" json:"role,omitempty"`
+	Rules []Rule `yaml:"rules,omitempty" json:"rules,omitempty"`
+}
+
+// Rule gives Score (or the node's value of ScoreAttribute) to every node
+// matching its expressions.
+type Rule struct {
+	ID             string       `yaml:"id,omitempty" json:"id,omitempty"`
+	Score          Score        `yaml:"score,omitempty" json:"score,omitempty"`
+	ScoreAttribute string       `yaml:"score-attribute,omitempty" json:"score-attribute,omitempty"`
+	BooleanOp      string       `yaml:"boolean-op,omitempty" json:"boolean-op,omitempty"`
+	Role           string       `yaml:"role,omitempty" json:"role,omitempty"`
+	Expressions    []Expression `yaml:"expressions" json:"expressions"`
+}
+
+// Expression tests one node attribute. Operation: lt gt lte gte eq ne
+// defined not_defined; Type: string (default), number/integer, version.
+type Expression struct {
+	Attribute string `yaml:"attribute" json:"attribute"`
+	Operation string `yaml:"operation" json:"operation"`
+	Value     string `yaml:"value,omitempty" json:"value,omitempty"`
+	Type      string `yaml:"type,omitempty" json:"type,omitempty"`
+}
+
+// Colocation places Rsc relative to With (the primary). Positive scores
+// attract, negative repel, ±INFINITY are mandatory.
+type Colocation struct {
+	ID            string `yaml:"id" json:"id"`
+	Rsc           string `yaml:"rsc" json:"rsc"`
+	With          string `yaml:"with" json:"with"`
+	Score         Score  `yaml:"score" json:"score"`
+	RscRole       string `yaml:"rsc-role,omitempty" json:"rsc-role,omitempty"`
+	WithRole      string `yaml:"with-role,omitempty" json:"with-role,omitempty"`
+	NodeAttribute string `yaml:"node-attribute,omitempty" json:"node-attribute,omitempty"`
+	// Influence false stops the dependent from pulling an active primary.
+	Influence *bool `yaml:"influence,omitempty" json:"influence,omitempty"`
+}
+
+// Order makes Then's ThenAction wait for First's FirstAction.
+// Kind: Mandatory (default), Optional, Serialize. Symmetrical defaults to
+// true for Mandatory: stops run in the reverse order.
+type Order struct {
+	ID          string `yaml:"id" json:"id"`
+	First       string `yaml:"first" json:"first"`
+	FirstAction string `yaml:"first-action,omitempty" json:"first-action,omitempty"`
+	Then        string `yaml:"then" json:"then"`
+	ThenAction  string `yaml:"then-action,omitempty" json:"then-action,omitempty"`
+	Kind        string `yaml:"kind,omitempty" json:"kind,omitempty"`
+	Symmetrical *bool  `yaml:"symmetrical,omitempty" json:"symmetrical,omitempty"`
+}
+
+// Status is what the cluster currently observes.
+//
+//	status:
+//	  no-quorum: false            # true when this partition lacks quorum
+//	  nodes:                      # nodes not listed are offline (cleanly down)
+//	    - {name: n1, state: online}          # online | offline | unclean
+//	    - {name: n2, state: unclean}         # lost and not yet fenced
+//	    - {name: n3, state: online, standby: true, attributes: {master-db: "10"}}
+//	  resources:                  # active resources (primitive ids)
+//	    - {rsc: vip, node: n1}               # role Started by default
+//	    - {rsc: db, node: n1, role: Promoted}
+//	    - {rsc: web, node: n3, failed: true} # last monitor failed: recover
+//	  failures:
+//	    - {rsc: vip, node: n1, op: monitor, count: 2, last-failure: 2026-01-01T10:00:00Z}
+type Status struct {
+	NoQuorum  bool             `yaml:"no-quorum,omitempty" json:"no-quorum,omitempty"`
+	Nodes     []NodeState      `yaml:"nodes,omitempty" json:"nodes,omitempty"`
+	Resources []ResourceStatus `yaml:"resources,omitempty" json:"resources,omitempty"`
+	Failures  []Failure        `yaml:"failures,omitempty" json:"failures,omitempty"`
+}
+
+// Node states.
+const (
+	NodeOnline  = "online"
+	NodeOffline = "offline"
+	NodeUnclean = "unclean"
+)
+
+// NodeState is the observed state of one node. Standby, Maintenance and
+// Attributes add to the configured node (transient attributes).
+type NodeState struct {
+	Name        string            `yaml:"name" json:"name"`
+	State       string            `yaml:"state,omitempty" json:"state,omitempty"`
+	Standby     bool              `yaml:"standby,omitempty" json:"standby,omitempty"`
+	Maintenance bool              `yaml:"maintenance,omitempty" json:"maintenance,omitempty"`
+	Attributes  map[string]string `yaml:"attributes,omitempty" json:"attributes,omitempty"`
+}
+
+// Roles.
+const (
+	RoleStopped    = "Stopped"
+	RoleStarted    = "Started"
+	RoleUnpromoted = "Unpromoted"
+	RolePromoted   = "Promoted"
+)
+
+// ResourceStatus says a primitive (or clone instance "prim:N" for
+// globally-unique clones) is active on a node.
+type ResourceStatus struct {
+	Rsc    string `yaml:"rsc" json:"rsc"`
+	Node   string `yaml:"node" json:"node"`
+	Role   string `yaml:"role,omitempty" json:"role,omitempty"`
+	Failed bool   `yaml:"failed,omitempty" json:"failed,omitempty"`
+}
+
+// Failure is a fail count for a resource operation on a node.
+type Failure struct {
+	Rsc         string    `yaml:"rsc" json:"rsc"`
+	Node        string    `yaml:"node" json:"node"`
+	Op          string    `yaml:"op,omitempty" json:"op,omitempty"`
+	Count       Score     `yaml:"count" json:"count"`
+	LastFailure time.Time `yaml:"last-failure,omitempty" json:"last-failure,omitempty"`
+}

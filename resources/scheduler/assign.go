@@ -1,0 +1,655 @@
+package scheduler
+
+import (
+	"sort"
+
+	"palisade/resources/model"
+)
+
+// infinityHack marks a node whose score a non-negative merge would have
+// turned negative; it becomes 1 at the end (Pacemaker's INFINITY_HACK).
+const infinityHack = model.Score(-100 * model.Infinity)
+
+type table struct {
+	score   []model.Score
+	allowed []bool
+}
+
+func (r *rsc) table() table {
+	return table{score: append([]model.Score(nil), r.score...), allowed: append([]bool(nil), r.allowed...)}
+}
+
+func (s *sched) usable(n int) bool { return s.nodes[n].available() }
+
+func (s *sched) anyAvailable(t table) bool {
+	for i, ok := range t.allowed {
+		if ok && s.usable(i) && t.score[i] >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *sched) record(r *rsc) {
+	for i, ok := range r.allowed {
+		if ok {
+			s.recordScore(r.id, i, r.score[i], false)
+		}
+	}
+}
+
+func (s *sched) recordScore(id string, n int, sc model.Score, promotion bool) {
+	key := scoreKey{id, n, promotion}
+	if i, ok := s.scoreIdx[key]; ok {
+		s.scoreLines[i].Score = sc
+		return
+	}
+	s.scoreIdx[key] = len(s.scoreLines)
+	kind := "allocation"
+	if promotion {
+		kind = "promotion"
+	}
+	s.scoreLines = append(s.scoreLines, ScoreLine{Rsc: id, Node: s.nodes[n].name, Score: sc, Kind: kind})
+}
+
+type scoreKey struct {
+	id        string
+	node      int
+	promotion bool
+}
+
+func (s *sched) recordTree(r *rsc) {
+	s.record(r)
+	for _, c := range r.children {
+		s.recordTree(c)
+	}
+}
+
+// assign places r (and whatever it depends on) and returns its node.
+func (s *sched) assign(r *rsc, prefer int) int {
+	switch r.kind {
+	case kGroup:
+		return s.groupAssign(r, prefer)
+	case kClone:
+		s.cloneAssign(r)
+		return -1
+	}
+	return s.primitiveAssign(r, prefer)
+}
+
+// thisWith lists the colocations where p is the dependent, including those
+// inherited from its group (first member) and clone.
+func (s *sched) thisWithOf(p *rsc) []*coloc {
+	list := p.thisWith
+	if g := p.parent; g != nil && g.kind == kGroup && len(g.children) > 0 && g.children[0] == p {
+		list = append(append([]*coloc(nil), list...), g.thisWith...)
+		if c := g.parent; c != nil && c.kind == kClone {
+			list = append(list, s.cloneInherited(c, g, true)...)
+		}
+	} else if c := p.parent; c != nil && c.kind == kClone {
+		list = append(append([]*coloc(nil), list...), s.cloneInherited(c, p, true)...)
+	}
+	return list
+}
+
+func (s *sched) withThisOf(p *rsc) []*coloc {
+	list := p.withThis
+	if g := p.parent; g != nil && g.kind == kGroup && len(g.children) > 0 && g.children[0] == p {
+		list = append(append([]*coloc(nil), list...), g.withThis...)
+		if c := g.parent; c != nil && c.kind == kClone {
+			list = append(list, s.cloneInherited(c, g, false)...)
+		}
+	} else if c := p.parent; c != nil && c.kind == kClone {
+		list = append(append([]*coloc(nil), list...), s.cloneInherited(c, p, false)...)
+	}
+	return list
+}
+
+// cloneInherited is append_parent_colocation: instances inherit the
+// clone's colocations, the optional positive ones only when not every
+// node gets an instance.
+func (s *sched) cloneInherited(c, inst *rsc, thisWith bool) []*coloc {
+	var out []*coloc
+	if thisWith {
+		for _, cc := range c.thisWith {
+			if c.allColoc || cc.score < 0 || cc.score >= model.Infinity {
+				out = append(out, cc)
+			}
+		}
+		return out
+	}
+	for _, cc := range c.withThis {
+		if !cc.influence && len(inst.running) > 0 {
+			continue
+		}
+		if c.allColoc || cc.score < 0 {
+			out = append(out, cc)
+		}
+	}
+	return out
+}
+
+func mandatory(sc model.Score) bool { return sc >= model.Infinity || sc <= -model.Infinity }
+
+func (s *sched) primitiveAssign(r *rsc, prefer int) int {
+	if r.parent != nil && !r.parent.allocating && r.parent.provisional {
+		s.assign(r.parent, prefer)
+	}
+	if !r.provisional {
+		return r.assigned
+	}
+	if r.allocating {
+		return -1
+	}
+	r.allocating = true
+	tw, wt := s.thisWithOf(r), s.withThisOf(r)
+	for _, c := range tw {
+		if mandatory(c.score) {
+			s.applyThisWith(c, r)
+		}
+	}
+	for _, c := range wt {
+		if mandatory(c.score) {
+			s.addDependentScores(c, r)
+		}
+	}
+	for _, c := range tw {
+		if !mandatory(c.score) {
+			s.applyThisWith(c, r)
+		}
+	}
+	for _, c := range wt {
+		if !mandatory(c.score) {
+			s.addDependentScores(c, r)
+		}
+	}
+	if r.nextRole == model.RoleStopped {
+		resourceLocation(r, -1, -model.Infinity)
+	}
+	s.record(r)
+	switch {
+	case r.pinned:
+		s.finalize(r, r.pinNode, true)
+	case s.stopAll:
+		s.finalize(r, -1, true)
+	default:
+		s.assignBest(r, prefer)
+	}
+	r.allocating = false
+	return r.assigned
+}
+
+func (s *sched) currentNode(r *rsc) int {
+	if len(r.running) == 0 {
+		return -1
+	}
+	return r.running[0].node
+}
+
+// sortNodes orders candidate nodes as Pacemaker's compare_nodes does:
+// score, (balanced) free capacity, fewer assigned resources, preferred
+// node, name.
+func (s *sched) sortNodes(t table, preferred int) []int {
+	var idx []int
+	for i, ok := range t.allowed {
+		if ok {
+			idx = append(idx, i)
+		}
+	}
+	w := func(i int) model.Score {
+		if !s.usable(i) {
+			return -model.Infinity
+		}
+		return t.score[i]
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		x, y := idx[a], idx[b]
+		if w(x) != w(y) {
+			return w(x) > w(y)
+		}
+		if s.strategy == "minimal" {
+			return s.nodes[x].name < s.nodes[y].name
+		}
+		if s.strategy == "balanced" {
+			if c := s.compareCapacity(x, y); c != 0 {
+				return c < 0
+			}
+		}
+		if s.nodes[x].numRsc != s.nodes[y].numRsc {
+			return s.nodes[x].numRsc < s.nodes[y].numRsc
+		}
+		if preferred >= 0 && (x == preferred) != (y == preferred) {
+			return x == preferred
+		}
+		return s.nodes[x].name < s.nodes[y].name
+	})
+	return idx
+}
+
+func (s *sched) compareCapacity(x, y int) int {
+	a, b := s.nodes[x], s.nodes[y]
+	res := 0
+	cmp := func(k string) {
+		fa, fb := a.capacity[k]-a.used[k], b.capacity[k]-b.used[k]
+		if fa > fb {
+			res--
+		} else if fa < fb {
+			res++
+		}
+	}
+	for _, k := range model.SortedKeys(a.capacity) {
+		cmp(k)
+	}
+	for _, k := range model.SortedKeys(b.capacity) {
+		if _, ok := a.capacity[k]; !ok {
+			cmp(k)
+		}
+	}
+	return res
+}
+
+func (s *sched) banInsufficientCapacity(r *rsc) {
+	if s.strategy == "default" || len(r.util) == 0 {
+		return
+	}
+	for i := range s.nodes {
+		if !r.allowed[i] {
+			continue
+		}
+		n := s.nodes[i]
+		for k, need := range r.util {
+			if n.capacity[k]-n.used[k] < need {
+				r.score[i] = -model.Infinity
+				break
+			}
+		}
+	}
+}
+
+func (s *sched) assignBest(r *rsc, prefer int) {
+	s.banInsufficientCapacity(r)
+	t := table{score: r.score, allowed: r.allowed}
+	cur := s.currentNode(r)
+	nodes := s.sortNodes(t, cur)
+	chosen := -1
+	if len(nodes) > 0 && prefer >= 0 {
+		best := nodes[0]
+		if r.allowed[prefer] && r.score[prefer] >= r.score[best] && s.usable(prefer) && r.score[prefer] >= 0 {
+			chosen = prefer
+		}
+	}
+	if chosen < 0 && len(nodes) > 0 {
+		chosen = nodes[0]
+		inUniqueClone := r.parent != nil && r.parent.kind == kClone && r.parent.unique
+		if !inUniqueClone && r.score[chosen] > 0 && s.usable(chosen) && cur >= 0 && s.usable(cur) && r.score[cur] >= 0 {
+			for _, n := range nodes[1:] {
+				if r.score[n] != r.score[chosen] {
+					break
+				}
+				if n == cur {
+					chosen = n
+				}
+			}
+		}
+	}
+	s.finalize(r, chosen, false)
+}
+
+// finalize records the assignment; a node with a negative score or that
+// cannot run resources means the resource stays stopped.
+func (s *sched) finalize(r *rsc, n int, force bool) {
+	r.provisional = false
+	if n >= 0 && !force && (r.score[n] < 0 || !s.usable(n)) {
+		n = -1
+	}
+	r.assigned = n
+	if n < 0 {
+		r.nextRole = model.RoleStopped
+		return
+	}
+	if r.nextRole == "" || r.nextRole == model.RoleStopped {
+		r.nextRole = model.RoleStarted
+		if s.promotableParent(r) != nil {
+			r.nextRole = model.RoleUnpromoted
+		}
+	}
+	nd := s.nodes[n]
+	nd.numRsc++
+	for k, v := range r.util {
+		nd.used[k] += v
+	}
+}
+
+func (s *sched) unassign(r *rsc) {
+	if r.assigned >= 0 && !r.provisional {
+		nd := s.nodes[r.assigned]
+		nd.numRsc--
+		for k, v := range r.util {
+			nd.used[k] -= v
+		}
+	}
+	r.assigned = -1
+	r.provisional = true
+	r.nextRole = ""
+	for _, c := range r.children {
+		s.unassign(c)
+	}
+}
+
+func (s *sched) groupAssign(g *rsc, prefer int) int {
+	if !g.provisional {
+		return g.assigned
+	}
+	if g.allocating {
+		return -1
+	}
+	if len(g.children) == 0 {
+		g.provisional = false
+		return -1
+	}
+	g.allocating = true
+	s.recordTree(g)
+	first := -1
+	for i, m := range g.children {
+		n := s.primitiveAssign(m, prefer)
+		if i == 0 {
+			first = n
+		}
+	}
+	g.allocating = false
+	g.provisional = false
+	g.assigned = first
+	return first
+}
+
+// applyThisWith assigns the primary first, then applies the colocation to
+// the dependent's scores, reverting when that leaves no node for optional
+// anti-colocations.
+func (s *sched) applyThisWith(c *coloc, dep *rsc) {
+	var archive *table
+	if c.depRole == model.RolePromoted || (c.score < 0 && c.score > -model.Infinity) {
+		t := dep.table()
+		archive = &t
+	}
+	s.assign(c.pri, -1)
+	if c.depRole == model.RolePromoted || c.depRole == model.RoleUnpromoted {
+		if s.promotableParent(dep) != nil {
+			return // affects promotion, applied when roles are chosen
+		}
+	}
+	s.applyColocScore(dep, c.pri, c)
+	if archive != nil && !s.anyAvailable(table{dep.score, dep.allowed}) {
+		copy(dep.score, archive.score)
+		copy(dep.allowed, archive.allowed)
+	}
+}
+
+// applyColocScore applies colocation c of dep with primary pri to dep.
+func (s *sched) applyColocScore(dep, pri *rsc, c *coloc) {
+	switch pri.kind {
+	case kGroup:
+		if len(pri.children) == 0 {
+			return
+		}
+		m := pri.children[0]
+		if c.score >= model.Infinity {
+			m = pri.children[len(pri.children)-1]
+		}
+		s.applyColocScore(dep, m, c)
+	case kClone:
+		s.applyColocWithClone(dep, pri, c)
+	default:
+		s.applyColocToWeights(dep, pri, c)
+	}
+}
+
+func (s *sched) attrValue(n int, attr string) (string, bool) {
+	return s.nodes[n].attr(attr)
+}
+
+func (s *sched) applyColocToWeights(dep, pri *rsc, c *coloc) {
+	if pri.provisional {
+		return
+	}
+	if c.priRole != "" && pri.assigned >= 0 && pri.nextRole != c.priRole && !(c.priRole == model.RoleUnpromoted && pri.nextRole == model.RoleStarted) {
+		// The primary will not be in the required role: treat as inactive.
+		if c.score < 0 {
+			return
+		}
+	}
+	var value string
+	var hasValue bool
+	if pri.assigned >= 0 {
+		value, hasValue = s.attrValue(pri.assigned, c.attr)
+	} else if c.score < 0 {
+		return
+	}
+	t := dep.table()
+	for i, ok := range t.allowed {
+		if !ok {
+			continue
+		}
+		if pri.assigned < 0 {
+			t.score[i] = model.Add(-c.score, t.score[i])
+			continue
+		}
+		v, has := s.attrValue(i, c.attr)
+		if has && hasValue && eqFold(v, value) {
+			if c.score < model.Infinity {
+				t.score[i] = model.Add(c.score, t.score[i])
+			}
+		} else if c.score >= model.Infinity {
+			t.score[i] = -model.Infinity
+		}
+	}
+	if mandatory(c.score) || s.anyAvailable(t) {
+		dep.score, dep.allowed = t.score, t.allowed
+	}
+}
+
+func (s *sched) applyColocWithClone(dep, clone *rsc, c *coloc) {
+	if clone.provisional {
+		return
+	}
+	if c.priRole != "" && clone.promotable {
+		var affected []int
+		for _, inst := range clone.children {
+			if inst.assigned < 0 {
+				continue
+			}
+			if roleOf(inst) == c.priRole {
+				v, _ := s.attrValue(inst.assigned, c.attr)
+				for i, ok := range dep.allowed {
+					if w, _ := s.attrValue(i, c.attr); ok && eqFold(v, w) {
+						dep.score[i] = model.Add(c.score, dep.score[i])
+					}
+				}
+				affected = append(affected, inst.assigned)
+			}
+		}
+		if c.score >= model.Infinity {
+			s.exclude(dep, affected, c.attr)
+		}
+		return
+	}
+	if c.score >= model.Infinity {
+		var affected []int
+		for _, inst := range clone.children {
+			if inst.assigned >= 0 {
+				affected = append(affected, inst.assigned)
+			}
+		}
+		s.exclude(dep, affected, c.attr)
+		return
+	}
+	for _, inst := range clone.children {
+		s.applyColocScore(dep, inst, c)
+	}
+}
+
+// exclude bans dep from every node not sharing attr with a node in keep.
+func (s *sched) exclude(dep *rsc, keep []int, attr string) {
+	for i, ok := range dep.allowed {
+		if !ok {
+			continue
+		}
+		v, _ := s.attrValue(i, attr)
+		found := false
+		for _, k := range keep {
+			if w, _ := s.attrValue(k, attr); eqFold(v, w) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			dep.score[i] = -model.Infinity
+		}
+	}
+}
+
+func roleOf(r *rsc) string {
+	if r.kind == kGroup && len(r.children) > 0 {
+		return r.children[0].nextRole
+	}
+	return r.nextRole
+}
+
+func eqFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// addDependentScores lets a dependent pull its primary, attenuated by the
+// colocation score / INFINITY (pcmk__add_dependent_scores).
+func (s *sched) addDependentScores(c *coloc, pri *rsc) {
+	if !c.influence && len(c.pri.running) > 0 {
+		return
+	}
+	flags := selectActive
+	if pri.kind == kClone {
+		flags |= selectNonNegative
+	}
+	t := table{score: pri.score, allowed: pri.allowed}
+	t = s.addColocatedNodeScores(c.dep, t, c.attr, float64(c.score)/model.Infinity, flags)
+	pri.score, pri.allowed = t.score, t.allowed
+}
+
+const (
+	selectActive = 1 << iota
+	selectNonNegative
+)
+
+// addColocatedNodeScores merges r's scores (and, recursively, those of
+// resources colocated with r) into work, scaled by factor.
+func (s *sched) addColocatedNodeScores(r *rsc, work table, attr string, factor float64, flags int) table {
+	if r.kind == kGroup {
+		if len(r.children) == 0 {
+			return work
+		}
+		return s.addColocatedNodeScores(r.children[0], work, attr, factor, flags)
+	}
+	if r.merging {
+		return work
+	}
+	r.merging = true
+	defer func() { r.merging = false }()
+	w := table{score: append([]model.Score(nil), work.score...), allowed: append([]bool(nil), work.allowed...)}
+	s.addNodeScoresMatchingAttr(w, r, attr, factor, flags&selectNonNegative != 0)
+	if s.anyAvailable(w) {
+		var list []*coloc
+		if r.kind == kPrimitive {
+			list = s.withThisOf(r)
+		} else {
+			list = r.withThis
+		}
+		for _, c := range list {
+			if !c.influence && len(c.pri.running) > 0 {
+				continue
+			}
+			w = s.addColocatedNodeScores(c.dep, w, c.attr, factor*float64(c.score)/model.Infinity, flags)
+		}
+	} else if flags&selectActive != 0 {
+		return work
+	}
+	if flags&selectNonNegative != 0 {
+		for i := range w.score {
+			if w.score[i] == infinityHack {
+				w.score[i] = 1
+			}
+		}
+	}
+	return w
+}
+
+func (s *sched) addNodeScoresMatchingAttr(w table, r *rsc, attr string, factor float64, onlyPositive bool) {
+	for i, ok := range w.allowed {
+		if !ok {
+			continue
+		}
+		score := s.bestScoreMatchingAttr(r, i, attr)
+		if factor < 0 && score < 0 {
+			continue
+		}
+		f := factor * float64(score)
+		var weight int64
+		if f < 0 {
+			weight = int64(f - 0.5)
+		} else {
+			weight = int64(f + 0.5)
+		}
+		if weight == 0 && score != 0 {
+			if factor > 0 {
+				weight = 1
+			} else if factor < 0 {
+				weight = -1
+			}
+		}
+		cur := w.score[i]
+		ns := model.Add(model.Clamp(weight), cur)
+		if cur == infinityHack {
+			ns = -model.Infinity
+		}
+		if onlyPositive && ns < 0 && cur > 0 {
+			w.score[i] = infinityHack
+			continue
+		}
+		if onlyPositive && ns < 0 && cur == 0 {
+			continue
+		}
+		w.score[i] = ns
+	}
+}
+
+func (s *sched) bestScoreMatchingAttr(r *rsc, n int, attr string) model.Score {
+	if attr == "" || attr == "#uname" || attr == "#id" {
+		if r.allowed[n] && s.usable(n) {
+			return r.score[n]
+		}
+		return -model.Infinity
+	}
+	v, _ := s.attrValue(n, attr)
+	best := model.Score(-model.Infinity)
+	for i, ok := range r.allowed {
+		if !ok || !s.usable(i) || r.score[i] <= best {
+			continue
+		}
+		if w, _ := s.attrValue(i, attr); eqFold(v, w) {
+			best = r.score[i]
+		}
+	}
+	return best
+}

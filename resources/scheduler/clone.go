@@ -1,0 +1,439 @@
+package scheduler
+
+import (
+	"sort"
+
+	"palisade/resources/model"
+)
+
+func (s *sched) cloneAssign(c *rsc) {
+	if !c.provisional || c.allocating {
+		return
+	}
+	c.allocating = true
+	if c.promotable {
+		s.addPromotionScores(c)
+	}
+	for _, cc := range c.thisWith {
+		s.assign(cc.pri, -1)
+		// The clone's own scores reflect its primaries too, so that node
+		// order for distribution follows them.
+		if cc.depRole == "" {
+			s.applyColocScore(c, cc.pri, cc)
+		}
+	}
+	for _, cc := range c.withThis {
+		if !cc.influence && anyRunning(c) {
+			continue
+		}
+		t := table{score: c.score, allowed: c.allowed}
+		t = s.addColocatedNodeScores(cc.dep, t, cc.attr, float64(cc.score)/model.Infinity, selectActive|selectNonNegative)
+		c.score, c.allowed = t.score, t.allowed
+	}
+	s.recordTree(c)
+
+	available := 0
+	for _, n := range s.nodes {
+		n.count = 0
+		if n.available() {
+			available++
+		}
+	}
+	max := c.cloneMax
+	c.allColoc = max < available
+	loopMax := 1
+	if available > 0 && max/available > 1 {
+		loopMax = max / available
+	}
+	// Active instances first so they keep their nodes.
+	insts := append([]*rsc(nil), c.children...)
+	sort.SliceStable(insts, func(i, j int) bool {
+		a, b := instRunning(insts[i]), instRunning(insts[j])
+		return a && !b
+	})
+	allocated := 0
+	for _, inst := range insts {
+		if allocated >= max {
+			break
+		}
+		if !instRunning(inst) || !inst.provisional || inst.orphan {
+			continue
+		}
+		cur := instCurrent(inst)
+		if cur < 0 || !s.usable(cur) {
+			continue
+		}
+		if c.allowed[cur] && s.nodes[cur].count >= loopMax {
+			continue
+		}
+		if s.allocateInstance(c, inst, cur) {
+			allocated++
+		}
+	}
+	for _, inst := range insts {
+		if !inst.provisional {
+			continue
+		}
+		if allocated >= max || inst.orphan {
+			resourceLocation(inst, -1, -model.Infinity)
+			s.assignStopped(inst)
+			continue
+		}
+		if s.allocateInstance(c, inst, -1) {
+			allocated++
+		}
+	}
+	if c.promotable {
+		s.setInstanceRoles(c)
+	}
+	c.allocating = false
+	c.provisional = false
+}
+
+func (s *sched) assignStopped(r *rsc) {
+	if r.kind == kGroup {
+		for _, m := range r.children {
+			s.finalize(m, -1, true)
+			s.record(m)
+		}
+		r.provisional = false
+		r.assigned = -1
+		return
+	}
+	s.record(r)
+	s.finalize(r, -1, true)
+}
+
+func anyRunning(r *rsc) bool {
+	for _, p := range leaves(r, nil) {
+		if len(p.running) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func instRunning(inst *rsc) bool {
+	for _, p := range leaves(inst, nil) {
+		for _, a := range p.running {
+			if !a.failed {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func instCurrent(inst *rsc) int {
+	for _, p := range leaves(inst, nil) {
+		if len(p.running) > 0 {
+			return p.running[0].node
+		}
+	}
+	return -1
+}
+
+// allocateInstance assigns one instance, first banning nodes the clone may
+// not use or that already hold clone-node-max instances; with a preferred
+// node it rolls back unless the instance lands there.
+func (s *sched) allocateInstance(c, inst *rsc, prefer int) bool {
+	if prefer >= 0 && (!inst.allowed[prefer] || inst.score[prefer] < 0) {
+		return false
+	}
+	backup := snapshot(inst)
+	for i := range s.nodes {
+		if !inst.allowed[i] {
+			continue
+		}
+		n := s.nodes[i]
+		if !n.available() || !c.allowed[i] || c.score[i] < 0 || n.count >= c.cloneNodeMax {
+			resourceLocation(inst, i, -model.Infinity)
+		}
+	}
+	var chosen int
+	if inst.kind == kGroup {
+		chosen = s.groupAssign(inst, prefer)
+	} else {
+		chosen = s.primitiveAssign(inst, prefer)
+	}
+	if chosen >= 0 && prefer >= 0 && chosen != prefer {
+		s.unassign(inst)
+		restore(inst, backup)
+		return false
+	}
+	if chosen >= 0 {
+		s.nodes[chosen].count++
+	}
+	return chosen >= 0
+}
+
+type snap struct {
+	score   []model.Score
+	allowed []bool
+	kids    []snap
+}
+
+func snapshot(r *rsc) snap {
+	sn := snap{score: append([]model.Score(nil), r.score...), allowed: append([]bool(nil), r.allowed...)}
+	for _, c := range r.children {
+		sn.kids = append(sn.kids, snapshot(c))
+	}
+	return sn
+}
+
+func restore(r *rsc, sn snap) {
+	copy(r.score, sn.score)
+	copy(r.allowed, sn.allowed)
+	for i, c := range r.children {
+		restore(c, sn.kids[i])
+	}
+}
+
+// setInstanceRoles chooses which instances of a promotable clone are
+// promoted: highest promotion score first, at most promoted-max overall and
+// promoted-node-max per node, never with a negative score.
+func (s *sched) setInstanceRoles(c *rsc) {
+	type cand struct {
+		inst  *rsc
+		node  int
+		score model.Score
+		was   bool
+	}
+	var cands []cand
+	for _, inst := range c.children {
+		n := instAssigned(inst)
+		if n < 0 {
+			continue
+		}
+		sc := s.promotionScore(c, inst, n)
+		s.recordScore(inst.id, n, sc, true)
+		cands = append(cands, cand{inst, n, sc, instWasPromoted(inst)})
+	}
+	sort.SliceStable(cands, func(i, j int) bool {
+		a, b := cands[i], cands[j]
+		if a.score != b.score {
+			return a.score > b.score
+		}
+		if a.was != b.was {
+			return a.was
+		}
+		return s.nodes[a.node].name < s.nodes[b.node].name
+	})
+	perNode := map[int]int{}
+	promoted := 0
+	target := ""
+	if v, ok := s.metaOf(c, "target-role"); ok {
+		target = model.NormalizeRole(v)
+	}
+	for _, cd := range cands {
+		if anyPinned(cd.inst) && roleOfAny(cd.inst) == model.RolePromoted {
+			promoted++
+			perNode[cd.node]++
+		}
+	}
+	for _, cd := range cands {
+		if anyPinned(cd.inst) {
+			continue
+		}
+		role := model.RoleUnpromoted
+		ok := cd.score >= 0 && promoted < c.promotedMax && perNode[cd.node] < c.promotedNodeMax &&
+			target != model.RoleUnpromoted && s.mayPromote(cd.inst)
+		if ok {
+			role = model.RolePromoted
+			promoted++
+			perNode[cd.node]++
+		}
+		for _, p := range leaves(cd.inst, nil) {
+			if p.assigned >= 0 {
+				p.nextRole = role
+			}
+		}
+		cd.inst.nextRole = role
+	}
+}
+
+// mayPromote applies the quorum policies that forbid new promotions.
+func (s *sched) mayPromote(inst *rsc) bool {
+	if s.quorate || s.noQuorum == "ignore" {
+		return !anyPinned(inst) || instWasPromoted(inst)
+	}
+	if s.noQuorum == "freeze" {
+		return instWasPromoted(inst)
+	}
+	return false
+}
+
+func anyPinned(r *rsc) bool {
+	for _, p := range leaves(r, nil) {
+		if p.pinned {
+			return true
+		}
+	}
+	return false
+}
+
+func instAssigned(inst *rsc) int {
+	if inst.kind == kGroup {
+		if len(inst.children) == 0 {
+			return -1
+		}
+		return inst.children[0].assigned
+	}
+	return inst.assigned
+}
+
+func instWasPromoted(inst *rsc) bool {
+	for _, p := range leaves(inst, nil) {
+		for _, a := range p.running {
+			if a.role == model.RolePromoted {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// promotionScore: the agent's master-<rsc> node attribute (-1 when unset,
+// as Pacemaker reports it), plus Promoted-role location constraints and
+// colocations with a role.
+func (s *sched) promotionScore(c, inst *rsc, n int) model.Score {
+	var sc model.Score
+	found := false
+	for _, p := range leaves(inst, nil) {
+		name := p.base
+		if name == "" {
+			name = p.id
+		}
+		if v, ok := s.nodes[n].attrs["master-"+name]; ok {
+			if x, err := model.ParseScore(v); err == nil {
+				sc = model.Add(sc, x)
+				found = true
+			}
+		}
+	}
+	if !found {
+		sc = -1
+	}
+	for _, l := range s.promoLocations {
+		if s.byID[l.Rsc] != c {
+			continue
+		}
+		if v, ok := s.promoLocationScore(l, s.nodes[n]); ok {
+			sc = model.Add(sc, v)
+		}
+	}
+	for _, cc := range c.withThis {
+		if cc.priRole != model.RolePromoted || cc.dep.provisional {
+			continue
+		}
+		d := assignedNode(cc.dep)
+		if d < 0 {
+			continue
+		}
+		v, _ := s.attrValue(d, cc.attr)
+		w, _ := s.attrValue(n, cc.attr)
+		if eqFold(v, w) {
+			sc = model.Add(sc, cc.score)
+		} else if cc.score >= model.Infinity {
+			sc = -model.Infinity
+		}
+	}
+	for _, cc := range c.thisWith {
+		if cc.depRole != model.RolePromoted {
+			continue
+		}
+		d := assignedNode(cc.pri)
+		if d < 0 {
+			if cc.score >= model.Infinity {
+				sc = -model.Infinity
+			}
+			continue
+		}
+		if cc.priRole != "" && roleOfAny(cc.pri) != cc.priRole {
+			if cc.score >= model.Infinity {
+				sc = -model.Infinity
+			}
+			continue
+		}
+		v, _ := s.attrValue(d, cc.attr)
+		w, _ := s.attrValue(n, cc.attr)
+		if eqFold(v, w) {
+			sc = model.Add(sc, cc.score)
+		} else if cc.score >= model.Infinity {
+			sc = -model.Infinity
+		}
+	}
+	return sc
+}
+
+func roleOfAny(r *rsc) string {
+	if r.kind == kPrimitive {
+		return r.nextRole
+	}
+	for _, p := range leaves(r, nil) {
+		if p.nextRole == model.RolePromoted {
+			return model.RolePromoted
+		}
+	}
+	return model.RoleStarted
+}
+
+func assignedNode(r *rsc) int {
+	switch r.kind {
+	case kPrimitive:
+		return r.assigned
+	case kGroup:
+		return instAssigned(r)
+	}
+	for _, inst := range r.children {
+		if n := instAssigned(inst); n >= 0 {
+			return n
+		}
+	}
+	return -1
+}
+
+func (s *sched) promoLocationScore(l model.Location, n *node) (model.Score, bool) {
+	if l.Node != "" {
+		if l.Node != n.name {
+			return 0, false
+		}
+		return l.Score, true
+	}
+	var total model.Score
+	matched := false
+	for _, rule := range l.Rules {
+		if sc, ok := s.ruleScore(rule, n); ok {
+			total = model.Add(total, sc)
+			matched = true
+		}
+	}
+	return total, matched
+}
+
+// addPromotionScores adds each instance's master-<rsc> attribute (where
+// set) to its allocation scores, so instances land where they can be
+// promoted (pcmk__add_promotion_scores).
+func (s *sched) addPromotionScores(c *rsc) {
+	// Pacemaker only trusts promotion scores on nodes where the resource's
+	// state is known; once any instance is active they stop counting for
+	// allocation (clone shuffling otherwise).
+	if anyRunning(c) {
+		return
+	}
+	for _, inst := range c.children {
+		for _, p := range leaves(inst, nil) {
+			name := p.base
+			for i, ok := range p.allowed {
+				if !ok || !s.usable(i) {
+					continue
+				}
+				if v, ok := s.nodes[i].attrs["master-"+name]; ok {
+					if x, err := model.ParseScore(v); err == nil {
+						p.score[i] = model.Add(p.score[i], x)
+					}
+				}
+			}
+		}
+	}
+}

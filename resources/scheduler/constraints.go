@@ -1,0 +1,336 @@
+package scheduler
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"palisade/resources/model"
+)
+
+// resourceLocation adds score on node n (all nodes when n < 0) to r and,
+// for collective resources, to every descendant (Pacemaker's
+// resource_location).
+func resourceLocation(r *rsc, n int, sc model.Score) {
+	if n < 0 {
+		for i := range r.score {
+			r.score[i] = model.Add(r.score[i], sc)
+			r.allowed[i] = true
+		}
+	} else {
+		r.score[n] = model.Add(r.score[n], sc)
+		r.allowed[n] = true
+	}
+	for _, c := range r.children {
+		resourceLocation(c, n, sc)
+	}
+}
+
+func (s *sched) applyLocations() {
+	for _, l := range s.cfg.Constraints.Locations {
+		r := s.byID[l.Rsc]
+		if r == nil {
+			continue
+		}
+		role := model.NormalizeRole(l.Role)
+		if role == model.RolePromoted || role == model.RoleUnpromoted {
+			if r.kind != kClone || !r.promotable {
+				s.warnf("location %s: role %s on non-promotable %s: ignored", l.ID, l.Role, l.Rsc)
+				continue
+			}
+			if role == model.RolePromoted {
+				s.promoLocations = append(s.promoLocations, l)
+			}
+			continue
+		}
+		for _, n := range s.nodes {
+			sc, ok := s.locationScore(l, n)
+			if ok {
+				s.locate(r, n.idx, sc)
+			}
+		}
+		if l.Node != "" && s.byName[l.Node] == nil {
+			s.warnf("location %s: node %s is not a cluster node: ignored", l.ID, l.Node)
+		}
+	}
+}
+
+// locationScore evaluates a location constraint for one node. Rules with a
+// role other than Started are handled by promotion.
+func (s *sched) locationScore(l model.Location, n *node) (model.Score, bool) {
+	if l.Node != "" {
+		if l.Node != n.name {
+			return 0, false
+		}
+		return l.Score, true
+	}
+	var total model.Score
+	matched := false
+	for _, rule := range l.Rules {
+		if rr := model.NormalizeRole(rule.Role); rr == model.RolePromoted || rr == model.RoleUnpromoted {
+			continue
+		}
+		if sc, ok := s.ruleScore(rule, n); ok {
+			total = model.Add(total, sc)
+			matched = true
+		}
+	}
+	return total, matched
+}
+
+func (s *sched) ruleScore(rule model.Rule, n *node) (model.Score, bool) {
+	or := strings.EqualFold(rule.BooleanOp, "or")
+	match := !or
+	for _, e := range rule.Expressions {
+		ok := evalExpression(e, n)
+		if or && ok {
+			match = true
+			break
+		}
+		if !or && !ok {
+			match = false
+			break
+		}
+	}
+	if len(rule.Expressions) == 0 {
+		match = true
+	}
+	if !match {
+		return 0, false
+	}
+	if rule.ScoreAttribute != "" {
+		v, ok := n.attr(rule.ScoreAttribute)
+		if !ok {
+			return 0, false
+		}
+		sc, err := model.ParseScore(v)
+		if err != nil {
+			return 0, false
+		}
+		return sc, true
+	}
+	return rule.Score, true
+}
+
+func evalExpression(e model.Expression, n *node) bool {
+	v, ok := n.attr(e.Attribute)
+	op := strings.ToLower(e.Operation)
+	switch op {
+	case "defined":
+		return ok
+	case "not_defined":
+		return !ok
+	}
+	if !ok {
+		return op == "ne"
+	}
+	cmp := compareValues(v, e.Value, strings.ToLower(e.Type), op)
+	switch op {
+	case "eq":
+		return cmp == 0
+	case "ne":
+		return cmp != 0
+	case "lt":
+		return cmp < 0
+	case "lte":
+		return cmp <= 0
+	case "gt":
+		return cmp > 0
+	case "gte":
+		return cmp >= 0
+	}
+	return false
+}
+
+// compareValues compares as numbers when asked or, for ordering
+// operators without a type, when both parse (Pacemaker's default).
+func compareValues(a, b, typ, op string) int {
+	numeric := typ == "number" || typ == "integer"
+	if typ == "" && op != "eq" && op != "ne" {
+		_, e1 := strconv.ParseFloat(a, 64)
+		_, e2 := strconv.ParseFloat(b, 64)
+		numeric = e1 == nil && e2 == nil
+	}
+	if numeric {
+		x, e1 := strconv.ParseFloat(a, 64)
+		y, e2 := strconv.ParseFloat(b, 64)
+		if e1 == nil && e2 == nil {
+			switch {
+			case x < y:
+				return -1
+			case x > y:
+				return 1
+			}
+			return 0
+		}
+	}
+	if typ == "version" {
+		return compareVersions(a, b)
+	}
+	if op == "eq" || op == "ne" {
+		if strings.EqualFold(a, b) {
+			return 0
+		}
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+func compareVersions(a, b string) int {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(pa) || i < len(pb); i++ {
+		var x, y int
+		if i < len(pa) {
+			x, _ = strconv.Atoi(pa[i])
+		}
+		if i < len(pb) {
+			y, _ = strconv.Atoi(pb[i])
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// applyStickiness adds resource-stickiness on the current node of every
+// managed primitive active on exactly one node.
+func (s *sched) applyStickiness() {
+	for _, p := range s.prims {
+		if !p.managed || p.stickiness < 1 || len(p.running) != 1 {
+			continue
+		}
+		n := p.running[0].node
+		if !s.symmetric && !p.allowed[n] {
+			continue
+		}
+		p.score[n] = model.Add(p.score[n], p.stickiness)
+		p.allowed[n] = true
+	}
+}
+
+// applyFailLimits bans a resource from nodes where its fail count reached
+// migration-threshold; anonymous clones are banned as a whole.
+func (s *sched) applyFailLimits() {
+	for _, n := range s.nodes {
+		for _, r := range s.top {
+			s.failLimit(r, n.idx)
+		}
+	}
+}
+
+func (s *sched) failLimit(r *rsc, n int) {
+	if r.kind == kClone && r.unique {
+		for _, c := range r.children {
+			s.failLimit(c, n)
+		}
+		return
+	}
+	if r.threshold <= 0 {
+		return
+	}
+	fc := s.failCountTree(r, n)
+	if fc <= 0 {
+		return
+	}
+	if fc >= r.threshold {
+		resourceLocation(r, n, -model.Infinity)
+	}
+}
+
+func (s *sched) buildColocations() {
+	add := func(c *coloc) {
+		c.dep.thisWith = append(c.dep.thisWith, c)
+		c.pri.withThis = append(c.pri.withThis, c)
+	}
+	// Group members are colocated with, and ordered after, their predecessor.
+	var groups []*rsc
+	for _, r := range s.byIDOrdered() {
+		if r.kind == kGroup {
+			groups = append(groups, r)
+		}
+	}
+	for _, g := range groups {
+		if !s.metaBool(g, "colocated", true) {
+			s.warnf("group %s: colocated=false is ignored (Pacemaker 2.1 always colocates group members)", g.id)
+		}
+		for i := 1; i < len(g.children); i++ {
+			add(&coloc{id: g.id + ":internal", dep: g.children[i], pri: g.children[i-1], score: model.Infinity, influence: g.critical})
+		}
+	}
+	for _, cc := range s.cfg.Constraints.Colocations {
+		dep, pri := s.byID[cc.Rsc], s.byID[cc.With]
+		if dep == nil || pri == nil {
+			continue
+		}
+		if dep == pri {
+			s.warnf("colocation %s: resource colocated with itself: ignored", cc.ID)
+			continue
+		}
+		c := &coloc{id: cc.ID, dep: dep, pri: pri, score: cc.Score, depRole: model.NormalizeRole(cc.RscRole),
+			priRole: model.NormalizeRole(cc.WithRole), attr: cc.NodeAttribute, influence: boolOpt(cc.Influence, dep.critical)}
+		if c.depRole == model.RoleStarted {
+			c.depRole = ""
+		}
+		if c.priRole == model.RoleStarted {
+			c.priRole = ""
+		}
+		add(c)
+	}
+	// Pacemaker keeps colocation lists sorted by the other side's priority,
+	// then variant (clones first), then id.
+	for _, r := range s.byIDOrdered() {
+		sortColocs(r.thisWith, func(c *coloc) *rsc { return c.pri })
+		sortColocs(r.withThis, func(c *coloc) *rsc { return c.dep })
+	}
+}
+
+func sortColocs(list []*coloc, other func(*coloc) *rsc) {
+	sort.SliceStable(list, func(i, j int) bool {
+		a, b := other(list[i]), other(list[j])
+		if a.priority != b.priority {
+			return a.priority > b.priority
+		}
+		if a.kind != b.kind {
+			return a.kind > b.kind
+		}
+		return a.id < b.id
+	})
+}
+
+func (s *sched) byIDOrdered() []*rsc {
+	out := make([]*rsc, 0, len(s.byID))
+	var walk func(r *rsc)
+	walk = func(r *rsc) {
+		out = append(out, r)
+		for _, c := range r.children {
+			walk(c)
+		}
+	}
+	for _, r := range s.top {
+		walk(r)
+	}
+	return out
+}
+
+// locate applies a location constraint score. In a colocated group only
+// the group and its first member take the score; later members merely gain
+// the node at 0, because the first member's score already includes theirs.
+func (s *sched) locate(r *rsc, n int, sc model.Score) {
+	if r.kind != kGroup {
+		resourceLocation(r, n, sc)
+		return
+	}
+	r.score[n] = model.Add(r.score[n], sc)
+	r.allowed[n] = true
+	for i, c := range r.children {
+		if i == 0 {
+			resourceLocation(c, n, sc)
+		} else {
+			c.allowed[n] = true
+		}
+	}
+}

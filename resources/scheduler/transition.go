@@ -1,0 +1,643 @@
+package scheduler
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"palisade/resources/model"
+)
+
+type plan struct {
+	keep    bool
+	stops   []active
+	start   bool
+	promote bool
+	demote  bool // demote on the kept node
+}
+
+func (s *sched) planFor(p *rsc) plan {
+	var pl plan
+	if p.pinned {
+		return pl
+	}
+	next := p.assigned
+	for _, a := range p.running {
+		if next >= 0 && a.node == next && !a.failed && !p.restart && !pl.keep {
+			pl.keep = true
+			continue
+		}
+		pl.stops = append(pl.stops, a)
+	}
+	pl.start = next >= 0 && !pl.keep
+	if next >= 0 {
+		wasPromoted := false
+		for _, a := range p.running {
+			if a.node == next && a.role == model.RolePromoted {
+				wasPromoted = true
+			}
+		}
+		if p.nextRole == model.RolePromoted && !(pl.keep && wasPromoted) {
+			pl.promote = true
+		}
+		if pl.keep && wasPromoted && p.nextRole != model.RolePromoted {
+			pl.demote = true
+		}
+	}
+	return pl
+}
+
+type orderRule struct {
+	id          string
+	first, then *rsc
+	fa, ta      string
+	kind        string
+	sym         bool
+}
+
+func (s *sched) orderRules() []orderRule {
+	var out []orderRule
+	for _, r := range s.byIDOrdered() {
+		if r.kind != kGroup || !s.metaBool(r, "ordered", true) {
+			continue
+		}
+		for i := 1; i < len(r.children); i++ {
+			out = append(out, orderRule{id: r.id + ":internal", first: r.children[i-1], then: r.children[i], fa: "start", ta: "start", kind: "Mandatory", sym: true})
+		}
+	}
+	for _, o := range s.cfg.Constraints.Orders {
+		f, t := s.byID[o.First], s.byID[o.Then]
+		if f == nil || t == nil {
+			continue
+		}
+		kind := o.Kind
+		switch strings.ToLower(kind) {
+		case "", "mandatory":
+			kind = "Mandatory"
+		case "optional":
+			kind = "Optional"
+		case "serialize":
+			kind = "Serialize"
+		default:
+			s.warnf("order %s: kind %q unknown (want Mandatory, Optional, Serialize): using Mandatory", o.ID, o.Kind)
+			kind = "Mandatory"
+		}
+		fa := strings.ToLower(o.FirstAction)
+		if fa == "" {
+			fa = "start"
+		}
+		ta := strings.ToLower(o.ThenAction)
+		if ta == "" {
+			ta = fa
+		}
+		out = append(out, orderRule{id: o.ID, first: f, then: t, fa: fa, ta: ta, kind: kind, sym: boolOpt(o.Symmetrical, kind != "Serialize")})
+	}
+	return out
+}
+
+func willBeActive(r *rsc, role string) bool {
+	ls := leaves(r, nil)
+	if r.kind == kGroup {
+		for _, p := range ls {
+			if p.assigned < 0 {
+				return false
+			}
+		}
+		return len(ls) > 0
+	}
+	for _, p := range ls {
+		if p.assigned >= 0 && (role == "" || p.nextRole == role) {
+			return true
+		}
+	}
+	return false
+}
+
+// propagateOrders applies what Mandatory orders imply beyond edges: a
+// "then" that cannot have its "first" cannot start, and a "then" whose
+// "first" restarts must restart too.
+func (s *sched) propagateOrders(rules []orderRule, plans map[*rsc]*plan) {
+	for iter := 0; iter <= len(rules)+1; iter++ {
+		changed := false
+		for _, o := range rules {
+			if o.kind != "Mandatory" || o.first.kind == kClone && o.then.kind == kClone && o.then.interleave {
+				continue
+			}
+			if o.ta != "start" && o.ta != "promote" {
+				continue
+			}
+			need := ""
+			if o.fa == "promote" {
+				need = model.RolePromoted
+			} else if o.fa != "start" {
+				continue
+			}
+			if !willBeActive(o.first, need) {
+				for _, p := range leaves(o.then, nil) {
+					if p.assigned >= 0 && !p.pinned {
+						p.assigned = -1
+						p.nextRole = model.RoleStopped
+						s.blockedBy = append(s.blockedBy, fmt.Sprintf("%s cannot start: order %s needs %s %s", p.id, o.id, o.first.id, o.fa))
+						*plans[p] = s.planFor(p)
+						changed = true
+					}
+				}
+				continue
+			}
+			if o.first.kind == kClone || o.fa != "start" || o.ta != "start" {
+				continue
+			}
+			restarts := false
+			for _, p := range leaves(o.first, nil) {
+				pl := plans[p]
+				if pl != nil && len(pl.stops) > 0 && pl.start {
+					restarts = true
+				}
+			}
+			if !restarts {
+				continue
+			}
+			for _, p := range leaves(o.then, nil) {
+				pl := plans[p]
+				if pl != nil && pl.keep && !p.restart {
+					p.restart = true
+					*pl = s.planFor(p)
+					changed = true
+				}
+			}
+		}
+		if !changed {
+			return
+		}
+	}
+}
+
+type graph struct {
+	actions []*Action
+	byKey   map[string]*Action
+	byRsc   map[string][]*Action
+	deps    map[*Action]map[*Action]bool
+}
+
+func (g *graph) add(a *Action) *Action {
+	k := a.Key + "@" + a.Node
+	if x, ok := g.byKey[k]; ok {
+		return x
+	}
+	a.ID = len(g.actions)
+	g.actions = append(g.actions, a)
+	g.byKey[k] = a
+	if a.Rsc != "" {
+		g.byRsc[a.Rsc] = append(g.byRsc[a.Rsc], a)
+	}
+	return a
+}
+
+func (g *graph) get(key, node string) *Action { return g.byKey[key+"@"+node] }
+
+func (g *graph) after(a, dep *Action) {
+	if a == nil || dep == nil || a == dep {
+		return
+	}
+	if g.deps[a] == nil {
+		g.deps[a] = map[*Action]bool{}
+	}
+	g.deps[a][dep] = true
+}
+
+func key(id, op string, intervalMS int64) string { return fmt.Sprintf("%s_%s_%d", id, op, intervalMS) }
+
+func (s *sched) transition() Output {
+	plans := map[*rsc]*plan{}
+	for _, p := range s.prims {
+		pl := s.planFor(p)
+		plans[p] = &pl
+	}
+	rules := s.orderRules()
+	s.propagateOrders(rules, plans)
+
+	g := &graph{byKey: map[string]*Action{}, byRsc: map[string][]*Action{}, deps: map[*Action]map[*Action]bool{}}
+	var out Output
+	fence := map[int]*Action{}
+	for _, n := range s.nodes {
+		if n.fenced {
+			a := g.add(&Action{Key: fmt.Sprintf("stonith-%s-%s", n.name, s.stonithAction), Op: "fence", Node: n.name,
+				Reason: "node is unclean (lost and not yet fenced)"})
+			fence[n.idx] = a
+			out.Fence = append(out.Fence, n.name)
+			out.Summary = append(out.Summary, fmt.Sprintf("Fence (%s) %s 'peer is no longer part of the cluster'", s.stonithAction, n.name))
+		}
+	}
+	// Resource actions.
+	for _, p := range s.prims {
+		pl := plans[p]
+		var stops []*Action
+		for _, a := range pl.stops {
+			nd := s.nodes[a.node]
+			f := fence[a.node]
+			if a.role == model.RolePromoted && f == nil {
+				d := g.add(&Action{Key: key(p.id, "demote", 0), Op: "demote", Rsc: p.id, Node: nd.name})
+				st := g.add(&Action{Key: key(p.id, "stop", 0), Op: "stop", Rsc: p.id, Node: nd.name})
+				g.after(st, d)
+				stops = append(stops, st)
+				continue
+			}
+			st := g.add(&Action{Key: key(p.id, "stop", 0), Op: "stop", Rsc: p.id, Node: nd.name})
+			if f != nil {
+				st.Pseudo = true
+				st.Reason = "implied by fencing of " + nd.name
+				g.after(st, f)
+			}
+			stops = append(stops, st)
+		}
+		next := ""
+		if p.assigned >= 0 {
+			next = s.nodes[p.assigned].name
+		}
+		var start, prom *Action
+		if pl.start {
+			start = g.add(&Action{Key: key(p.id, "start", 0), Op: "start", Rsc: p.id, Node: next})
+			for _, st := range stops {
+				g.after(start, st)
+			}
+			// The one rule: a start of a resource that was on a lost node
+			// waits for that node's fence, directly.
+			for _, a := range p.running {
+				if f := fence[a.node]; f != nil {
+					g.after(start, f)
+				}
+			}
+		}
+		if pl.demote {
+			d := g.add(&Action{Key: key(p.id, "demote", 0), Op: "demote", Rsc: p.id, Node: next})
+			s.addMonitors(g, p, d, next, model.RoleUnpromoted)
+		}
+		if pl.promote {
+			prom = g.add(&Action{Key: key(p.id, "promote", 0), Op: "promote", Rsc: p.id, Node: next})
+			g.after(prom, start)
+			for _, st := range stops {
+				g.after(prom, st)
+			}
+			for _, a := range p.running {
+				if f := fence[a.node]; f != nil {
+					g.after(prom, f)
+				}
+			}
+			s.addMonitors(g, p, prom, next, model.RolePromoted)
+		} else if start != nil {
+			s.addMonitors(g, p, start, next, p.nextRole)
+		}
+		s.summarize(&out, p, pl)
+	}
+	for _, o := range s.orphans {
+		st := g.add(&Action{Key: key(o.id, "stop", 0), Op: "stop", Rsc: o.id, Node: s.nodes[o.node].name, Reason: "orphan: not in the configuration"})
+		if f := fence[o.node]; f != nil {
+			st.Pseudo = true
+			g.after(st, f)
+		}
+		out.Summary = append(out.Summary, fmt.Sprintf("Stop %s ( %s ) due to node availability", o.id, s.nodes[o.node].name))
+	}
+	s.collectiveMilestones(g)
+	s.orderEdges(g, rules)
+
+	out.Actions = finishGraph(g)
+	out.Scores = s.scoreLines
+	out.Placement = s.placement()
+	out.Warnings = append(append([]string(nil), s.warnings...), s.blockedBy...)
+	return out
+}
+
+func (s *sched) addMonitors(g *graph, p *rsc, after *Action, node, role string) {
+	for _, op := range p.cfg.Ops {
+		if op.Name != "monitor" || op.Interval <= 0 {
+			continue
+		}
+		or := model.NormalizeRole(op.Role)
+		if or == model.RoleStarted {
+			or = ""
+		}
+		if or != "" && or != role {
+			continue
+		}
+		if or == "" && role == model.RolePromoted && s.hasRoleMonitor(p, model.RolePromoted) {
+			continue
+		}
+		ms := time.Duration(op.Interval).Milliseconds()
+		m := g.add(&Action{Key: key(p.id, "monitor", ms), Op: "monitor", Rsc: p.id, Node: node, Interval: ms})
+		g.after(m, after)
+	}
+}
+
+func (s *sched) hasRoleMonitor(p *rsc, role string) bool {
+	for _, op := range p.cfg.Ops {
+		if op.Name == "monitor" && model.NormalizeRole(op.Role) == role && op.Interval > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *sched) summarize(out *Output, p *rsc, pl *plan) {
+	next := ""
+	if p.assigned >= 0 {
+		next = s.nodes[p.assigned].name
+	}
+	failed := false
+	var from []string
+	for _, a := range pl.stops {
+		from = append(from, s.nodes[a.node].name)
+		failed = failed || a.failed
+	}
+	reason := ""
+	for _, a := range pl.stops {
+		if s.nodes[a.node].fenced {
+			reason = " due to node fencing"
+		}
+	}
+	verb := ""
+	switch {
+	case len(pl.stops) > 0 && pl.start && pl.promote && len(from) == 1:
+		verb = fmt.Sprintf("Move %s ( %s -> Promoted %s )", p.id, from[0], next)
+	case len(pl.stops) > 0 && pl.start && len(from) == 1 && from[0] == next:
+		if failed {
+			verb = fmt.Sprintf("Recover %s ( %s )", p.id, next)
+		} else {
+			verb = fmt.Sprintf("Restart %s ( %s )", p.id, next)
+		}
+	case len(pl.stops) > 0 && pl.start && len(from) == 1:
+		if failed {
+			verb = fmt.Sprintf("Recover %s ( %s -> %s )", p.id, from[0], next)
+		} else {
+			verb = fmt.Sprintf("Move %s ( %s -> %s )", p.id, from[0], next)
+		}
+	case len(pl.stops) > 0 && pl.start:
+		verb = fmt.Sprintf("Move %s ( %s -> %s )", p.id, strings.Join(from, " "), next)
+	case len(pl.stops) > 0:
+		verb = fmt.Sprintf("Stop %s ( %s )", p.id, strings.Join(from, " "))
+	case pl.start && pl.promote:
+		verb = fmt.Sprintf("Promote %s ( Stopped -> Promoted %s )", p.id, next)
+	case pl.start:
+		verb = fmt.Sprintf("Start %s ( %s )", p.id, next)
+	case pl.promote:
+		verb = fmt.Sprintf("Promote %s ( Unpromoted -> Promoted %s )", p.id, next)
+	case pl.demote:
+		verb = fmt.Sprintf("Demote %s ( Promoted -> Unpromoted %s )", p.id, next)
+	default:
+		return
+	}
+	out.Summary = append(out.Summary, verb+reason)
+}
+
+// collectiveMilestones adds the pseudo actions of groups and clones
+// ("g_running_0" ...) and orders members around them.
+func (s *sched) collectiveMilestones(g *graph) {
+	for _, r := range s.byIDOrdered() {
+		if r.kind == kPrimitive {
+			continue
+		}
+		if r.kind == kGroup {
+			// Members start in order and stop in reverse order.
+			for i := 1; i < len(r.children); i++ {
+				a, b := r.children[i-1], r.children[i]
+				for _, x := range s.actionsOf(g, b, "start") {
+					for _, y := range s.actionsOf(g, a, "start") {
+						g.after(x, y)
+					}
+				}
+				for _, x := range s.actionsOf(g, a, "stop") {
+					for _, y := range s.actionsOf(g, b, "stop") {
+						g.after(x, y)
+					}
+				}
+			}
+		}
+		var kids []*rsc
+		if r.kind == kGroup {
+			kids = r.children
+		} else {
+			kids = r.children
+		}
+		pairs := [][2]string{{"start", "running"}, {"stop", "stopped"}, {"promote", "promoted"}, {"demote", "demoted"}}
+		ms := map[string][2]*Action{}
+		for _, pr := range pairs {
+			var acts []*Action
+			for _, k := range kids {
+				acts = append(acts, s.actionsOf(g, k, pr[0])...)
+			}
+			if len(acts) == 0 {
+				continue
+			}
+			begin := g.add(&Action{Key: key(r.id, pr[0], 0), Op: pr[0], Rsc: r.id, Pseudo: true})
+			end := g.add(&Action{Key: key(r.id, pr[1], 0), Op: pr[1], Rsc: r.id, Pseudo: true})
+			for _, a := range acts {
+				g.after(a, begin)
+				g.after(end, a)
+			}
+			g.after(end, begin)
+			ms[pr[0]] = [2]*Action{begin, end}
+		}
+		// stop before start, demote before stop, start before promote
+		link := func(later, earlier string) {
+			if l, ok := ms[later]; ok {
+				if e, ok := ms[earlier]; ok {
+					g.after(l[0], e[1])
+				}
+			}
+		}
+		link("start", "stop")
+		link("stop", "demote")
+		link("promote", "start")
+		link("promote", "demote")
+	}
+}
+
+// actionsOf returns r's real or pseudo actions for op: for a collective
+// resource its milestone, else its members' actions.
+func (s *sched) actionsOf(g *graph, r *rsc, op string) []*Action {
+	if r.kind == kPrimitive {
+		var out []*Action
+		for _, a := range g.byRsc[r.id] {
+			if a.Op == op {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	if a := g.get(key(r.id, op, 0), ""); a != nil {
+		return []*Action{a}
+	}
+	var out []*Action
+	for _, c := range r.children {
+		out = append(out, s.actionsOf(g, c, op)...)
+	}
+	return out
+}
+
+var endOf = map[string]string{"start": "running", "stop": "stopped", "promote": "promoted", "demote": "demoted"}
+var inverse = map[string]string{"start": "stop", "promote": "demote", "demote": "promote", "stop": "start"}
+
+func (s *sched) endActions(g *graph, r *rsc, op string) []*Action {
+	if r.kind != kPrimitive {
+		if a := g.get(key(r.id, endOf[op], 0), ""); a != nil {
+			return []*Action{a}
+		}
+		return nil
+	}
+	return s.actionsOf(g, r, op)
+}
+
+func (s *sched) beginActions(g *graph, r *rsc, op string) []*Action {
+	if r.kind != kPrimitive {
+		if a := g.get(key(r.id, op, 0), ""); a != nil {
+			return []*Action{a}
+		}
+		return nil
+	}
+	return s.actionsOf(g, r, op)
+}
+
+func (s *sched) orderEdges(g *graph, rules []orderRule) {
+	for _, o := range rules {
+		if strings.HasSuffix(o.id, ":internal") {
+			continue
+		}
+		for _, t := range s.beginActions(g, o.then, o.ta) {
+			for _, f := range s.endActions(g, o.first, o.fa) {
+				g.after(t, f)
+			}
+		}
+		if o.sym && inverse[o.fa] != "" && inverse[o.ta] != "" {
+			for _, f := range s.beginActions(g, o.first, inverse[o.fa]) {
+				for _, t := range s.endActions(g, o.then, inverse[o.ta]) {
+					g.after(f, t)
+				}
+			}
+		}
+	}
+}
+
+// finishGraph sorts actions topologically (ties by creation order) and
+// renumbers them so every dependency has a smaller ID. Cycles (from
+// contradictory orders) are broken by dropping the offending edges.
+func finishGraph(g *graph) []Action {
+	n := len(g.actions)
+	indeg := make([]int, n)
+	rev := make([][]int, n)
+	for a, deps := range g.deps {
+		for d := range deps {
+			indeg[a.ID]++
+			rev[d.ID] = append(rev[d.ID], a.ID)
+		}
+	}
+	for i := range rev {
+		sort.Ints(rev[i])
+	}
+	var order []int
+	done := make([]bool, n)
+	h := &intHeap{}
+	for i := 0; i < n; i++ {
+		if indeg[i] == 0 {
+			h.push(i)
+		}
+	}
+	for len(order) < n {
+		if h.len() == 0 {
+			for i := 0; i < n; i++ {
+				if !done[i] {
+					h.push(i)
+					indeg[i] = 0
+					break
+				}
+			}
+		}
+		i := h.pop()
+		if done[i] {
+			continue
+		}
+		done[i] = true
+		order = append(order, i)
+		for _, j := range rev[i] {
+			indeg[j]--
+			if indeg[j] == 0 && !done[j] {
+				h.push(j)
+			}
+		}
+	}
+	newID := make([]int, n)
+	for pos, i := range order {
+		newID[i] = pos + 1
+	}
+	out := make([]Action, 0, n)
+	for _, i := range order {
+		a := *g.actions[i]
+		a.ID = newID[i]
+		a.After = nil
+		for d := range g.deps[g.actions[i]] {
+			if newID[d.ID] < a.ID {
+				a.After = append(a.After, newID[d.ID])
+			}
+		}
+		sort.Ints(a.After)
+		out = append(out, a)
+	}
+	return out
+}
+
+type intHeap struct{ v []int }
+
+func (h *intHeap) len() int { return len(h.v) }
+func (h *intHeap) push(x int) {
+	h.v = append(h.v, x)
+	i := len(h.v) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if h.v[p] <= h.v[i] {
+			break
+		}
+		h.v[p], h.v[i] = h.v[i], h.v[p]
+		i = p
+	}
+}
+func (h *intHeap) pop() int {
+	x := h.v[0]
+	last := len(h.v) - 1
+	h.v[0] = h.v[last]
+	h.v = h.v[:last]
+	i := 0
+	for {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(h.v) && h.v[l] < h.v[m] {
+			m = l
+		}
+		if r < len(h.v) && h.v[r] < h.v[m] {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		h.v[m], h.v[i] = h.v[i], h.v[m]
+		i = m
+	}
+	return x
+}
+
+func (s *sched) placement() []Placement {
+	var out []Placement
+	for _, p := range s.prims {
+		if p.orphan && p.assigned < 0 {
+			continue
+		}
+		pl := Placement{Rsc: p.id, Role: model.RoleStopped}
+		if p.assigned >= 0 {
+			pl.Node = s.nodes[p.assigned].name
+			pl.Role = p.nextRole
+			if pl.Role == "" {
+				pl.Role = model.RoleStarted
+			}
+		}
+		out = append(out, pl)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Rsc < out[j].Rsc })
+	return out
+}
