@@ -248,3 +248,160 @@ func TestFailoverOperatorConfirm(t *testing.T) {
 	}
 	checkRule(t, h, active, fault)
 }
+
+// startedOn maps resource → node from the successful starts after since.
+func startedOn(t *testing.T, h *failover.Harness, since time.Duration) map[string][]string {
+	out := map[string][]string{}
+	for _, e := range entries(t, h, since, eventlog.ActionResult, "") {
+		if e.Action == "start" && e.OK != nil && *e.OK && e.Writer == e.Node {
+			out[e.Resource] = append(out[e.Resource], e.Node)
+		}
+	}
+	return out
+}
+
+// failDummy makes the dummy's next monitor fail on node i (its state file
+// disappears, as if the service died).
+func failDummy(t *testing.T, h *failover.Harness, i int) {
+	t.Helper()
+	p := filepath.Join(h.States[i], "rsctmp", "Dummy-dummy.state")
+	if err := os.Remove(p); err != nil {
+		t.Fatalf("failing dummy on n%d: %v", i+1, err)
+	}
+}
+
+// 5. A monitor failure restarts the resource in place; after
+// migration-threshold (3) failures the group moves.
+func TestFailoverMonitorFailure(t *testing.T) {
+	h := startFailover(t, failover.Options{Nodes: 3, DummyMonitor: 500 * time.Millisecond})
+	active := waitStarted(t, h)
+	node := fmt.Sprintf("n%d", active+1)
+	for round := 1; round <= 3; round++ {
+		since := eventlog.Mono()
+		failDummy(t, h, active)
+		deadline := time.Now().Add(15 * time.Second)
+		for time.Now().Before(deadline) {
+			on := startedOn(t, h, since)["dummy"]
+			if len(on) > 0 {
+				if round < 3 && on[0] != node {
+					t.Fatalf("failure %d moved dummy to %s, want a restart on %s", round, on[0], node)
+				}
+				if round == 3 && on[0] == node {
+					t.Fatalf("failure 3 (migration-threshold) restarted dummy on %s again, want a move", node)
+				}
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if len(startedOn(t, h, since)["dummy"]) == 0 {
+			t.Fatalf("failure %d: dummy was not recovered", round)
+		}
+		t.Logf("failure %d: dummy started on %v", round, startedOn(t, h, since)["dummy"])
+		if round < 3 {
+			time.Sleep(700 * time.Millisecond) // the restarted monitor's first run
+		}
+	}
+	holder, err := h.Holder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if holder == active || holder < 0 {
+		t.Errorf("VIP on n%d after the move, want another node than %s", holder+1, node)
+	}
+	if fs := entries(t, h, 0, eventlog.FenceRequested, ""); len(fs) > 0 {
+		t.Errorf("a monitor failure fenced %s", fs[0].Target)
+	}
+	if vs, _ := h.Violations(); len(vs) > 0 {
+		t.Errorf("violations: %v", vs)
+	}
+}
+
+// 6. A stop failure fences the node: the group's last member (Delay) takes
+// longer to stop than its stop timeout when a monitor failure of dummy
+// forces the group to restart.
+func TestFailoverStopFailureFences(t *testing.T) {
+	res := `  options: {stonith-enabled: true, no-quorum-policy: stop}
+  rsc_defaults: {resource-stickiness: 100, migration-threshold: 3}
+  resources:
+    - id: grp
+      kind: group
+      members:
+        - id: vip
+          class: palisade
+          type: vip
+          params: {ip: "{{VIP}}", cidr_netmask: "25", nic: eth0, arp_count: "5", arp_interval: "200", dad_timeout: "30"}
+          ops: [{name: monitor, interval: 1s, timeout: 5s}]
+        - id: dummy
+          class: ocf
+          provider: heartbeat
+          type: Dummy
+          ops: [{name: monitor, interval: 500ms, timeout: 10s}]
+        - id: slow
+          class: ocf
+          provider: heartbeat
+          type: Delay
+          params: {startdelay: "0", stopdelay: "30", mondelay: "0"}
+          ops: [{name: stop, timeout: 1s}, {name: start, timeout: 5s}]
+`
+	h := startFailover(t, failover.Options{Nodes: 3, Resources: res})
+	active := waitStarted(t, h)
+	node := fmt.Sprintf("n%d", active+1)
+	deadline := time.Now().Add(20 * time.Second)
+	for len(startedOn(t, h, 0)["slow"]) == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	fault := eventlog.Mono()
+	failDummy(t, h, active)
+	tl, err := h.WaitTakeover(context.Background(), active, fault, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("timeline:\n%s", tl)
+	need := entries(t, h, fault, eventlog.FenceNeeded, node)
+	if len(need) == 0 || !strings.Contains(need[0].Detail, "stop of slow failed") {
+		t.Fatalf("no fencing for the failed stop on %s: %+v", node, need)
+	}
+	if on, _ := h.Sims[active].Power(); on {
+		t.Errorf("%s still powered on", node)
+	}
+	checkRule(t, h, active, fault)
+}
+
+// 7. Two nodes, the heartbeat link between them cut (the BMC network still
+// works): exactly one node fences the other. n1 (lowest id) gets the
+// static delay, so n1 shoots first and survives.
+func TestFailoverTwoNodeRace(t *testing.T) {
+	h := startFailover(t, failover.Options{Nodes: 2, TwoNode: true})
+	waitStarted(t, h)
+	fault := eventlog.Mono()
+	if err := h.Lab.Nodes[1].CutLink(0); err != nil {
+		t.Fatal(err)
+	}
+	// Longer than the 5s static delay: a second shot would have happened.
+	time.Sleep(7 * time.Second)
+	confirmed := entries(t, h, fault, eventlog.FenceConfirmed, "")
+	requested := entries(t, h, fault, eventlog.FenceRequested, "")
+	for _, e := range requested {
+		t.Logf("fence requested by %s for %s", e.Writer, e.Target)
+	}
+	if len(confirmed) != 1 || confirmed[0].Target != "n2" || confirmed[0].Writer != "n1" {
+		t.Fatalf("fence confirmations %+v, want exactly one: n1 fencing n2", confirmed)
+	}
+	for _, e := range requested {
+		if e.Target == "n1" {
+			t.Errorf("n1 was also shot at (by %s)", e.Writer)
+		}
+	}
+	if on, _ := h.Sims[0].Power(); !on {
+		t.Error("n1 is powered off: both nodes died")
+	}
+	if on, _ := h.Sims[1].Power(); on {
+		t.Error("n2 is still powered on")
+	}
+	if holder, err := h.Holder(); err != nil || holder != 0 {
+		t.Errorf("VIP holder n%d (%v), want n1", holder+1, err)
+	}
+	if vs, _ := h.Violations(); len(vs) > 0 {
+		t.Errorf("violations: %v", vs)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -49,10 +50,10 @@ func TestSchedulerMatchesCrmSimulate(t *testing.T) {
 			continue
 		}
 		out, _ := c.Run()
-		ours := map[string]bool{}
+		ours := map[string]int{}
 		for _, p := range out.Placement {
 			if p.Node != "" {
-				ours[schedPlaceKey(c, p.Rsc, p.Node, p.Role)] = true
+				ours[schedPlaceKey(c, p.Rsc, p.Node, p.Role)]++
 			}
 		}
 		if a, b := schedKeys(ours), schedKeys(crmPlace); a != b {
@@ -113,9 +114,12 @@ func schedUnique(c *scenario.Case, prim string) bool {
 	return false
 }
 
-func schedKeys(m map[string]bool) string {
+func schedKeys(m map[string]int) string {
 	var ks []string
-	for k := range m {
+	for k, n := range m {
+		if n > 1 {
+			k += "*" + strconv.Itoa(n)
+		}
 		ks = append(ks, k)
 	}
 	sort.Strings(ks)
@@ -124,7 +128,7 @@ func schedKeys(m map[string]bool) string {
 
 // schedRunCrm writes the case as a CIB, runs crm_simulate -S -s and reads
 // back the resulting status.
-func schedRunCrm(t *testing.T, crm string, c *scenario.Case) (map[string]bool, map[string]string, error) {
+func schedRunCrm(t *testing.T, crm string, c *scenario.Case) (map[string]int, map[string]string, error) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.xml")
 	out := filepath.Join(dir, "out.xml")
@@ -170,7 +174,7 @@ func schedRunCrm(t *testing.T, crm string, c *scenario.Case) (map[string]bool, m
 	if err != nil {
 		return nil, nil, err
 	}
-	place := map[string]bool{}
+	place := map[string]int{}
 	for _, r := range doc.Status.Resources {
 		if r.Rsc == cib.FenceDeviceID {
 			continue
@@ -179,7 +183,7 @@ func schedRunCrm(t *testing.T, crm string, c *scenario.Case) (map[string]bool, m
 		if role == "" {
 			role = model.RoleStarted
 		}
-		place[schedPlaceKey(c, r.Rsc, r.Node, role)] = true
+		place[schedPlaceKey(c, r.Rsc, r.Node, role)]++
 	}
 	return place, scores, nil
 }

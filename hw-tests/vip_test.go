@@ -211,3 +211,30 @@ func waitNoTentative(t *testing.T, h *lab.Host) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestVIPReannounceTimer: with reannounce_interval set, a started VIP keeps
+// announcing itself until it is stopped.
+func TestVIPReannounceTimer(t *testing.T) {
+	l := needLab(t, 2)
+	d := startDriver(t, l.Nodes[0].Command, vipInstance("vipt", map[string]string{
+		"ip": "198.18.0.90", "arp_count": "1", "dad_timeout": "50", "reannounce_interval": "100"}))
+	if r := d.do(t, "start"); r.RC != agent.OK {
+		t.Fatalf("start: %+v", r)
+	}
+	timer := func(s string) bool { return strings.HasPrefix(s, "event GARP_sent 1 timer") }
+	i, _, ok := d.waitLine(t, 0, 10*time.Second, timer)
+	if !ok {
+		t.Fatalf("no timer re-announcement: %v", d.snapshot())
+	}
+	if _, _, ok := d.waitLine(t, i+1, 10*time.Second, timer); !ok {
+		t.Fatalf("timer fired only once: %v", d.snapshot())
+	}
+	if r := d.do(t, "stop"); r.RC != agent.OK {
+		t.Fatalf("stop: %+v", r)
+	}
+	n := len(d.events("GARP_sent"))
+	time.Sleep(300 * time.Millisecond)
+	if m := len(d.events("GARP_sent")); m != n {
+		t.Fatalf("announcements continued after stop: %d → %d", n, m)
+	}
+}

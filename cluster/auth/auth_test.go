@@ -54,7 +54,9 @@ func TestParseAuthkeys(t *testing.T) {
 func TestParseErrors(t *testing.T) {
 	cases := []struct{ in, want string }{
 		{"auth 1\n1 crc\n", "k:2: key 1: method crc is refused"},
-		{"auth 1\n1 sha256 x\n", "k:2: key 1: unknown method"},
+		{"auth 1\n1 sha256 x\n", "k:2: key 1: unknown method (6 characters)"},
+		// From a Heartbeat how-to: the secret glued to the method name.
+		{"auth 1\n1 sha1912d6402295ac8d47109e56b177073b9\n", "k:2: key 1: method \"sha1\"... runs into the secret: put a space after sha1"},
 		{"auth 1\n1 sha1\n", "k:2: key 1: want"},
 		{"auth 3\n1 sha1 x\n", "k:1: active key 3 is not defined"},
 		{"1 sha1 x\n", "k: no `auth N` line"},
@@ -63,7 +65,7 @@ func TestParseErrors(t *testing.T) {
 		{"# only a comment\n", "k: no keys"},
 		{"key 1 hex:0011\nactive 1\n", "k:1: key 1: secret is 2 bytes, want at least 16"},
 		{"key 1 hex:zz\n", "k:1: key 1: secret is not valid hex"},
-		{"key 1 plain:abc\n", "k:1: key 1: unknown secret encoding"},
+		{"key 1 plain:abc\n", "k:1: key 1: unknown secret encoding before ':'"},
 		{"key 1 abc\n", "k:1: key 1: secret must start with hex: or base64:"},
 		{"key 0 hex:00112233445566778899aabbccddeeff\n", "k:1: key id \"0\""},
 		{"key 70000 hex:00112233445566778899aabbccddeeff\n", "k:1: key id \"70000\""},
@@ -80,9 +82,11 @@ func TestParseErrors(t *testing.T) {
 		}
 	}
 	// A rejected secret never appears in the message.
-	_, err := Parse("k", []byte("key 1 hex:SECRETSECRET\n"))
-	if err == nil || strings.Contains(err.Error(), "SECRET") {
-		t.Errorf("error leaks or misses the secret: %v", err)
+	for _, in := range []string{"key 1 hex:Z9Q7XW\n", "auth 1\n1 sha1Z9Q7XW\n", "auth 1\n1 Z9Q7XW\n", "key 1 Z9Q7XW:x\n", "Z9Q7XW\n", "z9q7xwz9q7xwz9q7xw\n"} {
+		_, err := Parse("k", []byte(in))
+		if err == nil || strings.Contains(strings.ToLower(err.Error()), "z9q7xw") {
+			t.Errorf("%q: error leaks or misses the secret: %v", in, err)
+		}
 	}
 }
 

@@ -63,7 +63,7 @@ func (p *parser) parseLine(text string) error {
 	case f[0] == "auth" || isDigits(f[0]):
 		format = FormatAuthkeys
 	default:
-		return p.errf("unknown directive %q: want `key ID SECRET` or `active ID` (or Heartbeat authkeys `auth N` / `N sha1|md5 SECRET`)", f[0])
+		return p.errf("unknown directive %s: want `key ID SECRET` or `active ID` (or Heartbeat authkeys `auth N` / `N sha1|md5 SECRET`)", quoteWord(f[0]))
 	}
 	if p.kr.Format != "" && p.kr.Format != format {
 		return p.errf("%q line in a %s-format file: do not mix the two formats", f[0], p.kr.Format)
@@ -113,7 +113,7 @@ func (p *parser) nativeKey(f []string) error {
 	case enc == "base64":
 		secret, err = base64.StdEncoding.DecodeString(val)
 	default:
-		return p.errf("key %d: unknown secret encoding %q, want hex or base64", id, enc)
+		return p.errf("key %d: unknown secret encoding before ':', want hex: or base64:", id)
 	}
 	if err != nil {
 		// Never echo the secret, not even a bad one.
@@ -139,7 +139,14 @@ func (p *parser) authkeysKey(f []string) error {
 		return p.errf("key %d: method crc is refused: it authenticates nothing; use sha1 (or a native key file)", id)
 	case "sha1", "md5":
 	default:
-		return p.errf("key %d: unknown method %q, want sha1 or md5", id, f[1])
+		// Never echo the word: a secret glued to the method (a real-world
+		// typo, "1 sha1912d64...") would end up in logs.
+		for _, m := range []string{"sha1", "md5", "crc"} {
+			if strings.HasPrefix(method, m) {
+				return p.errf("key %d: method %q... runs into the secret: put a space after %s", id, m, m)
+			}
+		}
+		return p.errf("key %d: unknown method (%d characters), want sha1 or md5", id, len(f[1]))
 	}
 	if len(f) != 3 {
 		return p.errf("key %d: want `%d %s SECRET` (one word secret)", id, id, method)
@@ -194,4 +201,18 @@ func isDigits(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// quoteWord quotes a word for an error message unless it could be (part
+// of) a secret: only short lowercase words are echoed.
+func quoteWord(w string) string {
+	if len(w) > 10 {
+		return "(a long word)"
+	}
+	for _, c := range w {
+		if c < 'a' || c > 'z' {
+			return "(not a keyword)"
+		}
+	}
+	return strconv.Quote(w)
 }

@@ -362,6 +362,8 @@ func (c *Coordinator) buildStatus() model.Status {
 		switch {
 		case c.gate().Blocked(n):
 			state = model.NodeUnclean
+		case c.gate().State(n) == recovery.StateFenced:
+			// Powered off even if membership has not noticed yet.
 		case slices.Contains(c.members, n):
 			state = model.NodeOnline
 		}

@@ -410,6 +410,14 @@ func (g *Gate) Blocked(n string) bool {
 	return r != nil && (r.state == StateUnclean || r.state == StateFencing)
 }
 
+// State returns the gate's state of n ("" for an unknown node).
+func (g *Gate) State(n string) NodeState {
+	if r := g.nodes[n]; r != nil {
+		return r.state
+	}
+	return ""
+}
+
 // NextDue returns the earliest pending fence time, for the caller's timer.
 func (g *Gate) NextDue() (time.Duration, bool) {
 	var best time.Duration

@@ -35,8 +35,11 @@ type Conn struct {
 	OnFailed func(Failure)
 }
 
-// NewConn returns a driver ticking every tick (20ms is a good default:
-// the first retransmission then comes after 40ms).
+// DefaultTick is a good Conn tick: with the default RetransmitTicks the
+// first retransmission comes after 40ms, backing off to 640ms.
+const DefaultTick = 20 * time.Millisecond
+
+// NewConn returns a driver ticking every tick (see DefaultTick).
 func NewConn(tr Sender, cfg Config, tick time.Duration, log *slog.Logger) (*Conn, error) {
 	ep, err := New(cfg)
 	if err != nil {

@@ -1,7 +1,9 @@
 package transport
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/netip"
 	"time"
@@ -9,6 +11,9 @@ import (
 	"palisade/cluster/auth"
 	"palisade/cluster/wire"
 )
+
+// dropLogEvery spaces out log lines about dropped packets.
+const dropLogEvery = 10 * time.Second
 
 // receive is one link's loop. It owns its buffer and Decoder, never
 // blocks on anything but the socket, and exits when the socket closes.
@@ -88,7 +93,20 @@ func (t *Transport) handle(l *link, m *wire.Message, from netip.AddrPort) {
 }
 
 func (t *Transport) drop(l *link, r DropReason, from netip.AddrPort, node uint32) {
-	// Counted always, logged at debug only: a flood must not flood logs.
-	l.drops[r].Add(1)
-	t.log.Debug("packet dropped", "link", l.cfg.Name, "reason", r.String(), "src", from, "node", node)
+	n := l.drops[r].Add(1)
+	// A flood must not become a log flood: one line per reason and link
+	// every dropLogEvery, with the running count. Forgery-type drops are
+	// warnings (someone sends what they should not); the rest debug.
+	now := time.Now().UnixNano()
+	last := l.dropLogged[r].Load()
+	if now-last < int64(dropLogEvery) || !l.dropLogged[r].CompareAndSwap(last, now) {
+		return
+	}
+	level := slog.LevelDebug
+	switch r {
+	case DropBadMAC, DropUnknownKey, DropReplay, DropUnknownNode, DropWrongCluster:
+		level = slog.LevelWarn
+	}
+	t.log.Log(context.Background(), level, "packet dropped", "link", l.cfg.Name, "reason", r.String(),
+		"src", from, "node", node, "total", n)
 }

@@ -51,6 +51,8 @@ type link struct {
 	dup     atomic.Uint64
 	self    atomic.Uint64
 	drops   [numDropReasons]atomic.Uint64
+	// dropLogged is when each reason was last logged (unix nanos).
+	dropLogged [numDropReasons]atomic.Int64
 }
 
 // New validates cfg; it opens no sockets until Start.

@@ -38,8 +38,11 @@ type Options struct {
 	FenceTuning string
 	// TwoNode sets quorum two_node (with Nodes == 2).
 	TwoNode bool
-	// Resources replaces the default resources section (group vip + dummy).
+	// Resources replaces the default resources section (group vip +
+	// dummy); "{{VIP}}" in it is replaced by the VIP address.
 	Resources string
+	// DummyMonitor is the dummy resource's monitor interval (default 2s).
+	DummyMonitor time.Duration
 	// ProbeEvery is the client's ARP request interval (default 10ms).
 	ProbeEvery time.Duration
 	// Progress receives one line per setup step (nil: discard).
@@ -56,6 +59,7 @@ type Harness struct {
 	Configs []string
 	Sockets []string
 	Events  []string // event log per node
+	States  []string // state_dir per node (resource agents' HA_RSCTMP is State/rsctmp)
 	MACs    []string // eth0 MAC per node
 	Procs   []*lab.Proc
 	Dir     string
@@ -75,6 +79,9 @@ func (o *Options) defaults() {
 	}
 	if o.Deadtime == 0 {
 		o.Deadtime = 250 * time.Millisecond
+	}
+	if o.DummyMonitor == 0 {
+		o.DummyMonitor = 2 * time.Second
 	}
 	if o.ProbeEvery == 0 {
 		o.ProbeEvery = 10 * time.Millisecond
@@ -232,7 +239,7 @@ func (h *Harness) writeConfigs(pwFile string) error {
 	}
 	b.WriteString("  devices:\n")
 	for i := range h.Lab.Nodes {
-		fmt.Fprintf(&b, "    - name: bmc-n%d\n      plugin: fence_ipmilan\n      params: {ip: %s, ipport: \"623\", username: admin, password_file: %s, lanplus: \"1\", cipher: \"3\", login_timeout: \"2\", power_timeout: \"5\", stonith_status_sleep: \"0.05\"}\n",
+		fmt.Fprintf(&b, "    - name: bmc-n%d\n      plugin: fence_ipmilan\n      params: {ip: %s, ipport: \"623\", username: admin, password_file: %s, lanplus: \"1\", cipher: \"3\", login_timeout: \"2\", power_timeout: \"5\", power_wait: \"0\", stonith_status_sleep: \"0.05\"}\n",
 			i+1, h.BMCs[i], pwFile)
 	}
 	b.WriteString("  topology:\n")
@@ -256,10 +263,10 @@ func (h *Harness) writeConfigs(pwFile string) error {
           class: ocf
           provider: heartbeat
           type: Dummy
-          ops: [{name: monitor, interval: 2s, timeout: 10s}]
-`, h.VIP)
+          ops: [{name: monitor, interval: %v, timeout: 10s}]
+`, h.VIP, o.DummyMonitor)
 	}
-	b.WriteString("resources:\n" + res)
+	b.WriteString("resources:\n" + strings.ReplaceAll(res, "{{VIP}}", h.VIP.String()))
 	for i := range h.Lab.Nodes {
 		state := filepath.Join(h.Dir, fmt.Sprintf("n%d", i+1))
 		if err := os.MkdirAll(state, 0o755); err != nil {
@@ -274,6 +281,7 @@ func (h *Harness) writeConfigs(pwFile string) error {
 		h.Configs = append(h.Configs, path)
 		h.Sockets = append(h.Sockets, sock)
 		h.Events = append(h.Events, filepath.Join(state, "events.jsonl"))
+		h.States = append(h.States, state)
 	}
 	return nil
 }

@@ -114,14 +114,29 @@ func (h *Harness) WaitTakeover(ctx context.Context, lost int, fault time.Duratio
 		first("heartbeat lost", func(e eventlog.Entry) bool { return e.Event == eventlog.HeartbeatLost && e.Target == tl.Lost }),
 		first("node declared dead", func(e eventlog.Entry) bool { return e.Event == eventlog.NodeLost && e.Target == tl.Lost }),
 		first("fence requested", func(e eventlog.Entry) bool { return e.Event == eventlog.FenceRequested && e.Target == tl.Lost }),
-		first("BMC reports OFF (fence confirmed)", func(e eventlog.Entry) bool {
+		confirmed(first("fence confirmed", func(e eventlog.Entry) bool {
 			return e.Event == eventlog.FenceConfirmed && e.Target == tl.Lost
-		}),
+		}), es),
 		first("VIP added", func(e eventlog.Entry) bool { return e.Event == eventlog.VIPAdded && e.Writer == owner }),
 		first("GARP sent", func(e eventlog.Entry) bool { return e.Event == eventlog.GARPSent && e.Writer == owner }),
 		{Name: "client's first reply from the new owner", At: tl.FirstNew, Who: owner},
 	}
 	return tl, nil
+}
+
+// confirmed names how the fence was confirmed: the BMC's OFF, or an
+// operator.
+func confirmed(s Step, es []eventlog.Entry) Step {
+	for _, e := range es {
+		if time.Duration(e.MonoNS) == s.At && e.Event == eventlog.FenceConfirmed {
+			if strings.HasPrefix(e.By, "device:") {
+				s.Name = "BMC reports OFF, fence confirmed (" + strings.TrimPrefix(e.By, "device:") + ")"
+			} else {
+				s.Name = "fence confirmed by " + e.By
+			}
+		}
+	}
+	return s
 }
 
 // DoubleAnswers returns the client's observations after since where the

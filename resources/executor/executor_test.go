@@ -25,6 +25,7 @@ stop) [ -f "$OCF_RESKEY_state.failstop" ] && { echo "ocf-exit-reason:stuck" >&2;
       rm -f "$OCF_RESKEY_state"; exit 0 ;;
 monitor) [ -f "$OCF_RESKEY_state" ] && exit 0; exit 7 ;;
 hang) sleep 100 ;;
+whereami) echo "$OCF_RESKEY_CRM_meta_on_node"; exit 0 ;;
 *) exit 3 ;;
 esac
 `
@@ -203,5 +204,13 @@ func TestStartMonitorValidates(t *testing.T) {
 	f.ex.Close()
 	if err := f.ex.StartMonitor(Op{Instance: f.inst("x"), Action: agent.Monitor, Interval: time.Second}); err == nil {
 		t.Fatal("accepted after Close")
+	}
+}
+
+func TestOnNodeMeta(t *testing.T) {
+	f := newFixture(t, true)
+	ev := f.ex.Exec(context.Background(), Op{Instance: f.inst("w"), Action: "whereami"})
+	if strings.TrimSpace(ev.Result.Output) != "n1" {
+		t.Fatalf("CRM_meta_on_node = %q, want n1", ev.Result.Output)
 	}
 }

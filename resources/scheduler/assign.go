@@ -163,14 +163,14 @@ func (s *sched) primitiveAssign(r *rsc, prefer int) int {
 			s.addDependentScores(c, r)
 		}
 	}
-	if r.nextRole == model.RoleStopped {
+	if r.nextRole == model.RoleStopped && !r.pinned {
 		resourceLocation(r, -1, -model.Infinity)
 	}
 	s.record(r)
 	switch {
 	case r.pinned:
 		s.finalize(r, r.pinNode, true)
-	case s.stopAll:
+	case s.stopAll || r.noRun:
 		s.finalize(r, -1, true)
 	default:
 		s.assignBest(r, prefer)
@@ -458,10 +458,16 @@ func (s *sched) applyColocWithClone(dep, clone *rsc, c *coloc) {
 				continue
 			}
 			if roleOf(inst) == c.priRole {
+				// Mandatory: the instance's promotion score guides the
+				// dependent; optional: the colocation score.
+				add := c.score
+				if c.score >= model.Infinity {
+					add = inst.promo
+				}
 				v, _ := s.attrValue(inst.assigned, c.attr)
 				for i, ok := range dep.allowed {
 					if w, _ := s.attrValue(i, c.attr); ok && eqFold(v, w) {
-						dep.score[i] = model.Add(c.score, dep.score[i])
+						dep.score[i] = model.Add(add, dep.score[i])
 					}
 				}
 				affected = append(affected, inst.assigned)

@@ -97,6 +97,9 @@ type rsc struct {
 	blocked     bool // pinned to an unclean node that cannot be fenced
 	pinned      bool // stays where it is, no actions (unmanaged, blocked, frozen)
 	pinNode     int
+	noRun       bool // may not start anywhere (quorum policy)
+	unmanaged   bool // pinned because unmanaged or on a maintenance node
+	promo       model.Score
 	allColoc    bool
 
 	thisWith []*coloc // this is the dependent
@@ -386,6 +389,9 @@ func (s *sched) expandClone(c *rsc) {
 	nNodes := len(s.nodes)
 	c.cloneMax = s.metaInt(c, "clone-max", nNodes)
 	c.cloneNodeMax = s.metaInt(c, "clone-node-max", 1)
+	if c.cloneNodeMax > 1 && !s.metaBool(c, "globally-unique", false) {
+		s.warnf("clone %s: clone-node-max=%d needs globally-unique=true; anonymous clones run one instance per node", c.id, c.cloneNodeMax)
+	}
 	c.promotable = s.metaBool(c, "promotable", false) || s.metaBool(c, "master", false)
 	c.promotedMax = s.metaInt(c, "promoted-max", s.metaInt(c, "master-max", 1))
 	c.promotedNodeMax = s.metaInt(c, "promoted-node-max", s.metaInt(c, "master-node-max", 1))

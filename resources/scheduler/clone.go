@@ -16,11 +16,6 @@ func (s *sched) cloneAssign(c *rsc) {
 	}
 	for _, cc := range c.thisWith {
 		s.assign(cc.pri, -1)
-		// The clone's own scores reflect its primaries too, so that node
-		// order for distribution follows them.
-		if cc.depRole == "" {
-			s.applyColocScore(c, cc.pri, cc)
-		}
 	}
 	for _, cc := range c.withThis {
 		if !cc.influence && anyRunning(c) {
@@ -146,7 +141,7 @@ func (s *sched) allocateInstance(c, inst *rsc, prefer int) bool {
 			continue
 		}
 		n := s.nodes[i]
-		if !n.available() || !c.allowed[i] || c.score[i] < 0 || n.count >= c.cloneNodeMax {
+		if !n.available() || !c.allowed[i] || c.score[i] < 0 || n.count >= c.nodeLimit() {
 			resourceLocation(inst, i, -model.Infinity)
 		}
 	}
@@ -206,6 +201,7 @@ func (s *sched) setInstanceRoles(c *rsc) {
 			continue
 		}
 		sc := s.promotionScore(c, inst, n)
+		inst.promo = sc
 		s.recordScore(inst.id, n, sc, true)
 		cands = append(cands, cand{inst, n, sc, instWasPromoted(inst)})
 	}
@@ -411,29 +407,46 @@ func (s *sched) promoLocationScore(l model.Location, n *node) (model.Score, bool
 	return total, matched
 }
 
-// addPromotionScores adds each instance's master-<rsc> attribute (where
-// set) to its allocation scores, so instances land where they can be
-// promoted (pcmk__add_promotion_scores).
+// addPromotionScores adds each instance's master-<rsc> attribute to its
+// allocation score on nodes where that instance is active, or, for an
+// inactive instance, on nodes no other instance occupies, so instances land
+// where they can be promoted (pcmk__add_promotion_scores). Negative
+// promotion scores never push an instance off a node.
 func (s *sched) addPromotionScores(c *rsc) {
-	// Pacemaker only trusts promotion scores on nodes where the resource's
-	// state is known; once any instance is active they stop counting for
-	// allocation (clone shuffling otherwise).
-	if anyRunning(c) {
-		return
+	occupied := map[int]bool{}
+	for _, inst := range c.children {
+		if n := instCurrent(inst); n >= 0 {
+			occupied[n] = true
+		}
 	}
 	for _, inst := range c.children {
+		cur := instCurrent(inst)
 		for _, p := range leaves(inst, nil) {
-			name := p.base
 			for i, ok := range p.allowed {
 				if !ok || !s.usable(i) {
 					continue
 				}
-				if v, ok := s.nodes[i].attrs["master-"+name]; ok {
-					if x, err := model.ParseScore(v); err == nil {
-						p.score[i] = model.Add(p.score[i], x)
-					}
+				if cur >= 0 && cur != i || cur < 0 && occupied[i] {
+					continue
+				}
+				v, ok := s.nodes[i].attrs["master-"+p.base]
+				if !ok {
+					continue
+				}
+				if x, err := model.ParseScore(v); err == nil && x > 0 {
+					p.score[i] = model.Add(p.score[i], x)
 				}
 			}
 		}
 	}
+}
+
+// nodeLimit is clone-node-max, except that anonymous clones run one
+// instance per node as in Pacemaker 2.1 (their copies are
+// indistinguishable in the operation history).
+func (c *rsc) nodeLimit() int {
+	if !c.unique {
+		return 1
+	}
+	return c.cloneNodeMax
 }

@@ -200,6 +200,12 @@ func compareVersions(a, b string) int {
 // managed primitive active on exactly one node.
 func (s *sched) applyStickiness() {
 	for _, p := range s.prims {
+		// Resources left alone stay put whatever the scores say.
+		if p.unmanaged && p.pinNode >= 0 {
+			p.score[p.pinNode] = model.Add(p.score[p.pinNode], model.Infinity)
+			p.allowed[p.pinNode] = true
+			continue
+		}
 		if !p.managed || p.stickiness < 1 || len(p.running) != 1 {
 			continue
 		}
@@ -212,32 +218,24 @@ func (s *sched) applyStickiness() {
 	}
 }
 
-// applyFailLimits bans a resource from nodes where its fail count reached
-// migration-threshold; anonymous clones are banned as a whole.
+// applyFailLimits bans a primitive from nodes where its fail count reached
+// migration-threshold; an anonymous clone is banned as a whole.
 func (s *sched) applyFailLimits() {
-	for _, n := range s.nodes {
-		for _, r := range s.top {
-			s.failLimit(r, n.idx)
+	for _, p := range s.prims {
+		if p.threshold <= 0 || len(p.failures) == 0 {
+			continue
 		}
-	}
-}
-
-func (s *sched) failLimit(r *rsc, n int) {
-	if r.kind == kClone && r.unique {
-		for _, c := range r.children {
-			s.failLimit(c, n)
+		ban := p
+		for q := p.parent; q != nil; q = q.parent {
+			if q.kind == kClone && !q.unique {
+				ban = q
+			}
 		}
-		return
-	}
-	if r.threshold <= 0 {
-		return
-	}
-	fc := s.failCountTree(r, n)
-	if fc <= 0 {
-		return
-	}
-	if fc >= r.threshold {
-		resourceLocation(r, n, -model.Infinity)
+		for n := range s.nodes {
+			if fc := s.failCount(p, n); fc > 0 && fc >= p.threshold {
+				resourceLocation(ban, n, -model.Infinity)
+			}
+		}
 	}
 }
 

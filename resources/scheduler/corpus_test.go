@@ -102,3 +102,69 @@ func TestDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestFencingRule checks the one rule on every case: a resource that was
+// active on an unclean node is started or promoted elsewhere only after
+// that node's fence action, and not at all when the node is not fenced.
+func TestFencingRule(t *testing.T) {
+	for _, c := range corpus(t) {
+		out, _ := c.Run()
+		unclean := map[string]bool{}
+		for _, n := range c.Doc.Status.Nodes {
+			if n.State == "unclean" {
+				unclean[n.Name] = true
+			}
+		}
+		fenced := map[string]int{}
+		for _, a := range out.Actions {
+			if a.Op == "fence" {
+				fenced[a.Node] = a.ID
+			}
+		}
+		byID := map[int]scheduler.Action{}
+		for _, a := range out.Actions {
+			byID[a.ID] = a
+		}
+		var reaches func(id, target int, seen map[int]bool) bool
+		reaches = func(id, target int, seen map[int]bool) bool {
+			if id == target {
+				return true
+			}
+			if seen[id] {
+				return false
+			}
+			seen[id] = true
+			for _, d := range byID[id].After {
+				if reaches(d, target, seen) {
+					return true
+				}
+			}
+			return false
+		}
+		for _, r := range c.Doc.Status.Resources {
+			if !unclean[r.Node] {
+				continue
+			}
+			for _, a := range out.Actions {
+				if a.Op != "start" && a.Op != "promote" {
+					continue
+				}
+				base := a.Rsc
+				if i := strings.LastIndexByte(base, ':'); i >= 0 {
+					base = base[:i]
+				}
+				if base != r.Rsc {
+					continue
+				}
+				f, ok := fenced[r.Node]
+				if !ok {
+					t.Errorf("%s: %s on %s while %s (where it was active) is unclean and not fenced", c.Path, a.Key, a.Node, r.Node)
+					continue
+				}
+				if !reaches(a.ID, f, map[int]bool{}) {
+					t.Errorf("%s: %s on %s does not wait for the fence of %s", c.Path, a.Key, a.Node, r.Node)
+				}
+			}
+		}
+	}
+}

@@ -137,12 +137,14 @@ func (s *sched) prepare() {
 		for _, a := range cur {
 			if s.nodes[a.node].maintenance {
 				p.pin(a.node, a.role)
+				p.unmanaged = true
 			}
 		}
 		if p.pinned {
 			continue
 		}
 		if !p.managed {
+			p.unmanaged = true
 			if len(cur) > 0 {
 				p.pin(cur[0].node, cur[0].role)
 			} else {
@@ -187,7 +189,7 @@ func (s *sched) noQuorumPolicy(p *rsc) {
 				return
 			}
 		}
-		p.nextRole = model.RoleStopped
+		p.noRun = true
 	case "demote":
 		if s.promotableParent(p) != nil {
 			for _, a := range p.running {
@@ -197,9 +199,9 @@ func (s *sched) noQuorumPolicy(p *rsc) {
 				}
 			}
 		}
-		p.nextRole = model.RoleStopped
+		p.noRun = true
 	default:
-		p.nextRole = model.RoleStopped
+		p.noRun = true
 	}
 }
 

@@ -299,6 +299,7 @@ func (s *sched) transition() Output {
 		out.Summary = append(out.Summary, fmt.Sprintf("Stop %s ( %s ) due to node availability", o.id, s.nodes[o.node].name))
 	}
 	s.collectiveMilestones(g)
+	s.fenceCollectives(g, fence)
 	s.orderEdges(g, rules)
 
 	out.Actions = finishGraph(g)
@@ -449,6 +450,44 @@ func (s *sched) collectiveMilestones(g *graph) {
 		link("stop", "demote")
 		link("promote", "start")
 		link("promote", "demote")
+		link("promote", "stop")
+	}
+}
+
+// fenceCollectives makes the one rule explicit for groups and clones: when
+// any member was active on a node being fenced, every start and promote in
+// that group or clone depends directly on the fence (a replacement instance
+// or a newly promoted one must never run beside an unconfirmed original).
+func (s *sched) fenceCollectives(g *graph, fence map[int]*Action) {
+	if len(fence) == 0 {
+		return
+	}
+	for _, r := range s.top {
+		if r.kind == kPrimitive {
+			continue
+		}
+		var fs []*Action
+		seen := map[int]bool{}
+		for _, p := range leaves(r, nil) {
+			for _, a := range p.running {
+				if f := fence[a.node]; f != nil && !seen[a.node] {
+					seen[a.node] = true
+					fs = append(fs, f)
+				}
+			}
+		}
+		if len(fs) == 0 {
+			continue
+		}
+		for _, p := range leaves(r, nil) {
+			for _, a := range g.byRsc[p.id] {
+				if a.Op == "start" || a.Op == "promote" {
+					for _, f := range fs {
+						g.after(a, f)
+					}
+				}
+			}
+		}
 	}
 }
 
