@@ -233,8 +233,43 @@ func redact(err error, secret string) error {
 		return nil
 	}
 	msg := strings.Join(strings.Fields(err.Error()), " ")
-	if secret != "" {
-		msg = strings.ReplaceAll(msg, secret, "[hidden]")
+	return &redacted{msg: hideSecret(msg, secret), err: err}
+}
+
+// hideSecret replaces the secret in msg. A short secret is only replaced
+// where it stands as its own token: replacing every "x" of a one-letter
+// password would garble the message ("e[hidden]change") without hiding
+// anything a reader could not guess.
+func hideSecret(msg, secret string) string {
+	if secret == "" {
+		return msg
 	}
-	return &redacted{msg: msg, err: err}
+	if len(secret) >= 6 {
+		return strings.ReplaceAll(msg, secret, "[hidden]")
+	}
+	var b strings.Builder
+	for i := 0; i < len(msg); {
+		j := strings.Index(msg[i:], secret)
+		if j < 0 {
+			b.WriteString(msg[i:])
+			break
+		}
+		start, end := i+j, i+j+len(secret)
+		b.WriteString(msg[i:start])
+		if !isWordByte(msg, start-1) && !isWordByte(msg, end) {
+			b.WriteString("[hidden]")
+		} else {
+			b.WriteString(secret)
+		}
+		i = end
+	}
+	return b.String()
+}
+
+func isWordByte(s string, i int) bool {
+	if i < 0 || i >= len(s) {
+		return false
+	}
+	c := s[i]
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
