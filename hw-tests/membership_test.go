@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -212,6 +213,31 @@ func TestMembershipThreeNodes(t *testing.T) {
 				t.Fatalf("n%d: n3 back with generation %d, want > %d", i+1, g, oldGen)
 			}
 		}
+	})
+
+	t.Run("bad reload keeps running config", func(t *testing.T) {
+		path := m.cfg.Configs[0]
+		good, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.WriteFile(path, good, 0o644)
+		bad := strings.Replace(string(good), "keepalive:", "keepalive: 100ms\n  keepalvie:", 1)
+		if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.procs[0].Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for !strings.Contains(m.procs[0].Output(), "reload refused") {
+			if time.Now().After(deadline) {
+				t.Fatalf("no 'reload refused' in the log:\n%s", tail(m.procs[0].Output(), 10))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Logf("%s", tail(m.procs[0].Output(), 1))
+		m.waitFor(t, 0, 2*time.Second, "still serving the 3-node view", allUp(3))
 	})
 
 	t.Run("forged replayed wrong-key packets", func(t *testing.T) {

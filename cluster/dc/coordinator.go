@@ -78,6 +78,8 @@ type Coordinator struct {
 
 	cib        *CIB
 	rebuilding bool
+	// lastAsk is when status was last requested while rebuilding.
+	lastAsk time.Duration
 	nodes      map[string]*nodeInfo
 	inflight   map[uint64]Action
 	nextID     uint64
@@ -143,8 +145,8 @@ func (c *Coordinator) SetView(id uint64, members []string, dc string, now time.D
 		c.rebuilding = true
 		for _, m := range members {
 			c.nodes[m].reported = false
-			c.send(m, Message{Kind: KindStatusRequest})
 		}
+		c.askStatus(now)
 	}
 	c.gate().SetPartition(recovery.Partition{Members: members, Quorate: c.quorate, DC: c.isDC(), View: id, Active: c.activeByNode()}, now)
 	c.drainGate()
@@ -328,10 +330,26 @@ func (c *Coordinator) forget(node string) {
 	}
 }
 
-// Tick advances time (fence delays and retries).
+// RebuildRetry is how often a rebuilding DC asks silent members again:
+// a member whose view id has not converged yet ignores the request.
+const RebuildRetry = 200 * time.Millisecond
+
+func (c *Coordinator) askStatus(now time.Duration) {
+	c.lastAsk = now
+	for _, m := range c.members {
+		if !c.nodes[m].reported {
+			c.send(m, Message{Kind: KindStatusRequest})
+		}
+	}
+}
+
+// Tick advances time (fence delays and retries, status re-requests).
 func (c *Coordinator) Tick(now time.Duration) {
 	c.gate().Tick(now)
 	c.drainGate()
+	if c.isDC() && c.rebuilding && now-c.lastAsk >= RebuildRetry {
+		c.askStatus(now)
+	}
 }
 
 // publish bumps num_updates and replicates the CIB to all members.

@@ -104,7 +104,14 @@ func (r *Runtime) Run(ctx context.Context) {
 
 // OnView is called by the node daemon on every membership view change.
 func (r *Runtime) OnView(id uint64, members []string, dc string) {
-	r.do(func() { r.coord.SetView(id, members, dc, r.cfg.Now()) })
+	r.do(func() {
+		r.coord.SetView(id, members, dc, r.cfg.Now())
+		if dc != r.self() {
+			// Report at once: the DC may have asked while our view id was
+			// still converging, and it only accepts reports of its view.
+			go r.reportStatus(id, dc)
+		}
+	})
 }
 
 // Deliver is called by the node daemon for every reliable message of the

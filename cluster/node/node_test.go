@@ -109,7 +109,7 @@ func TestTwoNodesOnLoopback(t *testing.T) {
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
-		go func() { done <- n.Run(ctx) }()
+		go func() { done <- n.Run(ctx); close(done) }()
 		nodes, cancels, dones = append(nodes, n), append(cancels, cancel), append(dones, done)
 	}
 	defer func() {

@@ -10,12 +10,14 @@
 // run it through loss, reordering and duplication in logical time.
 //
 // Protocol. Each (sender incarnation → receiver incarnation) pair is a
-// stream with sequence numbers from 1. A DATA frame carries the
+// stream with sequence numbers from 1, numbered by a stream epoch that
+// grows whenever the sender resets the stream. A DATA frame carries the
 // receiver's generation as the sender knows it (0 before it has heard
-// the receiver), the sequence number and the payload. The receiver acks
-// cumulatively (highest in-order seq delivered) plus a 64-bit selective
-// bitmap of frames held beyond it; the ack names the data sender's
-// generation. Unacked frames are retransmitted after RetransmitTicks,
+// the receiver), the epoch, the sequence number and the payload. The
+// receiver acks cumulatively (highest in-order seq delivered) plus a
+// 64-bit selective bitmap of frames held beyond it; the ack names the
+// data sender's generation and the epoch. The generations of both ends
+// come from the transport header, which is authenticated. Unacked frames are retransmitted after RetransmitTicks,
 // doubling per attempt up to MaxRetransmitTicks. Because transport sends
 // every frame on every link, one surviving link is enough.
 //
@@ -28,7 +30,10 @@
 // a previous incarnation of us is answered with an ack carrying our
 // generation, so the sender learns of the restart even without
 // heartbeats. Forget(node) (membership declared it dead) fails its
-// queue with ErrPeerForgotten.
+// queue with ErrPeerForgotten and starts a new epoch, so a peer that was
+// alive after all resynchronises instead of waiting for lost numbers.
+// Failed means "maybe delivered": the layer above must make actions
+// idempotent or re-check (a new view after a death re-plans anyway).
 //
 // Bounds. Per peer at most SendBuffer messages are queued or in flight
 // (Send returns ErrSendBufferFull: back-pressure, the caller retries or
@@ -40,9 +45,14 @@
 // frames through a transport, and hands deliveries to a channel. Feed it
 // every transport.Message (heartbeats too: they carry generations):
 //
-//	c := reliable.NewConn(tr, reliable.Config{Self: 1, Generation: gen}, 20*time.Millisecond, log)
+//	c, err := reliable.NewConn(tr, reliable.Config{Self: 1, Generation: gen}, reliable.DefaultTick, log)
 //	go c.Run(ctx)
 //	for m := range tr.Messages() { c.Handle(m); ... }
 //	err := c.Send(2, payload)          // ErrSendBufferFull when full
 //	for d := range c.Deliveries() { ... } // in order per sender
+//	c.Forget(3)                        // membership declared node 3 dead
+//
+// Deliveries must be drained: while its buffer is nearly full, Conn
+// leaves incoming data unacknowledged (the senders retransmit) rather
+// than block. See Example for two nodes over loopback.
 package reliable

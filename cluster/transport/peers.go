@@ -25,10 +25,22 @@ func newPeerTable(nodes []uint32, self uint32, links, winSize int) *peerTable {
 	pt := &peerTable{links: links, winSize: winSize, peers: make(map[uint32]*peer)}
 	for _, n := range nodes {
 		if n != self {
-			pt.peers[n] = &peer{lastHeard: make([]time.Time, links)}
+			p := &peer{lastHeard: make([]time.Time, links)}
+			pt.reset(p, 0)
+			pt.peers[n] = p
 		}
 	}
 	return pt
+}
+
+// reset starts a new generation: its sequence numbers begin again.
+func (pt *peerTable) reset(p *peer, gen uint64) {
+	p.gen = gen
+	p.any = newWindow(pt.winSize)
+	p.perLink = make([]window, pt.links)
+	for i := range p.perLink {
+		p.perLink[i] = newWindow(pt.winSize)
+	}
 }
 
 // verdict is what to do with an authentic packet.
@@ -51,19 +63,12 @@ func (pt *peerTable) admit(node uint32, gen, seq uint64, link int, now time.Time
 		return dropped, DropUnknownNode
 	}
 	switch {
+	case gen == 0 || seq == 0 || link < 0 || link >= pt.links:
+		return dropped, DropMalformed // both count from 1
 	case gen < p.gen:
 		return dropped, DropOldGeneration
 	case gen > p.gen:
-		// A restart: its sequence numbers begin again.
-		p.gen = gen
-		p.any = newWindow(pt.winSize)
-		p.perLink = make([]window, pt.links)
-		for i := range p.perLink {
-			p.perLink[i] = newWindow(pt.winSize)
-		}
-	}
-	if seq == 0 {
-		return dropped, DropMalformed
+		pt.reset(p, gen)
 	}
 	lw := &p.perLink[link]
 	if lw.seen(seq) {
