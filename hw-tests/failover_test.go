@@ -33,6 +33,11 @@ func startFailover(t *testing.T, o failover.Options) *failover.Harness {
 		o.BinDir = palisadeBins(t)
 	}
 	o.WorkDir = t.TempDir()
+	// Generous timing: these tests check behaviour, not speed (that is
+	// bench-failover's job), and CI machines stall.
+	if o.Deadtime == 0 {
+		o.Keepalive, o.Deadtime = 100*time.Millisecond, time.Second
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	h, err := failover.Start(ctx, o)

@@ -287,3 +287,40 @@ func TestConfigRefused(t *testing.T) {
 		t.Fatalf("palisaded accepted a missing interface (err %v):\n%s", err, out)
 	}
 }
+
+// TestMembershipMcastBcast runs the same cluster over a multicast and a
+// broadcast link, then checks one link alone still carries membership.
+func TestMembershipMcastBcast(t *testing.T) {
+	if err := lab.Available(); err != nil {
+		t.Skip(err)
+	}
+	bin := binPath(t, "palisaded")
+	l, err := lab.New(lab.Options{Prefix: fmt.Sprintf("pa-f-%d", os.Getpid()), Nodes: 3, Links: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	c, err := l.WriteCluster(t.TempDir(), lab.ClusterOptions{Kinds: []string{"mcast", "bcast"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &meshCluster{lab: l, cfg: c, procs: make([]*lab.Proc, 3)}
+	for i := range l.Nodes {
+		m.start(t, i, bin)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("log of n1:\n%s", tail(m.procs[0].Output(), 40))
+		}
+	})
+	for i := 0; i < 3; i++ {
+		m.waitFor(t, i, 10*time.Second, "agreed 3-node view over mcast+bcast", allUp(3))
+	}
+	if err := l.Nodes[1].CutLink(0); err != nil {
+		t.Fatal(err)
+	}
+	m.waitFor(t, 0, 5*time.Second, "n2 up through bcast only", func(st node.Status) bool {
+		p := peer(st, 2)
+		return p.State == "up" && p.Links[0].State == "dead" && p.Links[1].State == "up"
+	})
+}

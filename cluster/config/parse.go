@@ -3,11 +3,11 @@ package config
 import (
 	"fmt"
 	"maps"
-	"slices"
 	"math"
 	"net/netip"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"

@@ -5,4 +5,6 @@ import (
 	"slices"
 )
 
-func sortNodes(ns []Node) { slices.SortFunc(ns, func(a, b Node) int { return cmp.Compare(a.ID, b.ID) }) }
+func sortNodes(ns []Node) {
+	slices.SortFunc(ns, func(a, b Node) int { return cmp.Compare(a.ID, b.ID) })
+}

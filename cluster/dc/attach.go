@@ -179,10 +179,11 @@ func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 		if err := json.Unmarshal(args, &a); err != nil || a.Node == "" {
 			return nil, fmt.Errorf("fence-confirm: want {\"node\": NAME, \"by\": WHO}")
 		}
-		if err := rt.Confirm(a.Node, a.By); err != nil {
+		msg, err := rt.Confirm(a.Node, a.By)
+		if err != nil {
 			return nil, err
 		}
-		return map[string]string{"confirmed": a.Node}, nil
+		return map[string]string{"node": a.Node, "result": msg}, nil
 	})
 	n.HandleControl(CmdFenceHistory, func(ctx context.Context, _ json.RawMessage) (any, error) {
 		h := History{Nodes: rt.Snapshot().Fencing}

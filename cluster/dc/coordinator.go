@@ -79,11 +79,11 @@ type Coordinator struct {
 	cib        *CIB
 	rebuilding bool
 	// lastAsk is when status was last requested while rebuilding.
-	lastAsk time.Duration
-	nodes      map[string]*nodeInfo
-	inflight   map[uint64]Action
-	nextID     uint64
-	lastPlan   []PlannedAction
+	lastAsk  time.Duration
+	nodes    map[string]*nodeInfo
+	inflight map[uint64]Action
+	nextID   uint64
+	lastPlan []PlannedAction
 
 	ready Ready
 }
@@ -234,6 +234,12 @@ func (c *Coordinator) Step(m Message, now time.Duration) {
 		c.schedule(now)
 	case KindActionResult:
 		c.onResult(m, now)
+	case KindConfirm:
+		if c.isDC() {
+			if err := c.Confirm(m.Target, m.Reason+" (via "+m.From+")", now); err != nil {
+				c.ready.Errors = append(c.ready.Errors, fmt.Errorf("operator confirmation forwarded by %s: %w", m.From, err))
+			}
+		}
 	case KindFenceRequest:
 		if c.isDC() && m.View == c.view {
 			if err := c.gate().RequestFence(m.Target, m.Reason, now); err != nil {

@@ -86,7 +86,7 @@ func newSim(t *testing.T, names ...string) *sim {
 		s.nodes[n] = New(Config{Self: n, Nodes: names, Quorum: q,
 			Gate:     recovery.New(recovery.Config{Self: n, Nodes: names}),
 			Schedule: toySchedule, Wall: func() time.Time { return time.Unix(0, 0) },
-			CIB:      &CIB{Version: Version{Epoch: 1}, Config: cfg}})
+			CIB: &CIB{Version: Version{Epoch: 1}, Config: cfg}})
 		s.up[n] = true
 	}
 	return s

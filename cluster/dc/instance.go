@@ -80,4 +80,3 @@ func onFailOf(r *model.Resource, op string, interval time.Duration) string {
 	}
 	return ""
 }
-

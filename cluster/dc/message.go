@@ -25,6 +25,9 @@ const (
 	// KindFenceRequest: member → DC, the member's executor asks for a node
 	// to be fenced (failed stop with on-fail=fence).
 	KindFenceRequest Kind = "fence_request"
+	// KindConfirm: member → DC, an operator ran `palisade fence confirm`
+	// on a node that is not the DC (Target = node, Reason = operator).
+	KindConfirm Kind = "confirm"
 )
 
 // Message is what DC and members exchange over reliable messaging, JSON
@@ -106,7 +109,7 @@ func Decode(from string, b []byte) (Message, error) {
 		ok = m.Action != nil
 	case KindActionResult:
 		ok = m.Result != nil
-	case KindFenceRequest:
+	case KindFenceRequest, KindConfirm:
 		ok = m.Target != ""
 	}
 	if !ok {

@@ -125,11 +125,31 @@ func (r *Runtime) Deliver(from string, payload []byte) {
 	r.do(func() { r.handle(m) })
 }
 
-// Confirm is the operator's `palisade fence confirm NODE`.
-func (r *Runtime) Confirm(node, by string) error {
-	errc := make(chan error, 1)
-	r.do(func() { errc <- r.coord.Confirm(node, by, r.cfg.Now()) })
-	return <-errc
+// Confirm is the operator's `palisade fence confirm NODE`. On the DC it
+// is applied at once; on another member it is forwarded to the DC (the
+// returned string says so) and its outcome shows in the DC's log and
+// `palisade fence history`.
+func (r *Runtime) Confirm(node, by string) (string, error) {
+	type answer struct {
+		msg string
+		err error
+	}
+	c := make(chan answer, 1)
+	r.do(func() {
+		if r.coord.IsDC() {
+			c <- answer{"confirmed by the DC", r.coord.Confirm(node, by, r.cfg.Now())}
+			return
+		}
+		dc := r.coord.Snapshot().DC
+		if dc == "" || dc == r.self() {
+			c <- answer{err: fmt.Errorf("confirm %s: no DC in this partition", node)}
+			return
+		}
+		r.sendMsg(dc, Message{Kind: KindConfirm, View: r.coord.View(), From: r.self(), Target: node, Reason: by})
+		c <- answer{msg: "forwarded to the DC " + dc}
+	})
+	a := <-c
+	return a.msg, a.err
 }
 
 // Snapshot returns the last coordinator snapshot (for `palisade status`).

@@ -61,6 +61,7 @@ type Membership struct {
 	maxSeen  uint64 // highest view id seen anywhere
 	events   []Event
 	bootDone time.Duration // Start + Initdead
+	scratch  []Member      // reused by update
 }
 
 // New validates cfg and returns a machine at time cfg.Start.
@@ -177,7 +178,7 @@ func (m *Membership) emit(e Event) {
 // update recomputes every state at m.now and emits the differences.
 func (m *Membership) update() {
 	t := m.cfg.Timing
-	members := []Member{{m.cfg.Self, m.cfg.Generation}}
+	members := append(m.scratch[:0], Member{m.cfg.Self, m.cfg.Generation})
 	allHeard := true
 	for _, p := range m.peers {
 		for i := range p.links {
@@ -199,17 +200,20 @@ func (m *Membership) update() {
 			allHeard = false
 		}
 	}
+	m.scratch = members
 	slices.SortFunc(members, func(a, b Member) int { return int(int64(a.ID) - int64(b.ID)) })
 	h := membersHash(members)
 	forming := m.view.ID == 0
 	if forming && !allHeard && m.now < m.bootDone {
-		m.hash = h
-		m.view.Members = members
-		m.view.DC = members[0].ID
+		if h != m.hash || m.view.Members == nil {
+			m.hash = h
+			m.view.Members = slices.Clone(members)
+			m.view.DC = members[0].ID
+		}
 		return
 	}
 	if forming || h != m.hash {
-		m.view = View{ID: max(m.view.ID, m.maxSeen) + 1, Members: members, DC: members[0].ID}
+		m.view = View{ID: max(m.view.ID, m.maxSeen) + 1, Members: slices.Clone(members), DC: members[0].ID}
 		m.hash = h
 		m.maxSeen = m.view.ID
 		m.emit(Event{Kind: EventView, View: m.View()})

@@ -10,8 +10,11 @@
 //	n.OnDelivery(func(d reliable.Delivery) { ... })
 //	n.HandleControl("fence-confirm", handler)
 //	n.AddStatus("quorum", func() any { return q.Status() })
+//	n.OnReload(func(c *config.Cluster) { ... c.Quorum, c.Fencing ... })
 //	err = n.Run(ctx)                 // until ctx is done
-//	n.Reload(newCfg)                 // SIGHUP: key file now; other changes need a restart
+//	n.Send(2, payload)               // reliable, in order per sender (package reliable)
+//	v := n.View()                    // current view: ID, Members, DC, Agreed
+//	n.Reload(ctx, newCfg)            // SIGHUP: key file and raw sections; other changes need a restart
 //
 // Threading: one goroutine (Run's) owns the membership machine. OnEvent
 // callbacks run on it, in order, and must not block; OnDelivery callbacks

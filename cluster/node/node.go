@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"palisade/cluster/auth"
@@ -32,6 +33,7 @@ type Options struct {
 // Node is one running palisaded.
 type Node struct {
 	cfg   *config.Cluster // owned by the loop goroutine after Run starts
+	cur   atomic.Pointer[config.Cluster]
 	self  config.Node
 	gen   uint64
 	log   *slog.Logger
@@ -50,6 +52,7 @@ type Node struct {
 	view       membership.View
 	onEvent    []func(membership.Event, membership.View)
 	onDelivery []func(reliable.Delivery)
+	onReload   []func(*config.Cluster)
 	handlers   map[string]control.Handler
 	sections   map[string]func() any
 	running    bool
@@ -97,13 +100,27 @@ func New(opts Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Node{
+	n := &Node{
 		cfg: c, self: self, gen: gen, log: log, elog: opts.EventLog,
 		tr: tr, rel: rel, mem: mem,
 		ops: make(chan func()), stepped: map[uint32][]time.Time{}, memDrops: map[string]uint64{},
 		view:     mem.View(),
 		handlers: map[string]control.Handler{}, sections: map[string]func() any{},
-	}, nil
+	}
+	n.cur.Store(c)
+	return n, nil
+}
+
+// Config is the configuration in force (the latest accepted reload).
+// Treat it as read-only.
+func (n *Node) Config() *config.Cluster { return n.cur.Load() }
+
+// OnReload registers a callback run after a reload was applied, with the
+// new configuration (later stages re-validate their raw sections here).
+func (n *Node) OnReload(fn func(*config.Cluster)) {
+	n.mu.Lock()
+	n.onReload = append(n.onReload, fn)
+	n.mu.Unlock()
 }
 
 // Generation is this run's incarnation number.

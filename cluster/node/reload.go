@@ -42,9 +42,16 @@ func (n *Node) Reload(ctx context.Context, c *config.Cluster) error {
 		next.KeyFile = c.KeyFile
 		next.Quorum, next.Fencing, next.Resources = c.Quorum, c.Fencing, c.Resources
 		n.cfg = &next
+		n.cur.Store(&next)
 	})
 	if err != nil {
 		return err
+	}
+	n.mu.Lock()
+	fns := n.onReload
+	n.mu.Unlock()
+	for _, fn := range fns {
+		fn(n.Config())
 	}
 	n.log.Info("configuration reloaded", "key_file", c.KeyFile, "key_format", string(keys.Format), "active_key", keys.Active().ID)
 	if len(restart) > 0 {

@@ -13,11 +13,14 @@
 // so testdata/*.txt scenarios replay whole failures in logical time.
 //
 // Node states: member → unclean (lost, or a stop failure asked for fencing)
-// → fencing (request out) → fenced (confirmed). An unclean node stays
-// unclean until it is confirmed fenced even if it reappears: it may still
-// run resources the cluster can no longer account for, so a partition that
-// heals before the fence completes still fences (as Pacemaker does).
-// A fenced node becomes a member again when it rejoins (it rebooted).
+// → fencing (request out) → fenced (confirmed). A node that was unclean
+// only because membership lost it, and that rejoins before its fence
+// request went out, becomes a member again (logged): the gate blocked its
+// resources all along, so nothing of it runs twice, and shooting a node
+// that came back after a scheduling hiccup gains nothing. A node unclean
+// for another reason (failed stop) stays unclean until fenced, and once a
+// request is out the result decides. A fenced node becomes a member again
+// when it rejoins (it rebooted).
 //
 // Fence races in two-node clusters: every fence request waits
 // Config.StaticDelay[target] (+ a random delay up to RandomDelayMax). By

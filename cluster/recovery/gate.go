@@ -10,6 +10,10 @@ import (
 	"palisade/cluster/eventlog"
 )
 
+// RejoinedDetail starts the detail of the node_returned entry that
+// un-blocks a node which rejoined before its fence request went out.
+const RejoinedDetail = "rejoined before fencing started"
+
 // NodeState is the gate's view of one node.
 type NodeState string
 
@@ -95,6 +99,9 @@ type nodeRec struct {
 	failures  int
 	resources []string
 	by        string
+	// byMembership: unclean only because membership lost it (not a
+	// failed stop), so it may be cleared if it rejoins before fencing.
+	byMembership bool
 }
 
 // Gate is the RecoveryGate. It is not safe for concurrent use; the DC loop
@@ -141,7 +148,7 @@ func (g *Gate) log(now time.Duration, e eventlog.Entry) {
 
 // SetPartition tells the gate the current membership and quorum.
 func (g *Gate) SetPartition(p Partition, now time.Duration) {
-	wasActive, wasQuorate := g.active(), g.part.Quorate
+	wasActive, wasQuorate, wasDC := g.active(), g.part.Quorate, g.part.DC
 	first := !g.started
 	g.started = true
 	g.part = p
@@ -151,6 +158,15 @@ func (g *Gate) SetPartition(p Partition, now time.Duration) {
 			q = "quorate"
 		}
 		g.log(now, eventlog.Entry{Event: eventlog.QuorumChanged, Detail: q})
+	}
+	if p.DC && !wasDC {
+		// A new DC takes over the decisions about nodes it already knew
+		// were unclean: say so in the log, which only DCs' views bind.
+		for _, n := range g.order {
+			if r := g.nodes[n]; r.state == StateUnclean || r.state == StateFencing {
+				g.log(now, eventlog.Entry{Event: eventlog.FenceNeeded, Target: n, Resources: r.resources, Detail: r.reason + " (seen before this node became DC)"})
+			}
+		}
 	}
 	in := map[string]bool{}
 	for _, m := range p.Members {
@@ -167,21 +183,32 @@ func (g *Gate) SetPartition(p Partition, now time.Duration) {
 			case StateFenced:
 				r.state = StateMember
 				g.log(now, eventlog.Entry{Event: eventlog.NodeReturned, Target: n, Detail: "rejoined after fencing"})
-			case StateUnclean, StateFencing:
-				g.log(now, eventlog.Entry{Event: eventlog.NodeReturned, Target: n, Detail: "still unclean: fencing continues"})
+			case StateUnclean:
+				if r.byMembership {
+					// Nothing of it was started elsewhere (the gate blocked
+					// it) and no request is out: it is whole again.
+					r.state, r.scheduled, r.failures, r.byMembership = StateMember, false, 0, false
+					g.log(now, eventlog.Entry{Event: eventlog.NodeReturned, Target: n, Detail: RejoinedDetail + ": fence cancelled, none of its resources had moved"})
+				} else {
+					g.log(now, eventlog.Entry{Event: eventlog.NodeReturned, Target: n, Detail: "still unclean (" + r.reason + "): fencing continues"})
+				}
+			case StateFencing:
+				g.log(now, eventlog.Entry{Event: eventlog.NodeReturned, Target: n, Detail: "fence request already out: fencing continues"})
 			}
 		case !in[n] && r.member:
 			r.member = false
 			if r.state == StateMember {
 				r.resources = slices.Clone(p.Active[n])
-				g.log(now, eventlog.Entry{Event: eventlog.NodeLost, Target: n, Resources: r.resources})
+				g.logDC(now, eventlog.Entry{Event: eventlog.NodeLost, Target: n, Resources: r.resources})
 				g.markUnclean(n, "node lost", now)
+				r.byMembership = true
 			}
 		case !in[n] && r.state == StateUnknown && first:
 			if g.cfg.StartupFencing {
 				r.resources = slices.Clone(p.Active[n])
-				g.log(now, eventlog.Entry{Event: eventlog.NodeLost, Target: n, Resources: r.resources, Detail: "not seen at start-up"})
+				g.logDC(now, eventlog.Entry{Event: eventlog.NodeLost, Target: n, Resources: r.resources, Detail: "not seen at start-up"})
 				g.markUnclean(n, "not seen at start-up", now)
+				r.byMembership = true
 			} else {
 				r.state = StateDown
 			}
@@ -214,10 +241,20 @@ func (g *Gate) delay(n string) time.Duration {
 	return d
 }
 
+// logDC logs membership-derived entries only on the DC: other members'
+// gates keep state (for when they become DC) but decide nothing, and a
+// late "lost" entry from a member that learned of a loss after the DC
+// fenced it must not look like a pending loss in the merged log.
+func (g *Gate) logDC(now time.Duration, e eventlog.Entry) {
+	if g.part.DC {
+		g.log(now, e)
+	}
+}
+
 func (g *Gate) markUnclean(n, reason string, now time.Duration) {
 	r := g.nodes[n]
 	r.state, r.reason, r.failures = StateUnclean, reason, 0
-	g.log(now, eventlog.Entry{Event: eventlog.FenceNeeded, Target: n, Resources: r.resources, Detail: reason})
+	g.logDC(now, eventlog.Entry{Event: eventlog.FenceNeeded, Target: n, Resources: r.resources, Detail: reason})
 	if g.active() {
 		g.schedule(n, g.delay(n), "fence race delay", now)
 	}
@@ -246,6 +283,7 @@ func (g *Gate) RequestFence(n, reason string, now time.Duration) error {
 		r.resources = slices.Clone(g.part.Active[n])
 	}
 	g.markUnclean(n, reason, now)
+	r.byMembership = false
 	return nil
 }
 

@@ -245,3 +245,17 @@ func TestVerifyInquorateViewDoesNotBindQuorateSide(t *testing.T) {
 		t.Fatalf("Verify = %v, want one violation at 4", vs)
 	}
 }
+
+func TestVerifyRejoinedNode(t *testing.T) {
+	es := []eventlog.Entry{
+		{MonoNS: 1, Writer: "n1", Event: eventlog.QuorumChanged, Detail: "quorate"},
+		{MonoNS: 2, Writer: "n1", Event: eventlog.NodeLost, Target: "n2", Resources: []string{"vip"}},
+		{MonoNS: 3, Writer: "n1", Event: eventlog.NodeReturned, Target: "n2", Detail: "still unclean (stop failed): fencing continues"},
+		{MonoNS: 4, Writer: "n1", Event: eventlog.ActionSent, Action: "start", Resource: "vip", Node: "n3"},
+		{MonoNS: 5, Writer: "n1", Event: eventlog.NodeReturned, Target: "n2", Detail: RejoinedDetail + ": fence cancelled"},
+		{MonoNS: 6, Writer: "n1", Event: eventlog.ActionSent, Action: "start", Resource: "vip", Node: "n3"},
+	}
+	if vs := Verify(es); len(vs) != 1 || vs[0].Entry.MonoNS != 4 {
+		t.Fatalf("Verify = %v, want one violation at 4", vs)
+	}
+}

@@ -24,6 +24,8 @@ func (v Violation) String() string {
 //   - a start of a resource (start_allowed, action_sent/action_result with
 //     action "start") while a node that last ran it was lost or asked to be
 //     fenced and not yet confirmed fenced (fence_confirmed);
+//   - (a node the gate un-blocked because it rejoined before any fence
+//     request went out is no longer pending for that writer);
 //   - a fence request written by a node whose last quorum_changed entry
 //     said "inquorate" (an inquorate takeover is caught by the first check,
 //     since the inquorate side logs its lost nodes too).
@@ -62,6 +64,12 @@ func Verify(es []eventlog.Entry) []Violation {
 		case eventlog.FenceConfirmed:
 			for _, m := range pending {
 				delete(m, e.Target)
+			}
+		case eventlog.NodeReturned:
+			// The gate un-blocks a node that rejoined before any fence
+			// request went out (its resources never moved).
+			if strings.HasPrefix(e.Detail, RejoinedDetail) {
+				delete(pending[e.Writer], e.Target)
 			}
 		case eventlog.FenceRequested:
 			if inquorate[e.Writer] {

@@ -64,41 +64,6 @@ func (e *Endpoint) peer(id uint32) *peer {
 	return p
 }
 
-// Send queues payload (copied) for node to.
-func (e *Endpoint) Send(to uint32, payload []byte) error {
-	switch {
-	case to == 0 || to == e.cfg.Self:
-		return fmt.Errorf("%w: node %d", ErrSelf, to)
-	case len(payload) > MaxPayload:
-		return fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(payload), MaxPayload)
-	}
-	p := e.peer(to)
-	if len(p.out.queue) >= e.cfg.SendBuffer {
-		return fmt.Errorf("%w: %d messages to node %d not yet acknowledged", ErrSendBufferFull, len(p.out.queue), to)
-	}
-	p.out.queue = append(p.out.queue, &outMsg{seq: p.out.nextSeq, payload: slices.Clone(payload)})
-	p.out.nextSeq++
-	e.transmitWindow(to, p)
-	return nil
-}
-
-// transmitWindow sends every message inside the window not yet sent.
-func (e *Endpoint) transmitWindow(to uint32, p *peer) {
-	for _, m := range p.out.queue[:min(len(p.out.queue), e.cfg.Window)] {
-		if !m.sent {
-			m.sent, m.rto = true, e.cfg.RetransmitTicks
-			m.due = e.now + m.rto
-			e.stats.Sent++
-			e.emitData(to, p, m)
-		}
-	}
-}
-
-func (e *Endpoint) emitData(to uint32, p *peer, m *outMsg) {
-	f := dataFrame{dstGen: p.gen, epoch: p.out.epoch, seq: m.seq, payload: m.payload}
-	e.ready.Frames = append(e.ready.Frames, Frame{To: to, Type: wire.TypeReliableData, Payload: f.encode()})
-}
-
 // Observe reports that node from is alive with incarnation gen (from
 // heartbeats); a change resets the streams with that node.
 func (e *Endpoint) Observe(from uint32, gen uint64) {
@@ -122,15 +87,6 @@ func (e *Endpoint) observe(from uint32, gen uint64) *peer {
 	}
 	p.gen = gen
 	return p
-}
-
-// resetOut fails every queued message and starts a new stream epoch.
-func (e *Endpoint) resetOut(to uint32, p *peer, why error) {
-	for _, m := range p.out.queue {
-		e.ready.Failed = append(e.ready.Failed, Failure{To: to, Payload: m.payload, Err: why})
-		e.stats.Failed++
-	}
-	p.out = outStream{epoch: p.out.epoch + 1, nextSeq: 1}
 }
 
 // Forget drops the streams with node, failing its queued messages. The
@@ -173,75 +129,6 @@ func (e *Endpoint) Step(from uint32, gen uint64, typ wire.Type, payload []byte) 
 		e.observe(from, gen)
 	}
 	return nil
-}
-
-func (e *Endpoint) stepData(from uint32, p *peer, d dataFrame) {
-	in := &p.in
-	// Any data frame earns an ack: it is how a sender aiming at our
-	// previous incarnation learns our generation, and how lost acks heal.
-	in.ackDue = true
-	switch {
-	case d.dstGen != 0 && d.dstGen != e.cfg.Generation:
-		e.stats.Stale++
-		return // meant for an earlier incarnation of us
-	case d.epoch < in.epoch:
-		e.stats.Stale++
-		return // an older stream, since reset
-	case d.epoch > in.epoch:
-		*in = inStream{epoch: d.epoch, ackDue: true}
-	}
-	switch {
-	case d.seq <= in.delivered:
-		e.stats.Duplicates++
-		return // duplicate; the ack repeats
-	case d.seq-in.delivered > uint64(e.cfg.RecvBuffer):
-		e.stats.OutOfWindow++
-		return // beyond the receive buffer: dropped, retransmitted later
-	case d.seq > in.delivered+1:
-		if in.held == nil {
-			in.held = map[uint64][]byte{}
-		}
-		if _, ok := in.held[d.seq]; ok {
-			e.stats.Duplicates++
-		} else {
-			in.held[d.seq] = slices.Clone(d.payload)
-		}
-		return
-	}
-	e.deliver(from, p, slices.Clone(d.payload))
-	for {
-		next, ok := in.held[in.delivered+1]
-		if !ok {
-			return
-		}
-		delete(in.held, in.delivered+1)
-		e.deliver(from, p, next)
-	}
-}
-
-func (e *Endpoint) deliver(from uint32, p *peer, payload []byte) {
-	p.in.delivered++
-	e.stats.Delivered++
-	e.ready.Delivered = append(e.ready.Delivered, Delivery{From: from, Generation: p.gen, Payload: payload})
-}
-
-func (e *Endpoint) stepAck(from uint32, p *peer, a ackFrame) {
-	out := &p.out
-	if a.dstGen != e.cfg.Generation || a.epoch != out.epoch || a.cum >= out.nextSeq {
-		e.stats.Stale++
-		return // for another incarnation or stream of ours, or nonsense
-	}
-	n := 0
-	for n < len(out.queue) && out.queue[n].seq <= a.cum {
-		n++
-	}
-	out.queue = out.queue[n:]
-	for _, m := range out.queue {
-		if off := m.seq - a.cum - 2; m.seq >= a.cum+2 && off < 64 && a.sack&(1<<off) != 0 {
-			m.sacked = true
-		}
-	}
-	e.transmitWindow(from, p)
 }
 
 // Tick advances logical time by one tick and retransmits what is due.

@@ -88,7 +88,8 @@ func newLink(i int, lc Link, self uint32) *link {
 			if p.Node == self {
 				continue
 			}
-			ap := p.Addr
+			// Unmapped: a udp4 socket can not send to ::ffff:a.b.c.d.
+			ap := netip.AddrPortFrom(p.Addr.Addr().Unmap(), p.Addr.Port())
 			if ap.Port() == 0 {
 				ap = netip.AddrPortFrom(ap.Addr(), lc.port())
 			}

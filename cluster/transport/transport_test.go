@@ -16,12 +16,14 @@ const testCluster = "test"
 
 func testKeys(t *testing.T, body string) *auth.Keyring {
 	t.Helper()
-	kr, err := auth.Parse("test-keys", []byte(body))
+	kr, err := testKeysErr(body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return kr
 }
+
+func testKeysErr(body string) (*auth.Keyring, error) { return auth.Parse("test-keys", []byte(body)) }
 
 var keyFile1 = "key 1 hex:00112233445566778899aabbccddeeff\nkey 2 hex:ffeeddccbbaa99887766554433221100\nactive 1\n"
 

@@ -30,7 +30,8 @@ func init() {
 unreachable and someone checked the machine is off (pulled the power cord).
 Its resources are then recovered elsewhere. If NODE is in fact still running,
 its resources will run twice: check before you confirm. The confirmation is
-written to the event log with your name. Run it on the DC's node.`,
+written to the event log with your name. On a node that is not the DC it is
+forwarded to the DC; check the result with "palisade fence history".`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			node := args[0]
@@ -47,7 +48,7 @@ written to the event log with your name. Run it on the DC's node.`,
 			if err := control.Call(ctx, socketFlag, dc.CmdFenceConfirm, dc.ConfirmArgs{Node: node, By: by}, &res); err != nil {
 				return &exitError{1, fmt.Errorf("fence confirm %s: %w", node, err)}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s confirmed fenced by operator %s\n", node, by)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: fencing confirmed by operator %s (%s)\n", node, by, res["result"])
 			return nil
 		},
 	}

@@ -45,6 +45,9 @@ type Options struct {
 	DummyMonitor time.Duration
 	// ProbeEvery is the client's ARP request interval (default 10ms).
 	ProbeEvery time.Duration
+	// NoDaemons builds everything but starts no palisaded (to run another
+	// HA stack, e.g. keepalived, on the same lab for comparison).
+	NoDaemons bool
 	// Progress receives one line per setup step (nil: discard).
 	Progress io.Writer
 }
@@ -179,9 +182,11 @@ func Start(ctx context.Context, o Options) (_ *Harness, err error) {
 	if err != nil {
 		return nil, err
 	}
-	for i := range h.Lab.Nodes {
-		if err := h.StartDaemon(i); err != nil {
-			return nil, err
+	if !o.NoDaemons {
+		for i := range h.Lab.Nodes {
+			if err := h.StartDaemon(i); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return h, nil

@@ -64,36 +64,10 @@ func (t Timeline) String() string {
 // timeline from the event logs and the client's observations.
 func (h *Harness) WaitTakeover(ctx context.Context, lost int, fault time.Duration, timeout time.Duration) (Timeline, error) {
 	tl := Timeline{Fault: fault, Lost: fmt.Sprintf("n%d", lost+1)}
-	oldMAC := h.MACs[lost]
-	deadline := time.Now().Add(timeout)
-	for {
-		for _, r := range h.Replies() {
-			if r.Mono > fault && r.MAC != oldMAC && r.Solicited {
-				tl.FirstNew = r.Mono
-				for i, m := range h.MACs {
-					if m == r.MAC {
-						tl.NewOwner = fmt.Sprintf("n%d", i+1)
-					}
-				}
-				break
-			}
-		}
-		if tl.FirstNew != 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			return tl, fmt.Errorf("no answer for %s from another node within %s after the fault", h.VIP, timeout)
-		}
-		select {
-		case <-ctx.Done():
-			return tl, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	for _, r := range h.Replies() {
-		if r.MAC == oldMAC && r.Mono <= tl.FirstNew {
-			tl.LastOld = r.Mono
-		}
+	var err error
+	tl.NewOwner, tl.LastOld, tl.FirstNew, err = h.WaitNewOwner(ctx, lost, fault, timeout)
+	if err != nil {
+		return tl, err
 	}
 	// Let the GARP entries land in the logs.
 	time.Sleep(50 * time.Millisecond)
@@ -122,6 +96,68 @@ func (h *Harness) WaitTakeover(ctx context.Context, lost int, fault time.Duratio
 		{Name: "client's first reply from the new owner", At: tl.FirstNew, Who: owner},
 	}
 	return tl, nil
+}
+
+// WaitNewOwner waits for the client's first solicited ARP answer for the
+// VIP from another node than lost after fault; it returns that node's
+// name, the last answer from the old owner and the first from the new one.
+func (h *Harness) WaitNewOwner(ctx context.Context, lost int, fault, timeout time.Duration) (owner string, lastOld, firstNew time.Duration, err error) {
+	oldMAC := h.MACs[lost]
+	deadline := time.Now().Add(timeout)
+	for firstNew == 0 {
+		for _, r := range h.Replies() {
+			if r.Mono > fault && r.MAC != oldMAC && r.Solicited {
+				firstNew = r.Mono
+				for i, m := range h.MACs {
+					if m == r.MAC {
+						owner = fmt.Sprintf("n%d", i+1)
+					}
+				}
+				break
+			}
+		}
+		if firstNew != 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return "", 0, 0, fmt.Errorf("no answer for %s from another node within %s after the fault", h.VIP, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return "", 0, 0, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	for _, r := range h.Replies() {
+		if r.MAC == oldMAC && r.Mono <= firstNew {
+			lastOld = r.Mono
+		}
+	}
+	return owner, lastOld, firstNew, nil
+}
+
+// WaitHolder waits until some node answers the client for the VIP and
+// returns its index.
+func (h *Harness) WaitHolder(ctx context.Context, timeout time.Duration) (int, error) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		rs := h.Replies()
+		for j := len(rs) - 1; j >= 0; j-- {
+			if rs[j].Solicited {
+				for i, m := range h.MACs {
+					if m == rs[j].MAC {
+						return i, nil
+					}
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return -1, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return -1, fmt.Errorf("nobody answered for %s within %s", h.VIP, timeout)
 }
 
 // confirmed names how the fence was confirmed: the BMC's OFF, or an

@@ -18,6 +18,9 @@ type ClusterOptions struct {
 	Warntime  time.Duration // default 300ms
 	Deadtime  time.Duration // default 500ms
 	Initdead  time.Duration // default 1s
+	// Kinds gives each link's kind: "ucast" (default), "mcast" (group
+	// 239.255.0.<link+1>) or "bcast".
+	Kinds []string
 	// Extra is YAML appended verbatim to every node's file: the quorum,
 	// fencing and resources sections of later stages.
 	Extra string
@@ -33,8 +36,8 @@ type Cluster struct {
 	StateDirs []string
 }
 
-// WriteCluster writes a palisade configuration under dir with one unicast
-// link per lab link (interfaces eth0, eth1, ...) and node ids 1..N named
+// WriteCluster writes a palisade configuration under dir with one link per
+// lab link (unicast unless Kinds says otherwise) (interfaces eth0, eth1, ...) and node ids 1..N named
 // n1..nN.
 func (l *Lab) WriteCluster(dir string, o ClusterOptions) (*Cluster, error) {
 	def := func(d *time.Duration, v time.Duration) {
@@ -65,7 +68,14 @@ func (l *Lab) WriteCluster(dir string, o ClusterOptions) (*Cluster, error) {
 	}
 	b.WriteString("links:\n")
 	for j := 0; j < l.Links; j++ {
-		fmt.Fprintf(&b, "  - name: link%d\n    kind: ucast\n    interface: eth%d\n", j, j)
+		kind := "ucast"
+		if j < len(o.Kinds) && o.Kinds[j] != "" {
+			kind = o.Kinds[j]
+		}
+		fmt.Fprintf(&b, "  - name: link%d\n    kind: %s\n    interface: eth%d\n", j, kind, j)
+		if kind == "mcast" {
+			fmt.Fprintf(&b, "    group: 239.255.0.%d\n", j+1)
+		}
 	}
 	fmt.Fprintf(&b, "timing:\n  keepalive: %v\n  warntime: %v\n  deadtime: %v\n  initdead: %v\nauth:\n  key_file: %s\n",
 		o.Keepalive, o.Warntime, o.Deadtime, o.Initdead, c.KeyFile)

@@ -25,6 +25,15 @@
 //	n1.CutAll()                            // isolate the node
 //	p.Stop()                               // SIGTERM, then SIGKILL after 5s
 //
+// For palisade clusters, Build compiles ./cmd/... into a directory and
+// WriteCluster writes one cluster.yaml per node (ids 1..N named n1..nN,
+// links link0.. on eth0.., a 0600 key file, per-node state_dir and socket):
+//
+//	lab.Build(binDir)
+//	c, err := l.WriteCluster(t.TempDir(), lab.ClusterOptions{Keepalive: 100 * time.Millisecond})
+//	l.Nodes[0].Start(binDir+"/palisaded", "--config", c.Configs[0], "--node", "1")
+//	control.Call(ctx, c.Sockets[0], "status", nil, &st)   // sockets are plain files: reachable from the test
+//
 // Close kills every process started through the lab (by PID) and any other
 // process still inside its namespaces, then deletes the namespaces (which
 // deletes the bridges and veths). Call it also on failure; it is

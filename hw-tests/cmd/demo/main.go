@@ -57,6 +57,11 @@ func run(keep bool, keepalive, deadtime time.Duration, bin string) error {
 	}
 	defer cleanup()
 	fmt.Printf("starting the cluster (keepalive %v, deadtime %v); waiting for the group vip(%s)+dummy to start\n", keepalive, deadtime, h.VIP)
+	if ok, err := h.DCAttached(0, 10*time.Second); err != nil {
+		return err
+	} else if !ok {
+		return fmt.Errorf("this palisaded does not run the DC layer (cmd/palisaded must call cluster/dc.Attach)")
+	}
 	active, err := h.WaitStarted(ctx, 30*time.Second)
 	if err != nil {
 		return err
