@@ -119,7 +119,7 @@ func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 		return nil, fmt.Errorf("resource agent state dir: %w", err)
 	}
 	reg := agent.NewRegistry(agent.Options{ExtraEnv: map[string]string{"HA_RSCTMP": rsctmp}})
-	reg.RegisterBuiltin("vip", vip.NewAgent(vip.Options{Logger: log, OnEvent: func(ev vip.Event) {
+	vipAgent := vip.NewAgent(vip.Options{Logger: log, OnEvent: func(ev vip.Event) {
 		e := eventlog.Entry{Resource: ev.Resource, Node: self, Detail: fmt.Sprintf("%s on %s", ev.IP, ev.NIC)}
 		switch ev.Kind {
 		case vip.EventAdded:
@@ -130,7 +130,8 @@ func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 			return
 		}
 		events.Append(e)
-	}}))
+	}})
+	reg.RegisterBuiltin("vip", vipAgent)
 	var rt *Runtime
 	fencing := fc.Enabled
 	if rcfg != nil && rcfg.Options.StonithEnabled != nil {
@@ -158,11 +159,22 @@ func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 		},
 	})
 	var lastView uint64
+	lastSize := 0
 	n.OnEvent(func(ev membership.Event, v membership.View) {
 		if v.ID == 0 || v.ID == lastView {
 			return
 		}
 		lastView = v.ID
+		if len(v.Members) > lastSize && lastSize > 0 {
+			// A partition healed: peers (and switches) that followed the
+			// other side must learn again where our VIPs are.
+			go func() {
+				if err := vipAgent.Reannounce(ctx); err != nil {
+					log.Warn("re-announcing VIPs after a merge", "err", err)
+				}
+			}()
+		}
+		lastSize = len(v.Members)
 		members := make([]string, 0, len(v.Members))
 		for _, m := range v.Members {
 			members = append(members, byID[uint32(m.ID)])

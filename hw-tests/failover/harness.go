@@ -192,10 +192,12 @@ func Start(ctx context.Context, o Options) (_ *Harness, err error) {
 	return h, nil
 }
 
-// cutCommand is the power-off hook: every process of the node's namespace
-// dies and its interfaces go down, as when a machine loses power.
+// cutCommand is the power-off hook: the node's interfaces go down and
+// every process of its namespace dies, as when a machine loses power.
 func cutCommand(n *lab.Host) string {
-	return fmt.Sprintf("for p in $(ip netns pids %[1]s); do kill -9 $p; done; ip -n %[1]s link set eth0 down; ip -n %[1]s link set eth1 down", n.Name)
+	// Links first: a dying process must not get a goodbye packet out
+	// (keepalived's VRRP child resigns when its parent is killed).
+	return fmt.Sprintf("ip -n %[1]s link set eth0 down; ip -n %[1]s link set eth1 down; for p in $(ip netns pids %[1]s); do kill -9 $p; done", n.Name)
 }
 
 // StartDaemon starts palisaded on node i (0-based).

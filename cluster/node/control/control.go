@@ -130,8 +130,12 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 }
 
-// Close stops accepting (Serve returns).
-func (s *Server) Close() error { return s.ln.Close() }
+// Close stops accepting (Serve returns) and removes the socket file.
+func (s *Server) Close() error {
+	err := s.ln.Close()
+	os.Remove(s.path)
+	return err
+}
 
 func (s *Server) serveConn(ctx context.Context, c *net.UnixConn) {
 	defer c.Close()

@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"palisade/cluster/eventlog"
 	"palisade/hw-tests/failover"
 	"palisade/hw-tests/lab"
 )
@@ -27,12 +28,15 @@ import (
 func main() {
 	runs := flag.Int("runs", 10, "failovers per stack")
 	bin := flag.String("bin", "", "use palisaded and palisade from this directory instead of building them")
+	flag.StringVar(&only, "only", "", "run only one stack: palisade or keepalived")
 	flag.Parse()
 	if err := run(*runs, *bin); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-failover:", err)
 		os.Exit(1)
 	}
 }
+
+var only string
 
 func run(runs int, bin string) error {
 	if err := failover.Available(); err != nil {
@@ -58,6 +62,9 @@ func run(runs int, bin string) error {
 	var pal, kad []float64
 	var palFail float64
 	for i := range runs {
+		if only == "keepalived" {
+			break
+		}
 		gap, total, err := palisadeRun(ctx, bin, i)
 		if err != nil {
 			return fmt.Errorf("palisade run %d: %w", i+1, err)
@@ -67,12 +74,23 @@ func run(runs int, bin string) error {
 		palFail += total
 	}
 	for i := range runs {
+		if only == "palisade" {
+			break
+		}
 		gap, err := keepalivedRun(ctx, bin, i)
 		if err != nil {
 			return fmt.Errorf("keepalived run %d: %w", i+1, err)
 		}
 		fmt.Printf("keepalived run %2d: client gap %6.1f ms\n", i+1, gap)
 		kad = append(kad, gap)
+	}
+	if only != "" {
+		xs := pal
+		if only == "keepalived" {
+			xs = kad
+		}
+		fmt.Printf("%s: median %.1f ms  min %.1f  max %.1f  (n=%d)\n", only, median(xs), slices.Min(xs), slices.Max(xs), len(xs))
+		return nil
 	}
 	pm, kmed := median(pal), median(kad)
 	fmt.Println()
@@ -160,11 +178,20 @@ func keepalivedRun(ctx context.Context, bin string, i int) (float64, error) {
 			return 0, err
 		}
 	}
-	active, err := h.WaitHolder(ctx, 20*time.Second)
+	if _, err := h.WaitHolder(ctx, 20*time.Second); err != nil {
+		return 0, err
+	}
+	// VRRP instances may be master in turn while they start: wait for
+	// one steady owner, then cut the node that answers now.
+	time.Sleep(time.Second)
+	active, err := h.WaitHolder(ctx, 5*time.Second)
 	if err != nil {
 		return 0, err
 	}
-	time.Sleep(time.Second)
+	if owners := h.OwnersAfter(eventlog.Mono() - 500*time.Millisecond); len(owners) != 1 {
+		return 0, fmt.Errorf("keepalived did not settle on one owner: %v", owners)
+	}
+	before := eventlog.Mono()
 	fault, err := h.PowerCut(active)
 	if err != nil {
 		return 0, err
@@ -172,6 +199,14 @@ func keepalivedRun(ctx context.Context, bin string, i int) (float64, error) {
 	_, lastOld, firstNew, err := h.WaitNewOwner(ctx, active, fault, 20*time.Second)
 	if err != nil {
 		return 0, err
+	}
+	if os.Getenv("PA_BENCH_DEBUG") != "" {
+		for _, r := range h.Replies() {
+			if r.Mono > before-500*time.Millisecond && r.Mono < firstNew+100*time.Millisecond {
+				fmt.Printf("  %+8.1f ms %s solicited=%v\n", float64(r.Mono-fault)/1e6, r.MAC, r.Solicited)
+			}
+		}
+		fmt.Printf("  active n%d %s\n", active+1, h.MACs[active])
 	}
 	if lastOld == 0 {
 		lastOld = fault
