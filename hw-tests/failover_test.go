@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -166,7 +167,9 @@ func TestFailoverDaemonKilled(t *testing.T) {
 // 3. The fence device fails: no takeover, retries and alerts are logged,
 // and recovery follows as soon as the BMC works again.
 func TestFailoverFenceDeviceFails(t *testing.T) {
-	h := startFailover(t, failover.Options{Nodes: 3, FenceTuning: "retry: {initial: 200ms, max: 800ms}\nattempt_timeout: 10s"})
+	alerts := filepath.Join(t.TempDir(), "alerts")
+	h := startFailover(t, failover.Options{Nodes: 3, FenceTuning: "retry: {initial: 200ms, max: 800ms}\nattempt_timeout: 10s\n" +
+		"alert_command: 'echo \"$PALISADE_ALERT_TARGET\" >> " + alerts + "'"})
 	active := waitStarted(t, h)
 	lost := fmt.Sprintf("n%d", active+1)
 	if err := h.Sims[active].FailPower(true); err != nil {
@@ -185,6 +188,9 @@ func TestFailoverFenceDeviceFails(t *testing.T) {
 	}
 	if len(entries(t, h, fault, eventlog.Alert, lost)) == 0 {
 		t.Error("no alert logged for the failing fence device")
+	}
+	if b, err := os.ReadFile(alerts); err != nil || !strings.Contains(string(b), lost) {
+		t.Errorf("alert_command did not run for %s: %q, %v", lost, b, err)
 	}
 	for _, r := range h.Replies() {
 		if r.Mono > fault && r.MAC != h.MACs[active] {
@@ -405,6 +411,51 @@ func TestFailoverTwoNodeRace(t *testing.T) {
 	}
 	if holder, err := h.Holder(); err != nil || holder != 0 {
 		t.Errorf("VIP holder n%d (%v), want n1", holder+1, err)
+	}
+	if vs, _ := h.Violations(); len(vs) > 0 {
+		t.Errorf("violations: %v", vs)
+	}
+}
+
+// Clean shutdown (SIGTERM): the node's resources move away first and the
+// others do not fence it when it stops.
+func TestFailoverCleanShutdown(t *testing.T) {
+	h := startFailover(t, failover.Options{Nodes: 3})
+	active := waitStarted(t, h)
+	node := fmt.Sprintf("n%d", active+1)
+	since := eventlog.Mono()
+	if err := h.Procs[active].Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-h.Procs[active].Done():
+	case <-time.After(30 * time.Second):
+		t.Fatalf("palisaded on %s did not stop within 30s of SIGTERM", node)
+	}
+	if len(entries(t, h, since, eventlog.NodeLeaving, node)) == 0 {
+		t.Fatalf("palisaded on %s stopped on SIGTERM without leaving cleanly (no %s entry)", node, eventlog.NodeLeaving)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(entries(t, h, since, eventlog.NodeLeft, node)) == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(entries(t, h, since, eventlog.NodeLeft, node)) == 0 {
+		t.Fatalf("%s was not recorded as left cleanly", node)
+	}
+	time.Sleep(time.Second)
+	if fs := entries(t, h, since, eventlog.FenceRequested, node); len(fs) > 0 {
+		t.Errorf("%s was fenced after a clean shutdown (by %s)", node, fs[0].Writer)
+	}
+	holder, err := h.Holder()
+	if err != nil || holder == active || holder < 0 {
+		t.Errorf("VIP holder after the shutdown: n%d (%v), want another node than %s", holder+1, err, node)
+	}
+	// The VIP moved with a stop before the start: never two owners at once.
+	rs := h.Replies()
+	for i := 1; i < len(rs); i++ {
+		if rs[i].Mono > since && rs[i].MAC != rs[i-1].MAC && rs[i].MAC == h.MACs[active] {
+			t.Errorf("the old owner answered again after the new one")
+		}
 	}
 	if vs, _ := h.Violations(); len(vs) > 0 {
 		t.Errorf("violations: %v", vs)

@@ -18,6 +18,8 @@ import (
 //	  wait_for_all: false          # default true with two_node
 //	  last_man_standing: false
 //	  last_man_standing_window: 10s
+//	  auto_tie_breaker: false      # even split: the half with the tie-breaker node wins
+//	  auto_tie_breaker_node: n1    # default: the first (lowest id) node
 //	  no_quorum_policy: stop       # stop | freeze | ignore | suicide
 type Section struct {
 	Config Config
@@ -27,12 +29,16 @@ type Section struct {
 	PolicySet bool
 }
 
-// Decode validates the quorum section for the given node names. file names
+// Decode validates the quorum section for the given node names (in id
+// order: the first is the default tie-breaker). file names
 // the configuration in errors; a nil node means all defaults.
 func Decode(file string, n *yaml.Node, nodes []string) (*Section, error) {
 	s := &Section{Config: Config{Nodes: map[string]int{}, LastManStandingWindow: 10 * time.Second}, Policy: PolicyStop}
 	for _, name := range nodes {
 		s.Config.Nodes[name] = 1
+	}
+	if len(nodes) > 0 {
+		s.Config.TieBreaker = nodes[0] // nodes come in id order: the lowest id
 	}
 	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
 		n = n.Content[0]
@@ -45,7 +51,7 @@ func Decode(file string, n *yaml.Node, nodes []string) (*Section, error) {
 		if n.Kind != yaml.MappingNode {
 			return nil, fmt.Errorf("%s:%d: quorum: want a mapping", file, n.Line)
 		}
-		valid := []string{"expected_votes", "votes", "two_node", "wait_for_all", "last_man_standing", "last_man_standing_window", "no_quorum_policy"}
+		valid := []string{"expected_votes", "votes", "two_node", "wait_for_all", "last_man_standing", "last_man_standing_window", "no_quorum_policy", "auto_tie_breaker", "auto_tie_breaker_node"}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			var err error
@@ -61,6 +67,10 @@ func Decode(file string, n *yaml.Node, nodes []string) (*Section, error) {
 				err = v.Decode(&s.Config.LastManStanding)
 			case "last_man_standing_window":
 				s.Config.LastManStandingWindow, err = time.ParseDuration(v.Value)
+			case "auto_tie_breaker":
+				err = v.Decode(&s.Config.AutoTieBreaker)
+			case "auto_tie_breaker_node":
+				s.Config.TieBreaker = v.Value
 			case "no_quorum_policy":
 				s.Policy, err = ParsePolicy(v.Value)
 				s.PolicySet = true

@@ -26,6 +26,12 @@ func TestDecode(t *testing.T) {
 			t.Errorf("error %v does not contain %q", err, want)
 		}
 	}
+	if s, err := decodeString(t, "auto_tie_breaker: true\n"); err != nil || s.Config.TieBreaker != "n1" {
+		t.Fatalf("auto_tie_breaker default node: %+v %v", s, err)
+	}
+	if _, err := decodeString(t, "auto_tie_breaker: true\nauto_tie_breaker_node: n7\n"); err == nil || !strings.Contains(err.Error(), "n7") {
+		t.Fatalf("unknown tie-breaker accepted: %v", err)
+	}
 	if s, err := Decode("x", nil, []string{"a", "b", "c"}); err != nil || s.Config.Nodes["c"] != 1 {
 		t.Fatalf("defaults: %+v %v", s, err)
 	}

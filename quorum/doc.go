@@ -15,6 +15,8 @@
 //   - wait_for_all: after start-up, no quorum until every node has been seen
 //     in the same membership once; protects against a freshly booted node
 //     fencing a peer it simply has not heard yet.
+//   - auto_tie_breaker: in an exact half split (4 nodes → 2+2), the half
+//     holding the tie-breaker node (default: the lowest id) keeps quorum.
 //   - last_man_standing: when the membership has been stable for
 //     LastManStandingWindow, expected votes are lowered to the current
 //     votes, so the cluster can shrink one node at a time down to two (or

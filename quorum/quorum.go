@@ -25,6 +25,10 @@ type Config struct {
 	// membership has been stable for LastManStandingWindow.
 	LastManStanding       bool
 	LastManStandingWindow time.Duration
+	// AutoTieBreaker settles an exact half split (votes*2 == expected):
+	// the half that contains TieBreaker is quorate, the other is not.
+	AutoTieBreaker bool
+	TieBreaker     string
 }
 
 // State is the quorum verdict for one membership.
@@ -77,6 +81,11 @@ func New(cfg Config) (*Calculator, error) {
 	}
 	if cfg.TwoNode && (len(cfg.Nodes) != 2 || total != 2) {
 		return nil, fmt.Errorf("quorum: two_node needs exactly two nodes with one vote each (have %d nodes, %d votes)", len(cfg.Nodes), total)
+	}
+	if cfg.AutoTieBreaker {
+		if _, ok := cfg.Nodes[cfg.TieBreaker]; !ok {
+			return nil, fmt.Errorf("quorum: auto_tie_breaker node %q is not a configured node", cfg.TieBreaker)
+		}
 	}
 	if cfg.ExpectedVotes < 0 {
 		return nil, fmt.Errorf("quorum: expected_votes %d: want >= 0", cfg.ExpectedVotes)
@@ -131,6 +140,8 @@ func (c *Calculator) Update(members []string, now time.Duration) State {
 		st.Quorate, st.Reason = true, "two_node"
 	case votes >= st.Needed:
 		st.Quorate, st.Reason = true, "majority"
+	case c.cfg.AutoTieBreaker && votes*2 == c.expected && slices.Contains(ms, c.cfg.TieBreaker):
+		st.Quorate, st.Reason = true, "auto_tie_breaker: this half holds "+c.cfg.TieBreaker
 	default:
 		st.Reason = "no majority"
 	}

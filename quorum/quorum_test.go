@@ -12,7 +12,7 @@ import (
 
 // TestScenarios runs testdata/*.txt. Each file has lines:
 //
-//	config nodes=n1:1,n2:1 [two_node] [wait_for_all=false] [expected=N] [lms=WINDOW]
+//	config nodes=n1:1,n2:1 [two_node] [wait_for_all=false] [expected=N] [lms=WINDOW] [atb=NODE]
 //	at <duration> members <n1,n2|-> => <quorate|inquorate> votes=N expected=N needed=N
 //
 // A "config" line starts a new Calculator; "#" starts a comment.
@@ -57,6 +57,8 @@ func runFile(t *testing.T, path string) {
 					cfg.WaitForAll, cfg.WaitForAllSet = v != "false", true
 				case "expected":
 					cfg.ExpectedVotes, _ = strconv.Atoi(v)
+				case "atb":
+					cfg.AutoTieBreaker, cfg.TieBreaker = true, v
 				case "lms":
 					cfg.LastManStanding = true
 					cfg.LastManStandingWindow, _ = time.ParseDuration(v)

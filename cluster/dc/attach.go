@@ -149,7 +149,7 @@ func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 	}
 	rt = NewRuntime(RuntimeConfig{
 		Coordinator: Config{Self: self, Nodes: names, Quorum: calc, Gate: gate, Schedule: PackageScheduler, CIB: cib},
-		Fencer:      fencer, Executor: ex, Events: events, Logger: log.With("part", "dc"),
+		Fencer:      fencer, Executor: ex, Events: events, Logger: log.With("part", "dc"), AlertCommand: fc.AlertCommand,
 		Send: func(to string, b []byte) error {
 			id, ok := byName[to]
 			if !ok {

@@ -38,6 +38,10 @@ type CIB struct {
 	// Reported lists the nodes whose status in Status came from the node
 	// itself (as opposed to "never known").
 	Reported []string `json:"reported,omitempty"`
+	// Left lists nodes that stopped everything and are shutting down
+	// cleanly: their disappearance needs no fencing (every member's gate
+	// learns it from here, so a future DC knows too).
+	Left []string `json:"left,omitempty"`
 }
 
 // Newer returns whichever of a and b has the higher version (a on ties,

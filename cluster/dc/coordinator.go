@@ -82,8 +82,13 @@ type Coordinator struct {
 	lastAsk  time.Duration
 	nodes    map[string]*nodeInfo
 	inflight map[uint64]Action
-	nextID   uint64
-	lastPlan []PlannedAction
+	// leaving nodes asked to shut down: standby until they run nothing.
+	leaving map[string]bool
+	// holdUntil keeps the DC from re-sending to a member that refused an
+	// action (its view id has not converged yet) until the time passes.
+	holdUntil map[string]time.Duration
+	nextID    uint64
+	lastPlan  []PlannedAction
 
 	ready Ready
 }
@@ -93,7 +98,7 @@ func New(cfg Config) *Coordinator {
 	if cfg.Wall == nil {
 		cfg.Wall = time.Now
 	}
-	c := &Coordinator{cfg: cfg, cib: cfg.CIB, nodes: map[string]*nodeInfo{}, inflight: map[uint64]Action{}}
+	c := &Coordinator{cfg: cfg, cib: cfg.CIB, nodes: map[string]*nodeInfo{}, inflight: map[uint64]Action{}, leaving: map[string]bool{}, holdUntil: map[string]time.Duration{}}
 	if c.cib == nil {
 		c.cib = &CIB{}
 	}
@@ -104,6 +109,9 @@ func New(cfg Config) *Coordinator {
 }
 
 func (c *Coordinator) isDC() bool { return c.dc == c.cfg.Self }
+
+// DC returns the DC of the current view ("" before the first view).
+func (c *Coordinator) DC() string { return c.dc }
 
 // IsDC reports whether this node is the DC of its view.
 func (c *Coordinator) IsDC() bool { return c.isDC() }
@@ -133,6 +141,17 @@ func (c *Coordinator) send(to string, m Message) {
 func (c *Coordinator) SetView(id uint64, members []string, dc string, now time.Duration) {
 	members = slices.Sorted(slices.Values(members))
 	wasDC := c.isDC()
+	for _, m := range members {
+		if !slices.Contains(c.members, m) && c.view != 0 {
+			// Back (restarted): whatever it announced before is void.
+			delete(c.leaving, m)
+			if slices.Contains(c.cib.Left, m) {
+				cib := *c.cib
+				cib.Left = slices.DeleteFunc(slices.Clone(cib.Left), func(n string) bool { return n == m })
+				c.cib = &cib
+			}
+		}
+	}
 	c.view, c.members, c.dc = id, members, dc
 	st := c.cfg.Quorum.Update(members, now)
 	c.quorate = st.Quorate
@@ -211,6 +230,17 @@ func (c *Coordinator) Step(m Message, now time.Duration) {
 		// Member side: adopt the DC's copy when it is not older.
 		if m.From == c.dc && !m.CIB.Version.Less(c.cib.Version) {
 			c.cib = m.CIB
+			for _, n := range c.cib.Left {
+				_ = c.gate().CleanLeave(n, now) // refused for unclean nodes: fine
+			}
+			c.drainGate()
+		}
+	case KindLeave:
+		if c.isDC() && slices.Contains(c.members, m.From) && !c.leaving[m.From] {
+			c.leaving[m.From] = true
+			c.log(now, eventlog.Entry{Event: eventlog.NodeLeaving, Target: m.From, Detail: "shutdown requested: moving its resources away"})
+			c.schedule(now)
+			c.checkLeft(now)
 		}
 	case KindStatus:
 		if !c.isDC() || m.View != c.view {
@@ -232,6 +262,7 @@ func (c *Coordinator) Step(m Message, now time.Duration) {
 			c.publish(now)
 		}
 		c.schedule(now)
+		c.checkLeft(now)
 	case KindActionResult:
 		c.onResult(m, now)
 	case KindConfirm:
@@ -272,6 +303,7 @@ func (c *Coordinator) onResult(m Message, now time.Duration) {
 	delete(c.inflight, r.ID)
 	if r.Refused {
 		c.log(now, eventlog.Entry{Event: eventlog.ActionRefused, Resource: a.Resource, Node: a.Node, Action: a.Op, Detail: r.Reason})
+		c.holdUntil[a.Node] = now + RefusalHold
 	}
 	ni := c.nodes[a.Node]
 	if !r.Refused {
@@ -294,7 +326,54 @@ func (c *Coordinator) onResult(m Message, now time.Duration) {
 	}
 	c.publish(now)
 	c.schedule(now)
+	c.checkLeft(now)
 }
+
+// checkLeft lets leaving members that run nothing (and have nothing in
+// flight) go: the gate will not fence them when they disappear, and the
+// CIB tells every member (and so any future DC).
+func (c *Coordinator) checkLeft(now time.Duration) {
+	if !c.isDC() || c.rebuilding {
+		return
+	}
+	changed := false
+	for _, n := range slices.Sorted(func(y func(string) bool) {
+		for k := range c.leaving {
+			if !y(k) {
+				return
+			}
+		}
+	}) {
+		if slices.Contains(c.cib.Left, n) || !slices.Contains(c.members, n) {
+			continue
+		}
+		busy := false
+		for _, r := range c.statusResources() {
+			busy = busy || r.Node == n
+		}
+		for _, a := range c.inflight {
+			busy = busy || a.Node == n
+		}
+		if busy {
+			continue
+		}
+		if err := c.gate().CleanLeave(n, now); err != nil {
+			c.ready.Errors = append(c.ready.Errors, err)
+			continue
+		}
+		c.drainGate()
+		cib := *c.cib
+		cib.Left = append(slices.Clone(cib.Left), n)
+		c.cib = &cib
+		changed = true
+	}
+	if changed {
+		c.publish(now)
+	}
+}
+
+// Left reports whether the DC has let node leave (its replica says so).
+func (c *Coordinator) Left(node string) bool { return slices.Contains(c.cib.Left, node) }
 
 // UpdateStatus replaces what the DC knows of one member's resources (a
 // member reporting a monitor result outside any action, e.g. a failure).
@@ -330,7 +409,11 @@ func (c *Coordinator) Confirm(node, by string, now time.Duration) error {
 }
 
 func (c *Coordinator) forget(node string) {
-	c.cib.Status.Resources = slices.DeleteFunc(c.cib.Status.Resources, func(r model.ResourceStatus) bool { return r.Node == node })
+	// Copy on write: the old CIB may still be referenced by a status
+	// report being assembled on another goroutine.
+	cib := *c.cib
+	cib.Status.Resources = slices.DeleteFunc(slices.Clone(cib.Status.Resources), func(r model.ResourceStatus) bool { return r.Node == node })
+	c.cib = &cib
 	if ni := c.nodes[node]; ni != nil {
 		ni.reported, ni.resources = true, nil // known: nothing runs on a powered-off node
 	}
@@ -356,14 +439,24 @@ func (c *Coordinator) Tick(now time.Duration) {
 	if c.isDC() && c.rebuilding && now-c.lastAsk >= RebuildRetry {
 		c.askStatus(now)
 	}
+	for n, until := range c.holdUntil {
+		if now >= until {
+			delete(c.holdUntil, n)
+			c.schedule(now)
+		}
+	}
 }
+
+// RefusalHold is how long the DC waits before sending again to a member
+// that refused an action (stale view): views converge within a round trip.
+const RefusalHold = 100 * time.Millisecond
 
 // publish bumps num_updates and replicates the CIB to all members.
 func (c *Coordinator) publish(now time.Duration) {
 	if !c.isDC() || c.rebuilding {
 		return
 	}
-	cib := &CIB{Version: c.cib.Version, Config: c.cib.Config}
+	cib := &CIB{Version: c.cib.Version, Config: c.cib.Config, Left: c.cib.Left}
 	cib.Version.NumUpdates++
 	cib.Status = c.buildStatus()
 	for _, n := range c.cfg.Nodes {
@@ -391,7 +484,7 @@ func (c *Coordinator) buildStatus() model.Status {
 		case slices.Contains(c.members, n):
 			state = model.NodeOnline
 		}
-		st.Nodes = append(st.Nodes, model.NodeState{Name: n, State: state})
+		st.Nodes = append(st.Nodes, model.NodeState{Name: n, State: state, Standby: c.leaving[n]})
 	}
 	sort.SliceStable(st.Resources, func(i, j int) bool { return st.Resources[i].Rsc < st.Resources[j].Rsc })
 	return st
@@ -454,7 +547,7 @@ func (c *Coordinator) schedule(now time.Duration) {
 				continue // members run the configured recurring monitors themselves
 			}
 		}
-		if a.Resource == "" || busy[a.Resource] || !slices.Contains(c.members, a.Node) {
+		if a.Resource == "" || busy[a.Resource] || !slices.Contains(c.members, a.Node) || now < c.holdUntil[a.Node] {
 			continue
 		}
 		if a.Op == "start" || a.Op == "promote" {
@@ -495,8 +588,11 @@ type Snapshot struct {
 
 // Snapshot reports the coordinator's state.
 func (c *Coordinator) Snapshot() Snapshot {
-	s := Snapshot{Self: c.cfg.Self, View: c.view, DC: c.dc, Quorate: c.quorate, Members: c.members, CIB: c.cib.Version,
-		Status: c.cib.Status, Fencing: c.gate().Status()}
+	// Copies: the snapshot is encoded on other goroutines (control socket).
+	st := c.cib.Status
+	st.Nodes, st.Resources, st.Failures = slices.Clone(st.Nodes), slices.Clone(st.Resources), slices.Clone(st.Failures)
+	s := Snapshot{Self: c.cfg.Self, View: c.view, DC: c.dc, Quorate: c.quorate, Members: slices.Clone(c.members), CIB: c.cib.Version,
+		Status: st, Fencing: c.gate().Status()}
 	if c.isDC() {
 		s.Status = c.buildStatus()
 	}

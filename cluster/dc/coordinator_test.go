@@ -300,3 +300,50 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestRefusedActionIsHeldBack(t *testing.T) {
+	s := newSim(t, "n1", "n2", "n3")
+	s.running["vip"], s.running["dummy"] = "n2", "n2"
+	s.view(1, "n1", "n2", "n3")
+	// From now on the scheduler wants a stop of dummy on n2, which n2
+	// refuses while it believes it is in view 7.
+	s.nodes["n1"].cfg.Schedule = func(_ *model.Config, st model.Status, _ time.Time) ([]PlannedAction, error) {
+		for _, r := range st.Resources {
+			if r.Rsc == "dummy" && r.Node == "n2" {
+				return []PlannedAction{{ID: "1", Op: "stop", Resource: "dummy", Node: "n2"}}, nil
+			}
+		}
+		return nil, nil
+	}
+	s.nodes["n2"].SetView(7, []string{"n1", "n2", "n3"}, "n1", s.now)
+	s.nodes["n2"].Ready()
+	s.nodes["n1"].Confirm("n9", "x", s.now) // any event that reschedules (refused: unknown node)
+	s.nodes["n1"].UpdateStatus(NodeStatus{Node: "n3"}, s.now)
+	s.pump()
+	count := func() int {
+		n := 0
+		for _, e := range s.log {
+			if e.Event == eventlog.ActionSent && e.Resource == "dummy" {
+				n++
+			}
+		}
+		return n
+	}
+	if got := count(); got != 1 {
+		t.Fatalf("%d stop actions sent, want 1 (then hold back)", got)
+	}
+	s.now += RefusalHold / 2
+	s.nodes["n1"].Tick(s.now)
+	s.pump()
+	if got := count(); got != 1 {
+		t.Fatalf("resent during the hold: %d", got)
+	}
+	s.now += RefusalHold
+	s.nodes["n2"].SetView(1, []string{"n1", "n2", "n3"}, "n1", s.now) // converged
+	s.nodes["n2"].Ready()
+	s.nodes["n1"].Tick(s.now)
+	s.pump()
+	if got := count(); got != 2 || s.where("dummy") != "" {
+		t.Fatalf("after the hold: %d sends, dummy on %q; want a second send that stops it", got, s.where("dummy"))
+	}
+}

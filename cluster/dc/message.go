@@ -28,6 +28,8 @@ const (
 	// KindConfirm: member → DC, an operator ran `palisade fence confirm`
 	// on a node that is not the DC (Target = node, Reason = operator).
 	KindConfirm Kind = "confirm"
+	// KindLeave: member → DC, "I am shutting down: move my resources away".
+	KindLeave Kind = "leave"
 )
 
 // Message is what DC and members exchange over reliable messaging, JSON
@@ -99,7 +101,7 @@ func Decode(from string, b []byte) (Message, error) {
 	}
 	ok := false
 	switch m.Kind {
-	case KindStatusRequest:
+	case KindStatusRequest, KindLeave:
 		ok = true
 	case KindStatus:
 		ok = m.Status != nil

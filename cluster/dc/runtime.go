@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"os/exec"
 	"slices"
 	"sync"
 	"time"
@@ -43,6 +45,9 @@ type RuntimeConfig struct {
 	Send   func(to string, payload []byte) error
 	Events *eventlog.Log
 	Logger *slog.Logger
+	// AlertCommand runs (sh -c) for every alert, with the target and
+	// message in PALISADE_ALERT_TARGET / PALISADE_ALERT_MESSAGE.
+	AlertCommand string
 	// TickEvery is how often the loop ticks the gate (default 50ms).
 	TickEvery time.Duration
 	// Now is the monotonic clock (default eventlog.Mono).
@@ -140,7 +145,7 @@ func (r *Runtime) Confirm(node, by string) (string, error) {
 			c <- answer{"confirmed by the DC", r.coord.Confirm(node, by, r.cfg.Now())}
 			return
 		}
-		dc := r.coord.Snapshot().DC
+		dc := r.coord.DC()
 		if dc == "" || dc == r.self() {
 			c <- answer{err: fmt.Errorf("confirm %s: no DC in this partition", node)}
 			return
@@ -150,6 +155,47 @@ func (r *Runtime) Confirm(node, by string) (string, error) {
 	})
 	a := <-c
 	return a.msg, a.err
+}
+
+// Shutdown leaves the cluster cleanly: it asks the DC to move this node's
+// resources away and waits until the DC lets it go (the replicated CIB
+// lists it as left), so the other nodes will not fence it when it stops.
+// Call it on SIGTERM before stopping the node (heartbeats must still run).
+// If ctx ends first (no quorum, a stop that hangs...), it returns an error
+// and the node will be fenced when it disappears, which is the safe end.
+func (r *Runtime) Shutdown(ctx context.Context) error {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	lastAsk := time.Time{}
+	for {
+		c := make(chan bool, 1)
+		r.do(func() {
+			if r.coord.Left(r.self()) {
+				c <- true
+				return
+			}
+			if dc := r.coord.DC(); dc != "" && time.Since(lastAsk) > time.Second {
+				// Ask again now and then: a new DC does not know.
+				lastAsk = time.Now()
+				r.sendMsg(dc, Message{Kind: KindLeave, View: r.coord.View(), From: r.self()})
+			}
+			c <- false
+		})
+		select {
+		case left := <-c:
+			if left {
+				r.log.Info("left the cluster cleanly: resources moved away")
+				return nil
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("clean shutdown: %w (the other nodes will fence this node when it stops)", ctx.Err())
+		}
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return fmt.Errorf("clean shutdown: %w (the other nodes will fence this node when it stops)", ctx.Err())
+		}
+	}
 }
 
 // Snapshot returns the last coordinator snapshot (for `palisade status`).
@@ -197,6 +243,9 @@ func (r *Runtime) flush(ctx context.Context) {
 	}
 	for _, a := range rd.Alerts {
 		r.log.Error("ALERT", "target", a.Target, "msg", a.Message)
+		if r.cfg.AlertCommand != "" {
+			go r.runAlert(ctx, a)
+		}
 	}
 	for _, o := range rd.Send {
 		r.sendMsg(o.To, o.Msg)
@@ -207,6 +256,17 @@ func (r *Runtime) flush(ctx context.Context) {
 	r.mu.Lock()
 	r.snap = r.coord.Snapshot()
 	r.mu.Unlock()
+}
+
+// runAlert runs the configured alert command; its failure is only logged.
+func (r *Runtime) runAlert(ctx context.Context, a recovery.Alert) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", r.cfg.AlertCommand)
+	cmd.Env = append(os.Environ(), "PALISADE_ALERT_TARGET="+a.Target, "PALISADE_ALERT_MESSAGE="+a.Message)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		r.log.Warn("alert command failed", "err", err, "output", string(out))
+	}
 }
 
 func (r *Runtime) appendLog(e eventlog.Entry) {
@@ -376,7 +436,7 @@ func (r *Runtime) ExecutorEvent(ev executor.Event) {
 			}
 		}
 		r.mu.Unlock()
-		dc := r.coord.Snapshot().DC
+		dc := r.coord.DC()
 		if ev.Failed() && ev.OnFail == executor.OnFailFence {
 			r.sendMsg(dc, Message{Kind: KindFenceRequest, View: view, From: r.self(), Target: r.self(), Reason: fmt.Sprintf("monitor of %s failed (on-fail=fence)", ev.Resource)})
 		}

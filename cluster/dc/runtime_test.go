@@ -155,6 +155,12 @@ func TestRuntimeFailover(t *testing.T) {
 	if vs := recovery.Verify(es); len(vs) > 0 {
 		t.Fatalf("violations: %v", vs)
 	}
+	// n3 shuts down cleanly: the group (now on n1) stays, n3 may go.
+	sctx, scancel := context.WithTimeout(ctx, 5*time.Second)
+	defer scancel()
+	if err := rts["n3"].Shutdown(sctx); err != nil {
+		t.Fatalf("clean shutdown of n3: %v", err)
+	}
 	// An operator confirmation on a non-DC is forwarded to the DC.
 	if msg, err := rts["n3"].Confirm("n2", "alice"); err != nil || !strings.Contains(msg, "forwarded to the DC n1") {
 		t.Fatalf("confirm on n3: %q, %v", msg, err)

@@ -5,6 +5,8 @@ const (
 	HeartbeatLost  = "heartbeat_lost"  // first missed heartbeat (warn)
 	NodeLost       = "node_lost"       // membership declared Target dead; Resources lists what it ran
 	NodeReturned   = "node_returned"   // Target is a member again
+	NodeLeaving    = "node_leaving"    // Target asked to leave: its resources move away
+	NodeLeft       = "node_left"       // Target left cleanly (ran nothing): no fencing
 	QuorumChanged  = "quorum_changed"  // Detail = quorum state
 	FenceNeeded    = "fence_needed"    // Target became unclean (lost, stop failure, ...)
 	FenceScheduled = "fence_scheduled" // fence of Target will be requested after Delay

@@ -102,6 +102,9 @@ type nodeRec struct {
 	// byMembership: unclean only because membership lost it (not a
 	// failed stop), so it may be cleared if it rejoins before fencing.
 	byMembership bool
+	// cleanLeave: the node stopped everything and announced it leaves;
+	// its disappearance needs no fencing.
+	cleanLeave bool
 }
 
 // Gate is the RecoveryGate. It is not safe for concurrent use; the DC loop
@@ -176,7 +179,7 @@ func (g *Gate) SetPartition(p Partition, now time.Duration) {
 		r := g.nodes[n]
 		switch {
 		case in[n] && !r.member:
-			r.member = true
+			r.member, r.cleanLeave = true, false
 			switch r.state {
 			case StateUnknown, StateDown:
 				r.state = StateMember
@@ -197,6 +200,11 @@ func (g *Gate) SetPartition(p Partition, now time.Duration) {
 			}
 		case !in[n] && r.member:
 			r.member = false
+			if r.state == StateMember && r.cleanLeave {
+				r.state, r.cleanLeave = StateDown, false
+				g.logDC(now, eventlog.Entry{Event: eventlog.NodeLeft, Target: n, Detail: "left cleanly after stopping its resources: no fencing"})
+				continue
+			}
 			if r.state == StateMember {
 				r.resources = slices.Clone(p.Active[n])
 				g.logDC(now, eventlog.Entry{Event: eventlog.NodeLost, Target: n, Resources: r.resources})
@@ -253,7 +261,7 @@ func (g *Gate) logDC(now time.Duration, e eventlog.Entry) {
 
 func (g *Gate) markUnclean(n, reason string, now time.Duration) {
 	r := g.nodes[n]
-	r.state, r.reason, r.failures = StateUnclean, reason, 0
+	r.state, r.reason, r.failures, r.cleanLeave = StateUnclean, reason, 0, false
 	g.logDC(now, eventlog.Entry{Event: eventlog.FenceNeeded, Target: n, Resources: r.resources, Detail: reason})
 	if g.active() {
 		g.schedule(n, g.delay(n), "fence race delay", now)
@@ -267,6 +275,25 @@ func (g *Gate) schedule(n string, d time.Duration, why string, now time.Duration
 	if d == 0 {
 		g.Tick(now)
 	}
+}
+
+// CleanLeave records that n stopped all its resources and is shutting
+// down: when membership loses it next, it is down, not unclean. It is
+// refused for a node that is not a clean member. A node that rejoins
+// loses the mark.
+func (g *Gate) CleanLeave(n string, now time.Duration) error {
+	r, ok := g.nodes[n]
+	if !ok {
+		return fmt.Errorf("clean leave of %s: not a configured node", n)
+	}
+	if r.state != StateMember || !r.member {
+		return fmt.Errorf("clean leave of %s: node is %s, not a clean member", n, r.state)
+	}
+	if !r.cleanLeave {
+		r.cleanLeave = true
+		g.logDC(now, eventlog.Entry{Event: eventlog.NodeLeaving, Target: n, Detail: "stopped everything; leaving without fencing"})
+	}
+	return nil
 }
 
 // RequestFence marks n unclean for reason (e.g. a failed stop): its

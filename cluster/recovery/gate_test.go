@@ -27,6 +27,7 @@ var update = flag.Bool("update", false, "rewrite testdata expectations with the 
 //	result at=T target=n2 attempt=1 [ok] [off] [device=D] [err=text_with_underscores]
 //	confirm at=T target=n2 by=alice
 //	request at=T target=n2 reason=stop_failed
+//	leave at=T target=n2       (n2 stopped everything and is shutting down)
 //	start at=T rsc=vip on=n1 [maybe=n2,n3]
 //	verify            (runs Verify over every log entry so far)
 func TestScenarios(t *testing.T) {
@@ -135,6 +136,10 @@ func runScenario(t *testing.T, path string) {
 				Device: args["device"], Err: strings.ReplaceAll(args["err"], "_", " ")}, at())
 		case "confirm":
 			if err := g.OperatorConfirm(args["target"], args["by"], at()); err != nil {
+				got = append(got, "error: "+err.Error())
+			}
+		case "leave":
+			if err := g.CleanLeave(args["target"], at()); err != nil {
 				got = append(got, "error: "+err.Error())
 			}
 		case "request":

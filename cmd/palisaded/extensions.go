@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"palisade/cluster/config"
 	"palisade/cluster/dc"
@@ -15,7 +16,20 @@ import (
 // hooks into membership events, reliable deliveries, the control socket
 // and the status output, reading the quorum, fencing and resources
 // sections of the configuration.
-func extend(ctx context.Context, n *node.Node, cfg *config.Cluster, events *eventlog.Log, log *slog.Logger) error {
-	_, err := dc.Attach(ctx, n, cfg, events, log)
-	return err
+//
+// The returned leave function performs a clean shutdown: it blocks until
+// the DC has moved this node's resources away and recorded it as left, or
+// two minutes have passed.
+func extend(ctx context.Context, n *node.Node, cfg *config.Cluster, events *eventlog.Log, log *slog.Logger) (leave func(), err error) {
+	rt, err := dc.Attach(ctx, n, cfg, events, log)
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if err := rt.Shutdown(sctx); err != nil {
+			log.Warn("clean shutdown failed", "err", err)
+		}
+	}, nil
 }

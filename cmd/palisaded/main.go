@@ -83,11 +83,31 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	if err := extend(ctx, n, cfg, opts.EventLog, log); err != nil {
+	// The node keeps running (and heartbeating) while it leaves: on the
+	// first SIGTERM/SIGINT it asks the DC to move its resources away and
+	// record it as left, so the others do not fence it; a second signal
+	// stops at once (the others will then fence this node).
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	leave, err := extend(ctx, n, cfg, opts.EventLog, log)
+	if err != nil {
 		return err
 	}
+	term := make(chan os.Signal, 2)
+	signal.Notify(term, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(term)
+	go func() {
+		<-term
+		log.Info("shutting down: leaving the cluster cleanly (signal again to stop at once)")
+		done := make(chan struct{})
+		go func() { leave(); close(done) }()
+		select {
+		case <-done:
+		case <-term:
+			log.Warn("second signal: stopping without a clean leave")
+		}
+		cancel()
+	}()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	go func() {

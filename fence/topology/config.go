@@ -29,7 +29,10 @@ type Config struct {
 	RetryInitial   time.Duration
 	RetryMax       time.Duration
 	AttemptTimeout time.Duration
-	Devices        map[string]Device
+	// AlertCommand, if set, runs (sh -c) on every fencing alert with
+	// PALISADE_ALERT_TARGET and PALISADE_ALERT_MESSAGE in its environment.
+	AlertCommand string
+	Devices      map[string]Device
 	// Levels maps a node to its topology levels; each level lists device
 	// names that must all succeed.
 	Levels map[string][][]string
@@ -59,6 +62,7 @@ func Decode(file string, n *yaml.Node) (*Config, error) {
 		},
 		"random_delay_max": func(v *yaml.Node) { c.RandomDelayMax = d.duration(v, "fencing.random_delay_max") },
 		"attempt_timeout":  func(v *yaml.Node) { c.AttemptTimeout = d.duration(v, "fencing.attempt_timeout") },
+		"alert_command":    func(v *yaml.Node) { d.decode(v, "fencing.alert_command", &c.AlertCommand) },
 		"retry": func(v *yaml.Node) {
 			d.mapping(v, "fencing.retry", map[string]func(*yaml.Node){
 				"initial": func(v *yaml.Node) { c.RetryInitial = d.duration(v, "fencing.retry.initial") },

@@ -55,6 +55,9 @@ func decodeSummary(in []byte) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "enabled=%v retry=%v..%v random=%v attempt=%v\n", c.Enabled, c.RetryInitial, c.RetryMax, c.RandomDelayMax, c.AttemptTimeout)
+	if c.AlertCommand != "" {
+		fmt.Fprintf(&b, "alert_command %q\n", c.AlertCommand)
+	}
 	for _, k := range slices.Sorted(mapKeys(c.StaticDelay)) {
 		fmt.Fprintf(&b, "delay %s %v\n", k, c.StaticDelay[k])
 	}

@@ -11,7 +11,6 @@
 package cib
 
 import (
-	"encoding/xml"
 	"fmt"
 	"io"
 	"sort"
@@ -24,12 +23,21 @@ import (
 
 type elem struct {
 	name  string
-	attrs map[string]string
+	attrs []attr
 	kids  []*elem
 	line  int
 }
 
-func (e *elem) attr(k string) string { return e.attrs[k] }
+type attr struct{ k, v string }
+
+func (e *elem) attr(k string) string {
+	for _, a := range e.attrs {
+		if a.k == k {
+			return a.v
+		}
+	}
+	return ""
+}
 
 func (e *elem) children(name string) []*elem {
 	var out []*elem
@@ -53,48 +61,6 @@ func (e *elem) child(name string) *elem {
 // maxDepth bounds nesting so hostile input cannot exhaust the stack.
 const maxDepth = 64
 
-func parse(r io.Reader) (*elem, error) {
-	dec := xml.NewDecoder(r)
-	var stack []*elem
-	var root *elem
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			line, _ := dec.InputPos()
-			return nil, fmt.Errorf("CIB XML line %d: %w", line, err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			line, _ := dec.InputPos()
-			e := &elem{name: t.Name.Local, attrs: map[string]string{}, line: line}
-			for _, a := range t.Attr {
-				e.attrs[a.Name.Local] = a.Value
-			}
-			if len(stack) > 0 {
-				p := stack[len(stack)-1]
-				p.kids = append(p.kids, e)
-			} else if root == nil {
-				root = e
-			}
-			stack = append(stack, e)
-			if len(stack) > maxDepth {
-				return nil, fmt.Errorf("CIB XML line %d: nesting deeper than %d", line, maxDepth)
-			}
-		case xml.EndElement:
-			if len(stack) > 0 {
-				stack = stack[:len(stack)-1]
-			}
-		}
-	}
-	if root == nil {
-		return nil, fmt.Errorf("CIB XML: no root element")
-	}
-	return root, nil
-}
-
 // Report lists what Read could not convert.
 type Report struct {
 	Unsupported []string
@@ -116,7 +82,17 @@ type reader struct {
 // Read converts a CIB document. An error means the XML is not a CIB at
 // all; anything convertible but unsupported is listed in the report.
 func Read(r io.Reader) (*model.Document, *Report, error) {
-	root, err := parse(r)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading CIB: %w", err)
+	}
+	return ReadBytes(data)
+}
+
+// ReadBytes is Read on a buffer, which it keeps: the returned document
+// refers to it, so the caller must not modify it afterwards.
+func ReadBytes(data []byte) (*model.Document, *Report, error) {
+	root, err := scan(data)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -132,10 +108,14 @@ func Read(r io.Reader) (*model.Document, *Report, error) {
 	if st := root.child("status"); st != nil {
 		rd.status(st)
 	}
-	if q := root.attr("have-quorum"); q != "" {
+	// Like Pacemaker, a CIB that does not say it has quorum has none.
+	rd.doc.Status.NoQuorum = true
+	if q := first(root, "have-quorum", "have_quorum"); q != "" {
 		if b, ok := model.ParseBool(q); ok {
 			rd.doc.Status.NoQuorum = !b
 		}
+	} else {
+		rd.rep.Notes = append(rd.rep.Notes, "no have-quorum attribute on <cib>: no quorum, as in Pacemaker")
 	}
 	if err := rd.doc.Config.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("CIB configuration: %w", err)
@@ -448,10 +428,6 @@ func scoreAttr(e *elem, names ...string) (model.Score, bool) {
 		}
 	}
 	return 0, false
-}
-
-func (rd *reader) known(id string) bool {
-	return id != "" && !rd.stonith[id]
 }
 
 func (rd *reader) constraint(k *elem) {

@@ -405,13 +405,35 @@ func (w *writer) status(doc *model.Document, nodes []string, now time.Time) {
 					esc(rs.Rsc), name, interval, esc(rs.Rsc), name, interval, name, call, expected, rc, call, expected, call, rc, interval, now.Unix(), digest)
 			}
 			role := model.NormalizeRole(rs.Role)
+			failedOp := ""
+			if rs.Failed {
+				failedOp = "monitor"
+				for _, f := range doc.Status.Failures {
+					if f.Rsc == rs.Rsc && f.Node == name && f.Op != "" {
+						failedOp = f.Op
+					}
+				}
+			}
 			if role != model.RoleStopped {
-				op("start", 0, 0, 0)
+				// The failed operation is written as it happened so that
+				// its on-fail policy applies: a failed start or stop
+				// returns a generic error (1), a failed monitor "not
+				// running" (7).
+				if failedOp == "start" {
+					op("start", 0, 1, 0)
+				} else {
+					op("start", 0, 0, 0)
+				}
 				if role == model.RolePromoted {
 					op("promote", 0, 0, 0)
 				}
-				if rs.Failed {
+				switch failedOp {
+				case "monitor":
 					op("monitor", monitorInterval(p), 7, 0)
+				case "stop":
+					op("stop", 0, 1, 0)
+				case "promote", "demote":
+					op(failedOp, 0, 1, 0)
 				}
 			}
 			w.printf("     </lrm_resource>\n")

@@ -2,7 +2,9 @@ package model
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"sort"
 
 	"gopkg.in/yaml.v3"
@@ -28,6 +30,24 @@ func DecodeYAML(data []byte) (*Document, error) {
 		return nil, err
 	}
 	return &d, nil
+}
+
+// DecodeConfig reads the `resources:` section of cluster.yaml strictly.
+// With viper, re-marshal the sub-tree first so the YAML names apply:
+//
+//	b, _ := yaml.Marshal(v.Get("resources"))
+//	cfg, err := model.DecodeConfig(b)
+func DecodeConfig(data []byte) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("decoding resources configuration: %w", err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("resources configuration: %w", err)
+	}
+	return &c, nil
 }
 
 // Validate checks ids are unique and references resolve.

@@ -1,7 +1,7 @@
 package scheduler
 
 import (
-	"sort"
+	"strings"
 
 	"palisade/resources/model"
 )
@@ -19,7 +19,7 @@ func (r *rsc) table() table {
 	return table{score: append([]model.Score(nil), r.score...), allowed: append([]bool(nil), r.allowed...)}
 }
 
-func (s *sched) usable(n int) bool { return s.nodes[n].available() }
+func (s *sched) usable(n int) bool { return s.avail[n] }
 
 func (s *sched) anyAvailable(t table) bool {
 	for i, ok := range t.allowed {
@@ -30,32 +30,60 @@ func (s *sched) anyAvailable(t table) bool {
 	return false
 }
 
+// record remembers r's current scores for the score report; a later
+// record of the same resource overwrites them (crm_simulate prints the
+// same resource at several stages; the last one is what assignment used).
 func (s *sched) record(r *rsc) {
-	for i, ok := range r.allowed {
-		if ok {
-			s.recordScore(r.id, i, r.score[i], false)
-		}
-	}
-}
-
-func (s *sched) recordScore(id string, n int, sc model.Score, promotion bool) {
-	key := scoreKey{id, n, promotion}
-	if i, ok := s.scoreIdx[key]; ok {
-		s.scoreLines[i].Score = sc
+	if !s.wantScores {
 		return
 	}
-	s.scoreIdx[key] = len(s.scoreLines)
-	kind := "allocation"
-	if promotion {
-		kind = "promotion"
+	if r.rec == nil {
+		r.rec = make([]model.Score, len(r.score))
+		r.recAllowed = make([]bool, len(r.allowed))
+		s.recOrder = append(s.recOrder, recEntry{r: r})
 	}
-	s.scoreLines = append(s.scoreLines, ScoreLine{Rsc: id, Node: s.nodes[n].name, Score: sc, Kind: kind})
+	copy(r.rec, r.score)
+	copy(r.recAllowed, r.allowed)
 }
 
-type scoreKey struct {
-	id        string
-	node      int
-	promotion bool
+func (s *sched) recordPromotion(r *rsc, n int, sc model.Score) {
+	if !s.wantScores {
+		return
+	}
+	s.recOrder = append(s.recOrder, recEntry{r: r, promo: &ScoreLine{Rsc: r.id, Node: s.nodes[n].name, Score: sc, Kind: "promotion"}})
+}
+
+type recEntry struct {
+	r     *rsc
+	promo *ScoreLine
+}
+
+func (s *sched) scoreReport() []ScoreLine {
+	n := 0
+	for _, e := range s.recOrder {
+		if e.promo != nil {
+			n++
+			continue
+		}
+		for _, ok := range e.r.recAllowed {
+			if ok {
+				n++
+			}
+		}
+	}
+	out := make([]ScoreLine, 0, n)
+	for _, e := range s.recOrder {
+		if e.promo != nil {
+			out = append(out, *e.promo)
+			continue
+		}
+		for i, ok := range e.r.recAllowed {
+			if ok {
+				out = append(out, ScoreLine{Rsc: e.r.id, Node: s.nodes[i].name, Score: e.r.rec[i], Kind: "allocation"})
+			}
+		}
+	}
+	return out
 }
 
 func (s *sched) recordTree(r *rsc) {
@@ -186,44 +214,53 @@ func (s *sched) currentNode(r *rsc) int {
 	return r.running[0].node
 }
 
-// sortNodes orders candidate nodes as Pacemaker's compare_nodes does:
-// score, (balanced) free capacity, fewer assigned resources, preferred
-// node, name.
-func (s *sched) sortNodes(t table, preferred int) []int {
-	var idx []int
+// compareNodes orders candidate nodes as Pacemaker's compare_nodes does:
+// score (unusable nodes count as -INFINITY), (balanced) free capacity,
+// fewer assigned resources, the preferred node, name.
+func (s *sched) compareNodes(score []model.Score, x, y, preferred int) int {
+	wx, wy := score[x], score[y]
+	if !s.usable(x) {
+		wx = -model.Infinity
+	}
+	if !s.usable(y) {
+		wy = -model.Infinity
+	}
+	if wx != wy {
+		if wx > wy {
+			return -1
+		}
+		return 1
+	}
+	if s.strategy == "minimal" {
+		return strings.Compare(s.nodes[x].name, s.nodes[y].name)
+	}
+	if s.strategy == "balanced" {
+		if c := s.compareCapacity(x, y); c != 0 {
+			return c
+		}
+	}
+	if a, b := s.nodes[x].numRsc, s.nodes[y].numRsc; a != b {
+		return a - b
+	}
+	if preferred >= 0 && (x == preferred) != (y == preferred) {
+		if x == preferred {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(s.nodes[x].name, s.nodes[y].name)
+}
+
+// bestNode is the first allowed node in compareNodes order (-1 if none):
+// a linear scan, since only the head of the order matters.
+func (s *sched) bestNode(t table, preferred int) int {
+	best := -1
 	for i, ok := range t.allowed {
-		if ok {
-			idx = append(idx, i)
+		if ok && (best < 0 || s.compareNodes(t.score, i, best, preferred) < 0) {
+			best = i
 		}
 	}
-	w := func(i int) model.Score {
-		if !s.usable(i) {
-			return -model.Infinity
-		}
-		return t.score[i]
-	}
-	sort.SliceStable(idx, func(a, b int) bool {
-		x, y := idx[a], idx[b]
-		if w(x) != w(y) {
-			return w(x) > w(y)
-		}
-		if s.strategy == "minimal" {
-			return s.nodes[x].name < s.nodes[y].name
-		}
-		if s.strategy == "balanced" {
-			if c := s.compareCapacity(x, y); c != 0 {
-				return c < 0
-			}
-		}
-		if s.nodes[x].numRsc != s.nodes[y].numRsc {
-			return s.nodes[x].numRsc < s.nodes[y].numRsc
-		}
-		if preferred >= 0 && (x == preferred) != (y == preferred) {
-			return x == preferred
-		}
-		return s.nodes[x].name < s.nodes[y].name
-	})
-	return idx
+	return best
 }
 
 func (s *sched) compareCapacity(x, y int) int {
@@ -248,8 +285,41 @@ func (s *sched) compareCapacity(x, y int) int {
 	return res
 }
 
+// banInsufficientCapacity forbids nodes that lack free capacity for r and
+// every not-yet-assigned resource mandatorily colocated with it (so a
+// group lands where all of its members fit).
 func (s *sched) banInsufficientCapacity(r *rsc) {
-	if s.strategy == "default" || len(r.util) == 0 {
+	if s.strategy == "default" {
+		return
+	}
+	need := map[string]int{}
+	seen := map[*rsc]bool{}
+	var walk func(x *rsc)
+	walk = func(x *rsc) {
+		if seen[x] || x.kind != kPrimitive || (x != r && !x.provisional) {
+			return
+		}
+		seen[x] = true
+		for k, v := range x.util {
+			need[k] += v
+		}
+		for _, c := range s.thisWithOf(x) {
+			if c.score >= model.Infinity {
+				for _, p := range leaves(c.pri, nil) {
+					walk(p)
+				}
+			}
+		}
+		for _, c := range s.withThisOf(x) {
+			if c.score >= model.Infinity {
+				for _, p := range leaves(c.dep, nil) {
+					walk(p)
+				}
+			}
+		}
+	}
+	walk(r)
+	if len(need) == 0 {
 		return
 	}
 	for i := range s.nodes {
@@ -257,8 +327,8 @@ func (s *sched) banInsufficientCapacity(r *rsc) {
 			continue
 		}
 		n := s.nodes[i]
-		for k, need := range r.util {
-			if n.capacity[k]-n.used[k] < need {
+		for k, v := range need {
+			if n.capacity[k]-n.used[k] < v {
 				r.score[i] = -model.Infinity
 				break
 			}
@@ -270,26 +340,20 @@ func (s *sched) assignBest(r *rsc, prefer int) {
 	s.banInsufficientCapacity(r)
 	t := table{score: r.score, allowed: r.allowed}
 	cur := s.currentNode(r)
-	nodes := s.sortNodes(t, cur)
+	best := s.bestNode(t, cur)
 	chosen := -1
-	if len(nodes) > 0 && prefer >= 0 {
-		best := nodes[0]
+	if best >= 0 && prefer >= 0 {
 		if r.allowed[prefer] && r.score[prefer] >= r.score[best] && s.usable(prefer) && r.score[prefer] >= 0 {
 			chosen = prefer
 		}
 	}
-	if chosen < 0 && len(nodes) > 0 {
-		chosen = nodes[0]
+	if chosen < 0 && best >= 0 {
+		chosen = best
 		inUniqueClone := r.parent != nil && r.parent.kind == kClone && r.parent.unique
-		if !inUniqueClone && r.score[chosen] > 0 && s.usable(chosen) && cur >= 0 && s.usable(cur) && r.score[cur] >= 0 {
-			for _, n := range nodes[1:] {
-				if r.score[n] != r.score[chosen] {
-					break
-				}
-				if n == cur {
-					chosen = n
-				}
-			}
+		// Equal best scores: stay on the current node.
+		if !inUniqueClone && r.score[chosen] > 0 && s.usable(chosen) && cur >= 0 && s.usable(cur) &&
+			r.allowed[cur] && r.score[cur] == r.score[chosen] {
+			chosen = cur
 		}
 	}
 	s.finalize(r, chosen, false)

@@ -29,6 +29,7 @@ type node struct {
 	maintenance bool
 	unclean     bool
 	fenced      bool // will be fenced by this transition
+	fenceReason string
 	numRsc      int
 	count       int // clone instances assigned (scratch)
 }
@@ -93,13 +94,15 @@ type rsc struct {
 	merging     bool
 	assigned    int // node index, -1 = stopped
 	nextRole    string
-	promoScore  []model.Score
 	blocked     bool // pinned to an unclean node that cannot be fenced
 	pinned      bool // stays where it is, no actions (unmanaged, blocked, frozen)
 	pinNode     int
 	noRun       bool // may not start anywhere (quorum policy)
 	unmanaged   bool // pinned because unmanaged or on a maintenance node
+	onFailStop  bool
 	promo       model.Score
+	rec         []model.Score
+	recAllowed  []bool
 	allColoc    bool
 
 	thisWith []*coloc // this is the dependent
@@ -147,8 +150,9 @@ type sched struct {
 	promoLocations []model.Location
 	orphans        []orphan
 	blockedBy      []string
-	scoreLines     []ScoreLine
-	scoreIdx       map[scoreKey]int
+	recOrder       []recEntry
+	avail          []bool // node can run resources (fixed once prepared)
+	wantScores     bool
 	stopAll        bool
 }
 
@@ -339,6 +343,11 @@ func (s *sched) settle(r *rsc) {
 		s.warnf("resource %s: resource-failure-stickiness is a Heartbeat 2 option replaced by migration-threshold: ignored", r.id)
 	}
 	r.util = r.cfg.Utilization
+	if v, ok := r.meta["allow-migrate"]; ok {
+		if b, _ := model.ParseBool(v); b {
+			s.warnf("resource %s: allow-migrate (live migration) is not supported: it moves by stop and start", r.id)
+		}
+	}
 }
 
 func (s *sched) inClone(r *rsc) bool {
@@ -429,6 +438,24 @@ func (s *sched) expandClone(c *rsc) {
 			hostNodes = append(hostNodes, rs.Node)
 		}
 	}
+	if c.cloneMax < 0 {
+		c.cloneMax = 0
+	}
+	if c.cloneNodeMax < 1 {
+		c.cloneNodeMax = 1
+	}
+	// Instances beyond what the nodes can hold would only ever be
+	// stopped: do not materialize them (a typo such as clone-max=1000000
+	// must not allocate a million instances).
+	if lim := nNodes * c.nodeLimit(); c.cloneMax > lim && c.cloneMax > 1000 {
+		c.cloneMax = lim
+	}
+	if c.cloneMax > maxInstances {
+		c.cloneMax = maxInstances
+	}
+	if maxInst >= c.cloneMax+len(s.st.Resources) {
+		maxInst = c.cloneMax + len(s.st.Resources) - 1
+	}
 	n := c.cloneMax
 	if !c.unique && len(hostNodes) > n {
 		n = len(hostNodes)
@@ -452,6 +479,9 @@ func (s *sched) expandClone(c *rsc) {
 	}
 	c.instanceHosts = hostNodes
 }
+
+// maxInstances bounds clone expansion whatever the configuration says.
+const maxInstances = 100000
 
 func splitInstance(id string) (string, int) {
 	i := strings.LastIndexByte(id, ':')

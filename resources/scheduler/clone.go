@@ -202,7 +202,7 @@ func (s *sched) setInstanceRoles(c *rsc) {
 		}
 		sc := s.promotionScore(c, inst, n)
 		inst.promo = sc
-		s.recordScore(inst.id, n, sc, true)
+		s.recordPromotion(inst, n, sc)
 		cands = append(cands, cand{inst, n, sc, instWasPromoted(inst)})
 	}
 	sort.SliceStable(cands, func(i, j int) bool {

@@ -43,14 +43,18 @@ func (s *sched) applyLocations() {
 			}
 			continue
 		}
+		if l.Node != "" {
+			if n := s.byName[l.Node]; n != nil {
+				s.locate(r, n.idx, l.Score)
+			} else {
+				s.warnf("location %s: node %s is not a cluster node: ignored", l.ID, l.Node)
+			}
+			continue
+		}
 		for _, n := range s.nodes {
-			sc, ok := s.locationScore(l, n)
-			if ok {
+			if sc, ok := s.locationScore(l, n); ok {
 				s.locate(r, n.idx, sc)
 			}
-		}
-		if l.Node != "" && s.byName[l.Node] == nil {
-			s.warnf("location %s: node %s is not a cluster node: ignored", l.ID, l.Node)
 		}
 	}
 }

@@ -4,20 +4,36 @@
 // semantics (scores with ±INFINITY arithmetic, stickiness,
 // migration-threshold, failure-timeout, location rules, colocation with
 // attenuated dependent influence, ordering, groups, clones, promotable
-// clones, utilization, quorum and fencing):
+// clones, utilization, on-fail, quorum and fencing):
 //
 //	out := scheduler.Schedule(scheduler.Input{Config: cfg, Status: st, Now: now})
-//	for _, a := range out.Actions { ... } // run in dependency order (a.After)
+//	for _, f := range out.Fence { ... }     // nodes to fence (actions too)
+//	for _, a := range out.Actions { ... }   // in a valid order; a.After lists prerequisites
+//
+// Config is the `resources:` section of cluster.yaml (see package model
+// for the schema); Status is what the DC observes: node states (online,
+// offline, unclean = lost and not yet fenced), active resources with roles
+// and failed flags, fail counts with last-failure times, and whether this
+// partition has quorum. Now only matters for failure-timeout. Set
+// Input.Scores to also get the (large) per-node score report.
 //
 // Schedule never blocks or does I/O; call it again whenever the status
 // changes (the DC does this on every membership, fence or operation event)
-// and execute the new transition. The same input always yields the same
-// output, byte for byte once formatted.
+// and execute the new transition, abandoning the old one. The same input
+// always yields the same output, byte for byte once formatted
+// (FormatScores, FormatPlacement, FormatTransition, FormatDot).
 //
 // The fencing rule lives here as a graph property: a resource active on an
-// unclean node (lost and not yet fenced) gets a pseudo stop that depends on
-// the node's fence action, and every start or promote of that resource (and
-// everything ordered after it) depends on that pseudo stop and on the fence
-// itself. Without quorum (Status.NoQuorum) nothing is fenced: resources of
-// unclean nodes stay blocked and no-quorum-policy decides what the rest do.
+// unclean node gets a pseudo stop that depends on the node's fence action,
+// and every start or promote of that resource, of any member of its group
+// or clone, and (through the stop) of everything ordered after it depends
+// on that fence. Without quorum (Status.NoQuorum) nothing is fenced:
+// resources of unclean nodes stay blocked where they are (Placement.Blocked)
+// and no-quorum-policy decides what the rest do (stop, freeze, demote;
+// ignore keeps scheduling but still never fences). With
+// stonith-enabled=false an unclean node's resources also stay blocked, where
+// Pacemaker would assume the node is down.
+//
+// Action keys follow Pacemaker: "rsc_start_0", "rsc_monitor_10000",
+// "grp_running_0" (pseudo), "stonith-NODE-reboot" (Op "fence").
 package scheduler

@@ -17,12 +17,17 @@ func FormatScores(out Output) string {
 	return b.String()
 }
 
-// FormatPlacement prints "RSC NODE ROLE" or "RSC Stopped", sorted by id.
+// FormatPlacement prints "RSC NODE ROLE" or "RSC Stopped", sorted by id;
+// a resource left on an unclean, unfenced node is marked blocked.
 func FormatPlacement(out Output) string {
 	var b strings.Builder
 	for _, p := range out.Placement {
 		if p.Node == "" {
 			fmt.Fprintf(&b, "%s Stopped\n", p.Rsc)
+			continue
+		}
+		if p.Blocked {
+			fmt.Fprintf(&b, "%s %s %s (blocked: node unclean, not fenced)\n", p.Rsc, p.Node, p.Role)
 			continue
 		}
 		fmt.Fprintf(&b, "%s %s %s\n", p.Rsc, p.Node, p.Role)

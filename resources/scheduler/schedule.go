@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"sort"
+	"strings"
 	"time"
 
 	"palisade/resources/model"
@@ -13,12 +14,15 @@ type Input struct {
 	Config *model.Config
 	Status *model.Status
 	Now    time.Time
+	// Scores asks for Output.Scores (one line per resource and node:
+	// large, so the DC loop leaves it off).
+	Scores bool
 }
 
 // Output is the scheduler's decision.
 type Output struct {
 	// Scores has one line per (resource, node) allocation score and per
-	// promotion score, in assignment order.
+	// promotion score, in assignment order (only with Input.Scores).
 	Scores []ScoreLine `json:"scores"`
 	// Placement is where every primitive (clone instance) will be after the
 	// transition, sorted by resource id.
@@ -49,6 +53,9 @@ type Placement struct {
 	Rsc  string `json:"rsc"`
 	Node string `json:"node,omitempty"`
 	Role string `json:"role"`
+	// Blocked: left on an unclean node that is not fenced (no quorum or
+	// fencing disabled); it may still be running there.
+	Blocked bool `json:"blocked,omitempty"`
 }
 
 // Action is one step of the transition. Pseudo actions (group/clone
@@ -76,7 +83,7 @@ func Schedule(in Input) Output {
 	if st == nil {
 		st = &model.Status{}
 	}
-	s := &sched{cfg: cfg, st: st, now: in.Now, scoreIdx: map[scoreKey]int{}}
+	s := &sched{cfg: cfg, st: st, now: in.Now, wantScores: in.Scores}
 	s.buildOptions()
 	s.buildNodes()
 	s.buildResources()
@@ -95,20 +102,12 @@ func Schedule(in Input) Output {
 // prepare decides fencing and which resources are pinned where they are.
 func (s *sched) prepare() {
 	s.stopAll = s.cfg.Options.StopAllResources
-	// A failed stop leaves the resource in an unknown state: the node must
-	// be fenced (on-fail=fence, Pacemaker's default for stop with fencing).
-	for _, p := range s.prims {
-		for _, f := range p.failures {
-			if f.op == "stop" && f.count > 0 && p.activeOn(f.node) && s.stonith {
-				n := s.nodes[f.node]
-				if !n.unclean {
-					n.unclean = true
-					s.warnf("node %s: stop of %s failed: node must be fenced", n.name, p.id)
-				}
-			}
-		}
-	}
+	s.applyOnFail()
 	canFence := s.stonith && s.quorate
+	s.avail = make([]bool, len(s.nodes))
+	for i, n := range s.nodes {
+		s.avail[i] = n.available()
+	}
 	for _, n := range s.nodes {
 		if !n.unclean {
 			continue
@@ -155,19 +154,10 @@ func (s *sched) prepare() {
 		if !s.quorate {
 			s.noQuorumPolicy(p)
 		}
-		if p.targetRole == model.RoleStopped {
+		if p.targetRole == model.RoleStopped || p.onFailStop {
 			p.nextRole = model.RoleStopped
 		}
 	}
-}
-
-func (p *rsc) activeOn(n int) bool {
-	for _, a := range p.running {
-		if a.node == n {
-			return true
-		}
-	}
-	return false
 }
 
 func (p *rsc) pin(n int, role string) {
@@ -244,4 +234,113 @@ func (s *sched) sortTop() []*rsc {
 		return false
 	})
 	return out
+}
+
+// onFailOf is the on-fail policy configured for an operation; Pacemaker's
+// default is restart (fence for stop when fencing is enabled, else block).
+func (s *sched) onFailOf(p *rsc, op string) string {
+	for _, o := range p.cfg.Ops {
+		if o.Name == op && o.OnFail != "" {
+			return strings.ToLower(o.OnFail)
+		}
+	}
+	if op == "stop" {
+		if s.stonith {
+			return "fence"
+		}
+		return "block"
+	}
+	return "restart"
+}
+
+// applyOnFail turns recorded failures into what their operation's on-fail
+// asks for: ignore, block, stop, standby, fence or restart (the default,
+// handled by recovery and migration-threshold). Like Pacemaker, the policy
+// holds while the failure is in the history (until it expires or is
+// cleaned up).
+func (s *sched) applyOnFail() {
+	for _, p := range s.prims {
+		nodes := map[int]bool{}
+		for _, f := range p.failures {
+			if f.count > 0 && s.failCount(p, f.node) > 0 {
+				nodes[f.node] = true
+			}
+		}
+		for i := range p.running {
+			if p.running[i].failed {
+				nodes[p.running[i].node] = true
+			}
+		}
+		for n := range s.nodes {
+			if !nodes[n] {
+				continue
+			}
+			var a *active
+			for i := range p.running {
+				if p.running[i].node == n {
+					a = &p.running[i]
+				}
+			}
+			op := s.lastFailedOp(p, n)
+			nd := s.nodes[n]
+			switch pol := s.onFailOf(p, op); pol {
+			case "ignore":
+				if a != nil {
+					a.failed = false
+				}
+				kept := p.failures[:0]
+				for _, f := range p.failures {
+					if !(f.node == n && f.op == op) {
+						kept = append(kept, f)
+					}
+				}
+				p.failures = kept
+			case "block":
+				if a != nil {
+					p.pin(n, a.role)
+					p.unmanaged = true
+					s.warnf("resource %s: %s failed on %s with on-fail=block: left alone", p.id, op, nd.name)
+				}
+			case "stop":
+				p.onFailStop = true
+			case "standby":
+				nd.standby = true
+			case "fence":
+				// Only a failure still in effect on an active copy needs
+				// the node fenced; fencing wipes the node's history.
+				if a == nil || !a.failed && op != "stop" {
+					continue
+				}
+				if !nd.unclean {
+					nd.unclean = true
+					nd.fenceReason = op + " of " + p.id + " failed"
+					s.warnf("node %s: %s of %s failed: node must be fenced", nd.name, op, p.id)
+				}
+			case "restart", "demote", "":
+			default:
+				s.warnf("resource %s: on-fail=%s is not supported: using restart", p.id, pol)
+			}
+		}
+	}
+}
+
+// lastFailedOp is the operation of the most recent failure on node n.
+func (s *sched) lastFailedOp(p *rsc, n int) string {
+	op := ""
+	var last time.Time
+	for _, f := range p.failures {
+		if f.node != n || f.count <= 0 {
+			continue
+		}
+		if op == "" || f.last.After(last) || f.op == "stop" {
+			op, last = f.op, f.last
+			if f.op == "stop" {
+				break
+			}
+		}
+	}
+	if op == "" {
+		op = "monitor"
+	}
+	return op
 }

@@ -134,15 +134,6 @@ func (s *sched) failCount(p *rsc, n int) model.Score {
 	return total
 }
 
-// failCountTree sums fail counts over r's primitives (Pacemaker "fillers").
-func (s *sched) failCountTree(r *rsc, n int) model.Score {
-	var total model.Score
-	for _, p := range leaves(r, nil) {
-		total = model.Add(total, s.failCount(p, n))
-	}
-	return total
-}
-
 func itoa(i int) string {
 	if i < 10 {
 		return string(rune('0' + i))

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -20,6 +21,15 @@ type plan struct {
 func (s *sched) planFor(p *rsc) plan {
 	var pl plan
 	if p.pinned {
+		// Only no-quorum-policy=demote changes a pinned resource: it
+		// demotes in place.
+		if !p.unmanaged && !p.blocked && p.pinNode >= 0 && p.nextRole == model.RoleUnpromoted {
+			for _, a := range p.running {
+				if a.node == p.pinNode && a.role == model.RolePromoted {
+					pl.keep, pl.demote = true, true
+				}
+			}
+		}
 		return pl
 	}
 	next := p.assigned
@@ -222,11 +232,14 @@ func (s *sched) transition() Output {
 	fence := map[int]*Action{}
 	for _, n := range s.nodes {
 		if n.fenced {
-			a := g.add(&Action{Key: fmt.Sprintf("stonith-%s-%s", n.name, s.stonithAction), Op: "fence", Node: n.name,
-				Reason: "node is unclean (lost and not yet fenced)"})
+			why := n.fenceReason
+			if why == "" {
+				why = "peer is no longer part of the cluster"
+			}
+			a := g.add(&Action{Key: fmt.Sprintf("stonith-%s-%s", n.name, s.stonithAction), Op: "fence", Node: n.name, Reason: why})
 			fence[n.idx] = a
 			out.Fence = append(out.Fence, n.name)
-			out.Summary = append(out.Summary, fmt.Sprintf("Fence (%s) %s 'peer is no longer part of the cluster'", s.stonithAction, n.name))
+			out.Summary = append(out.Summary, fmt.Sprintf("Fence (%s) %s '%s'", s.stonithAction, n.name, why))
 		}
 	}
 	// Resource actions.
@@ -303,7 +316,9 @@ func (s *sched) transition() Output {
 	s.orderEdges(g, rules)
 
 	out.Actions = finishGraph(g)
-	out.Scores = s.scoreLines
+	if s.wantScores {
+		out.Scores = s.scoreReport()
+	}
 	out.Placement = s.placement()
 	out.Warnings = append(append([]string(nil), s.warnings...), s.blockedBy...)
 	return out
@@ -541,6 +556,10 @@ func (s *sched) orderEdges(g *graph, rules []orderRule) {
 		if strings.HasSuffix(o.id, ":internal") {
 			continue
 		}
+		if o.first.kind == kClone && o.then.kind == kClone && o.then.interleave {
+			s.interleavedEdges(g, o)
+			continue
+		}
 		for _, t := range s.beginActions(g, o.then, o.ta) {
 			for _, f := range s.endActions(g, o.first, o.fa) {
 				g.after(t, f)
@@ -674,9 +693,41 @@ func (s *sched) placement() []Placement {
 			if pl.Role == "" {
 				pl.Role = model.RoleStarted
 			}
+			pl.Blocked = p.blocked
 		}
 		out = append(out, pl)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Rsc < out[j].Rsc })
+	slices.SortFunc(out, func(a, b Placement) int { return strings.Compare(a.Rsc, b.Rsc) })
 	return out
+}
+
+// interleavedEdges orders an interleaved clone per node: each instance
+// waits only for the other clone's instance on its own node, not for the
+// whole clone.
+func (s *sched) interleavedEdges(g *graph, o orderRule) {
+	perNode := func(r *rsc, op string) map[string][]*Action {
+		m := map[string][]*Action{}
+		for _, p := range leaves(r, nil) {
+			for _, a := range g.byRsc[p.id] {
+				if a.Op == op {
+					m[a.Node] = append(m[a.Node], a)
+				}
+			}
+		}
+		return m
+	}
+	link := func(later *rsc, lop string, earlier *rsc, eop string) {
+		before := perNode(earlier, eop)
+		for node, acts := range perNode(later, lop) {
+			for _, a := range acts {
+				for _, b := range before[node] {
+					g.after(a, b)
+				}
+			}
+		}
+	}
+	link(o.then, o.ta, o.first, o.fa)
+	if o.sym && inverse[o.fa] != "" && inverse[o.ta] != "" {
+		link(o.first, inverse[o.fa], o.then, inverse[o.ta])
+	}
 }

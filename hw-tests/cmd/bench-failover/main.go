@@ -17,6 +17,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -92,6 +94,14 @@ func run(runs int, bin string) error {
 		fmt.Printf("%s: median %.1f ms  min %.1f  max %.1f  (n=%d)\n", only, median(xs), slices.Min(xs), slices.Max(xs), len(xs))
 		return nil
 	}
+	fmt.Println()
+	fmt.Println("kill -9 of the HA daemon on the active node (the node, its links and its VIP stay up):")
+	if err := palisadeKill(ctx, bin); err != nil {
+		return fmt.Errorf("palisade kill -9 run: %w", err)
+	}
+	if err := keepalivedKill(ctx, bin); err != nil {
+		return fmt.Errorf("keepalived kill -9 run: %w", err)
+	}
 	pm, kmed := median(pal), median(kad)
 	fmt.Println()
 	fmt.Printf("palisade   (keepalive 50ms, deadtime 250ms, IPMI fence verified OFF): median %.1f ms  min %.1f  max %.1f  (n=%d)\n", pm, slices.Min(pal), slices.Max(pal), len(pal))
@@ -158,25 +168,33 @@ vrrp_instance pa_bench {
 }
 `
 
+// startKeepalived runs keepalived on every node of a bare lab.
+func startKeepalived(h *failover.Harness) error {
+	for j, n := range h.Lab.Nodes {
+		dir := filepath.Join(h.Dir, fmt.Sprintf("kad-n%d", j+1))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		conf := filepath.Join(dir, "keepalived.conf")
+		if err := os.WriteFile(conf, fmt.Appendf(nil, keepalivedConf, fmt.Sprintf("n%d", j+1), 200-10*j, h.VIP), 0o644); err != nil {
+			return err
+		}
+		if _, err := n.Start("keepalived", "--dont-fork", "--log-console", "--vrrp", "-f", conf,
+			"-p", filepath.Join(dir, "keepalived.pid"), "-r", filepath.Join(dir, "vrrp.pid"), "-c", filepath.Join(dir, "checkers.pid")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func keepalivedRun(ctx context.Context, bin string, i int) (float64, error) {
 	h, err := failover.Start(ctx, failover.Options{Prefix: prefix('k', i), Nodes: 3, BinDir: bin, NoDaemons: true})
 	if err != nil {
 		return 0, err
 	}
 	defer h.Close()
-	for j, n := range h.Lab.Nodes {
-		dir := filepath.Join(h.Dir, fmt.Sprintf("kad-n%d", j+1))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return 0, err
-		}
-		conf := filepath.Join(dir, "keepalived.conf")
-		if err := os.WriteFile(conf, fmt.Appendf(nil, keepalivedConf, fmt.Sprintf("n%d", j+1), 200-10*j, h.VIP), 0o644); err != nil {
-			return 0, err
-		}
-		if _, err := n.Start("keepalived", "--dont-fork", "--log-console", "--vrrp", "-f", conf,
-			"-p", filepath.Join(dir, "keepalived.pid"), "-r", filepath.Join(dir, "vrrp.pid"), "-c", filepath.Join(dir, "checkers.pid")); err != nil {
-			return 0, err
-		}
+	if err := startKeepalived(h); err != nil {
+		return 0, err
 	}
 	if _, err := h.WaitHolder(ctx, 20*time.Second); err != nil {
 		return 0, err
@@ -212,4 +230,79 @@ func keepalivedRun(ctx context.Context, bin string, i int) (float64, error) {
 		lastOld = fault
 	}
 	return float64(firstNew-lastOld) / 1e6, nil
+}
+
+// palisadeKill kills palisaded on the active node and reports who answers
+// for the VIP afterwards.
+func palisadeKill(ctx context.Context, bin string) error {
+	h, err := failover.Start(ctx, failover.Options{Prefix: prefix('p', 99), Nodes: 3, BinDir: bin,
+		Keepalive: 50 * time.Millisecond, Deadtime: 250 * time.Millisecond})
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	active, err := h.WaitStarted(ctx, 30*time.Second)
+	if err != nil {
+		return err
+	}
+	time.Sleep(500 * time.Millisecond)
+	fault, err := h.KillDaemon(active)
+	if err != nil {
+		return err
+	}
+	tl, err := h.WaitTakeover(ctx, active, fault, 20*time.Second)
+	if err != nil {
+		return err
+	}
+	time.Sleep(2 * time.Second)
+	conf := h.FenceConfirmedAt(tl.Lost, fault)
+	on, _ := h.Sims[active].Power()
+	fmt.Printf("  palisade:   n%d fenced (powered on afterwards: %v), new owner %s after %.0f ms; MACs answering for the VIP since the fence: %v\n",
+		active+1, on, tl.NewOwner, tl.FailoverMS(), h.OwnersAfter(conf))
+	return nil
+}
+
+// keepalivedKill kills every keepalived process of the master with
+// SIGKILL (children first, so none gets to resign) and reports who answers
+// for the VIP afterwards.
+func keepalivedKill(ctx context.Context, bin string) error {
+	h, err := failover.Start(ctx, failover.Options{Prefix: prefix('k', 99), Nodes: 3, BinDir: bin, NoDaemons: true})
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	if err := startKeepalived(h); err != nil {
+		return err
+	}
+	if _, err := h.WaitHolder(ctx, 20*time.Second); err != nil {
+		return err
+	}
+	time.Sleep(time.Second)
+	active, err := h.WaitHolder(ctx, 5*time.Second)
+	if err != nil {
+		return err
+	}
+	out, err := exec.Command("ip", "netns", "pids", h.Lab.Nodes[active].Name).Output()
+	if err != nil {
+		return fmt.Errorf("listing keepalived processes: %w", err)
+	}
+	var pids []int
+	for _, f := range strings.Fields(string(out)) {
+		pid, _ := strconv.Atoi(f)
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if strings.TrimSpace(string(comm)) == "keepalived" {
+			pids = append(pids, pid)
+		}
+	}
+	slices.Sort(pids)
+	slices.Reverse(pids)
+	fault := eventlog.Mono()
+	for _, pid := range pids {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	time.Sleep(3 * time.Second)
+	owners := h.OwnersAfter(eventlog.Mono() - time.Second)
+	fmt.Printf("  keepalived: killed %d keepalived processes on n%d; MACs answering for the VIP in the last second (%.0f ms after the kill): %v\n",
+		len(pids), active+1, float64(eventlog.Mono()-fault)/1e6, owners)
+	return nil
 }

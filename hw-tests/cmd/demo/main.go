@@ -67,7 +67,11 @@ func run(keep bool, keepalive, deadtime time.Duration, bin string) error {
 		return err
 	}
 	fmt.Printf("group running on n%d; the client in its namespace gets ARP answers for %s from %s\n", active+1, h.VIP, h.MACs[active])
-	time.Sleep(time.Second) // a steady state before the fault
+	select { // a steady state before the fault
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Second):
+	}
 	fmt.Printf("cutting n%d: power loss (BMC reports OFF, palisaded killed, links down)\n\n", active+1)
 	fault, err := h.PowerCut(active)
 	if err != nil {

@@ -117,7 +117,7 @@ func Parse(path string, data []byte) (*Case, error) {
 
 // Run schedules the case and renders the output sections.
 func (c *Case) Run() (scheduler.Output, map[string]string) {
-	out := scheduler.Schedule(scheduler.Input{Config: &c.Doc.Config, Status: &c.Doc.Status, Now: c.Now})
+	out := scheduler.Schedule(scheduler.Input{Config: &c.Doc.Config, Status: &c.Doc.Status, Now: c.Now, Scores: true})
 	return out, map[string]string{
 		"scores":     scheduler.FormatScores(out),
 		"placement":  scheduler.FormatPlacement(out),

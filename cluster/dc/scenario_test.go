@@ -1,0 +1,206 @@
+package dc
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"palisade/cluster/eventlog"
+	"palisade/cluster/recovery"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata expectations with the actual output")
+
+// TestScenarios replays testdata/*.txt through Coordinators of a simulated
+// cluster (resources/scheduler; members execute actions at once). Lines starting
+// with "> " after a command are its expected output. Commands:
+//
+//	nodes n1 n2 n3            start a cluster (every node has the group grp = vip, dummy)
+//	running vip=n2 dummy=n2   what the members run before the first view
+//	view ID n1 n3             deliver a view to the listed members; others are down
+//	at DURATION               advance the clock (and tick every coordinator)
+//	fence-result n2 ok|fail   the DC's fencer answers the last request for n2
+//	confirm NODE ON BY        operator confirmation on node ON
+//	leave NODE                NODE shuts down cleanly (asks the DC to move its resources)
+//	where                     print what runs where
+//	verify                    run recovery.Verify over the log so far
+//
+// Output: fence requests, actions sent, refused starts, and the state.
+func TestScenarios(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.txt")
+	if len(files) == 0 {
+		t.Fatal("no testdata")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) { runScenario(t, f) })
+	}
+}
+
+func runScenario(t *testing.T, path string) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s *sim
+	var out strings.Builder
+	var cmd string
+	var want, got []string
+	seen := 0
+	flush := func() {
+		if cmd == "" {
+			return
+		}
+		if !*update && strings.Join(want, "\n") != strings.Join(got, "\n") {
+			t.Errorf("%s: %s\n got:\n  %s\n want:\n  %s", path, cmd, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+		}
+		for _, g := range got {
+			out.WriteString("> " + g + "\n")
+		}
+		cmd, want, got = "", nil, nil
+	}
+	collect := func() {
+		if s == nil {
+			return
+		}
+		for _, e := range s.log[seen:] {
+			switch e.Event {
+			case eventlog.ActionSent:
+				got = append(got, fmt.Sprintf("%s sends %s %s to %s", e.Writer, e.Action, e.Resource, e.Node))
+			case eventlog.StartDenied:
+				got = append(got, fmt.Sprintf("%s denies start of %s on %s: %s", e.Writer, e.Resource, e.Node, e.Detail))
+			case eventlog.FenceRequested:
+				got = append(got, fmt.Sprintf("%s requests fencing of %s (attempt %d)", e.Writer, e.Target, e.Attempt))
+			case eventlog.FenceConfirmed:
+				got = append(got, fmt.Sprintf("%s: %s confirmed fenced by %s", e.Writer, e.Target, e.By))
+			case eventlog.NodeLeaving, eventlog.NodeLeft:
+				got = append(got, fmt.Sprintf("%s: %s %s", e.Writer, e.Event, e.Target))
+			case eventlog.DCElected:
+				got = append(got, fmt.Sprintf("%s is DC (%s)", e.Writer, e.Detail))
+			}
+		}
+		seen = len(s.log)
+	}
+	sc := bufio.NewScanner(strings.NewReader(string(raw)))
+	for ln := 1; sc.Scan(); ln++ {
+		line := sc.Text()
+		if strings.HasPrefix(line, "> ") {
+			want = append(want, strings.TrimPrefix(line, "> "))
+			continue
+		}
+		flush()
+		out.WriteString(line + "\n")
+		f := strings.Fields(line)
+		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		cmd = fmt.Sprintf("line %d: %s", ln, line)
+		switch f[0] {
+		case "nodes":
+			s = newSim(t, f[1:]...)
+			for _, c := range s.nodes {
+				c.cfg.Schedule = PackageScheduler // the real scheduler
+			}
+			seen = 0
+		case "running":
+			for _, kv := range f[1:] {
+				r, n, _ := strings.Cut(kv, "=")
+				s.running[r] = n
+			}
+		case "view":
+			id, _ := strconv.ParseUint(f[1], 10, 64)
+			for n := range s.up {
+				s.up[n] = slices.Contains(f[2:], n)
+			}
+			s.view(id, f[2:]...)
+		case "at":
+			d, err := time.ParseDuration(f[1])
+			if err != nil {
+				t.Fatalf("%s:%d: %v", path, ln, err)
+			}
+			s.now = d
+			for _, n := range slices.Sorted(func(y func(string) bool) {
+				for k := range s.nodes {
+					if !y(k) {
+						return
+					}
+				}
+			}) {
+				if s.up[n] {
+					s.nodes[n].Tick(s.now)
+				}
+			}
+			s.pump()
+		case "fence-result":
+			target, ok := f[1], f[2] == "ok"
+			var req *recovery.FenceRequest
+			for i := range s.fence {
+				if s.fence[i].Target == target {
+					req = &s.fence[i]
+				}
+			}
+			if req == nil {
+				t.Fatalf("%s:%d: no fence request for %s", path, ln, target)
+			}
+			dc := ""
+			for n, c := range s.nodes {
+				if s.up[n] && c.IsDC() {
+					dc = n
+				}
+			}
+			res := recovery.FenceResult{Target: target, Attempt: req.Attempt, OK: ok, VerifiedOff: ok, Device: "bmc-" + target}
+			if !ok {
+				res.Err = "BMC did not answer"
+			}
+			s.nodes[dc].FenceResult(res, s.now)
+			s.pump()
+		case "leave":
+			for n, c := range s.nodes {
+				if s.up[n] && c.IsDC() {
+					c.Step(Message{Kind: KindLeave, View: c.View(), From: f[1]}, s.now)
+				}
+			}
+			s.pump()
+			if s.nodes[f[1]].Left(f[1]) {
+				got = append(got, f[1]+" may leave (its replica lists it as left)")
+			}
+		case "confirm":
+			if err := s.nodes[f[2]].Confirm(f[1], f[3], s.now); err != nil {
+				got = append(got, "error: "+err.Error())
+			}
+			s.pump()
+		case "where":
+			var rs []string
+			for r, n := range s.running {
+				rs = append(rs, r+"="+n)
+			}
+			slices.Sort(rs)
+			got = append(got, "running: "+strings.Join(rs, " "))
+			continue
+		case "verify":
+			vs := recovery.Verify(s.log)
+			if len(vs) == 0 {
+				got = append(got, "clean")
+			}
+			for _, v := range vs {
+				got = append(got, "violation: "+v.Reason)
+			}
+			continue
+		default:
+			t.Fatalf("%s:%d: unknown command %q", path, ln, f[0])
+		}
+		collect()
+	}
+	flush()
+	if *update {
+		if err := os.WriteFile(path, []byte(out.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,179 @@
+package cib
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"palisade/resources/model"
+	"palisade/resources/scheduler"
+)
+
+func readFile(t *testing.T, path string) (*model.Document, *Report) {
+	t.Helper()
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	doc, rep, err := Read(fh)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return doc, rep
+}
+
+// TestHeartbeat2 reads a Heartbeat 2 cib.xml (the seed 003 set-up) and
+// schedules it.
+func TestHeartbeat2(t *testing.T) {
+	doc, rep := readFile(t, "testdata/heartbeat2.xml")
+	c := doc.Config
+	if c.Options.StonithEnabled == nil || *c.Options.StonithEnabled {
+		t.Errorf("stonith_enabled=false not read: %+v", c.Options)
+	}
+	if c.RscDefaults["resource-stickiness"] != "100" {
+		t.Errorf("default-resource-stickiness not mapped to rsc_defaults: %v", c.RscDefaults)
+	}
+	if len(c.Resources) != 2 || c.Resources[0].KindOf() != model.KindGroup || len(c.Resources[0].Members) != 2 {
+		t.Fatalf("resources: %+v", c.Resources)
+	}
+	if got := c.Resources[0].Meta["resource-stickiness"]; got != "100" {
+		t.Errorf("group meta resource_stickiness = %q", got)
+	}
+	if ip := c.Resources[0].Members[0]; ip.Params["ip"] != "198.18.0.50" || len(ip.Ops) != 1 || time.Duration(ip.Ops[0].Interval) != 10*time.Second {
+		t.Errorf("ipaddr: %+v", ip)
+	}
+	if len(c.Constraints.Locations) != 1 || len(c.Constraints.Locations[0].Rules) != 2 {
+		t.Errorf("locations: %+v", c.Constraints.Locations)
+	}
+	if cc := c.Constraints.Colocations; len(cc) != 1 || cc[0].Rsc != "mailto" || cc[0].With != "group_mysql" {
+		t.Errorf("colocation from/to: %+v", cc)
+	}
+	if o := c.Constraints.Orders; len(o) != 1 || o[0].First != "group_mysql" || o[0].Then != "mailto" {
+		t.Errorf("order from/type=after/to: %+v", o)
+	}
+	if !strings.Contains(strings.Join(rep.Unsupported, "\n"), "resource-failure-stickiness") {
+		t.Errorf("failure stickiness not reported: %v", rep.Unsupported)
+	}
+	st := doc.Status
+	if st.NoQuorum {
+		t.Error("have_quorum=true read as no quorum")
+	}
+	var failed bool
+	for _, r := range st.Resources {
+		if r.Rsc == "mysql_db" && r.Node == "mysql1" && r.Failed {
+			failed = true
+		}
+	}
+	if !failed || len(st.Failures) != 1 || st.Failures[0].Count != 1 {
+		t.Errorf("status: %+v", st)
+	}
+	out := scheduler.Schedule(scheduler.Input{Config: &doc.Config, Status: &doc.Status, Now: time.Unix(1767268900, 0)})
+	want := "ipaddr mysql1 Started\nmailto mysql1 Started\nmysql_db mysql1 Started\n"
+	if got := scheduler.FormatPlacement(out); got != want {
+		t.Errorf("placement:\n%s\nwant:\n%s", got, want)
+	}
+	if !strings.Contains(strings.Join(out.Summary, "\n"), "Recover mysql_db ( mysql1 )") {
+		t.Errorf("failed monitor should recover in place: %v", out.Summary)
+	}
+}
+
+// TestUnsupportedNamed checks every unsupported feature is reported by name.
+func TestUnsupportedNamed(t *testing.T) {
+	doc, rep := readFile(t, "testdata/unsupported.xml")
+	all := strings.Join(rep.Unsupported, "\n")
+	for _, want := range []string{"no-quorum-policy=suicide", "cluster option node-health-base", "remote node r1", "bundle web-bundle",
+		"template tmpl", "rsc-pattern in location l1", "date_expression in location l2", "rsc_ticket t1",
+		"resource_set in rsc_order o1", "fencing-topology", "configuration section <tags>"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("unsupported report lacks %q:\n%s", want, all)
+		}
+	}
+	if !doc.Status.NoQuorum {
+		t.Error("have-quorum=0 not read")
+	}
+	states := map[string]string{}
+	for _, n := range doc.Status.Nodes {
+		states[n.Name] = n.State
+	}
+	if states["n2"] != model.NodeUnclean {
+		t.Errorf("n2 left without notice must be unclean with stonith enabled: %v", states)
+	}
+	if !strings.Contains(strings.Join(rep.Notes, "\n"), "stonith resource fence1") {
+		t.Errorf("stonith resource not noted: %v", rep.Notes)
+	}
+}
+
+// TestRoundTrip writes a document as CIB and reads it back.
+func TestRoundTrip(t *testing.T) {
+	yes := true
+	doc := &model.Document{
+		Config: model.Config{
+			Options: model.Options{StonithEnabled: &yes, NoQuorumPolicy: "freeze"},
+			Nodes:   []model.Node{{Name: "n1", Attributes: map[string]string{"rack": "a&b"}}, {Name: "n2", Utilization: map[string]int{"cpu": 4}}},
+			Resources: []*model.Resource{
+				{ID: "g", Kind: model.KindGroup, Meta: map[string]string{"resource-stickiness": "100"}, Members: []*model.Resource{{ID: "g1", Type: "Dummy"}, {ID: "g2", Class: "lsb", Type: "nginx"}}},
+				{ID: "p", Kind: model.KindClone, Meta: map[string]string{"promotable": "true"}, Members: []*model.Resource{{ID: "s", Provider: "pacemaker", Type: "Stateful"}}},
+			},
+			Constraints: model.Constraints{
+				Locations:   []model.Location{{ID: "l1", Rsc: "g", Node: "n1", Score: model.Infinity}, {ID: "l2", Rsc: "g", Rules: []model.Rule{{Score: -5, Expressions: []model.Expression{{Attribute: "rack", Operation: "eq", Value: "x\"y"}}}}}},
+				Colocations: []model.Colocation{{ID: "c1", Rsc: "g", With: "p", Score: model.Infinity, WithRole: "Promoted"}},
+				Orders:      []model.Order{{ID: "o1", First: "p", FirstAction: "promote", Then: "g", ThenAction: "start"}},
+			},
+		},
+		Status: model.Status{
+			Nodes:     []model.NodeState{{Name: "n1", State: "online", Attributes: map[string]string{"master-s": "10"}}, {Name: "n2", State: "unclean"}},
+			Resources: []model.ResourceStatus{{Rsc: "g1", Node: "n1"}, {Rsc: "s", Node: "n1", Role: "Promoted"}, {Rsc: "g2", Node: "n1", Failed: true}},
+			Failures:  []model.Failure{{Rsc: "g2", Node: "n1", Op: "monitor", Count: 2, LastFailure: time.Unix(1767268800, 0).UTC()}},
+		},
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, doc, time.Unix(1767268800, 0)); err != nil {
+		t.Fatal(err)
+	}
+	back, rep, err := Read(&buf)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, buf.String())
+	}
+	if len(rep.Unsupported) != 0 {
+		t.Errorf("unsupported after round trip: %v", rep.Unsupported)
+	}
+	now := time.Unix(1767268800, 0)
+	a := scheduler.Schedule(scheduler.Input{Config: &doc.Config, Status: &doc.Status, Now: now, Scores: true})
+	b := scheduler.Schedule(scheduler.Input{Config: &back.Config, Status: &back.Status, Now: now, Scores: true})
+	for _, f := range []func(scheduler.Output) string{scheduler.FormatScores, scheduler.FormatPlacement, scheduler.FormatTransition} {
+		if x, y := f(a), f(b); x != y {
+			t.Errorf("round trip changed the decision:\n%s\n---\n%s", x, y)
+		}
+	}
+	if back.Config.Nodes[0].Attributes["rack"] != "a&b" || back.Config.Constraints.Locations[1].Rules[0].Expressions[0].Value != "x\"y" {
+		t.Errorf("escaping lost: %+v", back.Config)
+	}
+}
+
+func TestScanErrors(t *testing.T) {
+	for _, in := range []string{"", "<cib>", "<cib></cob>", "<cib a=b/>", "<cib a=\"&bogus;\"/>", "<a/><b/>", "<cib><x y=\"1\"></cib>", "<notcib/>", "<cib/>"} {
+		if _, _, err := Read(strings.NewReader(in)); err == nil {
+			t.Errorf("Read(%q) succeeded, want an error", in)
+		}
+	}
+}
+
+func FuzzRead(f *testing.F) {
+	for _, p := range []string{"testdata/heartbeat2.xml", "testdata/unsupported.xml"} {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(`<cib><configuration><resources><clone id="c"><primitive id="p" class="ocf" type="Dummy"/></clone></resources></configuration><status/></cib>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		doc, _, err := Read(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		// Whatever parses must schedule without panicking.
+		scheduler.Schedule(scheduler.Input{Config: &doc.Config, Status: &doc.Status, Now: time.Unix(1767268800, 0), Scores: true})
+	})
+}
