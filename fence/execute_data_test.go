@@ -1,62 +1,42 @@
 package fence
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cockroachdb/datadriven"
 )
 
-// scenario is one block of testdata/execute.txt.
+// scenario is the input of one "execute" directive of testdata/execute.txt.
 type scenario struct {
-	name, device, request, want string
-	line                        int
+	name, device, request string
 }
 
-func readScenarios(t *testing.T, path string) []scenario {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []scenario
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		key, val, ok := strings.Cut(line, ":")
+// parseScenario reads the "key: value" input lines of a directive.
+func parseScenario(input string) (scenario, error) {
+	var s scenario
+	for _, line := range strings.Split(input, "\n") {
+		key, val, ok := strings.Cut(strings.TrimSpace(line), ":")
 		if !ok {
-			t.Fatalf("%s:%d: want \"key: value\", got %q", path, n, line)
+			return s, fmt.Errorf("want \"key: value\", got %q", line)
 		}
 		val = strings.TrimSpace(val)
 		switch key {
 		case "scenario":
-			out = append(out, scenario{name: val, line: n})
-		case "device", "request", "want":
-			if len(out) == 0 {
-				t.Fatalf("%s:%d: %s before the first scenario", path, n, key)
-			}
-			s := &out[len(out)-1]
-			switch key {
-			case "device":
-				s.device = val
-			case "request":
-				s.request = val
-			case "want":
-				s.want = val
-			}
+			s.name = val
+		case "device":
+			s.device = val
+		case "request":
+			s.request = val
 		default:
-			t.Fatalf("%s:%d: unknown key %q (scenario, device, request, want)", path, n, key)
+			return s, fmt.Errorf("unknown key %q (scenario, device, request)", key)
 		}
 	}
-	return out
+	return s, nil
 }
 
 // build turns a scenario's device and request lines into an Opener and a
@@ -166,27 +146,32 @@ func render(res Result, dev *fakeDevice) string {
 	return strings.Join(w, " ")
 }
 
-// TestExecuteScenarios runs testdata/execute.txt.
+// TestExecuteScenarios runs testdata/execute.txt with
+// github.com/cockroachdb/datadriven; `go test -run ExecuteScenarios -rewrite`
+// regenerates the expected results (review the diff).
 func TestExecuteScenarios(t *testing.T) {
-	for _, s := range readScenarios(t, "testdata/execute.txt") {
-		t.Run(s.name, func(t *testing.T) {
-			dev, open, req, err := s.build()
-			if err != nil {
-				t.Fatalf("testdata/execute.txt:%d: %v", s.line, err)
-			}
-			res := Execute(context.Background(), open, req)
-			if got := render(res, dev); got != s.want {
-				t.Errorf("testdata/execute.txt:%d:\n got: %s\nwant: %s\n(err: %v)", s.line, got, s.want, res.Err)
-			}
-			if res.Fenced() != (res.OK && res.OffVerified) {
-				t.Error("Fenced() disagrees with OK && OffVerified")
-			}
-			if !res.OK && res.Err == nil {
-				t.Error("failed without a reason")
-			}
-			if !strings.Contains(s.device, "login=") && !dev.closed {
-				t.Error("device session not closed")
-			}
-		})
-	}
+	datadriven.RunTest(t, "testdata/execute.txt", func(t *testing.T, d *datadriven.TestData) string {
+		if d.Cmd != "execute" {
+			d.Fatalf(t, "unknown command %q", d.Cmd)
+		}
+		s, err := parseScenario(d.Input)
+		if err != nil {
+			d.Fatalf(t, "%v", err)
+		}
+		dev, open, req, err := s.build()
+		if err != nil {
+			d.Fatalf(t, "%s: %v", s.name, err)
+		}
+		res := Execute(context.Background(), open, req)
+		if res.Fenced() != (res.OK && res.OffVerified) {
+			d.Fatalf(t, "%s: Fenced() disagrees with OK && OffVerified", s.name)
+		}
+		if !res.OK && res.Err == nil {
+			d.Fatalf(t, "%s: failed without a reason", s.name)
+		}
+		if !strings.Contains(s.device, "login=") && !dev.closed {
+			d.Fatalf(t, "%s: device session not closed", s.name)
+		}
+		return render(res, dev)
+	})
 }

@@ -1,107 +1,107 @@
 package quorum
 
 import (
-	"bufio"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cockroachdb/datadriven"
 )
 
-// TestScenarios runs testdata/*.txt. Each file has lines:
+// TestScenarios runs testdata/*.txt with github.com/cockroachdb/datadriven:
+// each directive is a command line, "----" and the expected output; "#"
+// lines are comments. `go test -run Scenarios -rewrite` regenerates the
+// expected output (review the diff). Commands:
 //
 //	config nodes=n1:1,n2:1 [two_node] [wait_for_all=false] [expected=N] [lms=WINDOW] [atb=NODE]
-//	at <duration> members <n1,n2|-> => <quorate|inquorate> votes=N expected=N needed=N
-//
-// A "config" line starts a new Calculator; "#" starts a comment.
+//	    starts a new Calculator; no output
+//	update at=<duration> members=<n1,n2|->
+//	    prints <quorate|inquorate> votes=N expected=N needed=N
+//	invalid <n1:1,n2:1> [two_node]
+//	    a configuration New must refuse; prints the error
 func TestScenarios(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.txt")
-	if len(files) == 0 {
-		t.Fatal("no testdata")
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) { runFile(t, f) })
-	}
+	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
+		if filepath.Ext(path) != ".txt" {
+			return // e.g. a fuzz corpus under testdata/fuzz
+		}
+		var calc *Calculator
+		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
+			return runCommand(t, d, &calc)
+		})
+	})
 }
 
-func runFile(t *testing.T, path string) {
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
+func parseVotes(list string) map[string]int {
+	nodes := map[string]int{}
+	for _, nv := range strings.Split(list, ",") {
+		n, votes, _ := strings.Cut(nv, ":")
+		nodes[n], _ = strconv.Atoi(votes)
 	}
-	defer fh.Close()
-	var calc *Calculator
-	sc := bufio.NewScanner(fh)
-	for ln := 1; sc.Scan(); ln++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
+	return nodes
+}
+
+func runCommand(t *testing.T, d *datadriven.TestData, calc **Calculator) string {
+	switch d.Cmd {
+	case "config":
+		cfg := Config{Nodes: map[string]int{}}
+		for _, a := range d.CmdArgs {
+			v := strings.Join(a.Vals, ",")
+			switch a.Key {
+			case "nodes":
+				cfg.Nodes = parseVotes(v)
+			case "two_node":
+				cfg.TwoNode = true
+			case "wait_for_all":
+				cfg.WaitForAll, cfg.WaitForAllSet = v != "false", true
+			case "expected":
+				cfg.ExpectedVotes, _ = strconv.Atoi(v)
+			case "atb":
+				cfg.AutoTieBreaker, cfg.TieBreaker = true, v
+			case "lms":
+				cfg.LastManStanding = true
+				cfg.LastManStandingWindow, _ = time.ParseDuration(v)
+			default:
+				d.Fatalf(t, "unknown config key %q", a.Key)
+			}
 		}
-		f := strings.Fields(line)
-		switch f[0] {
-		case "config":
-			cfg := Config{Nodes: map[string]int{}}
-			for _, kv := range f[1:] {
-				k, v, _ := strings.Cut(kv, "=")
-				switch k {
-				case "nodes":
-					for _, nv := range strings.Split(v, ",") {
-						n, votes, _ := strings.Cut(nv, ":")
-						cfg.Nodes[n], _ = strconv.Atoi(votes)
-					}
-				case "two_node":
-					cfg.TwoNode = true
-				case "wait_for_all":
-					cfg.WaitForAll, cfg.WaitForAllSet = v != "false", true
-				case "expected":
-					cfg.ExpectedVotes, _ = strconv.Atoi(v)
-				case "atb":
-					cfg.AutoTieBreaker, cfg.TieBreaker = true, v
-				case "lms":
-					cfg.LastManStanding = true
-					cfg.LastManStandingWindow, _ = time.ParseDuration(v)
-				default:
-					t.Fatalf("%s:%d: unknown config key %q", path, ln, k)
-				}
-			}
-			if calc, err = New(cfg); err != nil {
-				t.Fatalf("%s:%d: %v", path, ln, err)
-			}
-		case "invalid":
-			cfg := Config{Nodes: map[string]int{}}
-			for _, nv := range strings.Split(f[1], ",") {
-				n, votes, _ := strings.Cut(nv, ":")
-				cfg.Nodes[n], _ = strconv.Atoi(votes)
-			}
-			cfg.TwoNode = len(f) > 2 && f[2] == "two_node"
-			if _, err := New(cfg); err == nil {
-				t.Errorf("%s:%d: want an error for %q", path, ln, line)
-			}
-		case "at":
-			now, err := time.ParseDuration(f[1])
-			if err != nil || len(f) < 5 || f[2] != "members" || f[4] != "=>" {
-				t.Fatalf("%s:%d: want 'at D members LIST => ...'", path, ln)
-			}
-			var members []string
-			if f[3] != "-" {
-				members = strings.Split(f[3], ",")
-			}
-			st := calc.Update(members, now)
-			got := "inquorate"
-			if st.Quorate {
-				got = "quorate"
-			}
-			got += " votes=" + strconv.Itoa(st.Votes) + " expected=" + strconv.Itoa(st.Expected) + " needed=" + strconv.Itoa(st.Needed)
-			want := strings.Join(f[5:], " ")
-			if got != want {
-				t.Errorf("%s:%d: got %q (%s), want %q", path, ln, got, st.Reason, want)
-			}
-		default:
-			t.Fatalf("%s:%d: unknown directive %q", path, ln, f[0])
+		c, err := New(cfg)
+		if err != nil {
+			d.Fatalf(t, "%v", err)
 		}
+		*calc = c
+		return ""
+	case "invalid":
+		if len(d.CmdArgs) == 0 {
+			d.Fatalf(t, "want 'invalid n1:1,n2:1 [two_node]'")
+		}
+		cfg := Config{Nodes: parseVotes(d.CmdArgs[0].Key), TwoNode: d.HasArg("two_node")}
+		if _, err := New(cfg); err != nil {
+			return "error: " + err.Error()
+		}
+		return "accepted (want an error)"
+	case "update":
+		if *calc == nil {
+			d.Fatalf(t, "update before config")
+		}
+		var now time.Duration
+		var list string
+		d.ScanArgs(t, "at", &now)
+		d.ScanArgs(t, "members", &list)
+		var members []string
+		if list != "-" {
+			members = strings.Split(list, ",")
+		}
+		st := (*calc).Update(members, now)
+		got := "inquorate"
+		if st.Quorate {
+			got = "quorate"
+		}
+		return got + " votes=" + strconv.Itoa(st.Votes) + " expected=" + strconv.Itoa(st.Expected) + " needed=" + strconv.Itoa(st.Needed)
 	}
+	d.Fatalf(t, "unknown directive %q", d.Cmd)
+	return ""
 }
 
 func TestParsePolicy(t *testing.T) {

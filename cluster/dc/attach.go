@@ -9,10 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"palisade/cluster/config"
 	"palisade/cluster/eventlog"
@@ -24,7 +21,6 @@ import (
 	"palisade/quorum"
 	"palisade/resources/agent"
 	"palisade/resources/executor"
-	"palisade/resources/model"
 	"palisade/resources/vip"
 
 	// Fence plugins register themselves with the fence core.
@@ -39,7 +35,21 @@ const payloadPrefix = "dc1:"
 const (
 	CmdFenceConfirm = "fence-confirm" // args {"node": "n2", "by": "alice"}
 	CmdFenceHistory = "fence-history" // no args
+	CmdConfigPush   = "config-push"   // args PushArgs; answer ConfigResult
+	CmdConfigShow   = "config-show"   // no args; answer ConfigInfo
 )
+
+// PushArgs are the arguments of CmdConfigPush: the file's text (decoded by
+// the daemon with DecodeConfig, so errors name the file and line).
+type PushArgs struct {
+	File string `json:"file"`
+	YAML string `json:"yaml"`
+	By   string `json:"by"`
+}
+
+// PushTimeout bounds how long a push or reload keeps retrying while the
+// cluster cannot take the change yet (no DC, no quorum, rebuilding).
+const PushTimeout = 20 * time.Second
 
 // ConfirmArgs are the arguments of CmdFenceConfirm.
 type ConfirmArgs struct {
@@ -86,10 +96,15 @@ func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 	if err != nil {
 		return nil, err
 	}
-	rcfg, err := decodeResources(c.File, c.Resources)
+	rcfg, fileAdmin, err := decodeSection(c.File, c.Resources)
 	if err != nil {
 		return nil, err
 	}
+	persisted, err := LoadPersisted(c.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	cib, fileDigest, proposeFile := StartCIB(persisted, rcfg, fileAdmin)
 	policy := qs.Policy
 	if !qs.PolicySet && rcfg != nil && rcfg.Options.NoQuorumPolicy != "" {
 		if p, err := quorum.ParsePolicy(rcfg.Options.NoQuorumPolicy); err == nil {
@@ -143,13 +158,10 @@ func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 				rt.ExecutorEvent(ev)
 			}
 		}})
-	var cib *CIB
-	if rcfg != nil {
-		cib = &CIB{Version: Version{Epoch: 1}, Config: rcfg}
-	}
 	rt = NewRuntime(RuntimeConfig{
 		Coordinator: Config{Self: self, Nodes: names, Quorum: calc, Gate: gate, Schedule: PackageScheduler, CIB: cib},
 		Fencer:      fencer, Executor: ex, Events: events, Logger: log.With("part", "dc"), AlertCommand: fc.AlertCommand,
+		StateDir: c.StateDir, FileDigest: fileDigest,
 		Send: func(to string, b []byte) error {
 			id, ok := byName[to]
 			if !ok {
@@ -205,32 +217,15 @@ func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 		return h, nil
 	})
 	n.AddStatus("dc", func() any { return rt.Snapshot() })
+	handleConfig(ctx, n, rt, log)
+	if proposeFile {
+		// Edited while the node was down: propose it once joined.
+		go proposeFileSection(ctx, rt, c.File, rcfg, fileAdmin, "start-up with an edited "+c.File, 2*time.Minute, log)
+	}
 	go func() {
 		<-ctx.Done()
 		ex.Close()
 	}()
 	go rt.Run(ctx)
 	return rt, nil
-}
-
-// decodeResources reads the resources section strictly (unknown keys are
-// errors) with the scheduler's model.
-func decodeResources(file string, n *yaml.Node) (*model.Config, error) {
-	if n == nil {
-		return nil, nil
-	}
-	raw, err := yaml.Marshal(n)
-	if err != nil {
-		return nil, fmt.Errorf("%s: resources: %w", file, err)
-	}
-	var cfg model.Config
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
-		return nil, fmt.Errorf("%s: resources (lines relative to the section at line %d): %s", file, n.Line, strings.TrimPrefix(err.Error(), "yaml: "))
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: resources: %w", file, err)
-	}
-	return &cfg, nil
 }

@@ -1,13 +1,18 @@
 package dc
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 
 	"palisade/resources/model"
 )
 
 // Version orders CIB copies like Pacemaker: admin_epoch, then epoch, then
-// num_updates.
+// num_updates. admin_epoch is the operator's (resources.admin_epoch in the
+// YAML); epoch is bumped by the DC on every accepted configuration change;
+// num_updates on every status update it publishes.
 type Version struct {
 	AdminEpoch uint64 `json:"admin_epoch"`
 	Epoch      uint64 `json:"epoch"`
@@ -25,6 +30,12 @@ func (v Version) Less(w Version) bool {
 	return v.NumUpdates < w.NumUpdates
 }
 
+// SameConfigVersion reports whether v and w name the same configuration
+// change (num_updates, which only counts status updates, is ignored).
+func (v Version) SameConfigVersion(w Version) bool {
+	return v.AdminEpoch == w.AdminEpoch && v.Epoch == w.Epoch
+}
+
 func (v Version) String() string {
 	return fmt.Sprintf("%d.%d.%d", v.AdminEpoch, v.Epoch, v.NumUpdates)
 }
@@ -34,7 +45,12 @@ func (v Version) String() string {
 type CIB struct {
 	Version Version       `json:"version"`
 	Config  *model.Config `json:"config,omitempty"`
-	Status  model.Status  `json:"status"`
+	// Digest is ConfigDigest(Config). It breaks ties between copies of the
+	// same version with different configurations (two partitions, or two
+	// nodes started from different files), so every node picks the same
+	// winner. Receivers recompute it; it is never trusted from the wire.
+	Digest string       `json:"digest,omitempty"`
+	Status model.Status `json:"status"`
 	// Reported lists the nodes whose status in Status came from the node
 	// itself (as opposed to "never known").
 	Reported []string `json:"reported,omitempty"`
@@ -44,16 +60,56 @@ type CIB struct {
 	Left []string `json:"left,omitempty"`
 }
 
-// Newer returns whichever of a and b has the higher version (a on ties,
-// so the local copy is kept).
+// ConfigDigest is a hex SHA-256 of the canonical JSON form of cfg ("" for
+// nil). encoding/json sorts map keys, so equal configurations have equal
+// digests whatever the order of their YAML maps.
+func ConfigDigest(cfg *model.Config) string {
+	if cfg == nil {
+		return ""
+	}
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		// model.Config is plain data: this cannot happen; make it visible.
+		return "unencodable:" + err.Error()
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// older reports whether a loses to b: lower version, or the same version
+// and a lower digest. The order is total over (version, digest), so two
+// nodes comparing the same pair always agree on the winner.
+func older(a, b *CIB) bool {
+	if a.Version != b.Version {
+		return a.Version.Less(b.Version)
+	}
+	return a.Digest < b.Digest
+}
+
+// Newer returns whichever of a and b wins: the higher version, on equal
+// versions the higher digest, and a when both are equal (so the local
+// copy is kept).
 func Newer(a, b *CIB) *CIB {
 	switch {
 	case a == nil:
 		return b
 	case b == nil:
 		return a
-	case a.Version.Less(b.Version):
+	case older(a, b):
 		return b
 	}
 	return a
+}
+
+// withDigest returns c with Digest recomputed (c itself if it was right).
+func withDigest(c *CIB) *CIB {
+	if c == nil {
+		return nil
+	}
+	if d := ConfigDigest(c.Config); d != c.Digest {
+		cp := *c
+		cp.Digest = d
+		return &cp
+	}
+	return c
 }

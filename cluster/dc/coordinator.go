@@ -59,6 +59,12 @@ type Ready struct {
 	Log    []eventlog.Entry
 	// Errors are non-fatal problems to log (scheduler errors...).
 	Errors []error
+	// ConfigResults answer this node's configuration proposals.
+	ConfigResults []ConfigResult
+	// Persist is set when the replica's configuration or its (admin_epoch,
+	// epoch) changed: store it (state_dir) so a restarted node rejoins
+	// with it and the highest version wins.
+	Persist *CIB
 }
 
 type nodeInfo struct {
@@ -89,6 +95,8 @@ type Coordinator struct {
 	holdUntil map[string]time.Duration
 	nextID    uint64
 	lastPlan  []PlannedAction
+	// persisted identifies the last replica handed out in Ready.Persist.
+	persisted string
 
 	ready Ready
 }
@@ -98,7 +106,7 @@ func New(cfg Config) *Coordinator {
 	if cfg.Wall == nil {
 		cfg.Wall = time.Now
 	}
-	c := &Coordinator{cfg: cfg, cib: cfg.CIB, nodes: map[string]*nodeInfo{}, inflight: map[uint64]Action{}, leaving: map[string]bool{}, holdUntil: map[string]time.Duration{}}
+	c := &Coordinator{cfg: cfg, cib: withDigest(cfg.CIB), nodes: map[string]*nodeInfo{}, inflight: map[uint64]Action{}, leaving: map[string]bool{}, holdUntil: map[string]time.Duration{}}
 	if c.cib == nil {
 		c.cib = &CIB{}
 	}
@@ -228,8 +236,8 @@ func (c *Coordinator) Step(m Message, now time.Duration) {
 	switch m.Kind {
 	case KindCIB:
 		// Member side: adopt the DC's copy when it is not older.
-		if m.From == c.dc && !m.CIB.Version.Less(c.cib.Version) {
-			c.cib = m.CIB
+		if cib := withDigest(m.CIB); m.From == c.dc && !older(cib, c.cib) {
+			c.cib = cib
 			for _, n := range c.cib.Left {
 				_ = c.gate().CleanLeave(n, now) // refused for unclean nodes: fine
 			}
@@ -251,11 +259,10 @@ func (c *Coordinator) Step(m Message, now time.Duration) {
 			return
 		}
 		ni.reported, ni.resources, ni.failures = true, m.Status.Resources, m.Status.Failures
-		if newer := Newer(c.cib, m.Status.CIB); newer != c.cib {
-			// Join: the highest version wins; keep our status snapshot
-			// only if it is the one being replaced by a config from a
-			// node that never saw our updates.
-			c.cib = &CIB{Version: newer.Version, Config: newer.Config, Status: newer.Status, Reported: newer.Reported}
+		if newer := Newer(c.cib, withDigest(m.Status.CIB)); newer != c.cib {
+			// Join: the highest version wins (equal versions: the higher
+			// digest, so every DC picks the same copy).
+			c.cib = &CIB{Version: newer.Version, Config: newer.Config, Digest: newer.Digest, Status: newer.Status, Reported: newer.Reported}
 		}
 		if c.rebuilding && c.allReported() {
 			c.rebuilding = false
@@ -265,6 +272,8 @@ func (c *Coordinator) Step(m Message, now time.Duration) {
 		c.checkLeft(now)
 	case KindActionResult:
 		c.onResult(m, now)
+	case KindConfigPropose, KindConfigResult:
+		c.stepConfig(m, now)
 	case KindConfirm:
 		if c.isDC() {
 			if err := c.Confirm(m.Target, m.Reason+" (via "+m.From+")", now); err != nil {
@@ -456,7 +465,7 @@ func (c *Coordinator) publish(now time.Duration) {
 	if !c.isDC() || c.rebuilding {
 		return
 	}
-	cib := &CIB{Version: c.cib.Version, Config: c.cib.Config, Left: c.cib.Left}
+	cib := &CIB{Version: c.cib.Version, Config: c.cib.Config, Digest: c.cib.Digest, Left: c.cib.Left}
 	cib.Version.NumUpdates++
 	cib.Status = c.buildStatus()
 	for _, n := range c.cfg.Nodes {
@@ -568,6 +577,13 @@ func (c *Coordinator) schedule(now time.Duration) {
 
 // Ready returns and clears the pending work.
 func (c *Coordinator) Ready() Ready {
+	if c.cib.Config != nil {
+		v := c.cib.Version
+		if key := fmt.Sprintf("%d.%d/%s", v.AdminEpoch, v.Epoch, c.cib.Digest); key != c.persisted {
+			c.persisted = key
+			c.ready.Persist = c.cib
+		}
+	}
 	rd := c.ready
 	c.ready = Ready{}
 	return rd
@@ -581,6 +597,7 @@ type Snapshot struct {
 	Quorate  bool                  `json:"quorate"`
 	Members  []string              `json:"members"`
 	CIB      Version               `json:"cib_version"`
+	Digest   string                `json:"cib_digest,omitempty"`
 	Status   model.Status          `json:"status"`
 	Fencing  []recovery.NodeStatus `json:"fencing"`
 	Inflight []Action              `json:"inflight,omitempty"`
@@ -591,7 +608,7 @@ func (c *Coordinator) Snapshot() Snapshot {
 	// Copies: the snapshot is encoded on other goroutines (control socket).
 	st := c.cib.Status
 	st.Nodes, st.Resources, st.Failures = slices.Clone(st.Nodes), slices.Clone(st.Resources), slices.Clone(st.Failures)
-	s := Snapshot{Self: c.cfg.Self, View: c.view, DC: c.dc, Quorate: c.quorate, Members: slices.Clone(c.members), CIB: c.cib.Version,
+	s := Snapshot{Self: c.cfg.Self, View: c.view, DC: c.dc, Quorate: c.quorate, Members: slices.Clone(c.members), CIB: c.cib.Version, Digest: c.cib.Digest,
 		Status: st, Fencing: c.gate().Status()}
 	if c.isDC() {
 		s.Status = c.buildStatus()

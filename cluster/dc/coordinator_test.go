@@ -68,6 +68,8 @@ type sim struct {
 	// running: resource → node, as the members see it
 	running map[string]string
 	up      map[string]bool
+	// configuration changes (config_test.go)
+	cfgs cfgSim
 }
 
 func newSim(t *testing.T, names ...string) *sim {
@@ -115,6 +117,10 @@ func (s *sim) pump() {
 			rd := c.Ready()
 			s.log = append(s.log, rd.Log...)
 			s.fence = append(s.fence, rd.Fence...)
+			s.cfgs.results = append(s.cfgs.results, rd.ConfigResults...)
+			if rd.Persist != nil {
+				s.persist(name, rd.Persist)
+			}
 			for _, o := range rd.Send {
 				busy = true
 				if !s.up[o.To] || !s.up[name] {

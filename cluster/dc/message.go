@@ -30,6 +30,12 @@ const (
 	KindConfirm Kind = "confirm"
 	// KindLeave: member → DC, "I am shutting down: move my resources away".
 	KindLeave Kind = "leave"
+	// KindConfigPropose: member → DC, a new configuration (SIGHUP with an
+	// edited file, `palisade config push`).
+	KindConfigPropose Kind = "config_propose"
+	// KindConfigResult: DC → proposer, accepted (with the new version) or
+	// refused (with the reason).
+	KindConfigResult Kind = "config_result"
 )
 
 // Message is what DC and members exchange over reliable messaging, JSON
@@ -44,6 +50,9 @@ type Message struct {
 	Result *ActionResult `json:"result,omitempty"`
 	Target string        `json:"target,omitempty"`
 	Reason string        `json:"reason,omitempty"`
+	// Proposal and ConfigResult carry configuration changes.
+	Proposal     *Proposal     `json:"proposal,omitempty"`
+	ConfigResult *ConfigResult `json:"config_result,omitempty"`
 }
 
 // NodeStatus is one member's report.
@@ -113,6 +122,10 @@ func Decode(from string, b []byte) (Message, error) {
 		ok = m.Result != nil
 	case KindFenceRequest, KindConfirm:
 		ok = m.Target != ""
+	case KindConfigPropose:
+		ok = m.Proposal != nil && m.Proposal.ID != ""
+	case KindConfigResult:
+		ok = m.ConfigResult != nil && m.ConfigResult.ID != ""
 	}
 	if !ok {
 		return m, fmt.Errorf("dc message from %s: kind %q without its payload (or unknown kind)", from, m.Kind)

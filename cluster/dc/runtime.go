@@ -52,6 +52,12 @@ type RuntimeConfig struct {
 	TickEvery time.Duration
 	// Now is the monotonic clock (default eventlog.Mono).
 	Now func() time.Duration
+	// StateDir keeps the replicated configuration (cib.json) across
+	// restarts; "" keeps nothing.
+	StateDir string
+	// FileDigest identifies the configuration file's resources section
+	// this node last started from or had accepted (see Persisted).
+	FileDigest string
 }
 
 // Runtime runs a Coordinator in one goroutine and performs its Ready:
@@ -67,6 +73,12 @@ type Runtime struct {
 	fails  map[string]int
 	probed bool
 	snap   Snapshot
+
+	// Loop goroutine only: proposals waiting for the DC's answer, and the
+	// file digest that goes with the persisted replica.
+	waiting    map[string]chan ConfigResult
+	proposals  uint64
+	fileDigest string
 }
 
 // NewRuntime builds the runtime; call Run.
@@ -81,7 +93,7 @@ func NewRuntime(cfg RuntimeConfig) *Runtime {
 		cfg.Now = eventlog.Mono
 	}
 	r := &Runtime{cfg: cfg, coord: New(cfg.Coordinator), in: make(chan func(), 1024), log: cfg.Logger,
-		active: map[string]bool{}, fails: map[string]int{}}
+		active: map[string]bool{}, fails: map[string]int{}, waiting: map[string]chan ConfigResult{}, fileDigest: cfg.FileDigest}
 	return r
 }
 
@@ -252,6 +264,15 @@ func (r *Runtime) flush(ctx context.Context) {
 	}
 	for _, fr := range rd.Fence {
 		go r.fence(ctx, fr)
+	}
+	for _, res := range rd.ConfigResults {
+		if c, ok := r.waiting[res.ID]; ok {
+			delete(r.waiting, res.ID)
+			c <- res
+		}
+	}
+	if rd.Persist != nil {
+		r.persist(rd.Persist)
 	}
 	r.mu.Lock()
 	r.snap = r.coord.Snapshot()

@@ -31,6 +31,14 @@ var update = flag.Bool("update", false, "rewrite testdata expectations with the 
 //	leave NODE                NODE shuts down cleanly (asks the DC to move its resources)
 //	where                     print what runs where
 //	verify                    run recovery.Verify over the log so far
+//	push ON CONFIG            node ON proposes testdata/config/CONFIG.yaml
+//	                          (a resources section) to the DC
+//	version                   every node's CIB version and configuration
+//	file NODE CONFIG          NODE's configuration file now holds CONFIG
+//	restart NODE              NODE's daemon restarts: persisted CIB + file
+//	                          (StartCIB); an edited file is proposed after
+//	                          its next view
+//	wipe NODE                 remove NODE's persisted CIB (state_dir)
 //
 // Output: fence requests, actions sent, refused starts, and the state.
 func TestScenarios(t *testing.T) {
@@ -119,6 +127,8 @@ func runScenario(t *testing.T, path string) {
 				s.up[n] = slices.Contains(f[2:], n)
 			}
 			s.view(id, f[2:]...)
+			collect()
+			got = append(got, s.proposePending()...)
 		case "at":
 			d, err := time.ParseDuration(f[1])
 			if err != nil {
@@ -175,6 +185,27 @@ func runScenario(t *testing.T, path string) {
 				got = append(got, "error: "+err.Error())
 			}
 			s.pump()
+		case "push":
+			cfg := s.loadConfig(f[2])
+			_, line := s.propose(f[1], cfg, 0, "push "+f[2])
+			collect()
+			got = append(got, line)
+		case "version":
+			got = append(got, s.versions()...)
+			continue
+		case "file":
+			s.cfgInit()
+			s.cfgs.files[f[1]] = s.loadConfig(f[2])
+			continue
+		case "restart":
+			if s.restart(f[1]) {
+				got = append(got, f[1]+": its file was edited since it last saw it: proposing it after joining")
+			}
+			continue
+		case "wipe":
+			s.cfgInit()
+			delete(s.cfgs.persisted, f[1])
+			continue
 		case "where":
 			var rs []string
 			for r, n := range s.running {

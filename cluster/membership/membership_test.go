@@ -1,22 +1,21 @@
 package membership
 
 import (
-	"bufio"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cockroachdb/datadriven"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata expected outputs")
-
-// The scenario files hold commands, each followed by "----" and the expected
-// output up to a blank line, in the style of go.etcd.io/raft's datadriven
-// tests. Commands:
+// TestScenarios runs testdata/*.txt with github.com/cockroachdb/datadriven
+// (the format of go.etcd.io/raft's tests): each command is followed by
+// "----" and the expected output up to a blank line ("(none)" when the
+// command produced nothing); "#" lines are comments. `go test -run Scenarios
+// -rewrite` regenerates the expected output (review the diff). Commands:
 //
 //	config self=1 nodes=1,2,3 links=2 keepalive=100ms warntime=250ms deadtime=500ms initdead=1s gen=1
 //	hb from=2 link=0 gen=1 at=120ms [adv=N|agree]
@@ -27,86 +26,19 @@ var update = flag.Bool("update", false, "rewrite testdata expected outputs")
 // "agree" makes the sender advertise this node's current view, as a peer
 // that agrees would; adv=N advertises view id N with this node's member set.
 func TestScenarios(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.txt")
-	if len(files) == 0 {
-		t.Fatal("no scenarios in testdata/")
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) { runScenario(t, f) })
-	}
-}
-
-type testCase struct {
-	line     int
-	cmd      string
-	expected string
-}
-
-func parseScenario(t *testing.T, path string) []testCase {
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	var cases []testCase
-	sc := bufio.NewScanner(fh)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
+	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
+		if filepath.Ext(path) != ".txt" {
+			return // e.g. a fuzz corpus under testdata/fuzz
 		}
-		tc := testCase{line: n, cmd: line}
-		if !sc.Scan() || strings.TrimSpace(sc.Text()) != "----" {
-			t.Fatalf("%s:%d: command without ---- separator", path, n)
-		}
-		n++
-		var out []string
-		for sc.Scan() {
-			n++
-			if strings.TrimSpace(sc.Text()) == "" {
-				break
+		var m *Membership
+		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
+			got := strings.TrimRight(execCommand(t, &m, d.FullCmd()), "\n")
+			if got == "" {
+				got = "(none)"
 			}
-			out = append(out, sc.Text())
-		}
-		tc.expected = strings.Join(out, "\n")
-		cases = append(cases, tc)
-	}
-	return cases
-}
-
-func runScenario(t *testing.T, path string) {
-	cases := parseScenario(t, path)
-	var m *Membership
-	var rewritten strings.Builder
-	for _, tc := range cases {
-		got := strings.TrimRight(execCommand(t, &m, tc.cmd), "\n")
-		if got == "" {
-			got = "(none)"
-		}
-		if *update {
-			fmt.Fprintf(&rewritten, "%s\n----\n%s\n\n", tc.cmd, got)
-			continue
-		}
-		if got != tc.expected {
-			t.Errorf("%s:%d: %s\n got:\n%s\nwant:\n%s", path, tc.line, tc.cmd, got, tc.expected)
-		}
-	}
-	if *update {
-		// Keep the leading comment block, which describes the scenario.
-		old, _ := os.ReadFile(path)
-		var head strings.Builder
-		for _, l := range strings.Split(string(old), "\n") {
-			if !strings.HasPrefix(l, "#") {
-				break
-			}
-			head.WriteString(l + "\n")
-		}
-		if err := os.WriteFile(path, []byte(head.String()+rewritten.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+			return got
+		})
+	})
 }
 
 func args(t *testing.T, fields []string) map[string]string {

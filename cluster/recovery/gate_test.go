@@ -1,25 +1,24 @@
 package recovery
 
 import (
-	"bufio"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/datadriven"
+
 	"palisade/cluster/eventlog"
 	"palisade/quorum"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata expectations with the actual output")
-
-// TestScenarios replays testdata/*.txt. A file is a list of commands; the
-// lines starting with "> " after a command are its expected output (what
-// Ready returned, the answer of start/confirm). Commands:
+// TestScenarios replays testdata/*.txt with github.com/cockroachdb/datadriven.
+// Each directive is a command line, "----" and its expected output (what
+// Ready returned, the answer of start/confirm), one line each; "#" lines are
+// comments. `go test -run Scenarios -rewrite` regenerates the expected output
+// (review the diff: these expectations encode the safety rules). Commands:
 //
 //	config nodes=n1,n2,n3 self=n1 [delay=n1:5s,...] [retry=1s:8s] [startup_fencing] [policy=ignore] [random=2s]
 //	partition at=T members=n1,n2 [quorate] [dc] [view=N] [active=n2:vip+db,n3:web]
@@ -30,168 +29,135 @@ var update = flag.Bool("update", false, "rewrite testdata expectations with the 
 //	leave at=T target=n2       (n2 stopped everything and is shutting down)
 //	start at=T rsc=vip on=n1 [maybe=n2,n3]
 //	verify            (runs Verify over every log entry so far)
+//	status            (one line per node from Status)
 func TestScenarios(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.txt")
-	if len(files) == 0 {
-		t.Fatal("no testdata")
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) { runScenario(t, f) })
-	}
+	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
+		if filepath.Ext(path) != ".txt" {
+			return // e.g. a fuzz corpus under testdata/fuzz
+		}
+		var s scenario
+		datadriven.RunTest(t, path, s.run)
+	})
 }
 
-func runScenario(t *testing.T, path string) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
+// scenario is the state one testdata file builds up.
+type scenario struct {
+	g   *Gate
+	all []eventlog.Entry // every log entry so far, for verify
+}
+
+func (s *scenario) run(t *testing.T, d *datadriven.TestData) string {
+	args := map[string]string{}
+	for _, a := range d.CmdArgs {
+		args[a.Key] = strings.Join(a.Vals, ",")
 	}
-	var g *Gate
-	var all []eventlog.Entry
-	var rewritten strings.Builder
-	var cmdLine string
-	var want, got []string
-	flush := func() {
-		if cmdLine == "" {
-			return
+	at := func() time.Duration {
+		v, err := time.ParseDuration(args["at"])
+		if err != nil {
+			d.Fatalf(t, "at=%q: %v", args["at"], err)
 		}
-		if strings.Join(want, "\n") != strings.Join(got, "\n") && !*update {
-			t.Errorf("%s: %s\n got:\n  %s\n want:\n  %s", path, cmdLine, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
-		}
-		for _, l := range got {
-			rewritten.WriteString("> " + l + "\n")
-		}
-		cmdLine, want, got = "", nil, nil
+		return v
 	}
-	sc := bufio.NewScanner(strings.NewReader(string(raw)))
-	for ln := 1; sc.Scan(); ln++ {
-		line := sc.Text()
-		if strings.HasPrefix(line, "> ") || line == ">" {
-			want = append(want, strings.TrimPrefix(strings.TrimPrefix(line, ">"), " "))
-			continue
-		}
-		flush()
-		rewritten.WriteString(line + "\n")
-		trim := strings.TrimSpace(line)
-		if trim == "" || strings.HasPrefix(trim, "#") {
-			continue
-		}
-		cmdLine = fmt.Sprintf("line %d: %s", ln, trim)
-		f := strings.Fields(trim)
-		args := map[string]string{}
-		for _, kv := range f[1:] {
-			k, v, _ := strings.Cut(kv, "=")
-			args[k] = v
-		}
-		at := func() time.Duration {
-			d, err := time.ParseDuration(args["at"])
-			if err != nil {
-				t.Fatalf("%s:%d: at=%q: %v", path, ln, args["at"], err)
-			}
-			return d
-		}
-		flag := func(k string) bool { _, ok := args[k]; return ok }
-		switch f[0] {
-		case "config":
-			cfg := Config{Nodes: strings.Split(args["nodes"], ","), Self: args["self"], StartupFencing: flag("startup_fencing")}
-			if v, ok := args["delay"]; ok {
-				cfg.StaticDelay = map[string]time.Duration{}
-				for _, nd := range strings.Split(v, ",") {
-					n, d, _ := strings.Cut(nd, ":")
-					cfg.StaticDelay[n], _ = time.ParseDuration(d)
-				}
-			}
-			if v, ok := args["retry"]; ok {
-				a, b, _ := strings.Cut(v, ":")
-				cfg.RetryInitial, _ = time.ParseDuration(a)
-				cfg.RetryMax, _ = time.ParseDuration(b)
-			}
-			if v, ok := args["random"]; ok {
-				cfg.RandomDelayMax, _ = time.ParseDuration(v)
-				// deterministic "random": half the maximum
-				cfg.Rand = func(m time.Duration) time.Duration { return m / 2 }
-			}
-			cfg.NoQuorumPolicy = quorum.NoQuorumPolicy(args["policy"])
-			g = New(cfg)
-			all = nil
-		case "partition":
-			p := Partition{Quorate: flag("quorate"), DC: flag("dc"), Active: map[string][]string{}}
-			if v := args["members"]; v != "" && v != "-" {
-				p.Members = strings.Split(v, ",")
-			}
-			if v, ok := args["view"]; ok {
-				p.View, _ = strconv.ParseUint(v, 10, 64)
-			}
-			if v, ok := args["active"]; ok {
-				for _, nr := range strings.Split(v, ",") {
-					n, rs, _ := strings.Cut(nr, ":")
-					p.Active[n] = strings.Split(rs, "+")
-				}
-			}
-			g.SetPartition(p, at())
-		case "tick":
-			g.Tick(at())
-		case "result":
-			a, _ := strconv.Atoi(args["attempt"])
-			g.FenceResult(FenceResult{Target: args["target"], Attempt: a, OK: flag("ok"), VerifiedOff: flag("off"),
-				Device: args["device"], Err: strings.ReplaceAll(args["err"], "_", " ")}, at())
-		case "confirm":
-			if err := g.OperatorConfirm(args["target"], args["by"], at()); err != nil {
-				got = append(got, "error: "+err.Error())
-			}
-		case "leave":
-			if err := g.CleanLeave(args["target"], at()); err != nil {
-				got = append(got, "error: "+err.Error())
-			}
-		case "request":
-			if err := g.RequestFence(args["target"], strings.ReplaceAll(args["reason"], "_", " "), at()); err != nil {
-				got = append(got, "error: "+err.Error())
-			}
-		case "start":
-			var maybe []string
-			if v := args["maybe"]; v != "" {
-				maybe = strings.Split(v, ",")
-			}
-			d := g.AllowStart(args["rsc"], args["on"], maybe, at())
-			if d.Allowed {
-				got = append(got, "allow")
-			} else {
-				got = append(got, "deny: "+d.Reason)
-			}
-		case "verify":
-			vs := Verify(all)
-			if len(vs) == 0 {
-				got = append(got, "clean")
-			}
-			for _, v := range vs {
-				got = append(got, "violation: "+v.Reason)
-			}
-			continue
-		case "status":
-			for _, s := range g.Status() {
-				got = append(got, fmt.Sprintf("status %s %s member=%v attempts=%d failures=%d by=%s", s.Node, s.State, s.Member, s.Attempts, s.Failures, s.By))
-			}
-			continue
-		default:
-			t.Fatalf("%s:%d: unknown command %q", path, ln, f[0])
-		}
-		rd := g.Ready()
-		all = append(all, rd.Log...)
-		for _, fr := range rd.Fence {
-			got = append(got, fmt.Sprintf("FENCE %s attempt=%d (%s)", fr.Target, fr.Attempt, fr.Reason))
-		}
-		for _, a := range rd.Alerts {
-			got = append(got, "ALERT "+a.Target)
-		}
-		for _, e := range rd.Log {
-			got = append(got, fmtEntry(e))
-		}
+	flag := func(k string) bool { _, ok := args[k]; return ok }
+	if d.Cmd != "config" && s.g == nil {
+		d.Fatalf(t, "%s before config", d.Cmd)
 	}
-	flush()
-	if *update {
-		if err := os.WriteFile(path, []byte(rewritten.String()), 0o644); err != nil {
-			t.Fatal(err)
+	var got []string
+	switch d.Cmd {
+	case "config":
+		cfg := Config{Nodes: strings.Split(args["nodes"], ","), Self: args["self"], StartupFencing: flag("startup_fencing")}
+		if v, ok := args["delay"]; ok {
+			cfg.StaticDelay = map[string]time.Duration{}
+			for _, nd := range strings.Split(v, ",") {
+				n, dl, _ := strings.Cut(nd, ":")
+				cfg.StaticDelay[n], _ = time.ParseDuration(dl)
+			}
 		}
+		if v, ok := args["retry"]; ok {
+			a, b, _ := strings.Cut(v, ":")
+			cfg.RetryInitial, _ = time.ParseDuration(a)
+			cfg.RetryMax, _ = time.ParseDuration(b)
+		}
+		if v, ok := args["random"]; ok {
+			cfg.RandomDelayMax, _ = time.ParseDuration(v)
+			// deterministic "random": half the maximum
+			cfg.Rand = func(m time.Duration) time.Duration { return m / 2 }
+		}
+		cfg.NoQuorumPolicy = quorum.NoQuorumPolicy(args["policy"])
+		s.g = New(cfg)
+		s.all = nil
+	case "partition":
+		p := Partition{Quorate: flag("quorate"), DC: flag("dc"), Active: map[string][]string{}}
+		if v := args["members"]; v != "" && v != "-" {
+			p.Members = strings.Split(v, ",")
+		}
+		if v, ok := args["view"]; ok {
+			p.View, _ = strconv.ParseUint(v, 10, 64)
+		}
+		if v, ok := args["active"]; ok {
+			for _, nr := range strings.Split(v, ",") {
+				n, rs, _ := strings.Cut(nr, ":")
+				p.Active[n] = strings.Split(rs, "+")
+			}
+		}
+		s.g.SetPartition(p, at())
+	case "tick":
+		s.g.Tick(at())
+	case "result":
+		a, _ := strconv.Atoi(args["attempt"])
+		s.g.FenceResult(FenceResult{Target: args["target"], Attempt: a, OK: flag("ok"), VerifiedOff: flag("off"),
+			Device: args["device"], Err: strings.ReplaceAll(args["err"], "_", " ")}, at())
+	case "confirm":
+		if err := s.g.OperatorConfirm(args["target"], args["by"], at()); err != nil {
+			got = append(got, "error: "+err.Error())
+		}
+	case "leave":
+		if err := s.g.CleanLeave(args["target"], at()); err != nil {
+			got = append(got, "error: "+err.Error())
+		}
+	case "request":
+		if err := s.g.RequestFence(args["target"], strings.ReplaceAll(args["reason"], "_", " "), at()); err != nil {
+			got = append(got, "error: "+err.Error())
+		}
+	case "start":
+		var maybe []string
+		if v := args["maybe"]; v != "" {
+			maybe = strings.Split(v, ",")
+		}
+		if dec := s.g.AllowStart(args["rsc"], args["on"], maybe, at()); dec.Allowed {
+			got = append(got, "allow")
+		} else {
+			got = append(got, "deny: "+dec.Reason)
+		}
+	case "verify":
+		vs := Verify(s.all)
+		if len(vs) == 0 {
+			got = append(got, "clean")
+		}
+		for _, v := range vs {
+			got = append(got, "violation: "+v.Reason)
+		}
+		return strings.Join(got, "\n")
+	case "status":
+		for _, st := range s.g.Status() {
+			got = append(got, fmt.Sprintf("status %s %s member=%v attempts=%d failures=%d by=%s", st.Node, st.State, st.Member, st.Attempts, st.Failures, st.By))
+		}
+		return strings.Join(got, "\n")
+	default:
+		d.Fatalf(t, "unknown command %q", d.Cmd)
 	}
+	rd := s.g.Ready()
+	s.all = append(s.all, rd.Log...)
+	for _, fr := range rd.Fence {
+		got = append(got, fmt.Sprintf("FENCE %s attempt=%d (%s)", fr.Target, fr.Attempt, fr.Reason))
+	}
+	for _, a := range rd.Alerts {
+		got = append(got, "ALERT "+a.Target)
+	}
+	for _, e := range rd.Log {
+		got = append(got, fmtEntry(e))
+	}
+	return strings.Join(got, "\n")
 }
 
 func fmtEntry(e eventlog.Entry) string {

@@ -53,7 +53,7 @@ CIB features that are not supported are listed on stderr by name.`,
 	fl.BoolVar(&f.showPlacement, "show-placement", false, "print placement after the transition")
 	fl.BoolVar(&f.dot, "dot", false, "print the transition graph in Graphviz format")
 	fl.BoolVar(&f.json, "json", false, "print scores, placement, transition and warnings as JSON")
-	fl.StringVar(&f.now, "now", "", "evaluation time (RFC 3339) for failure-timeout; default: current time")
+	fl.StringVar(&f.now, "now", "", "evaluation time (RFC 3339) for failure-timeout; default: the document's now:, else the current time")
 	fl.BoolVar(&f.strict, "strict", false, "exit with status 2 when the CIB uses unsupported features")
 	rootCmd.AddCommand(cmd)
 }
@@ -97,6 +97,9 @@ func runSimulate(stdout, stderr io.Writer, f simulateFlags, args []string) error
 		doc = d
 	default:
 		return &exitError{2, fmt.Errorf("nothing to simulate: give a YAML FILE or --cib FILE")}
+	}
+	if f.now == "" && !doc.Now.IsZero() {
+		now = doc.Now
 	}
 	st := doc.Status.Clone()
 	for _, n := range f.nodeFail {

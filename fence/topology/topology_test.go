@@ -3,7 +3,6 @@ package topology
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,15 +10,21 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cockroachdb/datadriven"
 	"gopkg.in/yaml.v3"
 
 	"palisade/fence"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata expectations")
-
-// testdata/decode_*.txt: a fencing section, "----", then the summary of the
-// decoded config or the errors.
+// TestDecode runs testdata/decode_*.txt with github.com/cockroachdb/datadriven.
+// The one command is
+//
+//	decode
+//	<a fencing section of cluster.yaml>
+//	----
+//	<the summary of the decoded config, or the errors>
+//
+// `go test -run Decode -rewrite` regenerates the expected output (review the diff).
 func TestDecode(t *testing.T) {
 	files, _ := filepath.Glob("testdata/decode_*.txt")
 	if len(files) == 0 {
@@ -27,19 +32,12 @@ func TestDecode(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			raw, _ := os.ReadFile(f)
-			in, want, ok := strings.Cut(string(raw), "\n----\n")
-			if !ok {
-				t.Fatal("no ---- separator")
-			}
-			got := decodeSummary([]byte(in))
-			if *update {
-				os.WriteFile(f, []byte(in+"\n----\n"+got+"\n"), 0o644)
-				return
-			}
-			if got != strings.TrimSpace(want) {
-				t.Errorf("got:\n%s\nwant:\n%s", got, strings.TrimSpace(want))
-			}
+			datadriven.RunTest(t, f, func(t *testing.T, d *datadriven.TestData) string {
+				if d.Cmd != "decode" {
+					d.Fatalf(t, "unknown command %q", d.Cmd)
+				}
+				return decodeSummary([]byte(d.Input))
+			})
 		})
 	}
 }
@@ -84,8 +82,11 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 func FuzzDecode(f *testing.F) {
 	files, _ := filepath.Glob("testdata/decode_*.txt")
 	for _, file := range files {
+		// seed with the input of each "decode" directive: the lines between
+		// the command line and "----"
 		raw, _ := os.ReadFile(file)
-		in, _, _ := strings.Cut(string(raw), "\n----\n")
+		_, in, _ := strings.Cut(string(raw), "decode\n")
+		in, _, _ = strings.Cut(in, "\n----\n")
 		f.Add([]byte(in))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {

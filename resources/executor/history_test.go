@@ -1,12 +1,15 @@
 package executor
 
 import (
-	"bufio"
-	"os"
+	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cockroachdb/datadriven"
 
 	"palisade/resources/agent"
 )
@@ -18,73 +21,76 @@ func at(s string) time.Time {
 	return epoch.Add(time.Duration(n) * time.Second)
 }
 
-// TestHistoryScript replays testdata/history.txt through the pure core.
+// TestHistoryScript replays testdata/history.txt through the pure core with
+// github.com/cockroachdb/datadriven; `go test -run HistoryScript -rewrite`
+// regenerates the expected output (review the diff). Commands:
+//
+//	config fencing=BOOL start-fatal=BOOL
+//	    a new History for node n1; no output
+//	op RSC ACTION[/INTERVAL] rc=N [status=timeout] [onfail=P] [probe] [expected=N] at=SEC
+//	    records one result; prints the event: class=C [onfail=P] fails=N [lastfail=SEC]
+//	status RSC
+//	    prints the derived status: role=R failed=BOOL fails=N [fails.ACTION=N ...]
+//	clear RSC
+//	    clears the failures; prints fails=N
 func TestHistoryScript(t *testing.T) {
-	f, err := os.Open("testdata/history.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var h *History
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		where := "testdata/history.txt:" + strconv.Itoa(n)
-		left, right, _ := strings.Cut(line, "=>")
-		fs := strings.Fields(left)
-		want := kv(strings.Fields(right))
-		switch fs[0] {
-		case "config":
-			c := kv(fs[1:])
-			h = &History{Node: "n1", Fencing: c["fencing"] == "true", StartFailureIsFatal: c["start-fatal"] == "true"}
-			continue
-		case "clear":
-			h.ClearFailures(fs[1])
-			if got, _ := h.FailCount(fs[1]); strconv.Itoa(got) != want["fails"] {
-				t.Errorf("%s: fails %d after clear", where, got)
+	datadriven.RunTest(t, "testdata/history.txt", func(t *testing.T, d *datadriven.TestData) string {
+		args := map[string]string{}
+		var pos []string
+		for _, a := range d.CmdArgs {
+			if len(a.Vals) == 0 {
+				pos = append(pos, a.Key)
 			}
-			continue
+			args[a.Key] = strings.Join(a.Vals, ",")
+		}
+		if d.Cmd != "config" && (h == nil || len(pos) == 0) {
+			d.Fatalf(t, "%s needs a config before it and a resource", d.Cmd)
+		}
+		switch d.Cmd {
+		case "config":
+			h = &History{Node: "n1", Fencing: args["fencing"] == "true", StartFailureIsFatal: args["start-fatal"] == "true"}
+			return ""
+		case "clear":
+			h.ClearFailures(pos[0])
+			got, _ := h.FailCount(pos[0])
+			return "fails=" + strconv.Itoa(got)
 		case "status":
-			checkStatus(t, where, h, fs[1], want)
-			continue
+			return renderStatus(h, pos[0])
 		case "op":
 		default:
-			t.Fatalf("%s: unknown directive %q", where, fs[0])
+			d.Fatalf(t, "unknown directive %q", d.Cmd)
 		}
-		action, ivl, _ := strings.Cut(fs[2], "/")
-		op := Op{Instance: agent.Instance{ID: fs[1]}, Action: agent.Action(action)}
+		if len(pos) < 2 {
+			d.Fatalf(t, "want op RSC ACTION[/INTERVAL] ...")
+		}
+		action, ivl, _ := strings.Cut(pos[1], "/")
+		op := Op{Instance: agent.Instance{ID: pos[0]}, Action: agent.Action(action)}
 		if ivl != "" {
 			op.Interval, _ = time.ParseDuration(ivl)
 		}
-		args := kv(fs[3:])
 		rc, _ := strconv.Atoi(args["rc"])
 		res := agent.Result{RC: agent.RC(rc)}
 		if args["status"] == "timeout" {
 			res.Status = agent.StatusTimeout
 		}
 		op.OnFail = OnFail(args["onfail"])
-		_, op.Probe = args["probe"]
+		op.Probe = d.HasArg("probe")
 		if e, ok := args["expected"]; ok {
 			x, _ := strconv.Atoi(e)
 			op.Expected = agent.RC(x)
 		}
 		ev := h.Record(op, res, at(args["at"]), at(args["at"]))
-		if ev.Class.String() != want["class"] {
-			t.Errorf("%s: class %s, want %s", where, ev.Class, want["class"])
+		out := "class=" + ev.Class.String()
+		if ev.OnFail != "" {
+			out += " onfail=" + string(ev.OnFail)
 		}
-		if string(ev.OnFail) != want["onfail"] {
-			t.Errorf("%s: on-fail %q, want %q", where, ev.OnFail, want["onfail"])
+		out += " fails=" + strconv.Itoa(ev.FailCount)
+		if !ev.LastFailure.IsZero() {
+			out += " lastfail=" + strconv.Itoa(int(ev.LastFailure.Sub(epoch)/time.Second))
 		}
-		if strconv.Itoa(ev.FailCount) != want["fails"] {
-			t.Errorf("%s: fail count %d, want %s", where, ev.FailCount, want["fails"])
-		}
-		if lf, ok := want["lastfail"]; ok && !ev.LastFailure.Equal(at(lf)) {
-			t.Errorf("%s: last failure %s, want %s", where, ev.LastFailure, at(lf))
-		}
-	}
+		return out
+	})
 }
 
 func kv(fields []string) map[string]string {
@@ -127,24 +133,18 @@ func TestParseOnFail(t *testing.T) {
 	}
 }
 
-func checkStatus(t *testing.T, where string, h *History, rsc string, want map[string]string) {
-	t.Helper()
+// renderStatus prints the status of one resource, failure counts by action
+// in name order; a resource with no history at all is Stopped.
+func renderStatus(h *History, rsc string) string {
 	for _, rs := range h.Status() {
 		if rs.Resource != rsc {
 			continue
 		}
-		got := map[string]string{"role": rs.Role, "failed": strconv.FormatBool(rs.Failed), "fails": strconv.Itoa(rs.FailCount)}
-		for k, v := range rs.Failures {
-			got["fails."+string(k)] = strconv.Itoa(v)
+		out := fmt.Sprintf("role=%s failed=%v fails=%d", rs.Role, rs.Failed, rs.FailCount)
+		for _, k := range slices.Sorted(maps.Keys(rs.Failures)) {
+			out += fmt.Sprintf(" fails.%s=%d", k, rs.Failures[k])
 		}
-		for k, v := range want {
-			if got[k] != v {
-				t.Errorf("%s: status %s: %s=%q, want %q", where, rsc, k, got[k], v)
-			}
-		}
-		return
+		return out
 	}
-	if want["role"] != "Stopped" {
-		t.Errorf("%s: no status for %s", where, rsc)
-	}
+	return "role=Stopped (no history)"
 }

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
+	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -13,8 +16,10 @@ import (
 // Document is a standalone scheduler input file as `palisade simulate`
 // reads it: the configuration and the status side by side.
 type Document struct {
-	Config Config `yaml:"config" json:"config"`
-	Status Status `yaml:"status" json:"status"`
+	// Now, when set, is the evaluation time for failure-timeout.
+	Now    time.Time `yaml:"now,omitempty" json:"now,omitempty"`
+	Config Config    `yaml:"config" json:"config"`
+	Status Status    `yaml:"status" json:"status"`
 }
 
 // DecodeYAML reads a Document strictly: unknown keys are errors, so a typo
@@ -139,6 +144,32 @@ func (c *Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// Primitive finds a configured primitive by id; clone instance ids
+// ("db:1") resolve to the clone's primitive. Nil if there is none.
+func (c *Config) Primitive(id string) *Resource {
+	if i := strings.LastIndexByte(id, ':'); i >= 0 {
+		if _, err := strconv.Atoi(id[i+1:]); err == nil {
+			id = id[:i]
+		}
+	}
+	var find func(rs []*Resource) *Resource
+	find = func(rs []*Resource) *Resource {
+		for _, r := range rs {
+			if r == nil {
+				continue
+			}
+			if r.ID == id && r.KindOf() == KindPrimitive {
+				return r
+			}
+			if m := find(r.Members); m != nil {
+				return m
+			}
+		}
+		return nil
+	}
+	return find(c.Resources)
 }
 
 func idOr(r *Resource) string {

@@ -195,13 +195,31 @@ func (s *sched) setInstanceRoles(c *rsc) {
 		was   bool
 	}
 	var cands []cand
+	// Pacemaker's promotion order: the clone's node weights (which
+	// already carry its location constraints and dependents' influence),
+	// plus each instance's own promotion score on its node, plus
+	// Promoted-role locations, plus once more the scores of resources
+	// colocated with the Promoted role.
+	t := table{score: append([]model.Score(nil), c.score...), allowed: append([]bool(nil), c.allowed...)}
+	for _, inst := range c.children {
+		if n := instAssigned(inst); n >= 0 {
+			inst.promo = s.promotionScore(c, inst, n)
+			t.allowed[n] = true
+			t.score[n] = model.Add(t.score[n], inst.promo)
+		}
+	}
+	for _, cc := range c.withThis {
+		if cc.priRole != model.RolePromoted || (!cc.influence && anyRunning(c)) {
+			continue
+		}
+		t = s.addColocatedNodeScores(cc.dep, t, cc.attr, float64(cc.score)/model.Infinity, selectActive|selectNonNegative)
+	}
 	for _, inst := range c.children {
 		n := instAssigned(inst)
 		if n < 0 {
 			continue
 		}
-		sc := s.promotionScore(c, inst, n)
-		inst.promo = sc
+		sc := t.score[n]
 		s.recordPromotion(inst, n, sc)
 		cands = append(cands, cand{inst, n, sc, instWasPromoted(inst)})
 	}
@@ -289,9 +307,10 @@ func instWasPromoted(inst *rsc) bool {
 	return false
 }
 
-// promotionScore: the agent's master-<rsc> node attribute (-1 when unset,
-// as Pacemaker reports it), plus Promoted-role location constraints and
-// colocations with a role.
+// promotionScore is an instance's own part of its promotion score: the
+// agent's master-<rsc> node attribute (-1 when unset, as Pacemaker reports
+// it), Promoted-role location constraints, and colocations of this clone's
+// Promoted role with other resources.
 func (s *sched) promotionScore(c, inst *rsc, n int) model.Score {
 	var sc model.Score
 	found := false
@@ -316,22 +335,6 @@ func (s *sched) promotionScore(c, inst *rsc, n int) model.Score {
 		}
 		if v, ok := s.promoLocationScore(l, s.nodes[n]); ok {
 			sc = model.Add(sc, v)
-		}
-	}
-	for _, cc := range c.withThis {
-		if cc.priRole != model.RolePromoted || cc.dep.provisional {
-			continue
-		}
-		d := assignedNode(cc.dep)
-		if d < 0 {
-			continue
-		}
-		v, _ := s.attrValue(d, cc.attr)
-		w, _ := s.attrValue(n, cc.attr)
-		if eqFold(v, w) {
-			sc = model.Add(sc, cc.score)
-		} else if cc.score >= model.Infinity {
-			sc = -model.Infinity
 		}
 	}
 	for _, cc := range c.thisWith {

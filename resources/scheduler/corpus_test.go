@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"palisade/resources/model"
 	"palisade/resources/scheduler"
 	"palisade/resources/scheduler/scenario"
 )
@@ -166,5 +167,46 @@ func TestFencingRule(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestActionDetails checks what the executor needs from an action: the
+// configured timeout and monitor interval, and the primitive behind a
+// clone instance.
+func TestActionDetails(t *testing.T) {
+	d, err := model.DecodeYAML([]byte(`
+config:
+  options: {stonith-enabled: false}
+  resources:
+    - id: c
+      kind: clone
+      members:
+        - id: d
+          type: Dummy
+          ops: [{name: start, timeout: 20s}, {name: monitor, interval: 10s, timeout: 30s}]
+status:
+  nodes: [{name: n1}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := scheduler.Schedule(scheduler.Input{Config: &d.Config, Status: &d.Status})
+	var start, mon *scheduler.Action
+	for i, a := range out.Actions {
+		switch a.Key {
+		case "d:0_start_0":
+			start = &out.Actions[i]
+		case "d:0_monitor_10000":
+			mon = &out.Actions[i]
+		}
+	}
+	if start == nil || start.Timeout != 20000 {
+		t.Errorf("start action: %+v", start)
+	}
+	if mon == nil || mon.Interval != 10000 || mon.Timeout != 30000 || len(mon.After) == 0 || mon.After[len(mon.After)-1] != start.ID {
+		t.Errorf("monitor action: %+v", mon)
+	}
+	if p := d.Config.Primitive(start.Rsc); p == nil || p.Type != "Dummy" {
+		t.Errorf("Primitive(%q) = %+v", start.Rsc, p)
 	}
 }

@@ -67,9 +67,12 @@ type Action struct {
 	Rsc      string `json:"rsc,omitempty"`
 	Node     string `json:"node,omitempty"`
 	Interval int64  `json:"interval_ms,omitempty"`
-	Pseudo   bool   `json:"pseudo,omitempty"`
-	Reason   string `json:"reason,omitempty"`
-	After    []int  `json:"after,omitempty"`
+	// Timeout is the configured timeout of this operation (0: the
+	// executor's default).
+	Timeout int64  `json:"timeout_ms,omitempty"`
+	Pseudo  bool   `json:"pseudo,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+	After   []int  `json:"after,omitempty"`
 }
 
 // Schedule computes scores, placement and the transition. It never

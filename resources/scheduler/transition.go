@@ -187,7 +187,9 @@ type graph struct {
 	actions []*Action
 	byKey   map[string]*Action
 	byRsc   map[string][]*Action
-	deps    map[*Action]map[*Action]bool
+	// timeouts looks up the configured timeout of a resource action.
+	timeouts func(*Action) int64
+	deps     map[*Action]map[*Action]bool
 }
 
 func (g *graph) add(a *Action) *Action {
@@ -200,6 +202,9 @@ func (g *graph) add(a *Action) *Action {
 	g.byKey[k] = a
 	if a.Rsc != "" {
 		g.byRsc[a.Rsc] = append(g.byRsc[a.Rsc], a)
+	}
+	if g.timeouts != nil && !a.Pseudo {
+		a.Timeout = g.timeouts(a)
 	}
 	return a
 }
@@ -228,6 +233,18 @@ func (s *sched) transition() Output {
 	s.propagateOrders(rules, plans)
 
 	g := &graph{byKey: map[string]*Action{}, byRsc: map[string][]*Action{}, deps: map[*Action]map[*Action]bool{}}
+	g.timeouts = func(a *Action) int64 {
+		p := s.byID[a.Rsc]
+		if p == nil || p.cfg == nil {
+			return 0
+		}
+		for _, op := range p.cfg.Ops {
+			if op.Name == a.Op && time.Duration(op.Interval).Milliseconds() == a.Interval {
+				return time.Duration(op.Timeout).Milliseconds()
+			}
+		}
+		return 0
+	}
 	var out Output
 	fence := map[int]*Action{}
 	for _, n := range s.nodes {
@@ -372,23 +389,24 @@ func (s *sched) summarize(out *Output, p *rsc, pl *plan) {
 		}
 	}
 	verb := ""
+	target := next
+	if pl.promote {
+		target = "Promoted " + next
+	}
 	switch {
-	case len(pl.stops) > 0 && pl.start && pl.promote && len(from) == 1:
-		verb = fmt.Sprintf("Move %s ( %s -> Promoted %s )", p.id, from[0], next)
-	case len(pl.stops) > 0 && pl.start && len(from) == 1 && from[0] == next:
-		if failed {
-			verb = fmt.Sprintf("Recover %s ( %s )", p.id, next)
-		} else {
-			verb = fmt.Sprintf("Restart %s ( %s )", p.id, next)
-		}
-	case len(pl.stops) > 0 && pl.start && len(from) == 1:
-		if failed {
-			verb = fmt.Sprintf("Recover %s ( %s -> %s )", p.id, from[0], next)
-		} else {
-			verb = fmt.Sprintf("Move %s ( %s -> %s )", p.id, from[0], next)
-		}
 	case len(pl.stops) > 0 && pl.start:
-		verb = fmt.Sprintf("Move %s ( %s -> %s )", p.id, strings.Join(from, " "), next)
+		kind := "Move"
+		if failed {
+			kind = "Recover"
+		}
+		if len(from) == 1 && from[0] == next {
+			if !failed {
+				kind = "Restart"
+			}
+			verb = fmt.Sprintf("%s %s ( %s )", kind, p.id, target)
+		} else {
+			verb = fmt.Sprintf("%s %s ( %s -> %s )", kind, p.id, strings.Join(from, " "), target)
+		}
 	case len(pl.stops) > 0:
 		verb = fmt.Sprintf("Stop %s ( %s )", p.id, strings.Join(from, " "))
 	case pl.start && pl.promote:

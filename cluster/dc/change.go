@@ -1,0 +1,159 @@
+package dc
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"palisade/cluster/eventlog"
+	"palisade/resources/model"
+)
+
+// EventConfigChanged is logged by the DC when it accepts a configuration
+// change (Detail: new version, proposer, source).
+const EventConfigChanged = "config_changed"
+
+// Proposal is a configuration change sent to the DC. Only the DC changes
+// the configuration: it validates, bumps epoch and replicates, so two
+// nodes of one partition can never accept different changes under the
+// same version.
+type Proposal struct {
+	// ID is unique per proposer ("n2/7"); the result carries it back.
+	ID     string        `json:"id"`
+	Config *model.Config `json:"config"`
+	// AdminEpoch is the operator's resources.admin_epoch. It can only
+	// raise the cluster's admin_epoch, never lower it.
+	AdminEpoch uint64 `json:"admin_epoch,omitempty"`
+	// Source says where the change comes from, for the log ("SIGHUP
+	// /etc/palisade/cluster.yaml", "config push new.yaml by alice").
+	Source string `json:"source,omitempty"`
+}
+
+// ConfigResult is the DC's answer to a Proposal.
+type ConfigResult struct {
+	ID string `json:"id"`
+	// Accepted: the change is the cluster's configuration now (Version,
+	// Digest). Unchanged: it already was (nothing bumped).
+	Accepted  bool    `json:"accepted,omitempty"`
+	Unchanged bool    `json:"unchanged,omitempty"`
+	Version   Version `json:"version"`
+	Digest    string  `json:"digest,omitempty"`
+	DC        string  `json:"dc,omitempty"`
+	Error     string  `json:"error,omitempty"`
+	// Retry marks a refusal that may pass later (no DC yet, no quorum,
+	// the DC is rebuilding status): the proposal itself was not judged.
+	Retry bool `json:"retry,omitempty"`
+}
+
+// Err returns the refusal as an error (nil when accepted or unchanged).
+func (r ConfigResult) Err() error {
+	if r.Error == "" {
+		return nil
+	}
+	if r.Retry {
+		return fmt.Errorf("%s: %w", r.Error, ErrRetry)
+	}
+	return errors.New(r.Error)
+}
+
+// ErrRetry wraps refusals that may pass if tried again later.
+var ErrRetry = errors.New("try again later")
+
+// Propose submits a configuration change: applied at once on the DC,
+// forwarded to the DC elsewhere. The answer appears in Ready.ConfigResults
+// (on this node) with p.ID.
+func (c *Coordinator) Propose(p Proposal, now time.Duration) {
+	switch {
+	case c.isDC():
+		c.ready.ConfigResults = append(c.ready.ConfigResults, c.applyProposal(p, c.cfg.Self, now))
+	case c.dc == "":
+		c.ready.ConfigResults = append(c.ready.ConfigResults, ConfigResult{ID: p.ID, Retry: true,
+			Error: "no DC yet: this node is not in a membership view"})
+	default:
+		c.send(c.dc, Message{Kind: KindConfigPropose, Proposal: &p})
+	}
+}
+
+// stepConfig handles KindConfigPropose and KindConfigResult.
+func (c *Coordinator) stepConfig(m Message, now time.Duration) {
+	switch m.Kind {
+	case KindConfigPropose:
+		var res ConfigResult
+		if !c.isDC() {
+			res = ConfigResult{ID: m.Proposal.ID, DC: c.dc, Retry: true, Error: fmt.Sprintf("%s is not the DC (the DC is %q)", c.cfg.Self, c.dc)}
+		} else {
+			res = c.applyProposal(*m.Proposal, m.From, now)
+		}
+		if m.From == c.cfg.Self {
+			c.ready.ConfigResults = append(c.ready.ConfigResults, res)
+			return
+		}
+		c.send(m.From, Message{Kind: KindConfigResult, ConfigResult: &res})
+	case KindConfigResult:
+		c.ready.ConfigResults = append(c.ready.ConfigResults, *m.ConfigResult)
+	}
+}
+
+// applyProposal is the DC's decision on a change.
+func (c *Coordinator) applyProposal(p Proposal, from string, now time.Duration) ConfigResult {
+	res := ConfigResult{ID: p.ID, DC: c.cfg.Self, Version: c.cib.Version, Digest: c.cib.Digest}
+	refuse := func(retry bool, format string, args ...any) ConfigResult {
+		res.Retry, res.Error = retry, fmt.Sprintf(format, args...)
+		c.log(now, eventlog.Entry{Event: EventConfigChanged, OK: eventlog.Bool(false), Node: from, Detail: "refused: " + res.Error})
+		return res
+	}
+	switch {
+	case c.rebuilding:
+		return refuse(true, "the DC %s is collecting status after a membership change", c.cfg.Self)
+	case !c.quorate:
+		// A change accepted without quorum could silently undo (or be
+		// undone by) the majority's configuration when the partition heals.
+		return refuse(true, "the DC %s has no quorum: configuration changes need a quorate partition", c.cfg.Self)
+	case p.Config == nil:
+		return refuse(false, "the proposal has no resources configuration")
+	}
+	if err := c.validateConfig(p.Config, now); err != nil {
+		return refuse(false, "configuration refused by the DC %s, running version %s kept: %v", c.cfg.Self, c.cib.Version, err)
+	}
+	digest := ConfigDigest(p.Config)
+	admin := max(c.cib.Version.AdminEpoch, p.AdminEpoch)
+	if digest == c.cib.Digest && admin == c.cib.Version.AdminEpoch {
+		res.Unchanged = true
+		return res
+	}
+	cib := *c.cib
+	cib.Config, cib.Digest = p.Config, digest
+	cib.Version = Version{AdminEpoch: admin, Epoch: c.cib.Version.Epoch + 1}
+	c.cib = &cib
+	c.publish(now)
+	res.Accepted, res.Version, res.Digest = true, c.cib.Version, c.cib.Digest
+	detail := fmt.Sprintf("version %s digest %.12s from %s", c.cib.Version, digest, from)
+	if p.Source != "" {
+		detail += " (" + p.Source + ")"
+	}
+	c.log(now, eventlog.Entry{Event: EventConfigChanged, OK: eventlog.Bool(true), Node: from, Detail: detail})
+	c.schedule(now)
+	return res
+}
+
+// validateConfig checks a proposed configuration: the model's own rules,
+// then a dry run of the scheduler on the current status, so a
+// configuration that the scheduler cannot handle never replaces one that
+// works.
+func (c *Coordinator) validateConfig(cfg *model.Config, now time.Duration) (err error) {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if c.cfg.Schedule == nil {
+		return nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the scheduler fails on it: %v", r)
+		}
+	}()
+	if _, err := c.cfg.Schedule(cfg, c.buildStatus(), c.cfg.Wall()); err != nil {
+		return fmt.Errorf("the scheduler fails on it: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,271 @@
+package dc
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"palisade/cluster/recovery"
+	"palisade/quorum"
+	"palisade/resources/model"
+)
+
+// cfgSim is the simulated cluster's configuration state: what each node
+// persisted (state_dir), its configuration file, and answers to proposals.
+type cfgSim struct {
+	persisted map[string]*Persisted
+	files     map[string]*model.Config // nil: the base configuration
+	fileSeen  map[string]string        // Runtime.fileDigest
+	pending   map[string]*model.Config // edited file to propose once joined
+	names     map[string]string        // digest → config name, for output
+	results   []ConfigResult
+	seq       int
+}
+
+func (s *sim) cfgInit() {
+	if s.cfgs.persisted != nil {
+		return
+	}
+	base := s.nodes[s.names()[0]].CIB().Config
+	s.cfgs = cfgSim{persisted: map[string]*Persisted{}, files: map[string]*model.Config{}, fileSeen: map[string]string{},
+		pending: map[string]*model.Config{}, names: map[string]string{ConfigDigest(base): "base"}}
+	for _, n := range s.names() {
+		s.cfgs.files[n] = base
+		s.cfgs.fileSeen[n] = FileDigest(base, 0)
+	}
+}
+
+func (s *sim) names() []string {
+	return slices.Sorted(func(y func(string) bool) {
+		for k := range s.nodes {
+			if !y(k) {
+				return
+			}
+		}
+	})
+}
+
+// persist is what Runtime.persist does: keep the replica with the file
+// digest seen.
+func (s *sim) persist(name string, cib *CIB) {
+	s.cfgInit()
+	s.cfgs.persisted[name] = &Persisted{Version: cib.Version, Digest: cib.Digest, Config: cib.Config, FileDigest: s.cfgs.fileSeen[name]}
+}
+
+// restart recreates node name's coordinator from what it persisted and its
+// configuration file (StartCIB), as palisaded does at start-up. It runs
+// nothing afterwards.
+func (s *sim) restart(name string) (propose bool) {
+	s.cfgInit()
+	names := s.names()
+	votes := map[string]int{}
+	for _, n := range names {
+		votes[n] = 1
+	}
+	q, err := quorum.New(quorum.Config{Nodes: votes})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	file := s.cfgs.files[name]
+	cib, fd, propose := StartCIB(s.cfgs.persisted[name], file, 0)
+	s.cfgs.fileSeen[name] = fd
+	sched := s.nodes[name].cfg.Schedule
+	s.nodes[name] = New(Config{Self: name, Nodes: names, Quorum: q, Gate: recovery.New(recovery.Config{Self: name, Nodes: names}),
+		Schedule: sched, Wall: func() time.Time { return time.Unix(0, 0) }, CIB: cib})
+	for r, n := range s.running {
+		if n == name {
+			delete(s.running, r)
+		}
+	}
+	delete(s.cfgs.pending, name)
+	if propose {
+		s.cfgs.pending[name] = file
+	}
+	return propose
+}
+
+// loadConfig reads testdata/config/NAME.yaml strictly but without
+// model.Validate, like a proposer that does not check: the DC must.
+func (s *sim) loadConfig(name string) *model.Config {
+	s.cfgInit()
+	b, err := os.ReadFile(filepath.Join("testdata", "config", name+".yaml"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var cfg model.Config
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		s.t.Fatalf("%s: %v", name, err)
+	}
+	s.cfgs.names[ConfigDigest(&cfg)] = name
+	return &cfg
+}
+
+// propose submits cfg on node on and returns the answer as a line.
+func (s *sim) propose(on string, cfg *model.Config, admin uint64, what string) (ConfigResult, string) {
+	s.cfgs.seq++
+	id := fmt.Sprintf("%s/%d", on, s.cfgs.seq)
+	s.nodes[on].Propose(Proposal{ID: id, Config: cfg, AdminEpoch: admin, Source: what}, s.now)
+	s.pump()
+	for _, r := range s.cfgs.results {
+		if r.ID != id {
+			continue
+		}
+		switch {
+		case r.Accepted:
+			return r, fmt.Sprintf("%s %s: accepted by %s as %s", on, what, r.DC, r.Version)
+		case r.Unchanged:
+			return r, fmt.Sprintf("%s %s: unchanged (%s)", on, what, r.Version)
+		case r.Retry:
+			return r, fmt.Sprintf("%s %s: not now: %s", on, what, r.Error)
+		}
+		return r, fmt.Sprintf("%s %s: refused: %s", on, what, r.Error)
+	}
+	return ConfigResult{}, fmt.Sprintf("%s %s: no answer", on, what)
+}
+
+// proposePending proposes the edited files of restarted nodes that are
+// members of a view now (what proposeFileSection does in palisaded).
+func (s *sim) proposePending() []string {
+	var out []string
+	for _, n := range s.names() {
+		cfg := s.cfgs.pending[n]
+		if cfg == nil || !s.up[n] || s.nodes[n].DC() == "" {
+			continue
+		}
+		delete(s.cfgs.pending, n)
+		res, line := s.propose(n, cfg, 0, "edited file")
+		if res.Accepted || res.Unchanged {
+			s.cfgs.fileSeen[n] = FileDigest(cfg, 0)
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// versions prints every node's replica: version and configuration name.
+func (s *sim) versions() []string {
+	s.cfgInit()
+	var out []string
+	for _, n := range s.names() {
+		cib := s.nodes[n].CIB()
+		name := s.cfgs.names[cib.Digest]
+		if name == "" {
+			name = "digest " + cib.Digest[:12]
+		}
+		state := ""
+		if !s.up[n] {
+			state = " (down)"
+		}
+		out = append(out, fmt.Sprintf("%s %s %s%s", n, cib.Version, name, state))
+	}
+	return out
+}
+
+func TestVersionOrderIsTotal(t *testing.T) {
+	a := &CIB{Version: Version{Epoch: 2, NumUpdates: 3}, Digest: "aa"}
+	b := &CIB{Version: Version{Epoch: 2, NumUpdates: 3}, Digest: "bb"}
+	if Newer(a, b) != b || Newer(b, a) != b {
+		t.Fatal("equal versions: the higher digest must win whichever side compares")
+	}
+	c := &CIB{Version: Version{Epoch: 3}, Digest: "00"}
+	if Newer(b, c) != c {
+		t.Fatal("epoch dominates digest and num_updates")
+	}
+	d := &CIB{Version: Version{AdminEpoch: 1}, Digest: "00"}
+	if Newer(c, d) != d {
+		t.Fatal("admin_epoch dominates epoch")
+	}
+}
+
+func TestStartCIB(t *testing.T) {
+	base := &model.Config{Resources: []*model.Resource{{ID: "a", Type: "Dummy"}}}
+	edited := &model.Config{Resources: []*model.Resource{{ID: "b", Type: "Dummy"}}}
+	cib, fd, propose := StartCIB(nil, base, 3)
+	if cib.Version != (Version{AdminEpoch: 3, Epoch: 1}) || propose || fd != FileDigest(base, 3) {
+		t.Fatalf("fresh start: %v %q %v", cib.Version, fd, propose)
+	}
+	p := &Persisted{Version: Version{Epoch: 7, NumUpdates: 40}, Config: edited, FileDigest: FileDigest(base, 0)}
+	cib, _, propose = StartCIB(p, base, 0)
+	if cib.Version != (Version{Epoch: 7}) || cib.Config != edited || propose {
+		t.Fatalf("stale file: want the persisted 0.7.0 kept and nothing proposed, got %v %v", cib.Version, propose)
+	}
+	if _, _, propose = StartCIB(p, edited, 0); !propose {
+		t.Fatal("a file edited while the node was down must be proposed")
+	}
+	if _, _, propose = StartCIB(p, base, 1); !propose {
+		t.Fatal("a raised admin_epoch is an edit")
+	}
+}
+
+func TestPersistRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	if p, err := LoadPersisted(dir); p != nil || err != nil {
+		t.Fatalf("empty dir: %v %v", p, err)
+	}
+	cfg := &model.Config{Resources: []*model.Resource{{ID: "a", Type: "Dummy"}}}
+	want := Persisted{Version: Version{AdminEpoch: 1, Epoch: 4, NumUpdates: 2}, Digest: ConfigDigest(cfg), Config: cfg, FileDigest: "x"}
+	if err := SavePersisted(dir, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadPersisted(dir)
+	if err != nil || got.Version != want.Version || ConfigDigest(got.Config) != want.Digest || got.FileDigest != "x" {
+		t.Fatalf("round trip: %+v %v", got, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, PersistFile), []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadPersisted(dir); err == nil || !strings.Contains(err.Error(), "remove it") {
+		t.Fatalf("corrupt file: %v", err)
+	}
+}
+
+func TestDecodeConfig(t *testing.T) {
+	section := "admin_epoch: 2\nresources:\n  - {id: a, class: ocf, provider: heartbeat, type: Dummy}\n"
+	cfg, admin, err := DecodeConfig("s.yaml", []byte(section))
+	if err != nil || admin != 2 || len(cfg.Resources) != 1 {
+		t.Fatalf("section: %v %d %v", cfg, admin, err)
+	}
+	whole := "cluster: {name: x}\nresources:\n  admin_epoch: 2\n  resources:\n    - {id: a, class: ocf, provider: heartbeat, type: Dummy}\n"
+	cfg2, admin, err := DecodeConfig("c.yaml", []byte(whole))
+	if err != nil || admin != 2 || ConfigDigest(cfg2) != ConfigDigest(cfg) {
+		t.Fatalf("cluster.yaml: %v %d %v", cfg2, admin, err)
+	}
+	for text, want := range map[string]string{
+		"admin_epoch: -1\n":                "s.yaml:1: resources.admin_epoch",
+		"resources: [{id: a}]\nbogus: 1\n": "field bogus not found",
+		"constraints: {locations: [{id: l, rsc: web, node: n1, score: 10}]}\n": `unknown resource "web"`,
+		"- a\n":          "want a YAML mapping",
+		"resources: [\n": "s.yaml:",
+	} {
+		if _, _, err := DecodeConfig("s.yaml", []byte(text)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want it to mention %q", text, err, want)
+		}
+	}
+}
+
+func FuzzDecodeConfig(f *testing.F) {
+	f.Add([]byte("admin_epoch: 2\nresources:\n  - {id: a, type: Dummy}\n"))
+	f.Add([]byte("cluster: {name: x}\nresources:\n  resources: [{id: g, kind: group, members: [{id: a}]}]\n"))
+	f.Add([]byte("constraints: {locations: [{id: l, rsc: a, node: n1, score: INFINITY}]}\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cfg, _, err := DecodeConfig("fuzz.yaml", b)
+		if err != nil {
+			return
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("accepted an invalid configuration: %v", err)
+		}
+		if ConfigDigest(cfg) == "" {
+			t.Fatal("no digest")
+		}
+	})
+}

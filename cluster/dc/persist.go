@@ -1,0 +1,106 @@
+package dc
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"palisade/resources/model"
+)
+
+// PersistFile is the replica's file name in state_dir.
+const PersistFile = "cib.json"
+
+// Persisted is what a node keeps of the replicated configuration across
+// restarts.
+type Persisted struct {
+	Version Version       `json:"version"`
+	Digest  string        `json:"digest"`
+	Config  *model.Config `json:"config"`
+	// FileDigest identifies the resources section of cluster.yaml (with its
+	// admin_epoch) this node last started from or had accepted. A restart
+	// or SIGHUP with that same file proposes nothing, so a stale file never
+	// undoes a change made elsewhere; an edited file is proposed to the DC.
+	FileDigest string `json:"file_digest"`
+}
+
+// FileDigest identifies a resources section as read from a file.
+func FileDigest(cfg *model.Config, adminEpoch uint64) string {
+	if cfg == nil {
+		return ""
+	}
+	return fmt.Sprintf("%d:%s", adminEpoch, ConfigDigest(cfg))
+}
+
+// LoadPersisted reads dir/cib.json; (nil, nil) when there is none.
+func LoadPersisted(dir string) (*Persisted, error) {
+	path := filepath.Join(dir, PersistFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the persisted configuration: %w", err)
+	}
+	var p Persisted
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("%s: not a persisted configuration (%v); remove it to start from cluster.yaml", path, err)
+	}
+	if p.Config != nil {
+		if err := p.Config.Validate(); err != nil {
+			return nil, fmt.Errorf("%s: %v; remove it to start from cluster.yaml", path, err)
+		}
+	}
+	return &p, nil
+}
+
+// SavePersisted writes dir/cib.json atomically (temporary file, fsync,
+// rename), so a crash leaves the old or the new copy, never half of one.
+func SavePersisted(dir string, p Persisted) error {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding the configuration to persist: %w", err)
+	}
+	f, err := os.CreateTemp(dir, PersistFile+".tmp*")
+	if err != nil {
+		return fmt.Errorf("persisting the configuration: %w", err)
+	}
+	_, err = f.Write(append(b, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), filepath.Join(dir, PersistFile))
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("persisting the configuration to %s: %w", dir, err)
+	}
+	return nil
+}
+
+// StartCIB chooses a node's initial replica from what it persisted and
+// what its configuration file says. Without a persisted copy the file's
+// section starts at version admin_epoch.1.0 (every node of a new cluster
+// the same; on join the highest version, then the highest digest, wins).
+// With one, the persisted copy is used (num_updates reset: its status is
+// old, so a live member's copy of the same epoch wins), and propose
+// reports whether the file was edited since the node last saw it: the
+// caller then proposes the file to the DC once it has joined.
+func StartCIB(p *Persisted, file *model.Config, fileAdmin uint64) (cib *CIB, fileDigest string, propose bool) {
+	fd := FileDigest(file, fileAdmin)
+	if p == nil || p.Config == nil {
+		if file == nil {
+			return nil, "", false
+		}
+		return &CIB{Version: Version{AdminEpoch: fileAdmin, Epoch: 1}, Config: file, Digest: ConfigDigest(file)}, fd, false
+	}
+	cib = &CIB{Version: Version{AdminEpoch: p.Version.AdminEpoch, Epoch: p.Version.Epoch}, Config: p.Config, Digest: ConfigDigest(p.Config)}
+	return cib, p.FileDigest, file != nil && fd != p.FileDigest
+}

@@ -1,0 +1,138 @@
+package dc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"palisade/resources/model"
+)
+
+// PushRequest is a configuration change submitted on this node.
+type PushRequest struct {
+	Config     *model.Config
+	AdminEpoch uint64
+	Source     string
+	// FileDigest is set when the change is this node's own configuration
+	// file (SIGHUP, start-up with an edited file): once the DC accepts
+	// it, the node remembers the file as seen.
+	FileDigest string
+}
+
+// ProposalTimeout bounds the wait for the DC's answer to one proposal;
+// after it the proposal is sent again (the DC may have changed).
+const ProposalTimeout = 5 * time.Second
+
+// PushConfig proposes a configuration to the DC and waits for its answer.
+// Refusals that may pass later (no DC, no quorum, a DC rebuilding status,
+// no answer) are retried every 500ms until ctx ends; a configuration the
+// DC judged bad is returned at once as an error, and nothing changed.
+func (r *Runtime) PushConfig(ctx context.Context, req PushRequest) (ConfigResult, error) {
+	var last ConfigResult
+	for {
+		res, err := r.proposeOnce(ctx, req)
+		if err == nil && res.Error == "" {
+			if req.FileDigest != "" {
+				r.do(func() {
+					r.fileDigest = req.FileDigest
+					r.persist(r.coord.CIB())
+				})
+			}
+			return res, nil
+		}
+		if err == nil {
+			last = res
+			if !res.Retry {
+				return res, res.Err()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if last.Error != "" {
+				return last, fmt.Errorf("configuration not applied: %w (gave up: %v)", last.Err(), ctx.Err())
+			}
+			return last, fmt.Errorf("configuration not applied: no answer from the DC: %w", ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func (r *Runtime) proposeOnce(ctx context.Context, req PushRequest) (ConfigResult, error) {
+	answer := make(chan ConfigResult, 1)
+	var id string
+	r.do(func() {
+		r.proposals++
+		id = fmt.Sprintf("%s/%d", r.self(), r.proposals)
+		r.waiting[id] = answer
+		r.coord.Propose(Proposal{ID: id, Config: req.Config, AdminEpoch: req.AdminEpoch, Source: req.Source}, r.cfg.Now())
+	})
+	t := time.NewTimer(ProposalTimeout)
+	defer t.Stop()
+	select {
+	case res := <-answer:
+		return res, nil
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	r.do(func() { delete(r.waiting, id) })
+	return ConfigResult{}, errors.New("no answer from the DC")
+}
+
+// ConfigInfo is the running replicated configuration (`palisade config
+// show`).
+type ConfigInfo struct {
+	Self    string        `json:"self"`
+	DC      string        `json:"dc"`
+	Version Version       `json:"version"`
+	Digest  string        `json:"digest"`
+	Config  *model.Config `json:"config"`
+}
+
+// ConfigInfo returns this node's replica of the configuration.
+func (r *Runtime) ConfigInfo(ctx context.Context) (ConfigInfo, error) {
+	c := make(chan ConfigInfo, 1)
+	r.do(func() {
+		cib := r.coord.CIB()
+		c <- ConfigInfo{Self: r.self(), DC: r.coord.DC(), Version: cib.Version, Digest: cib.Digest, Config: cib.Config}
+	})
+	select {
+	case ci := <-c:
+		return ci, nil
+	case <-ctx.Done():
+		return ConfigInfo{}, fmt.Errorf("config show: the DC runtime does not answer: %w", ctx.Err())
+	}
+}
+
+// FileDigestSeen is the digest of the configuration file section this node
+// last started from or had accepted.
+func (r *Runtime) FileDigestSeen(ctx context.Context) (string, error) {
+	c := make(chan string, 1)
+	r.do(func() { c <- r.fileDigest })
+	select {
+	case d := <-c:
+		return d, nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// persist writes the replica to state_dir (loop goroutine).
+func (r *Runtime) persist(cib *CIB) {
+	if r.cfg.StateDir == "" || cib == nil || cib.Config == nil {
+		return
+	}
+	p := Persisted{Version: cib.Version, Digest: cib.Digest, Config: cib.Config, FileDigest: r.fileDigest}
+	if err := SavePersisted(r.cfg.StateDir, p); err != nil {
+		r.log.Error("persisting the replicated configuration", "err", err)
+		return
+	}
+	r.log.Info("replicated configuration persisted", "version", cib.Version.String(), "digest", shortDigest(cib.Digest))
+}
+
+func shortDigest(d string) string {
+	if len(d) > 12 {
+		return d[:12]
+	}
+	return d
+}

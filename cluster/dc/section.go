@@ -1,0 +1,91 @@
+package dc
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"palisade/resources/model"
+)
+
+// AdminEpochKey is the key of the resources section that sets the
+// operator's admin_epoch. It is read here and removed before the section
+// is decoded into the scheduler's model.
+const AdminEpochKey = "admin_epoch"
+
+// DecodeConfig reads a configuration to propose: either a whole
+// cluster.yaml (its resources: section is used) or a resources section on
+// its own (the keys options, rsc_defaults, nodes, resources, constraints,
+// admin_epoch). Errors name file and line.
+func DecodeConfig(file string, data []byte) (*model.Config, uint64, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, 0, fmt.Errorf("%s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, 0, fmt.Errorf("%s: want a YAML mapping: a cluster.yaml or its resources section", file)
+	}
+	root := doc.Content[0]
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		// In a cluster.yaml, resources: is the section (a mapping); in a
+		// section on its own, resources: is the list of resources.
+		if root.Content[i].Value == "resources" && root.Content[i+1].Kind == yaml.MappingNode {
+			root = root.Content[i+1]
+			break
+		}
+	}
+	cfg, admin, err := decodeSection(file, root)
+	if err == nil && cfg == nil {
+		err = fmt.Errorf("%s: no resources section", file)
+	}
+	return cfg, admin, err
+}
+
+// decodeSection reads the resources section strictly (unknown keys are
+// errors) with the scheduler's model, after taking admin_epoch out.
+func decodeSection(file string, n *yaml.Node) (*model.Config, uint64, error) {
+	if n == nil {
+		return nil, 0, nil
+	}
+	var admin uint64
+	if n.Kind == yaml.MappingNode {
+		cp := *n
+		cp.Content = nil
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Value != AdminEpochKey {
+				cp.Content = append(cp.Content, k, v)
+				continue
+			}
+			a, err := strconv.ParseUint(v.Value, 10, 64)
+			if err != nil || v.Kind != yaml.ScalarNode {
+				return nil, 0, fmt.Errorf("%s:%d: resources.%s: %q: want a whole number ≥ 0 (raise it to force this configuration over the cluster's)", file, v.Line, AdminEpochKey, v.Value)
+			}
+			admin = a
+		}
+		n = &cp
+	}
+	raw, err := yaml.Marshal(n)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: resources: %w", file, err)
+	}
+	var cfg model.Config
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, 0, fmt.Errorf("%s: resources (lines relative to the section at line %d): %s", file, n.Line, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, 0, fmt.Errorf("%s: resources: %w", file, err)
+	}
+	return &cfg, admin, nil
+}
+
+// decodeResources is decodeSection without the admin_epoch.
+func decodeResources(file string, n *yaml.Node) (*model.Config, error) {
+	cfg, _, err := decodeSection(file, n)
+	return cfg, err
+}
