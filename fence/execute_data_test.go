@@ -24,17 +24,11 @@ func parseScenario(input string) (scenario, error) {
 		if !ok {
 			return s, fmt.Errorf("want \"key: value\", got %q", line)
 		}
-		val = strings.TrimSpace(val)
-		switch key {
-		case "scenario":
-			s.name = val
-		case "device":
-			s.device = val
-		case "request":
-			s.request = val
-		default:
+		dst, ok := map[string]*string{"scenario": &s.name, "device": &s.device, "request": &s.request}[key]
+		if !ok {
 			return s, fmt.Errorf("unknown key %q (scenario, device, request)", key)
 		}
+		*dst = strings.TrimSpace(val)
 	}
 	return s, nil
 }

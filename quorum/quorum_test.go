@@ -23,13 +23,9 @@ import (
 //	    a configuration New must refuse; prints the error
 func TestScenarios(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
-		if filepath.Ext(path) != ".txt" {
-			return // e.g. a fuzz corpus under testdata/fuzz
+		if filepath.Ext(path) == ".txt" { // not a fuzz corpus under testdata/fuzz
+			datadriven.RunTest(t, path, new(calcScript).run)
 		}
-		var calc *Calculator
-		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
-			return runCommand(t, d, &calc)
-		})
 	})
 }
 
@@ -42,7 +38,7 @@ func parseVotes(list string) map[string]int {
 	return nodes
 }
 
-func runCommand(t *testing.T, d *datadriven.TestData, calc **Calculator) string {
+func (s *calcScript) run(t *testing.T, d *datadriven.TestData) string {
 	switch d.Cmd {
 	case "config":
 		cfg := Config{Nodes: map[string]int{}}
@@ -70,7 +66,7 @@ func runCommand(t *testing.T, d *datadriven.TestData, calc **Calculator) string 
 		if err != nil {
 			d.Fatalf(t, "%v", err)
 		}
-		*calc = c
+		s.calc = c
 		return ""
 	case "invalid":
 		if len(d.CmdArgs) == 0 {
@@ -82,7 +78,7 @@ func runCommand(t *testing.T, d *datadriven.TestData, calc **Calculator) string 
 		}
 		return "accepted (want an error)"
 	case "update":
-		if *calc == nil {
+		if s.calc == nil {
 			d.Fatalf(t, "update before config")
 		}
 		var now time.Duration
@@ -93,7 +89,7 @@ func runCommand(t *testing.T, d *datadriven.TestData, calc **Calculator) string 
 		if list != "-" {
 			members = strings.Split(list, ",")
 		}
-		st := (*calc).Update(members, now)
+		st := s.calc.Update(members, now)
 		got := "inquorate"
 		if st.Quorate {
 			got = "quorate"
@@ -102,6 +98,12 @@ func runCommand(t *testing.T, d *datadriven.TestData, calc **Calculator) string 
 	}
 	d.Fatalf(t, "unknown directive %q", d.Cmd)
 	return ""
+}
+
+// calcScript is the state of one testdata file: the Calculator of its last
+// config command.
+type calcScript struct {
+	calc *Calculator
 }
 
 func TestParsePolicy(t *testing.T) {

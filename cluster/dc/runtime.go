@@ -71,6 +71,10 @@ type Runtime struct {
 	mu     sync.Mutex
 	active map[string]bool // member side: resources running here
 	fails  map[string]int
+	// known keeps the definition of every primitive this node ran or
+	// probed, so it can still stop one that a configuration change removed
+	// (the DC stops orphans after replicating the configuration).
+	known map[string]*model.Resource
 	probed bool
 	snap   Snapshot
 
@@ -93,7 +97,7 @@ func NewRuntime(cfg RuntimeConfig) *Runtime {
 		cfg.Now = eventlog.Mono
 	}
 	r := &Runtime{cfg: cfg, coord: New(cfg.Coordinator), in: make(chan func(), 1024), log: cfg.Logger,
-		active: map[string]bool{}, fails: map[string]int{}, waiting: map[string]chan ConfigResult{}, fileDigest: cfg.FileDigest}
+		active: map[string]bool{}, fails: map[string]int{}, known: map[string]*model.Resource{}, waiting: map[string]chan ConfigResult{}, fileDigest: cfg.FileDigest}
 	return r
 }
 
@@ -350,9 +354,12 @@ func (r *Runtime) reportStatus(view uint64, to string) {
 	if needProbe && r.cfg.Executor != nil {
 		prims := primitives(cib.Config)
 		insts := make([]agent.Instance, 0, len(prims))
+		r.mu.Lock()
 		for _, p := range prims {
 			insts = append(insts, instance(p, "monitor", 0))
+			r.known[p.ID] = p
 		}
+		r.mu.Unlock()
 		evs := r.cfg.Executor.Probe(context.Background(), insts)
 		r.mu.Lock()
 		for _, ev := range evs {
@@ -391,6 +398,14 @@ func cmpStr(a, b string) int {
 func (r *Runtime) runAction(view uint64, dc string, a Action, cfg *model.Config) {
 	res := ActionResult{ID: a.ID, Op: a.Op, Resource: a.Resource, Node: r.self()}
 	p := findPrimitive(cfg, a.Resource)
+	r.mu.Lock()
+	if p != nil {
+		r.known[a.Resource] = p
+	} else if a.Op == "stop" || a.Op == "demote" || a.Op == "monitor" {
+		// Removed from the configuration: still stoppable here.
+		p = r.known[a.Resource]
+	}
+	r.mu.Unlock()
 	if p == nil || r.cfg.Executor == nil {
 		res.Refused, res.Reason = true, fmt.Sprintf("resource %s is not in this node's configuration", a.Resource)
 		r.reply(dc, view, res)

@@ -27,18 +27,23 @@ import (
 // that agrees would; adv=N advertises view id N with this node's member set.
 func TestScenarios(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
-		if filepath.Ext(path) != ".txt" {
-			return // e.g. a fuzz corpus under testdata/fuzz
+		if filepath.Ext(path) == ".txt" { // not a fuzz corpus under testdata/fuzz
+			datadriven.RunTest(t, path, new(scenario).run)
 		}
-		var m *Membership
-		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
-			got := strings.TrimRight(execCommand(t, &m, d.FullCmd()), "\n")
-			if got == "" {
-				got = "(none)"
-			}
-			return got
-		})
 	})
+}
+
+func (s *scenario) run(t *testing.T, d *datadriven.TestData) string {
+	if got := strings.TrimRight(execCommand(t, &s.m, d.FullCmd()), "\n"); got != "" {
+		return got
+	}
+	return "(none)"
+}
+
+// scenario is the state of one testdata file: the Membership of its last
+// config command.
+type scenario struct {
+	m *Membership
 }
 
 func args(t *testing.T, fields []string) map[string]string {

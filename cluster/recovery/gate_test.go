@@ -32,18 +32,10 @@ import (
 //	status            (one line per node from Status)
 func TestScenarios(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
-		if filepath.Ext(path) != ".txt" {
-			return // e.g. a fuzz corpus under testdata/fuzz
+		if filepath.Ext(path) == ".txt" { // not a fuzz corpus under testdata/fuzz
+			datadriven.RunTest(t, path, new(scenario).run)
 		}
-		var s scenario
-		datadriven.RunTest(t, path, s.run)
 	})
-}
-
-// scenario is the state one testdata file builds up.
-type scenario struct {
-	g   *Gate
-	all []eventlog.Entry // every log entry so far, for verify
 }
 
 func (s *scenario) run(t *testing.T, d *datadriven.TestData) string {
@@ -158,6 +150,12 @@ func (s *scenario) run(t *testing.T, d *datadriven.TestData) string {
 		got = append(got, fmtEntry(e))
 	}
 	return strings.Join(got, "\n")
+}
+
+// scenario is the state one testdata file builds up.
+type scenario struct {
+	g   *Gate
+	all []eventlog.Entry // every log entry so far, for verify
 }
 
 func fmtEntry(e eventlog.Entry) string {

@@ -15,12 +15,14 @@ import (
 // diff!).
 func TestScenarios(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
-		if filepath.Ext(path) != ".txt" {
-			return // e.g. a fuzz corpus under testdata/fuzz
+		if filepath.Ext(path) == ".txt" { // not a fuzz corpus under testdata/fuzz
+			datadriven.RunTest(t, path, newSim(t).directive)
 		}
-		s := newSim(t)
-		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
-			return s.run(d.FullCmd())
-		})
 	})
+}
+
+// directive runs one datadriven directive: the command line as sim.run
+// takes it.
+func (s *sim) directive(_ *testing.T, d *datadriven.TestData) string {
+	return s.run(d.FullCmd())
 }

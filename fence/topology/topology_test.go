@@ -26,20 +26,18 @@ import (
 //
 // `go test -run Decode -rewrite` regenerates the expected output (review the diff).
 func TestDecode(t *testing.T) {
-	files, _ := filepath.Glob("testdata/decode_*.txt")
-	if len(files) == 0 {
-		t.Fatal("no testdata")
+	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
+		if strings.HasPrefix(filepath.Base(path), "decode_") { // not a fuzz corpus
+			datadriven.RunTest(t, path, decodeDirective)
+		}
+	})
+}
+
+func decodeDirective(t *testing.T, d *datadriven.TestData) string {
+	if d.Cmd != "decode" {
+		d.Fatalf(t, "unknown command %q", d.Cmd)
 	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			datadriven.RunTest(t, f, func(t *testing.T, d *datadriven.TestData) string {
-				if d.Cmd != "decode" {
-					d.Fatalf(t, "unknown command %q", d.Cmd)
-				}
-				return decodeSummary([]byte(d.Input))
-			})
-		})
-	}
+	return decodeSummary([]byte(d.Input))
 }
 
 func decodeSummary(in []byte) string {

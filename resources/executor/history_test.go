@@ -93,15 +93,6 @@ func TestHistoryScript(t *testing.T) {
 	})
 }
 
-func kv(fields []string) map[string]string {
-	m := map[string]string{}
-	for _, f := range fields {
-		k, v, _ := strings.Cut(f, "=")
-		m[k] = v
-	}
-	return m
-}
-
 func TestHistoryStatusAfterStop(t *testing.T) {
 	h := &History{Node: "n1"}
 	in := agent.Instance{ID: "r1"}
