@@ -105,9 +105,15 @@ func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 		return nil, err
 	}
 	cib, fileDigest, proposeFile := StartCIB(persisted, rcfg, fileAdmin)
+	// Options come from the configuration the node starts with (the
+	// cluster's, when it persisted one), not necessarily from the file.
+	running := rcfg
+	if cib != nil {
+		running = cib.Config
+	}
 	policy := qs.Policy
-	if !qs.PolicySet && rcfg != nil && rcfg.Options.NoQuorumPolicy != "" {
-		if p, err := quorum.ParsePolicy(rcfg.Options.NoQuorumPolicy); err == nil {
+	if !qs.PolicySet && running != nil && running.Options.NoQuorumPolicy != "" {
+		if p, err := quorum.ParsePolicy(running.Options.NoQuorumPolicy); err == nil {
 			policy = p
 		}
 	}
@@ -149,8 +155,8 @@ func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 	reg.RegisterBuiltin("vip", vipAgent)
 	var rt *Runtime
 	fencing := fc.Enabled
-	if rcfg != nil && rcfg.Options.StonithEnabled != nil {
-		fencing = fencing && *rcfg.Options.StonithEnabled
+	if running != nil && running.Options.StonithEnabled != nil {
+		fencing = fencing && *running.Options.StonithEnabled
 	}
 	ex := executor.New(executor.Config{Node: self, Agent: reg, Fencing: fencing, StartFailureIsFatal: true, Logger: log,
 		Report: func(ev executor.Event) {

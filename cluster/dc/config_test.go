@@ -1,7 +1,6 @@
 package dc
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,6 +21,7 @@ import (
 type cfgSim struct {
 	persisted map[string]*Persisted
 	files     map[string]*model.Config // nil: the base configuration
+	admins    map[string]uint64        // admin_epoch of each node's file
 	fileSeen  map[string]string        // Runtime.fileDigest
 	pending   map[string]*model.Config // edited file to propose once joined
 	names     map[string]string        // digest → config name, for output
@@ -35,7 +35,7 @@ func (s *sim) cfgInit() {
 	}
 	base := s.nodes[s.names()[0]].CIB().Config
 	s.cfgs = cfgSim{persisted: map[string]*Persisted{}, files: map[string]*model.Config{}, fileSeen: map[string]string{},
-		pending: map[string]*model.Config{}, names: map[string]string{ConfigDigest(base): "base"}}
+		pending: map[string]*model.Config{}, admins: map[string]uint64{}, names: map[string]string{ConfigDigest(base): "base"}}
 	for _, n := range s.names() {
 		s.cfgs.files[n] = base
 		s.cfgs.fileSeen[n] = FileDigest(base, 0)
@@ -74,7 +74,7 @@ func (s *sim) restart(name string) (propose bool) {
 		s.t.Fatal(err)
 	}
 	file := s.cfgs.files[name]
-	cib, fd, propose := StartCIB(s.cfgs.persisted[name], file, 0)
+	cib, fd, propose := StartCIB(s.cfgs.persisted[name], file, s.cfgs.admins[name])
 	s.cfgs.fileSeen[name] = fd
 	sched := s.nodes[name].cfg.Schedule
 	s.nodes[name] = New(Config{Self: name, Nodes: names, Quorum: q, Gate: recovery.New(recovery.Config{Self: name, Nodes: names}),
@@ -91,22 +91,26 @@ func (s *sim) restart(name string) (propose bool) {
 	return propose
 }
 
-// loadConfig reads testdata/config/NAME.yaml strictly but without
-// model.Validate, like a proposer that does not check: the DC must.
-func (s *sim) loadConfig(name string) *model.Config {
+// loadConfig reads testdata/config/NAME.yaml (a resources section)
+// strictly but without model.Validate, like a proposer that does not
+// check: the DC must.
+func (s *sim) loadConfig(name string) (*model.Config, uint64) {
 	s.cfgInit()
-	b, err := os.ReadFile(filepath.Join("testdata", "config", name+".yaml"))
+	path := filepath.Join("testdata", "config", name+".yaml")
+	b, err := os.ReadFile(path)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	var cfg model.Config
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
-		s.t.Fatalf("%s: %v", name, err)
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		s.t.Fatal(err)
 	}
-	s.cfgs.names[ConfigDigest(&cfg)] = name
-	return &cfg
+	cfg, admin, err := decodeUnchecked(path, doc.Content[0])
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.cfgs.names[ConfigDigest(cfg)] = name
+	return cfg, admin
 }
 
 // propose submits cfg on node on and returns the answer as a line.
@@ -142,9 +146,9 @@ func (s *sim) proposePending() []string {
 			continue
 		}
 		delete(s.cfgs.pending, n)
-		res, line := s.propose(n, cfg, 0, "edited file")
+		res, line := s.propose(n, cfg, s.cfgs.admins[n], "edited file")
 		if res.Accepted || res.Unchanged {
-			s.cfgs.fileSeen[n] = FileDigest(cfg, 0)
+			s.cfgs.fileSeen[n] = FileDigest(cfg, s.cfgs.admins[n])
 		}
 		out = append(out, line)
 	}

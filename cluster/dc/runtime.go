@@ -74,7 +74,7 @@ type Runtime struct {
 	// known keeps the definition of every primitive this node ran or
 	// probed, so it can still stop one that a configuration change removed
 	// (the DC stops orphans after replicating the configuration).
-	known map[string]*model.Resource
+	known  map[string]*model.Resource
 	probed bool
 	snap   Snapshot
 

@@ -186,8 +186,8 @@ func runScenario(t *testing.T, path string) {
 			}
 			s.pump()
 		case "push":
-			cfg := s.loadConfig(f[2])
-			_, line := s.propose(f[1], cfg, 0, "push "+f[2])
+			cfg, admin := s.loadConfig(f[2])
+			_, line := s.propose(f[1], cfg, admin, "push "+f[2])
 			collect()
 			got = append(got, line)
 		case "version":
@@ -195,7 +195,7 @@ func runScenario(t *testing.T, path string) {
 			continue
 		case "file":
 			s.cfgInit()
-			s.cfgs.files[f[1]] = s.loadConfig(f[2])
+			s.cfgs.files[f[1]], s.cfgs.admins[f[1]] = s.loadConfig(f[2])
 			continue
 		case "restart":
 			if s.restart(f[1]) {

@@ -45,8 +45,21 @@ func DecodeConfig(file string, data []byte) (*model.Config, uint64, error) {
 }
 
 // decodeSection reads the resources section strictly (unknown keys are
-// errors) with the scheduler's model, after taking admin_epoch out.
+// errors) with the scheduler's model, after taking admin_epoch out, and
+// validates it.
 func decodeSection(file string, n *yaml.Node) (*model.Config, uint64, error) {
+	cfg, admin, err := decodeUnchecked(file, n)
+	if err != nil || cfg == nil {
+		return cfg, admin, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, 0, fmt.Errorf("%s: resources: %w", file, err)
+	}
+	return cfg, admin, nil
+}
+
+// decodeUnchecked is decodeSection without model.Validate.
+func decodeUnchecked(file string, n *yaml.Node) (*model.Config, uint64, error) {
 	if n == nil {
 		return nil, 0, nil
 	}
@@ -77,9 +90,6 @@ func decodeSection(file string, n *yaml.Node) (*model.Config, uint64, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil {
 		return nil, 0, fmt.Errorf("%s: resources (lines relative to the section at line %d): %s", file, n.Line, strings.TrimPrefix(err.Error(), "yaml: "))
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, 0, fmt.Errorf("%s: resources: %w", file, err)
 	}
 	return &cfg, admin, nil
 }
