@@ -13,11 +13,17 @@ import (
 // GenerationFile is the name of the generation file inside state_dir.
 const GenerationFile = "generation"
 
-// BumpGeneration reads the generation kept in dir, increases it, and
-// writes it back durably (write to a temporary file, fsync, rename, fsync
-// the directory) before returning it: peers drop packets of an older
-// generation, so a generation must never be reused after a crash.
-func BumpGeneration(dir string) (uint64, error) {
+// BumpGeneration reads the generation kept in dir, increases it to at
+// least floor, and writes it back durably (write to a temporary file,
+// fsync, rename, fsync the directory) before returning it: peers drop
+// packets of an older generation, so a generation must never be reused
+// after a crash.
+//
+// The daemon passes the current Unix time in seconds as floor, so a node
+// whose state dir was wiped (a reinstall) still starts above the
+// generation its peers remember instead of being ignored as a replay of
+// its old self until every peer restarts.
+func BumpGeneration(dir string, floor uint64) (uint64, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return 0, fmt.Errorf("state dir %s: %w", dir, err)
 	}
@@ -36,7 +42,7 @@ func BumpGeneration(dir string) (uint64, error) {
 			return 0, fmt.Errorf("generation file %s: %q is not a number; fix or remove it (peers ignore generations lower than the last one they saw)", path, strings.TrimSpace(string(data)))
 		}
 	}
-	gen++
+	gen = max(gen+1, floor)
 	tmp, err := os.CreateTemp(dir, GenerationFile+".tmp*")
 	if err != nil {
 		return 0, fmt.Errorf("writing generation: %w", err)

@@ -74,7 +74,7 @@ func New(opts Options) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", c.File, err)
 	}
-	gen, err := BumpGeneration(c.StateDir)
+	gen, err := BumpGeneration(c.StateDir, uint64(time.Now().Unix()))
 	if err != nil {
 		return nil, err
 	}

@@ -19,13 +19,23 @@ import (
 func TestBumpGeneration(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state")
 	for want := uint64(1); want <= 3; want++ {
-		g, err := BumpGeneration(dir)
+		g, err := BumpGeneration(dir, 0)
 		if err != nil || g != want {
 			t.Fatalf("BumpGeneration = %d, %v; want %d", g, err, want)
 		}
 	}
+	// A wiped state dir: the floor (the daemon's clock) keeps the new
+	// generation above the old one; a stored generation above the floor
+	// still only goes up by one.
+	wiped := filepath.Join(t.TempDir(), "wiped")
+	if g, err := BumpGeneration(wiped, 1_800_000_000); err != nil || g != 1_800_000_000 {
+		t.Fatalf("BumpGeneration(wiped) = %d, %v; want the floor", g, err)
+	}
+	if g, err := BumpGeneration(wiped, 5); err != nil || g != 1_800_000_001 {
+		t.Fatalf("BumpGeneration after floor = %d, %v; want 1800000001", g, err)
+	}
 	os.WriteFile(filepath.Join(dir, GenerationFile), []byte("garbage"), 0o600)
-	if _, err := BumpGeneration(dir); err == nil || !strings.Contains(err.Error(), "not a number") {
+	if _, err := BumpGeneration(dir, 0); err == nil || !strings.Contains(err.Error(), "not a number") {
 		t.Fatalf("corrupt generation file accepted: %v", err)
 	}
 }
@@ -121,7 +131,7 @@ func TestTwoNodesOnLoopback(t *testing.T) {
 	st := waitStatus(t, cfgs[0].Socket, "agreed two-node view", func(st Status) bool {
 		return st.View.Agreed && len(st.View.Members) == 2
 	})
-	if st.View.DC.Name != "a" || st.Extra["extra"] == nil || st.Generation != 1 {
+	if st.View.DC.Name != "a" || st.Extra["extra"] == nil || st.Generation != nodes[0].Generation() {
 		t.Fatalf("status: %+v", st)
 	}
 	var pong string
