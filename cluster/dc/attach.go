@@ -131,7 +131,8 @@ func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 	}
 	gate := recovery.New(recovery.Config{Self: self, Nodes: names, StaticDelay: delays,
 		RandomDelayMax: fc.RandomDelayMax, Rand: func(m time.Duration) time.Duration { return rand.N(m) },
-		RetryInitial: fc.RetryInitial, RetryMax: fc.RetryMax, NoQuorumPolicy: policy})
+		RetryInitial: fc.RetryInitial, RetryMax: fc.RetryMax, NoQuorumPolicy: policy,
+		StartupFencing: fc.StartupFencing})
 
 	// Executor with the stock agent classes plus the built-in VIP, whose
 	// steps go to the event log for the demo timeline.

@@ -23,7 +23,13 @@ type Config struct {
 	// Enabled is false only when the section says `enabled: false`; the
 	// cluster then refuses to recover lost nodes (except by operator
 	// confirmation), it never skips fencing silently.
-	Enabled        bool
+	Enabled bool
+	// StartupFencing (default true, like Pacemaker's startup-fencing):
+	// a configured node not seen by the time the first quorate view forms
+	// (initdead) may be running anything, so it is fenced before any
+	// resource starts. Turn it off only where an unseen node is known to
+	// be down.
+	StartupFencing bool
 	StaticDelay    map[string]time.Duration
 	RandomDelayMax time.Duration
 	RetryInitial   time.Duration
@@ -44,7 +50,7 @@ const DefaultAttemptTimeout = 60 * time.Second
 // Decode validates the fencing section. file names the configuration for
 // error messages; a nil node is an empty (enabled, device-less) section.
 func Decode(file string, n *yaml.Node) (*Config, error) {
-	c := &Config{Enabled: true, StaticDelay: map[string]time.Duration{}, Devices: map[string]Device{}, Levels: map[string][][]string{}, AttemptTimeout: DefaultAttemptTimeout}
+	c := &Config{Enabled: true, StartupFencing: true, StaticDelay: map[string]time.Duration{}, Devices: map[string]Device{}, Levels: map[string][][]string{}, AttemptTimeout: DefaultAttemptTimeout}
 	if n == nil {
 		return c, nil
 	}
@@ -54,7 +60,8 @@ func Decode(file string, n *yaml.Node) (*Config, error) {
 	d := decoder{file: file}
 	lines := map[string]int{}
 	d.mapping(n, "fencing", map[string]func(*yaml.Node){
-		"enabled": func(v *yaml.Node) { d.decode(v, "fencing.enabled", &c.Enabled) },
+		"enabled":         func(v *yaml.Node) { d.decode(v, "fencing.enabled", &c.Enabled) },
+		"startup_fencing": func(v *yaml.Node) { d.decode(v, "fencing.startup_fencing", &c.StartupFencing) },
 		"static_delay": func(v *yaml.Node) {
 			d.mapping(v, "fencing.static_delay", nil, func(k string, v *yaml.Node) {
 				c.StaticDelay[k] = d.duration(v, "fencing.static_delay."+k)
