@@ -461,3 +461,34 @@ func TestFailoverCleanShutdown(t *testing.T) {
 		t.Errorf("violations: %v", vs)
 	}
 }
+
+// Startup fencing: a configured node that is powered on but never heard
+// by the time the first quorate view forms may be running anything, so it
+// is fenced (its BMC reports OFF) before any resource starts.
+func TestFailoverStartupFencing(t *testing.T) {
+	h := startFailover(t, failover.Options{Nodes: 3, Absent: []int{2}})
+	active := waitStarted(t, h)
+	if active == 2 {
+		t.Fatalf("the group started on n3, whose daemon never ran")
+	}
+	conf := h.FenceConfirmedAt("n3", 0)
+	if conf == 0 {
+		t.Fatal("n3 was never confirmed fenced although nobody heard it at start-up")
+	}
+	if on, _ := h.Sims[2].Power(); on {
+		t.Error("n3 is still powered on after startup fencing")
+	}
+	for _, e := range entries(t, h, 0, eventlog.StartAllowed, "") {
+		if time.Duration(e.MonoNS) < conf {
+			t.Errorf("start of %s on %s allowed %.1f ms before n3 was confirmed fenced",
+				e.Resource, e.Node, float64(conf-time.Duration(e.MonoNS))/1e6)
+		}
+	}
+	vs, err := h.Violations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs {
+		t.Errorf("one rule violated: %s", v)
+	}
+}

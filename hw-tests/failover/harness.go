@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -48,6 +49,9 @@ type Options struct {
 	// NoDaemons builds everything but starts no palisaded (to run another
 	// HA stack, e.g. keepalived, on the same lab for comparison).
 	NoDaemons bool
+	// Absent lists nodes (0-based) whose palisaded is not started: the
+	// machine is up (its BMC answers) but the cluster never hears it.
+	Absent []int
 	// Progress receives one line per setup step (nil: discard).
 	Progress io.Writer
 }
@@ -184,6 +188,9 @@ func Start(ctx context.Context, o Options) (_ *Harness, err error) {
 	}
 	if !o.NoDaemons {
 		for i := range h.Lab.Nodes {
+			if slices.Contains(o.Absent, i) {
+				continue
+			}
 			if err := h.StartDaemon(i); err != nil {
 				return nil, err
 			}

@@ -1,10 +1,7 @@
 package model
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,31 +20,46 @@ type Document struct {
 }
 
 // DecodeYAML reads a Document strictly: unknown keys are errors, so a typo
-// never silently changes placement.
+// never silently changes placement. Errors say "line N: key.path: ...".
 func DecodeYAML(data []byte) (*Document, error) {
+	return DecodeYAMLFile("", data)
+}
+
+// DecodeYAMLFile is DecodeYAML for a named file: errors read
+// FILE:LINE: key.path: reason, like the cluster configuration's.
+func DecodeYAMLFile(file string, data []byte) (*Document, error) {
+	var n yaml.Node
+	if err := yaml.Unmarshal(data, &n); err != nil {
+		return nil, SyntaxError(file, err)
+	}
+	if len(n.Content) == 0 {
+		return nil, DecodeErrors{{File: file, Reason: "empty document, want the keys config and status (and now)"}}
+	}
 	var d Document
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&d); err != nil {
-		return nil, fmt.Errorf("decoding scheduler document: %w", err)
+	if err := (StrictDecoder{File: file}).Decode(&n, &d); err != nil {
+		return nil, err
 	}
 	if err := d.Config.Validate(); err != nil {
+		if file != "" {
+			return nil, fmt.Errorf("%s: config: %w", file, err)
+		}
 		return nil, err
 	}
 	return &d, nil
 }
 
-// DecodeConfig reads the `resources:` section of cluster.yaml strictly.
-// With viper, re-marshal the sub-tree first so the YAML names apply:
-//
-//	b, _ := yaml.Marshal(v.Get("resources"))
-//	cfg, err := model.DecodeConfig(b)
+// DecodeConfig reads the `resources:` section of cluster.yaml on its own
+// strictly (empty data is an empty configuration). Code holding the
+// section's yaml.Node (cluster/dc) uses StrictDecoder on it instead, so
+// errors keep the file's lines.
 func DecodeConfig(data []byte) (*Config, error) {
+	var n yaml.Node
+	if err := yaml.Unmarshal(data, &n); err != nil {
+		return nil, SyntaxError("", err)
+	}
 	var c Config
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("decoding resources configuration: %w", err)
+	if err := (StrictDecoder{}).Decode(&n, &c); err != nil {
+		return nil, err
 	}
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("resources configuration: %w", err)
