@@ -159,7 +159,7 @@ func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 	if running != nil && running.Options.StonithEnabled != nil {
 		fencing = fencing && *running.Options.StonithEnabled
 	}
-	ex := executor.New(executor.Config{Node: self, Agent: reg, Fencing: fencing, StartFailureIsFatal: true, Logger: log,
+	ex := executor.New(executor.Config{Node: self, Agent: reg, Fencing: fencing, StartFailureIsFatal: startFailureIsFatal(running), Logger: log,
 		Report: func(ev executor.Event) {
 			if rt != nil {
 				rt.ExecutorEvent(ev)

@@ -245,7 +245,7 @@ func TestDecodeConfig(t *testing.T) {
 	}
 	for text, want := range map[string]string{
 		"admin_epoch: -1\n":                "s.yaml:1: resources.admin_epoch",
-		"resources: [{id: a}]\nbogus: 1\n": "field bogus not found",
+		"resources: [{id: a}]\nbogus: 1\n": "s.yaml:2: resources.bogus: unknown key, valid keys here: admin_epoch, constraints, nodes, options, resources, rsc_defaults",
 		"constraints: {locations: [{id: l, rsc: web, node: n1, score: 10}]}\n": `unknown resource "web"`,
 		"- a\n":          "want a YAML mapping",
 		"resources: [\n": "s.yaml:",
@@ -253,6 +253,43 @@ func TestDecodeConfig(t *testing.T) {
 		if _, _, err := DecodeConfig("s.yaml", []byte(text)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: error %v, want it to mention %q", text, err, want)
 		}
+	}
+}
+
+// TestDecodeConfigErrors pins the exact text: the file's own lines (also
+// for a section inside a cluster.yaml), the key path and the valid keys.
+func TestDecodeConfigErrors(t *testing.T) {
+	const rscKeys = "class, id, kind, members, meta, ops, params, provider, type, utilization"
+	for _, c := range []struct{ file, in, want string }{
+		{"c.yaml", "cluster: {name: x}\nnodes: []\nresources:\n  resources:\n    - id: vip\n      tpye: IPaddr2\n",
+			"c.yaml:6: resources.resources[0].tpye: unknown key, valid keys here: " + rscKeys},
+		{"c.yaml", "resources:\n  admin_epoch: x\n  option: {}\n  resources:\n    - {id: a, ops: [{name: monitor, interval: soon}]}\n",
+			"c.yaml:2: resources.admin_epoch: \"x\": want a whole number ≥ 0 (raise it to force this configuration over the cluster's)\n" +
+				"c.yaml:3: resources.option: unknown key, valid keys here: admin_epoch, constraints, nodes, options, resources, rsc_defaults\n" +
+				"c.yaml:5: resources.resources[0].ops[0].interval: duration \"soon\": want seconds or a duration such as 10s, 1m"},
+		{"s.yaml", "options:\n  stonith-enabled: perhaps\n",
+			"s.yaml:2: resources.options.stonith-enabled: \"perhaps\": want true or false"},
+		{"s.yaml", "constraints:\n  locations:\n    - {id: l, rsc: a, node: n1, score: much}\n",
+			"s.yaml:3: resources.constraints.locations[0].score: score \"much\": want an integer or [+-]INFINITY"},
+		{"s.yaml", "resources: [\n", "s.yaml:1: YAML syntax: did not find expected node content"},
+		{"s.yaml", "resources: [{id: a}, {id: a}]\n", `s.yaml: resources: resource "a": id already used by a primitive`},
+	} {
+		_, _, err := DecodeConfig(c.file, []byte(c.in))
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%q:\n got %v\nwant %s", c.in, err, c.want)
+		}
+	}
+	// The section as the daemon gets it from cluster/config: a node of
+	// the whole file, so lines are the file's.
+	var doc yaml.Node
+	src := "cluster: {name: x}\nresources:\n  resources:\n    - {id: a}\n    - {id: b, typ: x}\n"
+	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
+		t.Fatal(err)
+	}
+	_, err := decodeResources("/etc/palisade/cluster.yaml", doc.Content[0].Content[3])
+	want := "/etc/palisade/cluster.yaml:5: resources.resources[1].typ: unknown key, valid keys here: " + rscKeys
+	if err == nil || err.Error() != want {
+		t.Errorf("section node:\n got %v\nwant %s", err, want)
 	}
 }
 
@@ -270,6 +307,19 @@ func FuzzDecodeConfig(f *testing.F) {
 		}
 		if ConfigDigest(cfg) == "" {
 			t.Fatal("no digest")
+		}
+		// What `palisade config push` sends back out must read back as
+		// the same configuration (same digest, so no spurious CIB change).
+		out, err := yaml.Marshal(cfg)
+		if err != nil {
+			t.Fatalf("re-encode: %v", err)
+		}
+		again, _, err := DecodeConfig("again.yaml", out)
+		if err != nil {
+			t.Fatalf("re-encoded configuration refused: %v\n%s", err, out)
+		}
+		if ConfigDigest(again) != ConfigDigest(cfg) {
+			t.Fatalf("round trip changed the configuration:\n%s", out)
 		}
 	})
 }

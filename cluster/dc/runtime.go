@@ -416,6 +416,11 @@ func (r *Runtime) runAction(view uint64, dc string, a Action, cfg *model.Config)
 	if a.Op == "monitor" {
 		op.Probe = true
 	}
+	if s, ok := r.cfg.Executor.(startFatalSetter); ok {
+		// The action's configuration is the cluster's at the DC's
+		// decision: its options say how a failed start counts.
+		s.SetStartFailureIsFatal(startFailureIsFatal(cfg))
+	}
 	ev := r.cfg.Executor.Exec(context.Background(), op)
 	res.RC, res.OK, res.Failed, res.OnFail, res.FailCount = int(ev.Result.RC), !ev.Failed(), ev.Failed(), string(ev.OnFail), ev.FailCount
 	switch {

@@ -1,10 +1,10 @@
 package dc
 
 import (
-	"bytes"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
-	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -23,7 +23,7 @@ const AdminEpochKey = "admin_epoch"
 func DecodeConfig(file string, data []byte) (*model.Config, uint64, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, 0, fmt.Errorf("%s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, 0, model.SyntaxError(file, err)
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, 0, fmt.Errorf("%s: want a YAML mapping: a cluster.yaml or its resources section", file)
@@ -58,12 +58,15 @@ func decodeSection(file string, n *yaml.Node) (*model.Config, uint64, error) {
 	return cfg, admin, nil
 }
 
-// decodeUnchecked is decodeSection without model.Validate.
+// decodeUnchecked is decodeSection without model.Validate. The section
+// node is checked in place (model.StrictDecoder), so errors carry the
+// file's own lines: FILE:LINE: resources.key.path: reason.
 func decodeUnchecked(file string, n *yaml.Node) (*model.Config, uint64, error) {
 	if n == nil {
 		return nil, 0, nil
 	}
 	var admin uint64
+	var errs model.DecodeErrors
 	if n.Kind == yaml.MappingNode {
 		cp := *n
 		cp.Content = nil
@@ -75,21 +78,25 @@ func decodeUnchecked(file string, n *yaml.Node) (*model.Config, uint64, error) {
 			}
 			a, err := strconv.ParseUint(v.Value, 10, 64)
 			if err != nil || v.Kind != yaml.ScalarNode {
-				return nil, 0, fmt.Errorf("%s:%d: resources.%s: %q: want a whole number ≥ 0 (raise it to force this configuration over the cluster's)", file, v.Line, AdminEpochKey, v.Value)
+				errs = append(errs, &model.DecodeError{File: file, Line: v.Line, Key: "resources." + AdminEpochKey,
+					Reason: fmt.Sprintf("%q: want a whole number ≥ 0 (raise it to force this configuration over the cluster's)", v.Value)})
 			}
 			admin = a
 		}
 		n = &cp
 	}
-	raw, err := yaml.Marshal(n)
-	if err != nil {
-		return nil, 0, fmt.Errorf("%s: resources: %w", file, err)
-	}
 	var cfg model.Config
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
-		return nil, 0, fmt.Errorf("%s: resources (lines relative to the section at line %d): %s", file, n.Line, strings.TrimPrefix(err.Error(), "yaml: "))
+	dec := model.StrictDecoder{File: file, Path: "resources", ExtraKeys: []string{AdminEpochKey}}
+	if err := dec.Decode(n, &cfg); err != nil {
+		var more model.DecodeErrors
+		if !errors.As(err, &more) {
+			return nil, 0, err
+		}
+		errs = append(errs, more...)
+	}
+	if len(errs) > 0 {
+		slices.SortStableFunc(errs, func(a, b *model.DecodeError) int { return a.Line - b.Line })
+		return nil, 0, errs
 	}
 	return &cfg, admin, nil
 }

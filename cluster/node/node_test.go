@@ -162,3 +162,51 @@ func TestTwoNodesOnLoopback(t *testing.T) {
 		t.Fatalf("reload: %v", err)
 	}
 }
+
+// TestOneNodeOnLoopback: a cluster of one node is valid (its unicast link
+// has no peers) and agrees a view of itself, itself the DC.
+func TestOneNodeOnLoopback(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "authkey")
+	if err := os.WriteFile(key, []byte("key 1 hex:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\nactive 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "one.yaml")
+	text := fmt.Sprintf(`cluster: {name: unit}
+nodes:
+  - {id: 1, name: a, addresses: {lo: 127.0.0.1}}
+links:
+  - {name: lo, kind: ucast, port: %d}
+timing: {keepalive: 50ms, warntime: 150ms, deadtime: 250ms, initdead: 500ms}
+auth: {key_file: %s}
+state_dir: %s/state
+socket: %s/one.sock
+`, freePort(t), key, dir, dir)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Load(path, config.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, _ := c.Self("a")
+	n, err := New(Options{Config: c, Self: self})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	st := waitStatus(t, c.Socket, "agreed one-node view", func(st Status) bool {
+		return st.View.Agreed && len(st.View.Members) == 1
+	})
+	if st.View.DC.Name != "a" {
+		t.Fatalf("status: %+v", st)
+	}
+}

@@ -59,8 +59,9 @@ func (t *Transport) Send(typ wire.Type, to uint32, payload []byte) error {
 	if sent == 0 && len(errs) > 0 {
 		return fmt.Errorf("transport: send %s to %d: %w", typ, to, errors.Join(errs...))
 	}
-	if sent == 0 {
+	if sent == 0 && to != 0 {
 		return fmt.Errorf("transport: send %s: no link has an address for node %d", typ, to)
 	}
+	// Sent to nobody "to all" is fine: a node alone in its cluster.
 	return nil
 }

@@ -149,6 +149,27 @@ func TestDeliveryOverTwoLinks(t *testing.T) {
 	}
 }
 
+// TestOneNode: a node alone in its cluster (unicast links without peers)
+// starts, and sending to all reaches nobody without an error.
+func TestOneNode(t *testing.T) {
+	c := newCluster(t, 1, nil, func(cfg *Config) {
+		for i := range cfg.Links {
+			cfg.Links[i].Peers = nil
+		}
+	})
+	tr := c.nodes[1]
+	if err := tr.SendHeartbeat(); err != nil {
+		t.Fatalf("heartbeat alone: %v", err)
+	}
+	if err := tr.Send(wire.TypeReliableData, 0, []byte("to all")); err != nil {
+		t.Fatalf("send to all alone: %v", err)
+	}
+	if err := tr.Send(wire.TypeReliableData, 2, nil); err == nil {
+		t.Fatal("send to an unknown node succeeded")
+	}
+	noMessage(t, tr)
+}
+
 func TestSendToOneNode(t *testing.T) {
 	c := newCluster(t, 3, nil, nil)
 	if err := c.nodes[1].Send(wire.TypeReliableData, 2, []byte("for two")); err != nil {

@@ -49,9 +49,8 @@ func (cfg *Config) validate() error {
 func (l *Link) validate(nodes map[uint32]bool) error {
 	switch l.Kind {
 	case Unicast:
-		if len(l.Peers) == 0 {
-			return fmt.Errorf("unicast link lists no peers")
-		}
+		// No peers is valid: a one-node cluster (or the first node of a
+		// cluster built up node by node) sends to nobody.
 		for _, p := range l.Peers {
 			if !nodes[p.Node] {
 				return fmt.Errorf("peer %s is node %d, which is not a configured node", p.Addr, p.Node)

@@ -24,7 +24,6 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		{"no links", func(c *Config) { c.Links = nil }, "0 links"},
 		{"duplicate node", func(c *Config) { c.Nodes = []uint32{1, 2, 2} }, "listed twice"},
 		{"unknown peer", func(c *Config) { c.Links[0].Peers[0].Node = 5 }, "link link0: peer 127.0.0.2:694 is node 5"},
-		{"no peers", func(c *Config) { c.Links[0].Peers = nil }, "lists no peers"},
 		{"multicast peer", func(c *Config) { c.Links[0].Peers[0].Addr = netip.MustParseAddrPort("239.1.1.1:694") }, "not a unicast address"},
 		{"bad group", func(c *Config) {
 			c.Links[0] = Link{Kind: Multicast, Interface: "lo", Group: netip.MustParseAddr("10.0.0.1")}
@@ -48,6 +47,13 @@ func TestNewRefusesBadConfig(t *testing.T) {
 	}
 	if _, err := New(base()); err != nil {
 		t.Errorf("valid config: %v", err)
+	}
+	// One node alone: a unicast link without peers is valid.
+	alone := base()
+	alone.Nodes = []uint32{1}
+	alone.Links = []Link{{Kind: Unicast}}
+	if _, err := New(alone); err != nil {
+		t.Errorf("one-node config: %v", err)
 	}
 }
 

@@ -90,9 +90,9 @@ func runSimulate(stdout, stderr io.Writer, f simulateFlags, args []string) error
 		if err != nil {
 			return &exitError{2, fmt.Errorf("reading scheduler document: %w", err)}
 		}
-		d, err := model.DecodeYAML(data)
+		d, err := model.DecodeYAMLFile(args[0], data)
 		if err != nil {
-			return &exitError{2, fmt.Errorf("%s: %w", args[0], err)}
+			return &exitError{2, err} // names file, line and key
 		}
 		doc = d
 	default:

@@ -20,6 +20,7 @@ import (
 	"palisade/cluster/config"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/node"
+	"palisade/resources/model"
 )
 
 func main() {
@@ -91,6 +92,10 @@ func run() error {
 	defer cancel()
 	leave, err := extend(ctx, n, cfg, opts.EventLog, log)
 	if err != nil {
+		var es model.DecodeErrors // the resources section's, same format
+		if errors.As(err, &es) {
+			return fmt.Errorf("configuration refused:\n%w", err)
+		}
 		return err
 	}
 	term := make(chan os.Signal, 2)

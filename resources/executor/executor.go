@@ -202,6 +202,15 @@ func (e *Executor) ClearFailures(rsc string) {
 	e.hist.ClearFailures(rsc)
 }
 
+// SetStartFailureIsFatal changes how later failed starts count (the
+// cluster option start-failure-is-fatal), for when the replicated
+// configuration changes it while the node runs.
+func (e *Executor) SetStartFailureIsFatal(fatal bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.hist.StartFailureIsFatal = fatal
+}
+
 // Close cancels all recurring monitors and queued actions and waits for
 // running ones to end.
 func (e *Executor) Close() {

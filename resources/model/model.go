@@ -57,6 +57,12 @@
 //
 // Scores are integers or INFINITY/+INFINITY/-INFINITY (1,000,000).
 // Status (what the scheduler observes) is a separate document, see Status.
+//
+// Decoding is strict: DecodeYAMLFile reads a `palisade simulate` document
+// and StrictDecoder a yaml.Node (the resources section of cluster.yaml, in
+// place, so lines stay the file's). Unknown keys and wrong types are all
+// reported at once as DecodeErrors, "FILE:LINE: key.path: reason", with
+// the valid keys taken from the types' yaml tags.
 package model
 
 import "time"

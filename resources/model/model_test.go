@@ -1,9 +1,12 @@
 package model
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 func TestAdd(t *testing.T) {
@@ -141,6 +144,21 @@ func FuzzDecodeYAML(f *testing.F) {
 		}
 		if err := d.Config.Validate(); err != nil {
 			t.Fatalf("decoded document fails validation: %v", err)
+		}
+		// `palisade simulate` and the CIB write documents back out: what
+		// is written must read back as the same document.
+		out, err := yaml.Marshal(d)
+		if err != nil {
+			t.Fatalf("re-encode: %v", err)
+		}
+		again, err := DecodeYAML(out)
+		if err != nil {
+			t.Fatalf("re-encoded document refused: %v\n%s", err, out)
+		}
+		j1, _ := json.Marshal(d)
+		j2, _ := json.Marshal(again)
+		if string(j1) != string(j2) {
+			t.Fatalf("round trip changed the document:\n%s\n%s", j1, j2)
 		}
 	})
 }
