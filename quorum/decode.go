@@ -2,6 +2,8 @@ package quorum
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -77,7 +79,9 @@ func Decode(file string, n *yaml.Node, nodes []string) (*Section, error) {
 			case "votes":
 				var votes map[string]int
 				if err = v.Decode(&votes); err == nil {
-					for name, vv := range votes {
+					// Sorted, not map order: the same file gives the same error text.
+					for _, name := range slices.Sorted(maps.Keys(votes)) {
+						vv := votes[name]
 						if _, ok := s.Config.Nodes[name]; !ok {
 							errf(v, "votes."+name, "not a configured node (nodes: "+strings.Join(nodes, ", ")+")")
 							continue

@@ -1,6 +1,7 @@
 package quorum
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -42,6 +43,11 @@ func FuzzDecode(f *testing.F) {
 	f.Add("votes: {n1: 3, n2: 0}\nexpected_votes: 2\nlast_man_standing_window: 1s\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		sec, err := decodeString(t, s)
+		// Errors are part of the operator interface: the same file must
+		// always give the same text (no map-order output).
+		if _, err2 := decodeString(t, s); fmt.Sprint(err) != fmt.Sprint(err2) {
+			t.Fatalf("two decodes, two results:\n%v\n%v", err, err2)
+		}
 		if err == nil {
 			if _, err := New(sec.Config); err != nil {
 				t.Fatalf("Decode accepted a config New refuses: %v", err)
