@@ -7,7 +7,6 @@ package hwtests
 // configuration version.
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -26,29 +25,7 @@ import (
 )
 
 func TestConfigPropagates(t *testing.T) {
-	if err := failover.Available(); err != nil {
-		t.Skip(err)
-	}
-	o := failover.Options{Prefix: fmt.Sprintf("ph%d", os.Getpid()%100000), WorkDir: t.TempDir(),
-		Keepalive: 100 * time.Millisecond, Deadtime: time.Second}
-	if o.BinDir = os.Getenv("PALISADE_FAILOVER_BIN"); o.BinDir == "" {
-		o.BinDir = palisadeBins(t)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	h, err := failover.Start(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			dumpLogs(t, h)
-		}
-		h.Close()
-	})
-	if ok, err := h.DCAttached(0, 10*time.Second); err != nil || !ok {
-		t.Fatalf("palisaded does not run the DC layer: %v", err)
-	}
+	h := startFailover(t, failover.Options{Nodes: 3})
 	active := waitStarted(t, h)
 	target := (active + 1) % len(h.Sockets)
 	before := showConfig(t, h, 0)

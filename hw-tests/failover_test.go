@@ -56,7 +56,7 @@ func startFailover(t *testing.T, o failover.Options) *failover.Harness {
 		t.Fatal(err)
 	}
 	if !ok {
-		t.Skip("palisaded does not run the DC layer yet (cmd/palisaded must call cluster/dc.Attach)")
+		t.Fatal("palisaded did not attach the DC layer (cmd/palisaded must call cluster/dc.Attach)")
 	}
 	return h
 }
