@@ -141,6 +141,9 @@ func printStatus(w io.Writer, st node.Status) {
 	}
 	if len(st.Extra) > 0 {
 		for _, k := range slices.Sorted(maps.Keys(st.Extra)) {
+			if k == "dc" && printDCStatus(w, st.Extra[k]) {
+				continue
+			}
 			b, _ := json.Marshal(st.Extra[k])
 			fmt.Fprintf(w, "%s: %s\n", k, b)
 		}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"palisade/cluster/dc"
+	"palisade/cluster/recovery"
+	"palisade/resources/model"
+)
+
+// printDCStatus prints the DC layer's status section the way an operator
+// reads crm_mon: quorum and DC, where each resource runs, fail counts, and
+// every node whose fencing is not settled. It reports false when raw is
+// not a DC snapshot, so the caller can fall back to raw JSON.
+func printDCStatus(w io.Writer, raw any) bool {
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return false
+	}
+	var s dc.Snapshot
+	if err := json.Unmarshal(b, &s); err != nil || s.Self == "" {
+		return false
+	}
+	q := "NO QUORUM"
+	if s.Quorate {
+		q = "quorate"
+	}
+	dcName := s.DC
+	if dcName == "" {
+		dcName = "none"
+	}
+	fmt.Fprintf(w, "\npartition: %s, DC %s, members %s; configuration %s\n",
+		q, dcName, strings.Join(s.Members, " "), s.CIB)
+
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RESOURCE\tNODE\tROLE\tFAILED")
+	rs := slices.Clone(s.Status.Resources)
+	slices.SortFunc(rs, func(a, b2 model.ResourceStatus) int {
+		return strings.Compare(a.Rsc+"@"+a.Node, b2.Rsc+"@"+b2.Node)
+	})
+	for _, r := range rs {
+		role := r.Role
+		if role == "" {
+			role = "Started"
+		}
+		failed := ""
+		if r.Failed {
+			failed = "FAILED"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Rsc, r.Node, role, failed)
+	}
+	if len(rs) == 0 {
+		fmt.Fprintln(tw, "(nothing running)\t\t\t")
+	}
+	tw.Flush()
+
+	for _, f := range s.Status.Failures {
+		last := ""
+		if !f.LastFailure.IsZero() {
+			last = ", last " + f.LastFailure.Local().Format(time.DateTime)
+		}
+		fmt.Fprintf(w, "fail count: %s on %s: %s %s%s\n", f.Rsc, f.Node, f.Op, f.Count, last)
+	}
+	for _, a := range s.Inflight {
+		fmt.Fprintf(w, "in flight: %s %s on %s\n", a.Op, a.Resource, a.Node)
+	}
+
+	// Only nodes whose fencing needs attention: a clean member is the
+	// normal case and would only add noise at 3 a.m.
+	var fence []recovery.NodeStatus
+	for _, n := range s.Fencing {
+		if n.State != recovery.StateMember || !n.Member {
+			fence = append(fence, n)
+		}
+	}
+	if len(fence) > 0 {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "FENCING\tSTATE\tATTEMPTS\tFAILURES\tWHY / CONFIRMED BY")
+		for _, n := range fence {
+			why := n.Reason
+			if n.By != "" {
+				why = n.By
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", n.Node, n.State, n.Attempts, n.Failures, why)
+		}
+		tw.Flush()
+	}
+	return true
+}
