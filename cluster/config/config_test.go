@@ -118,6 +118,23 @@ func TestLoadHostChecks(t *testing.T) {
 	if !errors.As(err, &es) || len(es) != 1 || es[0].Line != 7 || es[0].Key != "links[0].interface" {
 		t.Fatalf("missing interface: got %v", err)
 	}
+	// A node's own interface override is what the host check looks at.
+	over := writeHostCfg(t, "nosuch0", 0o600)
+	raw, _ := os.ReadFile(over)
+	os.WriteFile(over, []byte(strings.Replace(string(raw), "addresses: {ring0: 127.0.0.1}}", "addresses: {ring0: 127.0.0.1}, interfaces: {ring0: lo}}", 1)), 0o644)
+	c, err = Load(over, Options{Self: "a"})
+	if err != nil {
+		t.Fatalf("override to lo refused: %v", err)
+	}
+	if ifc := c.LinkInterface(c.Nodes[0], c.Links[0]); ifc != "lo" {
+		t.Fatalf("LinkInterface = %q, want the node's override lo", ifc)
+	}
+	raw, _ = os.ReadFile(over)
+	os.WriteFile(over, []byte(strings.Replace(string(raw), "interfaces: {ring0: lo}", "interfaces: {ring0: nosuch1}", 1)), 0o644)
+	_, err = Load(over, Options{Self: "a"})
+	if !errors.As(err, &es) || len(es) != 1 || es[0].Key != "nodes[id=1].interfaces.ring0" || !strings.Contains(es[0].Reason, "nosuch1") {
+		t.Fatalf("missing override interface: got %v", err)
+	}
 	if _, err := Load(writeHostCfg(t, "nosuch0", 0o600), Options{SkipHostChecks: true}); err != nil {
 		t.Fatalf("SkipHostChecks still checked: %v", err)
 	}

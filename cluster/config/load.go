@@ -18,6 +18,10 @@ type Options struct {
 	// interfaces exist, key file exists with mode 0600): for tools that
 	// validate a file meant for another machine.
 	SkipHostChecks bool
+	// Self names this node (id or name, as palisaded --node); empty: the
+	// host name. The host checks then look at this node's own interface
+	// for each link (nodes[].interfaces overrides).
+	Self string
 }
 
 // Load reads, validates and host-checks a configuration file. Environment
@@ -49,7 +53,7 @@ func Load(path string, opts Options) (*Cluster, error) {
 		c.Socket = resolve(path, s)
 	}
 	if !opts.SkipHostChecks {
-		w.hostChecks(c, data)
+		w.hostChecks(c, data, opts.Self)
 	}
 	if len(w.errs) > 0 {
 		return nil, w.errs
@@ -58,15 +62,21 @@ func Load(path string, opts Options) (*Cluster, error) {
 }
 
 // hostChecks verifies what depends on this machine.
-func (w *walker) hostChecks(c *Cluster, data []byte) {
+func (w *walker) hostChecks(c *Cluster, data []byte, sel string) {
 	lines := keyLines(data)
+	self, selfErr := c.Self(sel)
 	for i, l := range c.Links {
-		if l.Interface == "" {
+		ifc, line, key := l.Interface, lines["links."+strconv.Itoa(i)+".interface"], fmt.Sprintf("links[%d].interface", i)
+		if selfErr == nil {
+			if o, ok := self.Interfaces[l.Name]; ok {
+				ifc, line, key = o, self.Line, fmt.Sprintf("nodes[id=%d].interfaces.%s", self.ID, l.Name)
+			}
+		}
+		if ifc == "" {
 			continue
 		}
-		if _, err := net.InterfaceByName(l.Interface); err != nil {
-			w.errf(&yaml.Node{Line: lines["links."+strconv.Itoa(i)+".interface"]}, fmt.Sprintf("links[%d].interface", i),
-				"%q: no such network interface on this host (%v)", l.Interface, err)
+		if _, err := net.InterfaceByName(ifc); err != nil {
+			w.errf(&yaml.Node{Line: line}, key, "%q: no such network interface on this host (%v)", ifc, err)
 		}
 	}
 	fi, err := os.Stat(c.KeyFile)

@@ -226,6 +226,30 @@ func (w *walker) nodes(c *Cluster, v *yaml.Node, key string) {
 					n.Name = s
 				}
 			},
+			"interfaces": func(v *yaml.Node, key string) {
+				if v.Kind != yaml.MappingNode {
+					w.errf(v, key, "is %s, want a mapping of link name to interface name", kindName(v))
+					return
+				}
+				if n.Interfaces == nil {
+					n.Interfaces = map[string]string{}
+				}
+				for i := 0; i+1 < len(v.Content); i += 2 {
+					k, ifc := v.Content[i], v.Content[i+1]
+					s, ok := w.scalar(ifc, join(key, k.Value))
+					if !ok {
+						continue
+					}
+					if s == "" {
+						w.errf(ifc, join(key, k.Value), "empty interface name")
+						continue
+					}
+					if _, dup := n.Interfaces[k.Value]; dup {
+						w.errf(k, join(key, k.Value), "duplicate link")
+					}
+					n.Interfaces[k.Value] = s
+				}
+			},
 			"addresses": func(v *yaml.Node, key string) {
 				if v.Kind != yaml.MappingNode {
 					w.errf(v, key, "is %s, want a mapping of link name to IP address", kindName(v))
@@ -374,6 +398,11 @@ func (w *walker) crossCheck(c *Cluster) {
 			}
 			if l.Group.IsValid() && l.Group.Is4() != a.Is4() {
 				w.errf(&yaml.Node{Line: n.Line}, key+"."+ln, "%v and group %v are of different IP families", a, l.Group)
+			}
+		}
+		for _, ln := range slices.Sorted(maps.Keys(n.Interfaces)) {
+			if _, ok := links[ln]; !ok {
+				w.errf(&yaml.Node{Line: n.Line}, fmt.Sprintf("nodes[id=%d].interfaces.%s", n.ID, ln), "no such link, links are: %s", strings.Join(valid, ", "))
 			}
 		}
 		for _, l := range c.Links {

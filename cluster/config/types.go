@@ -43,7 +43,10 @@ type Node struct {
 	ID        uint32
 	Name      string
 	Addresses map[string]netip.Addr // by link name
-	Line      int
+	// Interfaces overrides a link's interface on this node (by link
+	// name): machines of one cluster need not name their NICs alike.
+	Interfaces map[string]string
+	Line       int
 }
 
 // Link is one heartbeat path.
@@ -75,4 +78,13 @@ func (c *Cluster) NodeIDs() []uint32 {
 		ids[i] = n.ID
 	}
 	return ids
+}
+
+// LinkInterface is the interface link l uses on node n: the node's own
+// override, else the link's.
+func (c *Cluster) LinkInterface(n Node, l Link) string {
+	if ifc, ok := n.Interfaces[l.Name]; ok {
+		return ifc
+	}
+	return l.Interface
 }

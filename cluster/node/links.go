@@ -13,7 +13,7 @@ import (
 func transportLinks(c *config.Cluster, self config.Node) ([]transport.Link, error) {
 	var out []transport.Link
 	for _, l := range c.Links {
-		tl := transport.Link{Name: l.Name, Interface: l.Interface, Port: l.Port}
+		tl := transport.Link{Name: l.Name, Interface: c.LinkInterface(self, l), Port: l.Port}
 		switch l.Kind {
 		case config.KindUnicast:
 			tl.Kind = transport.Unicast

@@ -59,7 +59,7 @@ func run() error {
 	log := slog.New(h)
 	slog.SetDefault(log)
 
-	cfg, err := config.Load(*path, config.Options{})
+	cfg, err := config.Load(*path, config.Options{Self: *sel})
 	if err != nil {
 		var es config.Errors
 		if errors.As(err, &es) {
@@ -125,7 +125,7 @@ func run() error {
 
 // reload re-reads the file; any error keeps the running configuration.
 func reload(ctx context.Context, n *node.Node, path string, log *slog.Logger) {
-	cfg, err := config.Load(path, config.Options{})
+	cfg, err := config.Load(path, config.Options{Self: n.Self().Name})
 	if err != nil {
 		log.Error("reload refused, keeping the running configuration", "file", path, "err", err.Error())
 		return
