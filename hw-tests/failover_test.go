@@ -128,6 +128,18 @@ func entries(t *testing.T, h *failover.Harness, since time.Duration, event, targ
 	return out
 }
 
+// waitTakeover waits until another node answers for the VIP after the
+// fault on node lost and logs the measured timeline.
+func waitTakeover(t *testing.T, h *failover.Harness, lost int, fault, timeout time.Duration) failover.Timeline {
+	t.Helper()
+	tl, err := h.WaitTakeover(context.Background(), lost, fault, timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("timeline:\n%s", tl)
+	return tl
+}
+
 // 1. Power loss of the active node.
 func TestFailoverPowerLoss(t *testing.T) {
 	h := startFailover(t, failover.Options{Nodes: 3})
@@ -136,11 +148,7 @@ func TestFailoverPowerLoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tl, err := h.WaitTakeover(context.Background(), active, fault, 20*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("timeline:\n%s", tl)
+	waitTakeover(t, h, active, fault, 20*time.Second)
 	checkRule(t, h, active, fault)
 }
 
@@ -153,11 +161,7 @@ func TestFailoverDaemonKilled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tl, err := h.WaitTakeover(context.Background(), active, fault, 20*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("timeline:\n%s", tl)
+	waitTakeover(t, h, active, fault, 20*time.Second)
 	if on, _ := h.Sims[active].Power(); on {
 		t.Errorf("n%d is still powered on after the takeover", active+1)
 	}
@@ -204,11 +208,7 @@ func TestFailoverFenceDeviceFails(t *testing.T) {
 	if err := h.Sims[active].FailPower(false); err != nil {
 		t.Fatal(err)
 	}
-	tl, err := h.WaitTakeover(context.Background(), active, fault, 20*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("timeline:\n%s", tl)
+	tl := waitTakeover(t, h, active, fault, 20*time.Second)
 	t.Logf("takeover %.0f ms after the BMC was repaired", float64(tl.FirstNew-repaired)/1e6)
 	checkRule(t, h, active, fault)
 }
@@ -244,11 +244,7 @@ func TestFailoverOperatorConfirm(t *testing.T) {
 	if err != nil {
 		t.Fatalf("palisade fence confirm: %v: %s", err, out)
 	}
-	tl, err := h.WaitTakeover(context.Background(), active, fault, 20*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("timeline:\n%s", tl)
+	waitTakeover(t, h, active, fault, 20*time.Second)
 	conf := entries(t, h, fault, eventlog.FenceConfirmed, lost)
 	if len(conf) == 0 || conf[0].By != "operator:test-operator" {
 		t.Fatalf("confirmation not logged as the operator's: %+v", conf)
@@ -363,11 +359,7 @@ func TestFailoverStopFailureFences(t *testing.T) {
 	}
 	fault := eventlog.Mono()
 	failDummy(t, h, active)
-	tl, err := h.WaitTakeover(context.Background(), active, fault, 30*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("timeline:\n%s", tl)
+	waitTakeover(t, h, active, fault, 30*time.Second)
 	need := entries(t, h, fault, eventlog.FenceNeeded, node)
 	if len(need) == 0 || !strings.Contains(need[0].Detail, "stop of slow failed") {
 		t.Fatalf("no fencing for the failed stop on %s: %+v", node, need)

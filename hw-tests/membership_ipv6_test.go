@@ -63,15 +63,7 @@ func TestMembershipIPv6(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	m := &meshCluster{lab: l, cfg: c, procs: make([]*lab.Proc, 3)}
-	for i := range l.Nodes {
-		m.start(t, i, bin)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("log of n1:\n%s", tail(m.procs[0].Output(), 40))
-		}
-	})
+	m := startDaemons(t, l, c, bin)
 	for i := 0; i < 3; i++ {
 		m.waitFor(t, i, 10*time.Second, "agreed 3-node view over IPv6", allUp(3))
 	}

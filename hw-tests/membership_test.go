@@ -44,7 +44,14 @@ func startMesh(t *testing.T, nodes int) *meshCluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &meshCluster{lab: l, cfg: c, procs: make([]*lab.Proc, nodes)}
+	return startDaemons(t, l, c, bin)
+}
+
+// startDaemons starts palisaded on every lab node and, if the test fails,
+// logs the tail of each daemon's output.
+func startDaemons(t *testing.T, l *lab.Lab, c *lab.Cluster, bin string) *meshCluster {
+	t.Helper()
+	m := &meshCluster{lab: l, cfg: c, procs: make([]*lab.Proc, len(l.Nodes))}
 	for i := range l.Nodes {
 		m.start(t, i, bin)
 	}
@@ -304,15 +311,7 @@ func TestMembershipMcastBcast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &meshCluster{lab: l, cfg: c, procs: make([]*lab.Proc, 3)}
-	for i := range l.Nodes {
-		m.start(t, i, bin)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("log of n1:\n%s", tail(m.procs[0].Output(), 40))
-		}
-	})
+	m := startDaemons(t, l, c, bin)
 	for i := 0; i < 3; i++ {
 		m.waitFor(t, i, 10*time.Second, "agreed 3-node view over mcast+bcast", allUp(3))
 	}

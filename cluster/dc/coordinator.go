@@ -200,31 +200,28 @@ func (c *Coordinator) activeByNode() map[string][]string {
 }
 
 func (c *Coordinator) statusResources() []model.ResourceStatus {
-	var out []model.ResourceStatus
-	for _, n := range c.cfg.Nodes {
-		if ni := c.nodes[n]; ni.reported {
-			out = append(out, ni.resources...)
-			continue
-		}
-		for _, r := range c.cib.Status.Resources {
-			if r.Node == n {
-				out = append(out, r)
-			}
-		}
-	}
-	return out
+	return perNode(c, func(ni *nodeInfo) []model.ResourceStatus { return ni.resources },
+		c.cib.Status.Resources, func(r model.ResourceStatus) string { return r.Node })
 }
 
 func (c *Coordinator) statusFailures() []model.Failure {
-	var out []model.Failure
+	return perNode(c, func(ni *nodeInfo) []model.Failure { return ni.failures },
+		c.cib.Status.Failures, func(f model.Failure) string { return f.Node })
+}
+
+// perNode merges status per configured node: what a node reported itself
+// since this view began, else the last replicated snapshot's entries for it
+// (a node that has not answered yet, or is lost).
+func perNode[T any](c *Coordinator, reported func(*nodeInfo) []T, snapshot []T, node func(T) string) []T {
+	var out []T
 	for _, n := range c.cfg.Nodes {
 		if ni := c.nodes[n]; ni.reported {
-			out = append(out, ni.failures...)
+			out = append(out, reported(ni)...)
 			continue
 		}
-		for _, f := range c.cib.Status.Failures {
-			if f.Node == n {
-				out = append(out, f)
+		for _, e := range snapshot {
+			if node(e) == n {
+				out = append(out, e)
 			}
 		}
 	}
