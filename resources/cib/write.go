@@ -31,6 +31,22 @@ func (w *writer) id(base string) string {
 	return base
 }
 
+// optAttr renders an optional XML attribute: nothing when v is empty.
+func optAttr(name, v string) string {
+	if v == "" {
+		return ""
+	}
+	return fmt.Sprintf(" %s=\"%s\"", name, esc(v))
+}
+
+// optBoolAttr renders an optional boolean attribute: nothing when unset.
+func optBoolAttr(name string, v *bool) string {
+	if v == nil {
+		return ""
+	}
+	return fmt.Sprintf(" %s=\"%t\"", name, *v)
+}
+
 func esc(s string) string {
 	var b strings.Builder
 	_ = xml.EscapeText(&b, []byte(s))
@@ -212,12 +228,8 @@ func (w *writer) resource(r *model.Resource, in string) {
 				if op.Timeout > 0 {
 					extra += fmt.Sprintf(" timeout=\"%ds\"", int(time.Duration(op.Timeout).Seconds()))
 				}
-				if op.OnFail != "" {
-					extra += fmt.Sprintf(" on-fail=\"%s\"", esc(op.OnFail))
-				}
-				if op.Role != "" {
-					extra += fmt.Sprintf(" role=\"%s\"", esc(op.Role))
-				}
+				extra += optAttr("on-fail", op.OnFail)
+				extra += optAttr("role", op.Role)
 				w.printf("%s  <op id=\"%s\" name=\"%s\" interval=\"%ds\"%s/>\n", in, esc(w.id(r.ID+"-"+op.Name)), esc(op.Name), int(iv.Seconds()), extra)
 			}
 			w.printf("%s </operations>\n", in)
@@ -271,34 +283,18 @@ func (w *writer) constraints(c *model.Constraints) {
 	}
 	for _, cc := range c.Colocations {
 		extra := ""
-		if cc.RscRole != "" {
-			extra += fmt.Sprintf(" rsc-role=\"%s\"", esc(cc.RscRole))
-		}
-		if cc.WithRole != "" {
-			extra += fmt.Sprintf(" with-rsc-role=\"%s\"", esc(cc.WithRole))
-		}
-		if cc.NodeAttribute != "" {
-			extra += fmt.Sprintf(" node-attribute=\"%s\"", esc(cc.NodeAttribute))
-		}
-		if cc.Influence != nil {
-			extra += fmt.Sprintf(" influence=\"%t\"", *cc.Influence)
-		}
+		extra += optAttr("rsc-role", cc.RscRole)
+		extra += optAttr("with-rsc-role", cc.WithRole)
+		extra += optAttr("node-attribute", cc.NodeAttribute)
+		extra += optBoolAttr("influence", cc.Influence)
 		w.printf("   <rsc_colocation id=\"%s\" rsc=\"%s\" with-rsc=\"%s\" score=\"%s\"%s/>\n", esc(cc.ID), esc(cc.Rsc), esc(cc.With), cc.Score, extra)
 	}
 	for _, o := range c.Orders {
 		extra := ""
-		if o.FirstAction != "" {
-			extra += fmt.Sprintf(" first-action=\"%s\"", esc(o.FirstAction))
-		}
-		if o.ThenAction != "" {
-			extra += fmt.Sprintf(" then-action=\"%s\"", esc(o.ThenAction))
-		}
-		if o.Kind != "" {
-			extra += fmt.Sprintf(" kind=\"%s\"", esc(o.Kind))
-		}
-		if o.Symmetrical != nil {
-			extra += fmt.Sprintf(" symmetrical=\"%t\"", *o.Symmetrical)
-		}
+		extra += optAttr("first-action", o.FirstAction)
+		extra += optAttr("then-action", o.ThenAction)
+		extra += optAttr("kind", o.Kind)
+		extra += optBoolAttr("symmetrical", o.Symmetrical)
 		w.printf("   <rsc_order id=\"%s\" first=\"%s\" then=\"%s\"%s/>\n", esc(o.ID), esc(o.First), esc(o.Then), extra)
 	}
 }
