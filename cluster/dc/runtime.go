@@ -67,6 +67,9 @@ type Runtime struct {
 	coord *Coordinator
 	in    chan func()
 	log   *slog.Logger
+	// stopped is closed when Run returns, so late callbacks (a message
+	// delivered during shutdown) are dropped instead of blocking forever.
+	stopped chan struct{}
 
 	mu     sync.Mutex
 	active map[string]bool // member side: resources running here
@@ -96,20 +99,27 @@ func NewRuntime(cfg RuntimeConfig) *Runtime {
 	if cfg.Now == nil {
 		cfg.Now = eventlog.Mono
 	}
-	r := &Runtime{cfg: cfg, coord: New(cfg.Coordinator), in: make(chan func(), 1024), log: cfg.Logger,
+	r := &Runtime{cfg: cfg, coord: New(cfg.Coordinator), in: make(chan func(), 1024), log: cfg.Logger, stopped: make(chan struct{}),
 		active: map[string]bool{}, fails: map[string]int{}, known: map[string]*model.Resource{}, waiting: map[string]chan ConfigResult{}, fileDigest: cfg.FileDigest}
 	return r
 }
 
 func (r *Runtime) self() string { return r.cfg.Coordinator.Self }
 
-// do queues f to run on the loop goroutine.
-func (r *Runtime) do(f func()) { r.in <- f }
+// do queues f to run on the loop goroutine; after Run returned, f is
+// dropped (callers waiting for an answer also watch their context).
+func (r *Runtime) do(f func()) {
+	select {
+	case r.in <- f:
+	case <-r.stopped:
+	}
+}
 
 // Run processes events until ctx ends.
 func (r *Runtime) Run(ctx context.Context) {
 	t := time.NewTicker(r.cfg.TickEvery)
 	defer t.Stop()
+	defer close(r.stopped)
 	for {
 		select {
 		case <-ctx.Done():

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,7 +29,10 @@ func TestRuntimePushConfig(t *testing.T) {
 	rts := map[string]*Runtime{}
 	dirs := map[string]string{}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	// Every loop must have returned before the temporary state
+	// directories are removed: a loop may still be persisting.
+	var loops sync.WaitGroup
+	defer func() { cancel(); loops.Wait() }()
 	for _, n := range names {
 		q, _ := quorum.New(quorum.Config{Nodes: map[string]int{"n1": 1, "n2": 1, "n3": 1}})
 		from := n
@@ -44,7 +48,8 @@ func TestRuntimePushConfig(t *testing.T) {
 				return nil
 			},
 		})
-		go rts[n].Run(ctx)
+		loops.Add(1)
+		go func(rt *Runtime) { defer loops.Done(); rt.Run(ctx) }(rts[n])
 	}
 
 	// No view yet: nobody can take the change; the push gives up with the reason.

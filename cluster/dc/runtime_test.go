@@ -104,7 +104,10 @@ func TestRuntimeFailover(t *testing.T) {
 	rts := map[string]*Runtime{}
 	execs := map[string]*fakeExec{}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	// Every loop must have returned before the temporary state
+	// directories are removed: a loop may still be persisting.
+	var loops sync.WaitGroup
+	defer func() { cancel(); loops.Wait() }()
 	for _, n := range names {
 		q, _ := quorum.New(quorum.Config{Nodes: map[string]int{"n1": 1, "n2": 1, "n3": 1}})
 		execs[n] = &fakeExec{node: n, rec: rec, running: map[string]bool{}}
@@ -124,7 +127,8 @@ func TestRuntimeFailover(t *testing.T) {
 				return nil
 			},
 		})
-		go rts[n].Run(ctx)
+		loops.Add(1)
+		go func(rt *Runtime) { defer loops.Done(); rt.Run(ctx) }(rts[n])
 	}
 	// n2 already runs the group.
 	execs["n2"].running["vip"], execs["n2"].running["dummy"] = true, true
