@@ -101,6 +101,18 @@ func Newer(a, b *CIB) *CIB {
 	return a
 }
 
+// checkCIB validates a replica that arrived from another node before it
+// replaces ours. The sender is an authenticated peer, but its copy may come
+// from an older or newer palisade, or from a state file edited by hand: a
+// configuration whose references do not resolve must not reach the
+// scheduler of every node.
+func checkCIB(c *CIB) error {
+	if c == nil || c.Config == nil {
+		return nil
+	}
+	return c.Config.Validate()
+}
+
 // withDigest returns c with Digest recomputed (c itself if it was right).
 func withDigest(c *CIB) *CIB {
 	if c == nil {

@@ -234,6 +234,10 @@ func (c *Coordinator) Step(m Message, now time.Duration) {
 	case KindCIB:
 		// Member side: adopt the DC's copy when it is not older.
 		if cib := withDigest(m.CIB); m.From == c.dc && !older(cib, c.cib) {
+			if err := checkCIB(cib); err != nil {
+				c.ready.Errors = append(c.ready.Errors, fmt.Errorf("CIB %s from DC %s refused, keeping %s: %w", cib.Version, m.From, c.cib.Version, err))
+				return
+			}
 			c.cib = cib
 			for _, n := range c.cib.Left {
 				_ = c.gate().CleanLeave(n, now) // refused for unclean nodes: fine
@@ -256,10 +260,14 @@ func (c *Coordinator) Step(m Message, now time.Duration) {
 			return
 		}
 		ni.reported, ni.resources, ni.failures = true, m.Status.Resources, m.Status.Failures
+		// Join: the highest version wins (equal versions: the higher
+		// digest, so every DC picks the same copy), if it is valid.
 		if newer := Newer(c.cib, withDigest(m.Status.CIB)); newer != c.cib {
-			// Join: the highest version wins (equal versions: the higher
-			// digest, so every DC picks the same copy).
-			c.cib = &CIB{Version: newer.Version, Config: newer.Config, Digest: newer.Digest, Status: newer.Status, Reported: newer.Reported}
+			if err := checkCIB(newer); err != nil {
+				c.ready.Errors = append(c.ready.Errors, fmt.Errorf("CIB %s reported by %s refused, keeping %s: %w", newer.Version, m.From, c.cib.Version, err))
+			} else {
+				c.cib = &CIB{Version: newer.Version, Config: newer.Config, Digest: newer.Digest, Status: newer.Status, Reported: newer.Reported}
+			}
 		}
 		if c.rebuilding && c.allReported() {
 			c.rebuilding = false

@@ -1,0 +1,84 @@
+package dc
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"palisade/resources/model"
+)
+
+// TestInvalidCIBFromDCRefused: a replica whose configuration does not
+// validate (a constraint naming a resource that does not exist) is refused
+// by the member, which keeps running its own copy and says why.
+func TestInvalidCIBFromDCRefused(t *testing.T) {
+	s := newSim(t, "n1", "n2", "n3")
+	s.view(1, "n1", "n2", "n3")
+	before := s.nodes["n2"].CIB()
+	bad := &CIB{Version: Version{AdminEpoch: 9, Epoch: 9}, Config: &model.Config{
+		Resources:   []*model.Resource{{ID: "vip", Class: "palisade", Type: "vip"}},
+		Constraints: model.Constraints{Locations: []model.Location{{ID: "l", Rsc: "web", Node: "n2"}}}}}
+	s.nodes["n2"].Step(Message{Kind: KindCIB, From: "n1", View: 1, CIB: bad}, s.now)
+	if got := s.nodes["n2"].CIB(); got != before {
+		t.Fatalf("member adopted an invalid CIB: %v", got.Version)
+	}
+	errs := s.nodes["n2"].Ready().Errors
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), `unknown resource "web"`) || !strings.Contains(errs[0].Error(), "refused") {
+		t.Fatalf("errors %v, want one naming the unknown resource", errs)
+	}
+
+	// The same copy offered at join (a node's status) is refused by the DC.
+	dcBefore := s.nodes["n1"].CIB()
+	s.nodes["n1"].SetView(2, []string{"n1", "n2", "n3"}, "n1", s.now)
+	s.nodes["n1"].Step(Message{Kind: KindStatus, From: "n2", View: 2, Status: &NodeStatus{Node: "n2", CIB: bad}}, s.now)
+	if got := s.nodes["n1"].CIB(); got.Version != dcBefore.Version {
+		t.Fatalf("DC adopted an invalid CIB at join: %v", got.Version)
+	}
+}
+
+// FuzzStep feeds whatever a peer could send, once decoded, into a formed
+// three-node cluster running the real scheduler: messages as the DC (n1)
+// to a member, and as a member (n2) to the DC. No input may panic, and
+// whatever replica a node ends up with must still validate.
+func FuzzStep(f *testing.F) {
+	for _, m := range []Message{
+		{Kind: KindCIB, From: "n1", View: 1, CIB: &CIB{Version: Version{Epoch: 5}, Config: &model.Config{
+			Resources: []*model.Resource{{ID: "a", Class: "ocf", Provider: "heartbeat", Type: "Dummy"},
+				{ID: "c", Kind: model.KindClone, Members: []*model.Resource{{ID: "p", Class: "ocf", Provider: "heartbeat", Type: "Dummy"}}}},
+			Constraints: model.Constraints{Colocations: []model.Colocation{{ID: "co", Rsc: "a", With: "c", Score: model.Infinity}}}}}},
+		{Kind: KindStatus, From: "n2", View: 1, Status: &NodeStatus{Node: "n2", Resources: []model.ResourceStatus{{Rsc: "vip", Node: "n2"}, {Rsc: "nope", Node: "n7"}},
+			Failures: []model.Failure{{Rsc: "dummy", Node: "n2", Op: "monitor", Count: 1000000}}}},
+		{Kind: KindActionResult, From: "n2", View: 1, Result: &ActionResult{ID: 1, Op: "start", Resource: "vip", Node: "n2", OK: false, RC: 7}},
+		{Kind: KindFenceRequest, From: "n2", View: 1, Target: "n3", Reason: "stop failed"},
+		{Kind: KindConfirm, From: "n2", Target: "n3"},
+		{Kind: KindLeave, From: "n2"},
+		{Kind: KindConfigPropose, From: "n2", Proposal: &Proposal{ID: "n2/1", Config: &model.Config{}, AdminEpoch: 1}},
+	} {
+		b, _ := Encode(m)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s := newSim(t, "n1", "n2", "n3")
+		for _, c := range s.nodes {
+			c.cfg.Schedule = PackageScheduler
+		}
+		s.view(1, "n1", "n2", "n3")
+		for _, pair := range [][2]string{{"n1", "n2"}, {"n2", "n1"}} {
+			m, err := Decode(pair[0], b)
+			if err != nil {
+				continue
+			}
+			s.nodes[pair[1]].Step(m, s.now)
+		}
+		s.now += 10 * time.Second
+		for _, c := range s.nodes {
+			c.Tick(s.now)
+		}
+		for _, c := range s.nodes {
+			c.Ready()
+			if err := checkCIB(c.CIB()); err != nil {
+				t.Fatalf("%s holds a replica that does not validate: %v", c.cfg.Self, err)
+			}
+		}
+	})
+}
