@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"palisade/cluster/config"
@@ -17,10 +18,12 @@ import (
 	"palisade/cluster/node"
 	"palisade/cluster/recovery"
 	"palisade/cluster/reliable"
+	"palisade/fence"
 	"palisade/fence/topology"
 	"palisade/quorum"
 	"palisade/resources/agent"
 	"palisade/resources/executor"
+	"palisade/resources/model"
 	"palisade/resources/vip"
 
 	// Fence plugins register themselves with the fence core.
@@ -116,6 +119,9 @@ func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 		if p, err := quorum.ParsePolicy(running.Options.NoQuorumPolicy); err == nil {
 			policy = p
 		}
+	}
+	if running != nil {
+		inheritStonithAction(fc, running.Options)
 	}
 	var fencer Fencer
 	if fc.Enabled {
@@ -235,4 +241,19 @@ func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 	}()
 	go rt.Run(ctx)
 	return rt, nil
+}
+
+// inheritStonithAction lets Pacemaker's stonith-action choose the fence
+// action when the fencing section does not name one, for configurations
+// carried over ("poweroff" is its old spelling of off).
+func inheritStonithAction(fc *topology.Config, o model.Options) {
+	if fc.ActionSet {
+		return
+	}
+	switch strings.ToLower(o.StonithAction) {
+	case "off", "poweroff":
+		fc.Action = fence.ActionOff
+	case "reboot":
+		fc.Action = fence.ActionReboot
+	}
 }

@@ -271,6 +271,9 @@ func TestDecodeConfigErrors(t *testing.T) {
 			"s.yaml:2: resources.options.stonith-enabled: \"perhaps\": want true or false"},
 		{"s.yaml", "constraints:\n  locations:\n    - {id: l, rsc: a, node: n1, score: much}\n",
 			"s.yaml:3: resources.constraints.locations[0].score: score \"much\": want an integer or [+-]INFINITY"},
+		{"s.yaml", "options:\n  no-quorum-policy: sucide\n  stonith-action: Reboot\n  placement-strategy: fair\n",
+			"s.yaml:2: resources.options.no-quorum-policy: \"sucide\": want one of stop, freeze, ignore, demote\n" +
+				"s.yaml:4: resources.options.placement-strategy: \"fair\": want one of default, utilization, balanced, minimal"},
 		{"s.yaml", "resources: [\n", "s.yaml:1: YAML syntax: did not find expected node content"},
 		{"s.yaml", "resources: [{id: a}, {id: a}]\n", `s.yaml: resources: resource "a": id already used by a primitive`},
 	} {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -94,6 +95,7 @@ func decodeUnchecked(file string, n *yaml.Node) (*model.Config, uint64, error) {
 		}
 		errs = append(errs, more...)
 	}
+	errs = append(errs, checkOptions(file, n)...)
 	if len(errs) > 0 {
 		slices.SortStableFunc(errs, func(a, b *model.DecodeError) int { return a.Line - b.Line })
 		return nil, 0, errs
@@ -105,4 +107,38 @@ func decodeUnchecked(file string, n *yaml.Node) (*model.Config, uint64, error) {
 func decodeResources(file string, n *yaml.Node) (*model.Config, error) {
 	cfg, _, err := decodeSection(file, n)
 	return cfg, err
+}
+
+// optionValues are the values palisade acts on for the cluster options
+// that take a word. The scheduler would fall back to the default with a
+// warning (as Pacemaker does for a CIB); in cluster.yaml a typo is an error
+// at the line, before it can change what a partition does without quorum.
+var optionValues = map[string][]string{
+	"no-quorum-policy":   {"stop", "freeze", "ignore", "demote"},
+	"placement-strategy": {"default", "utilization", "balanced", "minimal"},
+	"stonith-action":     {"reboot", "off", "poweroff"},
+}
+
+// checkOptions checks the word-valued options of a resources section node.
+func checkOptions(file string, n *yaml.Node) model.DecodeErrors {
+	var errs model.DecodeErrors
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != "options" || n.Content[i+1].Kind != yaml.MappingNode {
+			continue
+		}
+		opts := n.Content[i+1]
+		for j := 0; j+1 < len(opts.Content); j += 2 {
+			k, v := opts.Content[j].Value, opts.Content[j+1]
+			valid, ok := optionValues[k]
+			if !ok || v.Kind != yaml.ScalarNode || slices.Contains(valid, strings.ToLower(v.Value)) {
+				continue
+			}
+			errs = append(errs, &model.DecodeError{File: file, Line: v.Line, Key: "resources.options." + k,
+				Reason: fmt.Sprintf("%q: want one of %s", v.Value, strings.Join(valid, ", "))})
+		}
+	}
+	return errs
 }

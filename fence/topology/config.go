@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"palisade/fence"
 )
 
 // Device is one configured fence device.
@@ -30,6 +32,14 @@ type Config struct {
 	// resource starts. Turn it off only where an unseen node is known to
 	// be down.
 	StartupFencing bool
+	// Action is what a fence does to the target: off (the default: the
+	// node stays down for an administrator to look at) or reboot (off,
+	// verify OFF, on: Pacemaker's stonith-action default). Either way the
+	// fence only counts once OFF was read back.
+	Action fence.Action
+	// ActionSet: the section named the action (otherwise the resources'
+	// stonith-action option may choose it).
+	ActionSet      bool
 	StaticDelay    map[string]time.Duration
 	RandomDelayMax time.Duration
 	RetryInitial   time.Duration
@@ -50,7 +60,7 @@ const DefaultAttemptTimeout = 60 * time.Second
 // Decode validates the fencing section. file names the configuration for
 // error messages; a nil node is an empty (enabled, device-less) section.
 func Decode(file string, n *yaml.Node) (*Config, error) {
-	c := &Config{Enabled: true, StartupFencing: true, StaticDelay: map[string]time.Duration{}, Devices: map[string]Device{}, Levels: map[string][][]string{}, AttemptTimeout: DefaultAttemptTimeout}
+	c := &Config{Enabled: true, StartupFencing: true, Action: fence.ActionOff, StaticDelay: map[string]time.Duration{}, Devices: map[string]Device{}, Levels: map[string][][]string{}, AttemptTimeout: DefaultAttemptTimeout}
 	if n == nil {
 		return c, nil
 	}
@@ -62,6 +72,14 @@ func Decode(file string, n *yaml.Node) (*Config, error) {
 	d.mapping(n, "fencing", map[string]func(*yaml.Node){
 		"enabled":         func(v *yaml.Node) { d.decode(v, "fencing.enabled", &c.Enabled) },
 		"startup_fencing": func(v *yaml.Node) { d.decode(v, "fencing.startup_fencing", &c.StartupFencing) },
+		"action": func(v *yaml.Node) {
+			switch a := fence.Action(v.Value); a {
+			case fence.ActionOff, fence.ActionReboot:
+				c.Action, c.ActionSet = a, true
+			default:
+				d.errf(v, "fencing.action", fmt.Sprintf("bad value %q: want off or reboot", v.Value))
+			}
+		},
 		"static_delay": func(v *yaml.Node) {
 			d.mapping(v, "fencing.static_delay", nil, func(k string, v *yaml.Node) {
 				c.StaticDelay[k] = d.duration(v, "fencing.static_delay."+k)

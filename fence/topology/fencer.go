@@ -11,10 +11,11 @@ import (
 	"palisade/fence"
 )
 
-// Agent is what the fencer needs from one device: power the target off and
-// report whether OFF was verified. *fence.Agent satisfies it.
+// Agent is what the fencer needs from one device: run a power action
+// (off or reboot) on the target and report whether OFF was verified.
+// *fence.Agent satisfies it.
 type Agent interface {
-	Off(ctx context.Context) fence.Result
+	Do(ctx context.Context, action fence.Action) fence.Result
 }
 
 // AgentFactory builds an Agent for a configured device.
@@ -163,7 +164,11 @@ func (f *Fencer) runDevice(ctx context.Context, level int, name string) Step {
 		return st
 	}
 	start := time.Now()
-	res := a.Off(ctx)
+	action := f.cfg.Action
+	if action == "" {
+		action = fence.ActionOff
+	}
+	res := a.Do(ctx, action)
 	st.Elapsed = time.Since(start)
 	st.OK, st.VerifiedOff = res.OK, res.Fenced()
 	switch {

@@ -50,7 +50,7 @@ func decodeSummary(in []byte) string {
 		return err.Error()
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "enabled=%v retry=%v..%v random=%v attempt=%v\n", c.Enabled, c.RetryInitial, c.RetryMax, c.RandomDelayMax, c.AttemptTimeout)
+	fmt.Fprintf(&b, "enabled=%v action=%s retry=%v..%v random=%v attempt=%v\n", c.Enabled, c.Action, c.RetryInitial, c.RetryMax, c.RandomDelayMax, c.AttemptTimeout)
 	if c.AlertCommand != "" {
 		fmt.Fprintf(&b, "alert_command %q\n", c.AlertCommand)
 	}
@@ -114,8 +114,11 @@ type fakeAgent struct {
 	name  string
 }
 
-func (a fakeAgent) Off(ctx context.Context) fence.Result {
+func (a fakeAgent) Do(ctx context.Context, action fence.Action) fence.Result {
 	*a.calls = append(*a.calls, a.name)
+	if action != fence.ActionOff {
+		*a.calls = append(*a.calls, string(action))
+	}
 	return a.res
 }
 
@@ -171,5 +174,34 @@ func TestNewFencerReportsBadDevices(t *testing.T) {
 	_, err := NewFencer(cfg, FenceAgents)
 	if err == nil || !strings.Contains(err.Error(), "fence device x (line 7)") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestFencerReboot: with action reboot the devices are asked to reboot, and
+// the fence counts only when the reboot read OFF back on the way (a
+// method=cycle reboot, which never shows OFF, does not count).
+func TestFencerReboot(t *testing.T) {
+	cfg := &Config{AttemptTimeout: DefaultAttemptTimeout, Action: fence.ActionReboot,
+		Devices: map[string]Device{"bmc": {Name: "bmc"}, "cycle": {Name: "cycle"}},
+		Levels:  map[string][][]string{"n1": {{"bmc"}}, "n2": {{"cycle"}}}}
+	var calls []string
+	results := map[string]fence.Result{
+		"bmc":   {OK: true, OffVerified: true, State: fence.PowerOn},
+		"cycle": {OK: true},
+	}
+	f, err := NewFencer(cfg, func(d Device) (Agent, error) {
+		return fakeAgent{res: results[d.Name], calls: &calls, name: d.Name}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := f.Fence(context.Background(), "n1"); !out.Confirmed() {
+		t.Fatalf("reboot with OFF read back not confirmed: %v", out.Err)
+	}
+	if out := f.Fence(context.Background(), "n2"); out.Confirmed() {
+		t.Fatal("a reboot that never showed OFF counted as a fence")
+	}
+	if want := []string{"bmc", "reboot", "cycle", "reboot"}; !slices.Equal(calls, want) {
+		t.Fatalf("calls %v, want %v", calls, want)
 	}
 }
