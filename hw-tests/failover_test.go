@@ -8,6 +8,7 @@ package hwtests
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -271,7 +272,7 @@ func startedOn(t *testing.T, h *failover.Harness, since time.Duration) map[strin
 // disappears, as if the service died).
 func failDummy(t *testing.T, h *failover.Harness, i int) {
 	t.Helper()
-	p := filepath.Join(h.States[i], "rsctmp", "Dummy-dummy.state")
+	p := filepath.Join(h.States[i], "run", "rsctmp", "Dummy-dummy.state")
 	if err := os.Remove(p); err != nil {
 		t.Fatalf("failing dummy on n%d: %v", i+1, err)
 	}
@@ -483,4 +484,84 @@ func TestFailoverStartupFencing(t *testing.T) {
 	for _, v := range vs {
 		t.Errorf("one rule violated: %s", v)
 	}
+}
+
+// Fencing with action reboot: the killed node's daemon is gone but the
+// machine holds the VIP; the BMC powers it off (verified OFF: the fence
+// counts from there), then on again. The node boots, rejoins with a new
+// generation, and takes nothing back (stickiness keeps the group where
+// it is), with never two owners of the VIP.
+func TestFailoverRebootFencing(t *testing.T) {
+	h := startFailover(t, failover.Options{Nodes: 3, FenceTuning: "action: reboot\nretry: {initial: 500ms, max: 2s}\nattempt_timeout: 15s"})
+	active := waitStarted(t, h)
+	node := fmt.Sprintf("n%d", active+1)
+	fault, err := h.KillDaemon(active)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := waitTakeover(t, h, active, fault, 20*time.Second)
+	checkRule(t, h, active, fault)
+	// The reboot turns the machine back on.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if on, err := h.Sims[active].Power(); err == nil && on {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s was not powered on again by the reboot fence", node)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := h.Boot(active); err != nil {
+		t.Fatal(err)
+	}
+	// Another node sees it up again with a higher generation than before.
+	other := (active + 1) % 3
+	_, before := peerState(t, h, other, node)
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		if state, g := peerState(t, h, other, node); state == "up" && g > before {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not come back up with a new generation (before: %d)", node, before)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second)
+	holder, err := h.Holder()
+	if err != nil || holder == active || holder < 0 {
+		t.Errorf("VIP holder after the rebooted node rejoined: n%d (%v), want it to stay away from %s", holder+1, err, node)
+	}
+	if d := h.DoubleAnswers(tl.FirstNew, time.Hour); len(d) > 0 {
+		t.Errorf("two owners answered for the VIP: %v", d)
+	}
+	if vs, _ := h.Violations(); len(vs) > 0 {
+		t.Errorf("violations: %v", vs)
+	}
+}
+
+// peerState is node's state and generation as palisaded on node i sees it.
+func peerState(t *testing.T, h *failover.Harness, i int, node string) (string, uint64) {
+	t.Helper()
+	out, err := h.Palisade(i, "status", "--json")
+	if err != nil {
+		t.Fatalf("palisade status on n%d: %v: %s", i+1, err, out)
+	}
+	var st struct {
+		Nodes []struct {
+			Name       string `json:"name"`
+			State      string `json:"state"`
+			Generation uint64 `json:"generation"`
+		} `json:"nodes"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("palisade status --json on n%d: %v", i+1, err)
+	}
+	for _, n := range st.Nodes {
+		if n.Name == node {
+			return n.State, n.Generation
+		}
+	}
+	return "", 0
 }

@@ -21,6 +21,8 @@
 //	           or Heartbeat numbers in seconds (2, 0.5)
 //	auth:      {key_file}
 //	state_dir: directory holding the generation file
+//	run_dir:   directory for what a reboot must clear (resource agents'
+//	           HA_RSCTMP); default /run/palisade, a tmpfs
 //	socket:    path of the status socket
 //	quorum, fencing, resources: accepted as raw YAML (Cluster.Quorum, ...)
 //	           and validated by the packages that own them.

@@ -49,6 +49,9 @@ func Load(path string, opts Options) (*Cluster, error) {
 	if s := v.GetString("state_dir"); s != "" {
 		c.StateDir = resolve(path, s)
 	}
+	if s := v.GetString("run_dir"); s != "" {
+		c.RunDir = resolve(path, s)
+	}
 	if s := v.GetString("socket"); s != "" {
 		c.Socket = resolve(path, s)
 	}

@@ -39,7 +39,7 @@ type timingField struct {
 
 func parse(name string, data []byte) (*Cluster, *walker) {
 	w := &walker{file: name}
-	c := &Cluster{File: name, StateDir: DefaultStateDir, Socket: DefaultSocket}
+	c := &Cluster{File: name, StateDir: DefaultStateDir, Socket: DefaultSocket, RunDir: DefaultRunDir}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		// yaml.v3 errors say "yaml: line N: ..."; make that file:N.
@@ -97,6 +97,11 @@ func parse(name string, data []byte) (*Cluster, *walker) {
 		"state_dir": func(v *yaml.Node, key string) {
 			if s, ok := w.scalar(v, key); ok {
 				c.StateDir = resolve(name, s)
+			}
+		},
+		"run_dir": func(v *yaml.Node, key string) {
+			if s, ok := w.scalar(v, key); ok {
+				c.RunDir = resolve(name, s)
 			}
 		},
 		"socket": func(v *yaml.Node, key string) {

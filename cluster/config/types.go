@@ -14,6 +14,10 @@ const (
 	DefaultPort     = 694
 	DefaultStateDir = "/var/lib/palisade"
 	DefaultSocket   = "/run/palisade/palisade.sock"
+	// DefaultRunDir holds what must not survive a reboot, such as the
+	// resource agents' state files (HA_RSCTMP): /run is a tmpfs, so after
+	// a reboot a probe finds nothing running, as is true.
+	DefaultRunDir = "/run/palisade"
 )
 
 // Link kinds.
@@ -32,6 +36,7 @@ type Cluster struct {
 	Timing    membership.Timing
 	KeyFile   string
 	StateDir  string
+	RunDir    string
 	Socket    string
 	Quorum    *yaml.Node // raw sections for later stages; nil if absent
 	Fencing   *yaml.Node

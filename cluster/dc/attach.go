@@ -142,7 +142,9 @@ func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 
 	// Executor with the stock agent classes plus the built-in VIP, whose
 	// steps go to the event log for the demo timeline.
-	rsctmp := filepath.Join(c.StateDir, "rsctmp")
+	// HA_RSCTMP must not survive a reboot (agents such as Dummy keep their
+	// "running" state file there), so it lives in run_dir, not state_dir.
+	rsctmp := filepath.Join(c.RunDir, "rsctmp")
 	if err := os.MkdirAll(rsctmp, 0o755); err != nil {
 		return nil, fmt.Errorf("resource agent state dir: %w", err)
 	}

@@ -34,8 +34,8 @@ func (n *Node) Reload(ctx context.Context, c *config.Cluster) error {
 		if old.Timing != c.Timing {
 			restart = append(restart, "timing")
 		}
-		if old.Socket != c.Socket || old.StateDir != c.StateDir {
-			restart = append(restart, "socket/state_dir")
+		if old.Socket != c.Socket || old.StateDir != c.StateDir || old.RunDir != c.RunDir {
+			restart = append(restart, "socket/state_dir/run_dir")
 		}
 		n.tr.SetKeys(keys)
 		next := *old

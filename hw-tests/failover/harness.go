@@ -66,7 +66,7 @@ type Harness struct {
 	Configs []string
 	Sockets []string
 	Events  []string // event log per node
-	States  []string // state_dir per node (resource agents' HA_RSCTMP is State/rsctmp)
+	States  []string // state_dir per node (its run_dir, with HA_RSCTMP, is State/run)
 	MACs    []string // eth0 MAC per node
 	Procs   []*lab.Proc
 	Dir     string
@@ -287,7 +287,9 @@ func (h *Harness) writeConfigs(pwFile string) error {
 			return fmt.Errorf("failover: %w", err)
 		}
 		sock := filepath.Join(state, "palisade.sock")
-		text := b.String() + fmt.Sprintf("state_dir: %s\nsocket: %s\n", state, sock)
+		// run_dir stands for the node's /run: Boot empties it, as a
+		// reboot empties a tmpfs.
+		text := b.String() + fmt.Sprintf("state_dir: %s\nrun_dir: %s\nsocket: %s\n", state, filepath.Join(state, "run"), sock)
 		path := filepath.Join(h.Dir, fmt.Sprintf("n%d.yaml", i+1))
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			return fmt.Errorf("failover: config: %w", err)
@@ -374,6 +376,31 @@ func (h *Harness) PowerCut(i int) (time.Duration, error) {
 		return t, fmt.Errorf("power cut of n%d: %v: %s", i+1, err, out)
 	}
 	return t, nil
+}
+
+// Boot brings node i back as a machine powering up would: what a reboot
+// clears is gone (addresses added at run time, such as a VIP it held; its
+// run_dir, a tmpfs on a real machine), its links come up with their own
+// addresses, and palisaded starts again with a new generation. Tests call
+// it once the BMC reports the node ON again, e.g. after a reboot fence.
+func (h *Harness) Boot(i int) error {
+	n := h.Lab.Nodes[i]
+	if err := os.RemoveAll(filepath.Join(h.States[i], "run")); err != nil {
+		return fmt.Errorf("boot of n%d: clearing its run_dir: %w", i+1, err)
+	}
+	for k, a := range n.Addrs {
+		dev := fmt.Sprintf("eth%d", k)
+		for _, args := range [][]string{
+			{"addr", "flush", "dev", dev},
+			{"addr", "add", netip.PrefixFrom(a, n.Nets[k].Bits()).String(), "dev", dev},
+			{"link", "set", dev, "up"},
+		} {
+			if out, err := exec.Command("ip", append([]string{"-n", n.Name}, args...)...).CombinedOutput(); err != nil {
+				return fmt.Errorf("boot of n%d: ip %s: %v: %s", i+1, strings.Join(args, " "), err, out)
+			}
+		}
+	}
+	return h.StartDaemon(i)
 }
 
 // KillDaemon kills palisaded on node i with SIGKILL; the node, its

@@ -82,7 +82,7 @@ func (l *Lab) WriteCluster(dir string, o ClusterOptions) (*Cluster, error) {
 	for i := range l.Nodes {
 		state := filepath.Join(dir, fmt.Sprintf("n%d", i+1))
 		sock := filepath.Join(state, "palisade.sock")
-		text := b.String() + fmt.Sprintf("state_dir: %s\nsocket: %s\n", state, sock) + o.Extra
+		text := b.String() + fmt.Sprintf("state_dir: %s\nrun_dir: %s\nsocket: %s\n", state, filepath.Join(state, "run"), sock) + o.Extra
 		path := filepath.Join(dir, fmt.Sprintf("n%d.yaml", i+1))
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			return nil, fmt.Errorf("lab: config: %w", err)
