@@ -2,6 +2,7 @@ package eventlog
 
 import (
 	"bytes"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -49,9 +50,37 @@ func FuzzRead(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, e := range es {
-			if e.Event == "" {
+		var buf bytes.Buffer
+		l := New(&buf, "fuzz")
+		for i := range es {
+			if es[i].Event == "" {
 				t.Fatal("entry without event accepted")
+			}
+			// Append stamps what is missing; stamp it here so the
+			// round trip can compare whole entries.
+			if es[i].MonoNS == 0 {
+				es[i].MonoNS = 1
+			}
+			if es[i].Wall == "" {
+				es[i].Wall = "w"
+			}
+			if es[i].Writer == "" {
+				es[i].Writer = "fuzz"
+			}
+			if err := l.Append(es[i]); err != nil {
+				t.Fatalf("accepted entry cannot be written: %v", err)
+			}
+		}
+		// What was read is written and read back unchanged.
+		again, err := Read(&buf)
+		if err != nil || len(again) != len(es) {
+			t.Fatalf("re-reading %d written entries: %d, %v\n%s", len(es), len(again), err, buf.String())
+		}
+		for i := range es {
+			a, _ := json.Marshal(es[i])
+			b, _ := json.Marshal(again[i])
+			if !bytes.Equal(a, b) {
+				t.Fatalf("round trip changed entry %d:\n%s\n%s", i, a, b)
 			}
 		}
 	})
