@@ -19,6 +19,7 @@ import (
 
 	"palisade/cluster/eventlog"
 	"palisade/hw-tests/failover"
+	"palisade/resources/model"
 )
 
 var failoverSeq int
@@ -316,6 +317,29 @@ func TestFailoverMonitorFailure(t *testing.T) {
 	if holder == active || holder < 0 {
 		t.Errorf("VIP on n%d after the move, want another node than %s", holder+1, node)
 	}
+	// The DC knows the failures on the old node, with their time.
+	if fs := dcFailures(t, h, holder); len(fs) == 0 || fs[0].Node != node || fs[0].LastFailure.IsZero() {
+		t.Errorf("failures the DC knows after the move: %+v, want dummy on %s with its last-failure time", fs, node)
+	}
+	// An operator clears them from another node; the group stays where it
+	// is (stickiness) and nothing is fenced.
+	since := eventlog.Mono()
+	if out, err := h.Palisade(holder, "resource", "cleanup", "grp", "--node", node, "--by", "tester"); err != nil || !strings.Contains(out, "cleared on "+node) {
+		t.Fatalf("palisade resource cleanup grp --node %s: %v: %s", node, err, out)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(dcFailures(t, h, holder)) > 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if fs := dcFailures(t, h, holder); len(fs) > 0 {
+		t.Errorf("failures after the cleanup: %+v", fs)
+	}
+	if cl := entries(t, h, since, eventlog.FailuresCleared, ""); len(cl) == 0 || cl[0].Writer != node || !strings.Contains(cl[0].Detail, "operator cleanup by tester") {
+		t.Errorf("failures_cleared entries after the cleanup: %+v", cl)
+	}
+	if h2, _ := h.Holder(); h2 != holder {
+		t.Errorf("the cleanup moved the group from n%d to n%d (stickiness should keep it)", holder+1, h2+1)
+	}
 	if fs := entries(t, h, 0, eventlog.FenceRequested, ""); len(fs) > 0 {
 		t.Errorf("a monitor failure fenced %s", fs[0].Target)
 	}
@@ -564,4 +588,24 @@ func peerState(t *testing.T, h *failover.Harness, i int, node string) (string, u
 		}
 	}
 	return "", 0
+}
+
+// dcFailures is the fail counts in the DC section of node i's status.
+func dcFailures(t *testing.T, h *failover.Harness, i int) []model.Failure {
+	t.Helper()
+	out, err := h.Palisade(i, "status", "--json")
+	if err != nil {
+		t.Fatalf("palisade status on n%d: %v: %s", i+1, err, out)
+	}
+	var st struct {
+		Extra struct {
+			DC struct {
+				Status model.Status `json:"status"`
+			} `json:"dc"`
+		} `json:"extra"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("palisade status --json on n%d: %v", i+1, err)
+	}
+	return st.Extra.DC.Status.Failures
 }

@@ -40,7 +40,18 @@ const (
 	CmdFenceHistory = "fence-history" // no args
 	CmdConfigPush   = "config-push"   // args PushArgs; answer ConfigResult
 	CmdConfigShow   = "config-show"   // no args; answer ConfigInfo
+	// CmdResourceCleanup clears fail counts: args CleanupArgs; answer
+	// {"resource": ..., "nodes": [...]}.
+	CmdResourceCleanup = "resource-cleanup"
 )
+
+// CleanupArgs are the arguments of CmdResourceCleanup; an empty Node means
+// every member of the partition.
+type CleanupArgs struct {
+	Resource string `json:"resource"`
+	Node     string `json:"node,omitempty"`
+	By       string `json:"by"`
+}
 
 // PushArgs are the arguments of CmdConfigPush: the file's text (decoded by
 // the daemon with DecodeConfig, so errors name the file and line).
@@ -223,6 +234,17 @@ func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 			return nil, err
 		}
 		return map[string]string{"node": a.Node, "result": msg}, nil
+	})
+	n.HandleControl(CmdResourceCleanup, func(ctx context.Context, args json.RawMessage) (any, error) {
+		var a CleanupArgs
+		if err := json.Unmarshal(args, &a); err != nil || a.Resource == "" {
+			return nil, fmt.Errorf("resource-cleanup: want {\"resource\": ID, \"node\": NAME (optional), \"by\": WHO}")
+		}
+		nodes, err := rt.Cleanup(ctx, a.Resource, a.Node, a.By)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"resource": a.Resource, "nodes": nodes}, nil
 	})
 	n.HandleControl(CmdFenceHistory, func(ctx context.Context, _ json.RawMessage) (any, error) {
 		h := History{Nodes: rt.Snapshot().Fencing}

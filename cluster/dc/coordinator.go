@@ -2,6 +2,7 @@ package dc
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"time"
@@ -102,6 +103,14 @@ type Coordinator struct {
 }
 
 // New returns a Coordinator.
+// wall is the configured wall clock (time.Now by default).
+func (c Config) wall() time.Time {
+	if c.Wall != nil {
+		return c.Wall()
+	}
+	return time.Now()
+}
+
 func New(cfg Config) *Coordinator {
 	if cfg.Wall == nil {
 		cfg.Wall = time.Now
@@ -272,6 +281,11 @@ func (c *Coordinator) Step(m Message, now time.Duration) {
 		if c.rebuilding && c.allReported() {
 			c.rebuilding = false
 			c.publish(now)
+		} else if !c.rebuilding && !reflect.DeepEqual(c.buildStatus(), c.cib.Status) {
+			// A report that changes the status (a cleanup, an expired
+			// failure, a monitor result) reaches every replica, so
+			// `palisade status` on any node shows it.
+			c.publish(now)
 		}
 		c.schedule(now)
 		c.checkLeft(now)
@@ -327,9 +341,24 @@ func (c *Coordinator) onResult(m Message, now time.Duration) {
 		if r.Active {
 			ni.resources = append(ni.resources, model.ResourceStatus{Rsc: a.Resource, Node: a.Node, Failed: r.Failed})
 		}
-		ni.failures = slices.DeleteFunc(ni.failures, func(f model.Failure) bool { return f.Rsc == a.Resource })
-		if r.FailCount > 0 {
-			ni.failures = append(ni.failures, model.Failure{Rsc: a.Resource, Node: a.Node, Op: a.Op, Count: model.Score(r.FailCount), LastFailure: c.cfg.Wall()})
+		// The fail count comes with every result; the failed operation and
+		// its time only with a failure (a later successful stop must not
+		// push failure-timeout back).
+		prev := slices.IndexFunc(ni.failures, func(f model.Failure) bool { return f.Rsc == a.Resource })
+		switch {
+		case r.FailCount <= 0:
+			if prev >= 0 {
+				ni.failures = slices.Delete(ni.failures, prev, prev+1)
+			}
+		case r.Failed || prev < 0:
+			f := model.Failure{Rsc: a.Resource, Node: a.Node, Op: a.Op, Count: model.Score(r.FailCount), LastFailure: c.cfg.Wall()}
+			if prev >= 0 {
+				ni.failures[prev] = f
+			} else {
+				ni.failures = append(ni.failures, f)
+			}
+		default:
+			ni.failures[prev].Count = model.Score(r.FailCount)
 		}
 		if r.Failed && r.OnFail == "fence" {
 			if err := c.gate().RequestFence(a.Node, fmt.Sprintf("%s of %s failed (on-fail=fence)", a.Op, a.Resource), now); err != nil {

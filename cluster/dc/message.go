@@ -36,6 +36,9 @@ const (
 	// KindConfigResult: DC → proposer, accepted (with the new version) or
 	// refused (with the reason).
 	KindConfigResult Kind = "config_result"
+	// KindCleanup: an operator cleared the fail counts of Resource on
+	// Target (Reason: who); Target probes it again and reports.
+	KindCleanup Kind = "cleanup"
 )
 
 // Message is what DC and members exchange over reliable messaging, JSON
@@ -50,6 +53,8 @@ type Message struct {
 	Result *ActionResult `json:"result,omitempty"`
 	Target string        `json:"target,omitempty"`
 	Reason string        `json:"reason,omitempty"`
+	// Resource names the resource of a cleanup.
+	Resource string `json:"resource,omitempty"`
 	// Proposal and ConfigResult carry configuration changes.
 	Proposal     *Proposal     `json:"proposal,omitempty"`
 	ConfigResult *ConfigResult `json:"config_result,omitempty"`
@@ -122,6 +127,8 @@ func Decode(from string, b []byte) (Message, error) {
 		ok = m.Result != nil
 	case KindFenceRequest, KindConfirm:
 		ok = m.Target != ""
+	case KindCleanup:
+		ok = m.Target != "" && m.Resource != ""
 	case KindConfigPropose:
 		ok = m.Proposal != nil && m.Proposal.ID != ""
 	case KindConfigResult:

@@ -28,6 +28,9 @@ type Executor interface {
 	Exec(ctx context.Context, op executor.Op) executor.Event
 	StartMonitor(op executor.Op) error
 	Probe(ctx context.Context, insts []agent.Instance) []executor.Event
+	// ClearFailures resets a resource's fail count (failure-timeout
+	// expired, or an operator's cleanup).
+	ClearFailures(rsc string)
 }
 
 // RuntimeConfig wires a Runtime.
@@ -73,7 +76,7 @@ type Runtime struct {
 
 	mu     sync.Mutex
 	active map[string]bool // member side: resources running here
-	fails  map[string]int
+	fails  map[string]failRecord
 	// known keeps the definition of every primitive this node ran or
 	// probed, so it can still stop one that a configuration change removed
 	// (the DC stops orphans after replicating the configuration).
@@ -100,7 +103,7 @@ func NewRuntime(cfg RuntimeConfig) *Runtime {
 		cfg.Now = eventlog.Mono
 	}
 	r := &Runtime{cfg: cfg, coord: New(cfg.Coordinator), in: make(chan func(), 1024), log: cfg.Logger, stopped: make(chan struct{}),
-		active: map[string]bool{}, fails: map[string]int{}, known: map[string]*model.Resource{}, waiting: map[string]chan ConfigResult{}, fileDigest: cfg.FileDigest}
+		active: map[string]bool{}, fails: map[string]failRecord{}, known: map[string]*model.Resource{}, waiting: map[string]chan ConfigResult{}, fileDigest: cfg.FileDigest}
 	return r
 }
 
@@ -128,6 +131,7 @@ func (r *Runtime) Run(ctx context.Context) {
 			f()
 		case <-t.C:
 			r.coord.Tick(r.cfg.Now())
+			r.expireFailures()
 		}
 		r.flush(ctx)
 	}
@@ -255,6 +259,11 @@ func (r *Runtime) handle(m Message) {
 		cib := r.coord.CIB()
 		go r.runAction(m.View, m.From, *m.Action, cib.Config)
 		return
+	case KindCleanup:
+		if m.Target == r.self() {
+			r.onCleanup(m)
+		}
+		return
 	}
 	r.coord.Step(m, now)
 }
@@ -373,7 +382,7 @@ func (r *Runtime) reportStatus(view uint64, to string) {
 		evs := r.cfg.Executor.Probe(context.Background(), insts)
 		r.mu.Lock()
 		for _, ev := range evs {
-			r.active[ev.Resource] = ev.Result.RC == agent.OK || ev.Result.RC == agent.RunningPromoted || (ev.Result.RC != agent.NotRunning && ev.Result.Status == agent.StatusDone && ev.Failed())
+			r.active[ev.Resource] = probedActive(ev)
 		}
 		r.probed = true
 		r.mu.Unlock()
@@ -385,14 +394,16 @@ func (r *Runtime) reportStatus(view uint64, to string) {
 			st.Resources = append(st.Resources, model.ResourceStatus{Rsc: rsc, Node: r.self()})
 		}
 	}
-	for rsc, n := range r.fails {
-		if n > 0 {
-			st.Failures = append(st.Failures, model.Failure{Rsc: rsc, Node: r.self(), Count: model.Score(n)})
-		}
-	}
+	st.Failures = r.failuresLocked()
 	r.mu.Unlock()
 	slices.SortFunc(st.Resources, func(a, b model.ResourceStatus) int { return cmpStr(a.Rsc, b.Rsc) })
 	r.do(func() { r.sendMsg(to, Message{Kind: KindStatus, View: view, From: r.self(), Status: &st}) })
+}
+
+// probedActive reads a probe: running (also promoted, or failed but
+// present) counts as active, so the scheduler stops what it must.
+func probedActive(ev executor.Event) bool {
+	return ev.Result.RC == agent.OK || ev.Result.RC == agent.RunningPromoted || (ev.Result.RC != agent.NotRunning && ev.Result.Status == agent.StatusDone && ev.Failed())
 }
 
 func cmpStr(a, b string) int {
@@ -443,7 +454,7 @@ func (r *Runtime) runAction(view uint64, dc string, a Action, cfg *model.Config)
 	}
 	r.mu.Lock()
 	r.active[a.Resource] = res.Active
-	r.fails[a.Resource] = ev.FailCount
+	r.setFailLocked(a.Resource, a.Op, ev.FailCount, ev.Failed())
 	r.mu.Unlock()
 	if a.Op == "start" && res.OK {
 		r.appendLog(eventlog.Entry{Event: eventlog.ActionResult, Resource: a.Resource, Node: r.self(), Action: "start", View: view, OK: eventlog.Bool(true)})
@@ -470,7 +481,7 @@ func (r *Runtime) ExecutorEvent(ev executor.Event) {
 	go r.do(func() {
 		r.mu.Lock()
 		if ev.Failed() {
-			r.fails[ev.Resource] = ev.FailCount
+			r.setFailLocked(ev.Resource, "monitor", ev.FailCount, true)
 		}
 		r.mu.Unlock()
 		view := r.coord.View()
@@ -481,11 +492,7 @@ func (r *Runtime) ExecutorEvent(ev executor.Event) {
 				st.Resources = append(st.Resources, model.ResourceStatus{Rsc: rsc, Node: r.self(), Failed: rsc == ev.Resource && ev.Failed()})
 			}
 		}
-		for rsc, n := range r.fails {
-			if n > 0 {
-				st.Failures = append(st.Failures, model.Failure{Rsc: rsc, Node: r.self(), Op: "monitor", Count: model.Score(n)})
-			}
-		}
+		st.Failures = r.failuresLocked()
 		r.mu.Unlock()
 		dc := r.coord.DC()
 		if ev.Failed() && ev.OnFail == executor.OnFailFence {

@@ -55,19 +55,40 @@ type fakeExec struct {
 	rec     *recorder
 	mu      sync.Mutex
 	running map[string]bool
+	// failStart makes starts of these resources fail (generic error,
+	// fatal: fail count INFINITY) until ClearFailures.
+	failStart map[string]bool
+	fails     map[string]int
 }
 
 func (f *fakeExec) Exec(_ context.Context, op executor.Op) executor.Event {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	id := op.Instance.ID
+	f.rec.add(fmt.Sprintf("%s %s %s", f.node, op.Action, id))
+	if op.Action == agent.Start && f.failStart[id] {
+		if f.fails == nil {
+			f.fails = map[string]int{}
+		}
+		// As the executor does with start-failure-is-fatal (default).
+		f.fails[id] = int(model.Infinity)
+		return executor.Event{Node: f.node, Resource: id, Action: op.Action, Class: agent.ClassSoft, FailCount: f.fails[id],
+			Result: agent.Result{RC: agent.ErrGeneric, Status: agent.StatusDone}}
+	}
 	switch op.Action {
 	case agent.Start:
-		f.running[op.Instance.ID] = true
+		f.running[id] = true
 	case agent.Stop:
-		delete(f.running, op.Instance.ID)
+		delete(f.running, id)
 	}
-	f.rec.add(fmt.Sprintf("%s %s %s", f.node, op.Action, op.Instance.ID))
-	return executor.Event{Node: f.node, Resource: op.Instance.ID, Action: op.Action, Result: agent.Result{RC: agent.OK}}
+	return executor.Event{Node: f.node, Resource: id, Action: op.Action, FailCount: f.fails[id], Result: agent.Result{RC: agent.OK}}
+}
+
+func (f *fakeExec) ClearFailures(rsc string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.fails, rsc)
+	f.rec.add(fmt.Sprintf("%s clear %s", f.node, rsc))
 }
 
 func (f *fakeExec) StartMonitor(executor.Op) error { return nil }

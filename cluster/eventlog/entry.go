@@ -23,6 +23,9 @@ const (
 	VIPAdded       = "vip_added"
 	GARPSent       = "garp_sent"
 	DCElected      = "dc_elected" // this node became DC of View
+	// FailuresCleared: Resource's fail count on Node was reset (Detail:
+	// failure-timeout expired, or an operator's cleanup and by whom).
+	FailuresCleared = "failures_cleared"
 )
 
 // Entry is one line of the log. Fields that do not apply are omitted.
