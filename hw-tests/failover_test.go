@@ -609,3 +609,69 @@ func dcFailures(t *testing.T, h *failover.Harness, i int) []model.Failure {
 	}
 	return st.Extra.DC.Status.Failures
 }
+
+// Operator edits on a running cluster, from any node: standby moves the
+// group away (stop before start: never two VIP owners, nobody fenced),
+// online lets it stay where it is (stickiness), move brings it back, and
+// clear removes the move's constraint without moving anything.
+func TestOperatorEdits(t *testing.T) {
+	h := startFailover(t, failover.Options{Nodes: 3})
+	active := waitStarted(t, h)
+	node := fmt.Sprintf("n%d", active+1)
+	other := (active + 1) % 3
+	since := eventlog.Mono()
+	run := func(args ...string) {
+		t.Helper()
+		if out, err := h.Palisade(other, append(args, "--by", "tester")...); err != nil {
+			t.Fatalf("palisade %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+	}
+	waitHolder := func(what string, ok func(int) bool) int {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			if hd, err := h.Holder(); err == nil && hd >= 0 && ok(hd) {
+				return hd
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for: %s", what)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	run("node", "standby", node)
+	moved := waitHolder("the group leaves the standby node", func(i int) bool { return i != active })
+	run("node", "online", node)
+	time.Sleep(time.Second)
+	if hd, _ := h.Holder(); hd != moved {
+		t.Errorf("online %s moved the group from n%d to n%d (stickiness should keep it)", node, moved+1, hd+1)
+	}
+	run("resource", "move", "grp", node)
+	waitHolder("the group moves back to "+node, func(i int) bool { return i == active })
+	run("resource", "clear", "grp")
+	time.Sleep(time.Second)
+	if hd, _ := h.Holder(); hd != active {
+		t.Errorf("clear moved the group to n%d", hd+1)
+	}
+	if out, err := h.Palisade(active, "config", "show"); err != nil || strings.Contains(out, "cli-prefer") || strings.Contains(out, "standby: true") {
+		t.Errorf("configuration after online + clear still has the edits (%v):\n%s", err, out)
+	}
+	// Two moves, so the answering MAC changed exactly twice: any
+	// interleaving of old and new owner would add changes.
+	var switches []string
+	rs := h.Replies()
+	for i := 1; i < len(rs); i++ {
+		if rs[i].Mono > since && rs[i].MAC != rs[i-1].MAC {
+			switches = append(switches, rs[i-1].MAC+" -> "+rs[i].MAC)
+		}
+	}
+	if len(switches) != 2 {
+		t.Errorf("the VIP owner changed %d times, want 2 (standby, move): %v", len(switches), switches)
+	}
+	if fs := entries(t, h, 0, eventlog.FenceRequested, ""); len(fs) > 0 {
+		t.Errorf("an operator edit fenced %s", fs[0].Target)
+	}
+	if vs, _ := h.Violations(); len(vs) > 0 {
+		t.Errorf("violations: %v", vs)
+	}
+}

@@ -40,6 +40,9 @@ const (
 	CmdFenceHistory = "fence-history" // no args
 	CmdConfigPush   = "config-push"   // args PushArgs; answer ConfigResult
 	CmdConfigShow   = "config-show"   // no args; answer ConfigInfo
+	// CmdConfigEdit makes an Edit (node standby, resource move, ...);
+	// answer ConfigResult.
+	CmdConfigEdit = "config-edit"
 	// CmdResourceCleanup clears fail counts: args CleanupArgs; answer
 	// {"resource": ..., "nodes": [...]}.
 	CmdResourceCleanup = "resource-cleanup"

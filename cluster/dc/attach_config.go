@@ -44,6 +44,15 @@ func handleConfig(ctx context.Context, n *node.Node, rt *Runtime, log *slog.Logg
 		}
 		return res, nil
 	})
+	n.HandleControl(CmdConfigEdit, func(cctx context.Context, args json.RawMessage) (any, error) {
+		var e Edit
+		if err := json.Unmarshal(args, &e); err != nil || e.Op == "" {
+			return nil, fmt.Errorf("config-edit: want {\"op\": standby|online|move|ban|clear, \"node\": NAME, \"resource\": ID, \"by\": WHO}")
+		}
+		pctx, cancel := context.WithTimeout(cctx, PushTimeout)
+		defer cancel()
+		return rt.EditConfig(pctx, e)
+	})
 	n.HandleControl(CmdConfigShow, func(cctx context.Context, _ json.RawMessage) (any, error) {
 		return rt.ConfigInfo(cctx)
 	})

@@ -27,6 +27,10 @@ type Proposal struct {
 	// Source says where the change comes from, for the log ("SIGHUP
 	// /etc/palisade/cluster.yaml", "config push new.yaml by alice").
 	Source string `json:"source,omitempty"`
+	// BaseDigest, when set, is the digest of the configuration the change
+	// was made on: the DC refuses it (Conflict) if its own differs, so an
+	// edit never undoes a change made meanwhile.
+	BaseDigest string `json:"base_digest,omitempty"`
 }
 
 // ConfigResult is the DC's answer to a Proposal.
@@ -43,6 +47,9 @@ type ConfigResult struct {
 	// Retry marks a refusal that may pass later (no DC yet, no quorum,
 	// the DC is rebuilding status): the proposal itself was not judged.
 	Retry bool `json:"retry,omitempty"`
+	// Conflict: the proposal's BaseDigest is not the running
+	// configuration; redo the edit on the new one.
+	Conflict bool `json:"conflict,omitempty"`
 }
 
 // Err returns the refusal as an error (nil when accepted or unchanged).
@@ -111,6 +118,10 @@ func (c *Coordinator) applyProposal(p Proposal, from string, now time.Duration) 
 		return refuse(true, "the DC %s has no quorum: configuration changes need a quorate partition", c.cfg.Self)
 	case p.Config == nil:
 		return refuse(false, "the proposal has no resources configuration")
+	}
+	if p.BaseDigest != "" && p.BaseDigest != c.cib.Digest {
+		res.Conflict = true
+		return refuse(false, "the configuration changed while this change was prepared (running version %s)", c.cib.Version)
 	}
 	if err := c.validateConfig(p.Config, now); err != nil {
 		return refuse(false, "configuration refused by the DC %s, running version %s kept: %v", c.cfg.Self, c.cib.Version, err)

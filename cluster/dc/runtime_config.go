@@ -2,6 +2,7 @@ package dc
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -18,6 +19,8 @@ type PushRequest struct {
 	// file (SIGHUP, start-up with an edited file): once the DC accepts
 	// it, the node remembers the file as seen.
 	FileDigest string
+	// BaseDigest: see Proposal.
+	BaseDigest string
 }
 
 // ProposalTimeout bounds the wait for the DC's answer to one proposal;
@@ -65,7 +68,7 @@ func (r *Runtime) proposeOnce(ctx context.Context, req PushRequest) (ConfigResul
 		r.proposals++
 		id = fmt.Sprintf("%s/%d", r.self(), r.proposals)
 		r.waiting[id] = answer
-		r.coord.Propose(Proposal{ID: id, Config: req.Config, AdminEpoch: req.AdminEpoch, Source: req.Source}, r.cfg.Now())
+		r.coord.Propose(Proposal{ID: id, Config: req.Config, AdminEpoch: req.AdminEpoch, Source: req.Source, BaseDigest: req.BaseDigest}, r.cfg.Now())
 	})
 	t := time.NewTimer(ProposalTimeout)
 	defer t.Stop()
@@ -135,4 +138,49 @@ func shortDigest(d string) string {
 		return d[:12]
 	}
 	return d
+}
+
+// EditConfig makes an operator's edit (node standby, resource move...) on
+// the running configuration and proposes it with that version's digest.
+// When the DC's configuration changed meanwhile (or this node's replica was
+// behind), the edit is made again on the new one, up to a few times.
+func (r *Runtime) EditConfig(ctx context.Context, e Edit) (ConfigResult, error) {
+	for attempt := 1; ; attempt++ {
+		ci, err := r.ConfigInfo(ctx)
+		if err != nil {
+			return ConfigResult{}, err
+		}
+		cfg, err := copyConfig(ci.Config)
+		if err != nil {
+			return ConfigResult{}, err
+		}
+		if err := ApplyEdit(cfg, e, r.cfg.Coordinator.Nodes); err != nil {
+			return ConfigResult{}, err
+		}
+		res, err := r.PushConfig(ctx, PushRequest{Config: cfg, AdminEpoch: ci.Version.AdminEpoch, Source: e.String(), BaseDigest: ci.Digest})
+		if !res.Conflict || attempt == 5 {
+			return res, err
+		}
+		select {
+		case <-ctx.Done():
+			return res, err
+		case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
+		}
+	}
+}
+
+// copyConfig deep-copies a configuration (nil: an empty one).
+func copyConfig(c *model.Config) (*model.Config, error) {
+	out := &model.Config{}
+	if c == nil {
+		return out, nil
+	}
+	b, err := json.Marshal(c)
+	if err == nil {
+		err = json.Unmarshal(b, out)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("copying the running configuration: %w", err)
+	}
+	return out, nil
 }

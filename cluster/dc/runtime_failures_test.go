@@ -16,14 +16,14 @@ import (
 )
 
 // failCluster runs three runtimes over goroutine messaging with the real
-// scheduler; db prefers n2 and its start fails there.
+// scheduler; db prefers n2 (score 100), and its start fails on failOn.
 type failCluster struct {
 	rts   map[string]*Runtime
 	execs map[string]*fakeExec
 	rec   *recorder
 }
 
-func startFailCluster(t *testing.T, meta map[string]string) *failCluster {
+func startFailCluster(t *testing.T, meta map[string]string, failOn string) *failCluster {
 	t.Helper()
 	names := []string{"n1", "n2", "n3"}
 	cfg := &model.Config{
@@ -51,7 +51,9 @@ func startFailCluster(t *testing.T, meta map[string]string) *failCluster {
 			},
 		})
 	}
-	fc.execs["n2"].failStart["db"] = true
+	if failOn != "" {
+		fc.execs[failOn].failStart["db"] = true
+	}
 	for _, rt := range fc.rts {
 		loops.Add(1)
 		go func(rt *Runtime) { defer loops.Done(); rt.Run(ctx) }(rt)
@@ -89,7 +91,7 @@ func (fc *failCluster) cleared(t *testing.T) []eventlog.Entry {
 // failure-timeout has passed, n2 clears its fail count by itself, the DC
 // hears of it, and db goes back to the node it prefers.
 func TestRuntimeFailureTimeoutExpires(t *testing.T) {
-	fc := startFailCluster(t, map[string]string{"failure-timeout": "300ms"})
+	fc := startFailCluster(t, map[string]string{"failure-timeout": "300ms"}, "n2")
 	waitFor(t, func() bool { return fc.rec.index("n2 start db") >= 0 }, "db tried on n2")
 	waitFor(t, func() bool { return fc.runs("n1") || fc.runs("n3") }, "db recovered on another node")
 	// The DC got the failure with its time, which failure-timeout needs.
@@ -115,7 +117,7 @@ func TestRuntimeFailureTimeoutExpires(t *testing.T) {
 // Without failure-timeout the ban stays until an operator cleans up, which
 // works from any node and brings db back to n2.
 func TestRuntimeCleanup(t *testing.T) {
-	fc := startFailCluster(t, nil)
+	fc := startFailCluster(t, nil, "n2")
 	waitFor(t, func() bool { return fc.runs("n1") || fc.runs("n3") }, "db recovered away from n2")
 	time.Sleep(100 * time.Millisecond)
 	if fc.rec.index("n2 clear db") >= 0 {
