@@ -188,8 +188,9 @@ func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 			}
 		}})
 	rt = NewRuntime(RuntimeConfig{
-		Coordinator: Config{Self: self, Nodes: names, Quorum: calc, Gate: gate, Schedule: PackageScheduler, CIB: cib},
-		Fencer:      fencer, Executor: ex, Events: events, Logger: log.With("part", "dc"), AlertCommand: fc.AlertCommand,
+		Coordinator: Config{Self: self, Nodes: names, Quorum: calc, Gate: gate, Schedule: PackageScheduler, CIB: cib,
+			SafetyDigest: SafetyDigestOf(qs, fc)},
+		Fencer: fencer, Executor: ex, Events: events, Logger: log.With("part", "dc"), AlertCommand: fc.AlertCommand,
 		StateDir: c.StateDir, FileDigest: fileDigest,
 		Send: func(to string, b []byte) error {
 			id, ok := byName[to]

@@ -50,6 +50,11 @@ type Config struct {
 	Wall func() time.Time
 	// CIB is this node's initial replica (from disk or the config file).
 	CIB *CIB
+	// SafetyDigest summarizes the settings of this node's own file that
+	// every node must share because they decide who may fence and take
+	// over (quorum, fencing policy and fence-race delays; see
+	// SafetyDigestOf). Nodes report it; the DC alerts on a difference.
+	SafetyDigest string
 }
 
 // Ready is the work the runtime must perform.
@@ -72,6 +77,8 @@ type nodeInfo struct {
 	reported  bool
 	resources []model.ResourceStatus
 	failures  []model.Failure
+	// alerted is the safety digest this node was last alerted for.
+	alerted string
 }
 
 // Coordinator is the pure DC core; it also holds the member-side replica of
@@ -269,6 +276,7 @@ func (c *Coordinator) Step(m Message, now time.Duration) {
 			return
 		}
 		ni.reported, ni.resources, ni.failures = true, m.Status.Resources, m.Status.Failures
+		c.checkSafetyDigest(ni, m.From, m.Status.SafetyDigest, now)
 		// Join: the highest version wins (equal versions: the higher
 		// digest, so every DC picks the same copy), if it is valid.
 		if newer := Newer(c.cib, withDigest(m.Status.CIB)); newer != c.cib {
@@ -652,4 +660,18 @@ func (c *Coordinator) Snapshot() Snapshot {
 	}
 	sort.Slice(s.Inflight, func(i, j int) bool { return s.Inflight[i].ID < s.Inflight[j].ID })
 	return s
+}
+
+// checkSafetyDigest alerts (once per node and digest) when a node runs with
+// quorum or fencing settings that differ from the DC's: with two_node on
+// one side only, or fence-race delays that disagree, both halves of a split
+// could believe they may fence and take over.
+func (c *Coordinator) checkSafetyDigest(ni *nodeInfo, node, digest string, now time.Duration) {
+	if digest == "" || c.cfg.SafetyDigest == "" || digest == c.cfg.SafetyDigest || ni.alerted == digest {
+		return
+	}
+	ni.alerted = digest
+	msg := fmt.Sprintf("%s runs with quorum/fencing settings that differ from the DC %s (digest %.12s, DC %.12s): make the quorum: and fencing: sections of cluster.yaml identical on every node and restart it", node, c.cfg.Self, digest, c.cfg.SafetyDigest)
+	c.log(now, eventlog.Entry{Event: eventlog.Alert, Target: node, Detail: msg})
+	c.ready.Alerts = append(c.ready.Alerts, recovery.Alert{Target: node, Message: msg})
 }

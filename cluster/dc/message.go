@@ -67,6 +67,8 @@ type NodeStatus struct {
 	Failures  []model.Failure        `json:"failures,omitempty"`
 	// CIB is the member's replica, so the highest version wins on join.
 	CIB *CIB `json:"cib,omitempty"`
+	// SafetyDigest is the member's Config.SafetyDigest.
+	SafetyDigest string `json:"safety_digest,omitempty"`
 }
 
 // Action is one resource operation the DC asks a member to run.

@@ -387,7 +387,7 @@ func (r *Runtime) reportStatus(view uint64, to string) {
 		r.probed = true
 		r.mu.Unlock()
 	}
-	st := NodeStatus{Node: r.self(), CIB: cib}
+	st := NodeStatus{Node: r.self(), CIB: cib, SafetyDigest: r.cfg.Coordinator.SafetyDigest}
 	r.mu.Lock()
 	for rsc, on := range r.active {
 		if on {

@@ -5,6 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
+	"palisade/cluster/recovery"
+	"palisade/fence/topology"
+	"palisade/quorum"
 	"palisade/resources/model"
 )
 
@@ -81,4 +86,61 @@ func FuzzStep(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSafetyDigestMismatchAlerts: a member whose quorum/fencing settings
+// differ from the DC's is named in an alert, once per digest.
+func TestSafetyDigestMismatchAlerts(t *testing.T) {
+	s := newSim(t, "n1", "n2", "n3")
+	s.nodes["n1"].cfg.SafetyDigest = "aaaa"
+	s.view(1, "n1", "n2", "n3")
+	report := func(digest string) []recovery.Alert {
+		s.nodes["n1"].Step(Message{Kind: KindStatus, From: "n2", View: 1, Status: &NodeStatus{Node: "n2", SafetyDigest: digest}}, s.now)
+		return s.nodes["n1"].Ready().Alerts
+	}
+	if a := report("aaaa"); len(a) != 0 {
+		t.Fatalf("alert for equal settings: %v", a)
+	}
+	a := report("bbbb")
+	if len(a) != 1 || a[0].Target != "n2" || !strings.Contains(a[0].Message, "quorum: and fencing: sections") {
+		t.Fatalf("alerts %v, want one naming n2", a)
+	}
+	if a := report("bbbb"); len(a) != 0 {
+		t.Fatalf("repeated alert for the same digest: %v", a)
+	}
+	if a := report(""); len(a) != 0 {
+		t.Fatalf("alert for a report without digest: %v", a)
+	}
+}
+
+func TestSafetyDigestOf(t *testing.T) {
+	names := []string{"n1", "n2"}
+	digest := func(q, f string) string {
+		t.Helper()
+		var qn, fn yaml.Node
+		if err := yaml.Unmarshal([]byte(q), &qn); err != nil {
+			t.Fatal(err)
+		}
+		if err := yaml.Unmarshal([]byte(f), &fn); err != nil {
+			t.Fatal(err)
+		}
+		qs, err := quorum.Decode("q.yaml", &qn, names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fc, err := topology.Decode("f.yaml", &fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return SafetyDigestOf(qs, fc)
+	}
+	base := digest("two_node: true", "static_delay: {n1: 5s}")
+	if base != digest("two_node: true", "static_delay: {n1: 5s}\ndevices: [{name: b, plugin: fence_ipmilan, params: {ip: 198.18.0.9}}]\ntopology: {n2: [b]}") {
+		t.Error("device definitions changed the safety digest")
+	}
+	for _, c := range [][2]string{{"two_node: false", "static_delay: {n1: 5s}"}, {"two_node: true", "static_delay: {n2: 5s}"}, {"two_node: true", "static_delay: {n1: 5s}\nenabled: false"}} {
+		if digest(c[0], c[1]) == base {
+			t.Errorf("%q / %q: same digest as the base", c[0], c[1])
+		}
+	}
 }
