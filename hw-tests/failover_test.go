@@ -99,6 +99,12 @@ func checkRule(t *testing.T, h *failover.Harness, lost int, since time.Duration)
 	for _, v := range vs {
 		t.Errorf("one rule violated: %s", v)
 	}
+	// Every node runs the same quorum and fencing settings.
+	for _, a := range entries(t, h, 0, eventlog.Alert, "") {
+		if strings.Contains(a.Detail, "settings that differ") {
+			t.Errorf("safety settings alert: %s", a.Detail)
+		}
+	}
 	conf := h.FenceConfirmedAt(fmt.Sprintf("n%d", lost+1), since)
 	if conf == 0 {
 		t.Fatalf("n%d was never confirmed fenced", lost+1)
