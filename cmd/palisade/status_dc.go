@@ -68,6 +68,9 @@ func printDCStatus(w io.Writer, raw any) bool {
 		}
 		fmt.Fprintf(w, "fail count: %s on %s: %s %s%s\n", f.Rsc, f.Node, f.Op, f.Count, last)
 	}
+	if len(s.Status.Failures) > 0 {
+		fmt.Fprintln(w, "(clear with: palisade resource cleanup RESOURCE [--node NODE]; failure-timeout clears them by itself)")
+	}
 	for _, a := range s.Inflight {
 		fmt.Fprintf(w, "in flight: %s %s on %s\n", a.Op, a.Resource, a.Node)
 	}
