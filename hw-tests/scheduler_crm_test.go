@@ -66,7 +66,9 @@ func TestSchedulerMatchesCrmSimulate(t *testing.T) {
 		// The CIB crm_simulate wrote after executing its transition is a
 		// real Pacemaker status section: read it back and check that we
 		// see the same state and want to keep it.
-		if again := schedFixpoint(t, c, crmOut); again != "" && again != schedKeys(crmPlace) {
+		if c.CrmNoFixpoint != "" {
+			t.Logf("%s: fixpoint not checked: %s", name, c.CrmNoFixpoint)
+		} else if again := schedFixpoint(t, c, crmOut); again != "" && again != schedKeys(crmPlace) {
 			t.Errorf("%s: on crm_simulate's resulting CIB palisade would move things\n  palisade:     %s\n  crm_simulate: %s", name, again, schedKeys(crmPlace))
 		}
 		for _, l := range out.Scores {

@@ -158,6 +158,8 @@ func normName(n string) string {
 		return "failure-timeout"
 	case "target_role":
 		return "target-role"
+	case "multiple_active":
+		return "multiple-active"
 	case "is_managed":
 		return "is-managed"
 	case "globally_unique":

@@ -177,3 +177,50 @@ func FuzzRead(f *testing.F) {
 		scheduler.Schedule(scheduler.Input{Config: &doc.Config, Status: &doc.Status, Now: time.Unix(1767268800, 0), Scores: true})
 	})
 }
+
+// TestMultipleActive reads the multiple-active meta attribute (and its
+// Heartbeat 2 spelling) from resources and rsc_defaults, and the scheduler
+// applies it: the default stop_start restarts a resource active on both
+// nodes, stop_only stops it everywhere.
+func TestMultipleActive(t *testing.T) {
+	const xml = `<cib have-quorum="1"><configuration>
+<crm_config><cluster_property_set id="o"><nvpair id="o1" name="stonith-enabled" value="false"/></cluster_property_set></crm_config>
+<nodes><node id="1" uname="n1"/><node id="2" uname="n2"/></nodes>
+<resources>
+  <primitive id="a" class="ocf" provider="heartbeat" type="Dummy"/>
+  <primitive id="b" class="ocf" provider="heartbeat" type="Dummy">
+    <meta_attributes id="b-m"><nvpair id="b-m1" name="multiple_active" value="stop_start"/></meta_attributes>
+  </primitive>
+</resources>
+<constraints/>
+<rsc_defaults><meta_attributes id="d"><nvpair id="d1" name="multiple-active" value="stop_only"/></meta_attributes></rsc_defaults>
+</configuration>
+<status>
+  <node_state id="1" uname="n1" in_ccm="true" crmd="online" join="member" expected="member"><lrm id="1"><lrm_resources>
+    <lrm_resource id="a" class="ocf" provider="heartbeat" type="Dummy"><lrm_rsc_op id="a1" operation_key="a_start_0" operation="start" call-id="1" rc-code="0" op-status="0" interval="0"/></lrm_resource>
+    <lrm_resource id="b" class="ocf" provider="heartbeat" type="Dummy"><lrm_rsc_op id="b1" operation_key="b_start_0" operation="start" call-id="2" rc-code="0" op-status="0" interval="0"/></lrm_resource>
+  </lrm_resources></lrm></node_state>
+  <node_state id="2" uname="n2" in_ccm="true" crmd="online" join="member" expected="member"><lrm id="2"><lrm_resources>
+    <lrm_resource id="a" class="ocf" provider="heartbeat" type="Dummy"><lrm_rsc_op id="a2" operation_key="a_start_0" operation="start" call-id="1" rc-code="0" op-status="0" interval="0"/></lrm_resource>
+    <lrm_resource id="b" class="ocf" provider="heartbeat" type="Dummy"><lrm_rsc_op id="b2" operation_key="b_start_0" operation="start" call-id="2" rc-code="0" op-status="0" interval="0"/></lrm_resource>
+  </lrm_resources></lrm></node_state>
+</status></cib>`
+	doc, _, err := Read(strings.NewReader(xml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Config.RscDefaults["multiple-active"]; got != "stop_only" {
+		t.Errorf("rsc_defaults multiple-active = %q", got)
+	}
+	if got := doc.Config.Resources[1].Meta["multiple-active"]; got != "stop_start" {
+		t.Errorf("b meta multiple_active not normalized: %v", doc.Config.Resources[1].Meta)
+	}
+	out := scheduler.Schedule(scheduler.Input{Config: &doc.Config, Status: &doc.Status})
+	want := "a Stopped\nb n1 Started\n"
+	if got := scheduler.FormatPlacement(out); got != want {
+		t.Errorf("placement:\n%s\nwant:\n%s", got, want)
+	}
+	if got, want := strings.Join(out.Summary, "\n"), "Stop a ( n1 n2 )\nRestart b ( n1 )"; got != want {
+		t.Errorf("summary:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -18,6 +18,10 @@
 //	  resource-stickiness: 100
 //	  migration-threshold: 3
 //	  failure-timeout: 60s        # Go duration or plain seconds
+//	  multiple-active: stop_start # found active on several nodes: stop_start (default:
+//	                              # stop every copy, start one), stop_only, block (leave
+//	                              # it alone, unmanaged), stop_unexpected (stop only the
+//	                              # copies off the chosen node)
 //	nodes:
 //	  - name: n1                  # required
 //	    attributes: {rack: a}     # for location rules and colocation node-attribute
@@ -30,7 +34,7 @@
 //	    provider: heartbeat
 //	    type: IPaddr2
 //	    params: {ip: 198.18.0.50}
-//	    meta: {resource-stickiness: 100, priority: 10, target-role: Started}
+//	    meta: {resource-stickiness: 100, priority: 10, target-role: Started, multiple-active: stop_start}
 //	    utilization: {cpu: 1}
 //	    ops: [{name: monitor, interval: 10s, timeout: 20s, on-fail: restart, role: Promoted}]
 //	  - id: web

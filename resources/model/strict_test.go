@@ -132,3 +132,20 @@ func FuzzStrictDecoder(f *testing.F) {
 		}
 	})
 }
+
+// TestStrictDecoderMultipleActive: the multiple-active meta attribute is
+// accepted on resources and in rsc_defaults (meta maps take any name).
+func TestStrictDecoderMultipleActive(t *testing.T) {
+	in := "config:\n  rsc_defaults: {multiple-active: stop_only}\n" +
+		"  resources:\n    - {id: a, type: Dummy, meta: {multiple-active: block}}\n" +
+		"    - {id: g, kind: group, meta: {multiple-active: stop_unexpected}, members: [{id: b, type: Dummy}]}\n"
+	doc, err := DecodeYAMLFile("doc.yaml", []byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := doc.Config
+	if c.RscDefaults["multiple-active"] != "stop_only" || c.Resources[0].Meta["multiple-active"] != "block" ||
+		c.Resources[1].Meta["multiple-active"] != "stop_unexpected" {
+		t.Errorf("multiple-active not decoded: %+v %+v %+v", c.RscDefaults, c.Resources[0].Meta, c.Resources[1].Meta)
+	}
+}

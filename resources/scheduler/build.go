@@ -99,11 +99,20 @@ type rsc struct {
 	pinNode     int
 	noRun       bool // may not start anywhere (quorum policy)
 	unmanaged   bool // pinned because unmanaged or on a maintenance node
-	onFailStop  bool
-	promo       model.Score
-	rec         []model.Score
-	recAllowed  []bool
-	allColoc    bool
+	// alsoOn are further nodes a pinned resource stays active on (left
+	// alone while multiply active: is-managed=false, multiple-active=block).
+	alsoOn []int
+	// startBlocked: multiple-active=block makes the start unrunnable, so
+	// whatever must start after it (later group members, orders) cannot.
+	startBlocked bool
+	// multiRestart: multiply active with multiple-active=stop_start, so
+	// every copy stops and one starts again.
+	multiRestart bool
+	onFailStop   bool
+	promo        model.Score
+	rec          []model.Score
+	recAllowed   []bool
+	allColoc     bool
 
 	thisWith []*coloc // this is the dependent
 	withThis []*coloc // this is the primary

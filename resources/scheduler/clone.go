@@ -40,10 +40,15 @@ func (s *sched) cloneAssign(c *rsc) {
 	if available > 0 && max/available > 1 {
 		loopMax = max / available
 	}
-	// Active instances first so they keep their nodes.
+	// Active instances first so they keep their nodes; among those, one
+	// active on fewer nodes first (as Pacemaker does), so a multiply
+	// active instance does not take a node from a sane one.
 	insts := append([]*rsc(nil), c.children...)
 	sort.SliceStable(insts, func(i, j int) bool {
 		a, b := instRunning(insts[i]), instRunning(insts[j])
+		if a && b {
+			return instActiveOn(insts[i]) < instActiveOn(insts[j])
+		}
 		return a && !b
 	})
 	allocated := 0
@@ -117,6 +122,17 @@ func instRunning(inst *rsc) bool {
 		}
 	}
 	return false
+}
+
+// instActiveOn is the number of nodes an instance is active on.
+func instActiveOn(inst *rsc) int {
+	seen := map[int]bool{}
+	for _, p := range leaves(inst, nil) {
+		for _, a := range p.running {
+			seen[a.node] = true
+		}
+	}
+	return len(seen)
 }
 
 func instCurrent(inst *rsc) int {

@@ -206,8 +206,12 @@ func (s *sched) applyStickiness() {
 	for _, p := range s.prims {
 		// Resources left alone stay put whatever the scores say.
 		if p.unmanaged && p.pinNode >= 0 {
-			p.score[p.pinNode] = model.Add(p.score[p.pinNode], model.Infinity)
-			p.allowed[p.pinNode] = true
+			// Blocked by multiple-active (or left multiply active) it is
+			// sticky nowhere, as in Pacemaker's scores; it is pinned anyway.
+			if len(p.alsoOn) == 0 && !p.startBlocked {
+				p.score[p.pinNode] = model.Add(p.score[p.pinNode], model.Infinity)
+				p.allowed[p.pinNode] = true
+			}
 			continue
 		}
 		if !p.managed || p.stickiness < 1 || len(p.running) != 1 {

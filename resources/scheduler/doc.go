@@ -17,6 +17,16 @@
 // partition has quorum. Now only matters for failure-timeout. Set
 // Input.Scores to also get the (large) per-node score report.
 //
+// A primitive found active on more than one node follows its
+// multiple-active meta attribute (inherited from its group or clone and
+// rsc_defaults): stop_start (the default) stops every copy and then starts
+// it once, stop_only stops every copy, block leaves every copy alone and
+// blocks its start (so what must start after it cannot), stop_unexpected
+// stops only the copies off the chosen node. Stickiness does not apply to a
+// multiply active resource. Anonymous clone copies are distinct instances,
+// so this concerns primitives, group members and globally-unique clone
+// instances.
+//
 // Schedule never blocks or does I/O; call it again whenever the status
 // changes (the DC does this on every membership, fence or operation event)
 // and execute the new transition, abandoning the old one. The same input

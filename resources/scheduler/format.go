@@ -18,12 +18,17 @@ func FormatScores(out Output) string {
 }
 
 // FormatPlacement prints "RSC NODE ROLE" or "RSC Stopped", sorted by id;
-// a resource left on an unclean, unfenced node is marked blocked.
+// a resource left on an unclean, unfenced node is marked blocked, one left
+// alone on several nodes is listed once per node.
 func FormatPlacement(out Output) string {
 	var b strings.Builder
 	for _, p := range out.Placement {
 		if p.Node == "" {
 			fmt.Fprintf(&b, "%s Stopped\n", p.Rsc)
+			continue
+		}
+		if p.MultiplyActive {
+			fmt.Fprintf(&b, "%s %s %s (multiply active, left alone)\n", p.Rsc, p.Node, p.Role)
 			continue
 		}
 		if p.Blocked {

@@ -25,7 +25,8 @@ type Output struct {
 	// promotion score, in assignment order (only with Input.Scores).
 	Scores []ScoreLine `json:"scores"`
 	// Placement is where every primitive (clone instance) will be after the
-	// transition, sorted by resource id.
+	// transition, sorted by resource id (several entries for a resource
+	// left multiply active).
 	Placement []Placement `json:"placement"`
 	// Fence lists the nodes this transition fences.
 	Fence []string `json:"fence,omitempty"`
@@ -56,6 +57,10 @@ type Placement struct {
 	// Blocked: left on an unclean node that is not fenced (no quorum or
 	// fencing disabled); it may still be running there.
 	Blocked bool `json:"blocked,omitempty"`
+	// MultiplyActive: left alone while active on several nodes
+	// (is-managed=false or multiple-active=block); the resource has one
+	// entry per node it stays on.
+	MultiplyActive bool `json:"multiply_active,omitempty"`
 }
 
 // Action is one step of the transition. Pseudo actions (group/clone
@@ -149,9 +154,13 @@ func (s *sched) prepare() {
 			p.unmanaged = true
 			if len(cur) > 0 {
 				p.pin(cur[0].node, cur[0].role)
+				p.stayEverywhere()
 			} else {
 				p.pin(-1, model.RoleStopped)
 			}
+			continue
+		}
+		if len(cur) > 1 && s.multipleActive(p) {
 			continue
 		}
 		if !s.quorate {

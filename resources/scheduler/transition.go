@@ -110,14 +110,14 @@ func willBeActive(r *rsc, role string) bool {
 	ls := leaves(r, nil)
 	if r.kind == kGroup {
 		for _, p := range ls {
-			if p.assigned < 0 {
+			if p.assigned < 0 || p.startBlocked {
 				return false
 			}
 		}
 		return len(ls) > 0
 	}
 	for _, p := range ls {
-		if p.assigned >= 0 && (role == "" || p.nextRole == role) {
+		if p.assigned >= 0 && !p.startBlocked && (role == "" || p.nextRole == role) {
 			return true
 		}
 	}
@@ -387,6 +387,12 @@ func (s *sched) summarize(out *Output, p *rsc, pl *plan) {
 		if s.nodes[a.node].fenced {
 			reason = " due to node fencing"
 		}
+	}
+	if p.multiRestart && pl.start && len(from) > 1 {
+		// Like crm_simulate: a multiply active resource restarting is
+		// named by its first copy ("Restart a ( n1 )", "Move a ( n1 ->
+		// n3 )"); the stops on every node are in the actions.
+		from = from[:1]
 	}
 	verb := ""
 	target := next
@@ -713,9 +719,17 @@ func (s *sched) placement() []Placement {
 			}
 			pl.Blocked = p.blocked
 		}
+		if len(p.alsoOn) > 0 {
+			pl.MultiplyActive = true
+		}
 		out = append(out, pl)
+		for _, n := range p.alsoOn {
+			extra := pl
+			extra.Node = s.nodes[n].name
+			out = append(out, extra)
+		}
 	}
-	slices.SortFunc(out, func(a, b Placement) int { return strings.Compare(a.Rsc, b.Rsc) })
+	slices.SortStableFunc(out, func(a, b Placement) int { return strings.Compare(a.Rsc, b.Rsc) })
 	return out
 }
 

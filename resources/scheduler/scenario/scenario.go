@@ -4,6 +4,7 @@
 //
 //	# two-node failover with stickiness
 //	# crm: skip <reason>      (optional: leave out of the crm_simulate comparison)
+//	# crm: no-fixpoint <why>  (optional: compare, but do not re-run on crm_simulate's result)
 //	-- input --
 //	now: 2026-01-01T12:00:00Z  # optional, for failure-timeout
 //	config: {...}
@@ -41,6 +42,10 @@ type Case struct {
 	Now      time.Time
 	Expected map[string]string
 	CrmSkip  string
+	// CrmNoFixpoint: the placement is compared with crm_simulate's, but
+	// the case is no fixpoint in Pacemaker either (scheduling its result
+	// again changes it), so that check is left out; the reason.
+	CrmNoFixpoint string
 }
 
 type input struct {
@@ -86,6 +91,12 @@ func Parse(path string, data []byte) (*Case, error) {
 			if strings.HasPrefix(t, "#") {
 				h := strings.TrimSpace(strings.TrimPrefix(t, "#"))
 				c.Header = append(c.Header, h)
+				if strings.HasPrefix(h, "crm: no-fixpoint") {
+					c.CrmNoFixpoint = strings.TrimSpace(strings.TrimPrefix(h, "crm: no-fixpoint"))
+					if c.CrmNoFixpoint == "" {
+						c.CrmNoFixpoint = "marked in case header"
+					}
+				}
 				if strings.HasPrefix(h, "crm: skip") {
 					c.CrmSkip = strings.TrimSpace(strings.TrimPrefix(h, "crm: skip"))
 					if c.CrmSkip == "" {
