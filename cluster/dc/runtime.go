@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"slices"
 	"sync"
 	"time"
 
@@ -368,35 +367,18 @@ func (r *Runtime) reportStatus(view uint64, to string) {
 	r.do(func() { cfgp <- r.coord.CIB() })
 	cib := <-cfgp
 	r.mu.Lock()
-	needProbe := !r.probed && cib.Config != nil
+	needProbe := !r.probed && cib.Config != nil && r.cfg.Executor != nil
 	r.mu.Unlock()
-	if needProbe && r.cfg.Executor != nil {
-		prims := primitives(cib.Config)
-		insts := make([]agent.Instance, 0, len(prims))
+	if needProbe {
+		r.probe(primitives(cib.Config))
 		r.mu.Lock()
-		for _, p := range prims {
-			insts = append(insts, instance(p, "monitor", 0))
-			r.known[p.ID] = p
-		}
-		r.mu.Unlock()
-		evs := r.cfg.Executor.Probe(context.Background(), insts)
-		r.mu.Lock()
-		for _, ev := range evs {
-			r.active[ev.Resource] = probedActive(ev)
-		}
 		r.probed = true
 		r.mu.Unlock()
 	}
-	st := NodeStatus{Node: r.self(), CIB: cib, SafetyDigest: r.cfg.Coordinator.SafetyDigest}
 	r.mu.Lock()
-	for rsc, on := range r.active {
-		if on {
-			st.Resources = append(st.Resources, model.ResourceStatus{Rsc: rsc, Node: r.self()})
-		}
-	}
-	st.Failures = r.failuresLocked()
+	st := r.statusLocked("")
 	r.mu.Unlock()
-	slices.SortFunc(st.Resources, func(a, b model.ResourceStatus) int { return cmpStr(a.Rsc, b.Rsc) })
+	st.CIB, st.SafetyDigest = cib, r.cfg.Coordinator.SafetyDigest
 	r.do(func() { r.sendMsg(to, Message{Kind: KindStatus, View: view, From: r.self(), Status: &st}) })
 }
 
@@ -479,21 +461,15 @@ func (r *Runtime) ExecutorEvent(ev executor.Event) {
 		return // one-shot actions are answered by runAction
 	}
 	go r.do(func() {
+		failed := ""
 		r.mu.Lock()
 		if ev.Failed() {
 			r.setFailLocked(ev.Resource, "monitor", ev.FailCount, true)
+			failed = ev.Resource
 		}
+		st := r.statusLocked(failed)
 		r.mu.Unlock()
 		view := r.coord.View()
-		st := NodeStatus{Node: r.self()}
-		r.mu.Lock()
-		for rsc, on := range r.active {
-			if on {
-				st.Resources = append(st.Resources, model.ResourceStatus{Rsc: rsc, Node: r.self(), Failed: rsc == ev.Resource && ev.Failed()})
-			}
-		}
-		st.Failures = r.failuresLocked()
-		r.mu.Unlock()
 		dc := r.coord.DC()
 		if ev.Failed() && ev.OnFail == executor.OnFailFence {
 			r.sendMsg(dc, Message{Kind: KindFenceRequest, View: view, From: r.self(), Target: r.self(), Reason: fmt.Sprintf("monitor of %s failed (on-fail=fence)", ev.Resource)})

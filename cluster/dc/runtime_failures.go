@@ -96,16 +96,9 @@ func (r *Runtime) sendStatusToDC() {
 	if dc == "" {
 		return
 	}
-	st := NodeStatus{Node: r.self()}
 	r.mu.Lock()
-	for rsc, on := range r.active {
-		if on {
-			st.Resources = append(st.Resources, model.ResourceStatus{Rsc: rsc, Node: r.self()})
-		}
-	}
-	st.Failures = r.failuresLocked()
+	st := r.statusLocked("")
 	r.mu.Unlock()
-	slices.SortFunc(st.Resources, func(a, b model.ResourceStatus) int { return cmpStr(a.Rsc, b.Rsc) })
 	r.sendMsg(dc, Message{Kind: KindStatus, View: r.coord.View(), From: r.self(), Status: &st})
 }
 
@@ -166,9 +159,16 @@ func (r *Runtime) onCleanup(m Message) {
 	go r.reprobe(prims)
 }
 
-// reprobe runs a one-shot monitor of each resource and reports the result.
+// reprobe probes the resources again and reports the result.
 func (r *Runtime) reprobe(prims []*model.Resource) {
-	if r.cfg.Executor == nil {
+	r.probe(prims)
+	r.do(r.sendStatusToDC)
+}
+
+// probe runs a one-shot monitor of each resource and records what runs
+// here (not on the loop goroutine: agents take time).
+func (r *Runtime) probe(prims []*model.Resource) {
+	if r.cfg.Executor == nil || len(prims) == 0 {
 		return
 	}
 	insts := make([]agent.Instance, 0, len(prims))
@@ -184,7 +184,19 @@ func (r *Runtime) reprobe(prims []*model.Resource) {
 		r.active[ev.Resource] = probedActive(ev)
 	}
 	r.mu.Unlock()
-	r.do(r.sendStatusToDC)
+}
+
+// statusLocked is this node's report: the resources active here (failed
+// marks one whose monitor just failed) and its fail counts (r.mu held).
+func (r *Runtime) statusLocked(failed string) NodeStatus {
+	st := NodeStatus{Node: r.self(), Failures: r.failuresLocked()}
+	for rsc, on := range r.active {
+		if on {
+			st.Resources = append(st.Resources, model.ResourceStatus{Rsc: rsc, Node: r.self(), Failed: rsc == failed})
+		}
+	}
+	slices.SortFunc(st.Resources, func(a, b model.ResourceStatus) int { return cmpStr(a.Rsc, b.Rsc) })
+	return st
 }
 
 // failureTimeout is rsc's failure-timeout meta (the primitive's, else its

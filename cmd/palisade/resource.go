@@ -44,68 +44,47 @@ The cleanup is written to the event log with your name.`,
 	cleanup.Flags().StringVar(&node, "node", "", "only on this node (default: every member)")
 	cleanup.Flags().StringVar(&by, "by", operatorName(), "who cleans up (logged)")
 	resourceCmd.AddCommand(cleanup)
-
-	var editBy string
-	move := &cobra.Command{
-		Use:   "move RESOURCE NODE",
-		Short: "Run RESOURCE on NODE: adds location cli-prefer-RESOURCE at INFINITY (until clear)",
-		Long: `Moves RESOURCE (a top-level primitive, group or clone) to NODE by adding the
+	move := editCommand("move RESOURCE NODE", "Run RESOURCE on NODE: adds location cli-prefer-RESOURCE at INFINITY (until clear)",
+		`Moves RESOURCE (a top-level primitive, group or clone) to NODE by adding the
 location constraint cli-prefer-RESOURCE with score INFINITY to the cluster's
 configuration, as "crm_resource --move" does. It stays there until
 "palisade resource clear RESOURCE", also when NODE fails later and comes back.`,
-		Args: cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runEdit(cmd, dc.Edit{Op: dc.EditMove, Resource: args[0], Node: args[1], By: editBy})
-		},
-	}
-	ban := &cobra.Command{
-		Use:   "ban RESOURCE NODE",
-		Short: "Keep RESOURCE off NODE: adds location cli-ban-RESOURCE-on-NODE at -INFINITY (until clear)",
-		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runEdit(cmd, dc.Edit{Op: dc.EditBan, Resource: args[0], Node: args[1], By: editBy})
-		},
-	}
-	clear := &cobra.Command{
-		Use:   "clear RESOURCE",
-		Short: "Remove the constraints that move and ban added for RESOURCE",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runEdit(cmd, dc.Edit{Op: dc.EditClear, Resource: args[0], By: editBy})
-		},
-	}
-	for _, c := range []*cobra.Command{move, ban, clear} {
-		c.Flags().StringVar(&editBy, "by", operatorName(), "who makes the change (logged)")
-		resourceCmd.AddCommand(c)
-	}
+		func(a []string, by string) dc.Edit {
+			return dc.Edit{Op: dc.EditMove, Resource: a[0], Node: a[1], By: by}
+		})
+	ban := editCommand("ban RESOURCE NODE", "Keep RESOURCE off NODE: adds location cli-ban-RESOURCE-on-NODE at -INFINITY (until clear)", "",
+		func(a []string, by string) dc.Edit {
+			return dc.Edit{Op: dc.EditBan, Resource: a[0], Node: a[1], By: by}
+		})
+	clear := editCommand("clear RESOURCE", "Remove the constraints that move and ban added for RESOURCE", "",
+		func(a []string, by string) dc.Edit { return dc.Edit{Op: dc.EditClear, Resource: a[0], By: by} })
+	resourceCmd.AddCommand(move, ban, clear)
 	rootCmd.AddCommand(resourceCmd)
 
 	nodeCmd := &cobra.Command{Use: "node", Short: "Nodes: standby and online"}
-	standby := &cobra.Command{
-		Use:   "standby NODE",
-		Short: "Put NODE in standby: its resources move away and nothing starts there",
-		Long: `Sets NODE's standby flag in the cluster's configuration (Heartbeat's
+	standby := editCommand("standby NODE", "Put NODE in standby: its resources move away and nothing starts there",
+		`Sets NODE's standby flag in the cluster's configuration (Heartbeat's
 hb_standby, "crm node standby"): the DC moves NODE's resources to other nodes
 and starts nothing there until "palisade node online NODE". NODE stays a
 member and keeps its vote.`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runEdit(cmd, dc.Edit{Op: dc.EditStandby, Node: args[0], By: editBy})
-		},
-	}
-	online := &cobra.Command{
-		Use:   "online NODE",
-		Short: "Take NODE out of standby",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runEdit(cmd, dc.Edit{Op: dc.EditOnline, Node: args[0], By: editBy})
-		},
-	}
-	for _, c := range []*cobra.Command{standby, online} {
-		c.Flags().StringVar(&editBy, "by", operatorName(), "who makes the change (logged)")
-		nodeCmd.AddCommand(c)
-	}
+		func(a []string, by string) dc.Edit { return dc.Edit{Op: dc.EditStandby, Node: a[0], By: by} })
+	online := editCommand("online NODE", "Take NODE out of standby", "",
+		func(a []string, by string) dc.Edit { return dc.Edit{Op: dc.EditOnline, Node: a[0], By: by} })
+	nodeCmd.AddCommand(standby, online)
 	rootCmd.AddCommand(nodeCmd)
+}
+
+// editCommand builds a command that makes one edit of the replicated
+// configuration; use names the arguments ("move RESOURCE NODE").
+func editCommand(use, short, long string, edit func(args []string, by string) dc.Edit) *cobra.Command {
+	var by string
+	c := &cobra.Command{
+		Use: use, Short: short, Long: long,
+		Args: cobra.ExactArgs(len(strings.Fields(use)) - 1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runEdit(cmd, edit(args, by)) },
+	}
+	c.Flags().StringVar(&by, "by", operatorName(), "who makes the change (logged)")
+	return c
 }
 
 // runEdit sends an edit of the replicated configuration to the local
