@@ -643,6 +643,8 @@ type Snapshot struct {
 	Status   model.Status          `json:"status"`
 	Fencing  []recovery.NodeStatus `json:"fencing"`
 	Inflight []Action              `json:"inflight,omitempty"`
+	// Standby lists the nodes the configuration puts in standby.
+	Standby []string `json:"standby,omitempty"`
 }
 
 // Snapshot reports the coordinator's state.
@@ -657,6 +659,13 @@ func (c *Coordinator) Snapshot() Snapshot {
 	}
 	for _, a := range c.inflight {
 		s.Inflight = append(s.Inflight, a)
+	}
+	if c.cib.Config != nil {
+		for _, n := range c.cib.Config.Nodes {
+			if n.Standby {
+				s.Standby = append(s.Standby, n.Name)
+			}
+		}
 	}
 	sort.Slice(s.Inflight, func(i, j int) bool { return s.Inflight[i].ID < s.Inflight[j].ID })
 	return s

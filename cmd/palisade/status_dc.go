@@ -37,6 +37,9 @@ func printDCStatus(w io.Writer, raw any) bool {
 	}
 	fmt.Fprintf(w, "\npartition: %s, DC %s, members %s; configuration %s\n",
 		q, dcName, strings.Join(s.Members, " "), s.CIB)
+	if len(s.Standby) > 0 {
+		fmt.Fprintf(w, "standby: %s (palisade node online NODE)\n", strings.Join(s.Standby, " "))
+	}
 
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

@@ -11,7 +11,7 @@ import (
 
 func TestPrintDCStatus(t *testing.T) {
 	snap := dc.Snapshot{
-		Self: "n1", View: 7, DC: "n1", Quorate: true, Members: []string{"n1", "n2"},
+		Self: "n1", View: 7, DC: "n1", Quorate: true, Members: []string{"n1", "n2"}, Standby: []string{"n2"},
 		CIB: dc.Version{AdminEpoch: 0, Epoch: 3, NumUpdates: 9},
 		Status: model.Status{
 			Resources: []model.ResourceStatus{{Rsc: "vip", Node: "n1"}, {Rsc: "db", Node: "n1", Failed: true}},
@@ -33,6 +33,8 @@ func TestPrintDCStatus(t *testing.T) {
 		"db        n1    Started  FAILED",
 		"vip       n1    Started",
 		"fail count: db on n1: monitor 2",
+		"standby: n2 (palisade node online NODE)",
+		"(clear with: palisade resource cleanup RESOURCE",
 		"n3       fencing  2         1         node lost",
 	} {
 		if !strings.Contains(out, want) {
