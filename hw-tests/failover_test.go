@@ -647,6 +647,9 @@ func TestOperatorEdits(t *testing.T) {
 	}
 	run("node", "standby", node)
 	moved := waitHolder("the group leaves the standby node", func(i int) bool { return i != active })
+	if out, err := h.Palisade(moved, "status"); err != nil || !strings.Contains(out, "standby: "+node) {
+		t.Errorf("palisade status on n%d does not show %s in standby (%v):\n%s", moved+1, node, err, out)
+	}
 	run("node", "online", node)
 	time.Sleep(time.Second)
 	if hd, _ := h.Holder(); hd != moved {
