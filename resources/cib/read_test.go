@@ -174,7 +174,24 @@ func FuzzRead(f *testing.F) {
 			return
 		}
 		// Whatever parses must schedule without panicking.
-		scheduler.Schedule(scheduler.Input{Config: &doc.Config, Status: &doc.Status, Now: time.Unix(1767268800, 0), Scores: true})
+		now := time.Unix(1767268800, 0)
+		scheduler.Schedule(scheduler.Input{Config: &doc.Config, Status: &doc.Status, Now: now, Scores: true})
+		// Written back it reads again, and a second write is the same
+		// text: what crm_simulate is fed is what we read.
+		var first, second bytes.Buffer
+		if err := Write(&first, doc, now); err != nil {
+			t.Fatalf("accepted document cannot be written: %v", err)
+		}
+		doc2, _, err := Read(bytes.NewReader(first.Bytes()))
+		if err != nil {
+			t.Fatalf("written document cannot be read back: %v\n%s", err, first.String())
+		}
+		if err := Write(&second, doc2, now); err != nil {
+			t.Fatal(err)
+		}
+		if first.String() != second.String() {
+			t.Fatalf("write, read, write changed the document:\n%s\n----\n%s", first.String(), second.String())
+		}
 	})
 }
 
