@@ -645,6 +645,15 @@ func TestOperatorEdits(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
+	// A copy of the configuration taken now goes stale with the edits.
+	shown, err := h.Palisade(other, "config", "show")
+	if err != nil {
+		t.Fatalf("config show: %v: %s", err, shown)
+	}
+	stale := filepath.Join(t.TempDir(), "shown.yaml")
+	if err := os.WriteFile(stale, []byte(shown), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	run("node", "standby", node)
 	moved := waitHolder("the group leaves the standby node", func(i int) bool { return i != active })
 	if out, err := h.Palisade(moved, "status"); err != nil || !strings.Contains(out, "standby: "+node) {
@@ -664,6 +673,14 @@ func TestOperatorEdits(t *testing.T) {
 	}
 	if out, err := h.Palisade(active, "config", "show"); err != nil || strings.Contains(out, "cli-prefer") || strings.Contains(out, "standby: true") {
 		t.Errorf("configuration after online + clear still has the edits (%v):\n%s", err, out)
+	}
+	// Pushing the copy taken before the edits would undo them: refused,
+	// unless forced.
+	if out, err := h.Palisade(other, "config", "push", stale); err == nil || !strings.Contains(out, "taken from an older version") {
+		t.Errorf("push of a stale copy: %v: %s", err, out)
+	}
+	if out, err := h.Palisade(other, "config", "push", "--force", stale); err != nil {
+		t.Errorf("forced push of a stale copy: %v: %s", err, out)
 	}
 	// Two moves, so the answering MAC changed exactly twice: any
 	// interleaving of old and new owner would add changes.

@@ -62,6 +62,9 @@ type PushArgs struct {
 	File string `json:"file"`
 	YAML string `json:"yaml"`
 	By   string `json:"by"`
+	// BaseDigest is the digest of the configuration the file was shown
+	// from (its "palisade config show" comment); empty: no check.
+	BaseDigest string `json:"base_digest,omitempty"`
 }
 
 // PushTimeout bounds how long a push or reload keeps retrying while the

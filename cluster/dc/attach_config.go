@@ -38,7 +38,7 @@ func handleConfig(ctx context.Context, n *node.Node, rt *Runtime, log *slog.Logg
 		}
 		pctx, cancel := context.WithTimeout(cctx, PushTimeout)
 		defer cancel()
-		res, err := rt.PushConfig(pctx, PushRequest{Config: cfg, AdminEpoch: admin, Source: fmt.Sprintf("config push %s by %s", a.File, a.By)})
+		res, err := rt.PushConfig(pctx, PushRequest{Config: cfg, AdminEpoch: admin, Source: fmt.Sprintf("config push %s by %s", a.File, a.By), BaseDigest: a.BaseDigest})
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package dc
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"palisade/cluster/eventlog"
@@ -32,6 +33,10 @@ type Proposal struct {
 	// edit never undoes a change made meanwhile.
 	BaseDigest string `json:"base_digest,omitempty"`
 }
+
+// ConflictText starts the refusal of a proposal whose BaseDigest is not
+// the running configuration.
+const ConflictText = "the configuration changed while this change was prepared"
 
 // ConfigResult is the DC's answer to a Proposal.
 type ConfigResult struct {
@@ -119,9 +124,10 @@ func (c *Coordinator) applyProposal(p Proposal, from string, now time.Duration) 
 	case p.Config == nil:
 		return refuse(false, "the proposal has no resources configuration")
 	}
-	if p.BaseDigest != "" && p.BaseDigest != c.cib.Digest {
+	// A prefix is accepted (config show used to print 12 digits).
+	if p.BaseDigest != "" && (len(p.BaseDigest) < 12 || !strings.HasPrefix(c.cib.Digest, p.BaseDigest)) {
 		res.Conflict = true
-		return refuse(false, "the configuration changed while this change was prepared (running version %s)", c.cib.Version)
+		return refuse(false, "%s (running version %s)", ConflictText, c.cib.Version)
 	}
 	if err := c.validateConfig(p.Config, now); err != nil {
 		return refuse(false, "configuration refused by the DC %s, running version %s kept: %v", c.cfg.Self, c.cib.Version, err)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,6 +22,7 @@ func init() {
 	configCmd := &cobra.Command{Use: "config", Short: "The replicated configuration of the running cluster: show it, change it"}
 
 	var by string
+	var force bool
 	push := &cobra.Command{
 		Use:   "push FILE",
 		Short: "Propose FILE's resources section as the cluster's configuration",
@@ -32,7 +35,12 @@ configuration says. A configuration the DC refuses changes nothing.
 
 Only the resources section is replicated (resources, constraints, options,
 rsc_defaults, nodes). Raise admin_epoch in it to force it over any copy with
-a lower admin_epoch. Changes need a quorate partition.`,
+a lower admin_epoch. Changes need a quorate partition.
+
+A file written by "palisade config show" names the version it was taken from
+(its first comment line). If the cluster's configuration changed since, the
+push is refused, so it cannot undo someone else's change: show again and redo
+the edit, or push with --force.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			file := args[0]
@@ -45,10 +53,17 @@ a lower admin_epoch. Changes need a quorate partition.`,
 			if _, _, err := dc.DecodeConfig(file, data); err != nil {
 				return &exitError{2, fmt.Errorf("config push: %w", err)}
 			}
+			pa := dc.PushArgs{File: file, YAML: string(data), By: by}
+			if !force {
+				pa.BaseDigest = shownDigest(data)
+			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), dc.PushTimeout+5*time.Second)
 			defer cancel()
 			var res dc.ConfigResult
-			if err := control.Call(ctx, socketFlag, dc.CmdConfigPush, dc.PushArgs{File: file, YAML: string(data), By: by}, &res); err != nil {
+			if err := control.Call(ctx, socketFlag, dc.CmdConfigPush, pa, &res); err != nil {
+				if strings.Contains(err.Error(), dc.ConflictText) {
+					err = fmt.Errorf("%w\n%s was taken from an older version: run \"palisade config show\" again and redo the change, or push with --force", err, file)
+				}
 				return &exitError{1, fmt.Errorf("config push %s: %w", file, err)}
 			}
 			printPushResult(cmd.OutOrStdout(), file, res)
@@ -56,6 +71,7 @@ a lower admin_epoch. Changes need a quorate partition.`,
 		},
 	}
 	push.Flags().StringVar(&by, "by", operatorName(), "who makes the change (logged)")
+	push.Flags().BoolVar(&force, "force", false, "push even if the cluster's configuration changed since the file was shown")
 
 	var asJSON bool
 	show := &cobra.Command{
@@ -99,7 +115,7 @@ func printPushResult(w io.Writer, file string, res dc.ConfigResult) {
 // printConfig writes the configuration as a resources section that `config
 // push` reads back unchanged (admin_epoch first).
 func printConfig(w io.Writer, ci dc.ConfigInfo) error {
-	fmt.Fprintf(w, "# palisade configuration version %s digest %.12s on %s (DC %s)\n", ci.Version, ci.Digest, ci.Self, ci.DC)
+	fmt.Fprintf(w, "# palisade configuration version %s digest %s on %s (DC %s)\n", ci.Version, ci.Digest, ci.Self, ci.DC)
 	if ci.Config == nil {
 		return errors.New("config show: this node has no resources configuration")
 	}
@@ -109,4 +125,16 @@ func printConfig(w io.Writer, ci dc.ConfigInfo) error {
 	}
 	fmt.Fprintf(w, "%s: %d\n%s", dc.AdminEpochKey, ci.Version.AdminEpoch, body)
 	return nil
+}
+
+// shownRe matches the first line "palisade config show" writes.
+var shownRe = regexp.MustCompile(`(?m)^# palisade configuration version \S+ digest ([0-9a-f]{12,64})\b`)
+
+// shownDigest is the digest of the configuration a file was shown from,
+// "" for a file that did not come from "palisade config show".
+func shownDigest(data []byte) string {
+	if m := shownRe.FindSubmatch(data); m != nil {
+		return string(m[1])
+	}
+	return ""
 }

@@ -44,6 +44,13 @@ constraints:
 	if admin2 != 3 || dc.ConfigDigest(back) != ci.Digest {
 		t.Fatalf("round trip changed the configuration (admin %d):\n%s", admin2, b.String())
 	}
+	// The file remembers the version it was shown from.
+	if got := shownDigest(b.Bytes()); got != ci.Digest {
+		t.Fatalf("digest of the shown file: %q, want %q", got, ci.Digest)
+	}
+	if got := shownDigest([]byte("# my notes\nresources: []\n")); got != "" {
+		t.Fatalf("digest of a hand-written file: %q", got)
+	}
 	var out bytes.Buffer
 	printPushResult(&out, "f.yaml", dc.ConfigResult{Accepted: true, DC: "n1", Version: dc.Version{Epoch: 5, NumUpdates: 1}, Digest: "abcdef0123456789"})
 	if got := out.String(); got != "f.yaml: accepted by the DC n1 as version 0.5.1 (digest abcdef012345)\n" {
