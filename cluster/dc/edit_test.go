@@ -98,8 +98,11 @@ func TestRuntimeEditConfig(t *testing.T) {
 		t.Fatalf("move: %+v", res)
 	}
 	waitFor(t, func() bool { return fc.runs("n3") && !fc.runs("n2") }, "db moved to n3")
-	edit("n1", Edit{Op: EditStandby, Node: "n3"})
+	edit("n3", Edit{Op: EditStandby}) // no node: this one, as hb_standby
 	waitFor(t, func() bool { return fc.runs("n2") && !fc.runs("n3") }, "db left n3 for standby")
+	if sb := fc.rts["n1"].Snapshot().Standby; len(sb) != 1 || sb[0] != "n3" {
+		t.Fatalf("standby nodes: %v", sb)
+	}
 	edit("n2", Edit{Op: EditOnline, Node: "n3"})
 	waitFor(t, func() bool { return fc.runs("n3") }, "db back on n3 (the move still holds)")
 	edit("n2", Edit{Op: EditClear, Resource: "db"})

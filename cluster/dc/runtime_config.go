@@ -145,6 +145,9 @@ func shortDigest(d string) string {
 // When the DC's configuration changed meanwhile (or this node's replica was
 // behind), the edit is made again on the new one, up to a few times.
 func (r *Runtime) EditConfig(ctx context.Context, e Edit) (ConfigResult, error) {
+	if e.Node == "" && (e.Op == EditStandby || e.Op == EditOnline) {
+		e.Node = r.self() // hb_standby: this node
+	}
 	for attempt := 1; ; attempt++ {
 		ci, err := r.ConfigInfo(ctx)
 		if err != nil {

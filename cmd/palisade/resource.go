@@ -62,25 +62,33 @@ configuration, as "crm_resource --move" does. It stays there until
 	rootCmd.AddCommand(resourceCmd)
 
 	nodeCmd := &cobra.Command{Use: "node", Short: "Nodes: standby and online"}
-	standby := editCommand("standby NODE", "Put NODE in standby: its resources move away and nothing starts there",
+	standby := editCommand("standby [NODE]", "Put NODE (default: this node) in standby: its resources move away and nothing starts there",
 		`Sets NODE's standby flag in the cluster's configuration (Heartbeat's
 hb_standby, "crm node standby"): the DC moves NODE's resources to other nodes
 and starts nothing there until "palisade node online NODE". NODE stays a
-member and keeps its vote.`,
-		func(a []string, by string) dc.Edit { return dc.Edit{Op: dc.EditStandby, Node: a[0], By: by} })
-	online := editCommand("online NODE", "Take NODE out of standby", "",
-		func(a []string, by string) dc.Edit { return dc.Edit{Op: dc.EditOnline, Node: a[0], By: by} })
+member and keeps its vote. Without NODE, the node palisaded runs on.`,
+		func(a []string, by string) dc.Edit { return dc.Edit{Op: dc.EditStandby, Node: first(a), By: by} })
+	online := editCommand("online [NODE]", "Take NODE (default: this node) out of standby", "",
+		func(a []string, by string) dc.Edit { return dc.Edit{Op: dc.EditOnline, Node: first(a), By: by} })
 	nodeCmd.AddCommand(standby, online)
 	rootCmd.AddCommand(nodeCmd)
 }
 
 // editCommand builds a command that makes one edit of the replicated
-// configuration; use names the arguments ("move RESOURCE NODE").
+// configuration; use names the arguments ("move RESOURCE NODE"), optional
+// ones in brackets ("standby [NODE]").
 func editCommand(use, short, long string, edit func(args []string, by string) dc.Edit) *cobra.Command {
 	var by string
+	words := strings.Fields(use)[1:]
+	required := 0
+	for _, w := range words {
+		if !strings.HasPrefix(w, "[") {
+			required++
+		}
+	}
 	c := &cobra.Command{
 		Use: use, Short: short, Long: long,
-		Args: cobra.ExactArgs(len(strings.Fields(use)) - 1),
+		Args: cobra.RangeArgs(required, len(words)),
 		RunE: func(cmd *cobra.Command, args []string) error { return runEdit(cmd, edit(args, by)) },
 	}
 	c.Flags().StringVar(&by, "by", operatorName(), "who makes the change (logged)")
@@ -99,4 +107,12 @@ func runEdit(cmd *cobra.Command, e dc.Edit) error {
 	}
 	printPushResult(cmd.OutOrStdout(), strings.TrimSuffix(e.String(), " by "+e.By), res)
 	return nil
+}
+
+// first is the first argument, "" when there is none.
+func first(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
 }
