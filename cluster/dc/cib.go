@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"palisade/cluster/recovery"
 	"palisade/resources/model"
 )
 
@@ -58,6 +59,10 @@ type CIB struct {
 	// cleanly: their disappearance needs no fencing (every member's gate
 	// learns it from here, so a future DC knows too).
 	Left []string `json:"left,omitempty"`
+	// Fencing is every node's fence lifecycle as the DC's gate holds it
+	// (recovery.Record): members adopt it, so a new DC knows which nodes
+	// are unclean or fenced, and it survives restarts in cib.json.
+	Fencing []recovery.Record `json:"fencing,omitempty"`
 }
 
 // ConfigDigest is a hex SHA-256 of the canonical JSON form of cfg ("" for

@@ -14,6 +14,18 @@ const (
 	FenceDevice    = "fence_device"    // one device step result (Device, OK, Detail)
 	FenceFailed    = "fence_failed"    // attempt failed; retry after Delay
 	FenceConfirmed = "fence_confirmed" // Target confirmed down (By = device:NAME or operator:WHO)
+	// FenceWithdrawn: a request handed out is aborted because its
+	// partition lost quorum, agreement or the DC role (Attempt).
+	FenceWithdrawn = "fence_withdrawn"
+	// FenceAdopted: a member took a node's fence state from the DC's
+	// replicated records (Detail: old → new state).
+	FenceAdopted = "fence_adopted"
+	// FenceDelegated: the DC must be fenced (a stop of its own failed) and
+	// asked Node to do it (Attempt).
+	FenceDelegated = "fence_delegated"
+	// ViewStale: this node's membership was not evaluated for a while (the
+	// process was paused): it takes no decision until it is again.
+	ViewStale = "view_stale"
 	Alert          = "alert"           // something needs a human (repeated fence failures)
 	StartAllowed   = "start_allowed"   // gate allowed starting Resource on Node
 	StartDenied    = "start_denied"    // gate refused; Detail says why

@@ -51,6 +51,7 @@ type Node struct {
 	mu         sync.Mutex // guards the fields below
 	view       membership.View
 	onEvent    []func(membership.Event, membership.View)
+	onTick     []func()
 	onDelivery []func(reliable.Delivery)
 	onReload   []func(*config.Cluster)
 	handlers   map[string]control.Handler
@@ -137,6 +138,16 @@ func (n *Node) Transport() *transport.Transport { return n.tr }
 func (n *Node) OnEvent(fn func(membership.Event, membership.View)) {
 	n.mu.Lock()
 	n.onEvent = append(n.onEvent, fn)
+	n.mu.Unlock()
+}
+
+// OnTick registers a callback run (on the loop goroutine, after events)
+// every time membership has been evaluated against the clock: the DC layer
+// uses it to know its view is current (a paused process must not act on
+// the view it had before the pause). Do not block.
+func (n *Node) OnTick(fn func()) {
+	n.mu.Lock()
+	n.onTick = append(n.onTick, fn)
 	n.mu.Unlock()
 }
 
@@ -276,6 +287,12 @@ func (n *Node) Run(ctx context.Context) error {
 			n.poll()
 			n.mem.Tick(n.now())
 			n.flush()
+			n.mu.Lock()
+			ticks := n.onTick
+			n.mu.Unlock()
+			for _, fn := range ticks {
+				fn()
+			}
 		case op := <-n.ops:
 			op()
 		}
@@ -410,6 +427,8 @@ func (n *Node) logEvent(ev membership.Event) {
 		n.log.Info("view changed", "view", ev.View.ID, "members", members, "dc", n.ref(uint32(ev.View.DC)).Name)
 	case membership.EventViewAgreed:
 		n.log.Info("view agreed", "view", ev.View.ID, "dc", n.ref(uint32(ev.View.DC)).Name)
+	case membership.EventViewDisagreed:
+		n.log.Warn("view no longer agreed: a member advertises another view", "view", ev.View.ID)
 	}
 }
 
