@@ -199,7 +199,7 @@ func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 			// A process paused for half a deadtime decides nothing until its
 			// membership has been evaluated again: by deadtime its peers may
 			// have declared it dead.
-			StaleAfter: c.Timing.Deadtime / 2,
+			StaleAfter:   c.Timing.Deadtime / 2,
 			SafetyDigest: SafetyDigestOf(qs, fc)},
 		Fencer: fencer, Executor: ex, Events: events, Logger: log.With("part", "dc"), AlertCommand: fc.AlertCommand,
 		StateDir: c.StateDir, FileDigest: fileDigest,
@@ -217,10 +217,7 @@ func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 		if mv.ID == 0 {
 			return
 		}
-		v := View{ID: mv.ID, DC: byID[uint32(mv.DC)], Agreed: mv.Agreed}
-		for _, m := range mv.Members {
-			v.Members = append(v.Members, Member{Name: byID[uint32(m.ID)], Generation: m.Generation})
-		}
+		v := FromMembership(mv, func(id membership.NodeID) string { return byID[uint32(id)] })
 		if v.ID == last.ID && v.Agreed == last.Agreed && len(v.Members) == len(last.Members) {
 			return
 		}

@@ -2,6 +2,7 @@ package dc
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -67,6 +68,9 @@ type nodeInfo struct {
 	resources []model.ResourceStatus
 	failures  []model.Failure
 	fatal     []string
+	// pending: starts the node reported running (decided by an earlier
+	// DC): busy, and maybe active, until it reports their end.
+	pending []string
 	// alerted is the safety digest this node was last alerted for.
 	alerted string
 }
@@ -154,6 +158,37 @@ func (c *Coordinator) IsDC() bool { return c.isDC() }
 // View returns the current view id.
 func (c *Coordinator) View() uint64 { return c.view.ID }
 
+// Acting reports whether this node may take decisions now: its view is
+// agreed and its membership was evaluated recently.
+func (c *Coordinator) Acting() bool { return c.acting() }
+
+// Quorate reports whether this node's agreed view holds quorum (false for
+// a transitional or stale view).
+func (c *Coordinator) Quorate() bool { return c.quorate }
+
+// Members returns the current view's members, sorted.
+func (c *Coordinator) Members() []string { return slices.Clone(c.members) }
+
+// Rebuilding reports whether this DC is still collecting status.
+func (c *Coordinator) Rebuilding() bool { return c.rebuilding }
+
+// Waiting lists the members a rebuilding DC still waits for.
+func (c *Coordinator) Waiting() []string {
+	var out []string
+	for _, m := range c.members {
+		if !c.nodes[m].reported && c.gate().State(m) != recovery.StateFenced {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Busy reports whether this DC has actions out or held.
+func (c *Coordinator) Busy() bool { return len(c.inflight) > 0 || len(c.held) > 0 }
+
+// Gate exposes the recovery gate (read-only use).
+func (c *Coordinator) Gate() *recovery.Gate { return c.gate() }
+
 // CIB returns the local replica.
 func (c *Coordinator) CIB() *CIB { return c.cib }
 
@@ -204,7 +239,7 @@ func (c *Coordinator) SetView(v View, now time.Duration) {
 		// this view; until then (and for nodes outside the view) the
 		// replicated snapshot says what they last ran.
 		for _, ni := range c.nodes {
-			ni.reported, ni.resources, ni.failures, ni.fatal = false, nil, nil, nil
+			ni.reported, ni.resources, ni.failures, ni.fatal, ni.pending = false, nil, nil, nil, nil
 		}
 	}
 	c.evaluate(now, wasDC, !sameView)
@@ -275,9 +310,7 @@ func (c *Coordinator) drainGate(now time.Duration) {
 		}
 		c.ready.fenceOrders = append(c.ready.fenceOrders, fenceOrder{req: fr, view: c.view.ID})
 	}
-	for _, fr := range rd.Withdraw {
-		c.ready.withdrawn = append(c.ready.withdrawn, fr)
-	}
+	c.ready.withdrawn = append(c.ready.withdrawn, rd.Withdraw...)
 	if len(rd.Fence) > 0 || len(rd.Withdraw) > 0 {
 		c.publish(now)
 	}
@@ -374,7 +407,7 @@ func (c *Coordinator) Step(m Message, now time.Duration) {
 		c.stepConfig(m, now)
 	case KindFenceRequest:
 		if c.gateDC() && m.View == c.view.ID {
-			if err := c.gate().RequestFence(m.Target, m.Reason, now); err != nil {
+			if err := c.requestFence(m.Target, m.Reason, now); err != nil {
 				c.ready.Errors = append(c.ready.Errors, err)
 			}
 			c.drainGate(now)
@@ -425,24 +458,22 @@ func (c *Coordinator) onStatus(m Message, now time.Duration) {
 		// A fenced node is off: a report of it still in flight is old.
 		return
 	}
-	ni.reported, ni.resources, ni.failures, ni.fatal = true, m.Status.Resources, m.Status.Failures, m.Status.Fatal
-	// Starts this DC has out on that node are pending there whatever the
-	// report (it may have been written before the action arrived).
-	for _, a := range c.sortedInflight() {
-		if a.Node == m.From && (a.Op == "start" || a.Op == "promote") && !slices.ContainsFunc(ni.resources, func(r model.ResourceStatus) bool { return r.Rsc == a.Resource }) {
-			ni.resources = append(ni.resources, model.ResourceStatus{Rsc: a.Resource, Node: a.Node})
-		}
-	}
+	ni.reported, ni.resources, ni.failures, ni.fatal, ni.pending = true, m.Status.Resources, m.Status.Failures, m.Status.Fatal, m.Status.Pending
 	c.checkSafetyDigest(ni, m.From, m.Status.SafetyDigest, now)
-	// Join: the highest version wins (equal versions: the higher
-	// digest, so every DC picks the same copy), if it is valid.
-	if newer := Newer(c.cib, withDigest(m.Status.CIB)); newer != c.cib {
-		if err := checkCIB(newer); err != nil {
-			c.errorf("CIB %s reported by %s refused, keeping %s: %w", newer.Version, m.From, c.cib.Version, err)
-		} else {
-			c.cib = &CIB{Version: newer.Version, Config: newer.Config, Digest: newer.Digest, Status: newer.Status, Reported: newer.Reported,
-				Left: newer.Left, Fencing: newer.Fencing}
+	// Join: the configuration of the highest version wins (equal
+	// versions: the higher digest, so every DC picks the same copy), if it
+	// is valid; each node's status comes from the copy that heard from it
+	// last.
+	if theirs := withDigest(m.Status.CIB); theirs != nil {
+		merged := mergeStatus(c.cib, theirs)
+		if newer := Newer(c.cib, theirs); newer != c.cib {
+			if err := checkCIB(newer); err != nil {
+				c.errorf("CIB %s reported by %s refused, keeping %s: %w", newer.Version, m.From, c.cib.Version, err)
+			} else {
+				merged.Version, merged.Config, merged.Digest, merged.Left = newer.Version, newer.Config, newer.Digest, newer.Left
+			}
 		}
+		c.cib = merged
 	}
 	if c.rebuilding && m.Status.CIB != nil && len(m.Status.CIB.Fencing) > 0 {
 		// The newest fence records of any member: the previous DC's
@@ -466,7 +497,9 @@ func (c *Coordinator) onStatus(m Message, now time.Duration) {
 
 func (c *Coordinator) allReported() bool {
 	for _, m := range c.members {
-		if !c.nodes[m].reported {
+		// A node confirmed fenced is off, whatever membership still
+		// says: its report will not come.
+		if !c.nodes[m].reported && c.gate().State(m) != recovery.StateFenced {
 			return false
 		}
 	}
@@ -493,14 +526,10 @@ func (c *Coordinator) onResult(m Message, now time.Duration) {
 	}
 	delete(c.inflight, r.ID)
 	ni := c.nodes[a.Node]
+	ni.pending = slices.DeleteFunc(ni.pending, func(p string) bool { return p == a.Resource })
 	if r.Refused {
 		c.log(now, eventlog.Entry{Event: eventlog.ActionRefused, Resource: a.Resource, Node: a.Node, Action: a.Op, Detail: r.Reason})
 		c.holdUntil[a.Node] = now + RefusalHold
-		if a.Op == "start" || a.Op == "promote" {
-			// Not run: no longer pending there (a member's report is the
-			// truth; a refused action changed nothing).
-			ni.resources = slices.DeleteFunc(ni.resources, func(s model.ResourceStatus) bool { return s.Rsc == a.Resource && !s.Failed && !r.Active })
-		}
 	} else {
 		c.log(now, eventlog.Entry{Event: eventlog.ActionResult, Resource: a.Resource, Node: a.Node, Action: a.Op, OK: eventlog.Bool(r.OK),
 			Detail: fmt.Sprintf("rc=%d fail_count=%d", r.RC, r.FailCount)})
@@ -531,7 +560,7 @@ func (c *Coordinator) onResult(m Message, now time.Duration) {
 			ni.failures[prev].Count = model.Score(r.FailCount)
 		}
 		if r.Failed && r.OnFail == "fence" {
-			if err := c.gate().RequestFence(a.Node, fmt.Sprintf("%s of %s failed (on-fail=fence)", a.Op, a.Resource), now); err != nil {
+			if err := c.requestFence(a.Node, fmt.Sprintf("%s of %s failed (on-fail=fence)", a.Op, a.Resource), now); err != nil {
 				c.ready.Errors = append(c.ready.Errors, err)
 			}
 			c.drainGate(now)
@@ -540,6 +569,12 @@ func (c *Coordinator) onResult(m Message, now time.Duration) {
 	c.publish(now)
 	c.schedule(now)
 	c.checkLeft(now)
+}
+
+// requestFence asks the gate to fence n, with what n runs now.
+func (c *Coordinator) requestFence(n, reason string, now time.Duration) error {
+	c.gate().SetActive(c.activeByNode())
+	return c.gate().RequestFence(n, reason, now)
 }
 
 // checkLeft lets leaving members that run nothing (and have nothing in
@@ -567,8 +602,8 @@ func (c *Coordinator) checkLeft(now time.Duration) {
 		for _, a := range c.inflight {
 			busy = busy || a.Node == n
 		}
-		for _, a := range c.held {
-			busy = busy || a.Node == n
+		for _, r := range c.pendingStarts() {
+			busy = busy || r.Node == n
 		}
 		if busy {
 			continue
@@ -693,6 +728,7 @@ func (c *Coordinator) publish(now time.Duration) {
 	cib := &CIB{Version: c.cib.Version, Config: c.cib.Config, Digest: c.cib.Digest, Left: c.cib.Left}
 	cib.Version.NumUpdates++
 	cib.Status = c.buildStatus()
+	cib.Pending = c.pendingStarts()
 	if c.quorate {
 		// Only a quorate DC's decisions bind; an inquorate one keeps the
 		// records it was given.
@@ -700,11 +736,18 @@ func (c *Coordinator) publish(now time.Duration) {
 	} else {
 		cib.Fencing = c.cib.Fencing
 	}
+	cib.ReportedIn = maps.Clone(c.cib.ReportedIn)
+	if cib.ReportedIn == nil {
+		cib.ReportedIn = map[string]uint64{}
+	}
 	for _, n := range c.cfg.Nodes {
 		// Known: reported in this view, or in an earlier one (the
 		// snapshot keeps what it said).
 		if c.nodes[n].reported || slices.Contains(c.cib.Reported, n) {
 			cib.Reported = append(cib.Reported, n)
+		}
+		if c.nodes[n].reported {
+			cib.ReportedIn[n] = c.view.ID
 		}
 	}
 	c.cib = cib
@@ -766,6 +809,45 @@ func (c *Coordinator) fatalResources() []string {
 	return out
 }
 
+// pendingStarts are the starts (and promotes) that may have taken effect
+// without a result yet: held or sent by this DC, reported running by a
+// member, or — for nodes that did not report in this view — replicated as
+// pending by an earlier DC. The scheduler does not see them as active (an
+// action ordered after one must wait for its result); recovery treats them
+// as maybe active.
+func (c *Coordinator) pendingStarts() []model.ResourceStatus {
+	var out []model.ResourceStatus
+	add := func(rsc, node string) {
+		r := model.ResourceStatus{Rsc: rsc, Node: node}
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	for _, a := range c.held {
+		add(a.Resource, a.Node)
+	}
+	for _, a := range c.sortedInflight() {
+		if a.Op == "start" || a.Op == "promote" {
+			add(a.Resource, a.Node)
+		}
+	}
+	for _, n := range c.cfg.Nodes {
+		ni := c.nodes[n]
+		if ni.reported {
+			for _, r := range ni.pending {
+				add(r, n)
+			}
+			continue
+		}
+		for _, r := range c.cib.Pending {
+			if r.Node == n {
+				add(r.Rsc, n)
+			}
+		}
+	}
+	return out
+}
+
 // maybeOn lists nodes where rsc is or may be active: where status says so
 // (including starts sent and not answered), plus unclean nodes whose
 // status was never known.
@@ -776,9 +858,9 @@ func (c *Coordinator) maybeOn(rsc string) []string {
 			out = append(out, r.Node)
 		}
 	}
-	for _, a := range c.held {
-		if a.Resource == rsc && !slices.Contains(out, a.Node) {
-			out = append(out, a.Node)
+	for _, r := range c.pendingStarts() {
+		if r.Rsc == rsc && !slices.Contains(out, r.Node) {
+			out = append(out, r.Node)
 		}
 	}
 	for _, n := range c.cfg.Nodes {
@@ -807,8 +889,8 @@ func (c *Coordinator) schedule(now time.Duration) {
 	for _, a := range c.inflight {
 		busy[a.Resource] = true
 	}
-	for _, a := range c.held {
-		busy[a.Resource] = true
+	for _, r := range c.pendingStarts() {
+		busy[r.Rsc] = true
 	}
 	var starts []Action
 	for _, a := range plan {
@@ -823,7 +905,7 @@ func (c *Coordinator) schedule(now time.Duration) {
 		}
 		switch a.Op {
 		case "fence":
-			if err := c.gate().RequestFence(a.Node, "scheduler: node unclean", now); err != nil {
+			if err := c.requestFence(a.Node, "scheduler: node unclean", now); err != nil {
 				c.ready.Errors = append(c.ready.Errors, err)
 			}
 			c.drainGate(now)
@@ -860,13 +942,6 @@ func (c *Coordinator) schedule(now time.Duration) {
 // hold records starts as pending on their nodes, replicates that, and
 // sends them once every member acknowledged the replica (releaseHeld).
 func (c *Coordinator) hold(starts []Action, now time.Duration) {
-	for _, a := range starts {
-		ni := c.nodes[a.Node]
-		if !slices.ContainsFunc(ni.resources, func(r model.ResourceStatus) bool { return r.Rsc == a.Resource }) {
-			ni.resources = append(ni.resources, model.ResourceStatus{Rsc: a.Resource, Node: a.Node})
-		}
-		ni.reported = true
-	}
 	c.held = append(c.held, starts...)
 	c.publish(now)
 	c.heldFor = c.cib.Version

@@ -93,7 +93,6 @@ type Ready struct {
 type fenceOrder struct {
 	req  recovery.FenceRequest
 	view uint64
-	for_ string
 }
 
 // EngineConfig sets up an Engine.
@@ -133,10 +132,13 @@ func NewEngine(cfg EngineConfig) *Engine {
 // Coordinator exposes the DC half (read-only use: CIB, View, DC...).
 func (e *Engine) Coordinator() *Coordinator { return e.c }
 
+// at moves the engine's time and re-checks freshness before any input is
+// acted on: a process resumed after a pause must notice first.
 func (e *Engine) at(now time.Duration) {
 	if now > e.now {
 		e.now = now
 	}
+	e.c.checkFresh(now)
 }
 
 // SetView feeds a membership view (every change, agreed or not).
@@ -160,7 +162,9 @@ func (e *Engine) SetView(v View, now time.Duration) {
 
 // MembershipTick records that membership was evaluated at now.
 func (e *Engine) MembershipTick(now time.Duration) {
-	e.at(now)
+	if now > e.now {
+		e.now = now
+	}
 	e.c.MembershipTick(now)
 }
 

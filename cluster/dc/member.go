@@ -24,9 +24,9 @@ type failRecord struct {
 type execKind int
 
 const (
-	execAction execKind = iota + 1 // an action of the DC
-	execProbe                      // a probe before the first status report
-	execReprobe                    // a probe after an operator's cleanup
+	execAction  execKind = iota + 1 // an action of the DC
+	execProbe                       // a probe before the first status report
+	execReprobe                     // a probe after an operator's cleanup
 )
 
 type execOp struct {
@@ -62,7 +62,7 @@ type member struct {
 	probing int
 	waiting []reportReq
 	// pendingStart counts starts/promotes running here per resource: the
-	// resource may be active, so reports say so until they end.
+	// resource may be active, so reports list it as pending until they end.
 	pendingStart map[string]int
 	ops          map[uint64]execOp
 	nextRef      uint64
@@ -132,19 +132,20 @@ func (m *member) status(failed string) NodeStatus {
 	st := NodeStatus{Node: m.self(), Failures: m.failures(), CIB: m.c.cib, SafetyDigest: m.c.cfg.SafetyDigest}
 	var rscs []string
 	for rsc, on := range m.active {
-		if on || m.pendingStart[rsc] > 0 {
-			rscs = append(rscs, rsc)
-		}
-	}
-	for rsc, n := range m.pendingStart {
-		if n > 0 && !m.active[rsc] {
+		if on {
 			rscs = append(rscs, rsc)
 		}
 	}
 	slices.Sort(rscs)
-	for _, rsc := range slices.Compact(rscs) {
+	for _, rsc := range rscs {
 		st.Resources = append(st.Resources, model.ResourceStatus{Rsc: rsc, Node: m.self(), Failed: rsc == failed})
 	}
+	for rsc, n := range m.pendingStart {
+		if n > 0 {
+			st.Pending = append(st.Pending, rsc)
+		}
+	}
+	slices.Sort(st.Pending)
 	for rsc, f := range m.fatal {
 		if f {
 			st.Fatal = append(st.Fatal, rsc)
@@ -340,8 +341,10 @@ func (m *member) actionDone(o execOp, ev executor.Event, now time.Duration) {
 	}
 	m.active[a.Resource] = res.Active
 	m.setFail(a.Resource, a.Op, ev.FailCount, res.Failed)
+	// The executing node's own record of every result: the timeline and
+	// recovery.Verify read it even when the DC that asked is gone.
+	m.c.log(now, eventlog.Entry{Event: eventlog.ActionResult, Resource: a.Resource, Node: m.self(), Action: a.Op, View: o.view, OK: eventlog.Bool(res.OK)})
 	if a.Op == "start" && res.OK {
-		m.c.log(now, eventlog.Entry{Event: eventlog.ActionResult, Resource: a.Resource, Node: m.self(), Action: "start", View: o.view, OK: eventlog.Bool(true)})
 		m.startMonitors(o.prim)
 	}
 	m.c.ready.Send = append(m.c.ready.Send, Outgoing{To: o.dc, Msg: Message{Kind: KindActionResult, View: o.view, From: m.self(), Result: &res}})
@@ -376,10 +379,10 @@ func (m *member) monitorEvent(ev executor.Event, now time.Duration) {
 	failed := ""
 	if ev.Failed() {
 		m.setFail(ev.Resource, "monitor", ev.FailCount, true)
+		// Still "active" for the scheduler even when the agent says it is
+		// not running: Pacemaker recovers a failed monitor with a stop
+		// (harmless if it is gone) and restarts what depends on it.
 		failed = ev.Resource
-		if ev.Result.Status == agent.StatusDone && ev.Result.RC == agent.NotRunning {
-			m.active[ev.Resource] = false
-		}
 	}
 	dc := m.c.view.DC
 	if dc == "" {

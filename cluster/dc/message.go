@@ -94,6 +94,9 @@ type NodeStatus struct {
 	// Fatal lists resources whose agent said "not configured" (rc 6)
 	// here: they may run nowhere until an operator cleans them up.
 	Fatal []string `json:"fatal,omitempty"`
+	// Pending lists resources with a start or promote running here: they
+	// may be active, and the DC orders nothing for them until they end.
+	Pending []string `json:"pending,omitempty"`
 }
 
 // Action is one resource operation the DC asks a member to run.

@@ -33,6 +33,9 @@ type Persisted struct {
 	Reported []string          `json:"reported,omitempty"`
 	Left     []string          `json:"left,omitempty"`
 	Fencing  []recovery.Record `json:"fencing,omitempty"`
+	// Pending and ReportedIn: see CIB.
+	Pending    []model.ResourceStatus `json:"pending,omitempty"`
+	ReportedIn map[string]uint64      `json:"reported_in,omitempty"`
 }
 
 // FileDigest identifies a resources section as read from a file.
@@ -110,6 +113,6 @@ func StartCIB(p *Persisted, file *model.Config, fileAdmin uint64) (cib *CIB, fil
 		return &CIB{Version: Version{AdminEpoch: fileAdmin, Epoch: 1}, Config: file, Digest: ConfigDigest(file)}, fd, false
 	}
 	cib = &CIB{Version: Version{AdminEpoch: p.Version.AdminEpoch, Epoch: p.Version.Epoch}, Config: p.Config, Digest: ConfigDigest(p.Config),
-		Status: p.Status, Reported: p.Reported, Left: p.Left, Fencing: p.Fencing}
+		Status: p.Status, Reported: p.Reported, Left: p.Left, Fencing: p.Fencing, Pending: p.Pending, ReportedIn: p.ReportedIn}
 	return cib, p.FileDigest, file != nil && fd != p.FileDigest
 }

@@ -126,7 +126,7 @@ func (r *Runtime) persist(cib *CIB) {
 		return
 	}
 	p := Persisted{Version: cib.Version, Digest: cib.Digest, Config: cib.Config, FileDigest: r.fileDigest,
-		Status: cib.Status, Reported: cib.Reported, Left: cib.Left, Fencing: cib.Fencing}
+		Status: cib.Status, Reported: cib.Reported, Left: cib.Left, Fencing: cib.Fencing, Pending: cib.Pending, ReportedIn: cib.ReportedIn}
 	if err := SavePersisted(r.cfg.StateDir, p); err != nil {
 		r.log.Error("persisting the replicated configuration", "err", err)
 		return

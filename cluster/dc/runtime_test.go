@@ -98,7 +98,7 @@ func (f *fakeExec) ClearFailures(rsc string) {
 	f.rec.add(fmt.Sprintf("%s clear %s", f.node, rsc))
 }
 
-func (f *fakeExec) StartMonitor(executor.Op) error            { return nil }
+func (f *fakeExec) StartMonitor(executor.Op) error           { return nil }
 func (f *fakeExec) CancelMonitor(string, time.Duration) bool { return false }
 func (f *fakeExec) SetStartFailureIsFatal(bool)              {}
 

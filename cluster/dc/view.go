@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"palisade/cluster/membership"
 )
 
 // Member is one node of a view with the generation (incarnation) it had
@@ -83,4 +85,13 @@ func cmpStr(a, b string) int {
 		return 1
 	}
 	return 0
+}
+
+// FromMembership converts a membership view, naming its nodes with name.
+func FromMembership(mv membership.View, name func(membership.NodeID) string) View {
+	v := View{ID: mv.ID, DC: name(mv.DC), Agreed: mv.Agreed, Members: make([]Member, 0, len(mv.Members))}
+	for _, m := range mv.Members {
+		v.Members = append(v.Members, Member{Name: name(m.ID), Generation: m.Generation})
+	}
+	return v
 }

@@ -259,6 +259,11 @@ func (n *Node) Run(ctx context.Context) error {
 		wg.Wait()
 	}()
 
+	if n.elog != nil {
+		if err := n.elog.Append(eventlog.Entry{Event: eventlog.DaemonStarted, Detail: fmt.Sprintf("generation %d", n.gen)}); err != nil {
+			n.log.Warn("event log", "err", err)
+		}
+	}
 	t := n.cfg.Timing
 	n.log.Info("palisaded started", "cluster", n.cfg.Name, "node_id", n.self.ID, "generation", n.gen,
 		"links", len(n.cfg.Links), "keepalive", t.Keepalive, "warntime", t.Warntime, "deadtime", t.Deadtime,

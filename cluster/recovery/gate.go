@@ -189,7 +189,7 @@ func (g *Gate) log(now time.Duration, e eventlog.Entry) {
 // it is in the partition, so a record adopted from another DC (see Adopt)
 // is reconciled with this node's own view the next time it is called.
 func (g *Gate) SetPartition(p Partition, now time.Duration) {
-	wasActive, wasQuorate, wasDC := g.active(), g.part.Quorate, g.part.DC
+	wasActive, wasQuorate, wasDC := g.active(), g.part.Quorate, g.part.DC && !g.part.Rebuilding
 	first := !g.started
 	g.started = true
 	g.part = p
@@ -200,13 +200,10 @@ func (g *Gate) SetPartition(p Partition, now time.Duration) {
 		}
 		g.log(now, eventlog.Entry{Event: eventlog.QuorumChanged, Detail: q})
 	}
-	if p.DC && !wasDC {
-		// A new DC takes over the decisions about nodes it already knew
-		// were unclean: say so in the log, which only DCs' views bind.
-		for _, n := range g.order {
-			if r := g.nodes[n]; r.state == StateUnclean || r.state == StateFencing {
-				g.log(now, eventlog.Entry{Event: eventlog.FenceNeeded, Target: n, Resources: r.resources, Detail: r.reason + " (seen before this node became DC)"})
-			}
+	before := map[string]bool{} // unclean before this change
+	for _, n := range g.order {
+		if r := g.nodes[n]; r.state == StateUnclean || r.state == StateFencing {
+			before[n] = true
 		}
 	}
 	in := map[string]bool{}
@@ -217,18 +214,24 @@ func (g *Gate) SetPartition(p Partition, now time.Duration) {
 		r := g.nodes[n]
 		gen, genKnown := p.Gens[n]
 		restarted := in[n] && r.member && genKnown && r.gen != 0 && gen != r.gen
+		// Fenced (or recorded so by a DC) and now present with another
+		// generation than the one fenced: it booted again.
+		back := in[n] && r.member && r.state == StateFenced && genKnown && gen != 0 && gen != r.fencedGen
 		switch {
 		case in[n] && !r.member:
 			r.member, r.cleanLeave = true, false
 			g.rejoin(n, r, "", now)
-		case restarted:
+		case restarted || back:
 			g.rejoin(n, r, fmt.Sprintf(" (generation %d → %d)", r.gen, gen), now)
 		case !in[n]:
 			r.member = false
 			switch {
 			case r.state == StateMember && r.cleanLeave:
+				// Logged whether or not this node is the DC right now: a
+				// clean leave blocks nothing, and the next DC may only form
+				// once the view agrees without the node.
 				r.state, r.cleanLeave = StateDown, false
-				g.logDC(now, eventlog.Entry{Event: eventlog.NodeLeft, Target: n, Detail: "left cleanly after stopping its resources: no fencing"})
+				g.log(now, eventlog.Entry{Event: eventlog.NodeLeft, Target: n, Detail: "left cleanly after stopping its resources: no fencing"})
 			case r.state == StateMember:
 				r.resources = slices.Clone(p.Active[n])
 				g.logDC(now, eventlog.Entry{Event: eventlog.NodeLost, Target: n, Resources: r.resources})
@@ -253,6 +256,14 @@ func (g *Gate) SetPartition(p Partition, now time.Duration) {
 	case nowActive && !wasActive:
 		for _, n := range g.order {
 			r := g.nodes[n]
+			if (r.state == StateUnclean || r.state == StateFencing) && before[n] && !wasDC {
+				// A new DC takes over the decisions about nodes it already
+				// knew were unclean, with what it knows now (after
+				// collecting every member's status) that they run: the
+				// log only DCs write binds, so it says so.
+				r.resources = slices.Clone(p.Active[n])
+				g.log(now, eventlog.Entry{Event: eventlog.FenceNeeded, Target: n, Resources: r.resources, Detail: r.reason + " (seen before this node became DC)"})
+			}
 			if r.state == StateFencing && !r.mine {
 				// Another DC handed this request out and is gone or
 				// deposed: nobody may be executing it any more.
@@ -368,6 +379,11 @@ func (g *Gate) CleanLeave(n string, now time.Duration) error {
 	}
 	return nil
 }
+
+// SetActive updates what each node is known to run (between partition
+// changes, as results come in), so a node that becomes unclean is logged
+// with what it runs now.
+func (g *Gate) SetActive(active map[string][]string) { g.part.Active = active }
 
 // RequestFence marks n unclean for reason (e.g. a failed stop): its
 // resources are blocked until it is confirmed fenced.

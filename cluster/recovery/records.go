@@ -70,11 +70,14 @@ func (g *Gate) Adopt(recs []Record, newer bool, now time.Duration) {
 	}
 	for _, rec := range recs {
 		r, ok := g.nodes[rec.Node]
-		if !ok || rec.View < r.view || (newer && rec.View == r.view) {
-			continue
+		if !ok || rec.Node == g.cfg.Self || rec.View < r.view || (newer && rec.View == r.view) {
+			continue // what others decided about this node is theirs to carry out
 		}
 		if rec.State == StateUnclean && rec.ByMembership && r.member {
 			continue // lost there, but back here: nothing of it moved while it was unclean
+		}
+		if rec.State == StateFenced && r.member && (rec.Gen == 0 || rec.Gen != r.gen) {
+			continue // the member here is a later incarnation than the one fenced
 		}
 		if rec.Gen != 0 && r.gen != 0 && rec.Gen < r.gen {
 			continue

@@ -23,7 +23,8 @@ func (v Violation) String() string {
 //
 //   - a start of a resource (start_allowed, action_sent/action_result with
 //     action "start") while a node that last ran it was lost or asked to be
-//     fenced and not yet confirmed fenced (fence_confirmed);
+//     fenced and not yet confirmed fenced (fence_confirmed), unless a stop
+//     of it on that node succeeded since;
 //   - (a node the gate un-blocked because it rejoined before any fence
 //     request went out is no longer pending for that writer);
 //   - a fence request written by a node whose last quorum_changed entry
@@ -44,6 +45,12 @@ func Verify(es []eventlog.Entry) []Violation {
 	var out []Violation
 	for _, e := range es {
 		switch e.Event {
+		case eventlog.DaemonStarted:
+			// A new incarnation: the old one's bookkeeping is gone with it.
+			// It learns again from the replicated records and its own views
+			// (startup fencing logs every node it cannot see).
+			delete(pending, e.Writer)
+			delete(inquorate, e.Writer)
 		case eventlog.QuorumChanged:
 			inquorate[e.Writer] = strings.HasPrefix(e.Detail, "inquorate")
 		case eventlog.NodeLost, eventlog.FenceNeeded:
@@ -70,6 +77,15 @@ func Verify(es []eventlog.Entry) []Violation {
 			// request went out (its resources never moved).
 			if strings.HasPrefix(e.Detail, RejoinedDetail) {
 				delete(pending[e.Writer], e.Target)
+			}
+		case eventlog.ActionResult:
+			if e.Action == "stop" && e.OK != nil && *e.OK {
+				// Stopped there after all: no longer blocked by that node.
+				for _, m := range pending {
+					if l := m[e.Node]; l != nil {
+						l.resources = slices.DeleteFunc(l.resources, func(r string) bool { return r == e.Resource })
+					}
+				}
 			}
 		case eventlog.FenceRequested:
 			if inquorate[e.Writer] {
