@@ -95,6 +95,7 @@ type Coordinator struct {
 	lastAsk  time.Duration
 	nodes    map[string]*nodeInfo
 	inflight map[uint64]Action
+	sentAt   map[uint64]time.Duration
 	// held are start/promote actions decided but not sent: they wait
 	// until every member acknowledged the CIB version (heldFor) that
 	// records them as pending, so a successor DC knows of them.
@@ -121,7 +122,7 @@ func newCoordinator(cfg Config, rd *Ready) *Coordinator {
 	if cfg.Wall == nil {
 		cfg.Wall = time.Now
 	}
-	c := &Coordinator{cfg: cfg, cib: withDigest(cfg.CIB), nodes: map[string]*nodeInfo{}, inflight: map[uint64]Action{},
+	c := &Coordinator{cfg: cfg, cib: withDigest(cfg.CIB), nodes: map[string]*nodeInfo{}, inflight: map[uint64]Action{}, sentAt: map[uint64]time.Duration{},
 		leaving: map[string]bool{}, holdUntil: map[string]time.Duration{}, acked: map[string]Version{},
 		delegated: map[int]string{}, ready: rd, fresh: true}
 	if c.cib == nil {
@@ -144,6 +145,11 @@ func (c *Coordinator) acting() bool { return c.view.Agreed && c.fresh }
 
 // isDC reports whether this node is the DC of an agreed, fresh view.
 func (c *Coordinator) isDC() bool { return c.view.DC == c.cfg.Self && c.acting() }
+
+// viewDC: this node is the DC of its current view, agreed or not: it
+// keeps the bookkeeping (results, reports, acks) that arrives while the
+// view is briefly not agreed, and decides again once it is.
+func (c *Coordinator) viewDC() bool { return c.view.DC == c.cfg.Self }
 
 // gateDC: the gate may decide (fence, allow starts) once the DC has
 // rebuilt status, and so adopted the newest replicated fence records.
@@ -233,7 +239,7 @@ func (c *Coordinator) SetView(v View, now time.Duration) {
 	if !sameView {
 		// Results of the old view are refused anyway, and whatever was
 		// decided in it is decided again.
-		c.inflight = map[uint64]Action{}
+		c.inflight, c.sentAt = map[uint64]Action{}, map[uint64]time.Duration{}
 		c.held, c.acked = nil, map[string]Version{}
 		// What any node runs is known again only from its own report in
 		// this view; until then (and for nodes outside the view) the
@@ -386,14 +392,14 @@ func (c *Coordinator) Step(m Message, now time.Duration) {
 	case KindCIB:
 		c.adoptCIB(m, now)
 	case KindCIBAck:
-		if c.isDC() && m.View == c.view.ID && slices.Contains(c.members, m.From) {
+		if c.viewDC() && m.View == c.view.ID && slices.Contains(c.members, m.From) {
 			if c.acked[m.From].Less(*m.Ack) {
 				c.acked[m.From] = *m.Ack
 			}
 			c.releaseHeld(now)
 		}
 	case KindLeave:
-		if c.isDC() && slices.Contains(c.members, m.From) && !c.leaving[m.From] {
+		if c.viewDC() && slices.Contains(c.members, m.From) && !c.leaving[m.From] {
 			c.leaving[m.From] = true
 			c.log(now, eventlog.Entry{Event: eventlog.NodeLeaving, Target: m.From, Detail: "shutdown requested: moving its resources away"})
 			c.schedule(now)
@@ -450,7 +456,7 @@ func (c *Coordinator) adoptCIB(m Message, now time.Duration) {
 }
 
 func (c *Coordinator) onStatus(m Message, now time.Duration) {
-	if !c.isDC() || m.View != c.view.ID {
+	if !c.viewDC() || m.View != c.view.ID {
 		return
 	}
 	ni, ok := c.nodes[m.Status.Node]
@@ -517,7 +523,7 @@ func (c *Coordinator) sortedInflight() []Action {
 
 func (c *Coordinator) onResult(m Message, now time.Duration) {
 	r := m.Result
-	if !c.isDC() || m.View != c.view.ID {
+	if !c.viewDC() || m.View != c.view.ID {
 		return
 	}
 	a, ok := c.inflight[r.ID]
@@ -525,6 +531,7 @@ func (c *Coordinator) onResult(m Message, now time.Duration) {
 		return
 	}
 	delete(c.inflight, r.ID)
+	delete(c.sentAt, r.ID)
 	ni := c.nodes[a.Node]
 	ni.pending = slices.DeleteFunc(ni.pending, func(p string) bool { return p == a.Resource })
 	if r.Refused {
@@ -701,6 +708,7 @@ func (c *Coordinator) Tick(now time.Duration) {
 	if c.isDC() && c.rebuilding && now-c.lastAsk >= RebuildRetry {
 		c.askStatus(now)
 	}
+	c.expireInflight(now)
 	var due []string
 	for n, until := range c.holdUntil {
 		if now >= until {
@@ -712,6 +720,33 @@ func (c *Coordinator) Tick(now time.Duration) {
 			delete(c.holdUntil, n)
 		}
 		c.schedule(now)
+	}
+}
+
+// ActionLost is how long after an action's own timeout the DC waits for
+// its result before it asks the node what runs there instead (the result
+// can be lost with a reliable stream the membership reset).
+const ActionLost = 10 * time.Second
+
+// expireInflight gives up on results that did not come: the node's next
+// report (it lists starts still running as pending) says what happened.
+func (c *Coordinator) expireInflight(now time.Duration) {
+	if !c.viewDC() {
+		return
+	}
+	for _, a := range c.sortedInflight() {
+		limit := ActionLost
+		if p := findPrimitive(c.cib.Config, a.Resource); p != nil {
+			limit += instance(p, a.Op, a.Interval).Timeout
+		}
+		if now-c.sentAt[a.ID] < limit {
+			continue
+		}
+		delete(c.inflight, a.ID)
+		delete(c.sentAt, a.ID)
+		c.errorf("no result for %s of %s on %s after %v: asking %s what runs there", a.Op, a.Resource, a.Node, limit, a.Node)
+		c.nodes[a.Node].reported = false
+		c.send(a.Node, Message{Kind: KindStatusRequest})
 	}
 }
 
@@ -968,6 +1003,7 @@ func (c *Coordinator) releaseHeld(now time.Duration) {
 
 func (c *Coordinator) dispatch(act Action, now time.Duration) {
 	c.inflight[act.ID] = act
+	c.sentAt[act.ID] = now
 	c.log(now, eventlog.Entry{Event: eventlog.ActionSent, Resource: act.Resource, Node: act.Node, Action: act.Op})
 	c.send(act.Node, Message{Kind: KindAction, Action: &act})
 }

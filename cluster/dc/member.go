@@ -263,6 +263,20 @@ func probedActive(ev executor.Event) bool {
 	return ev.Failed()
 }
 
+// refusedToRun: the agent answered that it cannot run here at all
+// (invalid arguments, not installed, not configured), so the operation
+// did nothing.
+func refusedToRun(ev executor.Event) bool {
+	if ev.Result.Status != agent.StatusDone {
+		return false
+	}
+	switch ev.Result.RC {
+	case agent.ErrArgs, agent.ErrInstalled, agent.ErrConfigured:
+		return true
+	}
+	return false
+}
+
 // execDone takes an executor result.
 func (m *member) execDone(ref uint64, ev executor.Event, now time.Duration) {
 	o, ok := m.ops[ref]
@@ -312,8 +326,7 @@ func (m *member) actionDone(o execOp, ev executor.Event, now time.Duration) {
 	res := ActionResult{ID: a.ID, Op: a.Op, Resource: a.Resource, Node: m.self(),
 		RC: int(ev.Result.RC), OK: !ev.Failed(), Failed: ev.Failed(), OnFail: string(ev.OnFail), FailCount: ev.FailCount}
 	wasActive := m.active[a.Resource]
-	if a.Op == "stop" && ev.Failed() && !wasActive && ev.Result.Status == agent.StatusDone &&
-		(ev.Result.RC == agent.ErrConfigured || ev.Result.RC == agent.ErrInstalled || ev.Result.RC == agent.NotRunning) {
+	if a.Op == "stop" && ev.Failed() && !wasActive && (refusedToRun(ev) || ev.Result.Status == agent.StatusDone && ev.Result.RC == agent.NotRunning) {
 		// Not running here (never started, or probed as not running):
 		// an agent that cannot even parse its parameters has nothing to
 		// stop. That is no reason to fence this node.
@@ -327,6 +340,8 @@ func (m *member) actionDone(o execOp, ev executor.Event, now time.Duration) {
 		}
 	}
 	switch {
+	case (a.Op == "start" || a.Op == "promote") && refusedToRun(ev):
+		res.Active = wasActive // the agent refused its parameters or is missing: it started nothing
 	case a.Op == "start" || a.Op == "promote":
 		res.Active = true // a failed start may have left it half running: the scheduler stops it
 	case a.Op == "stop":

@@ -269,6 +269,7 @@ func (g *Gate) SetPartition(p Partition, now time.Duration) {
 				// deposed: nobody may be executing it any more.
 				r.state = StateUnclean
 				g.log(now, eventlog.Entry{Event: eventlog.FenceNeeded, Target: n, Resources: r.resources, Detail: "fence request of a previous DC not confirmed: requesting again"})
+				g.whole(n, r, now)
 			}
 			if r.state == StateUnclean && !r.scheduled {
 				g.schedule(n, g.delay(n), "fence race delay", now)
@@ -302,6 +303,17 @@ func (g *Gate) rejoin(n string, r *nodeRec, how string, now time.Duration) {
 	}
 }
 
+// whole makes a node that was unclean only because membership lost it,
+// and that is a member again, whole once no request for it is out: none
+// of its resources moved meanwhile (the gate blocked them), and it reports
+// what it runs like any member. Fencing it now would shoot a healthy node.
+func (g *Gate) whole(n string, r *nodeRec, now time.Duration) {
+	if r.state == StateUnclean && r.byMembership && r.member {
+		r.state, r.scheduled, r.failures, r.byMembership = StateMember, false, 0, false
+		g.log(now, eventlog.Entry{Event: eventlog.NodeReturned, Target: n, Detail: RejoinedDetail + ": fence cancelled, none of its resources had moved"})
+	}
+}
+
 // withdraw runs when the gate stops being active (quorum, agreement or the
 // DC role lost): nothing scheduled may fire, and requests already handed
 // out are withdrawn so the caller aborts them where the device protocol
@@ -318,6 +330,7 @@ func (g *Gate) withdraw(now time.Duration) {
 			r.state, r.mine = StateUnclean, false
 			g.ready.Withdraw = append(g.ready.Withdraw, FenceRequest{Target: n, Attempt: r.attempt, Reason: r.reason, Gen: r.gen})
 			g.log(now, eventlog.Entry{Event: eventlog.FenceWithdrawn, Target: n, Attempt: r.attempt, Detail: "partition lost quorum, agreement or DC role"})
+			g.whole(n, r, now)
 		}
 	}
 }
@@ -471,6 +484,12 @@ func (g *Gate) FenceResult(res FenceResult, now time.Duration) {
 		why = "device reported success but power status is not OFF"
 	}
 	r.state, r.mine = StateUnclean, false
+	if r.byMembership && r.member {
+		g.log(now, eventlog.Entry{Event: eventlog.FenceFailed, Target: res.Target, Attempt: res.Attempt, Device: res.Device,
+			OK: eventlog.Bool(false), Detail: why})
+		g.whole(res.Target, r, now)
+		return
+	}
 	r.failures++
 	back := g.cfg.RetryInitial << min(r.failures-1, 30)
 	if back > g.cfg.RetryMax || back <= 0 {

@@ -42,8 +42,19 @@ func Verify(es []eventlog.Entry) []Violation {
 	}
 	pending := map[string]map[string]*lost{} // writer → target → lost
 	inquorate := map[string]bool{}
+	// When each resource was last stopped on each node (its executor's
+	// own result), and last sent or started there: a lost node is not
+	// blocking a resource it stopped after its last start.
+	type onNode struct{ node, rsc string }
+	stopped, started := map[onNode]int64{}, map[onNode]int64{}
 	var out []Violation
 	for _, e := range es {
+		switch {
+		case e.Event == eventlog.ActionResult && e.Action == "stop" && e.OK != nil && *e.OK:
+			stopped[onNode{e.Node, e.Resource}] = e.MonoNS
+		case isStart(e) || e.Event == eventlog.ActionSent && e.Action == "start":
+			started[onNode{e.Node, e.Resource}] = e.MonoNS
+		}
 		switch e.Event {
 		case eventlog.DaemonStarted:
 			// A new incarnation: the old one's bookkeeping is gone with it.
@@ -64,6 +75,9 @@ func Verify(es []eventlog.Entry) []Violation {
 			}
 			l.quorate = l.quorate || !inquorate[e.Writer]
 			for _, r := range e.Resources {
+				if k := (onNode{e.Target, r}); stopped[k] > started[k] {
+					continue // it stopped there since it last started
+				}
 				if !slices.Contains(l.resources, r) {
 					l.resources = append(l.resources, r)
 				}

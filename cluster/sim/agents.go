@@ -133,7 +133,7 @@ func (a simFenceAgent) Do(ctx context.Context, action fence.Action) fence.Result
 			return nil, fmt.Errorf("BMC of %s: %w", a.target, fence.ErrUnreachable)
 		}
 		return simBMC(a), nil
-	}, fence.Request{Action: action})
+	}, fence.Request{Action: action, RetryOn: 1})
 }
 
 // simBMC is an open session with a node's BMC.
@@ -152,7 +152,7 @@ func (b simBMC) SetPower(_ context.Context, _ string, on bool) error {
 	}
 	n := b.w.Node(b.target)
 	if on {
-		n.powerOn(bootTime)
+		n.powerOn(n.w.opts.Boot)
 	} else {
 		n.powerOff()
 	}

@@ -45,6 +45,10 @@ type node struct {
 	exec   *executor.Executor
 	fencer *topology.Fencer
 
+	// views is this node's recent membership views (member sets and
+	// since when), for the ground-truth agreement check.
+	views []viewRec
+
 	tasks     []*task
 	deferred  []func()
 	monitors  map[monKey]*simMonitor
@@ -155,7 +159,7 @@ func (n *node) powerOff() {
 	if !n.w.faultsOn && n.w.healedAt > 0 || n.w.opts.Faults == 0 {
 		// After the faults: the operator powers a fenced machine on again
 		// (with fencing action off it would stay down for inspection).
-		n.w.after(time.Second, func() { n.powerOn(bootTime) })
+		n.w.after(time.Second, func() { n.powerOn(n.w.opts.Boot) })
 	}
 }
 
@@ -346,6 +350,7 @@ func (n *node) afterMembership() {
 		}
 	}
 	if v := n.mem.View(); v.ID != 0 {
+		n.noteView(v)
 		n.eng.SetView(dc.FromMembership(v, nodeName), n.w.now)
 	}
 	if viewChanged {
@@ -401,6 +406,7 @@ func (n *node) pump() {
 		}
 		for _, a := range rd.Answers {
 			w.trace("%s answer %s: %s%s", n.name, a.ID, a.Result, a.Error)
+			w.answers = append(w.answers, Answer{At: w.now, Node: n.name, Result: a.Result, Error: a.Error})
 		}
 		if rd.Persist != nil {
 			n.persist(rd.Persist)
@@ -555,3 +561,42 @@ func opDuration(rng *rand.Rand, node, rsc string, a agent.Action, faults map[age
 }
 
 var _ = wire.TypeHeartbeat
+
+type viewRec struct {
+	since   time.Duration
+	members string
+}
+
+func membersKey(v membership.View) string {
+	var b []byte
+	for _, m := range v.Members {
+		b = fmt.Appendf(b, "%d:%d,", m.ID, m.Generation)
+	}
+	return string(b)
+}
+
+func (n *node) noteView(v membership.View) {
+	k := membersKey(v)
+	if len(n.views) > 0 && n.views[len(n.views)-1].members == k {
+		return
+	}
+	n.views = append(n.views, viewRec{since: n.w.now, members: k})
+	if len(n.views) > 8 {
+		n.views = n.views[1:]
+	}
+}
+
+// heldView reports whether this node's member set was k at some time in
+// [from, now].
+func (n *node) heldView(k string, from time.Duration) bool {
+	for i, v := range n.views {
+		until := n.w.now
+		if i+1 < len(n.views) {
+			until = n.views[i+1].since
+		}
+		if v.members == k && until >= from {
+			return true
+		}
+	}
+	return false
+}

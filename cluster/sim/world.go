@@ -27,15 +27,18 @@ type Options struct {
 	Links int
 	// Action is the fence action: off or reboot (""; chosen by the seed).
 	Action fence.Action
-	// Faults is how long random faults are injected (0: none; scripted
-	// runs inject their own through Script).
+	// Faults is how long the fault phase lasts: random faults, or the
+	// Script's (0: none). Everything heals at its end.
 	Faults time.Duration
 	// Settle is the liveness bound: after the last fault everything heals
 	// and the cluster must have converged within Settle.
 	Settle time.Duration
 	// Script, if set, is called before the run to schedule faults with
-	// World.At.
+	// World.At and the fault methods (Crash, Partition, ...).
 	Script func(w *World)
+	// Boot is how long a machine takes from power on to a running daemon
+	// (0: 2 s).
+	Boot time.Duration
 	// Trace, if set, receives one line per notable event.
 	Trace io.Writer
 }
@@ -50,7 +53,7 @@ const (
 	relTick     = 20 * time.Millisecond
 	engineTick  = 50 * time.Millisecond
 	staleAfter  = Deadtime / 2
-	bootTime    = 2 * time.Second // power on → daemon running
+	defaultBoot = 2 * time.Second // power on → daemon running
 	socketQueue = 512             // datagrams a paused process's sockets hold
 )
 
@@ -146,6 +149,8 @@ type World struct {
 	stopped     bool
 	// violations seen per rule (only the first few are kept).
 	seen map[string]int
+	// answers to operator commands, in order.
+	answers []Answer
 }
 
 func (w *World) trace(format string, args ...any) {
@@ -218,6 +223,9 @@ func New(opts Options) *World {
 	if opts.Settle == 0 {
 		opts.Settle = DefaultSettle
 	}
+	if opts.Boot == 0 {
+		opts.Boot = defaultBoot
+	}
 	w := &World{opts: opts, rng: rng, active: map[string]map[string]bool{}, lastDisturb: map[string]time.Duration{},
 		bmc: map[string]bmcState{}, agentFaults: map[agentKey]agentFault{}, seen: map[string]int{}}
 	w.res = Result{Seed: opts.Seed, Nodes: opts.Nodes, Links: opts.Links, Action: opts.Action}
@@ -249,7 +257,9 @@ func (w *World) Run() Result {
 	}
 	if w.opts.Faults > 0 {
 		w.faultsOn = true
-		w.scheduleFaults(end)
+		if w.opts.Script == nil {
+			w.scheduleFaults(end)
+		}
 	}
 	w.At(end, w.heal)
 	w.At(end+w.opts.Settle, func() {
@@ -395,3 +405,14 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(out)
 	return out
 }
+
+// Answer is the DC's answer to an operator command typed on Node.
+type Answer struct {
+	At     time.Duration
+	Node   string
+	Result string
+	Error  string
+}
+
+// Answers lists the answers operator commands got, in order.
+func (w *World) Answers() []Answer { return w.answers }
