@@ -79,12 +79,17 @@ func (c *converter) authkeys(src *Source) {
 	}
 	var good []authkeysLine
 	activeOK := false
+	lines := map[int][]int{}
+	for _, k := range keys {
+		lines[k.id] = append(lines[k.id], k.line)
+	}
 	for _, k := range keys {
 		at := fmt.Sprintf("%s:%d", file, k.line)
 		desc := fmt.Sprintf("key %d (%s)", k.id, describeMethod(k.method))
 		reason := weakness(k)
-		if reason == "" && slices.ContainsFunc(good, func(g authkeysLine) bool { return g.id == k.id }) {
-			reason = "defined twice"
+		if l := lines[k.id]; len(l) > 1 {
+			// Which one the nodes use is not ours to guess.
+			reason = fmt.Sprintf("key %d is defined on lines %d and %d", k.id, l[0], l[1])
 		}
 		switch {
 		case reason == "":

@@ -69,8 +69,12 @@ func (c *converter) cib(src *Source) error {
 	c.rep.converted(src.Name, "configuration",
 		"resources section: %d resources (%d primitives), %d locations, %d colocations, %d orders, %d nodes, options and rsc_defaults",
 		len(cfg.Resources), count(cfg.Resources), len(k.Locations), len(k.Colocations), len(k.Orders), len(cfg.Nodes))
+	fencingOnly := stonithContainers(conf)
 	for _, u := range rep.Unsupported {
 		switch {
+		case strings.HasPrefix(u, "clone ") && strings.HasSuffix(u, " without a usable member") &&
+			fencingOnly[strings.TrimSuffix(strings.TrimPrefix(u, "clone "), " without a usable member")]:
+			// A cloned stonith device (Heartbeat 2 style): converted below.
 		case strings.HasPrefix(u, "fencing-topology"):
 			// Ours: below.
 		case strings.HasPrefix(u, "transient attribute"):
@@ -109,8 +113,60 @@ func (c *converter) cib(src *Source) error {
 	}
 	if conf != nil {
 		c.cibStonith(src.Name, conf)
+		for _, sec := range conf.kids {
+			if sec.name != "constraints" {
+				continue
+			}
+			for _, k := range sec.kids {
+				for _, a := range []string{"rsc", "with-rsc", "first", "then", "from", "to"} {
+					if fencingOnly[k.attrs[a]] {
+						c.rep.notNeeded(fmt.Sprintf("%s:%d", src.Name, k.line), k.name+" "+k.attrs["id"],
+							"constraint on fence device %s: Palisade chooses the node that fences by itself (never the target)", k.attrs[a])
+						break
+					}
+				}
+			}
+		}
 	}
 	return nil
+}
+
+// stonithContainers names the stonith primitives and the clones and
+// groups that hold nothing else.
+func stonithContainers(conf *xmlNode) map[string]bool {
+	out := map[string]bool{}
+	if conf == nil {
+		return out
+	}
+	var walk func(n *xmlNode) (all bool)
+	walk = func(n *xmlNode) bool {
+		all, any := true, false
+		for _, k := range n.kids {
+			switch k.name {
+			case "primitive":
+				any = true
+				if k.attrs["class"] == "stonith" {
+					out[k.attrs["id"]] = true
+				} else {
+					all = false
+				}
+			case "group", "clone", "master":
+				any = true
+				if walk(k) {
+					out[k.attrs["id"]] = true
+				} else {
+					all = false
+				}
+			}
+		}
+		return all && any
+	}
+	for _, k := range conf.kids {
+		if k.name == "resources" {
+			walk(k)
+		}
+	}
+	return out
 }
 
 // xmlNode is a minimal element tree for the fencing pass.
@@ -226,6 +282,19 @@ func (c *converter) cibStonith(file string, conf *xmlNode) {
 	}
 }
 
+// ipmiParams are fence_ipmilan's device parameters (ClusterLabs
+// fence-agents' names, legacy spellings included) that a converted device
+// keeps; the test checks the built-in plugin accepts every one.
+var ipmiParams = map[string]bool{
+	"auth": true, "cipher": true, "delay": true, "disable_timeout": true, "hexadecimal_kg": true,
+	"ip": true, "ipaddr": true, "ipmitool_path": true, "ipmitool_timeout": true, "ipport": true,
+	"lanplus": true, "login": true, "username": true, "login_timeout": true, "method": true,
+	"password_script": true, "passwd_script": true, "plug": true, "port": true, "power_timeout": true,
+	"power_wait": true, "privlvl": true, "retry_on": true, "shell_timeout": true,
+	"stonith_status_sleep": true, "sudo_path": true, "target": true, "use_sudo": true, "sudo": true,
+	"verbose": true, "debug": true, "debug_file": true, "quiet": true,
+}
+
 func splitHosts(s string) []string {
 	var out []string
 	for _, h := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == ';' || r == '\t' }) {
@@ -281,6 +350,10 @@ func (c *converter) cibStonithPrimitive(file string, p *xmlNode) {
 				notes = append(notes, fmt.Sprintf("action=%s dropped: fencing.action (off by default, or reboot) applies to every device", v))
 			case strings.HasPrefix(kk, "pcmk_"):
 				notes = append(notes, k+" dropped: a Pacemaker fencer setting (Palisade uses fencing.topology, attempt_timeout and retry)")
+			case !ipmiParams[kk]:
+				// fence_ipmilan warns and ignores an unknown option; the
+				// built-in plugin refuses it, so leave it out here.
+				notes = append(notes, k+" dropped: not a fence_ipmilan parameter (the agent ignored it)")
 			default:
 				dev.params[k] = v
 			}

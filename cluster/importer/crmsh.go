@@ -430,10 +430,10 @@ func crmElement(w []string) (string, error) {
 		}
 		switch head {
 		case "property":
-				if err := x.nvset("cluster_property_set", id, args); err != nil {
+			if err := x.nvset("cluster_property_set", id, args); err != nil {
 				return "", err
 			}
-			default:
+		default:
 			if err := x.nvset("meta_attributes", id, args); err != nil {
 				return "", err
 			}

@@ -126,6 +126,7 @@ func Import(in Input, opts Options) (*Result, error) {
 	if rp := c.p.resources; rp != nil && isEmptyConfig(&rp.cfg) {
 		c.p.resources = nil
 	}
+	c.sensitiveParams()
 	out, err := c.render(in.Heartbeat == nil)
 	if err != nil {
 		return nil, err
@@ -136,6 +137,35 @@ func Import(in Input, opts Options) (*Result, error) {
 		sortItems(items)
 	}
 	return c.res, nil
+}
+
+var secretParam = regexp.MustCompile(`(?i)pass(wd|word)?($|_)|secret|credential`)
+
+// sensitiveParams finds resource parameters that look like passwords:
+// resource agents read them from their parameters, so they stay, but the
+// file that holds them must be root's only.
+func (c *converter) sensitiveParams() {
+	if c.p.resources == nil {
+		return
+	}
+	var found []string
+	var walk func([]*model.Resource)
+	walk = func(rs []*model.Resource) {
+		for _, r := range rs {
+			for _, k := range model.SortedKeys(r.Params) {
+				if secretParam.MatchString(k) {
+					found = append(found, r.ID+"."+k)
+				}
+			}
+			walk(r.Members)
+		}
+	}
+	walk(c.p.resources.cfg.Resources)
+	if len(found) > 0 {
+		c.res.Sensitive = true
+		c.rep.warn("resource parameters %s look like passwords: resource agents read them from their parameters, so they stay "+
+			"in the YAML as they were in the CIB; the file is written mode 0600, keep it so on every node", strings.Join(found, ", "))
+	}
 }
 
 func isEmptyConfig(c *model.Config) bool {

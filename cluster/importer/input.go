@@ -166,6 +166,10 @@ type Result struct {
 	// `palisade config push` accepts it (ResourcesOnly is then true).
 	ClusterYAML   []byte
 	ResourcesOnly bool
+	// Sensitive is set when resource parameters hold what looks like a
+	// password (as Pacemaker kept them in the CIB): write the YAML mode
+	// 0600.
+	Sensitive bool
 	// Secrets are the key file and any BMC password files, in path order.
 	Secrets []SecretFile
 	Report  Report
