@@ -139,7 +139,7 @@ func Import(in Input, opts Options) (*Result, error) {
 	return c.res, nil
 }
 
-var secretParam = regexp.MustCompile(`(?i)pass(wd|word)?($|_)|secret|credential`)
+var secretParam = regexp.MustCompile(`(?i)(^|_)pass(wd|word)?($|_)|secret|credential`)
 
 // sensitiveParams finds resource parameters that look like passwords:
 // resource agents read them from their parameters, so they stay, but the
