@@ -37,16 +37,16 @@ type Kind string
 
 // Event kinds.
 const (
-	NodeLost        Kind = "node_lost"
-	FenceRequested  Kind = "fence_requested"
-	FenceSucceeded  Kind = "fence_succeeded"
-	FenceFailed     Kind = "fence_failed"
-	ResourceFailed  Kind = "resource_failed"
-	ResourceMoved   Kind = "resource_moved"
-	QuorumLost      Kind = "quorum_lost"
-	QuorumRegained  Kind = "quorum_regained"
-	SafetyMismatch  Kind = "safety_mismatch" // a node runs with other quorum/fencing settings
-	GenericAlert    Kind = "alert"           // anything else the daemon alerts about
+	NodeLost       Kind = "node_lost"
+	FenceRequested Kind = "fence_requested"
+	FenceSucceeded Kind = "fence_succeeded"
+	FenceFailed    Kind = "fence_failed"
+	ResourceFailed Kind = "resource_failed"
+	ResourceMoved  Kind = "resource_moved"
+	QuorumLost     Kind = "quorum_lost"
+	QuorumRegained Kind = "quorum_regained"
+	SafetyMismatch Kind = "safety_mismatch" // a node runs with other quorum/fencing settings
+	GenericAlert   Kind = "alert"           // anything else the daemon alerts about
 )
 
 const (

@@ -59,11 +59,11 @@ type Options struct {
 type linkKey struct{ peer, link string }
 
 type linkState struct {
-	gen       uint64
-	last      time.Time
-	heard     bool
-	received  prometheus.Counter
-	missed    prometheus.Counter
+	gen      uint64
+	last     time.Time
+	heard    bool
+	received prometheus.Counter
+	missed   prometheus.Counter
 }
 
 // Metrics is the daemon's metric set and registry.
@@ -258,7 +258,9 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	counters := m.transport
 	m.mu.Unlock()
-	sort.Slice(ages, func(i, j int) bool { return ages[i].k.peer+"\x00"+ages[i].k.link < ages[j].k.peer+"\x00"+ages[j].k.link })
+	sort.Slice(ages, func(i, j int) bool {
+		return ages[i].k.peer+"\x00"+ages[i].k.link < ages[j].k.peer+"\x00"+ages[j].k.link
+	})
 	for _, a := range ages {
 		ch <- prometheus.MustNewConstMetric(descAge, prometheus.GaugeValue, a.d.Seconds(), a.k.peer, a.k.link)
 	}
