@@ -36,7 +36,7 @@ func TestImportedHeartbeatRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := map[string]string{
-		"ha.cf": fmt.Sprintf("cluster migrated\nlogfile /var/log/ha-log\nkeepalive 200ms\nwarntime 500ms\ndeadtime 1\ninitdead 2\nudpport %d\nucast lo 127.0.0.1\nauto_failback on\nnode n1\n", port),
+		"ha.cf":    fmt.Sprintf("cluster migrated\nlogfile /var/log/ha-log\nkeepalive 200ms\nwarntime 500ms\ndeadtime 1\ninitdead 2\nudpport %d\nucast lo 127.0.0.1\nauto_failback on\nnode n1\n", port),
 		"authkeys": "auth 2\n2 sha1 0d2f7c9e4b8a1f3e6c5d7b9a2e4f6a8c\n",
 	}
 	for name, data := range files {
