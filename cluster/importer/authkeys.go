@@ -161,7 +161,7 @@ func weakness(k authkeysLine) string {
 	case m == "crc":
 		return "crc authenticates nothing (anyone can forge packets, including fencing requests)"
 	case m == "md5":
-		return "md5 is broken as a MAC basis; Palisade converts sha1 keys only"
+		return "Palisade converts sha1 keys only (md5 is too weak a digest for a key that lets a node order fencing)"
 	case m == "sha1":
 	case strings.HasPrefix(m, "sha1") || strings.HasPrefix(m, "md5"):
 		return "the method runs into the secret (no space after it): Heartbeat could not read it either"

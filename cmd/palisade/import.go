@@ -126,8 +126,19 @@ cluster node (its own address is read from the interface, the others from
 				fmt.Fprintf(stderr, "wrote %s (mode %04o)\n", f.path, f.mode)
 			}
 			if !res.ResourcesOnly {
-				fmt.Fprintf(stderr, "next: review %s, copy it and the key file to every node (same paths), then on each node:\n"+
-					"  systemctl disable --now heartbeat && systemctl enable --now palisaded\n", describeTarget(out))
+				keyWritten := false
+				for _, s := range res.Secrets {
+					keyWritten = keyWritten || s.Path == keyFile
+				}
+				if !keyWritten {
+					fmt.Fprintf(stderr, "no key file was written: create one with `palisade keygen -o %s` and copy it to every node\n", filepath.Join(root, keyFile))
+				}
+				target := out
+				if out != "-" {
+					target = filepath.Join(root, out)
+				}
+				fmt.Fprintf(stderr, "next: review %s, install it and the key file on every node (same paths as in the file), then on each node:\n"+
+					"  systemctl disable --now heartbeat && systemctl enable --now palisaded\n", describeTarget(target))
 			}
 			return nil
 		},
