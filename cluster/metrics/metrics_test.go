@@ -204,3 +204,14 @@ func TestListenRefusesBadAddress(t *testing.T) {
 		t.Fatal("Listen accepted a bad address")
 	}
 }
+
+// BenchmarkHeartbeat is the per-heartbeat cost on the receive path (every
+// copy on every link calls it).
+func BenchmarkHeartbeat(b *testing.B) {
+	m := New(Options{Keepalive: 100 * time.Millisecond})
+	at := time.Unix(1_800_000_000, 0)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		m.Heartbeat("n2", "ring0", 7, at.Add(time.Duration(i)*100*time.Millisecond))
+	}
+}
