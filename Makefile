@@ -62,3 +62,55 @@ demo: deps build
 
 clean:
 	rm -rf $(BIN)
+
+# --- install (issue 14) ----------------------------------------------------
+# `make install [PREFIX=/usr] [DESTDIR=/tmp/stage]`: the programs into
+# $(SBINDIR) (they are administration commands, like Pacemaker's), man pages
+# generated from the commands into $(MANDIR)/man8, systemd units into
+# $(UNITDIR) with their paths filled in. Fence agent names come from
+# `install-fence` when the Makefile has it (issue 17); otherwise only the
+# names in FENCE_ALIASES, never over a file that is not ours.
+PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+INSTALL ?= install
+DAEMONS  = palisaded $(notdir $(wildcard $(BIN)/palisade-arbiter))
+
+.PHONY: install install-bin install-man install-units uninstall
+
+install: install-bin install-man install-units
+	@echo "installed under $(DESTDIR)$(PREFIX); then: systemctl daemon-reload, palisade config import, systemctl enable --now palisaded"
+
+install-bin: build
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR)
+	$(INSTALL) -m 0755 $(BIN)/palisade $(addprefix $(BIN)/,$(DAEMONS)) $(DESTDIR)$(SBINDIR)/
+	@if $(MAKE) -s -n install-fence >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory install-fence; \
+	else \
+	  $(INSTALL) -m 0755 $(BIN)/fence-agent $(DESTDIR)$(SBINDIR)/fence-agent; \
+	  for a in $(FENCE_ALIASES); do f=$(DESTDIR)$(SBINDIR)/$$a; \
+	    if { [ -e "$$f" ] || [ -L "$$f" ]; } && [ "$$(readlink "$$f")" != fence-agent ]; then \
+	      echo "install: $$f exists and is not ours (fence-agents?); left alone" >&2; continue; fi; \
+	    ln -sfn fence-agent "$$f"; done; \
+	fi
+
+install-man: build
+	rm -rf $(BIN)/man
+	$(BIN)/palisade gen-man --dir $(BIN)/man $(addprefix --daemon $(BIN)/,$(DAEMONS))
+	$(INSTALL) -d $(DESTDIR)$(MANDIR)/man8
+	$(INSTALL) -m 0644 $(BIN)/man/*.8 $(DESTDIR)$(MANDIR)/man8/
+
+install-units:
+	$(INSTALL) -d $(DESTDIR)$(UNITDIR)
+	@for d in $(DAEMONS); do \
+	  sed 's|@SBINDIR@|$(SBINDIR)|g' cmd/$$d/$$d.service > $(DESTDIR)$(UNITDIR)/$$d.service && \
+	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$d.service && echo "  $(DESTDIR)$(UNITDIR)/$$d.service"; \
+	done
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,palisade palisaded palisade-arbiter) \
+	  $(addprefix $(DESTDIR)$(UNITDIR)/,palisaded.service palisade-arbiter.service) \
+	  $(DESTDIR)$(MANDIR)/man8/palisade*.8
+	@for f in $(DESTDIR)$(SBINDIR)/fence_* ; do [ "$$(readlink "$$f")" = fence-agent ] && rm -f "$$f"; done; \
+	  rm -f $(DESTDIR)$(SBINDIR)/fence-agent
