@@ -122,8 +122,9 @@ type nodeRec struct {
 	resources []string
 	by        string
 	// gen is the node's generation as last seen in a partition; fencedGen
-	// the generation it had when it was confirmed fenced.
-	gen, fencedGen uint64
+	// the generation it had when it was confirmed fenced, uncleanGen when
+	// it became unclean.
+	gen, fencedGen, uncleanGen uint64
 	// byMembership: unclean only because membership lost it (not a
 	// failed stop), so it may be cleared if it rejoins before fencing.
 	byMembership bool
@@ -217,12 +218,16 @@ func (g *Gate) SetPartition(p Partition, now time.Duration) {
 		// Fenced (or recorded so by a DC) and now present with another
 		// generation than the one fenced: it booted again.
 		back := in[n] && r.member && r.state == StateFenced && genKnown && gen != 0 && gen != r.fencedGen
+		oldGen := r.gen
+		if in[n] && genKnown {
+			r.gen = gen
+		}
 		switch {
 		case in[n] && !r.member:
 			r.member, r.cleanLeave = true, false
 			g.rejoin(n, r, "", now)
 		case restarted || back:
-			g.rejoin(n, r, fmt.Sprintf(" (generation %d → %d)", r.gen, gen), now)
+			g.rejoin(n, r, fmt.Sprintf(" (generation %d → %d)", oldGen, gen), now)
 		case !in[n]:
 			r.member = false
 			switch {
@@ -247,9 +252,6 @@ func (g *Gate) SetPartition(p Partition, now time.Duration) {
 					r.state = StateDown
 				}
 			}
-		}
-		if in[n] && genKnown {
-			r.gen = gen
 		}
 	}
 	switch nowActive := g.active(); {
@@ -290,7 +292,7 @@ func (g *Gate) rejoin(n string, r *nodeRec, how string, now time.Duration) {
 		r.state = StateMember
 		g.log(now, eventlog.Entry{Event: eventlog.NodeReturned, Target: n, Detail: "rejoined after fencing" + how})
 	case StateUnclean:
-		if r.byMembership {
+		if restarted := r.uncleanGen != 0 && r.gen != 0 && r.gen != r.uncleanGen; r.byMembership || restarted {
 			// Nothing of it was started elsewhere (the gate blocked it) and
 			// no request is out: it is whole again.
 			r.state, r.scheduled, r.failures, r.byMembership = StateMember, false, 0, false
@@ -307,8 +309,15 @@ func (g *Gate) rejoin(n string, r *nodeRec, how string, now time.Duration) {
 // and that is a member again, whole once no request for it is out: none
 // of its resources moved meanwhile (the gate blocked them), and it reports
 // what it runs like any member. Fencing it now would shoot a healthy node.
+//
+// The same holds for a node that became unclean for another reason (a
+// failed stop) and is back with a new generation: its daemon restarted
+// and probed, so its report says what runs there, and the DC deals with
+// that like with any member's resources (a stop that fails again asks for
+// fencing again).
 func (g *Gate) whole(n string, r *nodeRec, now time.Duration) {
-	if r.state == StateUnclean && r.byMembership && r.member {
+	restarted := r.uncleanGen != 0 && r.gen != 0 && r.gen != r.uncleanGen
+	if r.state == StateUnclean && (r.byMembership || restarted) && r.member {
 		r.state, r.scheduled, r.failures, r.byMembership = StateMember, false, 0, false
 		g.log(now, eventlog.Entry{Event: eventlog.NodeReturned, Target: n, Detail: RejoinedDetail + ": fence cancelled, none of its resources had moved"})
 	}
@@ -356,6 +365,7 @@ func (g *Gate) logDC(now time.Duration, e eventlog.Entry) {
 func (g *Gate) markUnclean(n, reason string, now time.Duration) {
 	r := g.nodes[n]
 	r.state, r.reason, r.failures, r.cleanLeave, r.mine = StateUnclean, reason, 0, false, false
+	r.uncleanGen = r.gen
 	if g.active() {
 		r.view = g.part.View
 	}
