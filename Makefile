@@ -8,7 +8,7 @@ export PATH := $(PATH):/usr/local/go/bin
 # IPMI family). cmd/fence-agent dispatches on argv[0].
 FENCE_ALIASES := fence_ipmilan fence_ipmilanplus fence_idrac fence_ilo3 fence_ilo4 fence_ilo5 fence_imm
 
-.PHONY: all build deps test test-unit test-hw bench bench-fence bench-scheduler bench-messaging bench-failover demo lint fmt clean
+.PHONY: all build deps test soak test-unit test-hw bench bench-fence bench-scheduler bench-messaging bench-failover demo lint fmt clean
 
 all: build
 
@@ -21,9 +21,18 @@ build:
 deps:
 	bash .ci/install-deps
 
-# Unit tests (race detector on) and the integration tests in hw-tests/.
+# Unit tests (race detector on) and the integration tests in hw-tests/,
+# then the cluster simulator on SIM_SEEDS seeds without the race detector
+# (each seed runs single-threaded; the race run above includes a few).
+SIM_SEEDS  ?= 400
+SOAK_SEEDS ?= 4000
 test: deps build
 	$(GO) test -race -count=1 -timeout 45m ./...
+	$(GO) test -count=1 -timeout 30m ./cluster/sim -run 'TestSeeds$$' -seeds $(SIM_SEEDS) -v
+
+# Ten times the simulator's CI share, on other seeds.
+soak:
+	$(GO) test -count=1 -timeout 120m ./cluster/sim -run 'TestSeeds$$' -seeds $(SOAK_SEEDS) -first 100000 -v
 
 test-unit: build
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /hw-tests)

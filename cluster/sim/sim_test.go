@@ -12,7 +12,7 @@ import (
 
 var (
 	seedFlag   = flag.Uint64("seed", 0, "run only this seed (with -v: its trace)")
-	seedsFlag  = flag.Int("seeds", 40, "how many seeds TestSeeds runs")
+	seedsFlag  = flag.Int("seeds", 16, "how many seeds TestSeeds runs (make test runs 400, make soak 4000)")
 	firstFlag  = flag.Uint64("first", 1, "first seed of TestSeeds")
 	faultsFlag = flag.Duration("faults", 60*time.Second, "simulated time under faults per seed")
 	traceFlag  = flag.Bool("simtrace", false, "print the trace of -seed")
