@@ -128,6 +128,9 @@ func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 	if err != nil {
 		return nil, err
 	}
+	if persisted != nil {
+		n.RaiseViewFloor(persisted.View)
+	}
 	cib, fileDigest, proposeFile := StartCIB(persisted, rcfg, fileAdmin)
 	// Options come from the configuration the node starts with (the
 	// cluster's, when it persisted one), not necessarily from the file.

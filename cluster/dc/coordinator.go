@@ -111,8 +111,8 @@ type Coordinator struct {
 	lastPlan  []PlannedAction
 	// persisted identifies the last replica handed out in Ready.Persist.
 	persisted string
-	// delegated are fences of this node handed to a peer (by attempt).
-	delegated map[int]string
+	// delegated are fences of this node handed to a peer, by attempt.
+	delegated map[int]delegation
 
 	ready *Ready
 }
@@ -124,7 +124,7 @@ func newCoordinator(cfg Config, rd *Ready) *Coordinator {
 	}
 	c := &Coordinator{cfg: cfg, cib: withDigest(cfg.CIB), nodes: map[string]*nodeInfo{}, inflight: map[uint64]Action{}, sentAt: map[uint64]time.Duration{},
 		leaving: map[string]bool{}, holdUntil: map[string]time.Duration{}, acked: map[string]Version{},
-		delegated: map[int]string{}, ready: rd, fresh: true}
+		delegated: map[int]delegation{}, ready: rd, fresh: true}
 	if c.cib == nil {
 		c.cib = &CIB{}
 	}
@@ -340,11 +340,42 @@ func (c *Coordinator) delegateSelfFence(fr recovery.FenceRequest, now time.Durat
 		c.ready.selfFenceFailed = append(c.ready.selfFenceFailed, fr)
 		return
 	}
-	c.delegated[fr.Attempt] = peer
+	c.delegated[fr.Attempt] = delegation{req: fr, peer: peer, at: now}
 	c.publish(now)
 	c.send(peer, Message{Kind: KindFenceExec, Fence: &fr})
 	c.log(now, eventlog.Entry{Event: eventlog.FenceDelegated, Target: c.cfg.Self, Node: peer, Attempt: fr.Attempt,
 		Detail: "the DC is fenced by a peer: " + fr.Reason})
+}
+
+// delegation is a fence of the DC itself handed to a peer.
+type delegation struct {
+	req  recovery.FenceRequest
+	peer string
+	at   time.Duration
+}
+
+// DelegationTimeout bounds the wait for a peer's answer to the fence of
+// the DC: past it the attempt counts as failed and is retried (through
+// another peer if the first is gone).
+const DelegationTimeout = 90 * time.Second
+
+// expireDelegations fails the fences of this node whose peer never
+// answered (the order or its result was lost with a view change).
+func (c *Coordinator) expireDelegations(now time.Duration) {
+	var late []int
+	for a, d := range c.delegated {
+		if now-d.at >= DelegationTimeout || !slices.Contains(c.members, d.peer) {
+			late = append(late, a)
+		}
+	}
+	slices.Sort(late)
+	for _, a := range late {
+		d := c.delegated[a]
+		delete(c.delegated, a)
+		c.gate().FenceResult(recovery.FenceResult{Target: d.req.Target, Attempt: d.req.Attempt, Gen: d.req.Gen,
+			Err: fmt.Sprintf("no answer from %s, asked to fence this DC, within %v", d.peer, DelegationTimeout)}, now)
+		c.drainGate(now)
+	}
 }
 
 // activeByNode is the resources last known active per node: live reports
@@ -421,6 +452,9 @@ func (c *Coordinator) Step(m Message, now time.Duration) {
 		}
 	case KindFenceResult:
 		res := *m.FenceResult
+		if d, ok := c.delegated[res.Attempt]; ok && res.Target == c.cfg.Self && d.peer == m.From {
+			delete(c.delegated, res.Attempt)
+		}
 		c.gate().FenceResult(res, now)
 		c.drainGate(now)
 		if res.OK && res.VerifiedOff && c.gate().State(res.Target) == recovery.StateFenced {
@@ -703,6 +737,7 @@ func (c *Coordinator) askStatus(now time.Duration) {
 // Tick advances time (fence delays and retries, status re-requests).
 func (c *Coordinator) Tick(now time.Duration) {
 	c.checkFresh(now)
+	c.expireDelegations(now)
 	c.gate().Tick(now)
 	c.drainGate(now)
 	if c.isDC() && c.rebuilding && now-c.lastAsk >= RebuildRetry {
@@ -764,13 +799,12 @@ func (c *Coordinator) publish(now time.Duration) {
 	cib.Version.NumUpdates++
 	cib.Status = c.buildStatus()
 	cib.Pending = c.pendingStarts()
-	if c.quorate {
-		// Only a quorate DC's decisions bind; an inquorate one keeps the
-		// records it was given.
-		cib.Fencing = c.gate().Records()
-	} else {
-		cib.Fencing = c.cib.Fencing
-	}
+	// What this DC's gate knows now, quorate or not: each record carries
+	// the view it was last changed in and the generation it is about, and
+	// the newest per node wins where it is adopted. (An inquorate DC only
+	// adds caution: it never fences, so its records are losses and
+	// rejoins, which the next quorate DC reconciles with its own view.)
+	cib.Fencing = c.gate().Records()
 	cib.ReportedIn = maps.Clone(c.cib.ReportedIn)
 	if cib.ReportedIn == nil {
 		cib.ReportedIn = map[string]uint64{}

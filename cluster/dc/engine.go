@@ -197,9 +197,17 @@ func (e *Engine) Deliver(m Message, now time.Duration) {
 // onFenceExec: the DC orders this node to fence the DC itself.
 func (e *Engine) onFenceExec(m Message, now time.Duration) {
 	f := m.Fence
-	if m.From != e.c.view.DC || m.View != e.c.view.ID || f.Target != m.From || !e.c.acting() || !e.c.quorate {
-		e.c.log(now, eventlog.Entry{Event: eventlog.FenceDevice, Target: f.Target, Attempt: f.Attempt, OK: eventlog.Bool(false),
-			Detail: fmt.Sprintf("fence order from %s (view %d) refused: only the DC of this agreed quorate view may ask, and only for itself", m.From, m.View)})
+	// The DC agreed on this very view (same id: same members) and holds
+	// quorum in it; this node may not have heard every member advertise
+	// it yet, which is no reason to refuse.
+	if m.From != e.c.view.DC || m.View != e.c.view.ID || f.Target != m.From || !e.c.fresh || !e.c.cfg.Quorum.Update(e.c.members, now).Quorate {
+		why := fmt.Sprintf("fence order from %s (view %d) refused by %s (view %d): only the DC of the current quorate view may ask, and only for itself",
+			m.From, m.View, e.c.cfg.Self, e.c.view.ID)
+		e.c.log(now, eventlog.Entry{Event: eventlog.FenceDevice, Target: f.Target, Attempt: f.Attempt, OK: eventlog.Bool(false), Detail: why})
+		// Answer, so the DC retries (perhaps through another peer)
+		// instead of waiting.
+		res := recovery.FenceResult{Target: f.Target, Attempt: f.Attempt, Gen: f.Gen, View: m.View, Err: why}
+		e.c.ready.Send = append(e.c.ready.Send, Outgoing{To: m.From, Msg: Message{Kind: KindFenceResult, View: e.c.view.ID, From: e.c.cfg.Self, FenceResult: &res}})
 		return
 	}
 	e.startFence(FenceExec{Target: f.Target, Attempt: f.Attempt, Gen: f.Gen, Reason: f.Reason, For: m.From, View: m.View}, now)
@@ -324,9 +332,14 @@ func (e *Engine) Ready() Ready {
 			e.Deliver(m, e.now)
 		}
 	}
+	// Every change of the replica is persisted (status and pending starts
+	// too, not only the configuration): a member acknowledges a version
+	// only once it is on disk (the caller persists before it sends), so a
+	// start the DC released is known to survive the crash of every node
+	// that knew of it.
 	if e.c.cib.Config != nil || len(e.c.cib.Fencing) > 0 {
 		v := e.c.cib.Version
-		key := fmt.Sprintf("%d.%d/%s/%v", v.AdminEpoch, v.Epoch, e.c.cib.Digest, e.c.cib.Fencing)
+		key := fmt.Sprintf("%s/%s/%v/%p", v, e.c.cib.Digest, e.c.cib.Fencing, e.c.cib)
 		if key != e.c.persisted {
 			e.c.persisted = key
 			e.rd.Persist = e.c.cib

@@ -293,6 +293,8 @@ func (m *member) execDone(ref uint64, ev executor.Event, now time.Duration) {
 	switch o.kind {
 	case execProbe, execReprobe:
 		m.active[ev.Resource] = probedActive(ev)
+		m.c.log(now, eventlog.Entry{Event: eventlog.Probed, Resource: ev.Resource, Node: m.self(), OK: eventlog.Bool(m.active[ev.Resource]),
+			Detail: fmt.Sprintf("rc=%d", ev.Result.RC)})
 		m.fatal[ev.Resource] = ev.Result.Status == agent.StatusDone && ev.Result.RC == agent.ErrConfigured
 		m.setFail(ev.Resource, "probe", ev.FailCount, ev.Failed())
 		if o.kind == execProbe {

@@ -33,6 +33,9 @@ type Persisted struct {
 	Reported []string          `json:"reported,omitempty"`
 	Left     []string          `json:"left,omitempty"`
 	Fencing  []recovery.Record `json:"fencing,omitempty"`
+	// View is the highest membership view id this node was in: after a
+	// restart its view ids start above it (membership.RaiseViewFloor).
+	View uint64 `json:"view,omitempty"`
 	// Pending and ReportedIn: see CIB.
 	Pending    []model.ResourceStatus `json:"pending,omitempty"`
 	ReportedIn map[string]uint64      `json:"reported_in,omitempty"`

@@ -279,6 +279,11 @@ func (r *Runtime) flush() {
 			go r.runAlert(r.ctx, a)
 		}
 	}
+	if rd.Persist != nil {
+		// Before any message goes out: an acknowledgement promises the
+		// version is on disk.
+		r.persist(rd.Persist)
+	}
 	for _, o := range rd.Send {
 		r.sendMsg(o.To, o.Msg)
 	}
@@ -315,9 +320,6 @@ func (r *Runtime) flush() {
 			delete(r.answers, a.ID)
 			c <- a
 		}
-	}
-	if rd.Persist != nil {
-		r.persist(rd.Persist)
 	}
 	r.mu.Lock()
 	r.snap = r.eng.Snapshot()

@@ -125,13 +125,13 @@ func (r *Runtime) persist(cib *CIB) {
 	if r.cfg.StateDir == "" || cib == nil || cib.Config == nil {
 		return
 	}
-	p := Persisted{Version: cib.Version, Digest: cib.Digest, Config: cib.Config, FileDigest: r.fileDigest,
+	p := Persisted{Version: cib.Version, Digest: cib.Digest, Config: cib.Config, FileDigest: r.fileDigest, View: r.eng.c.View(),
 		Status: cib.Status, Reported: cib.Reported, Left: cib.Left, Fencing: cib.Fencing, Pending: cib.Pending, ReportedIn: cib.ReportedIn}
 	if err := SavePersisted(r.cfg.StateDir, p); err != nil {
 		r.log.Error("persisting the replicated configuration", "err", err)
 		return
 	}
-	r.log.Info("replicated configuration persisted", "version", cib.Version.String(), "digest", shortDigest(cib.Digest))
+	r.log.Debug("replicated configuration persisted", "version", cib.Version.String(), "digest", shortDigest(cib.Digest))
 }
 
 func shortDigest(d string) string {

@@ -23,6 +23,8 @@ const (
 	// FenceDelegated: the DC must be fenced (a stop of its own failed) and
 	// asked Node to do it (Attempt).
 	FenceDelegated = "fence_delegated"
+	// Probed: Writer probed Resource on itself (OK: it runs there).
+	Probed = "probed"
 	// DaemonStarted: palisaded started on Writer (Detail: its generation);
 	// what its previous incarnation decided lives on only through the
 	// replicated records.

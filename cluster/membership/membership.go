@@ -150,6 +150,16 @@ func (m *Membership) advance(now time.Duration) {
 	}
 }
 
+// RaiseViewFloor makes every later view id higher than floor. A node
+// passes the highest view id it persisted before a restart: view ids then
+// keep growing across restarts of the whole cluster, so records stamped
+// with the view they were decided in (recovery.Record) stay ordered.
+func (m *Membership) RaiseViewFloor(floor uint64) {
+	if floor > m.maxSeen {
+		m.maxSeen = floor
+	}
+}
+
 // Ready returns the events produced since the previous call.
 func (m *Membership) Ready() []Event {
 	ev := m.events

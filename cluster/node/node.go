@@ -124,6 +124,10 @@ func (n *Node) OnReload(fn func(*config.Cluster)) {
 	n.mu.Unlock()
 }
 
+// RaiseViewFloor makes this node's later view ids higher than floor (the
+// highest view id it persisted). Call it before Run.
+func (n *Node) RaiseViewFloor(floor uint64) { n.mem.RaiseViewFloor(floor) }
+
 // Generation is this run's incarnation number.
 func (n *Node) Generation() uint64 { return n.gen }
 

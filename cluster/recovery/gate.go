@@ -285,6 +285,11 @@ func (g *Gate) SetPartition(p Partition, now time.Duration) {
 // rejoin handles a node that is in the partition again (it came back, or
 // it restarted with a new generation without membership losing it).
 func (g *Gate) rejoin(n string, r *nodeRec, how string, now time.Duration) {
+	// Stamped with this view, so the record of what the node is now
+	// supersedes older ones (a "fenced" record of an earlier incarnation
+	// must never mask the incarnation that came back) wherever the
+	// records are replicated.
+	r.view = max(r.view, g.part.View)
 	switch r.state {
 	case StateUnknown, StateDown:
 		r.state = StateMember

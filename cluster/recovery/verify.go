@@ -47,10 +47,17 @@ func Verify(es []eventlog.Entry) []Violation {
 	// blocking a resource it stopped after its last start.
 	type onNode struct{ node, rsc string }
 	stopped, started := map[onNode]int64{}, map[onNode]int64{}
+	// off: confirmed fenced and not started again since (a writer that
+	// learns of the loss later, from the other side of a partition, logs
+	// it after the confirmation).
+	off := map[string]bool{}
 	var out []Violation
 	for _, e := range es {
 		switch {
-		case e.Event == eventlog.ActionResult && e.Action == "stop" && e.OK != nil && *e.OK:
+		case e.Event == eventlog.ActionResult && e.Action == "stop" && e.OK != nil && *e.OK,
+			e.Event == eventlog.Probed && e.OK != nil && !*e.OK && e.Writer == e.Node:
+			// Stopped there, or found not running there by a probe of
+			// the node itself.
 			stopped[onNode{e.Node, e.Resource}] = e.MonoNS
 		case isStart(e) || e.Event == eventlog.ActionSent && e.Action == "start":
 			started[onNode{e.Node, e.Resource}] = e.MonoNS
@@ -62,9 +69,13 @@ func Verify(es []eventlog.Entry) []Violation {
 			// (startup fencing logs every node it cannot see).
 			delete(pending, e.Writer)
 			delete(inquorate, e.Writer)
+			delete(off, e.Writer)
 		case eventlog.QuorumChanged:
 			inquorate[e.Writer] = strings.HasPrefix(e.Detail, "inquorate")
 		case eventlog.NodeLost, eventlog.FenceNeeded:
+			if off[e.Target] {
+				break // already off: nothing of it runs
+			}
 			if pending[e.Writer] == nil {
 				pending[e.Writer] = map[string]*lost{}
 			}
@@ -86,14 +97,15 @@ func Verify(es []eventlog.Entry) []Violation {
 			for _, m := range pending {
 				delete(m, e.Target)
 			}
+			off[e.Target] = true
 		case eventlog.NodeReturned:
 			// The gate un-blocks a node that rejoined before any fence
 			// request went out (its resources never moved).
 			if strings.HasPrefix(e.Detail, RejoinedDetail) {
 				delete(pending[e.Writer], e.Target)
 			}
-		case eventlog.ActionResult:
-			if e.Action == "stop" && e.OK != nil && *e.OK {
+		case eventlog.ActionResult, eventlog.Probed:
+			if (e.Action == "stop" && e.OK != nil && *e.OK) || (e.Event == eventlog.Probed && e.OK != nil && !*e.OK && e.Writer == e.Node) {
 				// Stopped there after all: no longer blocked by that node.
 				for _, m := range pending {
 					if l := m[e.Node]; l != nil {

@@ -92,6 +92,7 @@ func (n *network) setLinkCut(a, link int, down bool) {
 		if b != a {
 			n.cut[link][a][b] = down
 			n.cut[link][b][a] = down
+			n.w.disturb(n.w.nodes[b].name) // its link to a flaps too
 		}
 	}
 	n.w.disturb(n.w.nodes[a].name)

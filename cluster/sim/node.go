@@ -251,6 +251,9 @@ func (n *node) start() {
 	if err != nil {
 		panic(err)
 	}
+	if n.persisted != nil {
+		mem.RaiseViewFloor(n.persisted.View)
+	}
 	rel, err := reliable.New(reliable.Config{Self: uint32(n.id), Generation: n.gen})
 	if err != nil {
 		panic(err)
@@ -433,7 +436,7 @@ func (n *node) pump() {
 }
 
 func (n *node) persist(cib *dc.CIB) {
-	b, err := json.Marshal(dc.Persisted{Version: cib.Version, Digest: cib.Digest, Config: cib.Config,
+	b, err := json.Marshal(dc.Persisted{Version: cib.Version, Digest: cib.Digest, Config: cib.Config, View: n.eng.Coordinator().View(),
 		Status: cib.Status, Reported: cib.Reported, Left: cib.Left, Fencing: cib.Fencing, Pending: cib.Pending, ReportedIn: cib.ReportedIn})
 	if err != nil {
 		panic(err)

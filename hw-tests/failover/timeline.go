@@ -31,6 +31,38 @@ type Timeline struct {
 // FailoverMS is the fault → first answer from the new owner, in ms.
 func (t Timeline) FailoverMS() float64 { return float64(t.FirstNew-t.Fault) / 1e6 }
 
+// step returns the time of the first step named name (0 if not seen).
+func (t Timeline) step(name string) time.Duration {
+	for _, s := range t.Steps {
+		if s.Name == name || strings.HasPrefix(s.Name, name) {
+			return s.At
+		}
+	}
+	return 0
+}
+
+// ConfirmToAddedMS is the time from the fence confirmation to the VIP
+// being on the new owner's interface (its kernel answers ARP from then
+// on), from the event logs (both on CLOCK_MONOTONIC); -1 if not seen.
+func (t Timeline) ConfirmToAddedMS() float64 {
+	c, a := t.step("fence confirmed"), t.step("VIP added")
+	if c == 0 || a == 0 {
+		return -1
+	}
+	return float64(a-c) / 1e6
+}
+
+// ConfirmToAnswerMS is the time from the fence confirmation to the
+// client's first answer from the new owner (resolution: the prober's
+// interval); -1 if not seen.
+func (t Timeline) ConfirmToAnswerMS() float64 {
+	c := t.step("fence confirmed")
+	if c == 0 {
+		return -1
+	}
+	return float64(t.FirstNew-c) / 1e6
+}
+
 // GapMS is the client-observed gap: last answer from the old owner → first
 // from the new one.
 func (t Timeline) GapMS() float64 {

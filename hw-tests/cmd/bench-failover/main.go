@@ -29,6 +29,7 @@ import (
 
 func main() {
 	runs := flag.Int("runs", 10, "failovers per stack")
+	flag.IntVar(&killRuns, "kill-runs", 10, "kill -9 failovers of palisaded (fault -> first answer, against deadtime)")
 	bin := flag.String("bin", "", "use palisaded and palisade from this directory instead of building them")
 	flag.StringVar(&only, "only", "", "run only one stack: palisade or keepalived")
 	flag.Parse()
@@ -38,7 +39,12 @@ func main() {
 	}
 }
 
-var only string
+var (
+	only     string
+	killRuns int
+	// confirm → VIP added / → first answer, over every palisade run.
+	toAdded, toAnswer []float64
+)
 
 func run(runs int, bin string) error {
 	if err := failover.Available(); err != nil {
@@ -94,6 +100,27 @@ func run(runs int, bin string) error {
 		fmt.Printf("%s: median %.1f ms  min %.1f  max %.1f  (n=%d)\n", only, median(xs), slices.Min(xs), slices.Max(xs), len(xs))
 		return nil
 	}
+	var kills []float64
+	for i := range killRuns {
+		if only == "keepalived" {
+			break
+		}
+		total, err := palisadeKillRun(ctx, bin, i)
+		if err != nil {
+			return fmt.Errorf("palisade kill -9 run %d: %w", i+1, err)
+		}
+		fmt.Printf("palisade kill -9 run %2d: fault -> first answer from the new owner %6.1f ms\n", i+1, total)
+		kills = append(kills, total)
+	}
+	if len(kills) > 0 {
+		fmt.Printf("palisade kill -9 failover: median %.1f ms  min %.1f  max %.1f  (n=%d); deadtime 250 ms + 30 ms = 280 ms: %v\n",
+			median(kills), slices.Min(kills), slices.Max(kills), len(kills), median(kills) <= 280)
+	}
+	if len(toAdded) > 0 {
+		fmt.Printf("fence confirmed -> VIP on the new owner's interface: median %.2f ms  max %.2f  (n=%d); target <= 5 ms: %v\n",
+			median(toAdded), slices.Max(toAdded), len(toAdded), median(toAdded) <= 5)
+		fmt.Printf("fence confirmed -> client's first answer from it (prober every 1 ms): median %.2f ms  max %.2f\n", median(toAnswer), slices.Max(toAnswer))
+	}
 	fmt.Println()
 	fmt.Println("kill -9 of the HA daemon on the active node (the node, its links and its VIP stay up):")
 	if err := palisadeKill(ctx, bin); err != nil {
@@ -123,7 +150,7 @@ func prefix(kind byte, i int) string { return fmt.Sprintf("pe%c%d%02d", kind, os
 
 func palisadeRun(ctx context.Context, bin string, i int) (gap, total float64, err error) {
 	h, err := failover.Start(ctx, failover.Options{Prefix: prefix('p', i), Nodes: 3, BinDir: bin,
-		Keepalive: 50 * time.Millisecond, Deadtime: 250 * time.Millisecond})
+		Keepalive: 50 * time.Millisecond, Deadtime: 250 * time.Millisecond, ProbeEvery: time.Millisecond})
 	if err != nil {
 		return 0, 0, err
 	}
@@ -149,7 +176,50 @@ func palisadeRun(ctx context.Context, bin string, i int) (gap, total float64, er
 	if vs, _ := h.Violations(); len(vs) > 0 {
 		return 0, 0, fmt.Errorf("one rule violated: %v", vs)
 	}
+	noteConfirm(tl)
 	return tl.GapMS(), tl.FailoverMS(), nil
+}
+
+func noteConfirm(tl failover.Timeline) {
+	if a := tl.ConfirmToAddedMS(); a >= 0 {
+		toAdded = append(toAdded, a)
+	}
+	if a := tl.ConfirmToAnswerMS(); a >= 0 {
+		toAnswer = append(toAnswer, a)
+	}
+}
+
+// palisadeKillRun kills palisaded on the node holding the VIP (the node
+// and its VIP stay up until it is fenced) and returns fault -> first
+// answer from the new owner.
+func palisadeKillRun(ctx context.Context, bin string, i int) (float64, error) {
+	h, err := failover.Start(ctx, failover.Options{Prefix: prefix('q', i), Nodes: 3, BinDir: bin,
+		Keepalive: 50 * time.Millisecond, Deadtime: 250 * time.Millisecond, ProbeEvery: time.Millisecond})
+	if err != nil {
+		return 0, err
+	}
+	defer h.Close()
+	active, err := h.WaitStarted(ctx, 30*time.Second)
+	if err != nil {
+		return 0, err
+	}
+	time.Sleep(500 * time.Millisecond)
+	fault, err := h.KillDaemon(active)
+	if err != nil {
+		return 0, err
+	}
+	tl, err := h.WaitTakeover(ctx, active, fault, 20*time.Second)
+	if err != nil {
+		return 0, err
+	}
+	if vs, _ := h.Violations(); len(vs) > 0 {
+		return 0, fmt.Errorf("one rule violated: %v", vs)
+	}
+	if os.Getenv("PA_BENCH_DEBUG") != "" {
+		fmt.Print(tl)
+	}
+	noteConfirm(tl)
+	return tl.FailoverMS(), nil
 }
 
 const keepalivedConf = `global_defs {
@@ -188,7 +258,7 @@ func startKeepalived(h *failover.Harness) error {
 }
 
 func keepalivedRun(ctx context.Context, bin string, i int) (float64, error) {
-	h, err := failover.Start(ctx, failover.Options{Prefix: prefix('k', i), Nodes: 3, BinDir: bin, NoDaemons: true})
+	h, err := failover.Start(ctx, failover.Options{Prefix: prefix('k', i), Nodes: 3, BinDir: bin, NoDaemons: true, ProbeEvery: time.Millisecond})
 	if err != nil {
 		return 0, err
 	}
