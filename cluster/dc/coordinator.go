@@ -109,8 +109,8 @@ type Coordinator struct {
 	holdUntil map[string]time.Duration
 	nextID    uint64
 	lastPlan  []PlannedAction
-	// persisted identifies the last replica handed out in Ready.Persist.
-	persisted string
+	// persisted is the last replica handed out in Ready.Persist.
+	persisted *CIB
 	// delegated are fences of this node handed to a peer, by attempt.
 	delegated map[int]delegation
 

@@ -337,13 +337,10 @@ func (e *Engine) Ready() Ready {
 	// only once it is on disk (the caller persists before it sends), so a
 	// start the DC released is known to survive the crash of every node
 	// that knew of it.
-	if e.c.cib.Config != nil || len(e.c.cib.Fencing) > 0 {
-		v := e.c.cib.Version
-		key := fmt.Sprintf("%s/%s/%v/%p", v, e.c.cib.Digest, e.c.cib.Fencing, e.c.cib)
-		if key != e.c.persisted {
-			e.c.persisted = key
-			e.rd.Persist = e.c.cib
-		}
+	// The replica is copy-on-write: a new pointer is a change.
+	if (e.c.cib.Config != nil || len(e.c.cib.Fencing) > 0) && e.c.cib != e.c.persisted {
+		e.c.persisted = e.c.cib
+		e.rd.Persist = e.c.cib
 	}
 	rd := e.rd
 	e.rd = Ready{}
