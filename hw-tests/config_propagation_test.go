@@ -18,7 +18,9 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"palisade/cluster/api"
 	"palisade/cluster/dc"
+	"palisade/cluster/dcrun"
 	"palisade/cluster/eventlog"
 	"palisade/hw-tests/failover"
 	"palisade/resources/model"
@@ -69,11 +71,11 @@ func TestConfigPropagates(t *testing.T) {
 
 	// Every node ends up with the same configuration version and digest,
 	// newer than before, and has persisted it in its state_dir.
-	want := waitSameConfig(t, h, func(ci dc.ConfigInfo) bool { return ci.Version.Epoch > before.Version.Epoch })
+	want := waitSameConfig(t, h, func(ci api.ConfigInfo) bool { return ci.Version.Epoch > before.Version.Epoch })
 	t.Logf("every node runs configuration %d.%d digest %.12s (was %s)", want.Version.AdminEpoch, want.Version.Epoch, want.Digest, before.Version)
 	for i, dir := range h.States {
-		p, err := dc.LoadPersisted(dir)
-		if err != nil || p == nil || p.Digest != want.Digest || !p.Version.SameConfigVersion(want.Version) {
+		p, err := dcrun.LoadPersisted(dir)
+		if err != nil || p == nil || p.Digest != want.Digest || !dcrun.APIVersion(p.Version).SameConfig(want.Version) {
 			t.Errorf("n%d persisted %+v (err %v), want version %s digest %.12s", i+1, p, err, want.Version, want.Digest)
 		}
 	}
@@ -110,7 +112,7 @@ func TestConfigPropagates(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(2 * time.Second)
-	if ci := showConfig(t, h, 1); ci.Digest != want.Digest || !ci.Version.SameConfigVersion(want.Version) {
+	if ci := showConfig(t, h, 1); ci.Digest != want.Digest || !ci.Version.SameConfig(want.Version) {
 		t.Fatalf("SIGHUP with an unchanged file changed the configuration: %s %.12s, want %s %.12s", ci.Version, ci.Digest, want.Version, want.Digest)
 	}
 	// SIGHUP after an edit (admin_epoch raised in n2's file, which has no
@@ -129,7 +131,7 @@ func TestConfigPropagates(t *testing.T) {
 	if err := h.Procs[1].Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	forced := waitSameConfig(t, h, func(ci dc.ConfigInfo) bool { return ci.Version.AdminEpoch == 1 })
+	forced := waitSameConfig(t, h, func(ci api.ConfigInfo) bool { return ci.Version.AdminEpoch == 1 })
 	if forced.Digest != before.Digest {
 		t.Fatalf("after the forced reload: digest %.12s, want n2's file section %.12s", forced.Digest, before.Digest)
 	}
@@ -138,15 +140,15 @@ func TestConfigPropagates(t *testing.T) {
 
 // waitSameConfig waits until every node reports the same admin_epoch,
 // epoch and digest, and ok holds for it.
-func waitSameConfig(t *testing.T, h *failover.Harness, ok func(dc.ConfigInfo) bool) dc.ConfigInfo {
+func waitSameConfig(t *testing.T, h *failover.Harness, ok func(api.ConfigInfo) bool) api.ConfigInfo {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		infos := make([]dc.ConfigInfo, len(h.Sockets))
+		infos := make([]api.ConfigInfo, len(h.Sockets))
 		same := true
 		for i := range h.Sockets {
 			infos[i] = showConfig(t, h, i)
-			same = same && infos[i].Version.SameConfigVersion(infos[0].Version) && infos[i].Digest == infos[0].Digest
+			same = same && infos[i].Version.SameConfig(infos[0].Version) && infos[i].Digest == infos[0].Digest
 		}
 		if same && ok(infos[0]) {
 			return infos[0]
@@ -158,13 +160,13 @@ func waitSameConfig(t *testing.T, h *failover.Harness, ok func(dc.ConfigInfo) bo
 	}
 }
 
-func showConfig(t *testing.T, h *failover.Harness, i int) dc.ConfigInfo {
+func showConfig(t *testing.T, h *failover.Harness, i int) api.ConfigInfo {
 	t.Helper()
 	out, err := h.Palisade(i, "config", "show", "--json")
 	if err != nil {
 		t.Fatalf("config show on n%d: %v: %s", i+1, err, out)
 	}
-	var ci dc.ConfigInfo
+	var ci api.ConfigInfo
 	if err := json.Unmarshal([]byte(out), &ci); err != nil {
 		t.Fatalf("config show --json on n%d: %v: %s", i+1, err, out)
 	}

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"palisade/cluster/api"
 	"palisade/cluster/eventlog"
 	"palisade/hw-tests/failover"
 	"palisade/resources/model"
@@ -58,7 +59,7 @@ func startFailover(t *testing.T, o failover.Options) *failover.Harness {
 		t.Fatal(err)
 	}
 	if !ok {
-		t.Fatal("palisaded did not attach the DC layer (cmd/palisaded must call cluster/dc.Attach)")
+		t.Fatal("palisaded did not attach the DC layer (cmd/palisaded must attach the DC runtime)")
 	}
 	return h
 }
@@ -603,17 +604,11 @@ func dcFailures(t *testing.T, h *failover.Harness, i int) []model.Failure {
 	if err != nil {
 		t.Fatalf("palisade status on n%d: %v: %s", i+1, err, out)
 	}
-	var st struct {
-		Extra struct {
-			DC struct {
-				Status model.Status `json:"status"`
-			} `json:"dc"`
-		} `json:"extra"`
+	var st api.Status
+	if err := json.Unmarshal([]byte(out), &st); err != nil || st.DC == nil {
+		t.Fatalf("palisade status --json on n%d: %v (DC section present: %v)", i+1, err, st.DC != nil)
 	}
-	if err := json.Unmarshal([]byte(out), &st); err != nil {
-		t.Fatalf("palisade status --json on n%d: %v", i+1, err)
-	}
-	return st.Extra.DC.Status.Failures
+	return st.DC.Status.Failures
 }
 
 // Operator edits on a running cluster, from any node: standby moves the

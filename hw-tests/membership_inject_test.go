@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"palisade/cluster/node"
+	"palisade/cluster/api"
 	"palisade/cluster/wire"
 )
 
@@ -144,7 +144,7 @@ func testInjection(t *testing.T, m *meshCluster) {
 		t.Fatalf("inject helper: %v\n%s", err, out)
 	}
 	want := map[string]uint64{"replay": 1, "bad_mac": 2, "unknown_key": 1, "wrong_cluster": 1}
-	st := m.waitFor(t, 0, 5*time.Second, "injected packets counted", func(st node.Status) bool {
+	st := m.waitFor(t, 0, 5*time.Second, "injected packets counted", func(st api.Status) bool {
 		for reason, n := range want {
 			if st.Dropped[reason] < before.Dropped[reason]+n {
 				return false

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"palisade/cluster/node"
+	"palisade/cluster/api"
 	"palisade/hw-tests/lab"
 )
 
@@ -70,14 +70,14 @@ func TestMembershipIPv6(t *testing.T) {
 	if err := l.Nodes[1].CutLink(0); err != nil {
 		t.Fatal(err)
 	}
-	m.waitFor(t, 0, 5*time.Second, "n2 up through IPv6 multicast only", func(st node.Status) bool {
+	m.waitFor(t, 0, 5*time.Second, "n2 up through IPv6 multicast only", func(st api.Status) bool {
 		p := peer(st, 2)
 		return p.State == "up" && p.Links[0].State == "dead" && p.Links[1].State == "up"
 	})
 	if err := l.Nodes[1].CutLink(1); err != nil {
 		t.Fatal(err)
 	}
-	m.waitFor(t, 0, 5*time.Second, "n2 dead with both IPv6 links cut", func(st node.Status) bool {
+	m.waitFor(t, 0, 5*time.Second, "n2 dead with both IPv6 links cut", func(st api.Status) bool {
 		return peer(st, 2).State == "dead"
 	})
 }

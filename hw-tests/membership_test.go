@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"palisade/cluster/node"
+	"palisade/cluster/api"
 	"palisade/cluster/node/control"
 	"palisade/hw-tests/lab"
 )
@@ -85,19 +85,19 @@ func tail(s string, n int) string {
 }
 
 // status asks node i (0-based) for its status.
-func (m *meshCluster) status(i int) (node.Status, error) {
+func (m *meshCluster) status(i int) (api.Status, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	var st node.Status
+	var st api.Status
 	err := control.Call(ctx, m.cfg.Sockets[i], "status", nil, &st)
 	return st, err
 }
 
 // waitFor polls node i's status until cond holds or the timeout passes.
-func (m *meshCluster) waitFor(t *testing.T, i int, timeout time.Duration, what string, cond func(node.Status) bool) node.Status {
+func (m *meshCluster) waitFor(t *testing.T, i int, timeout time.Duration, what string, cond func(api.Status) bool) api.Status {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
-	var st node.Status
+	var st api.Status
 	var err error
 	for time.Now().Before(deadline) {
 		if st, err = m.status(i); err == nil && cond(st) {
@@ -109,7 +109,7 @@ func (m *meshCluster) waitFor(t *testing.T, i int, timeout time.Duration, what s
 	return st
 }
 
-func summarize(st node.Status) string {
+func summarize(st api.Status) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "view %d agreed=%v members=%v\n", st.View.ID, st.View.Agreed, st.View.Members)
 	for _, n := range st.Nodes {
@@ -119,17 +119,17 @@ func summarize(st node.Status) string {
 	return b.String()
 }
 
-func peer(st node.Status, id uint32) node.NodeStatus {
+func peer(st api.Status, id uint32) api.NodeStatus {
 	for _, n := range st.Nodes {
 		if n.ID == id {
 			return n
 		}
 	}
-	return node.NodeStatus{}
+	return api.NodeStatus{}
 }
 
-func allUp(n int) func(node.Status) bool {
-	return func(st node.Status) bool {
+func allUp(n int) func(api.Status) bool {
+	return func(st api.Status) bool {
 		return st.View.Agreed && len(st.View.Members) == n
 	}
 }
@@ -161,7 +161,7 @@ func TestMembershipThreeNodes(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := 0; i < 2; i++ {
-			st := m.waitFor(t, i, 5*time.Second, "link1 to n3 dead", func(st node.Status) bool {
+			st := m.waitFor(t, i, 5*time.Second, "link1 to n3 dead", func(st api.Status) bool {
 				p := peer(st, 3)
 				return len(p.Links) == 2 && p.Links[1].State == "dead"
 			})
@@ -190,7 +190,7 @@ func TestMembershipThreeNodes(t *testing.T) {
 		// shared, so only a gross miss fails.
 		bound := deadtime + keepalive
 		for i := 0; i < 2; i++ {
-			st := m.waitFor(t, i, 10*time.Second, "n3 dead", func(st node.Status) bool { return peer(st, 3).State == "dead" })
+			st := m.waitFor(t, i, 10*time.Second, "n3 dead", func(st api.Status) bool { return peer(st, 3).State == "dead" })
 			took := time.Since(cut)
 			t.Logf("n%d declared n3 dead %v after the cut (deadtime+keepalive = %v)", i+1, took.Round(time.Millisecond), bound)
 			if took > bound+2*time.Second {
@@ -252,7 +252,7 @@ func TestMembershipThreeNodes(t *testing.T) {
 	})
 }
 
-func hasMember(st node.Status, id uint32) bool {
+func hasMember(st api.Status, id uint32) bool {
 	for _, mb := range st.View.Members {
 		if mb.ID == id {
 			return true
@@ -318,7 +318,7 @@ func TestMembershipMcastBcast(t *testing.T) {
 	if err := l.Nodes[1].CutLink(0); err != nil {
 		t.Fatal(err)
 	}
-	m.waitFor(t, 0, 5*time.Second, "n2 up through bcast only", func(st node.Status) bool {
+	m.waitFor(t, 0, 5*time.Second, "n2 up through bcast only", func(st api.Status) bool {
 		p := peer(st, 2)
 		return p.State == "up" && p.Links[0].State == "dead" && p.Links[1].State == "up"
 	})

@@ -30,6 +30,7 @@ import (
 	"testing"
 	"time"
 
+	"palisade/cluster/api"
 	"palisade/cluster/eventlog"
 	"palisade/hw-tests/failover"
 )
@@ -321,19 +322,11 @@ func dcSection(h *failover.Harness, i int) (dc string, quorate, agreed bool) {
 	if err != nil {
 		return "", false, false
 	}
-	var st struct {
-		Extra struct {
-			DC struct {
-				DC      string `json:"dc"`
-				Quorate bool   `json:"quorate"`
-				Agreed  bool   `json:"agreed"`
-			} `json:"dc"`
-		} `json:"extra"`
-	}
-	if json.Unmarshal([]byte(out), &st) != nil {
+	var st api.Status
+	if json.Unmarshal([]byte(out), &st) != nil || st.DC == nil {
 		return "", false, false
 	}
-	return st.Extra.DC.DC, st.Extra.DC.Quorate, st.Extra.DC.Agreed
+	return st.DC.DC, st.DC.Quorate, st.DC.Agreed
 }
 
 // currentDC asks the live nodes who the DC of a quorate view is.

@@ -1,11 +1,11 @@
 package dc
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"palisade/cluster/api"
 	"palisade/cluster/eventlog"
 	"palisade/resources/model"
 )
@@ -62,14 +62,18 @@ func (r ConfigResult) Err() error {
 	if r.Error == "" {
 		return nil
 	}
-	if r.Retry {
+	switch {
+	case r.Retry:
 		return fmt.Errorf("%s: %w", r.Error, ErrRetry)
+	case r.Conflict:
+		return &api.Error{Code: api.Conflict, Message: r.Error}
 	}
-	return errors.New(r.Error)
+	return &api.Error{Code: api.Invalid, Message: r.Error}
 }
 
-// ErrRetry wraps refusals that may pass if tried again later.
-var ErrRetry = errors.New("try again later")
+// ErrRetry wraps refusals that may pass if tried again later; its code
+// (api.Retry) reaches the client through the wrapping.
+var ErrRetry error = api.Errorf(api.Retry, "try again later")
 
 // Propose submits a configuration change: applied at once on the DC,
 // forwarded to the DC elsewhere. The answer appears in Ready.ConfigResults

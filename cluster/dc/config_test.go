@@ -199,28 +199,6 @@ func TestStartCIB(t *testing.T) {
 	}
 }
 
-func TestPersistRoundTrip(t *testing.T) {
-	dir := t.TempDir()
-	if p, err := LoadPersisted(dir); p != nil || err != nil {
-		t.Fatalf("empty dir: %v %v", p, err)
-	}
-	cfg := &model.Config{Resources: []*model.Resource{{ID: "a", Type: "Dummy"}}}
-	want := Persisted{Version: Version{AdminEpoch: 1, Epoch: 4, NumUpdates: 2}, Digest: ConfigDigest(cfg), Config: cfg, FileDigest: "x"}
-	if err := SavePersisted(dir, want); err != nil {
-		t.Fatal(err)
-	}
-	got, err := LoadPersisted(dir)
-	if err != nil || got.Version != want.Version || ConfigDigest(got.Config) != want.Digest || got.FileDigest != "x" {
-		t.Fatalf("round trip: %+v %v", got, err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, PersistFile), []byte("{"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := LoadPersisted(dir); err == nil || !strings.Contains(err.Error(), "remove it") {
-		t.Fatalf("corrupt file: %v", err)
-	}
-}
-
 func TestDecodeConfig(t *testing.T) {
 	section := "admin_epoch: 2\nresources:\n  - {id: a, class: ocf, provider: heartbeat, type: Dummy}\n"
 	cfg, admin, err := DecodeConfig("s.yaml", []byte(section))

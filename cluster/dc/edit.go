@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"palisade/cluster/api"
 	"palisade/resources/model"
 )
 
@@ -19,35 +20,16 @@ import (
 //
 // The change is made on the configuration the cluster runs and proposed
 // with that version's digest, so it never undoes a change made meanwhile.
-type Edit struct {
-	Op       string `json:"op"`
-	Node     string `json:"node,omitempty"`
-	Resource string `json:"resource,omitempty"`
-	By       string `json:"by,omitempty"`
-}
+type Edit = api.Edit
 
 // Edit operations.
 const (
-	EditStandby = "standby"
-	EditOnline  = "online"
-	EditMove    = "move"
-	EditBan     = "ban"
-	EditClear   = "clear"
+	EditStandby = api.EditStandby
+	EditOnline  = api.EditOnline
+	EditMove    = api.EditMove
+	EditBan     = api.EditBan
+	EditClear   = api.EditClear
 )
-
-// String is the edit as the event log shows it.
-func (e Edit) String() string {
-	s := e.Op
-	for _, w := range []string{e.Resource, e.Node} {
-		if w != "" {
-			s += " " + w
-		}
-	}
-	if e.By != "" {
-		s += " by " + e.By
-	}
-	return s
-}
 
 // cliPrefix is the constraint id prefix of CLI edits (Pacemaker's).
 const cliPrefix = "cli-"

@@ -6,8 +6,10 @@ import (
 	"slices"
 	"time"
 
+	"palisade/cluster/api"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
+	"palisade/fence/topology"
 	"palisade/resources/executor"
 )
 
@@ -386,10 +388,12 @@ const (
 
 // OpAnswer is the DC's decision on an OpRequest.
 type OpAnswer struct {
-	ID     string   `json:"id"`
-	DC     string   `json:"dc,omitempty"`
-	Error  string   `json:"error,omitempty"`
-	Retry  bool     `json:"retry,omitempty"`
+	ID    string `json:"id"`
+	DC    string `json:"dc,omitempty"`
+	Error string `json:"error,omitempty"`
+	Retry bool   `json:"retry,omitempty"`
+	// Code classifies a refusal (api.Code values).
+	Code   string   `json:"code,omitempty"`
 	Result string   `json:"result,omitempty"`
 	Nodes  []string `json:"nodes,omitempty"`
 }
@@ -419,7 +423,7 @@ func (e *Engine) Request(req OpRequest, now time.Duration) {
 	case e.c.isDC():
 		e.rd.Answers = append(e.rd.Answers, e.c.decide(req, e.c.cfg.Self, now))
 	case e.c.view.DC == "" || e.c.view.DC == e.c.cfg.Self || !e.c.acting():
-		e.rd.Answers = append(e.rd.Answers, OpAnswer{ID: req.ID, Retry: true, Error: e.c.notDCError().Error()})
+		e.rd.Answers = append(e.rd.Answers, OpAnswer{ID: req.ID, Retry: true, Code: string(api.Retry), Error: e.c.notDCError().Error()})
 	default:
 		e.requests[req.ID] = req
 		e.c.send(e.c.view.DC, Message{Kind: KindRequest, Request: &req})
@@ -433,7 +437,7 @@ func (e *Engine) Forget(id string) { delete(e.requests, id) }
 func (c *Coordinator) onRequest(m Message, now time.Duration) {
 	var a OpAnswer
 	if !c.isDC() || m.View != c.view.ID {
-		a = OpAnswer{ID: m.Request.ID, DC: c.view.DC, Retry: true, Error: fmt.Sprintf("%s is not the DC of view %d", c.cfg.Self, m.View)}
+		a = OpAnswer{ID: m.Request.ID, DC: c.view.DC, Retry: true, Code: string(api.Retry), Error: fmt.Sprintf("%s is not the DC of view %d", c.cfg.Self, m.View)}
 	} else {
 		a = c.decide(*m.Request, m.From, now)
 	}
@@ -445,25 +449,35 @@ func (c *Coordinator) onRequest(m Message, now time.Duration) {
 func (c *Coordinator) decide(req OpRequest, from string, now time.Duration) OpAnswer {
 	a := OpAnswer{ID: req.ID, DC: c.cfg.Self}
 	if err := c.notDCError(); err != nil {
-		a.Error, a.Retry = err.Error(), errors.Is(err, ErrRetry)
+		a.Error, a.Retry, a.Code = err.Error(), true, string(api.Retry)
 		return a
 	}
 	switch req.Op {
 	case OpConfirm:
 		if err := c.Confirm(req.Node, req.By, now); err != nil {
-			a.Error = err.Error()
+			a.Error, a.Code = err.Error(), string(api.Invalid)
+			switch {
+			case errors.Is(err, recovery.ErrUnknownNode):
+				a.Code = string(api.UnknownNode)
+			case errors.Is(err, recovery.ErrNotActive), errors.Is(err, ErrRetry):
+				a.Code, a.Retry = string(api.Retry), true
+			}
 			return a
 		}
 		a.Result = "confirmed by the DC " + c.cfg.Self
 	case OpCleanup:
 		if len(primitivesOf(c.cib.Config, req.Resource)) == 0 {
-			a.Error = fmt.Sprintf("cleanup %s: no such resource in the running configuration", req.Resource)
+			a.Error, a.Code = fmt.Sprintf("cleanup %s: no such resource in the running configuration", req.Resource), string(api.UnknownResource)
 			return a
 		}
 		targets := c.members
 		if req.Node != "" {
+			if !slices.Contains(c.cfg.Nodes, req.Node) {
+				a.Error, a.Code = fmt.Sprintf("cleanup %s on %s: not a configured node (nodes: %v)", req.Resource, req.Node, c.cfg.Nodes), string(api.UnknownNode)
+				return a
+			}
 			if !slices.Contains(c.members, req.Node) {
-				a.Error = fmt.Sprintf("cleanup %s on %s: %s is not a member of this partition (members: %v)", req.Resource, req.Node, req.Node, c.members)
+				a.Error, a.Code = fmt.Sprintf("cleanup %s on %s: %s is not a member of this partition (members: %v)", req.Resource, req.Node, req.Node, c.members), string(api.Invalid)
 				return a
 			}
 			targets = []string{req.Node}
@@ -474,7 +488,19 @@ func (c *Coordinator) decide(req OpRequest, from string, now time.Duration) OpAn
 		a.Nodes = slices.Clone(targets)
 		a.Result = "fail counts cleared; the nodes probe it again"
 	default:
-		a.Error = fmt.Sprintf("unknown operator command %q", req.Op)
+		a.Error, a.Code = fmt.Sprintf("unknown operator command %q", req.Op), string(api.BadRequest)
 	}
 	return a
+}
+
+// FenceOutcomeOf converts a topology outcome for the engine.
+func FenceOutcomeOf(o topology.Outcome) FenceOutcome {
+	out := FenceOutcome{Confirmed: o.Confirmed(), Devices: o.Devices}
+	for _, s := range o.Steps {
+		out.Steps = append(out.Steps, FenceStep{Level: s.Level, Device: s.Device, OK: s.OK, VerifiedOff: s.VerifiedOff, Err: s.Err})
+	}
+	if o.Err != nil {
+		out.Err = o.Err.Error()
+	}
+	return out
 }

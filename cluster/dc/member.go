@@ -200,7 +200,7 @@ func (m *member) exec(o execOp, op executor.Op) {
 	if o.kind == execAction {
 		op.Ref = fmt.Sprintf("view%d:%d", o.view, o.action.ID)
 	}
-	m.c.ready.Exec = append(m.c.ready.Exec, ExecRequest{Ref: m.nextRef, Op: op, StartFailureIsFatal: startFailureIsFatal(m.c.cib.Config)})
+	m.c.ready.Exec = append(m.c.ready.Exec, ExecRequest{Ref: m.nextRef, Op: op, StartFailureIsFatal: StartFailureIsFatal(m.c.cib.Config)})
 }
 
 // onAction runs an action the DC sent, if it was sent in this node's view.

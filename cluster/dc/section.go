@@ -38,17 +38,17 @@ func DecodeConfig(file string, data []byte) (*model.Config, uint64, error) {
 			break
 		}
 	}
-	cfg, admin, err := decodeSection(file, root)
+	cfg, admin, err := DecodeSection(file, root)
 	if err == nil && cfg == nil {
 		err = fmt.Errorf("%s: no resources section", file)
 	}
 	return cfg, admin, err
 }
 
-// decodeSection reads the resources section strictly (unknown keys are
+// DecodeSection reads the resources section strictly (unknown keys are
 // errors) with the scheduler's model, after taking admin_epoch out, and
 // validates it.
-func decodeSection(file string, n *yaml.Node) (*model.Config, uint64, error) {
+func DecodeSection(file string, n *yaml.Node) (*model.Config, uint64, error) {
 	cfg, admin, err := decodeUnchecked(file, n)
 	if err != nil || cfg == nil {
 		return cfg, admin, err
@@ -105,7 +105,7 @@ func decodeUnchecked(file string, n *yaml.Node) (*model.Config, uint64, error) {
 
 // decodeResources is decodeSection without the admin_epoch.
 func decodeResources(file string, n *yaml.Node) (*model.Config, error) {
-	cfg, _, err := decodeSection(file, n)
+	cfg, _, err := DecodeSection(file, n)
 	return cfg, err
 }
 

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"palisade/cluster/api"
 	"palisade/cluster/auth"
 	"palisade/cluster/config"
 	"palisade/cluster/eventlog"
@@ -55,7 +56,7 @@ type Node struct {
 	onDelivery []func(reliable.Delivery)
 	onReload   []func(*config.Cluster)
 	handlers   map[string]control.Handler
-	sections   map[string]func() any
+	dcStatus   func() *api.DCStatus
 	running    bool
 }
 
@@ -106,7 +107,7 @@ func New(opts Options) (*Node, error) {
 		tr: tr, rel: rel, mem: mem,
 		ops: make(chan func()), stepped: map[uint32][]time.Time{}, memDrops: map[string]uint64{},
 		view:     mem.View(),
-		handlers: map[string]control.Handler{}, sections: map[string]func() any{},
+		handlers: map[string]control.Handler{},
 	}
 	n.cur.Store(c)
 	return n, nil
@@ -170,11 +171,11 @@ func (n *Node) HandleControl(cmd string, h control.Handler) {
 	n.mu.Unlock()
 }
 
-// AddStatus adds a section to Status.Extra, computed on each status call
-// (on the control goroutine, not the loop).
-func (n *Node) AddStatus(name string, fn func() any) {
+// SetDCStatus sets the function that fills Status.DC (the DC layer's
+// part), called on each status request on the control goroutine.
+func (n *Node) SetDCStatus(fn func() *api.DCStatus) {
 	n.mu.Lock()
-	n.sections[name] = fn
+	n.dcStatus = fn
 	n.mu.Unlock()
 }
 
@@ -203,22 +204,16 @@ func (n *Node) do(ctx context.Context, fn func()) error {
 }
 
 // Status returns a snapshot for `palisade status`.
-func (n *Node) Status(ctx context.Context) (Status, error) {
-	var st Status
+func (n *Node) Status(ctx context.Context) (api.Status, error) {
+	var st api.Status
 	if err := n.do(ctx, func() { st = n.buildStatus() }); err != nil {
 		return st, err
 	}
 	n.mu.Lock()
-	sections := make(map[string]func() any, len(n.sections))
-	for k, v := range n.sections {
-		sections[k] = v
-	}
+	dc := n.dcStatus
 	n.mu.Unlock()
-	if len(sections) > 0 {
-		st.Extra = map[string]any{}
-		for k, fn := range sections {
-			st.Extra[k] = fn()
-		}
+	if dc != nil {
+		st.DC = dc()
 	}
 	return st, nil
 }
@@ -242,7 +237,7 @@ func (n *Node) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ctl.Handle("status", func(ctx context.Context, _ json.RawMessage) (any, error) { return n.Status(ctx) })
+	ctl.Handle(api.CmdStatus, func(ctx context.Context, _ json.RawMessage) (any, error) { return n.Status(ctx) })
 	for cmd, h := range handlers {
 		ctl.Handle(cmd, h)
 	}

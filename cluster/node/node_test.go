@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"palisade/cluster/api"
 	"palisade/cluster/config"
 	"palisade/cluster/membership"
 	"palisade/cluster/node/control"
@@ -82,9 +83,9 @@ socket: %s/n%d.sock
 	return out
 }
 
-func waitStatus(t *testing.T, sock, what string, cond func(Status) bool) Status {
+func waitStatus(t *testing.T, sock, what string, cond func(api.Status) bool) api.Status {
 	t.Helper()
-	var st Status
+	var st api.Status
 	var err error
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if err = control.Call(context.Background(), sock, "status", nil, &st); err == nil && cond(st) {
@@ -114,7 +115,7 @@ func TestTwoNodesOnLoopback(t *testing.T) {
 				default:
 				}
 			})
-			n.AddStatus("extra", func() any { return map[string]int{"answer": 42} })
+			n.SetDCStatus(func() *api.DCStatus { return &api.DCStatus{Self: "a", DC: "answer"} })
 			n.HandleControl("ping", func(context.Context, json.RawMessage) (any, error) { return "pong", nil })
 		}
 		ctx, cancel := context.WithCancel(context.Background())
@@ -128,10 +129,10 @@ func TestTwoNodesOnLoopback(t *testing.T) {
 			<-dones[i]
 		}
 	}()
-	st := waitStatus(t, cfgs[0].Socket, "agreed two-node view", func(st Status) bool {
+	st := waitStatus(t, cfgs[0].Socket, "agreed two-node view", func(st api.Status) bool {
 		return st.View.Agreed && len(st.View.Members) == 2
 	})
-	if st.View.DC.Name != "a" || st.Extra["extra"] == nil || st.Generation != nodes[0].Generation() {
+	if st.View.DC.Name != "a" || st.DC == nil || st.DC.DC != "answer" || st.Generation != nodes[0].Generation() {
 		t.Fatalf("status: %+v", st)
 	}
 	var pong string
@@ -144,7 +145,7 @@ func TestTwoNodesOnLoopback(t *testing.T) {
 	// Stop b: a declares it dead and shrinks the view.
 	cancels[1]()
 	<-dones[1]
-	waitStatus(t, cfgs[0].Socket, "b dead", func(st Status) bool {
+	waitStatus(t, cfgs[0].Socket, "b dead", func(st api.Status) bool {
 		return st.Nodes[1].State == "dead" && len(st.View.Members) == 1
 	})
 	sawDead := false
@@ -203,7 +204,7 @@ socket: %s/one.sock
 			t.Errorf("run: %v", err)
 		}
 	}()
-	st := waitStatus(t, c.Socket, "agreed one-node view", func(st Status) bool {
+	st := waitStatus(t, c.Socket, "agreed one-node view", func(st api.Status) bool {
 		return st.View.Agreed && len(st.View.Members) == 1
 	})
 	if st.View.DC.Name != "a" {

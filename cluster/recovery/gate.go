@@ -1,6 +1,7 @@
 package recovery
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -8,6 +9,13 @@ import (
 	"time"
 
 	"palisade/cluster/eventlog"
+)
+
+// Errors of the gate's operator-facing calls, wrapped with the details.
+var (
+	ErrUnknownNode = errors.New("not a configured node")
+	ErrMember      = errors.New("node is a member of this partition")
+	ErrNotActive   = errors.New("this partition cannot decide now")
 )
 
 // RejoinedDetail starts the detail of the node_returned entry that
@@ -527,13 +535,13 @@ func (g *Gate) FenceResult(res FenceResult, now time.Duration) {
 func (g *Gate) OperatorConfirm(n, by string, now time.Duration) error {
 	r, ok := g.nodes[n]
 	if !ok {
-		return fmt.Errorf("confirm %s: not a configured node", n)
+		return fmt.Errorf("confirm %s: %w", n, ErrUnknownNode)
 	}
 	if r.member {
-		return fmt.Errorf("confirm %s: node is a member of this partition (it answers heartbeats); refusing to record it as fenced", n)
+		return fmt.Errorf("confirm %s: %w (it answers heartbeats); refusing to record it as fenced", n, ErrMember)
 	}
 	if !g.active() {
-		return fmt.Errorf("confirm %s: this partition is not quorate (or its view is not agreed yet): a confirmation here could let two partitions run %s's resources", n, n)
+		return fmt.Errorf("confirm %s: %w: this partition is not quorate (or its view is not agreed yet), and a confirmation here could let two partitions run %s's resources", n, ErrNotActive, n)
 	}
 	if by == "" {
 		by = "unknown"

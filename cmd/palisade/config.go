@@ -7,15 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
+	"palisade/cluster/api"
 	"palisade/cluster/dc"
-	"palisade/cluster/node/control"
 )
 
 func init() {
@@ -53,18 +51,18 @@ the edit, or push with --force.`,
 			if _, _, err := dc.DecodeConfig(file, data); err != nil {
 				return &exitError{2, fmt.Errorf("config push: %w", err)}
 			}
-			pa := dc.PushArgs{File: file, YAML: string(data), By: by}
+			pa := api.PushRequest{File: file, YAML: string(data), By: by}
 			if !force {
-				pa.BaseDigest = shownDigest(data)
+				pa.BaseDigest = api.ShownDigest(data)
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), dc.PushTimeout+5*time.Second)
+			ctx, cancel := context.WithTimeout(cmd.Context(), api.PushTimeout+5*time.Second)
 			defer cancel()
-			var res dc.ConfigResult
-			if err := control.Call(ctx, socketFlag, dc.CmdConfigPush, pa, &res); err != nil {
-				if strings.Contains(err.Error(), dc.ConflictText) {
+			res, err := client().Push(ctx, pa)
+			if err != nil {
+				if api.CodeOf(err) == api.Conflict {
 					err = fmt.Errorf("%w\n%s was taken from an older version: run \"palisade config show\" again and redo the change, or push with --force", err, file)
 				}
-				return &exitError{1, fmt.Errorf("config push %s: %w", file, err)}
+				return &exitError{exitCode(err), fmt.Errorf("config push %s: %w", file, err)}
 			}
 			printPushResult(cmd.OutOrStdout(), file, res)
 			return nil
@@ -85,8 +83,8 @@ shows the same admin_epoch.epoch and digest.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
 			defer cancel()
-			var ci dc.ConfigInfo
-			if err := control.Call(ctx, socketFlag, dc.CmdConfigShow, nil, &ci); err != nil {
+			ci, err := client().Show(ctx)
+			if err != nil {
 				return &exitError{3, fmt.Errorf("config show: %w", err)}
 			}
 			w := cmd.OutOrStdout()
@@ -104,7 +102,7 @@ shows the same admin_epoch.epoch and digest.`,
 	rootCmd.AddCommand(configCmd)
 }
 
-func printPushResult(w io.Writer, file string, res dc.ConfigResult) {
+func printPushResult(w io.Writer, file string, res api.ConfigResult) {
 	if res.Unchanged {
 		fmt.Fprintf(w, "%s: already the cluster's configuration (version %s, DC %s)\n", file, res.Version, res.DC)
 		return
@@ -114,8 +112,8 @@ func printPushResult(w io.Writer, file string, res dc.ConfigResult) {
 
 // printConfig writes the configuration as a resources section that `config
 // push` reads back unchanged (admin_epoch first).
-func printConfig(w io.Writer, ci dc.ConfigInfo) error {
-	fmt.Fprintf(w, "# palisade configuration version %s digest %s on %s (DC %s)\n", ci.Version, ci.Digest, ci.Self, ci.DC)
+func printConfig(w io.Writer, ci api.ConfigInfo) error {
+	fmt.Fprintln(w, ci.Header())
 	if ci.Config == nil {
 		return errors.New("config show: this node has no resources configuration")
 	}
@@ -125,16 +123,4 @@ func printConfig(w io.Writer, ci dc.ConfigInfo) error {
 	}
 	fmt.Fprintf(w, "%s: %d\n%s", dc.AdminEpochKey, ci.Version.AdminEpoch, body)
 	return nil
-}
-
-// shownRe matches the first line "palisade config show" writes.
-var shownRe = regexp.MustCompile(`(?m)^# palisade configuration version \S+ digest ([0-9a-f]{12,64})\b`)
-
-// shownDigest is the digest of the configuration a file was shown from,
-// "" for a file that did not come from "palisade config show".
-func shownDigest(data []byte) string {
-	if m := shownRe.FindSubmatch(data); m != nil {
-		return string(m[1])
-	}
-	return ""
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"palisade/cluster/api"
 	"palisade/cluster/dc"
 )
 
@@ -30,7 +31,7 @@ constraints:
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	ci := dc.ConfigInfo{Self: "n1", DC: "n1", Version: dc.Version{AdminEpoch: admin, Epoch: 4, NumUpdates: 9}, Digest: dc.ConfigDigest(cfg), Config: cfg}
+	ci := api.ConfigInfo{Self: "n1", DC: "n1", Version: api.Version{AdminEpoch: admin, Epoch: 4, NumUpdates: 9}, Digest: dc.ConfigDigest(cfg), Config: cfg}
 	if err := printConfig(&b, ci); err != nil {
 		t.Fatal(err)
 	}
@@ -45,14 +46,14 @@ constraints:
 		t.Fatalf("round trip changed the configuration (admin %d):\n%s", admin2, b.String())
 	}
 	// The file remembers the version it was shown from.
-	if got := shownDigest(b.Bytes()); got != ci.Digest {
+	if got := api.ShownDigest(b.Bytes()); got != ci.Digest {
 		t.Fatalf("digest of the shown file: %q, want %q", got, ci.Digest)
 	}
-	if got := shownDigest([]byte("# my notes\nresources: []\n")); got != "" {
+	if got := api.ShownDigest([]byte("# my notes\nresources: []\n")); got != "" {
 		t.Fatalf("digest of a hand-written file: %q", got)
 	}
 	var out bytes.Buffer
-	printPushResult(&out, "f.yaml", dc.ConfigResult{Accepted: true, DC: "n1", Version: dc.Version{Epoch: 5, NumUpdates: 1}, Digest: "abcdef0123456789"})
+	printPushResult(&out, "f.yaml", api.ConfigResult{DC: "n1", Version: api.Version{Epoch: 5, NumUpdates: 1}, Digest: "abcdef0123456789"})
 	if got := out.String(); got != "f.yaml: accepted by the DC n1 as version 0.5.1 (digest abcdef012345)\n" {
 		t.Fatalf("push output %q", got)
 	}

@@ -13,9 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"palisade/cluster/dc"
+	"palisade/cluster/api"
 	"palisade/cluster/eventlog"
-	"palisade/cluster/node/control"
 )
 
 func init() {
@@ -43,13 +42,13 @@ member, or this partition has no quorum) is what this command prints.`,
 					return &exitError{2, fmt.Errorf("confirmation of %s aborted", node)}
 				}
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), dc.OperatorTimeout+2*time.Second)
+			ctx, cancel := context.WithTimeout(cmd.Context(), api.OperatorTimeout+2*time.Second)
 			defer cancel()
-			var res map[string]string
-			if err := control.Call(ctx, socketFlag, dc.CmdFenceConfirm, dc.ConfirmArgs{Node: node, By: by}, &res); err != nil {
-				return &exitError{1, fmt.Errorf("fence confirm %s: %w", node, err)}
+			res, err := client().Confirm(ctx, api.ConfirmRequest{Node: node, By: by})
+			if err != nil {
+				return &exitError{exitCode(err), fmt.Errorf("fence confirm %s: %w", node, err)}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: fencing confirmed by operator %s (%s)\n", node, by, res["result"])
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: fencing confirmed by operator %s (%s)\n", node, by, res.Result)
 			return nil
 		},
 	}
@@ -81,8 +80,8 @@ without a running daemon).`,
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
 			defer cancel()
-			var h dc.History
-			if err := control.Call(ctx, socketFlag, dc.CmdFenceHistory, nil, &h); err != nil {
+			h, err := client().History(ctx)
+			if err != nil {
 				return &exitError{3, fmt.Errorf("fence history: %w", err)}
 			}
 			if asJSON {
@@ -110,7 +109,7 @@ func operatorName() string {
 	return "unknown"
 }
 
-func printHistory(w io.Writer, h dc.History) {
+func printHistory(w io.Writer, h api.History) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tSTATE\tMEMBER\tATTEMPTS\tFAILURES\tCONFIRMED BY")
 	for _, n := range h.Nodes {

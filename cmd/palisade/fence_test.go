@@ -6,10 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"palisade/cluster/dc"
+	"palisade/cluster/api"
 	"palisade/cluster/eventlog"
-	"palisade/cluster/recovery"
-	"palisade/fence/topology"
 )
 
 func TestPrintFenceLog(t *testing.T) {
@@ -29,9 +27,9 @@ func TestPrintFenceLog(t *testing.T) {
 }
 
 func TestPrintHistory(t *testing.T) {
-	h := dc.History{
-		Nodes:    []recovery.NodeStatus{{Node: "n2", State: recovery.StateFenced, Attempts: 2, Failures: 1, By: "device:bmc-n2"}},
-		Attempts: []topology.Outcome{{Target: "n2", Error: "level 1 bmc-n2: timeout", Start: time.Unix(0, 0)}, {Target: "n2", Level: 1, Devices: "bmc-n2", Start: time.Unix(1, 0)}},
+	h := api.History{
+		Nodes:    []api.FenceNode{{Node: "n2", State: "fenced", Attempts: 2, Failures: 1, By: "device:bmc-n2"}},
+		Attempts: []api.FenceAttempt{{Target: "n2", Error: "level 1 bmc-n2: timeout", Start: time.Unix(0, 0)}, {Target: "n2", Level: 1, Devices: "bmc-n2", Start: time.Unix(1, 0)}},
 	}
 	var b bytes.Buffer
 	printHistory(&b, h)

@@ -11,6 +11,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"palisade/cluster/api"
 )
 
 var rootCmd = &cobra.Command{
@@ -36,5 +38,28 @@ func main() {
 			os.Exit(ee.code)
 		}
 		os.Exit(1)
+	}
+}
+
+// Exit codes shared by the subcommands that talk to palisaded.
+const (
+	exitRefused     = 1 // the cluster refused or could not do it now
+	exitBadInput    = 2 // the request itself is wrong (unknown node, bad file)
+	exitUnreachable = 3 // no palisaded answered on the socket
+)
+
+// client is the typed control API client for --socket.
+func client() api.Client { return api.Client{Socket: socketFlag} }
+
+// exitCode maps a control API error to the process exit code: the code
+// the daemon gave the refusal, or "unreachable" when no daemon answered.
+func exitCode(err error) int {
+	switch api.CodeOf(err) {
+	case "":
+		return exitUnreachable
+	case api.BadRequest, api.Invalid, api.UnknownNode, api.UnknownResource:
+		return exitBadInput
+	default:
+		return exitRefused
 	}
 }

@@ -8,8 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"palisade/cluster/dc"
-	"palisade/cluster/node/control"
+	"palisade/cluster/api"
 )
 
 func init() {
@@ -28,14 +27,11 @@ also expire by themselves after the resource's failure-timeout, if it has one.
 The cleanup is written to the event log with your name.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
+			ctx, cancel := context.WithTimeout(cmd.Context(), api.OperatorTimeout+2*time.Second)
 			defer cancel()
-			var res struct {
-				Resource string   `json:"resource"`
-				Nodes    []string `json:"nodes"`
-			}
-			if err := control.Call(ctx, socketFlag, dc.CmdResourceCleanup, dc.CleanupArgs{Resource: args[0], Node: node, By: by}, &res); err != nil {
-				return &exitError{1, fmt.Errorf("resource cleanup %s: %w", args[0], err)}
+			res, err := client().Cleanup(ctx, api.CleanupRequest{Resource: args[0], Node: node, By: by})
+			if err != nil {
+				return &exitError{exitCode(err), fmt.Errorf("resource cleanup %s: %w", args[0], err)}
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: fail counts cleared on %s; probing again\n", res.Resource, strings.Join(res.Nodes, ", "))
 			return nil
@@ -49,15 +45,15 @@ The cleanup is written to the event log with your name.`,
 location constraint cli-prefer-RESOURCE with score INFINITY to the cluster's
 configuration, as "crm_resource --move" does. It stays there until
 "palisade resource clear RESOURCE", also when NODE fails later and comes back.`,
-		func(a []string, by string) dc.Edit {
-			return dc.Edit{Op: dc.EditMove, Resource: a[0], Node: a[1], By: by}
+		func(a []string, by string) api.Edit {
+			return api.Edit{Op: api.EditMove, Resource: a[0], Node: a[1], By: by}
 		})
 	ban := editCommand("ban RESOURCE NODE", "Keep RESOURCE off NODE: adds location cli-ban-RESOURCE-on-NODE at -INFINITY (until clear)", "",
-		func(a []string, by string) dc.Edit {
-			return dc.Edit{Op: dc.EditBan, Resource: a[0], Node: a[1], By: by}
+		func(a []string, by string) api.Edit {
+			return api.Edit{Op: api.EditBan, Resource: a[0], Node: a[1], By: by}
 		})
 	clear := editCommand("clear RESOURCE", "Remove the constraints that move and ban added for RESOURCE", "",
-		func(a []string, by string) dc.Edit { return dc.Edit{Op: dc.EditClear, Resource: a[0], By: by} })
+		func(a []string, by string) api.Edit { return api.Edit{Op: api.EditClear, Resource: a[0], By: by} })
 	resourceCmd.AddCommand(move, ban, clear)
 	rootCmd.AddCommand(resourceCmd)
 
@@ -67,9 +63,9 @@ configuration, as "crm_resource --move" does. It stays there until
 hb_standby, "crm node standby"): the DC moves NODE's resources to other nodes
 and starts nothing there until "palisade node online NODE". NODE stays a
 member and keeps its vote. Without NODE, the node palisaded runs on.`,
-		func(a []string, by string) dc.Edit { return dc.Edit{Op: dc.EditStandby, Node: first(a), By: by} })
+		func(a []string, by string) api.Edit { return api.Edit{Op: api.EditStandby, Node: first(a), By: by} })
 	online := editCommand("online [NODE]", "Take NODE (default: this node) out of standby", "",
-		func(a []string, by string) dc.Edit { return dc.Edit{Op: dc.EditOnline, Node: first(a), By: by} })
+		func(a []string, by string) api.Edit { return api.Edit{Op: api.EditOnline, Node: first(a), By: by} })
 	nodeCmd.AddCommand(standby, online)
 	rootCmd.AddCommand(nodeCmd)
 }
@@ -77,7 +73,7 @@ member and keeps its vote. Without NODE, the node palisaded runs on.`,
 // editCommand builds a command that makes one edit of the replicated
 // configuration; use names the arguments ("move RESOURCE NODE"), optional
 // ones in brackets ("standby [NODE]").
-func editCommand(use, short, long string, edit func(args []string, by string) dc.Edit) *cobra.Command {
+func editCommand(use, short, long string, edit func(args []string, by string) api.Edit) *cobra.Command {
 	var by string
 	words := strings.Fields(use)[1:]
 	required := 0
@@ -98,12 +94,12 @@ func editCommand(use, short, long string, edit func(args []string, by string) dc
 // runEdit sends an edit of the replicated configuration to the local
 // palisaded, which makes it on the running version and proposes it to the
 // DC (redoing it if the configuration changed meanwhile).
-func runEdit(cmd *cobra.Command, e dc.Edit) error {
-	ctx, cancel := context.WithTimeout(cmd.Context(), dc.PushTimeout+5*time.Second)
+func runEdit(cmd *cobra.Command, e api.Edit) error {
+	ctx, cancel := context.WithTimeout(cmd.Context(), api.PushTimeout+5*time.Second)
 	defer cancel()
-	var res dc.ConfigResult
-	if err := control.Call(ctx, socketFlag, dc.CmdConfigEdit, e, &res); err != nil {
-		return &exitError{1, fmt.Errorf("%s: %w", e.Op, err)}
+	res, err := client().Edit(ctx, e)
+	if err != nil {
+		return &exitError{exitCode(err), fmt.Errorf("%s: %w", e.Op, err)}
 	}
 	printPushResult(cmd.OutOrStdout(), strings.TrimSuffix(e.String(), " by "+e.By), res)
 	return nil

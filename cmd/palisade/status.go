@@ -14,9 +14,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"palisade/cluster/api"
 	"palisade/cluster/config"
-	"palisade/cluster/node"
-	"palisade/cluster/node/control"
 )
 
 // socketFlag is shared by the subcommands that talk to palisaded.
@@ -39,29 +38,20 @@ func init() {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
 			defer cancel()
-			if asJSON {
-				var raw json.RawMessage
-				if err := control.Call(ctx, socketFlag, "status", nil, &raw); err != nil {
-					return &exitError{3, err}
-				}
-				var buf strings.Builder
-				enc := json.NewEncoder(&buf)
-				enc.SetIndent("", "  ")
-				var v any
-				json.Unmarshal(raw, &v)
-				enc.Encode(v)
-				fmt.Fprint(cmd.OutOrStdout(), buf.String())
-				return nil
+			st, err := client().Status(ctx)
+			if err != nil {
+				return &exitError{exitCode(err), err}
 			}
-			var st node.Status
-			if err := control.Call(ctx, socketFlag, "status", nil, &st); err != nil {
-				return &exitError{3, err}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(st)
 			}
 			printStatus(cmd.OutOrStdout(), st)
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the raw JSON status")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON (schema: cluster/api.Status)")
 	rootCmd.AddCommand(cmd)
 }
 
@@ -76,7 +66,7 @@ func age(ms *int64) string {
 	return d.Round(time.Second).String()
 }
 
-func printStatus(w io.Writer, st node.Status) {
+func printStatus(w io.Writer, st api.Status) {
 	view := fmt.Sprintf("view %d", st.View.ID)
 	switch {
 	case st.View.ID == 0:
@@ -139,13 +129,7 @@ func printStatus(w io.Writer, st node.Status) {
 	} else {
 		fmt.Fprintf(w, "\ndropped: %s\n", strings.Join(drops, " "))
 	}
-	if len(st.Extra) > 0 {
-		for _, k := range slices.Sorted(maps.Keys(st.Extra)) {
-			if k == "dc" && printDCStatus(w, st.Extra[k]) {
-				continue
-			}
-			b, _ := json.Marshal(st.Extra[k])
-			fmt.Fprintf(w, "%s: %s\n", k, b)
-		}
+	if st.DC != nil {
+		printDCStatus(w, st.DC)
 	}
 }

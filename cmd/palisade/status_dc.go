@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -9,24 +8,14 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"palisade/cluster/dc"
-	"palisade/cluster/recovery"
+	"palisade/cluster/api"
 	"palisade/resources/model"
 )
 
 // printDCStatus prints the DC layer's status section the way an operator
 // reads crm_mon: quorum and DC, where each resource runs, fail counts, and
-// every node whose fencing is not settled. It reports false when raw is
-// not a DC snapshot, so the caller can fall back to raw JSON.
-func printDCStatus(w io.Writer, raw any) bool {
-	b, err := json.Marshal(raw)
-	if err != nil {
-		return false
-	}
-	var s dc.Snapshot
-	if err := json.Unmarshal(b, &s); err != nil || s.Self == "" {
-		return false
-	}
+// every node whose fencing is not settled.
+func printDCStatus(w io.Writer, s *api.DCStatus) {
 	q := "NO QUORUM"
 	if s.Quorate {
 		q = "quorate"
@@ -80,9 +69,9 @@ func printDCStatus(w io.Writer, raw any) bool {
 
 	// Only nodes whose fencing needs attention: a clean member is the
 	// normal case and would only add noise at 3 a.m.
-	var fence []recovery.NodeStatus
+	var fence []api.FenceNode
 	for _, n := range s.Fencing {
-		if n.State != recovery.StateMember || !n.Member {
+		if n.State != "member" || !n.Member {
 			fence = append(fence, n)
 		}
 	}
@@ -99,5 +88,4 @@ func printDCStatus(w io.Writer, raw any) bool {
 		}
 		tw.Flush()
 	}
-	return true
 }

@@ -4,24 +4,24 @@ import (
 	"strings"
 	"testing"
 
-	"palisade/cluster/node"
+	"palisade/cluster/api"
 )
 
 func ptr(v int64) *int64 { return &v }
 
 func TestPrintStatus(t *testing.T) {
-	st := node.Status{
-		Cluster: "prod", Node: node.NodeRef{ID: 1, Name: "alpha"}, Generation: 7, UptimeMS: 61000,
-		View: node.ViewStatus{ID: 4, Agreed: true, DC: node.NodeRef{ID: 1, Name: "alpha"},
-			Members: []node.MemberStatus{{NodeRef: node.NodeRef{ID: 1, Name: "alpha"}, Generation: 7}, {NodeRef: node.NodeRef{ID: 2, Name: "beta"}, Generation: 3}}},
-		Nodes: []node.NodeStatus{
-			{NodeRef: node.NodeRef{ID: 1, Name: "alpha"}, Self: true, State: "up", Generation: 7},
-			{NodeRef: node.NodeRef{ID: 2, Name: "beta"}, State: "up", Generation: 3, LastHeardMS: ptr(40),
-				Links: []node.LinkStatus{{Name: "ring0", State: "up", LastHeardMS: ptr(40)}, {Name: "ring1", State: "dead", LastHeardMS: ptr(12500)}}},
-			{NodeRef: node.NodeRef{ID: 3, Name: "gamma"}, State: "dead", Generation: 0,
-				Links: []node.LinkStatus{{Name: "ring0", State: "dead"}, {Name: "ring1", State: "dead"}}},
+	st := api.Status{
+		Cluster: "prod", Node: api.NodeRef{ID: 1, Name: "alpha"}, Generation: 7, UptimeMS: 61000,
+		View: api.ViewStatus{ID: 4, Agreed: true, DC: api.NodeRef{ID: 1, Name: "alpha"},
+			Members: []api.MemberStatus{{NodeRef: api.NodeRef{ID: 1, Name: "alpha"}, Generation: 7}, {NodeRef: api.NodeRef{ID: 2, Name: "beta"}, Generation: 3}}},
+		Nodes: []api.NodeStatus{
+			{NodeRef: api.NodeRef{ID: 1, Name: "alpha"}, Self: true, State: "up", Generation: 7},
+			{NodeRef: api.NodeRef{ID: 2, Name: "beta"}, State: "up", Generation: 3, LastHeardMS: ptr(40),
+				Links: []api.LinkStatus{{Name: "ring0", State: "up", LastHeardMS: ptr(40)}, {Name: "ring1", State: "dead", LastHeardMS: ptr(12500)}}},
+			{NodeRef: api.NodeRef{ID: 3, Name: "gamma"}, State: "dead", Generation: 0,
+				Links: []api.LinkStatus{{Name: "ring0", State: "dead"}, {Name: "ring1", State: "dead"}}},
 		},
-		Links:   []node.LinkTraffic{{Name: "ring0", Kind: "ucast", TxPackets: 10}, {Name: "ring1", Kind: "mcast"}},
+		Links:   []api.LinkTraffic{{Name: "ring0", Kind: "ucast", TxPackets: 10}, {Name: "ring1", Kind: "mcast"}},
 		Dropped: map[string]uint64{"bad_mac": 2, "replay": 1, "truncated": 0},
 	}
 	var b strings.Builder

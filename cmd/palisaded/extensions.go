@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"palisade/cluster/config"
-	"palisade/cluster/dc"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/node"
 )
@@ -21,7 +20,7 @@ import (
 // the DC has moved this node's resources away and recorded it as left, or
 // two minutes have passed.
 func extend(ctx context.Context, n *node.Node, cfg *config.Cluster, events *eventlog.Log, log *slog.Logger) (leave func(), err error) {
-	rt, err := dc.Attach(ctx, n, cfg, events, log)
+	rt, err := attach(ctx, n, cfg, events, log)
 	if err != nil {
 		return nil, err
 	}

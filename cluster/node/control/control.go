@@ -30,8 +30,22 @@ type Request struct {
 type Response struct {
 	OK     bool            `json:"ok"`
 	Error  string          `json:"error,omitempty"`
+	Code   string          `json:"code,omitempty"`
 	Result json.RawMessage `json:"result,omitempty"`
 }
+
+// Error is a refusal the daemon answered (Call returns it), with the code
+// the handler's error carried (see package cluster/api).
+type Error struct {
+	Cmd     string
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Cmd + ": " + e.Message }
+
+// ErrorCode returns the refusal's code ("" when the handler gave none).
+func (e *Error) ErrorCode() string { return e.Code }
 
 // Handler serves one command. args is the raw "args" value (may be empty).
 // The returned value is encoded as the result; an error becomes
@@ -178,7 +192,12 @@ func (s *Server) dispatch(ctx context.Context, line []byte) (resp Response) {
 	}()
 	res, err := h(ctx, req.Args)
 	if err != nil {
-		return Response{Error: err.Error()}
+		resp := Response{Error: err.Error()}
+		var coded interface{ ErrorCode() string }
+		if errors.As(err, &coded) {
+			resp.Code = coded.ErrorCode()
+		}
+		return resp
 	}
 	b, err := json.Marshal(res)
 	if err != nil {
@@ -213,7 +232,7 @@ func Call(ctx context.Context, path, cmd string, args, result any) error {
 		return fmt.Errorf("%s: reading response from %s: %w", cmd, path, err)
 	}
 	if !resp.OK {
-		return fmt.Errorf("%s: %s", cmd, resp.Error)
+		return &Error{Cmd: cmd, Code: resp.Code, Message: resp.Error}
 	}
 	if result != nil && len(resp.Result) > 0 {
 		if err := json.Unmarshal(resp.Result, result); err != nil {

@@ -19,8 +19,8 @@ import (
 	"strings"
 	"time"
 
+	"palisade/cluster/api"
 	"palisade/cluster/eventlog"
-	"palisade/cluster/node"
 	"palisade/cluster/node/control"
 	"palisade/hw-tests/lab"
 )
@@ -93,10 +93,10 @@ func run() error {
 	return m.detection(*trials, *keepalive, *deadtime)
 }
 
-func (m *mesh) status(i int) (node.Status, error) {
+func (m *mesh) status(i int) (api.Status, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	var st node.Status
+	var st api.Status
 	err := control.Call(ctx, m.cfg.Sockets[i], "status", nil, &st)
 	return st, err
 }
@@ -135,7 +135,7 @@ func cpuTicks(pid int) (uint64, error) {
 
 const clockTicks = 100 // USER_HZ on Linux
 
-func traffic(st node.Status) (tx, rx uint64) {
+func traffic(st api.Status) (tx, rx uint64) {
 	for _, l := range st.Links {
 		tx += l.TxBytes
 		rx += l.RxBytes

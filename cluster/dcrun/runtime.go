@@ -1,4 +1,4 @@
-package dc
+package dcrun
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"sync"
 	"time"
+
+	"palisade/cluster/dc"
 
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
@@ -31,9 +33,9 @@ type Executor interface {
 	SetStartFailureIsFatal(fatal bool)
 }
 
-// RuntimeConfig wires a Runtime.
-type RuntimeConfig struct {
-	Coordinator Config
+// Config wires a Runtime.
+type Config struct {
+	Coordinator dc.Config
 	// Fencer may be nil when this node has no fencing configured: fence
 	// requests then fail (and are retried and alerted), never succeed.
 	Fencer Fencer
@@ -65,8 +67,8 @@ type RuntimeConfig struct {
 // messages, executor operations, fencing, persistence and logging. All
 // decisions are the Engine's; this is only I/O.
 type Runtime struct {
-	cfg RuntimeConfig
-	eng *Engine
+	cfg Config
+	eng *dc.Engine
 	in  chan func()
 	log *slog.Logger
 	// stopped is closed when Run returns, so late callbacks (a message
@@ -75,20 +77,20 @@ type Runtime struct {
 	ctx     context.Context
 
 	mu   sync.Mutex
-	snap Snapshot
+	snap dc.Snapshot
 
 	// Loop goroutine only: proposals and operator requests waiting for
 	// the DC's answer, running fences, and the file digest that goes with
 	// the persisted replica.
-	waiting    map[string]chan ConfigResult
-	answers    map[string]chan OpAnswer
+	waiting    map[string]chan dc.ConfigResult
+	answers    map[string]chan dc.OpAnswer
 	proposals  uint64
 	fences     map[uint64]context.CancelFunc
 	fileDigest string
 }
 
 // NewRuntime builds the runtime; call Run.
-func NewRuntime(cfg RuntimeConfig) *Runtime {
+func New(cfg Config) *Runtime {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -101,9 +103,9 @@ func NewRuntime(cfg RuntimeConfig) *Runtime {
 	if cfg.Coordinator.Wall == nil {
 		cfg.Coordinator.Wall = time.Now
 	}
-	r := &Runtime{cfg: cfg, eng: NewEngine(EngineConfig{Coordinator: cfg.Coordinator, Executor: cfg.Executor != nil}),
+	r := &Runtime{cfg: cfg, eng: dc.NewEngine(dc.EngineConfig{Coordinator: cfg.Coordinator, Executor: cfg.Executor != nil}),
 		in: make(chan func(), 1024), log: cfg.Logger, stopped: make(chan struct{}), ctx: context.Background(),
-		waiting: map[string]chan ConfigResult{}, answers: map[string]chan OpAnswer{}, fences: map[uint64]context.CancelFunc{},
+		waiting: map[string]chan dc.ConfigResult{}, answers: map[string]chan dc.OpAnswer{}, fences: map[uint64]context.CancelFunc{},
 		fileDigest: cfg.FileDigest}
 	r.eng.MembershipTick(cfg.Now())
 	return r
@@ -141,7 +143,7 @@ func (r *Runtime) Run(ctx context.Context) {
 
 // OnView is called by the node daemon on every membership change (members,
 // id or agreement).
-func (r *Runtime) OnView(v View) {
+func (r *Runtime) OnView(v dc.View) {
 	r.do(func() { r.eng.SetView(v, r.cfg.Now()) })
 }
 
@@ -154,7 +156,7 @@ func (r *Runtime) MembershipTick() {
 // Deliver is called by the node daemon for every reliable message of the
 // DC protocol received from node from.
 func (r *Runtime) Deliver(from string, payload []byte) {
-	m, err := Decode(from, payload)
+	m, err := dc.Decode(from, payload)
 	if err != nil {
 		r.log.Warn("dropping coordination message", "from", from, "err", err)
 		return
@@ -174,8 +176,8 @@ func (r *Runtime) ExecutorEvent(ev executor.Event) {
 
 // request sends an operator command to the DC (through the engine) and
 // waits for its decision.
-func (r *Runtime) request(ctx context.Context, req OpRequest) (OpAnswer, error) {
-	c := make(chan OpAnswer, 1)
+func (r *Runtime) request(ctx context.Context, req dc.OpRequest) (dc.OpAnswer, error) {
+	c := make(chan dc.OpAnswer, 1)
 	r.do(func() {
 		r.proposals++
 		req.ID = fmt.Sprintf("%s/op%d", r.self(), r.proposals)
@@ -190,22 +192,22 @@ func (r *Runtime) request(ctx context.Context, req OpRequest) (OpAnswer, error) 
 			delete(r.answers, req.ID)
 			r.eng.Forget(req.ID)
 		})
-		return OpAnswer{}, fmt.Errorf("%s: no answer from the DC: %w", req.Op, ctx.Err())
+		return dc.OpAnswer{}, fmt.Errorf("%s: no answer from the DC: %w", req.Op, ctx.Err())
 	}
 }
 
 // Confirm is the operator's `palisade fence confirm NODE`: the DC decides
 // and its answer (or refusal) is returned, on whichever node it is typed.
-func (r *Runtime) Confirm(ctx context.Context, node, by string) (OpAnswer, error) {
-	return r.request(ctx, OpRequest{Op: OpConfirm, Node: node, By: by})
+func (r *Runtime) Confirm(ctx context.Context, node, by string) (dc.OpAnswer, error) {
+	return r.request(ctx, dc.OpRequest{Op: dc.OpConfirm, Node: node, By: by})
 }
 
 // Cleanup is the operator's `palisade resource cleanup RSC [--node N]`
 // (Pacemaker's crm_resource --cleanup): the DC checks it and asks the
 // nodes (node, or every member) to clear the fail counts of every
 // primitive of rsc and to probe it again.
-func (r *Runtime) Cleanup(ctx context.Context, rsc, node, by string) (OpAnswer, error) {
-	return r.request(ctx, OpRequest{Op: OpCleanup, Resource: rsc, Node: node, By: by})
+func (r *Runtime) Cleanup(ctx context.Context, rsc, node, by string) (dc.OpAnswer, error) {
+	return r.request(ctx, dc.OpRequest{Op: dc.OpCleanup, Resource: rsc, Node: node, By: by})
 }
 
 // Shutdown leaves the cluster cleanly: it asks the DC to move this node's
@@ -251,8 +253,8 @@ func (r *Runtime) Shutdown(ctx context.Context) error {
 }
 
 // Snapshot returns the last coordinator snapshot (for `palisade status`).
-func (r *Runtime) Snapshot() Snapshot {
-	c := make(chan Snapshot, 1)
+func (r *Runtime) Snapshot() dc.Snapshot {
+	c := make(chan dc.Snapshot, 1)
 	r.do(func() { c <- r.eng.Snapshot() })
 	select {
 	case s := <-c:
@@ -326,7 +328,7 @@ func (r *Runtime) flush() {
 	r.mu.Unlock()
 }
 
-func (r *Runtime) monitor(mr MonitorRequest) {
+func (r *Runtime) monitor(mr dc.MonitorRequest) {
 	if r.cfg.Executor == nil {
 		return
 	}
@@ -339,7 +341,7 @@ func (r *Runtime) monitor(mr MonitorRequest) {
 	}
 }
 
-func (r *Runtime) exec(x ExecRequest) {
+func (r *Runtime) exec(x dc.ExecRequest) {
 	if r.cfg.Executor == nil {
 		return
 	}
@@ -365,11 +367,11 @@ func (r *Runtime) appendLog(e eventlog.Entry) {
 	}
 }
 
-func (r *Runtime) sendMsg(to string, m Message) {
+func (r *Runtime) sendMsg(to string, m dc.Message) {
 	if m.From == "" {
 		m.From = r.self()
 	}
-	b, err := Encode(m)
+	b, err := dc.Encode(m)
 	if err == nil {
 		err = r.cfg.Send(to, b)
 	}
@@ -378,28 +380,16 @@ func (r *Runtime) sendMsg(to string, m Message) {
 	}
 }
 
-func (r *Runtime) fence(ctx context.Context, f FenceExec) {
-	var out FenceOutcome
+func (r *Runtime) fence(ctx context.Context, f dc.FenceExec) {
+	var out dc.FenceOutcome
 	if r.cfg.Fencer == nil {
 		out.Err = "no fencer configured on this node"
 	} else {
 		o := r.cfg.Fencer.Fence(ctx, f.Target)
-		out = FenceOutcomeOf(o)
+		out = dc.FenceOutcomeOf(o)
 	}
 	r.do(func() {
 		delete(r.fences, f.Ref)
 		r.eng.FenceDone(f.Ref, out, r.cfg.Now())
 	})
-}
-
-// FenceOutcomeOf converts a topology outcome for the engine.
-func FenceOutcomeOf(o topology.Outcome) FenceOutcome {
-	out := FenceOutcome{Confirmed: o.Confirmed(), Devices: o.Devices}
-	for _, s := range o.Steps {
-		out.Steps = append(out.Steps, FenceStep{Level: s.Level, Device: s.Device, OK: s.OK, VerifiedOff: s.VerifiedOff, Err: s.Err})
-	}
-	if o.Err != nil {
-		out.Err = o.Err.Error()
-	}
-	return out
 }

@@ -1,4 +1,4 @@
-package dc
+package dcrun
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"palisade/cluster/dc"
 
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
@@ -128,9 +130,9 @@ func TestRuntimeFailover(t *testing.T) {
 		q, _ := quorum.New(quorum.Config{Nodes: map[string]int{"n1": 1, "n2": 1, "n3": 1}})
 		execs[n] = &fakeExec{node: n, rec: rec, running: map[string]bool{}}
 		from := n
-		rts[n] = NewRuntime(RuntimeConfig{
-			Coordinator: Config{Self: n, Nodes: names, Quorum: q, Gate: recovery.New(recovery.Config{Self: n, Nodes: names}),
-				Schedule: PackageScheduler, CIB: &CIB{Version: Version{Epoch: 1}, Config: cfg}},
+		rts[n] = New(Config{
+			Coordinator: dc.Config{Self: n, Nodes: names, Quorum: q, Gate: recovery.New(recovery.Config{Self: n, Nodes: names}),
+				Schedule: dc.PackageScheduler, CIB: &dc.CIB{Version: dc.Version{Epoch: 1}, Config: cfg}},
 			Fencer: fakeFencer{rec}, Executor: execs[n], Events: events, TickEvery: 5 * time.Millisecond,
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			Send: func(to string, b []byte) error {
@@ -149,9 +151,9 @@ func TestRuntimeFailover(t *testing.T) {
 	// n2 already runs the group.
 	execs["n2"].running["vip"], execs["n2"].running["dummy"] = true, true
 	for _, n := range names {
-		rts[n].OnView(SimpleView(1, names...))
+		rts[n].OnView(dc.SimpleView(1, names...))
 	}
-	waitFor(t, func() bool { return rts["n3"].Snapshot().CIB.NumUpdates > 0 }, "CIB replicated to n3")
+	waitFor(t, func() bool { return rts["n3"].Snapshot().CIB.NumUpdates > 0 }, "dc.CIB replicated to n3")
 	if i := rec.index("n1 start vip"); i >= 0 {
 		t.Fatalf("vip started on n1 although n2 runs it: %v", rec.log)
 	}
@@ -160,7 +162,7 @@ func TestRuntimeFailover(t *testing.T) {
 	up["n2"] = false
 	mu.Unlock()
 	for _, n := range []string{"n1", "n3"} {
-		rts[n].OnView(SimpleView(2, "n1", "n3"))
+		rts[n].OnView(dc.SimpleView(2, "n1", "n3"))
 	}
 	waitFor(t, func() bool { return rec.index("n1 start dummy") >= 0 || rec.index("n3 start dummy") >= 0 }, "group restarted elsewhere")
 	f := rec.index("fence n2")

@@ -1,4 +1,4 @@
-package dc
+package dcrun
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"palisade/cluster/dc"
 
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
@@ -37,10 +39,10 @@ func TestRuntimePushConfig(t *testing.T) {
 		q, _ := quorum.New(quorum.Config{Nodes: map[string]int{"n1": 1, "n2": 1, "n3": 1}})
 		from := n
 		dirs[n] = t.TempDir()
-		cib, fd, _ := StartCIB(nil, base, 0)
-		rts[n] = NewRuntime(RuntimeConfig{
-			Coordinator: Config{Self: n, Nodes: names, Quorum: q, Gate: recovery.New(recovery.Config{Self: n, Nodes: names}),
-				Schedule: PackageScheduler, CIB: cib},
+		cib, fd, _ := dc.StartCIB(nil, base, 0)
+		rts[n] = New(Config{
+			Coordinator: dc.Config{Self: n, Nodes: names, Quorum: q, Gate: recovery.New(recovery.Config{Self: n, Nodes: names}),
+				Schedule: dc.PackageScheduler, CIB: cib},
 			Executor: &fakeExec{node: n, rec: rec, running: map[string]bool{}}, Events: events, TickEvery: 5 * time.Millisecond,
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), StateDir: dirs[n], FileDigest: fd,
 			Send: func(to string, b []byte) error {
@@ -56,14 +58,14 @@ func TestRuntimePushConfig(t *testing.T) {
 	sctx, scancel := context.WithTimeout(ctx, 700*time.Millisecond)
 	_, err := rts["n2"].PushConfig(sctx, PushRequest{Config: base})
 	scancel()
-	if err == nil || !errors.Is(err, ErrRetry) || !strings.Contains(err.Error(), "in no membership view yet") {
+	if err == nil || !errors.Is(err, dc.ErrRetry) || !strings.Contains(err.Error(), "in no membership view yet") {
 		t.Fatalf("push without a view: %v", err)
 	}
 
 	for _, n := range names {
-		rts[n].OnView(SimpleView(1, names...))
+		rts[n].OnView(dc.SimpleView(1, names...))
 	}
-	moved, _, err := DecodeConfig("move.yaml", []byte(`resources:
+	moved, _, err := dc.DecodeConfig("move.yaml", []byte(`resources:
   - id: grp
     kind: group
     members:
@@ -84,7 +86,7 @@ constraints:
 	waitFor(t, func() bool {
 		for _, n := range names {
 			ci, err := rts[n].ConfigInfo(ctx)
-			if err != nil || ci.Digest != res.Digest || !ci.Version.SameConfigVersion(res.Version) {
+			if err != nil || ci.Digest != res.Digest || !APIVersion(res.Version).SameConfig(ci.Version) {
 				return false
 			}
 			p, err := LoadPersisted(dirs[n])
@@ -98,10 +100,10 @@ constraints:
 
 	bad := &model.Config{Resources: moved.Resources, Constraints: model.Constraints{Locations: []model.Location{{ID: "x", Rsc: "web", Node: "n1"}}}}
 	res, err = rts["n2"].PushConfig(pctx, PushRequest{Config: bad})
-	if err == nil || errors.Is(err, ErrRetry) || !strings.Contains(err.Error(), `unknown resource "web"`) {
+	if err == nil || errors.Is(err, dc.ErrRetry) || !strings.Contains(err.Error(), `unknown resource "web"`) {
 		t.Fatalf("bad push: %+v %v", res, err)
 	}
-	if ci, _ := rts["n1"].ConfigInfo(ctx); ci.Digest != ConfigDigest(moved) {
+	if ci, _ := rts["n1"].ConfigInfo(ctx); ci.Digest != dc.ConfigDigest(moved) {
 		t.Fatal("a refused configuration replaced the running one")
 	}
 

@@ -1,10 +1,12 @@
-package dc
+package dcrun
 
 import (
 	"context"
 	"io"
 	"log/slog"
 	"testing"
+
+	"palisade/cluster/dc"
 
 	"palisade/cluster/recovery"
 	"palisade/quorum"
@@ -36,11 +38,11 @@ func TestStartFailureIsFatal(t *testing.T) {
 		t.Cleanup(ex.Close)
 		cfg := &model.Config{Options: model.Options{StartFailureIsFatal: c.fatal},
 			Resources: []*model.Resource{{ID: "a", Class: "ocf", Provider: "heartbeat", Type: "Dummy"}}}
-		rt := NewRuntime(RuntimeConfig{Coordinator: Config{Self: "n1", Nodes: []string{"n1"}, Gate: recovery.New(recovery.Config{Self: "n1", Nodes: []string{"n1"}}),
-			Quorum: mustQuorum(t, "n1"), CIB: &CIB{Config: cfg}}, Executor: ex, Logger: quiet, Send: func(string, []byte) error { return nil }})
-		rt.eng.SetView(SimpleView(1, "n1"), 0)
+		rt := New(Config{Coordinator: dc.Config{Self: "n1", Nodes: []string{"n1"}, Gate: recovery.New(recovery.Config{Self: "n1", Nodes: []string{"n1"}}),
+			Quorum: mustQuorum(t, "n1"), CIB: &dc.CIB{Config: cfg}}, Executor: ex, Logger: quiet, Send: func(string, []byte) error { return nil }})
+		rt.eng.SetView(dc.SimpleView(1, "n1"), 0)
 		rt.eng.Ready()
-		rt.eng.Deliver(Message{Kind: KindAction, View: 1, From: "n1", Action: &Action{ID: 1, Op: "start", Resource: "a"}}, 0)
+		rt.eng.Deliver(dc.Message{Kind: dc.KindAction, View: 1, From: "n1", Action: &dc.Action{ID: 1, Op: "start", Resource: "a"}}, 0)
 		rd := rt.eng.Ready()
 		if len(rd.Exec) != 1 {
 			t.Fatalf("%s: exec requests %+v, want the start", c.name, rd.Exec)

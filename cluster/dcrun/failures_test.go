@@ -1,4 +1,4 @@
-package dc
+package dcrun
 
 import (
 	"context"
@@ -8,6 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"palisade/cluster/api"
+	"palisade/cluster/dc"
 
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
@@ -40,9 +43,9 @@ func startFailCluster(t *testing.T, meta map[string]string, failOn string) *fail
 		q, _ := quorum.New(quorum.Config{Nodes: map[string]int{"n1": 1, "n2": 1, "n3": 1}})
 		fc.execs[n] = &fakeExec{node: n, rec: fc.rec, running: map[string]bool{}, failStart: map[string]bool{}}
 		from := n
-		fc.rts[n] = NewRuntime(RuntimeConfig{
-			Coordinator: Config{Self: n, Nodes: names, Quorum: q, Gate: recovery.New(recovery.Config{Self: n, Nodes: names}),
-				Schedule: PackageScheduler, CIB: &CIB{Version: Version{Epoch: 1}, Config: cfg}},
+		fc.rts[n] = New(Config{
+			Coordinator: dc.Config{Self: n, Nodes: names, Quorum: q, Gate: recovery.New(recovery.Config{Self: n, Nodes: names}),
+				Schedule: dc.PackageScheduler, CIB: &dc.CIB{Version: dc.Version{Epoch: 1}, Config: cfg}},
 			Executor: fc.execs[n], Events: events, TickEvery: 5 * time.Millisecond,
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			Send: func(to string, b []byte) error {
@@ -59,7 +62,7 @@ func startFailCluster(t *testing.T, meta map[string]string, failOn string) *fail
 		go func(rt *Runtime) { defer loops.Done(); rt.Run(ctx) }(rt)
 	}
 	for _, n := range names {
-		fc.rts[n].OnView(SimpleView(1, names...))
+		fc.rts[n].OnView(dc.SimpleView(1, names...))
 	}
 	return fc
 }
@@ -128,8 +131,8 @@ func TestRuntimeCleanup(t *testing.T) {
 	if _, err := fc.rts["n3"].Cleanup(ctx, "nope", "", "tester"); err == nil || !strings.Contains(err.Error(), "no such resource") {
 		t.Fatalf("cleanup of an unknown resource: %v", err)
 	}
-	if _, err := fc.rts["n3"].Cleanup(ctx, "db", "n9", "tester"); err == nil || !strings.Contains(err.Error(), "not a member") {
-		t.Fatalf("cleanup on a node that is not a member: %v", err)
+	if ans, err := fc.rts["n3"].Cleanup(ctx, "db", "n9", "tester"); err == nil || ans.Code != string(api.UnknownNode) || !strings.Contains(err.Error(), "not a configured node") {
+		t.Fatalf("cleanup on a node that is not configured: %+v %v", ans, err)
 	}
 	fc.execs["n2"].mu.Lock()
 	fc.execs["n2"].failStart["db"] = false
@@ -144,20 +147,5 @@ func TestRuntimeCleanup(t *testing.T) {
 	cl := fc.cleared(t)
 	if len(cl) != 1 || cl[0].Node != "n2" || !strings.Contains(cl[0].Detail, "operator cleanup by tester (via n3)") || !strings.Contains(cl[0].Detail, "fail count was") {
 		t.Fatalf("failures_cleared entries: %+v", cl)
-	}
-}
-
-func TestFailureTimeoutLookup(t *testing.T) {
-	cfg := &model.Config{RscDefaults: map[string]string{"failure-timeout": "60s"}, Resources: []*model.Resource{
-		{ID: "g", Kind: model.KindGroup, Meta: map[string]string{"failure-timeout": "2m"}, Members: []*model.Resource{
-			{ID: "a"}, {ID: "b", Meta: map[string]string{"failure-timeout": "5"}}}},
-		{ID: "c"}, {ID: "d", Meta: map[string]string{"failure-timeout": "soon"}}}}
-	for rsc, want := range map[string]time.Duration{"a": 2 * time.Minute, "b": 5 * time.Second, "c": time.Minute, "d": 0, "zz": time.Minute} {
-		if got := failureTimeout(cfg, rsc); got != want {
-			t.Errorf("failureTimeout(%s) = %v, want %v", rsc, got, want)
-		}
-	}
-	if got := primitivesOf(cfg, "g"); len(got) != 2 || got[0].ID != "a" || got[1].ID != "b" {
-		t.Errorf("primitivesOf(g) = %v", got)
 	}
 }

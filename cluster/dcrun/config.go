@@ -1,4 +1,4 @@
-package dc
+package dcrun
 
 import (
 	"context"
@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"palisade/cluster/api"
+	"palisade/cluster/dc"
 
 	"palisade/resources/model"
 )
@@ -31,15 +34,15 @@ const ProposalTimeout = 5 * time.Second
 // Refusals that may pass later (no DC, no quorum, a DC rebuilding status,
 // no answer) are retried every 500ms until ctx ends; a configuration the
 // DC judged bad is returned at once as an error, and nothing changed.
-func (r *Runtime) PushConfig(ctx context.Context, req PushRequest) (ConfigResult, error) {
-	var last ConfigResult
+func (r *Runtime) PushConfig(ctx context.Context, req PushRequest) (dc.ConfigResult, error) {
+	var last dc.ConfigResult
 	for {
 		res, err := r.proposeOnce(ctx, req)
 		if err == nil && res.Error == "" {
 			if req.FileDigest != "" {
 				r.do(func() {
 					r.fileDigest = req.FileDigest
-					r.persist(r.eng.c.CIB())
+					r.persist(r.eng.Coordinator().CIB())
 				})
 			}
 			return res, nil
@@ -61,14 +64,14 @@ func (r *Runtime) PushConfig(ctx context.Context, req PushRequest) (ConfigResult
 	}
 }
 
-func (r *Runtime) proposeOnce(ctx context.Context, req PushRequest) (ConfigResult, error) {
-	answer := make(chan ConfigResult, 1)
+func (r *Runtime) proposeOnce(ctx context.Context, req PushRequest) (dc.ConfigResult, error) {
+	answer := make(chan dc.ConfigResult, 1)
 	var id string
 	r.do(func() {
 		r.proposals++
 		id = fmt.Sprintf("%s/%d", r.self(), r.proposals)
 		r.waiting[id] = answer
-		r.eng.Propose(Proposal{ID: id, Config: req.Config, AdminEpoch: req.AdminEpoch, Source: req.Source, BaseDigest: req.BaseDigest}, r.cfg.Now())
+		r.eng.Propose(dc.Proposal{ID: id, Config: req.Config, AdminEpoch: req.AdminEpoch, Source: req.Source, BaseDigest: req.BaseDigest}, r.cfg.Now())
 	})
 	t := time.NewTimer(ProposalTimeout)
 	defer t.Stop()
@@ -79,31 +82,21 @@ func (r *Runtime) proposeOnce(ctx context.Context, req PushRequest) (ConfigResul
 	case <-ctx.Done():
 	}
 	r.do(func() { delete(r.waiting, id) })
-	return ConfigResult{}, errors.New("no answer from the DC")
-}
-
-// ConfigInfo is the running replicated configuration (`palisade config
-// show`).
-type ConfigInfo struct {
-	Self    string        `json:"self"`
-	DC      string        `json:"dc"`
-	Version Version       `json:"version"`
-	Digest  string        `json:"digest"`
-	Config  *model.Config `json:"config"`
+	return dc.ConfigResult{}, errors.New("no answer from the DC")
 }
 
 // ConfigInfo returns this node's replica of the configuration.
-func (r *Runtime) ConfigInfo(ctx context.Context) (ConfigInfo, error) {
-	c := make(chan ConfigInfo, 1)
+func (r *Runtime) ConfigInfo(ctx context.Context) (api.ConfigInfo, error) {
+	c := make(chan api.ConfigInfo, 1)
 	r.do(func() {
-		cib := r.eng.c.CIB()
-		c <- ConfigInfo{Self: r.self(), DC: r.eng.c.DC(), Version: cib.Version, Digest: cib.Digest, Config: cib.Config}
+		cib := r.eng.Coordinator().CIB()
+		c <- api.ConfigInfo{Self: r.self(), DC: r.eng.Coordinator().DC(), Version: APIVersion(cib.Version), Digest: cib.Digest, Config: cib.Config}
 	})
 	select {
 	case ci := <-c:
 		return ci, nil
 	case <-ctx.Done():
-		return ConfigInfo{}, fmt.Errorf("config show: the DC runtime does not answer: %w", ctx.Err())
+		return api.ConfigInfo{}, fmt.Errorf("config show: the DC runtime does not answer: %w", ctx.Err())
 	}
 }
 
@@ -121,17 +114,22 @@ func (r *Runtime) FileDigestSeen(ctx context.Context) (string, error) {
 }
 
 // persist writes the replica to state_dir (loop goroutine).
-func (r *Runtime) persist(cib *CIB) {
+func (r *Runtime) persist(cib *dc.CIB) {
 	if r.cfg.StateDir == "" || cib == nil || cib.Config == nil {
 		return
 	}
-	p := Persisted{Version: cib.Version, Digest: cib.Digest, Config: cib.Config, FileDigest: r.fileDigest, View: r.eng.c.View(),
+	p := dc.Persisted{Version: cib.Version, Digest: cib.Digest, Config: cib.Config, FileDigest: r.fileDigest, View: r.eng.Coordinator().View(),
 		Status: cib.Status, Reported: cib.Reported, Left: cib.Left, Fencing: cib.Fencing, Pending: cib.Pending, ReportedIn: cib.ReportedIn}
 	if err := SavePersisted(r.cfg.StateDir, p); err != nil {
 		r.log.Error("persisting the replicated configuration", "err", err)
 		return
 	}
 	r.log.Debug("replicated configuration persisted", "version", cib.Version.String(), "digest", shortDigest(cib.Digest))
+}
+
+// APIVersion is v as the control API carries it.
+func APIVersion(v dc.Version) api.Version {
+	return api.Version{AdminEpoch: v.AdminEpoch, Epoch: v.Epoch, NumUpdates: v.NumUpdates}
 }
 
 func shortDigest(d string) string {
@@ -145,21 +143,21 @@ func shortDigest(d string) string {
 // the running configuration and proposes it with that version's digest.
 // When the DC's configuration changed meanwhile (or this node's replica was
 // behind), the edit is made again on the new one, up to a few times.
-func (r *Runtime) EditConfig(ctx context.Context, e Edit) (ConfigResult, error) {
-	if e.Node == "" && (e.Op == EditStandby || e.Op == EditOnline) {
+func (r *Runtime) EditConfig(ctx context.Context, e dc.Edit) (dc.ConfigResult, error) {
+	if e.Node == "" && (e.Op == dc.EditStandby || e.Op == dc.EditOnline) {
 		e.Node = r.self() // hb_standby: this node
 	}
 	for attempt := 1; ; attempt++ {
 		ci, err := r.ConfigInfo(ctx)
 		if err != nil {
-			return ConfigResult{}, err
+			return dc.ConfigResult{}, err
 		}
 		cfg, err := copyConfig(ci.Config)
 		if err != nil {
-			return ConfigResult{}, err
+			return dc.ConfigResult{}, err
 		}
-		if err := ApplyEdit(cfg, e, r.cfg.Coordinator.Nodes); err != nil {
-			return ConfigResult{}, err
+		if err := dc.ApplyEdit(cfg, e, r.cfg.Coordinator.Nodes); err != nil {
+			return dc.ConfigResult{}, err
 		}
 		res, err := r.PushConfig(ctx, PushRequest{Config: cfg, AdminEpoch: ci.Version.AdminEpoch, Source: e.String(), BaseDigest: ci.Digest})
 		if !res.Conflict || attempt == 5 {

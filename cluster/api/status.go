@@ -1,0 +1,108 @@
+package api
+
+import "palisade/resources/model"
+
+// Status is the answer to CmdStatus (JSON field names are part of the CLI
+// contract; add fields, do not rename them).
+type Status struct {
+	Cluster    string            `json:"cluster"`
+	Node       NodeRef           `json:"node"`
+	Generation uint64            `json:"generation"`
+	UptimeMS   int64             `json:"uptime_ms"`
+	Timing     TimingStatus      `json:"timing"`
+	View       ViewStatus        `json:"view"`
+	Nodes      []NodeStatus      `json:"nodes"`
+	Links      []LinkTraffic     `json:"links"`
+	Delivered  uint64            `json:"delivered"`
+	Dropped    map[string]uint64 `json:"dropped"`
+	// DC is the DC layer's part: partition, replicated status, fencing
+	// (absent on a daemon without it).
+	DC *DCStatus `json:"dc,omitempty"`
+}
+
+// NodeRef names a node.
+type NodeRef struct {
+	ID   uint32 `json:"id"`
+	Name string `json:"name"`
+}
+
+// TimingStatus is the configured timing in milliseconds.
+type TimingStatus struct {
+	KeepaliveMS int64 `json:"keepalive_ms"`
+	WarntimeMS  int64 `json:"warntime_ms"`
+	DeadtimeMS  int64 `json:"deadtime_ms"`
+	InitdeadMS  int64 `json:"initdead_ms"`
+}
+
+// ViewStatus is the current membership view.
+type ViewStatus struct {
+	ID      uint64         `json:"id"` // 0: first view still forming (initdead)
+	Members []MemberStatus `json:"members"`
+	DC      NodeRef        `json:"dc"`
+	Agreed  bool           `json:"agreed"`
+}
+
+// MemberStatus is one member of the view.
+type MemberStatus struct {
+	NodeRef
+	Generation uint64 `json:"generation"`
+}
+
+// NodeStatus is one configured node as this node sees it.
+type NodeStatus struct {
+	NodeRef
+	Self       bool   `json:"self,omitempty"`
+	State      string `json:"state"` // up, warn, dead, pending (self: up)
+	Generation uint64 `json:"generation"`
+	// LastHeardMS is the age of the newest heartbeat; absent if never heard.
+	LastHeardMS *int64       `json:"last_heard_ms,omitempty"`
+	Links       []LinkStatus `json:"links,omitempty"`
+}
+
+// LinkStatus is one link to one peer.
+type LinkStatus struct {
+	Name        string `json:"name"`
+	State       string `json:"state"`
+	LastHeardMS *int64 `json:"last_heard_ms,omitempty"`
+}
+
+// LinkTraffic is one local link's counters.
+type LinkTraffic struct {
+	Name       string            `json:"name"`
+	Kind       string            `json:"kind"`
+	RxPackets  uint64            `json:"rx_packets"`
+	RxBytes    uint64            `json:"rx_bytes"`
+	TxPackets  uint64            `json:"tx_packets"`
+	TxBytes    uint64            `json:"tx_bytes"`
+	TxErrors   uint64            `json:"tx_errors"`
+	Duplicates uint64            `json:"duplicates"`
+	Dropped    map[string]uint64 `json:"dropped,omitempty"`
+}
+
+// DCStatus is what the DC layer of a node knows: the partition it is in,
+// the replicated status (live on the DC) and every node's fence state.
+type DCStatus struct {
+	Self    string   `json:"self"`
+	View    uint64   `json:"view"`
+	Agreed  bool     `json:"agreed"`
+	DC      string   `json:"dc"`
+	Quorate bool     `json:"quorate"`
+	Members []string `json:"members"`
+	CIB     Version  `json:"cib_version"`
+	Digest  string   `json:"cib_digest,omitempty"`
+	// Status is the scheduler's view: nodes, where resources run, fail
+	// counts.
+	Status   model.Status `json:"status"`
+	Fencing  []FenceNode  `json:"fencing"`
+	Inflight []Action     `json:"inflight,omitempty"`
+	// Standby lists the nodes the configuration puts in standby.
+	Standby []string `json:"standby,omitempty"`
+}
+
+// Action is a resource action the DC has sent and not yet heard back.
+type Action struct {
+	ID       uint64 `json:"id"`
+	Op       string `json:"op"`
+	Resource string `json:"resource"`
+	Node     string `json:"node"`
+}

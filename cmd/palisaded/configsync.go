@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"palisade/cluster/api"
+	"palisade/cluster/config"
+	"palisade/cluster/dc"
+	"palisade/cluster/dcrun"
+	"palisade/cluster/node"
+	"palisade/resources/model"
+)
+
+// handleConfig wires the configuration change paths into the node: SIGHUP
+// (an edited resources section is proposed to the DC), and the control
+// commands behind `palisade config push`, `edit` and `show`.
+func handleConfig(ctx context.Context, n *node.Node, rt *dcrun.Runtime, log *slog.Logger) {
+	n.OnReload(func(c *config.Cluster) {
+		cfg, admin, err := dc.DecodeSection(c.File, c.Resources)
+		if err != nil {
+			log.Error("reload: resources section refused, the cluster's configuration is kept", "err", err.Error())
+			return
+		}
+		go proposeFileSection(ctx, rt, c.File, cfg, admin, "SIGHUP "+c.File, api.PushTimeout, log)
+	})
+	n.HandleControl(api.CmdConfigPush, func(cctx context.Context, args json.RawMessage) (any, error) {
+		var a api.PushRequest
+		if err := decodeArgs(args, &a, `{"file": NAME, "yaml": TEXT, "by": WHO, "base_digest": DIGEST (optional)}`); err != nil {
+			return nil, err
+		}
+		if a.YAML == "" {
+			return nil, api.Errorf(api.BadRequest, "config push: the file's text is empty")
+		}
+		if a.File == "" {
+			a.File = "(pushed configuration)"
+		}
+		cfg, admin, err := dc.DecodeConfig(a.File, []byte(a.YAML))
+		if err != nil {
+			return nil, &api.Error{Code: api.Invalid, Message: err.Error()}
+		}
+		pctx, cancel := context.WithTimeout(cctx, api.PushTimeout)
+		defer cancel()
+		res, err := rt.PushConfig(pctx, dcrun.PushRequest{Config: cfg, AdminEpoch: admin, Source: fmt.Sprintf("config push %s by %s", a.File, a.By), BaseDigest: a.BaseDigest})
+		return configResult(res, err)
+	})
+	n.HandleControl(api.CmdConfigEdit, func(cctx context.Context, args json.RawMessage) (any, error) {
+		var e api.Edit
+		if err := decodeArgs(args, &e, `{"op": standby|online|move|ban|clear, "node": NAME, "resource": ID, "by": WHO}`); err != nil {
+			return nil, err
+		}
+		if e.Op == "" {
+			return nil, api.Errorf(api.BadRequest, "config edit: an operation is needed (standby, online, move, ban, clear)")
+		}
+		pctx, cancel := context.WithTimeout(cctx, api.PushTimeout)
+		defer cancel()
+		res, err := rt.EditConfig(pctx, e)
+		return configResult(res, err)
+	})
+	n.HandleControl(api.CmdConfigShow, func(cctx context.Context, _ json.RawMessage) (any, error) {
+		return rt.ConfigInfo(cctx)
+	})
+}
+
+// configResult is the control API's answer to a push or an edit: the DC's
+// acceptance, or a refusal with its code (invalid, conflict, retry when the
+// cluster could not take it in time).
+func configResult(res dc.ConfigResult, err error) (any, error) {
+	if err != nil {
+		if api.CodeOf(err) == "" {
+			code := api.Invalid
+			if res.Error == "" {
+				code = api.Timeout // no DC answered
+			}
+			return nil, &api.Error{Code: code, Message: err.Error()}
+		}
+		return nil, err
+	}
+	return api.ConfigResult{Unchanged: res.Unchanged, Version: dcrun.APIVersion(res.Version), Digest: res.Digest, DC: res.DC}, nil
+}
+
+// proposeFileSection proposes this node's configuration file section if
+// it differs from the one the node last saw (a SIGHUP that only rolled
+// the key, or a stale file, must not undo a change pushed elsewhere).
+func proposeFileSection(ctx context.Context, rt *dcrun.Runtime, file string, cfg *model.Config, admin uint64, source string, timeout time.Duration, log *slog.Logger) {
+	if cfg == nil {
+		return
+	}
+	fd := dc.FileDigest(cfg, admin)
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	seen, err := rt.FileDigestSeen(pctx)
+	if err != nil || seen == fd {
+		if err == nil {
+			log.Info("resources section unchanged since this node last saw it: nothing to propose", "file", file)
+		}
+		return
+	}
+	res, err := rt.PushConfig(pctx, dcrun.PushRequest{Config: cfg, AdminEpoch: admin, Source: source, FileDigest: fd})
+	if err != nil {
+		log.Error("configuration change refused, the cluster's configuration is kept", "file", file, "err", err.Error())
+		return
+	}
+	if res.Unchanged {
+		log.Info("configuration file matches the cluster's configuration", "file", file, "version", res.Version.String())
+		return
+	}
+	log.Info("configuration change accepted by the DC", "file", file, "dc", res.DC, "version", res.Version.String(), "digest", res.Digest)
+}
