@@ -85,8 +85,9 @@ type Coordinator struct {
 	// view (false otherwise).
 	members []string
 	quorate bool
-	// lastTick is the time of the last membership tick (freshness).
-	lastTick time.Duration
+	// lastTick is the time of the last membership tick, heardAt the time
+	// the least recently heard member of the view was heard (freshness).
+	lastTick, heardAt time.Duration
 	fresh    bool
 
 	cib        *CIB
@@ -283,22 +284,32 @@ func (c *Coordinator) setPartition(now time.Duration) {
 	c.drainGate(now)
 }
 
-// MembershipTick records that membership was evaluated at now; a node
-// whose last tick is older than Config.StaleAfter takes no decision.
-func (c *Coordinator) MembershipTick(now time.Duration) {
+// MembershipTick records that membership was evaluated at now, and that
+// the member of the view heard least recently was heard quiet ago. A node
+// whose last tick, or whose least recently heard member, is older than
+// Config.StaleAfter takes no decision: a paused process must not act on
+// the view it had before the pause, and an isolated one must stop acting
+// (at half a deadtime) before its peers can declare it dead (at a
+// deadtime) and act themselves.
+func (c *Coordinator) MembershipTick(now, quiet time.Duration) {
 	c.lastTick = now
+	c.heardAt = now - quiet
 	c.checkFresh(now)
 }
 
 func (c *Coordinator) checkFresh(now time.Duration) {
-	fresh := c.cfg.StaleAfter <= 0 || now-c.lastTick <= c.cfg.StaleAfter
+	fresh := c.cfg.StaleAfter <= 0 || (now-c.lastTick <= c.cfg.StaleAfter && now-c.heardAt <= c.cfg.StaleAfter)
 	if fresh == c.fresh {
 		return
 	}
 	wasDC := c.isDC()
 	c.fresh = fresh
 	if !fresh {
-		c.log(now, eventlog.Entry{Event: eventlog.ViewStale, Detail: fmt.Sprintf("membership not evaluated for %s: no decisions until it is", now-c.lastTick)})
+		detail := fmt.Sprintf("membership not evaluated for %s: no decisions until it is", now-c.lastTick)
+		if now-c.heardAt > c.cfg.StaleAfter {
+			detail = fmt.Sprintf("a member of the view not heard for %s: no decisions until it is heard or the view changes", now-c.heardAt)
+		}
+		c.log(now, eventlog.Entry{Event: eventlog.ViewStale, Detail: detail})
 	}
 	c.evaluate(now, wasDC, false)
 }

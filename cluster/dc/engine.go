@@ -162,12 +162,14 @@ func (e *Engine) SetView(v View, now time.Duration) {
 	}
 }
 
-// MembershipTick records that membership was evaluated at now.
-func (e *Engine) MembershipTick(now time.Duration) {
+// MembershipTick records that membership was evaluated at now and that the
+// least recently heard member of the view was heard quiet ago (see
+// Coordinator.MembershipTick).
+func (e *Engine) MembershipTick(now, quiet time.Duration) {
 	if now > e.now {
 		e.now = now
 	}
-	e.c.MembershipTick(now)
+	e.c.MembershipTick(now, quiet)
 }
 
 // Deliver handles one message (decoded, sender checked).

@@ -107,7 +107,7 @@ func New(cfg Config) *Runtime {
 		in: make(chan func(), 1024), log: cfg.Logger, stopped: make(chan struct{}), ctx: context.Background(),
 		waiting: map[string]chan dc.ConfigResult{}, answers: map[string]chan dc.OpAnswer{}, fences: map[uint64]context.CancelFunc{},
 		fileDigest: cfg.FileDigest}
-	r.eng.MembershipTick(cfg.Now())
+	r.eng.MembershipTick(cfg.Now(), 0)
 	return r
 }
 
@@ -149,8 +149,8 @@ func (r *Runtime) OnView(v dc.View) {
 
 // MembershipTick is called by the node daemon each time it evaluated
 // membership (a node that was paused decides nothing until it has).
-func (r *Runtime) MembershipTick() {
-	r.do(func() { r.eng.MembershipTick(r.cfg.Now()) })
+func (r *Runtime) MembershipTick(quiet time.Duration) {
+	r.do(func() { r.eng.MembershipTick(r.cfg.Now(), quiet) })
 }
 
 // Deliver is called by the node daemon for every reliable message of the

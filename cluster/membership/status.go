@@ -32,3 +32,26 @@ func (m *Membership) Peers() []PeerStatus {
 	}
 	return out
 }
+
+// Quiet is how long ago, at now, this node last heard the member of its
+// current view it heard least recently (0 when it is alone). The DC layer
+// acts on a view only while Quiet stays under half the deadtime: an
+// isolated node stops deciding well before the rest of the cluster can
+// declare it dead (after a whole deadtime) and act on that, so the two
+// sides never act at once.
+func (m *Membership) Quiet(now time.Duration) time.Duration {
+	var quiet time.Duration
+	for _, vm := range m.view.Members {
+		for _, p := range m.peers {
+			if p.id != vm.ID {
+				continue
+			}
+			q := now // never heard: as old as the clock
+			if p.heard {
+				q = now - p.lastHeard
+			}
+			quiet = max(quiet, q)
+		}
+	}
+	return quiet
+}

@@ -52,7 +52,7 @@ type Node struct {
 	mu         sync.Mutex // guards the fields below
 	view       membership.View
 	onEvent    []func(membership.Event, membership.View)
-	onTick     []func()
+	onTick     []func(quiet time.Duration)
 	onDelivery []func(reliable.Delivery)
 	onReload   []func(*config.Cluster)
 	handlers   map[string]control.Handler
@@ -149,8 +149,10 @@ func (n *Node) OnEvent(fn func(membership.Event, membership.View)) {
 // OnTick registers a callback run (on the loop goroutine, after events)
 // every time membership has been evaluated against the clock: the DC layer
 // uses it to know its view is current (a paused process must not act on
-// the view it had before the pause). Do not block.
-func (n *Node) OnTick(fn func()) {
+// the view it had before the pause), and quiet, how long ago the member of
+// the view heard least recently was heard (an isolated node must stop
+// acting before its peers declare it dead). Do not block.
+func (n *Node) OnTick(fn func(quiet time.Duration)) {
 	n.mu.Lock()
 	n.onTick = append(n.onTick, fn)
 	n.mu.Unlock()
@@ -289,13 +291,15 @@ func (n *Node) Run(ctx context.Context) error {
 			n.sendHeartbeat()
 		case <-tick.C:
 			n.poll()
-			n.mem.Tick(n.now())
+			now := n.now()
+			n.mem.Tick(now)
 			n.flush()
 			n.mu.Lock()
 			ticks := n.onTick
 			n.mu.Unlock()
+			quiet := n.mem.Quiet(now)
 			for _, fn := range ticks {
-				fn()
+				fn(quiet)
 			}
 		case op := <-n.ops:
 			op()

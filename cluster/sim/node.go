@@ -270,7 +270,7 @@ func (n *node) start() {
 		Schedule: dc.PackageScheduler, Wall: w.wall, CIB: cib, StaleAfter: staleAfter}})
 	n.exec = executor.New(executor.Config{Node: n.name, Agent: simAgent{n}, Fencing: true, StartFailureIsFatal: true, Logger: quiet, Now: w.wall})
 	n.fencer = newFencer(w, names)
-	n.eng.MembershipTick(w.now)
+	n.eng.MembershipTick(w.now, 0)
 	n.every(Keepalive, n.sendHeartbeat)
 	n.every(memTick, n.tick)
 	n.every(engineTick, func() {
@@ -283,7 +283,7 @@ func (n *node) start() {
 func (n *node) tick() {
 	n.mem.Tick(n.w.now)
 	n.afterMembership()
-	n.eng.MembershipTick(n.w.now)
+	n.eng.MembershipTick(n.w.now, n.mem.Quiet(n.w.now))
 	n.rel.Tick()
 	n.pump()
 }
@@ -584,6 +584,7 @@ func (n *node) noteView(v membership.View) {
 		return
 	}
 	n.views = append(n.views, viewRec{since: n.w.now, members: k})
+	n.w.trace("%s view %d %s agreed=%v dc=%d", n.name, v.ID, k, v.Agreed, v.DC)
 	if len(n.views) > 8 {
 		n.views = n.views[1:]
 	}
