@@ -348,9 +348,10 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 	switch e.name {
 	case "primitive":
 		if e.attr("class") == "stonith" {
+			// Pacemaker places fence devices like any resource, and they
+			// count in its fewest-resources tie-break between equal nodes:
+			// they are scheduled, so the rest lands where Pacemaker puts it.
 			rd.stonith[id] = true
-			rd.rep.Notes = append(rd.rep.Notes, fmt.Sprintf("stonith resource %s: fence devices come from Palisade's fence topology; not scheduled", id))
-			return nil
 		}
 		if e.attr("template") != "" {
 			rd.rep.unsupported("resource template reference in primitive %s", id)
@@ -451,9 +452,6 @@ func (rd *reader) constraint(k *elem) {
 			rd.rep.unsupported("rsc-pattern in location %s", id)
 			return
 		}
-		if rd.stonith[k.attr("rsc")] {
-			return
-		}
 		l := model.Location{ID: id, Rsc: k.attr("rsc"), Node: k.attr("node"), Role: model.NormalizeRole(k.attr("role"))}
 		if l.Node != "" {
 			s, ok := scoreAttr(k, "score")
@@ -476,9 +474,6 @@ func (rd *reader) constraint(k *elem) {
 		cc := model.Colocation{ID: id, Rsc: first(k, "rsc", "from"), With: first(k, "with-rsc", "to"),
 			RscRole: model.NormalizeRole(first(k, "rsc-role", "from_role")), WithRole: model.NormalizeRole(first(k, "with-rsc-role", "to_role")),
 			NodeAttribute: k.attr("node-attribute")}
-		if rd.stonith[cc.Rsc] || rd.stonith[cc.With] {
-			return
-		}
 		s, ok := scoreAttr(k, "score")
 		if !ok {
 			rd.rep.unsupported("colocation %s without a valid score", id)
@@ -502,9 +497,6 @@ func (rd *reader) constraint(k *elem) {
 			}
 			o.FirstAction = k.attr("action")
 			o.ThenAction = k.attr("action")
-		}
-		if rd.stonith[o.First] || rd.stonith[o.Then] {
-			return
 		}
 		if o.Kind == "" {
 			if s, ok := scoreAttr(k, "score"); ok && s == 0 {
@@ -679,9 +671,6 @@ type lrmOp struct {
 // lrmResource replays the operation history of one resource on one node.
 func (rd *reader) lrmResource(node string, res *elem) {
 	id := res.attr("id")
-	if res.attr("class") == "stonith" || rd.stonith[id] {
-		return
-	}
 	var ops []lrmOp
 	for _, o := range res.children("lrm_rsc_op") {
 		op := lrmOp{op: o.attr("operation"), rc: atoi(o.attr("rc-code")), status: atoi(o.attr("op-status")), callID: atoi(o.attr("call-id"))}
