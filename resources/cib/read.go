@@ -114,6 +114,9 @@ func ReadBytes(data []byte) (*model.Document, *Report, error) {
 	if st := root.child("status"); st != nil {
 		rd.status(st)
 	}
+	if dc := root.attr("dc-uuid"); dc != "" {
+		rd.doc.Status.DC = rd.nodeByID[dc]
+	}
 	// Like Pacemaker, a CIB that does not say it has quorum has none.
 	rd.doc.Status.NoQuorum = true
 	if q := first(root, "have-quorum", "have_quorum"); q != "" {
@@ -193,17 +196,17 @@ var harmlessProps = map[string]bool{
 	"last-lrm-refresh": true, "cluster-recheck-interval": true, "dc-deadtime": true, "election-timeout": true,
 	"shutdown-escalation": true, "stonith-timeout": true, "batch-limit": true, "pe-error-series-max": true,
 	"pe-warn-series-max": true, "pe-input-series-max": true, "startup-fencing": true, "stonith-watchdog-timeout": true,
-	"node-health-strategy": true, "concurrent-fencing": true, "priority-fencing-delay": true, "transition-delay": true,
+	"concurrent-fencing": true, "priority-fencing-delay": true, "transition-delay": true,
 	"join-integration-timeout": true, "join-finalization-timeout": true, "crmd-transition-delay": true,
-	"enable-startup-probes": true, "stop-orphan-resources": true, "stop-orphan-actions": true, "remove-after-stop": true,
+	"enable-startup-probes": true, "stop-orphan-actions": true, "remove-after-stop": true,
 	"default-action-timeout": true, "cluster-delay": true, "fence-reaction": true, "migration-limit": true,
 	"load-threshold": true, "node-action-limit": true, "stonith-max-attempts": true, "cluster-ipc-limit": true,
-	"shutdown-lock": true, "shutdown-lock-limit": true, "enable-acl": true, "is-managed-default": true,
+	"enable-acl": true, "is-managed-default": true,
 	"no-quorum-policy": true, "symmetric-cluster": true, "stonith-enabled": true, "placement-strategy": true,
 	"maintenance-mode": true, "stop-all-resources": true, "start-failure-is-fatal": true, "stonith-action": true,
 	"resource-stickiness": true, "resource-failure-stickiness": true, "expected-quorum-votes": true,
-	"default-action-timeout-ms": true, "stop-orphan-resources-default": true, "node-health-green": true,
-	"node-health-yellow": true, "node-health-red": true, "symmetric_cluster": true,
+	"default-action-timeout-ms": true, "stop-orphan-resources-default": true, 
+	"symmetric_cluster": true,
 }
 
 func (rd *reader) config(conf *elem) {
@@ -280,6 +283,26 @@ func (rd *reader) options(props map[string]string) {
 			o.StartFailureIsFatal = b(v)
 		case "stonith-action":
 			o.StonithAction = v
+		case "node-health-strategy":
+			o.NodeHealthStrategy = v
+		case "node-health-base":
+			o.NodeHealthBase = v
+		case "node-health-red":
+			o.NodeHealthRed = v
+		case "node-health-yellow":
+			o.NodeHealthYellow = v
+		case "node-health-green":
+			o.NodeHealthGreen = v
+		case "stop-orphan-resources":
+			o.StopOrphanResources = b(v)
+		case "shutdown-lock":
+			o.ShutdownLock, _ = model.ParseBool(v)
+		case "shutdown-lock-limit":
+			if d, err := model.ParseDuration(v); err == nil {
+				o.ShutdownLockLimit = model.Duration(d)
+			} else {
+				rd.rep.unsupported("shutdown-lock-limit %q", v)
+			}
 		case "resource-stickiness":
 			if rd.doc.Config.RscDefaults == nil {
 				rd.doc.Config.RscDefaults = map[string]string{}
@@ -308,6 +331,9 @@ func (rd *reader) node(n *elem) {
 		return
 	}
 	nd := model.Node{Name: name}
+	if id := n.attr("id"); id != name {
+		nd.ID = id
+	}
 	attrs := rd.mergeSets(n, "instance_attributes", "node")
 	for k, v := range attrs {
 		switch k {
@@ -347,6 +373,9 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 	id := e.attr("id")
 	switch e.name {
 	case "primitive":
+		if id == FenceDeviceID {
+			return nil // Write's stand-in fence device, not the user's
+		}
 		if e.attr("class") == "stonith" {
 			// Pacemaker places fence devices like any resource, and they
 			// count in its fewest-resources tie-break between equal nodes:
@@ -560,11 +589,17 @@ func (rd *reader) status(st *elem) {
 		if name == "" {
 			continue
 		}
-		state := nodeState(ns, stonith)
-		n := model.NodeState{Name: name, State: state}
+		var attrs map[string]string
 		if ta := ns.child("transient_attributes"); ta != nil {
-			attrs := rd.mergeSets(ta, "instance_attributes", "transient_attributes")
-			rd.transient(name, attrs, &n)
+			attrs = rd.mergeSets(ta, "instance_attributes", "transient_attributes")
+		}
+		state, pending, shutdown := nodeState(ns, attrs, stonith)
+		n := model.NodeState{Name: name, State: state, Shutdown: shutdown && state == model.NodeOnline}
+		rd.transient(name, attrs, &n)
+		if pending {
+			// Joining, not yet able to run resources: Pacemaker marks it
+			// standby.
+			n.Standby = true
 		}
 		rd.doc.Status.Nodes = append(rd.doc.Status.Nodes, n)
 		if lrm := ns.child("lrm"); lrm != nil {
@@ -586,21 +621,78 @@ func truthy(v string) bool {
 	return err == nil && n > 0
 }
 
-func nodeState(ns *elem, stonith bool) string {
-	inCCM := truthy(ns.attr("in_ccm"))
+// nodeState decides a node's state from its node_state entry and
+// transient attributes as Pacemaker 2.1's determine_online_status does:
+// a node shutting down is online while its controller runs; without
+// fencing, a node is online only as a joined member and unclean only when
+// expected up but gone; with fencing, every way of being lost makes it
+// unclean, and a node still joining (pending) is online but runs nothing.
+func nodeState(ns *elem, attrs map[string]string, stonith bool) (state string, pending, shutdown bool) {
+	inCluster := ns.attr("in_ccm")
+	inCCM := truthy(inCluster)
 	crmd := ns.attr("crmd")
-	online := inCCM && (crmd == "online" || truthy(crmd)) && ns.attr("join") != "down"
-	if online {
-		return model.NodeOnline
+	crmdOnline := crmd == "online" || truthy(crmd)
+	join := ns.attr("join")
+	exp := ns.attr("expected")
+	if v, ok := attrs["shutdown"]; ok && v != "0" {
+		shutdown = true
 	}
-	// A member that left without saying so is unclean until fenced; with
-	// fencing disabled Pacemaker takes it as down ("blind faith").
-	if ns.attr("expected") == "member" && stonith && (inCCM || ns.attr("join") != "down" || crmd == "offline") {
-		if !inCCM || crmd == "offline" {
-			return model.NodeUnclean
+	expectedUp := !shutdown && exp == "member"
+	if !stonith {
+		switch {
+		case !inCCM:
+			return model.NodeOffline, false, shutdown
+		case crmdOnline:
+			if join == "member" {
+				return model.NodeOnline, false, shutdown
+			}
+			return model.NodeOffline, false, shutdown
+		case !expectedUp:
+			return model.NodeOffline, false, shutdown
+		}
+		return model.NodeUnclean, false, shutdown
+	}
+	terminate := false
+	if t := attrs["terminate"]; t != "" {
+		if b, ok := model.ParseBool(t); ok {
+			terminate = b
+		} else {
+			terminate = t[0] != '0' && t[0] >= '0' && t[0] <= '9'
 		}
 	}
-	return model.NodeOffline
+	online := inCCM
+	if exp == "" {
+		exp = "down"
+	}
+	unclean := false
+	switch {
+	case shutdown:
+		online = crmdOnline
+	case inCluster == "":
+		unclean = true // not seen by the cluster
+	case join == "nack":
+		unclean = true
+	case !terminate && exp == "down":
+		if inCCM || crmdOnline {
+			pending = true
+		}
+	case terminate && join == "down" && !inCCM && !crmdOnline:
+		online = false // just shot
+	case !inCCM, !crmdOnline, terminate:
+		unclean = true
+	case join == "member":
+	case join == "pending" || join == "down":
+		pending = true
+	default:
+		unclean = true
+	}
+	switch {
+	case unclean:
+		return model.NodeUnclean, pending, shutdown
+	case online:
+		return model.NodeOnline, pending, shutdown
+	}
+	return model.NodeOffline, pending, shutdown
 }
 
 func (rd *reader) transient(node string, attrs map[string]string, n *model.NodeState) {
@@ -635,7 +727,7 @@ func (rd *reader) transient(node string, attrs map[string]string, n *model.NodeS
 			n.Standby, _ = model.ParseBool(v)
 		case k == "maintenance":
 			n.Maintenance, _ = model.ParseBool(v)
-		case k == "shutdown" || k == "terminate" || k == "probe_complete" || k == "#health" || strings.HasPrefix(k, "last-rc-change"):
+		case k == "shutdown" || k == "terminate" || k == "probe_complete" || strings.HasPrefix(k, "last-rc-change"):
 		default:
 			if n.Attributes == nil {
 				n.Attributes = map[string]string{}
@@ -671,6 +763,9 @@ type lrmOp struct {
 // lrmResource replays the operation history of one resource on one node.
 func (rd *reader) lrmResource(node string, res *elem) {
 	id := res.attr("id")
+	if id == FenceDeviceID {
+		return
+	}
 	var ops []lrmOp
 	for _, o := range res.children("lrm_rsc_op") {
 		op := lrmOp{op: o.attr("operation"), rc: atoi(o.attr("rc-code")), status: atoi(o.attr("op-status")), callID: atoi(o.attr("call-id"))}

@@ -19,8 +19,27 @@ import (
 const FenceDeviceID = "palisade-fence-placeholder"
 
 type writer struct {
-	w   *bufio.Writer
-	ids map[string]int
+	w       *bufio.Writer
+	ids     map[string]int
+	nodeIDs map[string]string
+}
+
+// nodeID is a node's cluster id: the configured one, else its name (so
+// rules on #id read back the same).
+func (w *writer) nodeID(name string) string {
+	if id := w.nodeIDs[name]; id != "" {
+		return id
+	}
+	return name
+}
+
+func hasFenceDevice(rs []*model.Resource) bool {
+	for _, r := range rs {
+		if r.KindOf() == model.KindPrimitive && strings.EqualFold(r.Class, "stonith") || hasFenceDevice(r.Members) {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *writer) id(base string) string {
@@ -90,7 +109,17 @@ func Write(out io.Writer, doc *model.Document, now time.Time) error {
 		quorum = "0"
 	}
 	nodes := allNodes(doc)
-	w.printf("<cib crm_feature_set=\"3.16.1\" validate-with=\"pacemaker-3.9\" epoch=\"1\" num_updates=\"0\" admin_epoch=\"0\" have-quorum=\"%s\" dc-uuid=\"1\">\n", quorum)
+	w.nodeIDs = map[string]string{}
+	for _, n := range c.Nodes {
+		if n.ID != "" {
+			w.nodeIDs[n.Name] = n.ID
+		}
+	}
+	dc := ""
+	if doc.Status.DC != "" {
+		dc = fmt.Sprintf(" dc-uuid=\"%s\"", esc(w.nodeID(doc.Status.DC)))
+	}
+	w.printf("<cib crm_feature_set=\"3.16.1\" validate-with=\"pacemaker-3.9\" epoch=\"1\" num_updates=\"0\" admin_epoch=\"0\" have-quorum=\"%s\"%s>\n", quorum, dc)
 	w.printf(" <configuration>\n  <crm_config>\n")
 	props := map[string]string{}
 	o := c.Options
@@ -117,6 +146,21 @@ func Write(out io.Writer, doc *model.Document, now time.Time) error {
 	if o.StonithAction != "" {
 		props["stonith-action"] = o.StonithAction
 	}
+	for k, v := range map[string]string{"node-health-strategy": o.NodeHealthStrategy, "node-health-base": o.NodeHealthBase,
+		"node-health-red": o.NodeHealthRed, "node-health-yellow": o.NodeHealthYellow, "node-health-green": o.NodeHealthGreen} {
+		if v != "" {
+			props[k] = v
+		}
+	}
+	if o.StopOrphanResources != nil {
+		props["stop-orphan-resources"] = strconv.FormatBool(*o.StopOrphanResources)
+	}
+	if o.ShutdownLock {
+		props["shutdown-lock"] = "true"
+	}
+	if o.ShutdownLockLimit != 0 {
+		props["shutdown-lock-limit"] = strconv.FormatInt(int64(time.Duration(o.ShutdownLockLimit)/time.Second), 10) + "s"
+	}
 	w.printf("   <cluster_property_set id=\"cib-bootstrap-options\">\n")
 	for _, k := range model.SortedKeys(props) {
 		w.printf("    <nvpair id=\"opt-%s\" name=\"%s\" value=\"%s\"/>\n", esc(k), esc(k), esc(props[k]))
@@ -126,9 +170,9 @@ func Write(out io.Writer, doc *model.Document, now time.Time) error {
 	for _, n := range c.Nodes {
 		cfgNode[n.Name] = n
 	}
-	for i, name := range nodes {
+	for _, name := range nodes {
 		n := cfgNode[name]
-		w.printf("   <node id=\"%d\" uname=\"%s\">\n", i+1, esc(name))
+		w.printf("   <node id=\"%s\" uname=\"%s\">\n", esc(w.nodeID(name)), esc(name))
 		attrs := map[string]string{}
 		for k, v := range n.Attributes {
 			attrs[k] = v
@@ -147,7 +191,7 @@ func Write(out io.Writer, doc *model.Document, now time.Time) error {
 	for _, r := range c.Resources {
 		w.resource(r, "   ")
 	}
-	if stonith {
+	if stonith && !hasFenceDevice(c.Resources) {
 		w.printf("   <primitive id=\"%s\" class=\"stonith\" type=\"fence_dummy\">\n", FenceDeviceID)
 		w.nvset("meta_attributes", FenceDeviceID, map[string]string{"target-role": "Stopped"}, "    ")
 		w.printf("   </primitive>\n")
@@ -331,7 +375,7 @@ func (w *writer) status(doc *model.Document, nodes []string, now time.Time) {
 		case model.NodeUnclean:
 			attrs = `in_ccm="false" crmd="offline" join="down" expected="member"`
 		}
-		w.printf("  <node_state id=\"%d\" uname=\"%s\" %s crm-debug-origin=\"palisade\">\n", i+1, esc(name), attrs)
+		w.printf("  <node_state id=\"%s\" uname=\"%s\" %s crm-debug-origin=\"palisade\">\n", esc(w.nodeID(name)), esc(name), attrs)
 		ta := map[string]string{}
 		for k, v := range ns.Attributes {
 			ta[k] = v
@@ -341,6 +385,9 @@ func (w *writer) status(doc *model.Document, nodes []string, now time.Time) {
 		}
 		if ns.Maintenance {
 			ta["maintenance"] = "true"
+		}
+		if ns.Shutdown {
+			ta["shutdown"] = strconv.FormatInt(now.Unix(), 10)
 		}
 		for _, f := range doc.Status.Failures {
 			if f.Node != name {

@@ -92,11 +92,29 @@ type Options struct {
 	StopAllResources    bool   `yaml:"stop-all-resources,omitempty" json:"stop-all-resources,omitempty"`
 	StartFailureIsFatal *bool  `yaml:"start-failure-is-fatal,omitempty" json:"start-failure-is-fatal,omitempty"`
 	StonithAction       string `yaml:"stonith-action,omitempty" json:"stonith-action,omitempty"`
+	// NodeHealthStrategy: none (default), migrate-on-red, only-green,
+	// progressive or custom; nodes' #health-* attributes (red, yellow,
+	// green or a score) then add to every resource's score there.
+	NodeHealthStrategy string `yaml:"node-health-strategy,omitempty" json:"node-health-strategy,omitempty"`
+	NodeHealthBase     string `yaml:"node-health-base,omitempty" json:"node-health-base,omitempty"`
+	NodeHealthRed      string `yaml:"node-health-red,omitempty" json:"node-health-red,omitempty"`
+	NodeHealthYellow   string `yaml:"node-health-yellow,omitempty" json:"node-health-yellow,omitempty"`
+	NodeHealthGreen    string `yaml:"node-health-green,omitempty" json:"node-health-green,omitempty"`
+	// StopOrphanResources false leaves resources that are no longer
+	// configured running where they are (default true: stop them).
+	StopOrphanResources *bool `yaml:"stop-orphan-resources,omitempty" json:"stop-orphan-resources,omitempty"`
+	// ShutdownLock keeps the resources of a node shut down cleanly on it
+	// (stopped, not recovered elsewhere) until it rejoins or
+	// ShutdownLockLimit passes.
+	ShutdownLock      bool     `yaml:"shutdown-lock,omitempty" json:"shutdown-lock,omitempty"`
+	ShutdownLockLimit Duration `yaml:"shutdown-lock-limit,omitempty" json:"shutdown-lock-limit,omitempty"`
 }
 
 // Node is a configured cluster node.
 type Node struct {
-	Name        string            `yaml:"name" json:"name"`
+	Name string `yaml:"name" json:"name"`
+	// ID is the cluster layer's node id (rules' #id); default the name.
+	ID          string            `yaml:"id,omitempty" json:"id,omitempty"`
 	Attributes  map[string]string `yaml:"attributes,omitempty" json:"attributes,omitempty"`
 	Utilization map[string]int    `yaml:"utilization,omitempty" json:"utilization,omitempty"`
 	Standby     bool              `yaml:"standby,omitempty" json:"standby,omitempty"`
@@ -222,7 +240,9 @@ type Order struct {
 //	  failures:
 //	    - {rsc: vip, node: n1, op: monitor, count: 2, last-failure: 2026-01-01T10:00:00Z}
 type Status struct {
-	NoQuorum  bool             `yaml:"no-quorum,omitempty" json:"no-quorum,omitempty"`
+	NoQuorum bool `yaml:"no-quorum,omitempty" json:"no-quorum,omitempty"`
+	// DC names the designated controller (rules' #is_dc).
+	DC        string           `yaml:"dc,omitempty" json:"dc,omitempty"`
 	Nodes     []NodeState      `yaml:"nodes,omitempty" json:"nodes,omitempty"`
 	Resources []ResourceStatus `yaml:"resources,omitempty" json:"resources,omitempty"`
 	Failures  []Failure        `yaml:"failures,omitempty" json:"failures,omitempty"`
@@ -238,11 +258,13 @@ const (
 // NodeState is the observed state of one node. Standby, Maintenance and
 // Attributes add to the configured node (transient attributes).
 type NodeState struct {
-	Name        string            `yaml:"name" json:"name"`
-	State       string            `yaml:"state,omitempty" json:"state,omitempty"`
-	Standby     bool              `yaml:"standby,omitempty" json:"standby,omitempty"`
-	Maintenance bool              `yaml:"maintenance,omitempty" json:"maintenance,omitempty"`
-	Attributes  map[string]string `yaml:"attributes,omitempty" json:"attributes,omitempty"`
+	Name        string `yaml:"name" json:"name"`
+	State       string `yaml:"state,omitempty" json:"state,omitempty"`
+	Standby     bool   `yaml:"standby,omitempty" json:"standby,omitempty"`
+	Maintenance bool   `yaml:"maintenance,omitempty" json:"maintenance,omitempty"`
+	// Shutdown: the node is shutting down cleanly; it runs nothing more.
+	Shutdown   bool              `yaml:"shutdown,omitempty" json:"shutdown,omitempty"`
+	Attributes map[string]string `yaml:"attributes,omitempty" json:"attributes,omitempty"`
 }
 
 // Roles.

@@ -146,38 +146,68 @@ func evalExpression(e model.Expression, n *node) bool {
 	return false
 }
 
-// compareValues compares as numbers when asked or, for ordering
-// operators without a type, when both parse (Pacemaker's default).
+// compareValues compares as Pacemaker's rules do: without a type, eq and
+// ne compare strings, ordering operators compare numbers ("number" when
+// either value has a '.', else "integer"); integers parse like strtoll
+// ("3.6" is 3) and a value that does not parse falls back to a
+// case-insensitive string comparison.
 func compareValues(a, b, typ, op string) int {
-	numeric := typ == "number" || typ == "integer"
-	if typ == "" && op != "eq" && op != "ne" {
-		_, e1 := strconv.ParseFloat(a, 64)
-		_, e2 := strconv.ParseFloat(b, 64)
-		numeric = e1 == nil && e2 == nil
-	}
-	if numeric {
-		x, e1 := strconv.ParseFloat(a, 64)
-		y, e2 := strconv.ParseFloat(b, 64)
-		if e1 == nil && e2 == nil {
-			switch {
-			case x < y:
-				return -1
-			case x > y:
-				return 1
+	if typ == "" {
+		switch op {
+		case "lt", "lte", "gt", "gte":
+			typ = "integer"
+			if strings.Contains(a, ".") || strings.Contains(b, ".") {
+				typ = "number"
 			}
-			return 0
+		default:
+			typ = "string"
 		}
 	}
-	if typ == "version" {
+	switch typ {
+	case "integer":
+		x, ok1 := scanInt(a)
+		y, ok2 := scanInt(b)
+		if ok1 && ok2 {
+			return cmpOrdered(x, y)
+		}
+	case "number":
+		x, e1 := strconv.ParseFloat(strings.TrimSpace(a), 64)
+		y, e2 := strconv.ParseFloat(strings.TrimSpace(b), 64)
+		if e1 == nil && e2 == nil {
+			return cmpOrdered(x, y)
+		}
+	case "version":
 		return compareVersions(a, b)
 	}
-	if op == "eq" || op == "ne" {
-		if strings.EqualFold(a, b) {
-			return 0
-		}
+	return cmpOrdered(strings.ToLower(a), strings.ToLower(b))
+}
+
+func cmpOrdered[T int64 | float64 | string](x, y T) int {
+	switch {
+	case x < y:
+		return -1
+	case x > y:
 		return 1
 	}
-	return strings.Compare(a, b)
+	return 0
+}
+
+// scanInt reads a leading integer as strtoll does, ignoring what follows.
+func scanInt(v string) (int64, bool) {
+	v = strings.TrimSpace(v)
+	end := 0
+	if end < len(v) && (v[end] == '-' || v[end] == '+') {
+		end++
+	}
+	digits := end
+	for end < len(v) && v[end] >= '0' && v[end] <= '9' {
+		end++
+	}
+	if end == digits {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v[:end], 10, 64)
+	return n, err == nil
 }
 
 func compareVersions(a, b string) int {
@@ -337,6 +367,79 @@ func (s *sched) locate(r *rsc, n int, sc model.Score) {
 			resourceLocation(c, n, sc)
 		} else {
 			c.allowed[n] = true
+		}
+	}
+}
+
+// applyNodeHealth turns the nodes' #health-* attributes into a location
+// score on every resource, as Pacemaker's node-health-strategy does:
+// red, yellow and green map to the strategy's scores (progressive and
+// custom take node-health-red/yellow/green, progressive adds
+// node-health-base), other values are scores; a node whose sum is 0 is
+// left alone, and a negative sum spares resources with
+// allow-unhealthy-nodes=true.
+func (s *sched) applyNodeHealth() {
+	o := s.cfg.Options
+	strategy := strings.ToLower(o.NodeHealthStrategy)
+	opt := func(v string, def model.Score) model.Score {
+		if v == "" {
+			return def
+		}
+		sc, err := model.ParseScore(v)
+		if err != nil {
+			s.warnf("node health score %q: %v", v, err)
+			return def
+		}
+		return sc
+	}
+	var red, yellow, green, base model.Score
+	switch strategy {
+	case "", "none":
+		return
+	case "migrate-on-red":
+		red = -model.Infinity
+	case "only-green":
+		red, yellow = -model.Infinity, -model.Infinity
+	case "progressive", "custom":
+		red, yellow, green = opt(o.NodeHealthRed, -model.Infinity), opt(o.NodeHealthYellow, 0), opt(o.NodeHealthGreen, 0)
+		if strategy == "progressive" {
+			base = opt(o.NodeHealthBase, 0)
+		}
+	default:
+		s.warnf("node-health-strategy=%s is not known: node health ignored", o.NodeHealthStrategy)
+		return
+	}
+	for _, n := range s.nodes {
+		health := base
+		for _, k := range model.SortedKeys(n.attrs) {
+			if !strings.HasPrefix(k, "#health") {
+				continue
+			}
+			v := n.attrs[k]
+			switch strings.ToLower(v) {
+			case "red":
+				health = model.Add(health, red)
+			case "yellow":
+				health = model.Add(health, yellow)
+			case "green":
+				health = model.Add(health, green)
+			default:
+				sc, err := model.ParseScore(v)
+				if err != nil {
+					s.warnf("node %s: %s=%q is not a health value", n.name, k, v)
+					continue
+				}
+				health = model.Add(health, sc)
+			}
+		}
+		if health == 0 {
+			continue
+		}
+		for _, r := range s.top {
+			if health < 0 && s.metaBool(r, "allow-unhealthy-nodes", false) {
+				continue
+			}
+			s.locate(r, n.idx, health)
 		}
 	}
 }

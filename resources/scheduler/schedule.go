@@ -97,6 +97,7 @@ func Schedule(in Input) Output {
 	s.buildResources()
 	s.applyStatus()
 	s.prepare()
+	s.applyNodeHealth()
 	s.applyLocations()
 	s.applyStickiness()
 	s.applyFailLimits()
@@ -163,7 +164,7 @@ func (s *sched) prepare() {
 		if len(cur) > 1 && s.multipleActive(p) {
 			continue
 		}
-		if !s.quorate {
+		if !s.quorate && p.requires != "nothing" {
 			s.noQuorumPolicy(p)
 		}
 		if p.targetRole == model.RoleStopped || p.onFailStop {
