@@ -77,6 +77,14 @@ type reader struct {
 	nodeByID map[string]string
 	prims    map[string]*model.Resource
 	stonith  map[string]bool
+	// ids are every resource read (primitives, groups, clones);
+	// templates maps a template to the primitives made from it; tags a
+	// tag to what it names; bundles are read but not scheduled.
+	ids       map[string]bool
+	templates map[string][]string
+	tmplElems map[string]*elem
+	tags      map[string][]string
+	bundles   map[string]bool
 }
 
 // Read converts a CIB document. An error means the XML is not a CIB at
@@ -99,7 +107,8 @@ func ReadBytes(data []byte) (*model.Document, *Report, error) {
 	if root.name != "cib" {
 		return nil, nil, fmt.Errorf("CIB XML line %d: root element <%s>, want <cib>", root.line, root.name)
 	}
-	rd := &reader{nodeByID: map[string]string{}, prims: map[string]*model.Resource{}, stonith: map[string]bool{}}
+	rd := &reader{nodeByID: map[string]string{}, prims: map[string]*model.Resource{}, stonith: map[string]bool{},
+		ids: map[string]bool{}, templates: map[string][]string{}, tmplElems: map[string]*elem{}, tags: map[string][]string{}, bundles: map[string]bool{}}
 	conf := root.child("configuration")
 	if conf == nil {
 		return nil, nil, fmt.Errorf("CIB XML: no <configuration> section")
@@ -114,6 +123,7 @@ func ReadBytes(data []byte) (*model.Document, *Report, error) {
 	if st := root.child("status"); st != nil {
 		rd.status(st)
 	}
+	rd.doc.Config.Options.NoFenceDevice = len(rd.stonith) == 0
 	if dc := root.attr("dc-uuid"); dc != "" {
 		rd.doc.Status.DC = rd.nodeByID[dc]
 	}
@@ -211,6 +221,24 @@ var harmlessProps = map[string]bool{
 
 func (rd *reader) config(conf *elem) {
 	c := &rd.doc.Config
+	// Templates and tags may come after what refers to them.
+	for _, sec := range conf.kids {
+		switch sec.name {
+		case "resources":
+			for _, r := range sec.kids {
+				if r.name == "template" {
+					rd.tmplElems[r.attr("id")] = r
+					rd.templates[r.attr("id")] = nil
+				}
+			}
+		case "tags":
+			for _, t := range sec.children("tag") {
+				for _, o := range t.children("obj_ref") {
+					rd.tags[t.attr("id")] = append(rd.tags[t.attr("id")], o.attr("id"))
+				}
+			}
+		}
+	}
 	for _, sec := range conf.kids {
 		switch sec.name {
 		case "crm_config":
@@ -242,8 +270,9 @@ func (rd *reader) config(conf *elem) {
 			}
 		case "op_defaults":
 			rd.rep.Notes = append(rd.rep.Notes, "op_defaults: operation timeouts do not affect placement; ignored")
-		case "fencing-topology":
-			rd.rep.unsupported("fencing-topology (configure fencing in Palisade's fence topology)")
+		case "fencing-topology", "acls", "alerts", "tags":
+			// Who may fence whom, who may edit what and whom to tell do
+			// not change placement; tags were expanded above.
 		default:
 			rd.rep.unsupported("configuration section <%s>", sec.name)
 		}
@@ -374,7 +403,10 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 	switch e.name {
 	case "primitive":
 		if id == FenceDeviceID {
-			return nil // Write's stand-in fence device, not the user's
+			// Write's stand-in for Palisade's own fencing: fencing is
+			// possible, but it is not a resource of the user's.
+			rd.stonith[id] = true
+			return nil
 		}
 		if e.attr("class") == "stonith" {
 			// Pacemaker places fence devices like any resource, and they
@@ -382,19 +414,64 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 			// they are scheduled, so the rest lands where Pacemaker puts it.
 			rd.stonith[id] = true
 		}
-		if e.attr("template") != "" {
-			rd.rep.unsupported("resource template reference in primitive %s", id)
-		}
 		r := &model.Resource{ID: id, Class: e.attr("class"), Provider: e.attr("provider"), Type: e.attr("type")}
-		if p := rd.mergeSets(e, "instance_attributes", "primitive"); len(p) > 0 {
+		// A primitive made from a template takes the template's agent,
+		// attributes and operations; its own win.
+		var tmpl *elem
+		if t := e.attr("template"); t != "" {
+			tmpl = rd.tmplElems[t]
+			if tmpl == nil {
+				rd.rep.unsupported("primitive %s: template %s does not exist", id, t)
+			} else {
+				rd.templates[t] = append(rd.templates[t], id)
+				r.Class, r.Provider, r.Type = or(r.Class, tmpl.attr("class")), or(r.Provider, tmpl.attr("provider")), or(r.Type, tmpl.attr("type"))
+				if r.Class == "stonith" {
+					rd.stonith[id] = true
+				}
+			}
+		}
+		merge := func(set string) map[string]string {
+			out := map[string]string{}
+			if tmpl != nil {
+				for k, v := range rd.mergeSets(tmpl, set, "template") {
+					out[k] = v
+				}
+			}
+			for k, v := range rd.mergeSets(e, set, "primitive") {
+				out[k] = v
+			}
+			return out
+		}
+		if p := merge("instance_attributes"); len(p) > 0 {
 			r.Params = p
 		}
-		if m := rd.mergeSets(e, "meta_attributes", "primitive"); len(m) > 0 {
+		if m := merge("meta_attributes"); len(m) > 0 {
 			r.Meta = m
 		}
 		r.Utilization = rd.utilization(e)
+		if r.Utilization == nil && tmpl != nil {
+			r.Utilization = rd.utilization(tmpl)
+		}
+		var opElems []*elem
 		if ops := e.child("operations"); ops != nil {
-			for _, op := range ops.children("op") {
+			opElems = ops.children("op")
+		}
+		if tmpl != nil {
+			if ops := tmpl.child("operations"); ops != nil {
+				for _, op := range ops.children("op") {
+					dup := false
+					for _, o := range opElems {
+						dup = dup || o.attr("name") == op.attr("name") && o.attr("interval") == op.attr("interval")
+					}
+					if !dup {
+						opElems = append(opElems, op)
+					}
+				}
+			}
+		}
+		rd.ids[id] = true
+		{
+			for _, op := range opElems {
 				o := model.Op{Name: op.attr("name"), OnFail: op.attr("on-fail"), Role: model.NormalizeRole(op.attr("role"))}
 				if d, err := model.ParseDuration(op.attr("interval")); err == nil {
 					o.Interval = model.Duration(d)
@@ -410,6 +487,7 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 		rd.prims[id] = r
 		return r
 	case "group":
+		rd.ids[id] = true
 		g := &model.Resource{ID: id, Kind: model.KindGroup}
 		if m := rd.mergeSets(e, "meta_attributes", "group"); len(m) > 0 {
 			g.Meta = m
@@ -425,6 +503,7 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 		}
 		return g
 	case "clone", "master":
+		rd.ids[id] = true
 		c := &model.Resource{ID: id, Kind: model.KindClone}
 		m := rd.mergeSets(e, "meta_attributes", "clone")
 		if e.name == "master" {
@@ -447,8 +526,11 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 			return nil
 		}
 		return c
-	case "bundle", "template":
-		rd.rep.unsupported("%s %s", e.name, id)
+	case "template":
+		// Read up front; its primitives carry what it defines.
+	case "bundle":
+		rd.bundles[id] = true
+		rd.rep.unsupported("bundle %s (containers are not scheduled)", id)
 	default:
 		rd.rep.unsupported("resource element <%s> %s", e.name, id)
 	}
@@ -468,80 +550,364 @@ func scoreAttr(e *elem, names ...string) (model.Score, bool) {
 	return 0, false
 }
 
-func (rd *reader) constraint(k *elem) {
-	c := &rd.doc.Config.Constraints
-	id := k.attr("id")
-	if k.child("resource_set") != nil {
-		rd.rep.unsupported("resource_set in %s %s", k.name, id)
-		return
+// refs expands a constraint's reference: a resource is itself, a
+// template every primitive made from it, a tag what it tags. Anything
+// else is not scheduled (a bundle) or does not exist: Pacemaker ignores
+// the constraint then, and so does the reader, saying so.
+func (rd *reader) refs(id, where string) ([]string, bool) {
+	if _, ok := rd.ids[id]; ok {
+		return []string{id}, true
 	}
+	if prims, ok := rd.templates[id]; ok {
+		return prims, len(prims) > 0
+	}
+	if objs, ok := rd.tags[id]; ok {
+		var out []string
+		for _, o := range objs {
+			if x, ok := rd.refs(o, where); ok {
+				out = append(out, x...)
+			}
+		}
+		return out, len(out) > 0
+	}
+	if rd.bundles[id] {
+		rd.rep.unsupported("%s names bundle %s: ignored", where, id)
+	} else {
+		rd.rep.Notes = append(rd.rep.Notes, fmt.Sprintf("%s names %s, which is not a resource: ignored, as Pacemaker does", where, id))
+	}
+	return nil, false
+}
+
+// rscSet is a resource_set (or a plain reference made into one).
+type rscSet struct {
+	ids        []string
+	sequential bool
+	role       string
+	action     string
+	requireAll bool
+	score      string
+}
+
+func (rd *reader) sets(k *elem, where string) ([]rscSet, bool) {
+	var out []rscSet
+	for _, set := range k.children("resource_set") {
+		rs := rscSet{sequential: true, requireAll: true, role: model.NormalizeRole(set.attr("role")), action: set.attr("action"), score: set.attr("score")}
+		if v, ok := model.ParseBool(set.attr("sequential")); ok {
+			rs.sequential = v
+		}
+		if v, ok := model.ParseBool(set.attr("require-all")); ok {
+			rs.requireAll = v
+		}
+		for _, ref := range set.children("resource_ref") {
+			ids, ok := rd.refs(ref.attr("id"), where)
+			if !ok {
+				return nil, false
+			}
+			rs.ids = append(rs.ids, ids...)
+		}
+		out = append(out, rs)
+	}
+	return out, true
+}
+
+// ref1 resolves a plain constraint attribute: one resource, or a template
+// or tag taken as a set of its members that are not ordered or colocated
+// among themselves (Pacemaker makes it a non-sequential resource_set).
+func (rd *reader) ref1(id, where string) (rscSet, bool) {
+	ids, ok := rd.refs(id, where)
+	if !ok {
+		return rscSet{}, false
+	}
+	_, plain := rd.ids[id]
+	return rscSet{ids: ids, sequential: plain, requireAll: true}, true
+}
+
+func (rd *reader) constraint(k *elem) {
+	id := k.attr("id")
 	switch k.name {
 	case "rsc_location":
-		if k.attr("rsc-pattern") != "" {
-			rd.rep.unsupported("rsc-pattern in location %s", id)
-			return
-		}
-		l := model.Location{ID: id, Rsc: k.attr("rsc"), Node: k.attr("node"), Role: model.NormalizeRole(k.attr("role"))}
-		if l.Node != "" {
-			s, ok := scoreAttr(k, "score")
-			if !ok {
-				rd.rep.unsupported("location %s without a valid score", id)
-				return
-			}
-			l.Score = s
-		}
-		for _, r := range k.children("rule") {
-			if rule, ok := rd.rule(r, id); ok {
-				l.Rules = append(l.Rules, rule)
-			}
-		}
-		if l.Node == "" && len(l.Rules) == 0 {
-			return
-		}
-		c.Locations = append(c.Locations, l)
+		rd.location(k, id)
 	case "rsc_colocation":
-		cc := model.Colocation{ID: id, Rsc: first(k, "rsc", "from"), With: first(k, "with-rsc", "to"),
-			RscRole: model.NormalizeRole(first(k, "rsc-role", "from_role")), WithRole: model.NormalizeRole(first(k, "with-rsc-role", "to_role")),
-			NodeAttribute: k.attr("node-attribute")}
+		rd.colocation(k, id)
+	case "rsc_order":
+		rd.order(k, id)
+	case "rsc_ticket":
+		rd.ticket(k, id)
+	default:
+		rd.rep.unsupported("constraint <%s> %s", k.name, id)
+	}
+}
+
+func (rd *reader) location(k *elem, id string) {
+	c := &rd.doc.Config.Constraints
+	where := "location " + id
+	var targets []rscSet
+	if k.child("resource_set") != nil {
+		sets, ok := rd.sets(k, where)
+		if !ok {
+			return
+		}
+		targets = sets
+	} else if pat := k.attr("rsc-pattern"); pat != "" {
+		rd.rep.unsupported("rsc-pattern in location %s", id)
+		return
+	} else {
+		t, ok := rd.ref1(k.attr("rsc"), where)
+		if !ok {
+			return
+		}
+		t.role = model.NormalizeRole(k.attr("role"))
+		targets = []rscSet{t}
+	}
+	base := model.Location{ID: id, Node: k.attr("node")}
+	if base.Node != "" {
 		s, ok := scoreAttr(k, "score")
+		if !ok {
+			rd.rep.unsupported("location %s without a valid score", id)
+			return
+		}
+		base.Score = s
+	}
+	for _, r := range k.children("rule") {
+		if rule, ok := rd.rule(r, id); ok {
+			base.Rules = append(base.Rules, rule)
+		}
+	}
+	if base.Node == "" && len(base.Rules) == 0 {
+		return
+	}
+	for _, t := range targets {
+		for _, rsc := range t.ids {
+			l := base
+			l.Rsc, l.Role = rsc, t.role
+			if len(targets) > 1 || len(t.ids) > 1 {
+				l.ID = id + "/" + rsc
+			}
+			c.Locations = append(c.Locations, l)
+		}
+	}
+}
+
+func (rd *reader) colocation(k *elem, id string) {
+	c := &rd.doc.Config.Constraints
+	where := "colocation " + id
+	s, ok := scoreAttr(k, "score")
+	if !ok && k.attr("score") != "" {
+		rd.rep.unsupported("colocation %s without a valid score", id)
+		return
+	}
+	var influence *bool
+	if v := k.attr("influence"); v != "" {
+		b, _ := model.ParseBool(v)
+		influence = &b
+	}
+	n := 0
+	add := func(dep, pri, depRole, priRole string, score model.Score, attr string) {
+		if score == 0 {
+			return
+		}
+		n++
+		cid := id
+		if n > 1 {
+			cid = fmt.Sprintf("%s#%d", id, n)
+		}
+		c.Colocations = append(c.Colocations, model.Colocation{ID: cid, Rsc: dep, With: pri, Score: score,
+			RscRole: depRole, WithRole: priRole, NodeAttribute: attr, Influence: influence})
+	}
+	if k.child("resource_set") == nil {
+		dep, ok1 := rd.ref1(first(k, "rsc", "from"), where)
+		pri, ok2 := rd.ref1(first(k, "with-rsc", "to"), where)
+		if !ok1 || !ok2 {
+			return
+		}
 		if !ok {
 			rd.rep.unsupported("colocation %s without a valid score", id)
 			return
 		}
-		cc.Score = s
-		if v := k.attr("influence"); v != "" {
-			b, _ := model.ParseBool(v)
-			cc.Influence = &b
+		depRole := model.NormalizeRole(first(k, "rsc-role", "from_role"))
+		priRole := model.NormalizeRole(first(k, "with-rsc-role", "to_role"))
+		// A template or tag on either side is a non-sequential set:
+		// every member with the other side.
+		for _, d := range dep.ids {
+			for _, p := range pri.ids {
+				add(d, p, depRole, priRole, s, k.attr("node-attribute"))
+			}
 		}
-		c.Colocations = append(c.Colocations, cc)
-	case "rsc_order":
-		o := model.Order{ID: id, First: k.attr("first"), Then: k.attr("then"), FirstAction: k.attr("first-action"), ThenAction: k.attr("then-action"), Kind: k.attr("kind")}
-		if o.First == "" && k.attr("from") != "" {
+		return
+	}
+	sets, okSets := rd.sets(k, where)
+	if !okSets {
+		return
+	}
+	var last *rscSet
+	for i := range sets {
+		set := &sets[i]
+		local := s
+		if set.score != "" {
+			if v, err := model.ParseScore(set.score); err == nil {
+				local = v
+			}
+		}
+		switch {
+		case !set.sequential || local == 0:
+		case local > 0:
+			// Each member with the one before it, like a group.
+			for j := 1; j < len(set.ids); j++ {
+				add(set.ids[j], set.ids[j-1], set.role, set.role, local, "")
+			}
+		default:
+			// Anti-colocated with every member before it.
+			for j := range set.ids {
+				for m := 0; m < j; m++ {
+					add(set.ids[j], set.ids[m], set.role, set.role, local, "")
+				}
+			}
+		}
+		if last != nil && len(last.ids) > 0 && len(set.ids) > 0 {
+			// The earlier set depends on the later: its first member (or
+			// all of it) with the later set's last member (or all).
+			deps, pris := last.ids, set.ids
+			if last.sequential {
+				deps = last.ids[:1]
+			}
+			if set.sequential {
+				pris = set.ids[len(set.ids)-1:]
+			}
+			for _, d := range deps {
+				for _, p := range pris {
+					add(d, p, last.role, set.role, s, "")
+				}
+			}
+		}
+		last = set
+	}
+}
+
+func (rd *reader) order(k *elem, id string) {
+	c := &rd.doc.Config.Constraints
+	where := "order " + id
+	kind := k.attr("kind")
+	if kind == "" {
+		if s, ok := scoreAttr(k, "score"); ok && s == 0 {
+			kind = "Optional"
+		}
+	}
+	var sym *bool
+	if v := k.attr("symmetrical"); v != "" {
+		b, _ := model.ParseBool(v)
+		sym = &b
+	}
+	n := 0
+	add := func(first, fa, then, ta string) {
+		n++
+		oid := id
+		if n > 1 {
+			oid = fmt.Sprintf("%s#%d", id, n)
+		}
+		c.Orders = append(c.Orders, model.Order{ID: oid, First: first, FirstAction: fa, Then: then, ThenAction: ta, Kind: kind, Symmetrical: sym})
+	}
+	if k.child("resource_set") == nil {
+		fs, ts := k.attr("first"), k.attr("then")
+		fa, ta := k.attr("first-action"), k.attr("then-action")
+		if fs == "" && k.attr("from") != "" {
 			// Heartbeat v2: <rsc_order from=A type=after to=B action=start>
 			from, to := k.attr("from"), k.attr("to")
 			if k.attr("type") == "before" {
-				o.First, o.Then = from, to
+				fs, ts = from, to
 			} else {
-				o.First, o.Then = to, from
+				fs, ts = to, from
 			}
-			o.FirstAction = k.attr("action")
-			o.ThenAction = k.attr("action")
+			fa, ta = k.attr("action"), k.attr("action")
 		}
-		if o.Kind == "" {
-			if s, ok := scoreAttr(k, "score"); ok && s == 0 {
-				o.Kind = "Optional"
+		f, ok1 := rd.ref1(fs, where)
+		t, ok2 := rd.ref1(ts, where)
+		if !ok1 || !ok2 {
+			return
+		}
+		for _, a := range f.ids {
+			for _, b := range t.ids {
+				add(a, fa, b, ta)
 			}
 		}
-		if v := k.attr("symmetrical"); v != "" {
-			b, _ := model.ParseBool(v)
-			o.Symmetrical = &b
-		}
-		c.Orders = append(c.Orders, o)
-	case "rsc_ticket":
-		rd.rep.unsupported("rsc_ticket %s", id)
-	default:
-		rd.rep.unsupported("constraint <%s> %s", k.name, id)
+		return
 	}
+	sets, ok := rd.sets(k, where)
+	if !ok {
+		return
+	}
+	var last *rscSet
+	for i := range sets {
+		set := &sets[i]
+		if !set.requireAll {
+			rd.rep.unsupported("require-all=false in order %s (one of a set suffices)", id)
+			return
+		}
+		if set.sequential {
+			for j := 1; j < len(set.ids); j++ {
+				add(set.ids[j-1], set.action, set.ids[j], set.action)
+			}
+		}
+		if last != nil && len(last.ids) > 0 && len(set.ids) > 0 {
+			// The later set waits for the earlier: its first member (or
+			// all) after the earlier set's last member (or all).
+			befores, afters := last.ids, set.ids
+			if last.sequential {
+				befores = last.ids[len(last.ids)-1:]
+			}
+			if set.sequential {
+				afters = set.ids[:1]
+			}
+			for _, a := range befores {
+				for _, b := range afters {
+					add(a, last.action, b, set.action)
+				}
+			}
+		}
+		last = set
+	}
+}
+
+func (rd *reader) ticket(k *elem, id string) {
+	c := &rd.doc.Config.Constraints
+	where := "ticket " + id
+	tk := k.attr("ticket")
+	if tk == "" {
+		rd.rep.Notes = append(rd.rep.Notes, fmt.Sprintf("ticket constraint %s names no ticket: ignored, as Pacemaker does", id))
+		return
+	}
+	var targets []rscSet
+	if k.child("resource_set") != nil {
+		sets, ok := rd.sets(k, where)
+		if !ok {
+			return
+		}
+		targets = sets
+	} else {
+		t, ok := rd.ref1(k.attr("rsc"), where)
+		if !ok {
+			return
+		}
+		t.role = model.NormalizeRole(k.attr("rsc-role"))
+		targets = []rscSet{t}
+	}
+	n := 0
+	for _, t := range targets {
+		for _, rsc := range t.ids {
+			n++
+			tid := id
+			if n > 1 {
+				tid = fmt.Sprintf("%s#%d", id, n)
+			}
+			c.Tickets = append(c.Tickets, model.Ticket{ID: tid, Ticket: tk, Rsc: rsc, RscRole: t.role, LossPolicy: k.attr("loss-policy")})
+		}
+	}
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 func first(e *elem, names ...string) string {
@@ -581,6 +947,13 @@ func (rd *reader) rule(r *elem, where string) (model.Rule, bool) {
 
 func (rd *reader) status(st *elem) {
 	stonith := rd.doc.Config.Options.StonithEnabled == nil || *rd.doc.Config.Options.StonithEnabled
+	if tk := st.child("tickets"); tk != nil {
+		for _, t := range tk.children("ticket_state") {
+			g, _ := model.ParseBool(t.attr("granted"))
+			sb, _ := model.ParseBool(t.attr("standby"))
+			rd.doc.Status.Tickets = append(rd.doc.Status.Tickets, model.TicketState{ID: t.attr("id"), Granted: g, Standby: sb})
+		}
+	}
 	for _, ns := range st.children("node_state") {
 		name := ns.attr("uname")
 		if name == "" {

@@ -191,7 +191,7 @@ func Write(out io.Writer, doc *model.Document, now time.Time) error {
 	for _, r := range c.Resources {
 		w.resource(r, "   ")
 	}
-	if stonith && !hasFenceDevice(c.Resources) {
+	if stonith && !o.NoFenceDevice && !hasFenceDevice(c.Resources) {
 		w.printf("   <primitive id=\"%s\" class=\"stonith\" type=\"fence_dummy\">\n", FenceDeviceID)
 		w.nvset("meta_attributes", FenceDeviceID, map[string]string{"target-role": "Stopped"}, "    ")
 		w.printf("   </primitive>\n")
@@ -341,9 +341,19 @@ func (w *writer) constraints(c *model.Constraints) {
 		extra += optBoolAttr("symmetrical", o.Symmetrical)
 		w.printf("   <rsc_order id=\"%s\" first=\"%s\" then=\"%s\"%s/>\n", esc(o.ID), esc(o.First), esc(o.Then), extra)
 	}
+	for _, t := range c.Tickets {
+		w.printf("   <rsc_ticket id=\"%s\" ticket=\"%s\" rsc=\"%s\"%s%s/>\n", esc(t.ID), esc(t.Ticket), esc(t.Rsc), optAttr("rsc-role", t.RscRole), optAttr("loss-policy", t.LossPolicy))
+	}
 }
 
 func (w *writer) status(doc *model.Document, nodes []string, now time.Time) {
+	if len(doc.Status.Tickets) > 0 {
+		w.printf("  <tickets>\n")
+		for _, t := range doc.Status.Tickets {
+			w.printf("   <ticket_state id=\"%s\" granted=\"%t\" standby=\"%t\"/>\n", esc(t.ID), t.Granted, t.Standby)
+		}
+		w.printf("  </tickets>\n")
+	}
 	state := map[string]model.NodeState{}
 	for _, n := range doc.Status.Nodes {
 		state[n.Name] = n

@@ -108,6 +108,10 @@ type Options struct {
 	// ShutdownLockLimit passes.
 	ShutdownLock      bool     `yaml:"shutdown-lock,omitempty" json:"shutdown-lock,omitempty"`
 	ShutdownLockLimit Duration `yaml:"shutdown-lock-limit,omitempty" json:"shutdown-lock-limit,omitempty"`
+	// NoFenceDevice: a CIB without any stonith resource, so Pacemaker
+	// cannot fence whatever stonith-enabled says. Palisade's own
+	// configuration fences through its fence topology and never sets it.
+	NoFenceDevice bool `yaml:"-" json:"no-fence-device,omitempty"`
 }
 
 // Node is a configured cluster node.
@@ -165,6 +169,21 @@ type Constraints struct {
 	Locations   []Location   `yaml:"locations,omitempty" json:"locations,omitempty"`
 	Colocations []Colocation `yaml:"colocations,omitempty" json:"colocations,omitempty"`
 	Orders      []Order      `yaml:"orders,omitempty" json:"orders,omitempty"`
+	Tickets     []Ticket     `yaml:"tickets,omitempty" json:"tickets,omitempty"`
+}
+
+// Ticket makes Rsc depend on a ticket (Pacemaker's rsc_ticket, for
+// multi-site clusters): while the ticket is not granted (or in standby)
+// the resource may not run, or with RscRole Promoted may not be promoted.
+// LossPolicy says what happens when a granted ticket is revoked while the
+// resource runs: stop (default), demote (default with RscRole Promoted),
+// fence (the nodes running it) or freeze (leave it as it is).
+type Ticket struct {
+	ID         string `yaml:"id" json:"id"`
+	Ticket     string `yaml:"ticket" json:"ticket"`
+	Rsc        string `yaml:"rsc" json:"rsc"`
+	RscRole    string `yaml:"rsc-role,omitempty" json:"rsc-role,omitempty"`
+	LossPolicy string `yaml:"loss-policy,omitempty" json:"loss-policy,omitempty"`
 }
 
 // Location prefers (or forbids) nodes for a resource: either Node+Score or
@@ -246,6 +265,16 @@ type Status struct {
 	Nodes     []NodeState      `yaml:"nodes,omitempty" json:"nodes,omitempty"`
 	Resources []ResourceStatus `yaml:"resources,omitempty" json:"resources,omitempty"`
 	Failures  []Failure        `yaml:"failures,omitempty" json:"failures,omitempty"`
+	// Tickets are the granted (or standby) tickets; a ticket not listed
+	// is not granted.
+	Tickets []TicketState `yaml:"tickets,omitempty" json:"tickets,omitempty"`
+}
+
+// TicketState is the state of one ticket in this site.
+type TicketState struct {
+	ID      string `yaml:"id" json:"id"`
+	Granted bool   `yaml:"granted,omitempty" json:"granted,omitempty"`
+	Standby bool   `yaml:"standby,omitempty" json:"standby,omitempty"`
 }
 
 // Node states.

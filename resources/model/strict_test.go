@@ -23,7 +23,7 @@ func TestStrictDecoderErrors(t *testing.T) {
 				"node-health-red, node-health-strategy, node-health-yellow, placement-strategy, shutdown-lock, shutdown-lock-limit, " +
 				"start-failure-is-fatal, stonith-action, stonith-enabled, stop-all-resources, stop-orphan-resources, symmetric-cluster"},
 		{"config: {constraints: {location: []}}",
-			"doc.yaml:1: config.constraints.location: unknown key, valid keys here: colocations, locations, orders"},
+			"doc.yaml:1: config.constraints.location: unknown key, valid keys here: colocations, locations, orders, tickets"},
 		{"config: {resources: [{id: a, ops: [{name: monitor, interval: ten}]}]}",
 			`doc.yaml:1: config.resources[0].ops[0].interval: duration "ten": want seconds or a duration such as 10s, 1m`},
 		{"config: {constraints: {colocations: [{id: c, rsc: a, with: b, score: lots}]}}",

@@ -176,6 +176,7 @@ type sched struct {
 	recOrder       []recEntry
 	avail          []bool // node can run resources (fixed once prepared)
 	wantScores     bool
+	ticketDeps     []ticketDep
 	stopAll        bool
 }
 

@@ -96,6 +96,7 @@ func Schedule(in Input) Output {
 	s.buildNodes()
 	s.buildResources()
 	s.applyStatus()
+	s.applyTickets()
 	s.prepare()
 	s.applyNodeHealth()
 	s.applyLocations()
@@ -112,7 +113,11 @@ func Schedule(in Input) Output {
 func (s *sched) prepare() {
 	s.stopAll = s.cfg.Options.StopAllResources
 	s.applyOnFail()
-	canFence := s.stonith && s.quorate
+	// Pacemaker's pe_can_fence: fencing enabled and a fence device to do
+	// it. Pacemaker also fences without quorum when no-quorum-policy is
+	// ignore; Palisade's one rule forbids that: a partition without quorum
+	// never fences and never takes over.
+	canFence := s.stonith && !s.cfg.Options.NoFenceDevice && s.quorate
 	s.avail = make([]bool, len(s.nodes))
 	for i, n := range s.nodes {
 		s.avail[i] = n.available()
@@ -124,7 +129,9 @@ func (s *sched) prepare() {
 		switch {
 		case canFence:
 			n.fenced = true
-		case !s.quorate:
+		case s.stonith && s.cfg.Options.NoFenceDevice:
+			s.warnf("node %s is unclean but no fence device is configured: not fencing; its resources stay blocked", n.name)
+		case s.stonith:
 			s.warnf("node %s is unclean but this partition has no quorum: not fencing; its resources stay blocked", n.name)
 		default:
 			s.warnf("node %s is unclean and stonith-enabled=false: its resources stay blocked until it is confirmed down", n.name)
