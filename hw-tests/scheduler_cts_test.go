@@ -269,8 +269,12 @@ func ctsSimulate(crm, file string) ctsOracle {
 		switch k.XMLName.Local {
 		case "revised_cluster_status":
 			walk(k, false)
-		case "node_weight":
-			o.scores[k.attr("id")+" on "+k.attr("node")] = k.attr("score")
+		case "allocations":
+			for _, w := range k.Kids {
+				if w.XMLName.Local == "node_weight" {
+					o.scores[w.attr("id")+" on "+w.attr("node")] = w.attr("score")
+				}
+			}
 		}
 	}
 	if err != nil && len(place) == 0 {

@@ -81,6 +81,11 @@ type reader struct {
 	// templates maps a template to the primitives made from it; tags a
 	// tag to what it names; bundles are read but not scheduled.
 	ids       map[string]bool
+	res       map[string]*model.Resource
+	// rscDefaults is the rsc_defaults section, whose sets may hold for
+	// some resources only; now is when rules are evaluated.
+	rscDefaults *elem
+	now         time.Time
 	templates map[string][]string
 	tmplElems map[string]*elem
 	tags      map[string][]string
@@ -100,6 +105,13 @@ func Read(r io.Reader) (*model.Document, *Report, error) {
 // ReadBytes is Read on a buffer, which it keeps: the returned document
 // refers to it, so the caller must not modify it afterwards.
 func ReadBytes(data []byte) (*model.Document, *Report, error) {
+	return ReadBytesAt(data, time.Time{})
+}
+
+// ReadBytesAt is ReadBytes with rules in attribute sets (conditional
+// defaults, options, meta attributes) evaluated at the given time; zero
+// means the CIB's execution-date, else the current time.
+func ReadBytesAt(data []byte, at time.Time) (*model.Document, *Report, error) {
 	root, err := scan(data)
 	if err != nil {
 		return nil, nil, err
@@ -108,18 +120,25 @@ func ReadBytes(data []byte) (*model.Document, *Report, error) {
 		return nil, nil, fmt.Errorf("CIB XML line %d: root element <%s>, want <cib>", root.line, root.name)
 	}
 	rd := &reader{nodeByID: map[string]string{}, prims: map[string]*model.Resource{}, stonith: map[string]bool{},
-		ids: map[string]bool{}, templates: map[string][]string{}, tmplElems: map[string]*elem{}, tags: map[string][]string{}, bundles: map[string]bool{}}
+		ids: map[string]bool{}, res: map[string]*model.Resource{}, templates: map[string][]string{}, tmplElems: map[string]*elem{}, tags: map[string][]string{}, bundles: map[string]bool{}}
 	conf := root.child("configuration")
 	if conf == nil {
 		return nil, nil, fmt.Errorf("CIB XML: no <configuration> section")
 	}
-	rd.config(conf)
-	// Pacemaker's regression cases carry the time they are evaluated at.
+	// Rules in attribute sets are evaluated at the time the CIB says it
+	// is evaluated at (Pacemaker's regression cases carry one), else now.
+	rd.now = at
 	if ed := root.attr("execution-date"); ed != "" {
 		if sec, err := strconv.ParseInt(ed, 10, 64); err == nil {
 			rd.doc.Now = time.Unix(sec, 0).UTC()
+			rd.now = rd.doc.Now
 		}
 	}
+	if rd.now.IsZero() {
+		rd.now = time.Now().UTC()
+	}
+	rd.config(conf)
+	rd.conditionalDefaults()
 	if st := root.child("status"); st != nil {
 		rd.status(st)
 	}
@@ -144,9 +163,15 @@ func ReadBytes(data []byte) (*model.Document, *Report, error) {
 }
 
 // nvpairs collects name/value pairs from a *_attributes set, including the
-// Heartbeat v2 <attributes> wrapper. Rules on sets are reported.
-func (rd *reader) nvpairs(set *elem, where string) map[string]string {
+// Heartbeat v2 <attributes> wrapper. A set whose rule does not hold (for
+// ctx: the evaluation time and the resource it is read for) adds nothing.
+func (rd *reader) nvpairs(set *elem, where string, ctx *setCtx) map[string]string {
 	out := map[string]string{}
+	for _, r := range set.children("rule") {
+		if !rd.setRule(r, where+" "+set.attr("id"), ctx) {
+			return out
+		}
+	}
 	var walk func(e *elem)
 	walk = func(e *elem) {
 		for _, k := range e.kids {
@@ -155,13 +180,78 @@ func (rd *reader) nvpairs(set *elem, where string) map[string]string {
 				out[normName(k.attr("name"))] = k.attr("value")
 			case "attributes":
 				walk(k)
-			case "rule":
-				rd.rep.unsupported("rule inside %s %s (conditional attributes)", where, set.attr("id"))
 			}
 		}
 	}
 	walk(set)
 	return out
+}
+
+// setCtx is what a rule in an attribute set is evaluated against.
+type setCtx struct {
+	class, provider, typ string
+}
+
+// setRule evaluates a rule inside an attribute set as Pacemaker does
+// when it unpacks meta attributes and defaults: dates at the evaluation
+// time, rsc_expression against the resource, no node (so node attribute
+// expressions see no value) and no operation.
+func (rd *reader) setRule(r *elem, where string, ctx *setCtx) bool {
+	or := strings.EqualFold(r.attr("boolean-op"), "or")
+	var results []bool
+	for _, x := range r.kids {
+		var ok bool
+		switch x.name {
+		case "rule":
+			ok = rd.setRule(x, where, ctx)
+		case "date_expression":
+			d := model.DateExpression{Operation: x.attr("operation"), Start: x.attr("start"), End: x.attr("end")}
+			if sp := x.child("date_spec"); sp != nil {
+				d.Spec = attrMap(sp)
+			}
+			if du := x.child("duration"); du != nil {
+				d.Duration = attrMap(du)
+			}
+			var err error
+			ok, err = d.Match(rd.now)
+			if err != nil {
+				rd.rep.unsupported("date_expression %s in %s: %v", x.attr("id"), where, err)
+			}
+		case "rsc_expression":
+			ok = ctx != nil
+			if ctx != nil {
+				for _, f := range []struct{ want, have string }{{x.attr("class"), ctx.class}, {x.attr("provider"), ctx.provider}, {x.attr("type"), ctx.typ}} {
+					if f.want != "" && f.want != f.have {
+						ok = false
+					}
+				}
+			}
+		case "op_expression":
+			// Only operation defaults have an operation to match; they
+			// set timeouts, which do not change placement.
+			ok = false
+		case "expression":
+			switch strings.ToLower(x.attr("operation")) {
+			case "not_defined", "ne":
+				ok = true
+			}
+		default:
+			continue
+		}
+		results = append(results, ok)
+	}
+	if len(results) == 0 {
+		return true
+	}
+	for _, ok := range results {
+		if or && ok {
+			return true
+		}
+		if !or && !ok {
+			return false
+		}
+	}
+	return !or
 }
 
 // normName maps Heartbeat v2 underscore spellings to today's names.
@@ -192,10 +282,28 @@ func normName(n string) string {
 }
 
 func (rd *reader) mergeSets(e *elem, setName, where string) map[string]string {
+	return rd.mergeSetsFor(e, setName, where, nil)
+}
+
+// mergeSetsFor merges attribute sets as Pacemaker does: by their score,
+// highest first (ties in document order), the first set to name an
+// attribute winning; sets whose rule does not hold are skipped.
+func (rd *reader) mergeSetsFor(e *elem, setName, where string, ctx *setCtx) map[string]string {
+	sets := e.children(setName)
+	score := func(s *elem) model.Score {
+		v, err := model.ParseScore(s.attr("score"))
+		if err != nil {
+			return 0
+		}
+		return v
+	}
+	sort.SliceStable(sets, func(i, j int) bool { return score(sets[i]) > score(sets[j]) })
 	out := map[string]string{}
-	for _, set := range e.children(setName) {
-		for k, v := range rd.nvpairs(set, where) {
-			out[k] = v
+	for _, set := range sets {
+		for k, v := range rd.nvpairs(set, where, ctx) {
+			if _, seen := out[k]; !seen {
+				out[k] = v
+			}
 		}
 	}
 	return out
@@ -259,7 +367,8 @@ func (rd *reader) config(conf *elem) {
 				rd.constraint(k)
 			}
 		case "rsc_defaults":
-			m := rd.mergeSets(sec, "meta_attributes", "rsc_defaults")
+			rd.rscDefaults = sec
+			m := rd.mergeSetsFor(sec, "meta_attributes", "rsc_defaults", &setCtx{})
 			if len(m) > 0 {
 				if c.RscDefaults == nil {
 					c.RscDefaults = map[string]string{}
@@ -276,6 +385,51 @@ func (rd *reader) config(conf *elem) {
 		default:
 			rd.rep.unsupported("configuration section <%s>", sec.name)
 		}
+	}
+}
+
+// conditionalDefaults applies the rsc_defaults that hold for some
+// resources only (rsc_expression, dates): each primitive gets, in its own
+// meta attributes, the defaults evaluated for it that neither it nor its
+// parents set, unless they are the defaults every resource gets anyway.
+func (rd *reader) conditionalDefaults() {
+	if rd.rscDefaults == nil {
+		return
+	}
+	common := rd.doc.Config.RscDefaults
+	var walk func(r *model.Resource, parents []*model.Resource)
+	walk = func(r *model.Resource, parents []*model.Resource) {
+		if r.KindOf() == model.KindPrimitive {
+			own := rd.mergeSetsFor(rd.rscDefaults, "meta_attributes", "rsc_defaults", &setCtx{r.Class, r.Provider, r.Type})
+			for _, k := range model.SortedKeys(own) {
+				v := own[k]
+				if _, set := r.Meta[k]; set {
+					continue
+				}
+				inherited := false
+				for _, p := range parents {
+					_, inherited = p.Meta[k]
+					if inherited {
+						break
+					}
+				}
+				// A parent's defaults (the common ones) come before the
+				// primitive's own.
+				if cv, ok := common[k]; inherited || ok && (len(parents) > 0 || cv == v) {
+					continue
+				}
+				if r.Meta == nil {
+					r.Meta = map[string]string{}
+				}
+				r.Meta[k] = v
+			}
+		}
+		for _, m := range r.Members {
+			walk(m, append(parents, r))
+		}
+	}
+	for _, r := range rd.doc.Config.Resources {
+		walk(r, nil)
 	}
 }
 
@@ -433,11 +587,11 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 		merge := func(set string) map[string]string {
 			out := map[string]string{}
 			if tmpl != nil {
-				for k, v := range rd.mergeSets(tmpl, set, "template") {
+				for k, v := range rd.mergeSetsFor(tmpl, set, "template", &setCtx{r.Class, r.Provider, r.Type}) {
 					out[k] = v
 				}
 			}
-			for k, v := range rd.mergeSets(e, set, "primitive") {
+			for k, v := range rd.mergeSetsFor(e, set, "primitive", &setCtx{r.Class, r.Provider, r.Type}) {
 				out[k] = v
 			}
 			return out
@@ -485,6 +639,7 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 			}
 		}
 		rd.prims[id] = r
+		rd.res[id] = r
 		return r
 	case "group":
 		rd.ids[id] = true
@@ -501,6 +656,7 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 				rd.rep.unsupported("<%s> inside group %s", k.name, id)
 			}
 		}
+		rd.res[id] = g
 		return g
 	case "clone", "master":
 		rd.ids[id] = true
@@ -525,6 +681,7 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 			rd.rep.unsupported("clone %s without a usable member", id)
 			return nil
 		}
+		rd.res[id] = c
 		return c
 	case "template":
 		// Read up front; its primitives carry what it defines.
@@ -680,6 +837,7 @@ func (rd *reader) location(k *elem, id string) {
 		for _, rsc := range t.ids {
 			l := base
 			l.Rsc, l.Role = rsc, t.role
+			l.Rules = rd.withValueSource(base.Rules, rsc)
 			if len(targets) > 1 || len(t.ids) > 1 {
 				l.ID = id + "/" + rsc
 			}
@@ -932,17 +1090,61 @@ func (rd *reader) rule(r *elem, where string) (model.Rule, bool) {
 	for _, x := range r.kids {
 		switch x.name {
 		case "expression":
-			if x.attr("value-source") != "" && x.attr("value-source") != "literal" {
-				rd.rep.unsupported("expression value-source=%s in %s", x.attr("value-source"), where)
+			vs := x.attr("value-source")
+			if vs == "literal" {
+				vs = ""
+			}
+			if vs != "" && vs != "param" && vs != "meta" {
+				rd.rep.unsupported("expression value-source=%s in %s", vs, where)
 				return rule, false
 			}
-			rule.Expressions = append(rule.Expressions, model.Expression{Attribute: x.attr("attribute"), Operation: x.attr("operation"), Value: x.attr("value"), Type: x.attr("type")})
+			rule.Expressions = append(rule.Expressions, model.Expression{Attribute: x.attr("attribute"), Operation: x.attr("operation"), Value: x.attr("value"), Type: x.attr("type"), ValueSource: vs})
+		case "date_expression":
+			d := model.DateExpression{Operation: x.attr("operation"), Start: x.attr("start"), End: x.attr("end")}
+			if sp := x.child("date_spec"); sp != nil {
+				d.Spec = attrMap(sp)
+			}
+			if du := x.child("duration"); du != nil {
+				d.Duration = attrMap(du)
+			}
+			if _, err := d.Match(time.Unix(0, 0)); err != nil {
+				rd.rep.unsupported("date_expression %s in %s: %v", x.attr("id"), where, err)
+				return rule, false
+			}
+			rule.Dates = append(rule.Dates, d)
+		case "rule":
+			nested, ok := rd.rule(x, where)
+			if !ok {
+				return rule, false
+			}
+			rule.Rules = append(rule.Rules, nested)
 		default:
 			rd.rep.unsupported("%s in location %s", x.name, where)
 			return rule, false
 		}
 	}
 	return rule, true
+}
+
+// attrMap is an element's attributes less its id.
+func attrMap(e *elem) map[string]string {
+	out := map[string]string{}
+	for _, a := range e.attrs {
+		if a.k != "id" {
+			out[a.k] = a.v
+		}
+	}
+	return out
+}
+
+// withValueSource resolves value-source=param/meta against the
+// constrained resource.
+func (rd *reader) withValueSource(rules []model.Rule, rsc string) []model.Rule {
+	var params, meta map[string]string
+	if r := rd.res[rsc]; r != nil {
+		params, meta = r.Params, r.Meta
+	}
+	return model.ResolveValueSource(rules, params, meta)
 }
 
 func (rd *reader) status(st *elem) {

@@ -85,7 +85,7 @@ func TestUnsupportedNamed(t *testing.T) {
 	doc, rep := readFile(t, "testdata/unsupported.xml")
 	all := strings.Join(rep.Unsupported, "\n")
 	for _, want := range []string{"no-quorum-policy=suicide", "remote node r1", "bundle web-bundle",
-		"rsc-pattern in location l1", "date_expression in location l2"} {
+		"rsc-pattern in location l1"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("unsupported report lacks %q:\n%s", want, all)
 		}

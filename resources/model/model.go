@@ -206,6 +206,10 @@ type Rule struct {
 	BooleanOp      string       `yaml:"boolean-op,omitempty" json:"boolean-op,omitempty"`
 	Role           string       `yaml:"role,omitempty" json:"role,omitempty"`
 	Expressions    []Expression `yaml:"expressions" json:"expressions"`
+	// Dates are conditions on the evaluation time, Rules nested rules;
+	// all combine with BooleanOp like the expressions.
+	Dates []DateExpression `yaml:"dates,omitempty" json:"dates,omitempty"`
+	Rules []Rule           `yaml:"rules,omitempty" json:"rules,omitempty"`
 }
 
 // Expression tests one node attribute. Operation: lt gt lte gte eq ne
@@ -215,6 +219,9 @@ type Expression struct {
 	Operation string `yaml:"operation" json:"operation"`
 	Value     string `yaml:"value,omitempty" json:"value,omitempty"`
 	Type      string `yaml:"type,omitempty" json:"type,omitempty"`
+	// ValueSource param or meta: Value names an instance or meta
+	// attribute of the constrained resource (the CIB reader resolves it).
+	ValueSource string `yaml:"value-source,omitempty" json:"value-source,omitempty"`
 }
 
 // Colocation places Rsc relative to With (the primary). Positive scores

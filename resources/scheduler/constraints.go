@@ -32,6 +32,7 @@ func (s *sched) applyLocations() {
 		if r == nil {
 			continue
 		}
+		l.Rules = model.ResolveValueSource(l.Rules, r.cfg.Params, r.cfg.Meta)
 		role := model.NormalizeRole(l.Role)
 		if role == model.RolePromoted || role == model.RoleUnpromoted {
 			if r.kind != kClone || !r.promotable {
@@ -83,23 +84,7 @@ func (s *sched) locationScore(l model.Location, n *node) (model.Score, bool) {
 }
 
 func (s *sched) ruleScore(rule model.Rule, n *node) (model.Score, bool) {
-	or := strings.EqualFold(rule.BooleanOp, "or")
-	match := !or
-	for _, e := range rule.Expressions {
-		ok := evalExpression(e, n)
-		if or && ok {
-			match = true
-			break
-		}
-		if !or && !ok {
-			match = false
-			break
-		}
-	}
-	if len(rule.Expressions) == 0 {
-		match = true
-	}
-	if !match {
+	if !s.ruleMatches(rule, n) {
 		return 0, false
 	}
 	if rule.ScoreAttribute != "" {
@@ -114,6 +99,39 @@ func (s *sched) ruleScore(rule model.Rule, n *node) (model.Score, bool) {
 		return sc, true
 	}
 	return rule.Score, true
+}
+
+// ruleMatches combines a rule's node expressions, date expressions and
+// nested rules with its boolean-op (and by default); an empty rule
+// matches.
+func (s *sched) ruleMatches(rule model.Rule, n *node) bool {
+	or := strings.EqualFold(rule.BooleanOp, "or")
+	var results []bool
+	for _, e := range rule.Expressions {
+		results = append(results, evalExpression(e, n))
+	}
+	for _, d := range rule.Dates {
+		ok, err := d.Match(s.now)
+		if err != nil {
+			s.warnf("rule %s: %v", rule.ID, err)
+		}
+		results = append(results, ok)
+	}
+	for _, r := range rule.Rules {
+		results = append(results, s.ruleMatches(r, n))
+	}
+	if len(results) == 0 {
+		return true
+	}
+	for _, ok := range results {
+		if or && ok {
+			return true
+		}
+		if !or && !ok {
+			return false
+		}
+	}
+	return !or
 }
 
 func evalExpression(e model.Expression, n *node) bool {
