@@ -410,7 +410,7 @@ func assignedNode(r *rsc) int {
 
 func (s *sched) promoLocationScore(l model.Location, n *node) (model.Score, bool) {
 	if l.Node != "" {
-		if l.Node != n.name {
+		if l.Node != n.name || model.NormalizeRole(l.Role) != model.RolePromoted {
 			return 0, false
 		}
 		return l.Score, true
@@ -418,6 +418,13 @@ func (s *sched) promoLocationScore(l model.Location, n *node) (model.Score, bool
 	var total model.Score
 	matched := false
 	for _, rule := range l.Rules {
+		role := model.NormalizeRole(rule.Role)
+		if role == "" {
+			role = model.NormalizeRole(l.Role)
+		}
+		if role != model.RolePromoted {
+			continue
+		}
 		if sc, ok := s.ruleScore(rule, n); ok {
 			total = model.Add(total, sc)
 			matched = true

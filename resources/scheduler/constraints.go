@@ -34,14 +34,20 @@ func (s *sched) applyLocations() {
 		}
 		l.Rules = model.ResolveValueSource(l.Rules, r.cfg.Params, r.cfg.Meta)
 		role := model.NormalizeRole(l.Role)
-		if role == model.RolePromoted || role == model.RoleUnpromoted {
+		// A role on the location, or on one of its rules, makes that part
+		// a promotion score (Pacemaker gives each rule its own role).
+		promo := role == model.RolePromoted
+		for _, rule := range l.Rules {
+			promo = promo || model.NormalizeRole(rule.Role) == model.RolePromoted
+		}
+		if promo {
 			if r.kind != kClone || !r.promotable {
-				s.warnf("location %s: role %s on non-promotable %s: ignored", l.ID, l.Role, l.Rsc)
-				continue
-			}
-			if role == model.RolePromoted {
+				s.warnf("location %s: role Promoted on non-promotable %s: ignored", l.ID, l.Rsc)
+			} else {
 				s.promoLocations = append(s.promoLocations, l)
 			}
+		}
+		if role == model.RolePromoted || role == model.RoleUnpromoted {
 			continue
 		}
 		if l.Node != "" {
