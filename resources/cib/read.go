@@ -139,6 +139,7 @@ func ReadBytesAt(data []byte, at time.Time) (*model.Document, *Report, error) {
 	}
 	rd.config(conf)
 	rd.conditionalDefaults()
+	rd.containers()
 	if st := root.child("status"); st != nil {
 		rd.status(st)
 	}
@@ -430,6 +431,27 @@ func (rd *reader) conditionalDefaults() {
 	}
 	for _, r := range rd.doc.Config.Resources {
 		walk(r, nil)
+	}
+}
+
+// containers turns the container meta attribute into what Pacemaker
+// makes of it: the resource runs with its container (mandatory
+// colocation) and starts after it. (Recovering the container when the
+// resource fails is not modelled.)
+func (rd *reader) containers() {
+	c := &rd.doc.Config
+	for _, id := range model.SortedKeys(rd.res) {
+		r := rd.res[id]
+		ctr := r.Meta["container"]
+		if ctr == "" {
+			continue
+		}
+		if _, ok := rd.res[ctr]; !ok {
+			rd.rep.Notes = append(rd.rep.Notes, fmt.Sprintf("resource %s: container %s is not a resource: ignored", id, ctr))
+			continue
+		}
+		c.Constraints.Colocations = append(c.Constraints.Colocations, model.Colocation{ID: id + "-with-container", Rsc: id, With: ctr, Score: model.Infinity})
+		c.Constraints.Orders = append(c.Constraints.Orders, model.Order{ID: id + "-after-container", First: ctr, Then: id})
 	}
 }
 
