@@ -282,6 +282,58 @@ func (w *writer) resource(r *model.Resource, in string) {
 	}
 }
 
+// rule writes a location rule with its expressions, date expressions and
+// nested rules (whose scores do not count, so they get none).
+func (w *writer) rule(r model.Rule, rid, in string, top bool) {
+	attrs := ""
+	if top {
+		attrs = fmt.Sprintf(" score=\"%s\"", r.Score)
+		if r.ScoreAttribute != "" {
+			attrs = fmt.Sprintf(" score-attribute=\"%s\"", esc(r.ScoreAttribute))
+		}
+	}
+	attrs += optAttr("boolean-op", r.BooleanOp) + optAttr("role", r.Role)
+	w.printf("%s<rule id=\"%s\"%s>\n", in, esc(rid), attrs)
+	for j, e := range r.Expressions {
+		val := ""
+		if e.Operation != "defined" && e.Operation != "not_defined" {
+			val = fmt.Sprintf(" value=\"%s\"", esc(e.Value))
+		}
+		w.printf("%s <expression id=\"%s-e%d\" attribute=\"%s\" operation=\"%s\"%s%s%s/>\n", in, esc(rid), j, esc(e.Attribute), esc(e.Operation), val, optAttr("type", e.Type), optAttr("value-source", e.ValueSource))
+	}
+	for j, d := range r.Dates {
+		did := fmt.Sprintf("%s-d%d", rid, j)
+		head := fmt.Sprintf("%s <date_expression id=\"%s\"%s%s%s", in, esc(did), optAttr("operation", d.Operation), optAttr("start", d.Start), optAttr("end", d.End))
+		if len(d.Spec) == 0 && len(d.Duration) == 0 {
+			w.printf("%s/>\n", head)
+			continue
+		}
+		w.printf("%s>\n", head)
+		for _, part := range []struct {
+			tag string
+			m   map[string]string
+		}{{"date_spec", d.Spec}, {"duration", d.Duration}} {
+			if len(part.m) == 0 {
+				continue
+			}
+			w.printf("%s  <%s id=\"%s-%s\"", in, part.tag, esc(did), part.tag)
+			for _, k := range model.SortedKeys(part.m) {
+				w.printf(" %s=\"%s\"", esc(k), esc(part.m[k]))
+			}
+			w.printf("/>\n")
+		}
+		w.printf("%s </date_expression>\n", in)
+	}
+	for j, nested := range r.Rules {
+		nid := nested.ID
+		if nid == "" {
+			nid = fmt.Sprintf("%s-r%d", rid, j)
+		}
+		w.rule(nested, w.id(nid), in+" ", false)
+	}
+	w.printf("%s</rule>\n", in)
+}
+
 func (w *writer) constraints(c *model.Constraints) {
 	for _, l := range c.Locations {
 		role := ""
@@ -298,30 +350,7 @@ func (w *writer) constraints(c *model.Constraints) {
 			if rid == "" {
 				rid = fmt.Sprintf("%s-rule-%d", l.ID, i)
 			}
-			rid = w.id(rid)
-			attrs := fmt.Sprintf(" score=\"%s\"", r.Score)
-			if r.ScoreAttribute != "" {
-				attrs = fmt.Sprintf(" score-attribute=\"%s\"", esc(r.ScoreAttribute))
-			}
-			if r.BooleanOp != "" {
-				attrs += fmt.Sprintf(" boolean-op=\"%s\"", esc(r.BooleanOp))
-			}
-			if r.Role != "" {
-				attrs += fmt.Sprintf(" role=\"%s\"", esc(r.Role))
-			}
-			w.printf("    <rule id=\"%s\"%s>\n", esc(rid), attrs)
-			for j, e := range r.Expressions {
-				typ := ""
-				if e.Type != "" {
-					typ = fmt.Sprintf(" type=\"%s\"", esc(e.Type))
-				}
-				val := ""
-				if e.Operation != "defined" && e.Operation != "not_defined" {
-					val = fmt.Sprintf(" value=\"%s\"", esc(e.Value))
-				}
-				w.printf("     <expression id=\"%s-e%d\" attribute=\"%s\" operation=\"%s\"%s%s/>\n", esc(rid), j, esc(e.Attribute), esc(e.Operation), val, typ)
-			}
-			w.printf("    </rule>\n")
+			w.rule(r, w.id(rid), "    ", true)
 		}
 		w.printf("   </rsc_location>\n")
 	}

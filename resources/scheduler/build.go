@@ -378,16 +378,18 @@ func (s *sched) settle(r *rsc) {
 	}
 }
 
-// requiresOf is what starting r needs (Pacemaker's "requires"): fence
-// devices need nothing, other resources fencing (quorum without stonith).
+// requiresOf is what starting r needs (Pacemaker's "requires"): quorum
+// for fence devices, fencing for other resources (quorum without
+// stonith, nothing with no-quorum-policy=ignore).
 func (s *sched) requiresOf(r *rsc) string {
 	fenceDevice := strings.EqualFold(r.cfg.Class, "stonith")
 	def := "quorum"
 	switch {
 	case fenceDevice:
-		def = "nothing"
 	case s.stonith:
 		def = "fencing"
+	case s.noQuorum == "ignore":
+		def = "nothing"
 	}
 	v, ok := s.metaOf(r, "requires")
 	if !ok {
