@@ -1382,6 +1382,22 @@ func (rd *reader) lrmResource(node string, res *elem) {
 	state := model.RoleStopped
 	failed := false
 	for _, op := range ops {
+		// Pacemaker's hard errors: the agent is not installed (5), or the
+		// parameters are invalid (2), unimplemented (3), or not permitted
+		// (4) here; not configured (6) is fatal everywhere.
+		if op.status == 0 && op.rc != op.expected && !rd.ignored(id, op) {
+			switch op.rc {
+			case 2, 3, 4, 5:
+				rd.doc.Status.HardErrors = append(rd.doc.Status.HardErrors, model.HardError{Rsc: id, Node: node, Reason: fmt.Sprintf("%s returned %d", op.op, op.rc)})
+			case 6:
+				rd.doc.Status.HardErrors = append(rd.doc.Status.HardErrors, model.HardError{Rsc: id, Reason: fmt.Sprintf("%s returned 6 (not configured)", op.op)})
+			}
+		}
+		if op.op == "monitor" && op.interval == 0 && op.status == 0 && op.rc == 5 {
+			// A probe finding the agent not installed: not running here.
+			state, failed = model.RoleStopped, false
+			continue
+		}
 		ok := op.status == 0 && op.rc == op.expected
 		switch op.op {
 		case "start", "migrate_from":
@@ -1437,6 +1453,21 @@ func (rd *reader) lrmResource(node string, res *elem) {
 		role = ""
 	}
 	rd.doc.Status.Resources = append(rd.doc.Status.Resources, model.ResourceStatus{Rsc: id, Node: node, Role: role, Failed: failed})
+}
+
+// ignored: the operation's on-fail is ignore, so Pacemaker takes its
+// failure as success (no ban, no recovery).
+func (rd *reader) ignored(rsc string, op lrmOp) bool {
+	r := rd.prims[rsc]
+	if r == nil {
+		return false
+	}
+	for _, o := range r.Ops {
+		if o.Name == op.op && int64(time.Duration(o.Interval)/time.Millisecond) == op.interval {
+			return strings.EqualFold(o.OnFail, "ignore")
+		}
+	}
+	return false
 }
 
 func atoi(s string) int {

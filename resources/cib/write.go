@@ -520,6 +520,22 @@ func (w *writer) status(doc *model.Document, nodes []string, now time.Time) {
 			}
 			w.printf("     </lrm_resource>\n")
 		}
+		// Hard errors are written as the probe that found them: the agent
+		// not installed (5) on this node, or not configured (6).
+		for _, h := range doc.Status.HardErrors {
+			if h.Node != name && (h.Node != "" || i != 0) {
+				continue
+			}
+			rc := 5
+			if h.Node == "" {
+				rc = 6
+			}
+			call++
+			w.printf("     <lrm_resource id=\"%s\" class=\"ocf\" provider=\"heartbeat\" type=\"Dummy\">\n", esc(h.Rsc))
+			w.printf("      <lrm_rsc_op id=\"%s_last_failure_0\" operation_key=\"%s_monitor_0\" operation=\"monitor\" crm-debug-origin=\"palisade\" crm_feature_set=\"3.16.1\" transition-key=\"%d:1:7:00000000-0000-0000-0000-000000000000\" transition-magic=\"0:%d;%d:1:7:00000000-0000-0000-0000-000000000000\" call-id=\"%d\" rc-code=\"%d\" op-status=\"0\" interval=\"0\" last-rc-change=\"%d\" exec-time=\"0\" queue-time=\"0\"/>\n",
+				esc(h.Rsc), esc(h.Rsc), call, rc, call, call, rc, now.Unix())
+			w.printf("     </lrm_resource>\n")
+		}
 		w.printf("    </lrm_resources>\n   </lrm>\n  </node_state>\n")
 	}
 }

@@ -22,6 +22,7 @@ func (st *Status) Clone() *Status {
 	c.Resources = append(c.Resources, st.Resources...)
 	c.Failures = append(c.Failures, st.Failures...)
 	c.Tickets = append(c.Tickets, st.Tickets...)
+	c.HardErrors = append(c.HardErrors, st.HardErrors...)
 	return c
 }
 

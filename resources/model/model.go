@@ -275,6 +275,17 @@ type Status struct {
 	// Tickets are the granted (or standby) tickets; a ticket not listed
 	// is not granted.
 	Tickets []TicketState `yaml:"tickets,omitempty" json:"tickets,omitempty"`
+	// HardErrors are operation results that forbid a resource a node
+	// (agent not installed, invalid parameters: Node set) or every node
+	// (not configured: Node empty) until the failure is cleaned up.
+	HardErrors []HardError `yaml:"hard-errors,omitempty" json:"hard-errors,omitempty"`
+}
+
+// HardError bans Rsc from Node, or from every node when Node is empty.
+type HardError struct {
+	Rsc    string `yaml:"rsc" json:"rsc"`
+	Node   string `yaml:"node,omitempty" json:"node,omitempty"`
+	Reason string `yaml:"reason,omitempty" json:"reason,omitempty"`
 }
 
 // TicketState is the state of one ticket in this site.

@@ -280,6 +280,34 @@ func (s *sched) applyStickiness() {
 	}
 }
 
+// applyHardErrors bans a resource from the node where its agent is not
+// installed or its parameters were rejected, and from every node when it
+// is not configured (Pacemaker's hard-error and fatal-error bans). An
+// anonymous clone instance's ban is the clone's.
+func (s *sched) applyHardErrors() {
+	for _, h := range s.st.HardErrors {
+		n := -1
+		if h.Node != "" {
+			nd, ok := s.byName[h.Node]
+			if !ok {
+				continue
+			}
+			n = nd.idx
+		}
+		p := s.findPrim(h.Rsc, h.Node)
+		if p == nil {
+			continue
+		}
+		ban := p
+		for q := p.parent; q != nil; q = q.parent {
+			if q.kind == kClone && !q.unique {
+				ban = q
+			}
+		}
+		resourceLocation(ban, n, -model.Infinity)
+	}
+}
+
 // applyFailLimits bans a primitive from nodes where its fail count reached
 // migration-threshold; an anonymous clone is banned as a whole.
 func (s *sched) applyFailLimits() {

@@ -102,6 +102,7 @@ func Schedule(in Input) Output {
 	s.applyLocations()
 	s.applyStickiness()
 	s.applyFailLimits()
+	s.applyHardErrors()
 	s.buildColocations()
 	for _, r := range s.sortTop() {
 		s.assign(r, -1)
