@@ -80,16 +80,16 @@ type reader struct {
 	// ids are every resource read (primitives, groups, clones);
 	// templates maps a template to the primitives made from it; tags a
 	// tag to what it names; bundles are read but not scheduled.
-	ids       map[string]bool
-	res       map[string]*model.Resource
+	ids map[string]bool
+	res map[string]*model.Resource
 	// rscDefaults is the rsc_defaults section, whose sets may hold for
 	// some resources only; now is when rules are evaluated.
 	rscDefaults *elem
 	now         time.Time
-	templates map[string][]string
-	tmplElems map[string]*elem
-	tags      map[string][]string
-	bundles   map[string]bool
+	templates   map[string][]string
+	tmplElems   map[string]*elem
+	tags        map[string][]string
+	bundles     map[string]bool
 }
 
 // Read converts a CIB document. An error means the XML is not a CIB at
@@ -320,11 +320,11 @@ var harmlessProps = map[string]bool{
 	"enable-startup-probes": true, "stop-orphan-actions": true, "remove-after-stop": true,
 	"default-action-timeout": true, "cluster-delay": true, "fence-reaction": true, "migration-limit": true,
 	"load-threshold": true, "node-action-limit": true, "stonith-max-attempts": true, "cluster-ipc-limit": true,
-	"enable-acl": true, "is-managed-default": true,
+	"enable-acl":       true,
 	"no-quorum-policy": true, "symmetric-cluster": true, "stonith-enabled": true, "placement-strategy": true,
 	"maintenance-mode": true, "stop-all-resources": true, "start-failure-is-fatal": true, "stonith-action": true,
 	"resource-stickiness": true, "resource-failure-stickiness": true, "expected-quorum-votes": true,
-	"default-action-timeout-ms": true, "stop-orphan-resources-default": true, 
+	"default-action-timeout-ms": true, "stop-orphan-resources-default": true,
 	"symmetric_cluster": true,
 }
 
@@ -502,6 +502,16 @@ func (rd *reader) options(props map[string]string) {
 			o.StopOrphanResources = b(v)
 		case "shutdown-lock":
 			o.ShutdownLock, _ = model.ParseBool(v)
+			if o.ShutdownLock {
+				rd.rep.unsupported("shutdown-lock=true (resources of a node shut down cleanly stay locked to it)")
+			}
+		case "is-managed-default":
+			if rd.doc.Config.RscDefaults == nil {
+				rd.doc.Config.RscDefaults = map[string]string{}
+			}
+			if _, set := rd.doc.Config.RscDefaults["is-managed"]; !set {
+				rd.doc.Config.RscDefaults["is-managed"] = v
+			}
 		case "shutdown-lock-limit":
 			if d, err := model.ParseDuration(v); err == nil {
 				o.ShutdownLockLimit = model.Duration(d)

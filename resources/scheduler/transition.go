@@ -320,7 +320,12 @@ func (s *sched) transition() Output {
 		}
 		s.summarize(&out, p, pl)
 	}
+	keepOrphans := !boolOpt(s.cfg.Options.StopOrphanResources, true)
 	for _, o := range s.orphans {
+		if keepOrphans && !s.nodes[o.node].fenced {
+			// stop-orphan-resources=false: left running, unmanaged.
+			continue
+		}
 		st := g.add(&Action{Key: key(o.id, "stop", 0), Op: "stop", Rsc: o.id, Node: s.nodes[o.node].name, Reason: "orphan: not in the configuration"})
 		if f := fence[o.node]; f != nil {
 			st.Pseudo = true
@@ -727,6 +732,13 @@ func (s *sched) placement() []Placement {
 			extra := pl
 			extra.Node = s.nodes[n].name
 			out = append(out, extra)
+		}
+	}
+	if !boolOpt(s.cfg.Options.StopOrphanResources, true) {
+		for _, o := range s.orphans {
+			if !s.nodes[o.node].fenced {
+				out = append(out, Placement{Rsc: o.id, Node: s.nodes[o.node].name, Role: model.RoleStarted})
+			}
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Placement) int { return strings.Compare(a.Rsc, b.Rsc) })
