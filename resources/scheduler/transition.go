@@ -145,6 +145,12 @@ func (s *sched) propagateOrders(rules []orderRule, plans map[*rsc]*plan) {
 			}
 			if !willBeActive(o.first, need) {
 				for _, p := range leaves(o.then, nil) {
+					// An asymmetrical order only makes the start
+					// unrunnable: a copy already running where it stays
+					// is left alone.
+					if !o.sym && plans[p] != nil && plans[p].keep && !p.restart {
+						continue
+					}
 					if p.assigned >= 0 && !p.pinned {
 						p.assigned = -1
 						p.nextRole = model.RoleStopped
