@@ -322,16 +322,34 @@ func (s *sched) banInsufficientCapacity(r *rsc) {
 	if len(need) == 0 {
 		return
 	}
-	for i := range s.nodes {
-		if !r.allowed[i] {
-			continue
-		}
+	fits := func(i int, want map[string]int) bool {
 		n := s.nodes[i]
-		for k, v := range need {
+		for k, v := range want {
 			if n.capacity[k]-n.used[k] < v {
-				r.score[i] = -model.Infinity
-				break
+				return false
 			}
+		}
+		return true
+	}
+	candidate := func(i int) bool { return r.allowed[i] && r.score[i] >= 0 && s.usable(i) }
+	// Pacemaker's pcmk__ban_insufficient_capacity: when some node can take
+	// the resource with everything mandatorily colocated with it, ban the
+	// nodes that cannot; when none can, ban only the nodes that cannot
+	// take the resource alone.
+	want := need
+	anyCapable := false
+	for i := range s.nodes {
+		if candidate(i) && fits(i, need) {
+			anyCapable = true
+			break
+		}
+	}
+	if !anyCapable {
+		want = r.util
+	}
+	for i := range s.nodes {
+		if candidate(i) && !fits(i, want) {
+			r.score[i] = -model.Infinity
 		}
 	}
 }
