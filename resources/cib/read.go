@@ -1390,7 +1390,7 @@ func (rd *reader) lrmResource(node string, res *elem) {
 	}
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].callID < ops[j].callID })
 	state := model.RoleStopped
-	failed := false
+	failed, stopFailed := false, false
 	for _, op := range ops {
 		// Pacemaker's hard errors: the agent is not installed (5), or the
 		// parameters are invalid (2), unimplemented (3), or not permitted
@@ -1411,6 +1411,7 @@ func (rd *reader) lrmResource(node string, res *elem) {
 		ok := op.status == 0 && op.rc == op.expected
 		switch op.op {
 		case "start", "migrate_from":
+			stopFailed = false
 			if ok {
 				state, failed = model.RoleStarted, false
 			} else {
@@ -1418,9 +1419,12 @@ func (rd *reader) lrmResource(node string, res *elem) {
 			}
 		case "stop", "migrate_to":
 			if ok || op.op == "migrate_to" && op.rc == 0 {
-				state, failed = model.RoleStopped, false
+				state, failed, stopFailed = model.RoleStopped, false, false
 			} else {
 				state, failed = model.RoleStarted, true
+				if op.op == "stop" {
+					stopFailed = true
+				}
 			}
 		case "promote":
 			state = model.RolePromoted
@@ -1431,7 +1435,9 @@ func (rd *reader) lrmResource(node string, res *elem) {
 		case "monitor":
 			switch {
 			case op.status == 0 && op.rc == 7 && op.expected == 7:
-				if op.interval == 0 {
+				// After a failed stop the resource's state is unknown
+				// until a stop or start succeeds: it stays failed here.
+				if op.interval == 0 && !stopFailed {
 					state = model.RoleStopped
 				}
 			case op.status == 0 && op.rc == 0 && op.interval == 0:
@@ -1458,11 +1464,25 @@ func (rd *reader) lrmResource(node string, res *elem) {
 	if state == model.RoleStopped {
 		return
 	}
+	if stopFailed && !rd.hasFailure(id, node, "stop") {
+		// The failed stop decides the recovery (fence, or block without
+		// fencing) even when no fail count was recorded for it.
+		rd.doc.Status.Failures = append(rd.doc.Status.Failures, model.Failure{Rsc: id, Node: node, Op: "stop", Count: 1})
+	}
 	role := state
 	if role == model.RoleStarted {
 		role = ""
 	}
 	rd.doc.Status.Resources = append(rd.doc.Status.Resources, model.ResourceStatus{Rsc: id, Node: node, Role: role, Failed: failed})
+}
+
+func (rd *reader) hasFailure(rsc, node, op string) bool {
+	for _, f := range rd.doc.Status.Failures {
+		if f.Rsc == rsc && f.Node == node && f.Op == op {
+			return true
+		}
+	}
+	return false
 }
 
 // ignored: the operation's on-fail is ignore, so Pacemaker takes its

@@ -123,6 +123,10 @@ type rsc struct {
 	// every copy stops and one starts again.
 	multiRestart bool
 	onFailStop   bool
+	// failBlocked: left where it failed (on-fail=block, or a failed stop
+	// without fencing); its actions cannot run, so what is ordered after
+	// it cannot start.
+	failBlocked bool
 	promo        model.Score
 	rec          []model.Score
 	recAllowed   []bool

@@ -317,9 +317,12 @@ func (s *sched) applyOnFail() {
 				}
 				p.failures = kept
 			case "block":
-				if a != nil {
+				// A node that is cleanly down runs nothing: nothing to
+				// leave alone there.
+				if a != nil && nd.online {
 					p.pin(n, a.role)
 					p.unmanaged = true
+					p.failBlocked = true
 					s.warnf("resource %s: %s failed on %s with on-fail=block: left alone", p.id, op, nd.name)
 				}
 			case "stop":

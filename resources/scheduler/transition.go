@@ -110,14 +110,14 @@ func willBeActive(r *rsc, role string) bool {
 	ls := leaves(r, nil)
 	if r.kind == kGroup {
 		for _, p := range ls {
-			if p.assigned < 0 || p.startBlocked {
+			if p.assigned < 0 || p.startBlocked || p.failBlocked {
 				return false
 			}
 		}
 		return len(ls) > 0
 	}
 	for _, p := range ls {
-		if p.assigned >= 0 && !p.startBlocked && (role == "" || p.nextRole == role) {
+		if p.assigned >= 0 && !p.startBlocked && !p.failBlocked && (role == "" || p.nextRole == role) {
 			return true
 		}
 	}
