@@ -634,6 +634,12 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 		if m := merge("meta_attributes"); len(m) > 0 {
 			r.Meta = m
 		}
+		if g := r.Meta["remote-node"]; g != "" {
+			rd.rep.unsupported("guest node %s (remote-node of %s): Pacemaker Remote nodes are not scheduled", g, id)
+		}
+		if r.Class == "ocf" && r.Provider == "pacemaker" && r.Type == "remote" {
+			rd.rep.unsupported("Pacemaker Remote connection %s: remote nodes are not scheduled", id)
+		}
 		r.Utilization = rd.utilization(e)
 		if r.Utilization == nil && tmpl != nil {
 			r.Utilization = rd.utilization(tmpl)
@@ -696,6 +702,9 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 		m := rd.mergeSets(e, "meta_attributes", "clone")
 		if e.name == "master" {
 			m["promotable"] = "true"
+		}
+		if _, ok := m["clone-min"]; ok {
+			rd.rep.unsupported("clone-min on %s (what is ordered after the clone waits for that many instances)", id)
 		}
 		if len(m) > 0 {
 			c.Meta = m
@@ -847,6 +856,9 @@ func (rd *reader) location(k *elem, id string) {
 		}
 		t.role = model.NormalizeRole(k.attr("role"))
 		targets = []rscSet{t}
+	}
+	if rdisc := k.attr("resource-discovery"); rdisc == "exclusive" {
+		rd.rep.unsupported("resource-discovery=exclusive in location %s", id)
 	}
 	base := model.Location{ID: id, Node: k.attr("node")}
 	if base.Node != "" {
@@ -1374,6 +1386,12 @@ func (rd *reader) lrmResource(node string, res *elem) {
 		return
 	}
 	var ops []lrmOp
+	migrated := false
+	defer func() {
+		if migrated {
+			rd.rep.unsupported("live migration of %s on %s in the history (replayed as a stop and a start)", id, node)
+		}
+	}()
 	for _, o := range res.children("lrm_rsc_op") {
 		op := lrmOp{op: o.attr("operation"), rc: atoi(o.attr("rc-code")), status: atoi(o.attr("op-status")), callID: atoi(o.attr("call-id"))}
 		op.interval = int64(atoi(o.attr("interval")))
@@ -1384,7 +1402,19 @@ func (rd *reader) lrmResource(node string, res *elem) {
 			op.expected = 7
 		}
 		if op.status == -1 || op.callID < 0 {
-			continue // pending
+			// In flight: Pacemaker counts a pending start or promote as
+			// done (the resource is active there) and a pending stop as
+			// not yet done.
+			switch op.op {
+			case "start", "promote", "demote":
+				op.rc, op.status, op.expected = 0, 0, 0
+				op.callID = 1 << 30
+			default:
+				continue
+			}
+		}
+		if op.op == "migrate_to" || op.op == "migrate_from" {
+			migrated = true
 		}
 		ops = append(ops, op)
 	}
