@@ -923,7 +923,8 @@ func (rd *reader) colocation(k *elem, id string) {
 			return
 		}
 		if !ok {
-			rd.rep.unsupported("colocation %s without a valid score", id)
+			// No score is score 0, which Pacemaker ignores.
+			rd.rep.Notes = append(rd.rep.Notes, fmt.Sprintf("colocation %s has no score: ignored, as Pacemaker does", id))
 			return
 		}
 		depRole := model.NormalizeRole(first(k, "rsc-role", "from_role"))
