@@ -195,6 +195,9 @@ func ParseISODate(v string) (time.Time, error) {
 // attribute of the constrained resource, as Pacemaker does in location
 // rules; a missing attribute compares as empty.
 func ResolveValueSource(rules []Rule, params, meta map[string]string) []Rule {
+	if !hasValueSource(rules) {
+		return rules
+	}
 	out := make([]Rule, len(rules))
 	for i, rule := range rules {
 		rule.Expressions = append([]Expression(nil), rule.Expressions...)
@@ -212,4 +215,18 @@ func ResolveValueSource(rules []Rule, params, meta map[string]string) []Rule {
 		out[i] = rule
 	}
 	return out
+}
+
+func hasValueSource(rules []Rule) bool {
+	for _, r := range rules {
+		for _, e := range r.Expressions {
+			if e.ValueSource != "" {
+				return true
+			}
+		}
+		if hasValueSource(r.Rules) {
+			return true
+		}
+	}
+	return false
 }

@@ -108,36 +108,34 @@ func (s *sched) ruleScore(rule model.Rule, n *node) (model.Score, bool) {
 }
 
 // ruleMatches combines a rule's node expressions, date expressions and
-// nested rules with its boolean-op (and by default); an empty rule
-// matches.
+// nested rules with its boolean-op (and by default), stopping at the
+// first result that decides; an empty rule matches.
 func (s *sched) ruleMatches(rule model.Rule, n *node) bool {
 	or := strings.EqualFold(rule.BooleanOp, "or")
-	var results []bool
+	any := false
 	for _, e := range rule.Expressions {
-		results = append(results, evalExpression(e, n))
+		any = true
+		if ok := evalExpression(e, n); ok == or {
+			return or
+		}
 	}
 	for _, d := range rule.Dates {
+		any = true
 		ok, err := d.Match(s.now)
 		if err != nil {
 			s.warnf("rule %s: %v", rule.ID, err)
 		}
-		results = append(results, ok)
+		if ok == or {
+			return or
+		}
 	}
 	for _, r := range rule.Rules {
-		results = append(results, s.ruleMatches(r, n))
-	}
-	if len(results) == 0 {
-		return true
-	}
-	for _, ok := range results {
-		if or && ok {
-			return true
-		}
-		if !or && !ok {
-			return false
+		any = true
+		if ok := s.ruleMatches(r, n); ok == or {
+			return or
 		}
 	}
-	return !or
+	return !any || !or
 }
 
 func evalExpression(e model.Expression, n *node) bool {
