@@ -1378,6 +1378,7 @@ type lrmOp struct {
 	expected int
 	status   int
 	callID   int
+	changed  int64 // last-rc-change, Unix seconds
 }
 
 // lrmResource replays the operation history of one resource on one node.
@@ -1396,6 +1397,7 @@ func (rd *reader) lrmResource(node string, res *elem) {
 	for _, o := range res.children("lrm_rsc_op") {
 		op := lrmOp{op: o.attr("operation"), rc: atoi(o.attr("rc-code")), status: atoi(o.attr("op-status")), callID: atoi(o.attr("call-id"))}
 		op.interval = int64(atoi(o.attr("interval")))
+		op.changed, _ = strconv.ParseInt(o.attr("last-rc-change"), 10, 64)
 		op.expected = 0
 		if tk := strings.Split(o.attr("transition-key"), ":"); len(tk) >= 3 {
 			op.expected = atoi(tk[2])
@@ -1429,9 +1431,9 @@ func (rd *reader) lrmResource(node string, res *elem) {
 		if op.status == 0 && op.rc != op.expected && !rd.ignored(id, op) {
 			switch op.rc {
 			case 2, 3, 4, 5:
-				rd.doc.Status.HardErrors = append(rd.doc.Status.HardErrors, model.HardError{Rsc: id, Node: node, Reason: fmt.Sprintf("%s returned %d", op.op, op.rc)})
+				rd.doc.Status.HardErrors = append(rd.doc.Status.HardErrors, model.HardError{Rsc: id, Node: node, Reason: fmt.Sprintf("%s returned %d", op.op, op.rc), LastFailure: unixTime(op.changed)})
 			case 6:
-				rd.doc.Status.HardErrors = append(rd.doc.Status.HardErrors, model.HardError{Rsc: id, Reason: fmt.Sprintf("%s returned 6 (not configured)", op.op)})
+				rd.doc.Status.HardErrors = append(rd.doc.Status.HardErrors, model.HardError{Rsc: id, Reason: fmt.Sprintf("%s returned 6 (not configured)", op.op), LastFailure: unixTime(op.changed)})
 			}
 		}
 		if op.op == "monitor" && op.interval == 0 && op.status == 0 && op.rc == 5 {
@@ -1529,6 +1531,13 @@ func (rd *reader) ignored(rsc string, op lrmOp) bool {
 		}
 	}
 	return false
+}
+
+func unixTime(sec int64) time.Time {
+	if sec <= 0 {
+		return time.Time{}
+	}
+	return time.Unix(sec, 0).UTC()
 }
 
 func atoi(s string) int {

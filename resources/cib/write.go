@@ -530,10 +530,14 @@ func (w *writer) status(doc *model.Document, nodes []string, now time.Time) {
 			if h.Node == "" {
 				rc = 6
 			}
+			changed := now.Unix()
+			if !h.LastFailure.IsZero() {
+				changed = h.LastFailure.Unix()
+			}
 			call++
 			w.printf("     <lrm_resource id=\"%s\" class=\"ocf\" provider=\"heartbeat\" type=\"Dummy\">\n", esc(h.Rsc))
 			w.printf("      <lrm_rsc_op id=\"%s_last_failure_0\" operation_key=\"%s_monitor_0\" operation=\"monitor\" crm-debug-origin=\"palisade\" crm_feature_set=\"3.16.1\" transition-key=\"%d:1:7:00000000-0000-0000-0000-000000000000\" transition-magic=\"0:%d;%d:1:7:00000000-0000-0000-0000-000000000000\" call-id=\"%d\" rc-code=\"%d\" op-status=\"0\" interval=\"0\" last-rc-change=\"%d\" exec-time=\"0\" queue-time=\"0\"/>\n",
-				esc(h.Rsc), esc(h.Rsc), call, rc, call, call, rc, now.Unix())
+				esc(h.Rsc), esc(h.Rsc), call, rc, call, call, rc, changed)
 			w.printf("     </lrm_resource>\n")
 		}
 		w.printf("    </lrm_resources>\n   </lrm>\n  </node_state>\n")

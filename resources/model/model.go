@@ -282,10 +282,12 @@ type Status struct {
 }
 
 // HardError bans Rsc from Node, or from every node when Node is empty.
+// Like a fail count it expires after the resource's failure-timeout.
 type HardError struct {
-	Rsc    string `yaml:"rsc" json:"rsc"`
-	Node   string `yaml:"node,omitempty" json:"node,omitempty"`
-	Reason string `yaml:"reason,omitempty" json:"reason,omitempty"`
+	Rsc         string    `yaml:"rsc" json:"rsc"`
+	Node        string    `yaml:"node,omitempty" json:"node,omitempty"`
+	Reason      string    `yaml:"reason,omitempty" json:"reason,omitempty"`
+	LastFailure time.Time `yaml:"last-failure,omitempty" json:"last-failure,omitempty"`
 }
 
 // TicketState is the state of one ticket in this site.

@@ -296,6 +296,9 @@ func (s *sched) applyHardErrors() {
 		if p == nil {
 			continue
 		}
+		if p.failureTimeout > 0 && !h.LastFailure.IsZero() && !s.now.Before(h.LastFailure.Add(p.failureTimeout)) {
+			continue // expired, as Pacemaker forgets it
+		}
 		ban := p
 		for q := p.parent; q != nil; q = q.parent {
 			if q.kind == kClone && !q.unique {
