@@ -80,8 +80,9 @@ type reader struct {
 	// ids are every resource read (primitives, groups, clones);
 	// templates maps a template to the primitives made from it; tags a
 	// tag to what it names; bundles are read but not scheduled.
-	ids map[string]bool
-	res map[string]*model.Resource
+	ids      map[string]bool
+	res      map[string]*model.Resource
+	parentOf map[string]*model.Resource
 	// rscDefaults is the rsc_defaults section, whose sets may hold for
 	// some resources only; now is when rules are evaluated.
 	rscDefaults *elem
@@ -120,7 +121,7 @@ func ReadBytesAt(data []byte, at time.Time) (*model.Document, *Report, error) {
 		return nil, nil, fmt.Errorf("CIB XML line %d: root element <%s>, want <cib>", root.line, root.name)
 	}
 	rd := &reader{nodeByID: map[string]string{}, prims: map[string]*model.Resource{}, stonith: map[string]bool{},
-		ids: map[string]bool{}, res: map[string]*model.Resource{}, templates: map[string][]string{}, tmplElems: map[string]*elem{}, tags: map[string][]string{}, bundles: map[string]bool{}}
+		ids: map[string]bool{}, res: map[string]*model.Resource{}, parentOf: map[string]*model.Resource{}, templates: map[string][]string{}, tmplElems: map[string]*elem{}, tags: map[string][]string{}, bundles: map[string]bool{}}
 	conf := root.child("configuration")
 	if conf == nil {
 		return nil, nil, fmt.Errorf("CIB XML: no <configuration> section")
@@ -586,6 +587,9 @@ func (rd *reader) utilization(e *elem) map[string]int {
 
 func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 	id := e.attr("id")
+	if parent != nil {
+		rd.parentOf[id] = parent
+	}
 	switch e.name {
 	case "primitive":
 		if id == FenceDeviceID {
@@ -1467,6 +1471,10 @@ func (rd *reader) lrmResource(node string, res *elem) {
 			failed = failed || !ok
 		case "monitor":
 			switch {
+			case op.status == 0 && op.rc == 7 && !stopFailed && rd.unmanaged(id):
+				// Pacemaker takes "not running" from a resource it does
+				// not manage as the truth, not as a failure.
+				state, failed = model.RoleStopped, false
 			case op.status == 0 && op.rc == 7 && op.expected == 7:
 				// After a failed stop the resource's state is unknown
 				// until a stop or start succeeds: it stays failed here.
@@ -1516,6 +1524,43 @@ func (rd *reader) hasFailure(rsc, node, op string) bool {
 		}
 	}
 	return false
+}
+
+// unmanaged: is-managed=false (or maintenance) on the resource, a
+// parent, rsc_defaults, or maintenance-mode.
+func (rd *reader) unmanaged(id string) bool {
+	if rd.doc.Config.Options.MaintenanceMode {
+		return true
+	}
+	off := func(m map[string]string) (bool, bool) {
+		if v, ok := m["maintenance"]; ok {
+			if b, _ := model.ParseBool(v); b {
+				return true, true
+			}
+		}
+		if v, ok := m["is-managed"]; ok {
+			b, _ := model.ParseBool(v)
+			return !b, true
+		}
+		return false, false
+	}
+	base, _ := splitClone(id)
+	for r := rd.res[base]; r != nil; r = rd.parentOf[r.ID] {
+		if u, ok := off(r.Meta); ok {
+			return u
+		}
+	}
+	u, _ := off(rd.doc.Config.RscDefaults)
+	return u
+}
+
+func splitClone(id string) (string, bool) {
+	if i := strings.LastIndexByte(id, ':'); i >= 0 {
+		if _, err := strconv.Atoi(id[i+1:]); err == nil {
+			return id[:i], true
+		}
+	}
+	return id, false
 }
 
 // ignored: the operation's on-fail is ignore, so Pacemaker takes its
