@@ -323,6 +323,8 @@ func (s *sched) applyOnFail() {
 					p.pin(n, a.role)
 					p.unmanaged = true
 					p.failBlocked = true
+					// Blocked, it is left alone wherever it is active.
+					p.stayEverywhere()
 					s.warnf("resource %s: %s failed on %s with on-fail=block: left alone", p.id, op, nd.name)
 				}
 			case "stop":
