@@ -1432,15 +1432,18 @@ func (rd *reader) lrmResource(node string, res *elem) {
 		// Pacemaker's hard errors: the agent is not installed (5), or the
 		// parameters are invalid (2), unimplemented (3), or not permitted
 		// (4) here; not configured (6) is fatal everywhere.
-		if op.status == 0 && op.rc != op.expected && !rd.ignored(id, op) {
-			switch op.rc {
-			case 2, 3, 4, 5:
-				rd.doc.Status.HardErrors = append(rd.doc.Status.HardErrors, model.HardError{Rsc: id, Node: node, Reason: fmt.Sprintf("%s returned %d", op.op, op.rc), LastFailure: unixTime(op.changed)})
-			case 6:
-				rd.doc.Status.HardErrors = append(rd.doc.Status.HardErrors, model.HardError{Rsc: id, Reason: fmt.Sprintf("%s returned 6 (not configured)", op.op), LastFailure: unixTime(op.changed)})
+		// (op-status 5, 6 and 7 are the executor's own hard, fatal and
+		// not-installed verdicts.)
+		hard := op.status == 5 || op.status == 7 || op.status == 0 && op.rc != op.expected && op.rc >= 2 && op.rc <= 5
+		fatal := op.status == 6 || op.status == 0 && op.rc != op.expected && op.rc == 6
+		if (hard || fatal) && !rd.ignored(id, op) {
+			h := model.HardError{Rsc: id, Reason: fmt.Sprintf("%s returned %d (status %d)", op.op, op.rc, op.status), LastFailure: unixTime(op.changed)}
+			if !fatal {
+				h.Node = node
 			}
+			rd.doc.Status.HardErrors = append(rd.doc.Status.HardErrors, h)
 		}
-		if op.op == "monitor" && op.interval == 0 && op.status == 0 && op.rc == 5 {
+		if op.op == "monitor" && op.interval == 0 && (op.status == 0 && op.rc == 5 || op.status == 7) {
 			// A probe finding the agent not installed: not running here.
 			state, failed = model.RoleStopped, false
 			continue
