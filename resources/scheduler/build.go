@@ -127,10 +127,10 @@ type rsc struct {
 	// without fencing); its actions cannot run, so what is ordered after
 	// it cannot start.
 	failBlocked bool
-	promo        model.Score
-	rec          []model.Score
-	recAllowed   []bool
-	allColoc     bool
+	promo       model.Score
+	rec         []model.Score
+	recAllowed  []bool
+	allColoc    bool
 
 	thisWith []*coloc // this is the dependent
 	withThis []*coloc // this is the primary
