@@ -86,11 +86,14 @@ type reader struct {
 	// rscDefaults is the rsc_defaults section, whose sets may hold for
 	// some resources only; now is when rules are evaluated.
 	rscDefaults *elem
-	now         time.Time
-	templates   map[string][]string
-	tmplElems   map[string]*elem
-	tags        map[string][]string
-	bundles     map[string]bool
+	// legacyFailCounts: the CIB predates feature set 3.0.13, whose fail
+	// counts are per resource rather than per operation.
+	legacyFailCounts bool
+	now              time.Time
+	templates        map[string][]string
+	tmplElems        map[string]*elem
+	tags             map[string][]string
+	bundles          map[string]bool
 }
 
 // Read converts a CIB document. An error means the XML is not a CIB at
@@ -128,6 +131,7 @@ func ReadBytesAt(data []byte, at time.Time) (*model.Document, *Report, error) {
 	}
 	// Rules in attribute sets are evaluated at the time the CIB says it
 	// is evaluated at (Pacemaker's regression cases carry one), else now.
+	rd.legacyFailCounts = compareVersion(root.attr("crm_feature_set"), "3.0.13") < 0
 	rd.now = at
 	if ed := root.attr("execution-date"); ed != "" {
 		if sec, err := strconv.ParseInt(ed, 10, 64); err == nil {
@@ -1014,6 +1018,9 @@ func (rd *reader) order(k *elem, id string) {
 		c.Orders = append(c.Orders, model.Order{ID: oid, First: first, FirstAction: fa, Then: then, ThenAction: ta, Kind: kind, Symmetrical: sym})
 	}
 	if k.child("resource_set") == nil {
+		if v, ok := model.ParseBool(k.attr("require-all")); ok && !v {
+			rd.rep.unsupported("require-all=false in order %s (one instance of the first clone suffices)", id)
+		}
 		fs, ts := k.attr("first"), k.attr("then")
 		fa, ta := k.attr("first-action"), k.attr("then-action")
 		if fs == "" && k.attr("from") != "" {
@@ -1334,6 +1341,9 @@ func (rd *reader) transient(node string, attrs map[string]string, n *model.NodeS
 	for _, k := range model.SortedKeys(attrs) {
 		v := attrs[k]
 		switch {
+		case strings.HasPrefix(k, "fail-count-") && strings.Contains(k, "#") == rd.legacyFailCounts:
+			// Pacemaker reads one form only: fail-count-RSC before feature
+			// set 3.0.13 (or without one), fail-count-RSC#OP_INTERVAL since.
 		case strings.HasPrefix(k, "fail-count-"):
 			s, err := model.ParseScore(v)
 			if err != nil {
@@ -1579,6 +1589,31 @@ func (rd *reader) ignored(rsc string, op lrmOp) bool {
 		}
 	}
 	return false
+}
+
+// compareVersion compares dotted versions numerically; an empty one is
+// the oldest.
+func compareVersion(a, b string) int {
+	if a == "" {
+		return -1
+	}
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(pa) || i < len(pb); i++ {
+		var x, y int
+		if i < len(pa) {
+			x = atoi(pa[i])
+		}
+		if i < len(pb) {
+			y = atoi(pb[i])
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
 }
 
 func unixTime(sec int64) time.Time {
