@@ -312,8 +312,16 @@ func (s *sched) applyHardErrors() {
 // applyFailLimits bans a primitive from nodes where its fail count reached
 // migration-threshold; an anonymous clone is banned as a whole.
 func (s *sched) applyFailLimits() {
+	// A container's failures include those of the resources it contains
+	// (their container meta attribute names it), as Pacemaker counts them.
+	fillers := map[*rsc][]*rsc{}
 	for _, p := range s.prims {
-		if p.threshold <= 0 || len(p.failures) == 0 {
+		if c := s.byID[p.meta["container"]]; c != nil && c != p {
+			fillers[c] = append(fillers[c], p)
+		}
+	}
+	for _, p := range s.prims {
+		if p.threshold <= 0 || len(p.failures) == 0 && len(fillers[p]) == 0 {
 			continue
 		}
 		ban := p
@@ -323,7 +331,11 @@ func (s *sched) applyFailLimits() {
 			}
 		}
 		for n := range s.nodes {
-			if fc := s.failCount(p, n); fc > 0 && fc >= p.threshold {
+			fc := s.failCount(p, n)
+			for _, f := range fillers[p] {
+				fc = model.Add(fc, s.failCount(f, n))
+			}
+			if fc > 0 && fc >= p.threshold {
 				resourceLocation(ban, n, -model.Infinity)
 			}
 		}
