@@ -316,7 +316,8 @@ func (s *sched) applyFailLimits() {
 	// (their container meta attribute names it), as Pacemaker counts them.
 	fillers := map[*rsc][]*rsc{}
 	for _, p := range s.prims {
-		if c := s.byID[p.meta["container"]]; c != nil && c != p {
+		name, _ := s.metaOf(p, "container")
+		if c := s.byID[name]; name != "" && c != nil && c != p {
 			fillers[c] = append(fillers[c], p)
 		}
 	}
