@@ -265,6 +265,11 @@ func (s *sched) onFailOf(p *rsc, op string) string {
 			return strings.ToLower(o.OnFail)
 		}
 	}
+	// A resource in a container is recovered by restarting its container,
+	// whatever failed (Pacemaker's restart-container default).
+	if c, ok := s.metaOf(p, "container"); ok && c != "" && s.byID[c] != nil {
+		return "restart-container"
+	}
 	if op == "stop" {
 		if s.stonith {
 			return "fence"
@@ -342,7 +347,7 @@ func (s *sched) applyOnFail() {
 					nd.fenceReason = op + " of " + p.id + " failed"
 					s.warnf("node %s: %s of %s failed: node must be fenced", nd.name, op, p.id)
 				}
-			case "restart", "demote", "":
+			case "restart", "restart-container", "demote", "":
 			default:
 				s.warnf("resource %s: on-fail=%s is not supported: using restart", p.id, pol)
 			}
