@@ -1499,8 +1499,9 @@ func (rd *reader) lrmResource(node string, res *elem) {
 					state = model.RoleStarted
 				}
 			case op.status == 0 && op.rc == 8:
+				// A probe finding it promoted is news, not a failure.
 				state = model.RolePromoted
-				if op.expected != 8 && op.expected != 0 {
+				if op.interval != 0 && op.expected != 8 && op.expected != 0 {
 					failed = true
 				}
 			case ok:

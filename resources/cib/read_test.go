@@ -2,6 +2,7 @@ package cib
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -249,5 +250,60 @@ func TestMultipleActive(t *testing.T) {
 	}
 	if got, want := strings.Join(out.Summary, "\n"), "Stop a ( n1 n2 )\nRestart b ( n1 )"; got != want {
 		t.Errorf("summary:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestHistoryMeanings reads probe and operation results as Pacemaker
+// does: a probe finding the resource promoted (8) is not a failure; a
+// probe finding the agent not installed (5) means not running there and
+// bans the node; not configured (6) bans every node; a failure whose
+// on-fail is ignore bans nothing.
+func TestHistoryMeanings(t *testing.T) {
+	op := func(rsc, name string, interval, rc, expected, call int) string {
+		return fmt.Sprintf(`<lrm_rsc_op id="%s_%s_%d" operation="%s" interval="%d" rc-code="%d" op-status="0" call-id="%d" transition-key="1:1:%d:x"/>`, rsc, name, interval, name, interval, rc, call, expected)
+	}
+	cibText := `<cib have-quorum="1" crm_feature_set="3.16.1"><configuration><crm_config/><nodes><node id="1" uname="n1"/><node id="2" uname="n2"/></nodes>
+<resources><clone id="pc"><meta_attributes id="m"><nvpair id="m1" name="promotable" value="true"/></meta_attributes><primitive id="p" class="ocf" provider="pacemaker" type="Stateful"/></clone>
+<primitive id="ni" class="ocf" provider="heartbeat" type="Dummy"/><primitive id="nc" class="ocf" provider="heartbeat" type="Dummy"/>
+<primitive id="ig" class="ocf" provider="heartbeat" type="Dummy"><operations><op id="ig-m" name="monitor" interval="10s" on-fail="ignore"/></operations></primitive></resources><constraints/></configuration>
+<status><node_state id="1" uname="n1" in_ccm="true" crmd="online" join="member" expected="member"><lrm id="1"><lrm_resources>
+<lrm_resource id="p" class="ocf" provider="pacemaker" type="Stateful">` + op("p", "monitor", 0, 8, 7, 1) + `</lrm_resource>
+<lrm_resource id="ni" class="ocf" provider="heartbeat" type="Dummy">` + op("ni", "monitor", 0, 5, 7, 2) + `</lrm_resource>
+<lrm_resource id="nc" class="ocf" provider="heartbeat" type="Dummy">` + op("nc", "monitor", 0, 6, 7, 3) + `</lrm_resource>
+<lrm_resource id="ig" class="ocf" provider="heartbeat" type="Dummy">` + op("ig", "start", 0, 0, 0, 4) + op("ig", "monitor", 10000, 5, 0, 5) + `</lrm_resource>
+</lrm_resources></lrm></node_state><node_state id="2" uname="n2" in_ccm="true" crmd="online" join="member" expected="member"/></status></cib>`
+	doc, _, err := Read(strings.NewReader(cibText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]model.ResourceStatus{}
+	for _, r := range doc.Status.Resources {
+		got[r.Rsc] = r
+	}
+	if r := got["p"]; r.Role != model.RolePromoted || r.Failed {
+		t.Errorf("probe rc 8: %+v, want promoted and not failed", r)
+	}
+	if _, ok := got["ni"]; ok {
+		t.Errorf("probe rc 5 must mean not running: %+v", got["ni"])
+	}
+	bans := map[string]string{}
+	for _, h := range doc.Status.HardErrors {
+		bans[h.Rsc] = h.Node
+	}
+	if n, ok := bans["ni"]; !ok || n != "n1" {
+		t.Errorf("rc 5 must ban n1: %+v", doc.Status.HardErrors)
+	}
+	if n, ok := bans["nc"]; !ok || n != "" {
+		t.Errorf("rc 6 must ban every node: %+v", doc.Status.HardErrors)
+	}
+	if _, ok := bans["ig"]; ok {
+		t.Errorf("on-fail=ignore must ban nothing: %+v", doc.Status.HardErrors)
+	}
+	out := scheduler.Schedule(scheduler.Input{Config: &doc.Config, Status: &doc.Status, Now: time.Unix(1767268800, 0)})
+	place := scheduler.FormatPlacement(out)
+	for _, want := range []string{"ni n2 Started", "nc Stopped", "ig n1 Started"} {
+		if !strings.Contains(place, want) {
+			t.Errorf("placement lacks %q:\n%s", want, place)
+		}
 	}
 }
