@@ -507,9 +507,6 @@ func (rd *reader) options(props map[string]string) {
 			o.StopOrphanResources = b(v)
 		case "shutdown-lock":
 			o.ShutdownLock, _ = model.ParseBool(v)
-			if o.ShutdownLock {
-				rd.rep.unsupported("shutdown-lock=true (resources of a node shut down cleanly stay locked to it)")
-			}
 		case "is-managed-default":
 			if rd.doc.Config.RscDefaults == nil {
 				rd.doc.Config.RscDefaults = map[string]string{}
@@ -1400,6 +1397,11 @@ func (rd *reader) lrmResource(node string, res *elem) {
 	id := res.attr("id")
 	if id == FenceDeviceID {
 		return
+	}
+	if l := res.attr("shutdown-lock"); l != "" {
+		if sec, err := strconv.ParseInt(l, 10, 64); err == nil {
+			rd.doc.Status.Locks = append(rd.doc.Status.Locks, model.ShutdownLock{Rsc: id, Node: node, Since: unixTime(sec)})
+		}
 	}
 	var ops []lrmOp
 	migrated := false

@@ -520,6 +520,18 @@ func (w *writer) status(doc *model.Document, nodes []string, now time.Time) {
 			}
 			w.printf("     </lrm_resource>\n")
 		}
+		// Shutdown locks are written as Pacemaker records them: on the
+		// stopped resource's history on the node it is locked to.
+		for _, l := range doc.Status.Locks {
+			if l.Node != name {
+				continue
+			}
+			call++
+			w.printf("     <lrm_resource id=\"%s\" class=\"ocf\" provider=\"heartbeat\" type=\"Dummy\" shutdown-lock=\"%d\">\n", esc(l.Rsc), l.Since.Unix())
+			w.printf("      <lrm_rsc_op id=\"%s_last_0\" operation_key=\"%s_stop_0\" operation=\"stop\" crm-debug-origin=\"palisade\" crm_feature_set=\"3.16.1\" transition-key=\"%d:1:0:00000000-0000-0000-0000-000000000000\" transition-magic=\"0:0;%d:1:0:00000000-0000-0000-0000-000000000000\" call-id=\"%d\" rc-code=\"0\" op-status=\"0\" interval=\"0\" last-rc-change=\"%d\" exec-time=\"0\" queue-time=\"0\" op-digest=\"f2317cad3d54cec5d7d7aa7d0bf35cf8\"/>\n",
+				esc(l.Rsc), esc(l.Rsc), call, call, call, l.Since.Unix())
+			w.printf("     </lrm_resource>\n")
+		}
 		// Hard errors are written as the probe that found them: the agent
 		// not installed (5) on this node, or not configured (6).
 		for _, h := range doc.Status.HardErrors {

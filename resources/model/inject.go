@@ -23,6 +23,7 @@ func (st *Status) Clone() *Status {
 	c.Failures = append(c.Failures, st.Failures...)
 	c.Tickets = append(c.Tickets, st.Tickets...)
 	c.HardErrors = append(c.HardErrors, st.HardErrors...)
+	c.Locks = append(c.Locks, st.Locks...)
 	return c
 }
 

@@ -279,6 +279,17 @@ type Status struct {
 	// (agent not installed, invalid parameters: Node set) or every node
 	// (not configured: Node empty) until the failure is cleaned up.
 	HardErrors []HardError `yaml:"hard-errors,omitempty" json:"hard-errors,omitempty"`
+	// Locks are resources stopped by a clean shutdown of Node while
+	// shutdown-lock was on: they stay off every other node until Node
+	// rejoins or shutdown-lock-limit passes.
+	Locks []ShutdownLock `yaml:"locks,omitempty" json:"locks,omitempty"`
+}
+
+// ShutdownLock locks Rsc to Node since Since.
+type ShutdownLock struct {
+	Rsc   string    `yaml:"rsc" json:"rsc"`
+	Node  string    `yaml:"node" json:"node"`
+	Since time.Time `yaml:"since" json:"since"`
 }
 
 // HardError bans Rsc from Node, or from every node when Node is empty.

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"palisade/resources/model"
 )
@@ -306,6 +307,48 @@ func (s *sched) applyHardErrors() {
 			}
 		}
 		resourceLocation(ban, n, -model.Infinity)
+	}
+}
+
+// applyShutdownLocks keeps what a clean shutdown stopped off every other
+// node while shutdown-lock is on (Pacemaker's shutdown locks): resources
+// locked to a node that is still down, unless shutdown-lock-limit passed,
+// and the primitives and groups active on a node shutting down now.
+// Clones are never locked.
+func (s *sched) applyShutdownLocks() {
+	o := s.cfg.Options
+	if !o.ShutdownLock {
+		return
+	}
+	limit := time.Duration(o.ShutdownLockLimit)
+	lock := func(p *rsc, n int) {
+		if s.inClone(p) {
+			return
+		}
+		for i := range s.nodes {
+			if i != n {
+				resourceLocation(p, i, -model.Infinity)
+			}
+		}
+	}
+	for _, l := range s.st.Locks {
+		nd, ok := s.byName[l.Node]
+		if !ok || nd.online && !nd.shutdown {
+			continue // rejoined: the lock is released
+		}
+		if limit > 0 && !l.Since.IsZero() && !s.now.Before(l.Since.Add(limit)) {
+			continue // expired
+		}
+		if p := s.findPrim(l.Rsc, l.Node); p != nil {
+			lock(p, nd.idx)
+		}
+	}
+	for _, p := range s.prims {
+		for _, a := range p.running {
+			if s.nodes[a.node].shutdown {
+				lock(p, a.node)
+			}
+		}
 	}
 }
 

@@ -103,6 +103,7 @@ func Schedule(in Input) Output {
 	s.applyStickiness()
 	s.applyFailLimits()
 	s.applyHardErrors()
+	s.applyShutdownLocks()
 	s.buildColocations()
 	for _, r := range s.sortTop() {
 		s.assign(r, -1)
