@@ -170,26 +170,14 @@ func (s *sched) primitiveAssign(r *rsc, prefer int) int {
 		return -1
 	}
 	r.allocating = true
+	// Pacemaker 2.1.5's pcmk__primitive_assign: every colocation with a
+	// primary first (in list order), then the dependents' scores.
 	tw, wt := s.thisWithOf(r), s.withThisOf(r)
 	for _, c := range tw {
-		if mandatory(c.score) {
-			s.applyThisWith(c, r)
-		}
+		s.applyThisWith(c, r)
 	}
 	for _, c := range wt {
-		if mandatory(c.score) {
-			s.addDependentScores(c, r)
-		}
-	}
-	for _, c := range tw {
-		if !mandatory(c.score) {
-			s.applyThisWith(c, r)
-		}
-	}
-	for _, c := range wt {
-		if !mandatory(c.score) {
-			s.addDependentScores(c, r)
-		}
+		s.addDependentScores(c, r)
 	}
 	if r.nextRole == model.RoleStopped && !r.pinned {
 		resourceLocation(r, -1, -model.Infinity)
