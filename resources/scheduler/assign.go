@@ -110,7 +110,10 @@ func (s *sched) assign(r *rsc, prefer int) int {
 func (s *sched) thisWithOf(p *rsc) []*coloc {
 	list := p.thisWith
 	if g := p.parent; g != nil && g.kind == kGroup && len(g.children) > 0 && g.children[0] == p {
+		// The group's colocations join the first member's own, in one
+		// list ordered by the primaries' priority as Pacemaker keeps it.
 		list = append(append([]*coloc(nil), list...), g.thisWith...)
+		sortColocs(list, func(c *coloc) *rsc { return c.pri })
 		if c := g.parent; c != nil && c.kind == kClone {
 			list = append(list, s.cloneInherited(c, g, true)...)
 		}
