@@ -279,9 +279,9 @@ func (s *sched) compareCapacity(x, y int) int {
 // banInsufficientCapacity forbids nodes that lack free capacity for r and
 // every not-yet-assigned resource mandatorily colocated with it (so a
 // group lands where all of its members fit).
-func (s *sched) banInsufficientCapacity(r *rsc) {
+func (s *sched) banInsufficientCapacity(r *rsc) int {
 	if s.strategy == "default" {
-		return
+		return -1
 	}
 	need := map[string]int{}
 	seen := map[*rsc]bool{}
@@ -311,7 +311,7 @@ func (s *sched) banInsufficientCapacity(r *rsc) {
 	}
 	walk(r)
 	if len(need) == 0 {
-		return
+		return -1
 	}
 	fits := func(i int, want map[string]int) bool {
 		n := s.nodes[i]
@@ -329,10 +329,16 @@ func (s *sched) banInsufficientCapacity(r *rsc) {
 	// take the resource alone.
 	want := need
 	anyCapable := false
+	mostCapable := -1
 	for i := range s.nodes {
-		if candidate(i) && fits(i, need) {
+		if !candidate(i) {
+			continue
+		}
+		if fits(i, need) {
 			anyCapable = true
-			break
+		}
+		if mostCapable < 0 || s.compareCapacity(i, mostCapable) < 0 {
+			mostCapable = i
 		}
 	}
 	if !anyCapable {
@@ -343,10 +349,18 @@ func (s *sched) banInsufficientCapacity(r *rsc) {
 			r.score[i] = -model.Infinity
 		}
 	}
+	// With no node fitting them all, Pacemaker 2.1 prefers the node with
+	// the most free capacity among equals.
+	if anyCapable {
+		return -1
+	}
+	return mostCapable
 }
 
 func (s *sched) assignBest(r *rsc, prefer int) {
-	s.banInsufficientCapacity(r)
+	if capable := s.banInsufficientCapacity(r); prefer < 0 {
+		prefer = capable
+	}
 	t := table{score: r.score, allowed: r.allowed}
 	cur := s.currentNode(r)
 	best := s.bestNode(t, cur)
