@@ -295,6 +295,12 @@ func (s *sched) applyHardErrors() {
 		}
 		p := s.findPrim(h.Rsc, h.Node)
 		if p == nil {
+			// An anonymous clone's history names no instance that runs
+			// there: any instance stands for the clone.
+			b, _ := splitInstance(h.Rsc)
+			p = s.byID[b+":0"]
+		}
+		if p == nil || p.kind != kPrimitive {
 			continue
 		}
 		if p.failureTimeout > 0 && !h.LastFailure.IsZero() && !s.now.Before(h.LastFailure.Add(p.failureTimeout)) {
