@@ -568,7 +568,9 @@ func (s *sched) applyColocWithClone(dep, clone *rsc, c *coloc) {
 	if c.score >= model.Infinity {
 		var affected []int
 		for _, inst := range clone.children {
-			if inst.assigned >= 0 {
+			// A blocked instance (left where its operation failed) is
+			// no place to colocate with, as in Pacemaker.
+			if inst.assigned >= 0 && !anyFailBlocked(inst) {
 				affected = append(affected, inst.assigned)
 			}
 		}
@@ -578,6 +580,15 @@ func (s *sched) applyColocWithClone(dep, clone *rsc, c *coloc) {
 	for _, inst := range clone.children {
 		s.applyColocScore(dep, inst, c)
 	}
+}
+
+func anyFailBlocked(r *rsc) bool {
+	for _, p := range leaves(r, nil) {
+		if p.failBlocked {
+			return true
+		}
+	}
+	return false
 }
 
 // exclude bans dep from every node not sharing attr with a node in keep.
