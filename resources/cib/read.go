@@ -1390,6 +1390,9 @@ type lrmOp struct {
 	status   int
 	callID   int
 	changed  int64 // last-rc-change, Unix seconds
+	// lastFailure: the *_last_failure_0 record, a copy of a failed
+	// result that the operation's own record may have superseded.
+	lastFailure bool
 }
 
 // lrmResource replays the operation history of one resource on one node.
@@ -1414,6 +1417,7 @@ func (rd *reader) lrmResource(node string, res *elem) {
 		op := lrmOp{op: o.attr("operation"), rc: atoi(o.attr("rc-code")), status: atoi(o.attr("op-status")), callID: atoi(o.attr("call-id"))}
 		op.interval = int64(atoi(o.attr("interval")))
 		op.changed, _ = strconv.ParseInt(o.attr("last-rc-change"), 10, 64)
+		op.lastFailure = strings.HasSuffix(o.attr("id"), "_last_failure_0")
 		op.expected = 0
 		if tk := strings.Split(o.attr("transition-key"), ":"); len(tk) >= 3 {
 			op.expected = atoi(tk[2])
@@ -1437,7 +1441,17 @@ func (rd *reader) lrmResource(node string, res *elem) {
 		}
 		ops = append(ops, op)
 	}
-	sort.SliceStable(ops, func(i, j int) bool { return ops[i].callID < ops[j].callID })
+	sort.SliceStable(ops, func(i, j int) bool {
+		if ops[i].callID != ops[j].callID {
+			return ops[i].callID < ops[j].callID
+		}
+		// A recurring monitor keeps its call id: of its own record and
+		// the failure copied aside, the later result is the current one.
+		if ops[i].changed != ops[j].changed {
+			return ops[i].changed < ops[j].changed
+		}
+		return ops[i].lastFailure && !ops[j].lastFailure
+	})
 	state := model.RoleStopped
 	failed, stopFailed := false, false
 	for _, op := range ops {
@@ -1507,6 +1521,10 @@ func (rd *reader) lrmResource(node string, res *elem) {
 					failed = true
 				}
 			case ok:
+				// A recurring monitor that succeeds again: recovered.
+				if op.interval != 0 && !stopFailed {
+					failed = false
+				}
 			default:
 				if state == model.RoleStopped && op.interval == 0 && op.rc == 7 {
 					break

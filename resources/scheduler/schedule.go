@@ -325,7 +325,9 @@ func (s *sched) applyOnFail() {
 			case "block":
 				// A node that is cleanly down runs nothing: nothing to
 				// leave alone there.
-				if a != nil && nd.online {
+				// Only a failure still in effect blocks: a later success
+				// (the resource recovered) leaves the fail count alone.
+				if a != nil && nd.online && (a.failed || op == "stop") {
 					p.pin(n, a.role)
 					p.unmanaged = true
 					p.failBlocked = true
