@@ -384,6 +384,16 @@ func (rd *reader) config(conf *elem) {
 				}
 			}
 		case "op_defaults":
+			// Timeouts and the like do not affect placement; an operation
+			// default that does is named.
+			for _, set := range sec.children("meta_attributes") {
+				for _, nv := range set.children("nvpair") {
+					switch n := normName(nv.attr("name")); n {
+					case "on-fail", "requires", "enabled", "role":
+						rd.rep.unsupported("op_defaults %s=%s", n, nv.attr("value"))
+					}
+				}
+			}
 			rd.rep.Notes = append(rd.rep.Notes, "op_defaults: operation timeouts do not affect placement; ignored")
 		case "fencing-topology", "acls", "alerts", "tags":
 			// Who may fence whom, who may edit what and whom to tell do
