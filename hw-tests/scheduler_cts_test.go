@@ -96,7 +96,7 @@ func TestSchedulerPacemakerCTS(t *testing.T) {
 		case !same && !listed:
 			t.Errorf("%s: placement differs from crm_simulate\n  palisade:     %s\n  crm_simulate: %s", name, ours, o.placement)
 		case !same && testing.Verbose():
-			t.Logf("%s: differs as listed (%s)", name, reason)
+			t.Logf("%s: differs as listed (%s)\n  palisade:     %s\n  crm_simulate: %s", name, reason, ours, o.placement)
 		}
 		if same {
 			agree++

@@ -237,6 +237,11 @@ func (s *sched) setInstanceRoles(c *rsc) {
 			continue
 		}
 		sc := t.score[n]
+		// Pacemaker's promotion_order: an instance whose own promotion
+		// score is negative keeps it; the node's weight is not added.
+		if inst.promo < 0 {
+			sc = inst.promo
+		}
 		if noTicket {
 			sc = -model.Infinity
 		}
