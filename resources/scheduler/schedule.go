@@ -120,6 +120,24 @@ func (s *sched) prepare() {
 	// ignore; Palisade's one rule forbids that: a partition without quorum
 	// never fences and never takes over.
 	canFence := s.stonith && !s.cfg.Options.NoFenceDevice && s.quorate
+	// A managed resource the history shows active on a node that is down
+	// (not known to be unclean) may still be running there: with fencing,
+	// Pacemaker makes that node unclean ("thought to be active there").
+	if s.stonith {
+		for _, p := range s.prims {
+			if !p.managed {
+				continue
+			}
+			for _, a := range p.running {
+				n := s.nodes[a.node]
+				if !n.online && !n.unclean && !n.maintenance {
+					n.unclean = true
+					n.fenceReason = p.id + " is thought to be active there"
+					s.warnf("node %s is down but %s is thought to be active there: node must be fenced", n.name, p.id)
+				}
+			}
+		}
+	}
 	s.avail = make([]bool, len(s.nodes))
 	for i, n := range s.nodes {
 		s.avail[i] = n.available()
