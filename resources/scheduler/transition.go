@@ -156,6 +156,7 @@ func (s *sched) propagateOrders(rules []orderRule, plans map[*rsc]*plan) {
 						p.nextRole = model.RoleStopped
 						s.blockedBy = append(s.blockedBy, fmt.Sprintf("%s cannot start: order %s needs %s %s", p.id, o.id, o.first.id, o.fa))
 						*plans[p] = s.planFor(p)
+						s.blockColocated(p, plans)
 						changed = true
 					}
 				}
@@ -185,6 +186,43 @@ func (s *sched) propagateOrders(rules []orderRule, plans map[*rsc]*plan) {
 		}
 		if !changed {
 			return
+		}
+	}
+}
+
+// blockColocated: r cannot start, so what is mandatorily colocated with
+// it cannot start where it is not already running, and what is colocated
+// with it in the Promoted role cannot be promoted: Pacemaker's
+// pcmk__block_colocation_dependents makes those actions unrunnable.
+func (s *sched) blockColocated(r *rsc, plans map[*rsc]*plan) {
+	for x := r; x != nil; x = x.parent {
+		for _, c := range x.withThis {
+			if c.score < model.Infinity || c.priRole == model.RolePromoted {
+				continue
+			}
+			for _, d := range leaves(c.dep, nil) {
+				pl := plans[d]
+				if pl == nil || d.pinned {
+					continue
+				}
+				switch {
+				case c.depRole == model.RolePromoted:
+					if d.nextRole == model.RolePromoted && pl.promote {
+						d.nextRole = model.RoleUnpromoted
+						s.blockedBy = append(s.blockedBy, fmt.Sprintf("%s cannot be promoted: colocation %s with %s, which cannot start", d.id, c.id, r.id))
+						*pl = s.planFor(d)
+					}
+				case c.depRole == "" && d.assigned >= 0 && pl.start:
+					d.assigned = -1
+					d.nextRole = model.RoleStopped
+					s.blockedBy = append(s.blockedBy, fmt.Sprintf("%s cannot start: colocation %s with %s, which cannot start", d.id, c.id, r.id))
+					*pl = s.planFor(d)
+					s.blockColocated(d, plans)
+				}
+			}
+		}
+		if x.kind == kClone {
+			break
 		}
 	}
 }
