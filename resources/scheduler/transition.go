@@ -143,6 +143,20 @@ func (s *sched) propagateOrders(rules []orderRule, plans map[*rsc]*plan) {
 			} else if o.fa != "start" {
 				continue
 			}
+			if !willBeActive(o.first, need) && o.ta == "promote" {
+				// Only the promotion waits for first: the then stays
+				// (unpromoted).
+				for _, p := range leaves(o.then, nil) {
+					// An instance already promoted needs no promote action.
+					if p.nextRole == model.RolePromoted && !p.pinned && plans[p] != nil && plans[p].promote {
+						p.nextRole = model.RoleUnpromoted
+						s.blockedBy = append(s.blockedBy, fmt.Sprintf("%s cannot be promoted: order %s needs %s %s", p.id, o.id, o.first.id, o.fa))
+						*plans[p] = s.planFor(p)
+						changed = true
+					}
+				}
+				continue
+			}
 			if !willBeActive(o.first, need) {
 				for _, p := range leaves(o.then, nil) {
 					// An asymmetrical order only makes the start
