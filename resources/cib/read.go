@@ -86,6 +86,10 @@ type reader struct {
 	// rscDefaults is the rsc_defaults section, whose sets may hold for
 	// some resources only; now is when rules are evaluated.
 	rscDefaults *elem
+	// quorate and nodeOnline (the node whose history is being read) decide
+	// whether Pacemaker could fence, which changes what a stop that found
+	// the agent not installed means.
+	quorate, nodeOnline bool
 	// legacyFailCounts: the CIB predates feature set 3.0.13, whose fail
 	// counts are per resource rather than per operation.
 	legacyFailCounts bool
@@ -145,6 +149,10 @@ func ReadBytesAt(data []byte, at time.Time) (*model.Document, *Report, error) {
 	rd.config(conf)
 	rd.conditionalDefaults()
 	rd.containers()
+	rd.quorate = false
+	if q := first(root, "have-quorum", "have_quorum"); q != "" {
+		rd.quorate, _ = model.ParseBool(q)
+	}
 	if st := root.child("status"); st != nil {
 		rd.status(st)
 	}
@@ -1243,6 +1251,7 @@ func (rd *reader) status(st *elem) {
 		if lrm := ns.child("lrm"); lrm != nil {
 			if lr := lrm.child("lrm_resources"); lr != nil {
 				for _, res := range lr.children("lrm_resource") {
+					rd.nodeOnline = n.State == model.NodeOnline
 					rd.lrmResource(name, res)
 				}
 			}
@@ -1494,7 +1503,11 @@ func (rd *reader) lrmResource(node string, res *elem) {
 				state, failed = model.RoleStarted, true
 			}
 		case "stop", "migrate_to":
-			if ok || op.op == "migrate_to" && op.rc == 0 {
+			// A stop that finds the agent not installed: with fencing
+			// possible Pacemaker fences (a failed stop), otherwise there
+			// is nothing else to do and it takes the resource as stopped.
+			notInstalled := op.op == "stop" && (op.status == 0 && op.rc == 5 || op.status == 7) && !rd.canFence()
+			if ok || notInstalled || op.op == "migrate_to" && op.rc == 0 {
 				state, failed, stopFailed = model.RoleStopped, false, false
 			} else {
 				state, failed = model.RoleStarted, true
@@ -1559,6 +1572,13 @@ func (rd *reader) lrmResource(node string, res *elem) {
 		role = ""
 	}
 	rd.doc.Status.Resources = append(rd.doc.Status.Resources, model.ResourceStatus{Rsc: id, Node: node, Role: role, Failed: failed})
+}
+
+// canFence is Pacemaker's pe_can_fence for the node being read.
+func (rd *reader) canFence() bool {
+	o := rd.doc.Config.Options
+	stonith := o.StonithEnabled == nil || *o.StonithEnabled
+	return stonith && len(rd.stonith) > 0 && (rd.quorate || strings.EqualFold(o.NoQuorumPolicy, "ignore") || rd.nodeOnline)
 }
 
 func (rd *reader) hasFailure(rsc, node, op string) bool {
