@@ -71,7 +71,7 @@ func TestSchedulerPacemakerCTS(t *testing.T) {
 			t.Fatal(err)
 		}
 		start := time.Now()
-		doc, _, err := cib.ReadBytes(data)
+		doc, _, err := cib.ReadBytesWith(data, cib.Options{Scheduling: true})
 		if err != nil {
 			t.Errorf("%s: the CIB reader failed: %v", name, err)
 			continue

@@ -87,7 +87,8 @@ func runSimulate(stdout, stderr io.Writer, f simulateFlags, args []string) error
 		if err != nil {
 			return &exitError{2, fmt.Errorf("reading CIB: %w", err)}
 		}
-		d, rep, err := cib.ReadBytes(data)
+		// As Pacemaker schedules it: fence devices are resources.
+		d, rep, err := cib.ReadBytesWith(data, cib.Options{Scheduling: true})
 		if err != nil {
 			return &exitError{2, fmt.Errorf("%s: %w", f.cib, err)}
 		}

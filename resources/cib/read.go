@@ -72,6 +72,7 @@ func (rep *Report) unsupported(format string, args ...any) {
 }
 
 type reader struct {
+	sched    bool // Options.Scheduling
 	rep      Report
 	doc      model.Document
 	nodeByID map[string]string
@@ -112,14 +113,33 @@ func Read(r io.Reader) (*model.Document, *Report, error) {
 
 // ReadBytes is Read on a buffer, which it keeps: the returned document
 // refers to it, so the caller must not modify it afterwards.
+//
+// It reads a CIB as configuration for Palisade (what `palisade config
+// import` converts): fencing is left to Palisade's fence topology, so
+// stonith resources, and constraints naming them, are noted and left
+// out. ReadBytesWith with Options.Scheduling reads it as Pacemaker
+// schedules it.
 func ReadBytes(data []byte) (*model.Document, *Report, error) {
-	return ReadBytesAt(data, time.Time{})
+	return ReadBytesWith(data, Options{})
 }
 
-// ReadBytesAt is ReadBytes with rules in attribute sets (conditional
-// defaults, options, meta attributes) evaluated at the given time; zero
-// means the CIB's execution-date, else the current time.
-func ReadBytesAt(data []byte, at time.Time) (*model.Document, *Report, error) {
+// Options change how a CIB is read.
+type Options struct {
+	// Scheduling reads the CIB as Pacemaker's scheduler sees it, for
+	// `palisade simulate --cib` and comparisons with crm_simulate: fence
+	// devices are resources (placed, and counted in the fewest-resources
+	// tie-break), a CIB without one cannot fence, nodes keep their ids
+	// (rules' #id), and fencing-topology is not reported.
+	Scheduling bool
+	// At is when rules in attribute sets (conditional defaults, options,
+	// meta attributes) are evaluated; zero means the CIB's
+	// execution-date, else the current time.
+	At time.Time
+}
+
+// ReadBytesWith is ReadBytes with options.
+func ReadBytesWith(data []byte, opts Options) (*model.Document, *Report, error) {
+	at := opts.At
 	root, err := scan(data)
 	if err != nil {
 		return nil, nil, err
@@ -127,7 +147,7 @@ func ReadBytesAt(data []byte, at time.Time) (*model.Document, *Report, error) {
 	if root.name != "cib" {
 		return nil, nil, fmt.Errorf("CIB XML line %d: root element <%s>, want <cib>", root.line, root.name)
 	}
-	rd := &reader{nodeByID: map[string]string{}, prims: map[string]*model.Resource{}, stonith: map[string]bool{},
+	rd := &reader{sched: opts.Scheduling, nodeByID: map[string]string{}, prims: map[string]*model.Resource{}, stonith: map[string]bool{},
 		ids: map[string]bool{}, res: map[string]*model.Resource{}, parentOf: map[string]*model.Resource{}, templates: map[string][]string{}, tmplElems: map[string]*elem{}, tags: map[string][]string{}, bundles: map[string]bool{}}
 	conf := root.child("configuration")
 	if conf == nil {
@@ -156,7 +176,9 @@ func ReadBytesAt(data []byte, at time.Time) (*model.Document, *Report, error) {
 	if st := root.child("status"); st != nil {
 		rd.status(st)
 	}
-	rd.doc.Config.Options.NoFenceDevice = len(rd.stonith) == 0
+	// Read for scheduling, a CIB without a fence device cannot fence; read
+	// as configuration, fencing is Palisade's fence topology's.
+	rd.doc.Config.NoFenceDevice = rd.sched && len(rd.stonith) == 0
 	if dc := root.attr("dc-uuid"); dc != "" {
 		rd.doc.Status.DC = rd.nodeByID[dc]
 	}
@@ -403,7 +425,11 @@ func (rd *reader) config(conf *elem) {
 				}
 			}
 			rd.rep.Notes = append(rd.rep.Notes, "op_defaults: operation timeouts do not affect placement; ignored")
-		case "fencing-topology", "acls", "alerts", "tags":
+		case "fencing-topology":
+			if !rd.sched {
+				rd.rep.unsupported("fencing-topology (configure fencing in Palisade's fence topology)")
+			}
+		case "acls", "alerts", "tags":
 			// Who may fence whom, who may edit what and whom to tell do
 			// not change placement; tags were expanded above.
 		default:
@@ -566,7 +592,7 @@ func (rd *reader) node(n *elem) {
 		return
 	}
 	nd := model.Node{Name: name}
-	if id := n.attr("id"); id != name {
+	if id := n.attr("id"); id != name && rd.sched {
 		nd.ID = id
 	}
 	attrs := rd.mergeSets(n, "instance_attributes", "node")
@@ -618,10 +644,14 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 			return nil
 		}
 		if e.attr("class") == "stonith" {
-			// Pacemaker places fence devices like any resource, and they
-			// count in its fewest-resources tie-break between equal nodes:
-			// they are scheduled, so the rest lands where Pacemaker puts it.
 			rd.stonith[id] = true
+			if !rd.sched {
+				rd.rep.Notes = append(rd.rep.Notes, fmt.Sprintf("stonith resource %s: fence devices come from Palisade's fence topology; not scheduled", id))
+				return nil
+			}
+			// Read for scheduling, fence devices are placed like any
+			// resource and count in Pacemaker's fewest-resources
+			// tie-break, so the rest lands where Pacemaker puts it.
 		}
 		r := &model.Resource{ID: id, Class: e.attr("class"), Provider: e.attr("provider"), Type: e.attr("type")}
 		// A primitive made from a template takes the template's agent,
@@ -636,6 +666,10 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 				r.Class, r.Provider, r.Type = or(r.Class, tmpl.attr("class")), or(r.Provider, tmpl.attr("provider")), or(r.Type, tmpl.attr("type"))
 				if r.Class == "stonith" {
 					rd.stonith[id] = true
+					if !rd.sched {
+						rd.rep.Notes = append(rd.rep.Notes, fmt.Sprintf("stonith resource %s: fence devices come from Palisade's fence topology; not scheduled", id))
+						return nil
+					}
 				}
 			}
 		}
@@ -717,6 +751,9 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 				rd.rep.unsupported("<%s> inside group %s", k.name, id)
 			}
 		}
+		if len(g.Members) == 0 && rd.fenceOnly(e) {
+			rd.stonith[id] = true
+		}
 		rd.res[id] = g
 		return g
 	case "clone", "master":
@@ -742,6 +779,9 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 			}
 		}
 		if len(c.Members) != 1 {
+			if rd.fenceOnly(e) {
+				rd.stonith[id] = true // a cloned fence device
+			}
 			rd.rep.unsupported("clone %s without a usable member", id)
 			return nil
 		}
@@ -756,6 +796,29 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 		rd.rep.unsupported("resource element <%s> %s", e.name, id)
 	}
 	return nil
+}
+
+// fenceOnly: every primitive inside e is a fence device.
+func (rd *reader) fenceOnly(e *elem) bool {
+	any := false
+	var walk func(x *elem) bool
+	walk = func(x *elem) bool {
+		for _, k := range x.kids {
+			switch k.name {
+			case "primitive":
+				any = true
+				if !rd.stonith[k.attr("id")] {
+					return false
+				}
+			case "group":
+				if !walk(k) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	return walk(e) && any
 }
 
 func scoreAttr(e *elem, names ...string) (model.Score, bool) {
@@ -776,11 +839,20 @@ func scoreAttr(e *elem, names ...string) (model.Score, bool) {
 // else is not scheduled (a bundle) or does not exist: Pacemaker ignores
 // the constraint then, and so does the reader, saying so.
 func (rd *reader) refs(id, where string) ([]string, bool) {
-	if _, ok := rd.ids[id]; ok {
+	if !rd.sched && rd.stonith[id] {
+		return nil, false // fencing is the fence topology's
+	}
+	if _, ok := rd.res[id]; ok {
 		return []string{id}, true
 	}
 	if prims, ok := rd.templates[id]; ok {
-		return prims, len(prims) > 0
+		var out []string
+		for _, p := range prims {
+			if _, ok := rd.res[p]; ok {
+				out = append(out, p)
+			}
+		}
+		return out, len(out) > 0
 	}
 	if objs, ok := rd.tags[id]; ok {
 		var out []string
@@ -839,7 +911,7 @@ func (rd *reader) ref1(id, where string) (rscSet, bool) {
 	if !ok {
 		return rscSet{}, false
 	}
-	_, plain := rd.ids[id]
+	_, plain := rd.res[id]
 	return rscSet{ids: ids, sequential: plain, requireAll: true}, true
 }
 
@@ -1417,7 +1489,7 @@ type lrmOp struct {
 // lrmResource replays the operation history of one resource on one node.
 func (rd *reader) lrmResource(node string, res *elem) {
 	id := res.attr("id")
-	if id == FenceDeviceID {
+	if id == FenceDeviceID || !rd.sched && (res.attr("class") == "stonith" || rd.stonith[id]) {
 		return
 	}
 	if l := res.attr("shutdown-lock"); l != "" {

@@ -81,9 +81,18 @@ func TestHeartbeat2(t *testing.T) {
 	}
 }
 
-// TestUnsupportedNamed checks every unsupported feature is reported by name.
+// TestUnsupportedNamed checks every unsupported feature is reported by
+// name, read for scheduling (as palisade simulate --cib does) and read as
+// configuration (as palisade config import does).
 func TestUnsupportedNamed(t *testing.T) {
-	doc, rep := readFile(t, "testdata/unsupported.xml")
+	data, err := os.ReadFile("testdata/unsupported.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, rep, err := ReadBytesWith(data, Options{Scheduling: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	all := strings.Join(rep.Unsupported, "\n")
 	for _, want := range []string{"no-quorum-policy=suicide", "remote node r1", "bundle web-bundle",
 		"rsc-pattern in location l1"} {
@@ -112,8 +121,21 @@ func TestUnsupportedNamed(t *testing.T) {
 		t.Errorf("n2 left without notice must be unclean with stonith enabled: %v", states)
 	}
 	// Fence devices are placed like Pacemaker places them.
-	if doc.Config.Primitive("fence1") == nil {
-		t.Errorf("stonith resource fence1 not read as a resource")
+	if doc.Config.Primitive("fence1") == nil || doc.Config.Nodes[0].ID != "1" {
+		t.Errorf("read for scheduling: stonith resource fence1 and node ids: %+v", doc.Config)
+	}
+
+	// Read as configuration, fencing is the fence topology's: the fence
+	// device is noted and left out, fencing-topology is named.
+	doc, rep = readFile(t, "testdata/unsupported.xml")
+	if doc.Config.Primitive("fence1") != nil || doc.Config.Nodes[0].ID != "" || doc.Config.NoFenceDevice {
+		t.Errorf("read as configuration: fence1 kept, node ids or no fence device: %+v", doc.Config)
+	}
+	if !strings.Contains(strings.Join(rep.Notes, "\n"), "stonith resource fence1") {
+		t.Errorf("stonith resource not noted: %v", rep.Notes)
+	}
+	if !strings.Contains(strings.Join(rep.Unsupported, "\n"), "fencing-topology") {
+		t.Errorf("fencing-topology not named: %v", rep.Unsupported)
 	}
 }
 

@@ -191,7 +191,7 @@ func Write(out io.Writer, doc *model.Document, now time.Time) error {
 	for _, r := range c.Resources {
 		w.resource(r, "   ")
 	}
-	if stonith && !o.NoFenceDevice && !hasFenceDevice(c.Resources) {
+	if stonith && !c.NoFenceDevice && !hasFenceDevice(c.Resources) {
 		w.printf("   <primitive id=\"%s\" class=\"stonith\" type=\"fence_dummy\">\n", FenceDeviceID)
 		w.nvset("meta_attributes", FenceDeviceID, map[string]string{"target-role": "Stopped"}, "    ")
 		w.printf("   </primitive>\n")

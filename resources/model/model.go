@@ -79,6 +79,11 @@ type Config struct {
 	Nodes       []Node            `yaml:"nodes,omitempty" json:"nodes,omitempty"`
 	Resources   []*Resource       `yaml:"resources,omitempty" json:"resources,omitempty"`
 	Constraints Constraints       `yaml:"constraints,omitempty" json:"constraints,omitempty"`
+	// NoFenceDevice: a CIB read for scheduling that has no stonith
+	// resource, so Pacemaker cannot fence whatever stonith-enabled says.
+	// Palisade's own configuration fences through its fence topology and
+	// never sets it.
+	NoFenceDevice bool `yaml:"-" json:"-"`
 }
 
 // Options are the cluster-wide scheduler options. Strings keep the
@@ -108,10 +113,6 @@ type Options struct {
 	// ShutdownLockLimit passes.
 	ShutdownLock      bool     `yaml:"shutdown-lock,omitempty" json:"shutdown-lock,omitempty"`
 	ShutdownLockLimit Duration `yaml:"shutdown-lock-limit,omitempty" json:"shutdown-lock-limit,omitempty"`
-	// NoFenceDevice: a CIB without any stonith resource, so Pacemaker
-	// cannot fence whatever stonith-enabled says. Palisade's own
-	// configuration fences through its fence topology and never sets it.
-	NoFenceDevice bool `yaml:"-" json:"no-fence-device,omitempty"`
 }
 
 // Node is a configured cluster node.

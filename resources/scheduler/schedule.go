@@ -119,7 +119,7 @@ func (s *sched) prepare() {
 	// it. Pacemaker also fences without quorum when no-quorum-policy is
 	// ignore; Palisade's one rule forbids that: a partition without quorum
 	// never fences and never takes over.
-	canFence := s.stonith && !s.cfg.Options.NoFenceDevice && s.quorate
+	canFence := s.stonith && !s.cfg.NoFenceDevice && s.quorate
 	// A managed resource the history shows active on a node that is down
 	// (not known to be unclean) may still be running there: with fencing,
 	// Pacemaker makes that node unclean ("thought to be active there").
@@ -149,7 +149,7 @@ func (s *sched) prepare() {
 		switch {
 		case canFence:
 			n.fenced = true
-		case s.stonith && s.cfg.Options.NoFenceDevice:
+		case s.stonith && s.cfg.NoFenceDevice:
 			s.warnf("node %s is unclean but no fence device is configured: not fencing; its resources stay blocked", n.name)
 		case s.stonith:
 			s.warnf("node %s is unclean but this partition has no quorum: not fencing; its resources stay blocked", n.name)
