@@ -1,13 +1,16 @@
 // Package cib reads and writes Pacemaker CIB XML (Heartbeat v2 cib.xml and
 // Pacemaker 1.x/2.x), converting to and from the scheduler's model.
 //
-//	doc, report, err := cib.Read(r)   // configuration + status
+//	doc, report, err := cib.Read(r)   // configuration + status, for import
+//	doc, report, err = cib.ReadBytesWith(data, cib.Options{Scheduling: true})
+//	                                   // as Pacemaker schedules it (simulate)
 //	// report.Unsupported names every CIB feature that was not converted
 //	err = cib.Write(w, doc, now)       // for crm_simulate comparisons
 //
-// Read never drops a feature silently: anything it does not understand is
-// named in Report.Unsupported (for example "rsc_ticket t1",
-// "date_expression in location l3", "bundle b1").
+// Read never drops a feature that can change placement silently: anything
+// it does not model is named in Report.Unsupported (for example "bundle
+// b1", "guest node g1 (remote-node of vm1)", "rsc-pattern in location
+// l3"); what cannot change placement (alerts, ACLs, timeouts) is not.
 package cib
 
 import (
