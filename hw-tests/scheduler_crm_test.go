@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -180,7 +181,11 @@ func schedRunCrm(t *testing.T, crm string, c *scenario.Case) (map[string]int, ma
 		return nil, nil, nil, err
 	}
 	defer fh.Close()
-	doc, _, err := cib.Read(fh)
+	data, err := io.ReadAll(fh)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	doc, _, err := cib.ReadBytesWith(data, cib.Options{Scheduling: true})
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -329,7 +334,7 @@ func readCIBFile(t *testing.T, path string) *model.Document {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, _, err := cib.ReadBytes(data)
+	doc, _, err := cib.ReadBytesWith(data, cib.Options{Scheduling: true})
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}

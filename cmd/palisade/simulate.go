@@ -6,9 +6,14 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"palisade/cluster/config"
+	"palisade/fence"
+	"palisade/fence/topology"
 
 	"palisade/resources/cib"
 	"palisade/resources/model"
@@ -26,6 +31,7 @@ type simulateFlags struct {
 	json          bool
 	now           string
 	strict        bool
+	cluster       string
 }
 
 func init() {
@@ -55,6 +61,7 @@ CIB features that are not supported are listed on stderr by name.`,
 	fl.BoolVar(&f.json, "json", false, "print scores, placement, transition and warnings as JSON")
 	fl.StringVar(&f.now, "now", "", "evaluation time (RFC 3339) for failure-timeout; default: the document's now:, else the current time")
 	fl.BoolVar(&f.strict, "strict", false, "exit with status 2 when the CIB uses unsupported features")
+	fl.StringVar(&f.cluster, "cluster", "", "cluster.yaml whose fencing section decides the fence action (default for a YAML document: off, Palisade's default)")
 	rootCmd.AddCommand(cmd)
 }
 
@@ -80,7 +87,8 @@ func runSimulate(stdout, stderr io.Writer, f simulateFlags, args []string) error
 		if err != nil {
 			return &exitError{2, fmt.Errorf("reading CIB: %w", err)}
 		}
-		d, rep, err := cib.ReadBytes(data)
+		// As Pacemaker schedules it: fence devices are resources.
+		d, rep, err := cib.ReadBytesWith(data, cib.Options{Scheduling: true})
 		if err != nil {
 			return &exitError{2, fmt.Errorf("%s: %w", f.cib, err)}
 		}
@@ -101,6 +109,15 @@ func runSimulate(stdout, stderr io.Writer, f simulateFlags, args []string) error
 	if f.now == "" && !doc.Now.IsZero() {
 		now = doc.Now
 	}
+	// The fence the transition names is the one the cluster would do:
+	// the fencing section's action (or stonith-action when it names
+	// none), Palisade's default off for a Palisade document, Pacemaker's
+	// default reboot for a CIB.
+	action, err := fenceAction(f.cluster, doc.Config.Options, f.cib != "")
+	if err != nil {
+		return &exitError{2, err}
+	}
+	doc.Config.Options.StonithAction = action
 	st := doc.Status.Clone()
 	for _, n := range f.nodeFail {
 		st.FailNode(n)
@@ -145,4 +162,33 @@ func runSimulate(stdout, stderr io.Writer, f simulateFlags, args []string) error
 		return &exitError{2, fmt.Errorf("%d unsupported CIB feature(s)", len(unsupported))}
 	}
 	return nil
+}
+
+// fenceAction decides what a fence does in the simulated transition.
+func fenceAction(clusterFile string, o model.Options, fromCIB bool) (string, error) {
+	if clusterFile != "" {
+		c, err := config.Load(clusterFile, config.Options{SkipHostChecks: true})
+		if err != nil {
+			return "", fmt.Errorf("--cluster: %w", err)
+		}
+		if c.Fencing != nil {
+			fc, err := topology.Decode(clusterFile, c.Fencing)
+			if err != nil {
+				return "", fmt.Errorf("--cluster: %w", err)
+			}
+			if fc.ActionSet {
+				return string(fc.Action), nil
+			}
+		}
+	}
+	switch strings.ToLower(o.StonithAction) {
+	case "off", "poweroff":
+		return "off", nil
+	case "reboot":
+		return "reboot", nil
+	}
+	if fromCIB && clusterFile == "" {
+		return "reboot", nil
+	}
+	return string(fence.ActionOff), nil
 }

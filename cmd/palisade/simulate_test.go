@@ -51,7 +51,8 @@ func TestSimulateNodeFail(t *testing.T) {
 		t.Errorf("placement after losing n1:\n%s", out)
 	}
 	out, _, _ = simulate(t, simulateFlags{nodeFail: []string{"n1"}}, writeDoc(t))
-	for _, want := range []string{"Fence (reboot) n1", "pseudo vip_stop_0 on n1 after 1", "vip_start_0 on n2 after 1,"} {
+	// Palisade fences with off unless told otherwise.
+	for _, want := range []string{"Fence (off) n1", "pseudo vip_stop_0 on n1 after 1", "vip_start_0 on n2 after 1,"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("transition lacks %q:\n%s", want, out)
 		}
@@ -101,7 +102,7 @@ func TestSimulateCIB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(errOut, "unsupported: rsc_ticket t1") {
+	if !strings.Contains(errOut, "unsupported: bundle web-bundle") || strings.Contains(errOut, "rsc_ticket") {
 		t.Errorf("unsupported features not reported:\n%s", errOut)
 	}
 	_ = out
@@ -122,5 +123,41 @@ func TestSimulateErrors(t *testing.T) {
 	os.WriteFile(bad, []byte("config: {resources: [{id: a, colour: red}]}"), 0o644)
 	if _, _, err := simulate(t, simulateFlags{}, bad); err == nil || !strings.Contains(err.Error(), "colour") {
 		t.Errorf("unknown key: %v", err)
+	}
+}
+
+// TestSimulateFenceAction: the transition names the fence the cluster
+// would do: the fencing section's action of --cluster, else stonith-action,
+// else Palisade's off (Pacemaker's reboot for a CIB).
+func TestSimulateFenceAction(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "authkey"), []byte("0123456789abcdef0123456789abcdef"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	clusterFile := func(action string) string {
+		p := filepath.Join(dir, action+".yaml")
+		body := "cluster: {name: c}\nnodes:\n  - {id: 1, name: n1, addresses: {ring0: 198.18.0.11}}\n" +
+			"links:\n  - {name: ring0, kind: ucast, interface: lo}\nauth: {key_file: " + filepath.Join(dir, "authkey") + "}\n" +
+			"fencing: {action: " + action + "}\n"
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		f    simulateFlags
+		want string
+	}{
+		{simulateFlags{nodeFail: []string{"n1"}}, "Fence (off) n1"},
+		{simulateFlags{nodeFail: []string{"n1"}, cluster: clusterFile("reboot")}, "Fence (reboot) n1"},
+		{simulateFlags{nodeFail: []string{"n1"}, cluster: clusterFile("off")}, "Fence (off) n1"},
+	} {
+		out, _, err := simulate(t, tc.f, writeDoc(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out, tc.want) {
+			t.Errorf("--cluster %q: want %q in:\n%s", tc.f.cluster, tc.want, out)
+		}
 	}
 }

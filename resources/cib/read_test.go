@@ -2,6 +2,7 @@ package cib
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -80,16 +81,34 @@ func TestHeartbeat2(t *testing.T) {
 	}
 }
 
-// TestUnsupportedNamed checks every unsupported feature is reported by name.
+// TestUnsupportedNamed checks every unsupported feature is reported by
+// name, read for scheduling (as palisade simulate --cib does) and read as
+// configuration (as palisade config import does).
 func TestUnsupportedNamed(t *testing.T) {
-	doc, rep := readFile(t, "testdata/unsupported.xml")
+	data, err := os.ReadFile("testdata/unsupported.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, rep, err := ReadBytesWith(data, Options{Scheduling: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	all := strings.Join(rep.Unsupported, "\n")
-	for _, want := range []string{"no-quorum-policy=suicide", "cluster option node-health-base", "remote node r1", "bundle web-bundle",
-		"template tmpl", "rsc-pattern in location l1", "date_expression in location l2", "rsc_ticket t1",
-		"resource_set in rsc_order o1", "fencing-topology", "configuration section <tags>"} {
+	for _, want := range []string{"no-quorum-policy=suicide", "remote node r1", "bundle web-bundle",
+		"rsc-pattern in location l1"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("unsupported report lacks %q:\n%s", want, all)
 		}
+	}
+	// Read and modelled: not reported. Fencing topology, ACLs and
+	// alerts cannot change placement: not reported either.
+	for _, not := range []string{"template", "rsc_ticket", "resource_set", "fencing-topology", "tags"} {
+		if strings.Contains(all, not) {
+			t.Errorf("unsupported report names %q, which is read:\n%s", not, all)
+		}
+	}
+	if len(doc.Config.Constraints.Tickets) != 1 || len(doc.Config.Constraints.Orders) != 0 {
+		t.Errorf("ticket t1 and the one-resource order set o1: %+v", doc.Config.Constraints)
 	}
 	if !doc.Status.NoQuorum {
 		t.Error("have-quorum=0 not read")
@@ -101,8 +120,22 @@ func TestUnsupportedNamed(t *testing.T) {
 	if states["n2"] != model.NodeUnclean {
 		t.Errorf("n2 left without notice must be unclean with stonith enabled: %v", states)
 	}
+	// Fence devices are placed like Pacemaker places them.
+	if doc.Config.Primitive("fence1") == nil || doc.Config.Nodes[0].ID != "1" {
+		t.Errorf("read for scheduling: stonith resource fence1 and node ids: %+v", doc.Config)
+	}
+
+	// Read as configuration, fencing is the fence topology's: the fence
+	// device is noted and left out, fencing-topology is named.
+	doc, rep = readFile(t, "testdata/unsupported.xml")
+	if doc.Config.Primitive("fence1") != nil || doc.Config.Nodes[0].ID != "" || doc.Config.NoFenceDevice {
+		t.Errorf("read as configuration: fence1 kept, node ids or no fence device: %+v", doc.Config)
+	}
 	if !strings.Contains(strings.Join(rep.Notes, "\n"), "stonith resource fence1") {
 		t.Errorf("stonith resource not noted: %v", rep.Notes)
+	}
+	if !strings.Contains(strings.Join(rep.Unsupported, "\n"), "fencing-topology") {
+		t.Errorf("fencing-topology not named: %v", rep.Unsupported)
 	}
 }
 
@@ -239,5 +272,60 @@ func TestMultipleActive(t *testing.T) {
 	}
 	if got, want := strings.Join(out.Summary, "\n"), "Stop a ( n1 n2 )\nRestart b ( n1 )"; got != want {
 		t.Errorf("summary:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestHistoryMeanings reads probe and operation results as Pacemaker
+// does: a probe finding the resource promoted (8) is not a failure; a
+// probe finding the agent not installed (5) means not running there and
+// bans the node; not configured (6) bans every node; a failure whose
+// on-fail is ignore bans nothing.
+func TestHistoryMeanings(t *testing.T) {
+	op := func(rsc, name string, interval, rc, expected, call int) string {
+		return fmt.Sprintf(`<lrm_rsc_op id="%s_%s_%d" operation="%s" interval="%d" rc-code="%d" op-status="0" call-id="%d" transition-key="1:1:%d:x"/>`, rsc, name, interval, name, interval, rc, call, expected)
+	}
+	cibText := `<cib have-quorum="1" crm_feature_set="3.16.1"><configuration><crm_config/><nodes><node id="1" uname="n1"/><node id="2" uname="n2"/></nodes>
+<resources><clone id="pc"><meta_attributes id="m"><nvpair id="m1" name="promotable" value="true"/></meta_attributes><primitive id="p" class="ocf" provider="pacemaker" type="Stateful"/></clone>
+<primitive id="ni" class="ocf" provider="heartbeat" type="Dummy"/><primitive id="nc" class="ocf" provider="heartbeat" type="Dummy"/>
+<primitive id="ig" class="ocf" provider="heartbeat" type="Dummy"><operations><op id="ig-m" name="monitor" interval="10s" on-fail="ignore"/></operations></primitive></resources><constraints/></configuration>
+<status><node_state id="1" uname="n1" in_ccm="true" crmd="online" join="member" expected="member"><lrm id="1"><lrm_resources>
+<lrm_resource id="p" class="ocf" provider="pacemaker" type="Stateful">` + op("p", "monitor", 0, 8, 7, 1) + `</lrm_resource>
+<lrm_resource id="ni" class="ocf" provider="heartbeat" type="Dummy">` + op("ni", "monitor", 0, 5, 7, 2) + `</lrm_resource>
+<lrm_resource id="nc" class="ocf" provider="heartbeat" type="Dummy">` + op("nc", "monitor", 0, 6, 7, 3) + `</lrm_resource>
+<lrm_resource id="ig" class="ocf" provider="heartbeat" type="Dummy">` + op("ig", "start", 0, 0, 0, 4) + op("ig", "monitor", 10000, 5, 0, 5) + `</lrm_resource>
+</lrm_resources></lrm></node_state><node_state id="2" uname="n2" in_ccm="true" crmd="online" join="member" expected="member"/></status></cib>`
+	doc, _, err := Read(strings.NewReader(cibText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]model.ResourceStatus{}
+	for _, r := range doc.Status.Resources {
+		got[r.Rsc] = r
+	}
+	if r := got["p"]; r.Role != model.RolePromoted || r.Failed {
+		t.Errorf("probe rc 8: %+v, want promoted and not failed", r)
+	}
+	if _, ok := got["ni"]; ok {
+		t.Errorf("probe rc 5 must mean not running: %+v", got["ni"])
+	}
+	bans := map[string]string{}
+	for _, h := range doc.Status.HardErrors {
+		bans[h.Rsc] = h.Node
+	}
+	if n, ok := bans["ni"]; !ok || n != "n1" {
+		t.Errorf("rc 5 must ban n1: %+v", doc.Status.HardErrors)
+	}
+	if n, ok := bans["nc"]; !ok || n != "" {
+		t.Errorf("rc 6 must ban every node: %+v", doc.Status.HardErrors)
+	}
+	if _, ok := bans["ig"]; ok {
+		t.Errorf("on-fail=ignore must ban nothing: %+v", doc.Status.HardErrors)
+	}
+	out := scheduler.Schedule(scheduler.Input{Config: &doc.Config, Status: &doc.Status, Now: time.Unix(1767268800, 0)})
+	place := scheduler.FormatPlacement(out)
+	for _, want := range []string{"ni n2 Started", "nc Stopped", "ig n1 Started"} {
+		if !strings.Contains(place, want) {
+			t.Errorf("placement lacks %q:\n%s", want, place)
+		}
 	}
 }

@@ -19,8 +19,27 @@ import (
 const FenceDeviceID = "palisade-fence-placeholder"
 
 type writer struct {
-	w   *bufio.Writer
-	ids map[string]int
+	w       *bufio.Writer
+	ids     map[string]int
+	nodeIDs map[string]string
+}
+
+// nodeID is a node's cluster id: the configured one, else its name (so
+// rules on #id read back the same).
+func (w *writer) nodeID(name string) string {
+	if id := w.nodeIDs[name]; id != "" {
+		return id
+	}
+	return name
+}
+
+func hasFenceDevice(rs []*model.Resource) bool {
+	for _, r := range rs {
+		if r.KindOf() == model.KindPrimitive && strings.EqualFold(r.Class, "stonith") || hasFenceDevice(r.Members) {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *writer) id(base string) string {
@@ -90,7 +109,17 @@ func Write(out io.Writer, doc *model.Document, now time.Time) error {
 		quorum = "0"
 	}
 	nodes := allNodes(doc)
-	w.printf("<cib crm_feature_set=\"3.16.1\" validate-with=\"pacemaker-3.9\" epoch=\"1\" num_updates=\"0\" admin_epoch=\"0\" have-quorum=\"%s\" dc-uuid=\"1\">\n", quorum)
+	w.nodeIDs = map[string]string{}
+	for _, n := range c.Nodes {
+		if n.ID != "" {
+			w.nodeIDs[n.Name] = n.ID
+		}
+	}
+	dc := ""
+	if doc.Status.DC != "" {
+		dc = fmt.Sprintf(" dc-uuid=\"%s\"", esc(w.nodeID(doc.Status.DC)))
+	}
+	w.printf("<cib crm_feature_set=\"3.16.1\" validate-with=\"pacemaker-3.9\" epoch=\"1\" num_updates=\"0\" admin_epoch=\"0\" have-quorum=\"%s\"%s>\n", quorum, dc)
 	w.printf(" <configuration>\n  <crm_config>\n")
 	props := map[string]string{}
 	o := c.Options
@@ -117,6 +146,21 @@ func Write(out io.Writer, doc *model.Document, now time.Time) error {
 	if o.StonithAction != "" {
 		props["stonith-action"] = o.StonithAction
 	}
+	for k, v := range map[string]string{"node-health-strategy": o.NodeHealthStrategy, "node-health-base": o.NodeHealthBase,
+		"node-health-red": o.NodeHealthRed, "node-health-yellow": o.NodeHealthYellow, "node-health-green": o.NodeHealthGreen} {
+		if v != "" {
+			props[k] = v
+		}
+	}
+	if o.StopOrphanResources != nil {
+		props["stop-orphan-resources"] = strconv.FormatBool(*o.StopOrphanResources)
+	}
+	if o.ShutdownLock {
+		props["shutdown-lock"] = "true"
+	}
+	if o.ShutdownLockLimit != 0 {
+		props["shutdown-lock-limit"] = strconv.FormatInt(int64(time.Duration(o.ShutdownLockLimit)/time.Second), 10) + "s"
+	}
 	w.printf("   <cluster_property_set id=\"cib-bootstrap-options\">\n")
 	for _, k := range model.SortedKeys(props) {
 		w.printf("    <nvpair id=\"opt-%s\" name=\"%s\" value=\"%s\"/>\n", esc(k), esc(k), esc(props[k]))
@@ -126,9 +170,9 @@ func Write(out io.Writer, doc *model.Document, now time.Time) error {
 	for _, n := range c.Nodes {
 		cfgNode[n.Name] = n
 	}
-	for i, name := range nodes {
+	for _, name := range nodes {
 		n := cfgNode[name]
-		w.printf("   <node id=\"%d\" uname=\"%s\">\n", i+1, esc(name))
+		w.printf("   <node id=\"%s\" uname=\"%s\">\n", esc(w.nodeID(name)), esc(name))
 		attrs := map[string]string{}
 		for k, v := range n.Attributes {
 			attrs[k] = v
@@ -147,7 +191,7 @@ func Write(out io.Writer, doc *model.Document, now time.Time) error {
 	for _, r := range c.Resources {
 		w.resource(r, "   ")
 	}
-	if stonith {
+	if stonith && !c.NoFenceDevice && !hasFenceDevice(c.Resources) {
 		w.printf("   <primitive id=\"%s\" class=\"stonith\" type=\"fence_dummy\">\n", FenceDeviceID)
 		w.nvset("meta_attributes", FenceDeviceID, map[string]string{"target-role": "Stopped"}, "    ")
 		w.printf("   </primitive>\n")
@@ -238,6 +282,58 @@ func (w *writer) resource(r *model.Resource, in string) {
 	}
 }
 
+// rule writes a location rule with its expressions, date expressions and
+// nested rules (whose scores do not count, so they get none).
+func (w *writer) rule(r model.Rule, rid, in string, top bool) {
+	attrs := ""
+	if top {
+		attrs = fmt.Sprintf(" score=\"%s\"", r.Score)
+		if r.ScoreAttribute != "" {
+			attrs = fmt.Sprintf(" score-attribute=\"%s\"", esc(r.ScoreAttribute))
+		}
+	}
+	attrs += optAttr("boolean-op", r.BooleanOp) + optAttr("role", r.Role)
+	w.printf("%s<rule id=\"%s\"%s>\n", in, esc(rid), attrs)
+	for j, e := range r.Expressions {
+		val := ""
+		if e.Operation != "defined" && e.Operation != "not_defined" {
+			val = fmt.Sprintf(" value=\"%s\"", esc(e.Value))
+		}
+		w.printf("%s <expression id=\"%s-e%d\" attribute=\"%s\" operation=\"%s\"%s%s%s/>\n", in, esc(rid), j, esc(e.Attribute), esc(e.Operation), val, optAttr("type", e.Type), optAttr("value-source", e.ValueSource))
+	}
+	for j, d := range r.Dates {
+		did := fmt.Sprintf("%s-d%d", rid, j)
+		head := fmt.Sprintf("%s <date_expression id=\"%s\"%s%s%s", in, esc(did), optAttr("operation", d.Operation), optAttr("start", d.Start), optAttr("end", d.End))
+		if len(d.Spec) == 0 && len(d.Duration) == 0 {
+			w.printf("%s/>\n", head)
+			continue
+		}
+		w.printf("%s>\n", head)
+		for _, part := range []struct {
+			tag string
+			m   map[string]string
+		}{{"date_spec", d.Spec}, {"duration", d.Duration}} {
+			if len(part.m) == 0 {
+				continue
+			}
+			w.printf("%s  <%s id=\"%s-%s\"", in, part.tag, esc(did), part.tag)
+			for _, k := range model.SortedKeys(part.m) {
+				w.printf(" %s=\"%s\"", esc(k), esc(part.m[k]))
+			}
+			w.printf("/>\n")
+		}
+		w.printf("%s </date_expression>\n", in)
+	}
+	for j, nested := range r.Rules {
+		nid := nested.ID
+		if nid == "" {
+			nid = fmt.Sprintf("%s-r%d", rid, j)
+		}
+		w.rule(nested, w.id(nid), in+" ", false)
+	}
+	w.printf("%s</rule>\n", in)
+}
+
 func (w *writer) constraints(c *model.Constraints) {
 	for _, l := range c.Locations {
 		role := ""
@@ -254,30 +350,7 @@ func (w *writer) constraints(c *model.Constraints) {
 			if rid == "" {
 				rid = fmt.Sprintf("%s-rule-%d", l.ID, i)
 			}
-			rid = w.id(rid)
-			attrs := fmt.Sprintf(" score=\"%s\"", r.Score)
-			if r.ScoreAttribute != "" {
-				attrs = fmt.Sprintf(" score-attribute=\"%s\"", esc(r.ScoreAttribute))
-			}
-			if r.BooleanOp != "" {
-				attrs += fmt.Sprintf(" boolean-op=\"%s\"", esc(r.BooleanOp))
-			}
-			if r.Role != "" {
-				attrs += fmt.Sprintf(" role=\"%s\"", esc(r.Role))
-			}
-			w.printf("    <rule id=\"%s\"%s>\n", esc(rid), attrs)
-			for j, e := range r.Expressions {
-				typ := ""
-				if e.Type != "" {
-					typ = fmt.Sprintf(" type=\"%s\"", esc(e.Type))
-				}
-				val := ""
-				if e.Operation != "defined" && e.Operation != "not_defined" {
-					val = fmt.Sprintf(" value=\"%s\"", esc(e.Value))
-				}
-				w.printf("     <expression id=\"%s-e%d\" attribute=\"%s\" operation=\"%s\"%s%s/>\n", esc(rid), j, esc(e.Attribute), esc(e.Operation), val, typ)
-			}
-			w.printf("    </rule>\n")
+			w.rule(r, w.id(rid), "    ", true)
 		}
 		w.printf("   </rsc_location>\n")
 	}
@@ -297,9 +370,19 @@ func (w *writer) constraints(c *model.Constraints) {
 		extra += optBoolAttr("symmetrical", o.Symmetrical)
 		w.printf("   <rsc_order id=\"%s\" first=\"%s\" then=\"%s\"%s/>\n", esc(o.ID), esc(o.First), esc(o.Then), extra)
 	}
+	for _, t := range c.Tickets {
+		w.printf("   <rsc_ticket id=\"%s\" ticket=\"%s\" rsc=\"%s\"%s%s/>\n", esc(t.ID), esc(t.Ticket), esc(t.Rsc), optAttr("rsc-role", t.RscRole), optAttr("loss-policy", t.LossPolicy))
+	}
 }
 
 func (w *writer) status(doc *model.Document, nodes []string, now time.Time) {
+	if len(doc.Status.Tickets) > 0 {
+		w.printf("  <tickets>\n")
+		for _, t := range doc.Status.Tickets {
+			w.printf("   <ticket_state id=\"%s\" granted=\"%t\" standby=\"%t\"/>\n", esc(t.ID), t.Granted, t.Standby)
+		}
+		w.printf("  </tickets>\n")
+	}
 	state := map[string]model.NodeState{}
 	for _, n := range doc.Status.Nodes {
 		state[n.Name] = n
@@ -331,7 +414,7 @@ func (w *writer) status(doc *model.Document, nodes []string, now time.Time) {
 		case model.NodeUnclean:
 			attrs = `in_ccm="false" crmd="offline" join="down" expected="member"`
 		}
-		w.printf("  <node_state id=\"%d\" uname=\"%s\" %s crm-debug-origin=\"palisade\">\n", i+1, esc(name), attrs)
+		w.printf("  <node_state id=\"%s\" uname=\"%s\" %s crm-debug-origin=\"palisade\">\n", esc(w.nodeID(name)), esc(name), attrs)
 		ta := map[string]string{}
 		for k, v := range ns.Attributes {
 			ta[k] = v
@@ -341,6 +424,9 @@ func (w *writer) status(doc *model.Document, nodes []string, now time.Time) {
 		}
 		if ns.Maintenance {
 			ta["maintenance"] = "true"
+		}
+		if ns.Shutdown {
+			ta["shutdown"] = strconv.FormatInt(now.Unix(), 10)
 		}
 		for _, f := range doc.Status.Failures {
 			if f.Node != name {
@@ -432,6 +518,38 @@ func (w *writer) status(doc *model.Document, nodes []string, now time.Time) {
 					op(failedOp, 0, 1, 0)
 				}
 			}
+			w.printf("     </lrm_resource>\n")
+		}
+		// Shutdown locks are written as Pacemaker records them: on the
+		// stopped resource's history on the node it is locked to.
+		for _, l := range doc.Status.Locks {
+			if l.Node != name {
+				continue
+			}
+			call++
+			w.printf("     <lrm_resource id=\"%s\" class=\"ocf\" provider=\"heartbeat\" type=\"Dummy\" shutdown-lock=\"%d\">\n", esc(l.Rsc), l.Since.Unix())
+			w.printf("      <lrm_rsc_op id=\"%s_last_0\" operation_key=\"%s_stop_0\" operation=\"stop\" crm-debug-origin=\"palisade\" crm_feature_set=\"3.16.1\" transition-key=\"%d:1:0:00000000-0000-0000-0000-000000000000\" transition-magic=\"0:0;%d:1:0:00000000-0000-0000-0000-000000000000\" call-id=\"%d\" rc-code=\"0\" op-status=\"0\" interval=\"0\" last-rc-change=\"%d\" exec-time=\"0\" queue-time=\"0\" op-digest=\"f2317cad3d54cec5d7d7aa7d0bf35cf8\"/>\n",
+				esc(l.Rsc), esc(l.Rsc), call, call, call, l.Since.Unix())
+			w.printf("     </lrm_resource>\n")
+		}
+		// Hard errors are written as the probe that found them: the agent
+		// not installed (5) on this node, or not configured (6).
+		for _, h := range doc.Status.HardErrors {
+			if h.Node != name && (h.Node != "" || i != 0) {
+				continue
+			}
+			rc := 5
+			if h.Node == "" {
+				rc = 6
+			}
+			changed := now.Unix()
+			if !h.LastFailure.IsZero() {
+				changed = h.LastFailure.Unix()
+			}
+			call++
+			w.printf("     <lrm_resource id=\"%s\" class=\"ocf\" provider=\"heartbeat\" type=\"Dummy\">\n", esc(h.Rsc))
+			w.printf("      <lrm_rsc_op id=\"%s_last_failure_0\" operation_key=\"%s_monitor_0\" operation=\"monitor\" crm-debug-origin=\"palisade\" crm_feature_set=\"3.16.1\" transition-key=\"%d:1:7:00000000-0000-0000-0000-000000000000\" transition-magic=\"0:%d;%d:1:7:00000000-0000-0000-0000-000000000000\" call-id=\"%d\" rc-code=\"%d\" op-status=\"0\" interval=\"0\" last-rc-change=\"%d\" exec-time=\"0\" queue-time=\"0\"/>\n",
+				esc(h.Rsc), esc(h.Rsc), call, rc, call, call, rc, changed)
 			w.printf("     </lrm_resource>\n")
 		}
 		w.printf("    </lrm_resources>\n   </lrm>\n  </node_state>\n")

@@ -22,6 +22,9 @@ func ParseDuration(s string) (time.Duration, error) {
 	if n, err := strconv.ParseInt(t, 10, 64); err == nil {
 		return time.Duration(n) * time.Second, nil
 	}
+	if t[0] == 'p' {
+		return parseISODuration(s, t)
+	}
 	for _, suf := range []struct {
 		s string
 		d time.Duration
@@ -88,4 +91,60 @@ func ParseBool(s string) (bool, bool) {
 		return false, true
 	}
 	return false, false
+}
+
+// parseISODuration reads an ISO 8601 duration as Pacemaker does for
+// intervals and timeouts ("PT10S", "P1DT2H"; Pacemaker also takes "P10S").
+// An M before the T is months (30 days), after it minutes.
+func parseISODuration(orig, t string) (time.Duration, error) {
+	var total time.Duration
+	inTime := false
+	num := ""
+	for _, c := range t[1:] {
+		switch {
+		case c >= '0' && c <= '9':
+			num += string(c)
+			continue
+		case c == 't':
+			if num != "" {
+				return 0, fmt.Errorf("duration %q: number before T", orig)
+			}
+			inTime = true
+			continue
+		}
+		if num == "" {
+			return 0, fmt.Errorf("duration %q: %c without a number", orig, c)
+		}
+		n, err := strconv.ParseInt(num, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("duration %q: %w", orig, err)
+		}
+		num = ""
+		unit := time.Duration(0)
+		switch c {
+		case 'y':
+			unit = 365 * 24 * time.Hour
+		case 'w':
+			unit = 7 * 24 * time.Hour
+		case 'd':
+			unit = 24 * time.Hour
+		case 'h':
+			unit = time.Hour
+		case 'm':
+			if inTime {
+				unit = time.Minute
+			} else {
+				unit = 30 * 24 * time.Hour
+			}
+		case 's':
+			unit = time.Second
+		default:
+			return 0, fmt.Errorf("duration %q: unit %c: want Y, M, W, D, H or S", orig, c)
+		}
+		total += time.Duration(n) * unit
+	}
+	if num != "" {
+		return 0, fmt.Errorf("duration %q: number without a unit", orig)
+	}
+	return total, nil
 }

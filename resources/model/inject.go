@@ -8,7 +8,7 @@ import (
 
 // Clone returns a deep enough copy of the status for injections.
 func (st *Status) Clone() *Status {
-	c := &Status{NoQuorum: st.NoQuorum}
+	c := &Status{NoQuorum: st.NoQuorum, DC: st.DC}
 	for _, n := range st.Nodes {
 		n2 := n
 		if n.Attributes != nil {
@@ -21,6 +21,9 @@ func (st *Status) Clone() *Status {
 	}
 	c.Resources = append(c.Resources, st.Resources...)
 	c.Failures = append(c.Failures, st.Failures...)
+	c.Tickets = append(c.Tickets, st.Tickets...)
+	c.HardErrors = append(c.HardErrors, st.HardErrors...)
+	c.Locks = append(c.Locks, st.Locks...)
 	return c
 }
 

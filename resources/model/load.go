@@ -147,6 +147,14 @@ func (c *Config) Validate() error {
 			return err
 		}
 	}
+	for _, tk := range c.Constraints.Tickets {
+		if err := need("ticket", tk.ID, tk.Rsc); err != nil {
+			return err
+		}
+		if tk.Ticket == "" {
+			return fmt.Errorf("ticket constraint %q: no ticket named", tk.ID)
+		}
+	}
 	for _, o := range c.Constraints.Orders {
 		if err := need("order", o.ID, o.First); err != nil {
 			return err

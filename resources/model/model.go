@@ -79,6 +79,11 @@ type Config struct {
 	Nodes       []Node            `yaml:"nodes,omitempty" json:"nodes,omitempty"`
 	Resources   []*Resource       `yaml:"resources,omitempty" json:"resources,omitempty"`
 	Constraints Constraints       `yaml:"constraints,omitempty" json:"constraints,omitempty"`
+	// NoFenceDevice: a CIB read for scheduling that has no stonith
+	// resource, so Pacemaker cannot fence whatever stonith-enabled says.
+	// Palisade's own configuration fences through its fence topology and
+	// never sets it.
+	NoFenceDevice bool `yaml:"-" json:"-"`
 }
 
 // Options are the cluster-wide scheduler options. Strings keep the
@@ -92,11 +97,29 @@ type Options struct {
 	StopAllResources    bool   `yaml:"stop-all-resources,omitempty" json:"stop-all-resources,omitempty"`
 	StartFailureIsFatal *bool  `yaml:"start-failure-is-fatal,omitempty" json:"start-failure-is-fatal,omitempty"`
 	StonithAction       string `yaml:"stonith-action,omitempty" json:"stonith-action,omitempty"`
+	// NodeHealthStrategy: none (default), migrate-on-red, only-green,
+	// progressive or custom; nodes' #health-* attributes (red, yellow,
+	// green or a score) then add to every resource's score there.
+	NodeHealthStrategy string `yaml:"node-health-strategy,omitempty" json:"node-health-strategy,omitempty"`
+	NodeHealthBase     string `yaml:"node-health-base,omitempty" json:"node-health-base,omitempty"`
+	NodeHealthRed      string `yaml:"node-health-red,omitempty" json:"node-health-red,omitempty"`
+	NodeHealthYellow   string `yaml:"node-health-yellow,omitempty" json:"node-health-yellow,omitempty"`
+	NodeHealthGreen    string `yaml:"node-health-green,omitempty" json:"node-health-green,omitempty"`
+	// StopOrphanResources false leaves resources that are no longer
+	// configured running where they are (default true: stop them).
+	StopOrphanResources *bool `yaml:"stop-orphan-resources,omitempty" json:"stop-orphan-resources,omitempty"`
+	// ShutdownLock keeps the resources of a node shut down cleanly on it
+	// (stopped, not recovered elsewhere) until it rejoins or
+	// ShutdownLockLimit passes.
+	ShutdownLock      bool     `yaml:"shutdown-lock,omitempty" json:"shutdown-lock,omitempty"`
+	ShutdownLockLimit Duration `yaml:"shutdown-lock-limit,omitempty" json:"shutdown-lock-limit,omitempty"`
 }
 
 // Node is a configured cluster node.
 type Node struct {
-	Name        string            `yaml:"name" json:"name"`
+	Name string `yaml:"name" json:"name"`
+	// ID is the cluster layer's node id (rules' #id); default the name.
+	ID          string            `yaml:"id,omitempty" json:"id,omitempty"`
 	Attributes  map[string]string `yaml:"attributes,omitempty" json:"attributes,omitempty"`
 	Utilization map[string]int    `yaml:"utilization,omitempty" json:"utilization,omitempty"`
 	Standby     bool              `yaml:"standby,omitempty" json:"standby,omitempty"`
@@ -147,6 +170,21 @@ type Constraints struct {
 	Locations   []Location   `yaml:"locations,omitempty" json:"locations,omitempty"`
 	Colocations []Colocation `yaml:"colocations,omitempty" json:"colocations,omitempty"`
 	Orders      []Order      `yaml:"orders,omitempty" json:"orders,omitempty"`
+	Tickets     []Ticket     `yaml:"tickets,omitempty" json:"tickets,omitempty"`
+}
+
+// Ticket makes Rsc depend on a ticket (Pacemaker's rsc_ticket, for
+// multi-site clusters): while the ticket is not granted (or in standby)
+// the resource may not run, or with RscRole Promoted may not be promoted.
+// LossPolicy says what happens when a granted ticket is revoked while the
+// resource runs: stop (default), demote (default with RscRole Promoted),
+// fence (the nodes running it) or freeze (leave it as it is).
+type Ticket struct {
+	ID         string `yaml:"id" json:"id"`
+	Ticket     string `yaml:"ticket" json:"ticket"`
+	Rsc        string `yaml:"rsc" json:"rsc"`
+	RscRole    string `yaml:"rsc-role,omitempty" json:"rsc-role,omitempty"`
+	LossPolicy string `yaml:"loss-policy,omitempty" json:"loss-policy,omitempty"`
 }
 
 // Location prefers (or forbids) nodes for a resource: either Node+Score or
@@ -169,6 +207,10 @@ type Rule struct {
 	BooleanOp      string       `yaml:"boolean-op,omitempty" json:"boolean-op,omitempty"`
 	Role           string       `yaml:"role,omitempty" json:"role,omitempty"`
 	Expressions    []Expression `yaml:"expressions" json:"expressions"`
+	// Dates are conditions on the evaluation time, Rules nested rules;
+	// all combine with BooleanOp like the expressions.
+	Dates []DateExpression `yaml:"dates,omitempty" json:"dates,omitempty"`
+	Rules []Rule           `yaml:"rules,omitempty" json:"rules,omitempty"`
 }
 
 // Expression tests one node attribute. Operation: lt gt lte gte eq ne
@@ -178,6 +220,9 @@ type Expression struct {
 	Operation string `yaml:"operation" json:"operation"`
 	Value     string `yaml:"value,omitempty" json:"value,omitempty"`
 	Type      string `yaml:"type,omitempty" json:"type,omitempty"`
+	// ValueSource param or meta: Value names an instance or meta
+	// attribute of the constrained resource (the CIB reader resolves it).
+	ValueSource string `yaml:"value-source,omitempty" json:"value-source,omitempty"`
 }
 
 // Colocation places Rsc relative to With (the primary). Positive scores
@@ -222,10 +267,46 @@ type Order struct {
 //	  failures:
 //	    - {rsc: vip, node: n1, op: monitor, count: 2, last-failure: 2026-01-01T10:00:00Z}
 type Status struct {
-	NoQuorum  bool             `yaml:"no-quorum,omitempty" json:"no-quorum,omitempty"`
+	NoQuorum bool `yaml:"no-quorum,omitempty" json:"no-quorum,omitempty"`
+	// DC names the designated controller (rules' #is_dc).
+	DC        string           `yaml:"dc,omitempty" json:"dc,omitempty"`
 	Nodes     []NodeState      `yaml:"nodes,omitempty" json:"nodes,omitempty"`
 	Resources []ResourceStatus `yaml:"resources,omitempty" json:"resources,omitempty"`
 	Failures  []Failure        `yaml:"failures,omitempty" json:"failures,omitempty"`
+	// Tickets are the granted (or standby) tickets; a ticket not listed
+	// is not granted.
+	Tickets []TicketState `yaml:"tickets,omitempty" json:"tickets,omitempty"`
+	// HardErrors are operation results that forbid a resource a node
+	// (agent not installed, invalid parameters: Node set) or every node
+	// (not configured: Node empty) until the failure is cleaned up.
+	HardErrors []HardError `yaml:"hard-errors,omitempty" json:"hard-errors,omitempty"`
+	// Locks are resources stopped by a clean shutdown of Node while
+	// shutdown-lock was on: they stay off every other node until Node
+	// rejoins or shutdown-lock-limit passes.
+	Locks []ShutdownLock `yaml:"locks,omitempty" json:"locks,omitempty"`
+}
+
+// ShutdownLock locks Rsc to Node since Since.
+type ShutdownLock struct {
+	Rsc   string    `yaml:"rsc" json:"rsc"`
+	Node  string    `yaml:"node" json:"node"`
+	Since time.Time `yaml:"since" json:"since"`
+}
+
+// HardError bans Rsc from Node, or from every node when Node is empty.
+// Like a fail count it expires after the resource's failure-timeout.
+type HardError struct {
+	Rsc         string    `yaml:"rsc" json:"rsc"`
+	Node        string    `yaml:"node,omitempty" json:"node,omitempty"`
+	Reason      string    `yaml:"reason,omitempty" json:"reason,omitempty"`
+	LastFailure time.Time `yaml:"last-failure,omitempty" json:"last-failure,omitempty"`
+}
+
+// TicketState is the state of one ticket in this site.
+type TicketState struct {
+	ID      string `yaml:"id" json:"id"`
+	Granted bool   `yaml:"granted,omitempty" json:"granted,omitempty"`
+	Standby bool   `yaml:"standby,omitempty" json:"standby,omitempty"`
 }
 
 // Node states.
@@ -238,11 +319,13 @@ const (
 // NodeState is the observed state of one node. Standby, Maintenance and
 // Attributes add to the configured node (transient attributes).
 type NodeState struct {
-	Name        string            `yaml:"name" json:"name"`
-	State       string            `yaml:"state,omitempty" json:"state,omitempty"`
-	Standby     bool              `yaml:"standby,omitempty" json:"standby,omitempty"`
-	Maintenance bool              `yaml:"maintenance,omitempty" json:"maintenance,omitempty"`
-	Attributes  map[string]string `yaml:"attributes,omitempty" json:"attributes,omitempty"`
+	Name        string `yaml:"name" json:"name"`
+	State       string `yaml:"state,omitempty" json:"state,omitempty"`
+	Standby     bool   `yaml:"standby,omitempty" json:"standby,omitempty"`
+	Maintenance bool   `yaml:"maintenance,omitempty" json:"maintenance,omitempty"`
+	// Shutdown: the node is shutting down cleanly; it runs nothing more.
+	Shutdown   bool              `yaml:"shutdown,omitempty" json:"shutdown,omitempty"`
+	Attributes map[string]string `yaml:"attributes,omitempty" json:"attributes,omitempty"`
 }
 
 // Roles.

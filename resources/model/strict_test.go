@@ -19,10 +19,11 @@ func TestStrictDecoderErrors(t *testing.T) {
 		{"config: {resources: [{id: g, kind: group, members: [{id: a, colour: red}]}]}",
 			"doc.yaml:1: config.resources[0].members[0].colour: unknown key, valid keys here: " + resourceKeys},
 		{"config:\n  options:\n    stonith-enable: true\n",
-			"doc.yaml:3: config.options.stonith-enable: unknown key, valid keys here: maintenance-mode, no-quorum-policy, placement-strategy, " +
-				"start-failure-is-fatal, stonith-action, stonith-enabled, stop-all-resources, symmetric-cluster"},
+			"doc.yaml:3: config.options.stonith-enable: unknown key, valid keys here: maintenance-mode, no-quorum-policy, node-health-base, node-health-green, " +
+				"node-health-red, node-health-strategy, node-health-yellow, placement-strategy, shutdown-lock, shutdown-lock-limit, " +
+				"start-failure-is-fatal, stonith-action, stonith-enabled, stop-all-resources, stop-orphan-resources, symmetric-cluster"},
 		{"config: {constraints: {location: []}}",
-			"doc.yaml:1: config.constraints.location: unknown key, valid keys here: colocations, locations, orders"},
+			"doc.yaml:1: config.constraints.location: unknown key, valid keys here: colocations, locations, orders, tickets"},
 		{"config: {resources: [{id: a, ops: [{name: monitor, interval: ten}]}]}",
 			`doc.yaml:1: config.resources[0].ops[0].interval: duration "ten": want seconds or a duration such as 10s, 1m`},
 		{"config: {constraints: {colocations: [{id: c, rsc: a, with: b, score: lots}]}}",
@@ -37,7 +38,7 @@ func TestStrictDecoderErrors(t *testing.T) {
 		{"config: {rsc_defaults: {a: {b: c}}}", "doc.yaml:1: config.rsc_defaults.a: is a mapping, want a value"},
 		{"config:\n  resources:\n    - id: a\n      id: b\n", "doc.yaml:4: config.resources[0].id: duplicate key (first on line 3)"},
 		{"status: {nodes: [{name: n1, state: online, stanby: true}]}",
-			"doc.yaml:1: status.nodes[0].stanby: unknown key, valid keys here: attributes, maintenance, name, standby, state"},
+			"doc.yaml:1: status.nodes[0].stanby: unknown key, valid keys here: attributes, maintenance, name, shutdown, standby, state"},
 		{"base: &b {type: Dummy}\nconfig: {resources: [{<<: *b, id: a, bogus: 1}]}",
 			"doc.yaml:1: base: unknown key, valid keys here: config, now, status\n" +
 				"doc.yaml:2: config.resources[0].bogus: unknown key, valid keys here: " + resourceKeys},

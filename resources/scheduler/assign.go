@@ -110,7 +110,10 @@ func (s *sched) assign(r *rsc, prefer int) int {
 func (s *sched) thisWithOf(p *rsc) []*coloc {
 	list := p.thisWith
 	if g := p.parent; g != nil && g.kind == kGroup && len(g.children) > 0 && g.children[0] == p {
+		// The group's colocations join the first member's own, in one
+		// list ordered by the primaries' priority as Pacemaker keeps it.
 		list = append(append([]*coloc(nil), list...), g.thisWith...)
+		sortColocs(list, func(c *coloc) *rsc { return c.pri })
 		if c := g.parent; c != nil && c.kind == kClone {
 			list = append(list, s.cloneInherited(c, g, true)...)
 		}
@@ -170,26 +173,14 @@ func (s *sched) primitiveAssign(r *rsc, prefer int) int {
 		return -1
 	}
 	r.allocating = true
+	// Pacemaker 2.1.5's pcmk__primitive_assign: every colocation with a
+	// primary first (in list order), then the dependents' scores.
 	tw, wt := s.thisWithOf(r), s.withThisOf(r)
 	for _, c := range tw {
-		if mandatory(c.score) {
-			s.applyThisWith(c, r)
-		}
+		s.applyThisWith(c, r)
 	}
 	for _, c := range wt {
-		if mandatory(c.score) {
-			s.addDependentScores(c, r)
-		}
-	}
-	for _, c := range tw {
-		if !mandatory(c.score) {
-			s.applyThisWith(c, r)
-		}
-	}
-	for _, c := range wt {
-		if !mandatory(c.score) {
-			s.addDependentScores(c, r)
-		}
+		s.addDependentScores(c, r)
 	}
 	if r.nextRole == model.RoleStopped && !r.pinned {
 		resourceLocation(r, -1, -model.Infinity)
@@ -288,9 +279,9 @@ func (s *sched) compareCapacity(x, y int) int {
 // banInsufficientCapacity forbids nodes that lack free capacity for r and
 // every not-yet-assigned resource mandatorily colocated with it (so a
 // group lands where all of its members fit).
-func (s *sched) banInsufficientCapacity(r *rsc) {
+func (s *sched) banInsufficientCapacity(r *rsc) int {
 	if s.strategy == "default" {
-		return
+		return -1
 	}
 	need := map[string]int{}
 	seen := map[*rsc]bool{}
@@ -320,24 +311,56 @@ func (s *sched) banInsufficientCapacity(r *rsc) {
 	}
 	walk(r)
 	if len(need) == 0 {
-		return
+		return -1
 	}
-	for i := range s.nodes {
-		if !r.allowed[i] {
-			continue
-		}
+	fits := func(i int, want map[string]int) bool {
 		n := s.nodes[i]
-		for k, v := range need {
+		for k, v := range want {
 			if n.capacity[k]-n.used[k] < v {
-				r.score[i] = -model.Infinity
-				break
+				return false
 			}
 		}
+		return true
 	}
+	candidate := func(i int) bool { return r.allowed[i] && r.score[i] >= 0 && s.usable(i) }
+	// Pacemaker's pcmk__ban_insufficient_capacity: when some node can take
+	// the resource with everything mandatorily colocated with it, ban the
+	// nodes that cannot; when none can, ban only the nodes that cannot
+	// take the resource alone.
+	want := need
+	anyCapable := false
+	mostCapable := -1
+	for i := range s.nodes {
+		if !candidate(i) {
+			continue
+		}
+		if fits(i, need) {
+			anyCapable = true
+		}
+		if mostCapable < 0 || s.compareCapacity(i, mostCapable) < 0 {
+			mostCapable = i
+		}
+	}
+	if !anyCapable {
+		want = r.util
+	}
+	for i := range s.nodes {
+		if candidate(i) && !fits(i, want) {
+			r.score[i] = -model.Infinity
+		}
+	}
+	// With no node fitting them all, Pacemaker 2.1 prefers the node with
+	// the most free capacity among equals.
+	if anyCapable {
+		return -1
+	}
+	return mostCapable
 }
 
 func (s *sched) assignBest(r *rsc, prefer int) {
-	s.banInsufficientCapacity(r)
+	if capable := s.banInsufficientCapacity(r); prefer < 0 {
+		prefer = capable
+	}
 	t := table{score: r.score, allowed: r.allowed}
 	cur := s.currentNode(r)
 	best := s.bestNode(t, cur)
@@ -545,7 +568,9 @@ func (s *sched) applyColocWithClone(dep, clone *rsc, c *coloc) {
 	if c.score >= model.Infinity {
 		var affected []int
 		for _, inst := range clone.children {
-			if inst.assigned >= 0 {
+			// A blocked instance (left where its operation failed) is
+			// no place to colocate with, as in Pacemaker.
+			if inst.assigned >= 0 && !anyFailBlocked(inst) {
 				affected = append(affected, inst.assigned)
 			}
 		}
@@ -555,6 +580,15 @@ func (s *sched) applyColocWithClone(dep, clone *rsc, c *coloc) {
 	for _, inst := range clone.children {
 		s.applyColocScore(dep, inst, c)
 	}
+}
+
+func anyFailBlocked(r *rsc) bool {
+	for _, p := range leaves(r, nil) {
+		if p.failBlocked {
+			return true
+		}
+	}
+	return false
 }
 
 // exclude bans dep from every node not sharing attr with a node in keep.

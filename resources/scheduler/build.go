@@ -21,6 +21,9 @@ const (
 type node struct {
 	idx         int
 	name        string
+	id          string // cluster layer id (#id)
+	dc          bool
+	shutdown    bool // shutting down cleanly: runs nothing more
 	attrs       map[string]string
 	capacity    map[string]int
 	used        map[string]int
@@ -36,13 +39,23 @@ type node struct {
 
 // available is pcmk__node_available without the score check.
 func (n *node) available() bool {
-	return n.online && !n.unclean && !n.standby && !n.maintenance
+	return n.online && !n.unclean && !n.standby && !n.maintenance && !n.shutdown
 }
 
 func (n *node) attr(name string) (string, bool) {
 	switch name {
-	case "#uname", "#id", "":
+	case "#uname", "":
 		return n.name, true
+	case "#id":
+		if n.id != "" {
+			return n.id, true
+		}
+		return n.name, true
+	case "#is_dc":
+		if n.dc {
+			return "true", true
+		}
+		return "false", true
 	case "#kind":
 		return "cluster", true
 	}
@@ -72,6 +85,7 @@ type rsc struct {
 	managed        bool
 	targetRole     string
 	critical       bool
+	requires       string // nothing, quorum, fencing or unfencing
 	util           map[string]int
 
 	// clone settings
@@ -109,10 +123,14 @@ type rsc struct {
 	// every copy stops and one starts again.
 	multiRestart bool
 	onFailStop   bool
-	promo        model.Score
-	rec          []model.Score
-	recAllowed   []bool
-	allColoc     bool
+	// failBlocked: left where it failed (on-fail=block, or a failed stop
+	// without fencing); its actions cannot run, so what is ordered after
+	// it cannot start.
+	failBlocked bool
+	promo       model.Score
+	rec         []model.Score
+	recAllowed  []bool
+	allColoc    bool
 
 	thisWith []*coloc // this is the dependent
 	withThis []*coloc // this is the primary
@@ -162,6 +180,7 @@ type sched struct {
 	recOrder       []recEntry
 	avail          []bool // node can run resources (fixed once prepared)
 	wantScores     bool
+	ticketDeps     []ticketDep
 	stopAll        bool
 }
 
@@ -231,6 +250,7 @@ func (s *sched) buildNodes() {
 		}
 		n.standby = n.standby || cn.Standby
 		n.maintenance = n.maintenance || cn.Maintenance
+		n.id = cn.ID
 	}
 	for _, ns := range s.st.Nodes {
 		n := add(ns.Name)
@@ -249,6 +269,8 @@ func (s *sched) buildNodes() {
 		}
 		n.standby = n.standby || ns.Standby
 		n.maintenance = n.maintenance || ns.Maintenance
+		n.shutdown = n.shutdown || ns.Shutdown && n.online
+		n.dc = ns.Name == s.st.DC
 		if v, ok := model.ParseBool(ns.Attributes["standby"]); ok && v {
 			n.standby = true
 		}
@@ -352,11 +374,43 @@ func (s *sched) settle(r *rsc) {
 		s.warnf("resource %s: resource-failure-stickiness is a Heartbeat 2 option replaced by migration-threshold: ignored", r.id)
 	}
 	r.util = r.cfg.Utilization
+	r.requires = s.requiresOf(r)
 	if v, ok := r.meta["allow-migrate"]; ok {
 		if b, _ := model.ParseBool(v); b {
 			s.warnf("resource %s: allow-migrate (live migration) is not supported: it moves by stop and start", r.id)
 		}
 	}
+}
+
+// requiresOf is what starting r needs (Pacemaker's "requires"): quorum
+// for fence devices, fencing for other resources (quorum without
+// stonith, nothing with no-quorum-policy=ignore).
+func (s *sched) requiresOf(r *rsc) string {
+	fenceDevice := strings.EqualFold(r.cfg.Class, "stonith")
+	def := "quorum"
+	switch {
+	case fenceDevice:
+	case s.stonith:
+		def = "fencing"
+	case s.noQuorum == "ignore":
+		def = "nothing"
+	}
+	v, ok := s.metaOf(r, "requires")
+	if !ok {
+		return def
+	}
+	v = strings.ToLower(v)
+	switch v {
+	case "nothing", "quorum":
+		return v
+	case "fencing", "unfencing":
+		if fenceDevice || !s.stonith {
+			return "quorum"
+		}
+		return v
+	}
+	s.warnf("resource %s: requires=%s is not known: using %s", r.id, v, def)
+	return def
 }
 
 func (s *sched) inClone(r *rsc) bool {

@@ -230,12 +230,21 @@ func (s *sched) setInstanceRoles(c *rsc) {
 		}
 		t = s.addColocatedNodeScores(cc.dep, t, cc.attr, float64(cc.score)/model.Infinity, selectActive|selectNonNegative)
 	}
+	noTicket := s.ticketForbidsPromotion(c)
 	for _, inst := range c.children {
 		n := instAssigned(inst)
 		if n < 0 {
 			continue
 		}
 		sc := t.score[n]
+		// Pacemaker's promotion_order: an instance whose own promotion
+		// score is negative keeps it; the node's weight is not added.
+		if inst.promo < 0 {
+			sc = inst.promo
+		}
+		if noTicket {
+			sc = -model.Infinity
+		}
 		s.recordPromotion(inst, n, sc)
 		cands = append(cands, cand{inst, n, sc, instWasPromoted(inst)})
 	}
@@ -331,11 +340,7 @@ func (s *sched) promotionScore(c, inst *rsc, n int) model.Score {
 	var sc model.Score
 	found := false
 	for _, p := range leaves(inst, nil) {
-		name := p.base
-		if name == "" {
-			name = p.id
-		}
-		if v, ok := s.nodes[n].attrs["master-"+name]; ok {
+		if v, ok := s.promotionAttr(p, n); ok {
 			if x, err := model.ParseScore(v); err == nil {
 				sc = model.Add(sc, x)
 				found = true
@@ -410,7 +415,7 @@ func assignedNode(r *rsc) int {
 
 func (s *sched) promoLocationScore(l model.Location, n *node) (model.Score, bool) {
 	if l.Node != "" {
-		if l.Node != n.name {
+		if l.Node != n.name || model.NormalizeRole(l.Role) != model.RolePromoted {
 			return 0, false
 		}
 		return l.Score, true
@@ -418,6 +423,13 @@ func (s *sched) promoLocationScore(l model.Location, n *node) (model.Score, bool
 	var total model.Score
 	matched := false
 	for _, rule := range l.Rules {
+		role := model.NormalizeRole(rule.Role)
+		if role == "" {
+			role = model.NormalizeRole(l.Role)
+		}
+		if role != model.RolePromoted {
+			continue
+		}
 		if sc, ok := s.ruleScore(rule, n); ok {
 			total = model.Add(total, sc)
 			matched = true
@@ -448,7 +460,7 @@ func (s *sched) addPromotionScores(c *rsc) {
 				if cur >= 0 && cur != i || cur < 0 && occupied[i] {
 					continue
 				}
-				v, ok := s.nodes[i].attrs["master-"+p.base]
+				v, ok := s.promotionAttr(p, i)
 				if !ok {
 					continue
 				}
@@ -458,6 +470,30 @@ func (s *sched) addPromotionScores(c *rsc) {
 			}
 		}
 	}
+}
+
+// promotionAttr is the promotion score the agent set for instance p on
+// node n: master-<rsc>:<N> for that instance, else (anonymous clones)
+// master-<rsc>, as Pacemaker's promotion_score looks them up.
+func (s *sched) promotionAttr(p *rsc, n int) (string, bool) {
+	attrs := s.nodes[n].attrs
+	if v, ok := attrs["master-"+p.id]; ok {
+		return v, true
+	}
+	if p.base == "" || p.base == p.id || s.uniqueInstance(p) {
+		return "", false
+	}
+	v, ok := attrs["master-"+p.base]
+	return v, ok
+}
+
+func (s *sched) uniqueInstance(p *rsc) bool {
+	for q := p.parent; q != nil; q = q.parent {
+		if q.kind == kClone {
+			return q.unique
+		}
+	}
+	return false
 }
 
 // nodeLimit is clone-node-max, except that anonymous clones run one

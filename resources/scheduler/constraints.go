@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"palisade/resources/model"
 )
@@ -32,15 +33,22 @@ func (s *sched) applyLocations() {
 		if r == nil {
 			continue
 		}
+		l.Rules = model.ResolveValueSource(l.Rules, r.cfg.Params, r.cfg.Meta)
 		role := model.NormalizeRole(l.Role)
-		if role == model.RolePromoted || role == model.RoleUnpromoted {
+		// A role on the location, or on one of its rules, makes that part
+		// a promotion score (Pacemaker gives each rule its own role).
+		promo := role == model.RolePromoted
+		for _, rule := range l.Rules {
+			promo = promo || model.NormalizeRole(rule.Role) == model.RolePromoted
+		}
+		if promo {
 			if r.kind != kClone || !r.promotable {
-				s.warnf("location %s: role %s on non-promotable %s: ignored", l.ID, l.Role, l.Rsc)
-				continue
-			}
-			if role == model.RolePromoted {
+				s.warnf("location %s: role Promoted on non-promotable %s: ignored", l.ID, l.Rsc)
+			} else {
 				s.promoLocations = append(s.promoLocations, l)
 			}
+		}
+		if role == model.RolePromoted || role == model.RoleUnpromoted {
 			continue
 		}
 		if l.Node != "" {
@@ -83,23 +91,7 @@ func (s *sched) locationScore(l model.Location, n *node) (model.Score, bool) {
 }
 
 func (s *sched) ruleScore(rule model.Rule, n *node) (model.Score, bool) {
-	or := strings.EqualFold(rule.BooleanOp, "or")
-	match := !or
-	for _, e := range rule.Expressions {
-		ok := evalExpression(e, n)
-		if or && ok {
-			match = true
-			break
-		}
-		if !or && !ok {
-			match = false
-			break
-		}
-	}
-	if len(rule.Expressions) == 0 {
-		match = true
-	}
-	if !match {
+	if !s.ruleMatches(rule, n) {
 		return 0, false
 	}
 	if rule.ScoreAttribute != "" {
@@ -114,6 +106,37 @@ func (s *sched) ruleScore(rule model.Rule, n *node) (model.Score, bool) {
 		return sc, true
 	}
 	return rule.Score, true
+}
+
+// ruleMatches combines a rule's node expressions, date expressions and
+// nested rules with its boolean-op (and by default), stopping at the
+// first result that decides; an empty rule matches.
+func (s *sched) ruleMatches(rule model.Rule, n *node) bool {
+	or := strings.EqualFold(rule.BooleanOp, "or")
+	any := false
+	for _, e := range rule.Expressions {
+		any = true
+		if ok := evalExpression(e, n); ok == or {
+			return or
+		}
+	}
+	for _, d := range rule.Dates {
+		any = true
+		ok, err := d.Match(s.now)
+		if err != nil {
+			s.warnf("rule %s: %v", rule.ID, err)
+		}
+		if ok == or {
+			return or
+		}
+	}
+	for _, r := range rule.Rules {
+		any = true
+		if ok := s.ruleMatches(r, n); ok == or {
+			return or
+		}
+	}
+	return !any || !or
 }
 
 func evalExpression(e model.Expression, n *node) bool {
@@ -146,38 +169,68 @@ func evalExpression(e model.Expression, n *node) bool {
 	return false
 }
 
-// compareValues compares as numbers when asked or, for ordering
-// operators without a type, when both parse (Pacemaker's default).
+// compareValues compares as Pacemaker's rules do: without a type, eq and
+// ne compare strings, ordering operators compare numbers ("number" when
+// either value has a '.', else "integer"); integers parse like strtoll
+// ("3.6" is 3) and a value that does not parse falls back to a
+// case-insensitive string comparison.
 func compareValues(a, b, typ, op string) int {
-	numeric := typ == "number" || typ == "integer"
-	if typ == "" && op != "eq" && op != "ne" {
-		_, e1 := strconv.ParseFloat(a, 64)
-		_, e2 := strconv.ParseFloat(b, 64)
-		numeric = e1 == nil && e2 == nil
-	}
-	if numeric {
-		x, e1 := strconv.ParseFloat(a, 64)
-		y, e2 := strconv.ParseFloat(b, 64)
-		if e1 == nil && e2 == nil {
-			switch {
-			case x < y:
-				return -1
-			case x > y:
-				return 1
+	if typ == "" {
+		switch op {
+		case "lt", "lte", "gt", "gte":
+			typ = "integer"
+			if strings.Contains(a, ".") || strings.Contains(b, ".") {
+				typ = "number"
 			}
-			return 0
+		default:
+			typ = "string"
 		}
 	}
-	if typ == "version" {
+	switch typ {
+	case "integer":
+		x, ok1 := scanInt(a)
+		y, ok2 := scanInt(b)
+		if ok1 && ok2 {
+			return cmpOrdered(x, y)
+		}
+	case "number":
+		x, e1 := strconv.ParseFloat(strings.TrimSpace(a), 64)
+		y, e2 := strconv.ParseFloat(strings.TrimSpace(b), 64)
+		if e1 == nil && e2 == nil {
+			return cmpOrdered(x, y)
+		}
+	case "version":
 		return compareVersions(a, b)
 	}
-	if op == "eq" || op == "ne" {
-		if strings.EqualFold(a, b) {
-			return 0
-		}
+	return cmpOrdered(strings.ToLower(a), strings.ToLower(b))
+}
+
+func cmpOrdered[T int64 | float64 | string](x, y T) int {
+	switch {
+	case x < y:
+		return -1
+	case x > y:
 		return 1
 	}
-	return strings.Compare(a, b)
+	return 0
+}
+
+// scanInt reads a leading integer as strtoll does, ignoring what follows.
+func scanInt(v string) (int64, bool) {
+	v = strings.TrimSpace(v)
+	end := 0
+	if end < len(v) && (v[end] == '-' || v[end] == '+') {
+		end++
+	}
+	digits := end
+	for end < len(v) && v[end] >= '0' && v[end] <= '9' {
+		end++
+	}
+	if end == digits {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v[:end], 10, 64)
+	return n, err == nil
 }
 
 func compareVersions(a, b string) int {
@@ -226,11 +279,99 @@ func (s *sched) applyStickiness() {
 	}
 }
 
+// applyHardErrors bans a resource from the node where its agent is not
+// installed or its parameters were rejected, and from every node when it
+// is not configured (Pacemaker's hard-error and fatal-error bans). An
+// anonymous clone instance's ban is the clone's.
+func (s *sched) applyHardErrors() {
+	for _, h := range s.st.HardErrors {
+		n := -1
+		if h.Node != "" {
+			nd, ok := s.byName[h.Node]
+			if !ok {
+				continue
+			}
+			n = nd.idx
+		}
+		p := s.findPrim(h.Rsc, h.Node)
+		if p == nil {
+			// An anonymous clone's history names no instance that runs
+			// there: any instance stands for the clone.
+			b, _ := splitInstance(h.Rsc)
+			p = s.byID[b+":0"]
+		}
+		if p == nil || p.kind != kPrimitive {
+			continue
+		}
+		if p.failureTimeout > 0 && !h.LastFailure.IsZero() && !s.now.Before(h.LastFailure.Add(p.failureTimeout)) {
+			continue // expired, as Pacemaker forgets it
+		}
+		ban := p
+		for q := p.parent; q != nil; q = q.parent {
+			if q.kind == kClone && !q.unique {
+				ban = q
+			}
+		}
+		resourceLocation(ban, n, -model.Infinity)
+	}
+}
+
+// applyShutdownLocks keeps what a clean shutdown stopped off every other
+// node while shutdown-lock is on (Pacemaker's shutdown locks): resources
+// locked to a node that is still down, unless shutdown-lock-limit passed,
+// and the primitives and groups active on a node shutting down now.
+// Clones are never locked.
+func (s *sched) applyShutdownLocks() {
+	o := s.cfg.Options
+	if !o.ShutdownLock {
+		return
+	}
+	limit := time.Duration(o.ShutdownLockLimit)
+	lock := func(p *rsc, n int) {
+		if s.inClone(p) {
+			return
+		}
+		for i := range s.nodes {
+			if i != n {
+				resourceLocation(p, i, -model.Infinity)
+			}
+		}
+	}
+	for _, l := range s.st.Locks {
+		nd, ok := s.byName[l.Node]
+		if !ok || nd.online && !nd.shutdown {
+			continue // rejoined: the lock is released
+		}
+		if limit > 0 && !l.Since.IsZero() && !s.now.Before(l.Since.Add(limit)) {
+			continue // expired
+		}
+		if p := s.findPrim(l.Rsc, l.Node); p != nil {
+			lock(p, nd.idx)
+		}
+	}
+	for _, p := range s.prims {
+		for _, a := range p.running {
+			if s.nodes[a.node].shutdown {
+				lock(p, a.node)
+			}
+		}
+	}
+}
+
 // applyFailLimits bans a primitive from nodes where its fail count reached
 // migration-threshold; an anonymous clone is banned as a whole.
 func (s *sched) applyFailLimits() {
+	// A container's failures include those of the resources it contains
+	// (their container meta attribute names it), as Pacemaker counts them.
+	fillers := map[*rsc][]*rsc{}
 	for _, p := range s.prims {
-		if p.threshold <= 0 || len(p.failures) == 0 {
+		name, _ := s.metaOf(p, "container")
+		if c := s.byID[name]; name != "" && c != nil && c != p {
+			fillers[c] = append(fillers[c], p)
+		}
+	}
+	for _, p := range s.prims {
+		if p.threshold <= 0 || len(p.failures) == 0 && len(fillers[p]) == 0 {
 			continue
 		}
 		ban := p
@@ -240,7 +381,11 @@ func (s *sched) applyFailLimits() {
 			}
 		}
 		for n := range s.nodes {
-			if fc := s.failCount(p, n); fc > 0 && fc >= p.threshold {
+			fc := s.failCount(p, n)
+			for _, f := range fillers[p] {
+				fc = model.Add(fc, s.failCount(f, n))
+			}
+			if fc > 0 && fc >= p.threshold {
 				resourceLocation(ban, n, -model.Infinity)
 			}
 		}
@@ -337,6 +482,79 @@ func (s *sched) locate(r *rsc, n int, sc model.Score) {
 			resourceLocation(c, n, sc)
 		} else {
 			c.allowed[n] = true
+		}
+	}
+}
+
+// applyNodeHealth turns the nodes' #health-* attributes into a location
+// score on every resource, as Pacemaker's node-health-strategy does:
+// red, yellow and green map to the strategy's scores (progressive and
+// custom take node-health-red/yellow/green, progressive adds
+// node-health-base), other values are scores; a node whose sum is 0 is
+// left alone, and a negative sum spares resources with
+// allow-unhealthy-nodes=true.
+func (s *sched) applyNodeHealth() {
+	o := s.cfg.Options
+	strategy := strings.ToLower(o.NodeHealthStrategy)
+	opt := func(v string, def model.Score) model.Score {
+		if v == "" {
+			return def
+		}
+		sc, err := model.ParseScore(v)
+		if err != nil {
+			s.warnf("node health score %q: %v", v, err)
+			return def
+		}
+		return sc
+	}
+	var red, yellow, green, base model.Score
+	switch strategy {
+	case "", "none":
+		return
+	case "migrate-on-red":
+		red = -model.Infinity
+	case "only-green":
+		red, yellow = -model.Infinity, -model.Infinity
+	case "progressive", "custom":
+		red, yellow, green = opt(o.NodeHealthRed, -model.Infinity), opt(o.NodeHealthYellow, 0), opt(o.NodeHealthGreen, 0)
+		if strategy == "progressive" {
+			base = opt(o.NodeHealthBase, 0)
+		}
+	default:
+		s.warnf("node-health-strategy=%s is not known: node health ignored", o.NodeHealthStrategy)
+		return
+	}
+	for _, n := range s.nodes {
+		health := base
+		for _, k := range model.SortedKeys(n.attrs) {
+			if !strings.HasPrefix(k, "#health") {
+				continue
+			}
+			v := n.attrs[k]
+			switch strings.ToLower(v) {
+			case "red":
+				health = model.Add(health, red)
+			case "yellow":
+				health = model.Add(health, yellow)
+			case "green":
+				health = model.Add(health, green)
+			default:
+				sc, err := model.ParseScore(v)
+				if err != nil {
+					s.warnf("node %s: %s=%q is not a health value", n.name, k, v)
+					continue
+				}
+				health = model.Add(health, sc)
+			}
+		}
+		if health == 0 {
+			continue
+		}
+		for _, r := range s.top {
+			if health < 0 && s.metaBool(r, "allow-unhealthy-nodes", false) {
+				continue
+			}
+			s.locate(r, n.idx, health)
 		}
 	}
 }

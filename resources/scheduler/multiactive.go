@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"slices"
 	"strings"
 
 	"palisade/resources/model"
@@ -95,8 +96,8 @@ func (s *sched) blockInPlace(p *rsc) {
 // stayEverywhere records the further nodes a pinned p stays active on.
 func (p *rsc) stayEverywhere() {
 	p.alsoOn = p.alsoOn[:0]
-	for _, a := range p.running[1:] {
-		if a.node != p.pinNode {
+	for _, a := range p.running {
+		if a.node != p.pinNode && !slices.Contains(p.alsoOn, a.node) {
 			p.alsoOn = append(p.alsoOn, a.node)
 		}
 	}

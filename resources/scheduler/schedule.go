@@ -96,10 +96,14 @@ func Schedule(in Input) Output {
 	s.buildNodes()
 	s.buildResources()
 	s.applyStatus()
+	s.applyTickets()
 	s.prepare()
+	s.applyNodeHealth()
 	s.applyLocations()
 	s.applyStickiness()
 	s.applyFailLimits()
+	s.applyHardErrors()
+	s.applyShutdownLocks()
 	s.buildColocations()
 	for _, r := range s.sortTop() {
 		s.assign(r, -1)
@@ -111,7 +115,29 @@ func Schedule(in Input) Output {
 func (s *sched) prepare() {
 	s.stopAll = s.cfg.Options.StopAllResources
 	s.applyOnFail()
-	canFence := s.stonith && s.quorate
+	// Pacemaker's pe_can_fence: fencing enabled and a fence device to do
+	// it. Pacemaker also fences without quorum when no-quorum-policy is
+	// ignore; Palisade's one rule forbids that: a partition without quorum
+	// never fences and never takes over.
+	canFence := s.stonith && !s.cfg.NoFenceDevice && s.quorate
+	// A managed resource the history shows active on a node that is down
+	// (not known to be unclean) may still be running there: with fencing,
+	// Pacemaker makes that node unclean ("thought to be active there").
+	if s.stonith {
+		for _, p := range s.prims {
+			if !p.managed {
+				continue
+			}
+			for _, a := range p.running {
+				n := s.nodes[a.node]
+				if !n.online && !n.unclean && !n.maintenance {
+					n.unclean = true
+					n.fenceReason = p.id + " is thought to be active there"
+					s.warnf("node %s is down but %s is thought to be active there: node must be fenced", n.name, p.id)
+				}
+			}
+		}
+	}
 	s.avail = make([]bool, len(s.nodes))
 	for i, n := range s.nodes {
 		s.avail[i] = n.available()
@@ -123,7 +149,9 @@ func (s *sched) prepare() {
 		switch {
 		case canFence:
 			n.fenced = true
-		case !s.quorate:
+		case s.stonith && s.cfg.NoFenceDevice:
+			s.warnf("node %s is unclean but no fence device is configured: not fencing; its resources stay blocked", n.name)
+		case s.stonith:
 			s.warnf("node %s is unclean but this partition has no quorum: not fencing; its resources stay blocked", n.name)
 		default:
 			s.warnf("node %s is unclean and stonith-enabled=false: its resources stay blocked until it is confirmed down", n.name)
@@ -163,7 +191,7 @@ func (s *sched) prepare() {
 		if len(cur) > 1 && s.multipleActive(p) {
 			continue
 		}
-		if !s.quorate {
+		if !s.quorate && p.requires != "nothing" {
 			s.noQuorumPolicy(p)
 		}
 		if p.targetRole == model.RoleStopped || p.onFailStop {
@@ -256,6 +284,11 @@ func (s *sched) onFailOf(p *rsc, op string) string {
 			return strings.ToLower(o.OnFail)
 		}
 	}
+	// A resource in a container is recovered by restarting its container,
+	// whatever failed (Pacemaker's restart-container default).
+	if c, ok := s.metaOf(p, "container"); ok && c != "" && s.byID[c] != nil {
+		return "restart-container"
+	}
 	if op == "stop" {
 		if s.stonith {
 			return "fence"
@@ -308,9 +341,16 @@ func (s *sched) applyOnFail() {
 				}
 				p.failures = kept
 			case "block":
-				if a != nil {
+				// A node that is cleanly down runs nothing: nothing to
+				// leave alone there.
+				// Only a failure still in effect blocks: a later success
+				// (the resource recovered) leaves the fail count alone.
+				if a != nil && nd.online && (a.failed || op == "stop") {
 					p.pin(n, a.role)
 					p.unmanaged = true
+					p.failBlocked = true
+					// Blocked, it is left alone wherever it is active.
+					p.stayEverywhere()
 					s.warnf("resource %s: %s failed on %s with on-fail=block: left alone", p.id, op, nd.name)
 				}
 			case "stop":
@@ -328,7 +368,7 @@ func (s *sched) applyOnFail() {
 					nd.fenceReason = op + " of " + p.id + " failed"
 					s.warnf("node %s: %s of %s failed: node must be fenced", nd.name, op, p.id)
 				}
-			case "restart", "demote", "":
+			case "restart", "restart-container", "demote", "":
 			default:
 				s.warnf("resource %s: on-fail=%s is not supported: using restart", p.id, pol)
 			}

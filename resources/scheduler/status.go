@@ -14,7 +14,11 @@ func (s *sched) applyStatus() {
 		}
 		p := s.findPrim(rs.Rsc, rs.Node)
 		if p == nil {
-			s.warnf("status: resource %s on %s is not configured (orphan): it will be stopped", rs.Rsc, rs.Node)
+			if boolOpt(s.cfg.Options.StopOrphanResources, true) {
+				s.warnf("status: resource %s on %s is not configured (orphan): it will be stopped", rs.Rsc, rs.Node)
+			} else {
+				s.warnf("status: resource %s on %s is not configured (orphan): left running (stop-orphan-resources=false)", rs.Rsc, rs.Node)
+			}
 			s.orphans = append(s.orphans, orphan{id: rs.Rsc, node: n.idx, failed: rs.Failed})
 			continue
 		}

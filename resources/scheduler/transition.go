@@ -110,14 +110,14 @@ func willBeActive(r *rsc, role string) bool {
 	ls := leaves(r, nil)
 	if r.kind == kGroup {
 		for _, p := range ls {
-			if p.assigned < 0 || p.startBlocked {
+			if p.assigned < 0 || p.startBlocked || p.failBlocked {
 				return false
 			}
 		}
 		return len(ls) > 0
 	}
 	for _, p := range ls {
-		if p.assigned >= 0 && !p.startBlocked && (role == "" || p.nextRole == role) {
+		if p.assigned >= 0 && !p.startBlocked && !p.failBlocked && (role == "" || p.nextRole == role) {
 			return true
 		}
 	}
@@ -143,13 +143,34 @@ func (s *sched) propagateOrders(rules []orderRule, plans map[*rsc]*plan) {
 			} else if o.fa != "start" {
 				continue
 			}
+			if !willBeActive(o.first, need) && o.ta == "promote" {
+				// Only the promotion waits for first: the then stays
+				// (unpromoted).
+				for _, p := range leaves(o.then, nil) {
+					// An instance already promoted needs no promote action.
+					if p.nextRole == model.RolePromoted && !p.pinned && plans[p] != nil && plans[p].promote {
+						p.nextRole = model.RoleUnpromoted
+						s.blockedBy = append(s.blockedBy, fmt.Sprintf("%s cannot be promoted: order %s needs %s %s", p.id, o.id, o.first.id, o.fa))
+						*plans[p] = s.planFor(p)
+						changed = true
+					}
+				}
+				continue
+			}
 			if !willBeActive(o.first, need) {
 				for _, p := range leaves(o.then, nil) {
+					// An asymmetrical order only makes the start
+					// unrunnable: a copy already running where it stays
+					// is left alone.
+					if !o.sym && plans[p] != nil && plans[p].keep && !p.restart {
+						continue
+					}
 					if p.assigned >= 0 && !p.pinned {
 						p.assigned = -1
 						p.nextRole = model.RoleStopped
 						s.blockedBy = append(s.blockedBy, fmt.Sprintf("%s cannot start: order %s needs %s %s", p.id, o.id, o.first.id, o.fa))
 						*plans[p] = s.planFor(p)
+						s.blockColocated(p, plans)
 						changed = true
 					}
 				}
@@ -179,6 +200,43 @@ func (s *sched) propagateOrders(rules []orderRule, plans map[*rsc]*plan) {
 		}
 		if !changed {
 			return
+		}
+	}
+}
+
+// blockColocated: r cannot start, so what is mandatorily colocated with
+// it cannot start where it is not already running, and what is colocated
+// with it in the Promoted role cannot be promoted: Pacemaker's
+// pcmk__block_colocation_dependents makes those actions unrunnable.
+func (s *sched) blockColocated(r *rsc, plans map[*rsc]*plan) {
+	for x := r; x != nil; x = x.parent {
+		for _, c := range x.withThis {
+			if c.score < model.Infinity || c.priRole == model.RolePromoted {
+				continue
+			}
+			for _, d := range leaves(c.dep, nil) {
+				pl := plans[d]
+				if pl == nil || d.pinned {
+					continue
+				}
+				switch {
+				case c.depRole == model.RolePromoted:
+					if d.nextRole == model.RolePromoted && pl.promote {
+						d.nextRole = model.RoleUnpromoted
+						s.blockedBy = append(s.blockedBy, fmt.Sprintf("%s cannot be promoted: colocation %s with %s, which cannot start", d.id, c.id, r.id))
+						*pl = s.planFor(d)
+					}
+				case c.depRole == "" && d.assigned >= 0 && pl.start:
+					d.assigned = -1
+					d.nextRole = model.RoleStopped
+					s.blockedBy = append(s.blockedBy, fmt.Sprintf("%s cannot start: colocation %s with %s, which cannot start", d.id, c.id, r.id))
+					*pl = s.planFor(d)
+					s.blockColocated(d, plans)
+				}
+			}
+		}
+		if x.kind == kClone {
+			break
 		}
 	}
 }
@@ -320,7 +378,12 @@ func (s *sched) transition() Output {
 		}
 		s.summarize(&out, p, pl)
 	}
+	keepOrphans := !boolOpt(s.cfg.Options.StopOrphanResources, true)
 	for _, o := range s.orphans {
+		if keepOrphans && !s.nodes[o.node].fenced {
+			// stop-orphan-resources=false: left running, unmanaged.
+			continue
+		}
 		st := g.add(&Action{Key: key(o.id, "stop", 0), Op: "stop", Rsc: o.id, Node: s.nodes[o.node].name, Reason: "orphan: not in the configuration"})
 		if f := fence[o.node]; f != nil {
 			st.Pseudo = true
@@ -727,6 +790,13 @@ func (s *sched) placement() []Placement {
 			extra := pl
 			extra.Node = s.nodes[n].name
 			out = append(out, extra)
+		}
+	}
+	if !boolOpt(s.cfg.Options.StopOrphanResources, true) {
+		for _, o := range s.orphans {
+			if !s.nodes[o.node].fenced {
+				out = append(out, Placement{Rsc: o.id, Node: s.nodes[o.node].name, Role: model.RoleStarted})
+			}
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Placement) int { return strings.Compare(a.Rsc, b.Rsc) })
