@@ -18,6 +18,7 @@ import (
 	"palisade/fence"
 	"palisade/fence/agentcli"
 	_ "palisade/plugins/ipmi"
+	_ "palisade/plugins/redfish"
 )
 
 func main() {
