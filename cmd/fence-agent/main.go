@@ -17,6 +17,7 @@ import (
 
 	"palisade/fence"
 	"palisade/fence/agentcli"
+	_ "palisade/plugins/apcsnmp"
 	_ "palisade/plugins/ipmi"
 	_ "palisade/plugins/redfish"
 )
