@@ -68,11 +68,11 @@ var (
 
 // tableBySysObjectID is fence_apc_snmp's agents_dir.
 var tableBySysObjectID = map[string]Table{
-	".1.3.6.1.4.1.318.1.3.4.5":  TableRackPDU,
-	".1.3.6.1.4.1.318.1.3.4.4":  TableMasterSwitchPlus,
-	".1.3.6.1.4.1.850.1":        TableTripplite,
-	".1.3.6.1.4.1.850.1.1.1":    TableTrippliteLX,
-	".1.3.6.1.4.1.318.1.3.4.6":  TableMasterSwitch6,
+	".1.3.6.1.4.1.318.1.3.4.5": TableRackPDU,
+	".1.3.6.1.4.1.318.1.3.4.4": TableMasterSwitchPlus,
+	".1.3.6.1.4.1.850.1":       TableTripplite,
+	".1.3.6.1.4.1.850.1.1.1":   TableTrippliteLX,
+	".1.3.6.1.4.1.318.1.3.4.6": TableMasterSwitch6,
 }
 
 // ChooseTable picks the table for a sysObjectID value as the reference
