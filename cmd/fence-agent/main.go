@@ -20,6 +20,7 @@ import (
 	_ "palisade/plugins/apcsnmp"
 	_ "palisade/plugins/ipmi"
 	_ "palisade/plugins/redfish"
+	_ "palisade/plugins/watchdog"
 )
 
 func main() {
