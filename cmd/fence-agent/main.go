@@ -25,6 +25,7 @@ import (
 	"palisade/fence"
 	"palisade/fence/agentcli"
 	_ "palisade/plugins/apcsnmp"
+	_ "palisade/plugins/external"
 	_ "palisade/plugins/ipmi"
 	"palisade/plugins/meatware"
 	_ "palisade/plugins/redfish"
