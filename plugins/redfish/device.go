@@ -11,8 +11,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -46,7 +48,18 @@ func (cfg Config) Opener() fence.Opener {
 }
 
 func (cfg Config) httpClient() *http.Client {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: cfg.RootCAs, InsecureSkipVerify: cfg.Insecure} //nolint:gosec // ssl_insecure asked for it
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	switch {
+	case cfg.Insecure:
+		tc.InsecureSkipVerify = true //nolint:gosec // ssl_insecure asked for it
+	case cfg.RootCAs != nil:
+		tc.RootCAs = cfg.RootCAs
+	default:
+		// The system's roots, verified here rather than by crypto/tls only
+		// to make a one-shot fence_redfish fast: see verifySystem.
+		tc.InsecureSkipVerify = true //nolint:gosec // VerifyConnection verifies
+		tc.VerifyConnection = verifySystem(cfg.Host)
+	}
 	return &http.Client{
 		Transport: &http.Transport{
 			Proxy:               http.ProxyFromEnvironment,
@@ -66,25 +79,78 @@ func (cfg Config) httpClient() *http.Client {
 	}
 }
 
+// bundleFiles are the CA bundles tried for the fast path: the file
+// SSL_CERT_FILE names, else the distributions' bundles.
+var bundleFiles = []string{"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/ca-bundle.pem"}
+
+var (
+	bundleOnce sync.Once
+	bundle     *x509.CertPool
+)
+
+// verifySystem verifies the server's chain for host against the system's
+// roots, accepting exactly what crypto/tls with x509.SystemCertPool
+// accepts. Go's system pool also parses every file of /etc/ssl/certs,
+// which costs a one-shot fence_redfish about 10 ms; the bundle file holds
+// the same roots on Debian and RHEL, so it is tried first and the full
+// pool only when the bundle does not verify the chain.
+func verifySystem(host string) func(tls.ConnectionState) error {
+	return func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return errors.New("the BMC sent no certificate")
+		}
+		opts := x509.VerifyOptions{DNSName: host, Intermediates: x509.NewCertPool()}
+		for _, c := range cs.PeerCertificates[1:] {
+			opts.Intermediates.AddCert(c)
+		}
+		leaf := cs.PeerCertificates[0]
+		bundleOnce.Do(func() {
+			files := bundleFiles
+			if f := os.Getenv("SSL_CERT_FILE"); f != "" {
+				files = []string{f}
+			}
+			for _, f := range files {
+				if pem, err := os.ReadFile(f); err == nil {
+					p := x509.NewCertPool()
+					if p.AppendCertsFromPEM(pem) {
+						bundle = p
+						return
+					}
+				}
+			}
+		})
+		if bundle != nil {
+			opts.Roots = bundle
+			if _, err := leaf.Verify(opts); err == nil {
+				return nil
+			}
+		}
+		sys, err := x509.SystemCertPool()
+		if err == nil {
+			opts.Roots = sys
+			_, err = leaf.Verify(opts)
+		}
+		if err != nil {
+			return &tls.CertificateVerificationError{UnverifiedCertificates: cs.PeerCertificates, Err: err}
+		}
+		return nil
+	}
+}
+
 // Open connects, authenticates (a session, or basic auth) and finds the
 // system. ctx bounds all of it (Execute passes login_timeout).
 func (cfg Config) Open(ctx context.Context) (*Device, error) {
 	d := &Device{cfg: cfg, hc: cfg.httpClient()}
-	c, err := gofish.ConnectContext(ctx, gofish.ClientConfig{
-		Endpoint: cfg.Endpoint(), Username: cfg.Username, Password: cfg.Password,
-		BasicAuth: true, HTTPClient: d.hc, NoModifyTransport: true, ReuseConnections: true,
-	})
+	c, err := d.connect(ctx, cfg.BasicAuth)
+	if err != nil && !cfg.BasicAuth && noSessionService(err) {
+		slog.Debug("redfish service has no session service; using basic auth", "bmc", cfg.String(), "err", describe(err))
+		c, err = d.connect(ctx, true)
+	}
 	if err != nil {
 		d.hc.CloseIdleConnections()
-		return nil, d.loginErr("reading the service root", err)
+		return nil, d.loginErr("logging in", err)
 	}
 	d.c = c
-	if !cfg.BasicAuth {
-		if err := d.login(); err != nil {
-			d.hc.CloseIdleConnections()
-			return nil, err
-		}
-	}
 	d.system = cfg.SystemsURI
 	if d.system == "" {
 		if d.system, err = d.discover(ctx); err != nil {
@@ -96,23 +162,21 @@ func (cfg Config) Open(ctx context.Context) (*Device, error) {
 	return d, nil
 }
 
-// login replaces basic auth by a session. A service without a session
-// service is used with basic auth.
-func (d *Device) login() error {
-	sc, err := d.c.CloneWithSession()
-	if err == nil {
-		d.c = sc
-		return nil
+// connect reads the service root and, unless basic, opens a session.
+func (d *Device) connect(ctx context.Context, basic bool) (*gofish.APIClient, error) {
+	return gofish.ConnectContext(ctx, gofish.ClientConfig{
+		Endpoint: d.cfg.Endpoint(), Username: d.cfg.Username, Password: d.cfg.Password,
+		BasicAuth: basic, HTTPClient: d.hc, NoModifyTransport: true, ReuseConnections: true,
+	})
+}
+
+// noSessionService: the session could not be created because the service
+// has none (no Sessions link, or the collection refuses POST).
+func noSessionService(err error) bool {
+	if he, ok := asHTTPError("", err); ok {
+		return he.Status == 404 || he.Status == 405 || he.Status == 501
 	}
-	if he, ok := asHTTPError("POST session", err); ok && (he.Status == 404 || he.Status == 405 || he.Status == 501) {
-		slog.Debug("redfish service has no session service; using basic auth", "bmc", d.cfg.String(), "err", he)
-		return nil
-	}
-	if strings.Contains(err.Error(), "no target provided") {
-		slog.Debug("redfish service root links no Sessions collection; using basic auth", "bmc", d.cfg.String())
-		return nil
-	}
-	return d.loginErr("creating a session", err)
+	return strings.Contains(err.Error(), "no target provided")
 }
 
 func (d *Device) hasSession() bool {
@@ -209,14 +273,9 @@ func (d *Device) renew(ctx context.Context, err error) bool {
 		return false
 	}
 	slog.Debug("redfish session rejected; logging in again", "bmc", d.cfg.String())
-	base := *d.c
-	c, cerr := gofish.ConnectContext(ctx, gofish.ClientConfig{
-		Endpoint: d.cfg.Endpoint(), Username: d.cfg.Username, Password: d.cfg.Password,
-		HTTPClient: d.hc, NoModifyTransport: true, ReuseConnections: true,
-	})
+	c, cerr := d.connect(ctx, false)
 	if cerr != nil {
 		slog.Debug("redfish login again failed", "bmc", d.cfg.String(), "err", redact(cerr, d.cfg.Password))
-		d.c = &base
 		return false
 	}
 	d.c = c
