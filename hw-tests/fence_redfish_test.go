@@ -2,6 +2,8 @@ package hwtests
 
 import (
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -187,6 +189,50 @@ func TestFenceRedfishStatusDuringTransition(t *testing.T) {
 	r := runAgent(t, append(slices.Clone(args), "-o", "status"), "", env...)
 	if r.code != 2 || !slices.Equal(r.lines(), []string{"Status: OFF"}) {
 		t.Errorf("status during PoweringOff: exit %d lines %q, want 2 [Status: OFF] after waiting", r.code, r.lines())
+	}
+}
+
+// TestFenceRedfishSystemTrust: with no ssl_ca_file, the BMC's certificate
+// is verified against the system's roots exactly as Go's system pool has
+// them: the CA bundle first, then the certificate directories
+// (SSL_CERT_DIR here); a certificate in neither is refused.
+func TestFenceRedfishSystemTrust(t *testing.T) {
+	ours := pluginAgent(t, "fence_redfish")
+	sim, err := redfishsim.Start(redfishsim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Stop()
+	args := []string{ours, "-a", sim.Host, "-u", strconv.Itoa(sim.Port), "-l", sim.User, "-p", sim.Password, "-o", "status"}
+	empty := t.TempDir()
+	certDir := t.TempDir()
+	pem, err := os.ReadFile(sim.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(certDir, "bmc.pem"), pem, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bundle := filepath.Join(empty, "bundle.pem") // a bundle without the BMC's CA
+	if err := os.WriteFile(bundle, []byte{}, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		env  []string
+		code int
+	}{
+		{"in the bundle", []string{"SSL_CERT_FILE=" + sim.CAFile, "SSL_CERT_DIR=" + empty}, 0},
+		{"only in a certificate directory", []string{"SSL_CERT_FILE=" + bundle, "SSL_CERT_DIR=" + certDir}, 0},
+		{"nowhere", []string{"SSL_CERT_FILE=" + bundle, "SSL_CERT_DIR=" + empty}, 1},
+	} {
+		r := runAgent(t, args, "", tc.env...)
+		if r.code != tc.code {
+			t.Errorf("%s: exit %d, want %d; %s", tc.name, r.code, tc.code, r.stderr)
+		}
+		if tc.code == 1 && !strings.Contains(r.stderr, "certificate is not trusted") {
+			t.Errorf("%s: %s", tc.name, r.stderr)
+		}
 	}
 }
 
