@@ -45,11 +45,25 @@ func (cfg Config) Open(ctx context.Context) (*Device, error) {
 	if cfg.Version == gosnmp.Version3 {
 		g.SecurityModel = gosnmp.UserSecurityModel
 		g.MsgFlags = cfg.Level
-		g.SecurityParameters = &gosnmp.UsmSecurityParameters{
+		sp := &gosnmp.UsmSecurityParameters{
 			UserName:               cfg.Username,
 			AuthenticationProtocol: cfg.AuthProto, AuthenticationPassphrase: cfg.AuthPass,
 			PrivacyProtocol: cfg.PrivProto, PrivacyPassphrase: cfg.PrivPass,
 		}
+		if cfg.Level != gosnmp.NoAuthNoPriv {
+			// See usm.go: discover, then hand gosnmp the keys.
+			eng, err := discoverEngine(ctx, cfg)
+			if err != nil {
+				d := &Device{cfg: cfg}
+				return nil, d.loginErr(err)
+			}
+			sp.AuthoritativeEngineID = eng.AuthoritativeEngineID
+			sp.AuthoritativeEngineBoots = eng.AuthoritativeEngineBoots
+			sp.AuthoritativeEngineTime = eng.AuthoritativeEngineTime
+			sp.SecretKey, sp.PrivacyKey = usmKeys(cfg, eng.AuthoritativeEngineID)
+			g.ContextEngineID = eng.AuthoritativeEngineID
+		}
+		g.SecurityParameters = sp
 	}
 	if err := g.Connect(); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", fence.ErrUnreachable, cfg, redact(err, cfg))
