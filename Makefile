@@ -7,6 +7,8 @@ export PATH := $(PATH):/usr/local/go/bin
 # Names under which the multi-call fence agent is installed (fence-agents'
 # IPMI family). cmd/fence-agent dispatches on argv[0].
 FENCE_ALIASES := fence_ipmilan fence_ipmilanplus fence_idrac fence_ilo3 fence_ilo4 fence_ilo5 fence_imm
+# The plugin family (plugins/redfish, ...).
+FENCE_ALIASES += fence_redfish fence_apc_snmp fence_tripplite_snmp fence_watchdog fence_manual fence_meatware meatclient
 
 .PHONY: all build deps test soak test-unit test-hw bench bench-fence bench-scheduler bench-messaging bench-failover demo lint fmt clean
 

@@ -47,7 +47,7 @@ func newAgent(p *Plugin, name string, opts Options) (*Agent, error) {
 	if err := ResolvePassword(opts); err != nil {
 		return nil, fmt.Errorf("fence device %s: %w", name, err)
 	}
-	if opts[OptIP] == "" {
+	if opts[OptIP] == "" && !p.OwnParams {
 		return nil, fmt.Errorf("fence device %s: %w: you have to enter fence address (ip)", name, ErrConfig)
 	}
 	open, err := p.Open(opts)

@@ -51,5 +51,10 @@
 // Diagnoser, Lister and Monitorer; declare device-specific Params; and call
 // Register with a Plugin whose Open validates options and returns an Opener
 // that connects. The fence-agents command line (package fence/agentcli) and
-// its metadata XML come from the same declarations.
+// its metadata XML come from the same declarations. A plugin that is not a
+// network device (meatware, watchdog) or whose parameters come from
+// elsewhere sets OwnParams and declares every parameter itself; a package
+// that builds plugins on demand (plugins/external, for installed
+// ClusterLabs agents) registers a Resolver, which Lookup asks for names no
+// plugin registered.
 package fence

@@ -31,6 +31,12 @@ type Plugin struct {
 	// then required and list is supported. False for one-machine devices
 	// (BMCs), where plug is only an alias of ip with port_as_ip.
 	HasPlugs bool
+	// OwnParams: Params is the plugin's whole parameter list; the common
+	// fence-agents parameters are not added and the core does not require
+	// an address (ip). For devices that are not network devices (meatware,
+	// watchdog) and for installed agents whose parameters come from their
+	// own metadata (plugins/external). Open validates what it needs.
+	OwnParams bool
 	// Params are the device-specific parameters; the common ones
 	// (action, ip, timeouts...) are added by AllParams.
 	Params []Param
@@ -46,7 +52,22 @@ type Plugin struct {
 var (
 	registryMu sync.RWMutex
 	registry   = map[string]*Plugin{}
+	resolvers  []Resolver
 )
+
+// Resolver builds a plugin for a name that is not registered (plugins/
+// external wraps an installed ClusterLabs agent this way). It returns
+// (nil, nil) when the name is not its own.
+type Resolver func(name string) (*Plugin, error)
+
+// RegisterResolver adds a resolver that Lookup asks, in registration
+// order, for names no plugin registered. A plugin it returns is
+// registered under the name asked for, so it is resolved once.
+func RegisterResolver(r Resolver) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	resolvers = append(resolvers, r)
+}
 
 // Register adds a plugin under its name and its aliases. It panics on a
 // duplicate name: that is a programming error found at start-up.
@@ -76,7 +97,39 @@ func Lookup(name string) (*Plugin, error) {
 	if p, ok := registry["fence_"+name]; ok {
 		return p, nil
 	}
+	rs := resolvers
+	registryMu.RUnlock()
+	p, err := resolve(rs, name)
+	registryMu.RLock()
+	if err != nil {
+		return nil, err
+	}
+	if p != nil {
+		return p, nil
+	}
 	return nil, fmt.Errorf("%w: unknown fence agent %q (known: %s)", ErrConfig, name, strings.Join(namesLocked(), ", "))
+}
+
+// resolve asks the resolvers (without the registry lock: they may read
+// files or run programs) and registers what one returns under name.
+func resolve(rs []Resolver, name string) (*Plugin, error) {
+	for _, r := range rs {
+		p, err := r(name)
+		if err != nil {
+			return nil, err
+		}
+		if p == nil {
+			continue
+		}
+		registryMu.Lock()
+		defer registryMu.Unlock()
+		if prev, ok := registry[name]; ok {
+			return prev, nil // resolved meanwhile by another caller
+		}
+		registry[name] = p
+		return p, nil
+	}
+	return nil, nil
 }
 
 // Names lists every registered name and alias, sorted.
@@ -111,7 +164,12 @@ func (p *Plugin) canonicalName(name string) string {
 // sorted like fence-agents metadata.
 func (p *Plugin) AllParams(name string) []Param {
 	name = p.canonicalName(name)
-	ps := append(commonParams(p.HasPlugs), p.Params...)
+	var ps []Param
+	if p.OwnParams {
+		ps = append(ps, p.Params...)
+	} else {
+		ps = append(commonParams(p.HasPlugs), p.Params...)
+	}
 	defaults := map[string]string{}
 	for k, v := range p.Defaults {
 		defaults[k] = v

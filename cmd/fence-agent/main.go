@@ -1,9 +1,16 @@
 // Command fence-agent is Palisade's multi-call fence agent. It is installed
 // under the names of the ClusterLabs agents it replaces (fence_ipmilan,
 // fence_ipmilanplus, fence_idrac, fence_ilo3, fence_ilo4, fence_ilo5,
-// fence_imm) and dispatches on the name it was run as, speaking the
-// fence-agents protocol: the same options, stdin form, output lines, exit
-// codes and metadata XML.
+// fence_imm, fence_redfish, fence_apc_snmp, fence_tripplite_snmp,
+// fence_watchdog, fence_manual) and dispatches on the name it was run as,
+// speaking the fence-agents protocol: the same options, stdin form, output
+// lines, exit codes and metadata XML. Run under the name of an installed
+// ClusterLabs agent that Palisade has no plugin for (fence_virsh, ...),
+// it runs that agent through plugins/external, with Palisade's checks.
+//
+// Installed as meatclient, it is Heartbeat's command that confirms a
+// manual fence ("meatclient -c NODE"): it lives here, beside the
+// fence_manual device it talks to, so one binary carries all of fencing.
 //
 // Run as "fence-agent NAME [options]" it behaves as NAME, which is handy
 // before the symlinks exist.
@@ -17,18 +24,28 @@ import (
 
 	"palisade/fence"
 	"palisade/fence/agentcli"
+	_ "palisade/plugins/apcsnmp"
+	_ "palisade/plugins/external"
 	_ "palisade/plugins/ipmi"
+	"palisade/plugins/meatware"
+	_ "palisade/plugins/redfish"
+	_ "palisade/plugins/watchdog"
 )
 
 func main() {
 	args := os.Args
-	if base := filepath.Base(args[0]); !strings.HasPrefix(base, "fence_") {
+	base := filepath.Base(args[0])
+	if base != "meatclient" && !strings.HasPrefix(base, "fence_") {
 		if len(args) < 2 || strings.HasPrefix(args[1], "-") {
-			fmt.Fprintf(os.Stderr, "usage: %s fence_NAME [options]  (or run it as a symlink named fence_NAME)\nknown agents: %s\n",
-				base, strings.Join(fence.Names(), " "))
+			fmt.Fprintf(os.Stderr, "usage: %s fence_NAME [options]  (or run it as a symlink named fence_NAME)\n       %s meatclient -c NODE\nknown agents: %s\n",
+				base, base, strings.Join(fence.Names(), " "))
 			os.Exit(agentcli.ExitFailed)
 		}
 		args = args[1:]
+		base = filepath.Base(args[0])
+	}
+	if base == "meatclient" {
+		os.Exit(meatware.ClientMain(args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(agentcli.Main(args, os.Stdin, os.Stdout, os.Stderr))
 }

@@ -104,7 +104,7 @@ func run(p *fence.Plugin, name string, args []string, stdin io.Reader, stdout, s
 		}
 		return ExitOK
 	}
-	if opts[fence.OptIP] == "" {
+	if opts[fence.OptIP] == "" && !p.OwnParams {
 		return usageErr("Failed: You have to enter fence address")
 	}
 
@@ -120,7 +120,7 @@ func run(p *fence.Plugin, name string, args []string, stdin io.Reader, stdout, s
 
 // validate is validate-all: everything that can be checked without the device.
 func validate(p *fence.Plugin, opts fence.Options) error {
-	if opts[fence.OptIP] == "" {
+	if opts[fence.OptIP] == "" && !p.OwnParams {
 		return fmt.Errorf("you have to enter fence address")
 	}
 	cp := fence.Options{}
