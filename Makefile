@@ -62,3 +62,35 @@ demo: deps build
 
 clean:
 	rm -rf $(BIN)
+
+# --- fence agents: install (issue 17) -------------------------------------
+# `make install-fence` installs bin/fence-agent and one fence_palisade_NAME
+# symlink per personality under $(DESTDIR)$(SBINDIR); Pacemaker only looks
+# for fence agents in /usr/sbin, so use PREFIX=/usr for it. The names come
+# from the binary itself (fence-agent --names), so personalities added later
+# are installed too. The fence-agents names (fence_ipmilan, ...) are
+# installed only by `make install-fence-agents-names`, which refuses to
+# replace a file that is not already ours (FORCE=1 replaces it).
+# A general `make install` can depend on install-fence.
+PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+FENCE_PALISADE_NAMES = $$($(BIN)/fence-agent --names | sed 's/^fence_/fence_palisade_/')
+
+.PHONY: install-fence install-fence-agents-names fence-names
+
+fence-names: build
+	@$(BIN)/fence-agent --names | sed 's/^fence_/fence_palisade_/'
+
+install-fence: build
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(BIN)/fence-agent $(DESTDIR)$(SBINDIR)/fence-agent
+	@for n in $(FENCE_PALISADE_NAMES); do ln -sfn fence-agent $(DESTDIR)$(SBINDIR)/$$n && echo "  $(DESTDIR)$(SBINDIR)/$$n"; done
+
+install-fence-agents-names: install-fence
+	@for n in $$($(BIN)/fence-agent --names); do \
+	  f=$(DESTDIR)$(SBINDIR)/$$n; \
+	  if { [ -e "$$f" ] || [ -L "$$f" ]; } && [ "$$(readlink "$$f")" != fence-agent ] && [ "$(FORCE)" != 1 ]; then \
+	    echo "install-fence-agents-names: $$f exists and is not ours (the distribution's agent?); nothing replaced (FORCE=1 to replace)" >&2; exit 1; \
+	  fi; \
+	done
+	@for n in $$($(BIN)/fence-agent --names); do ln -sfn fence-agent $(DESTDIR)$(SBINDIR)/$$n && echo "  $(DESTDIR)$(SBINDIR)/$$n"; done
