@@ -381,10 +381,25 @@ func (n *Node) Kill() error {
 }
 
 // KillCorosync kills the node's corosync with SIGKILL (the member is lost
-// to its peers; the rest of the node keeps running until fenced).
+// to its peers; the rest of the node keeps running until fenced). The
+// nodes share the host's PID namespace, so the process is found by its
+// network namespace, never by name alone.
 func (n *Node) KillCorosync() error {
-	_, err := n.Run("pkill", "-KILL", "-x", "corosync")
-	return err
+	out, err := exec.Command("ip", "netns", "pids", n.Host.Name).Output()
+	if err != nil {
+		return fmt.Errorf("pacemaker: %s: listing processes: %w", n.Name, err)
+	}
+	for _, s := range strings.Fields(string(out)) {
+		pid, err := strconv.Atoi(s)
+		if err != nil {
+			continue
+		}
+		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if err == nil && strings.TrimSpace(string(comm)) == "corosync" {
+			return syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	return fmt.Errorf("pacemaker: %s: no corosync running", n.Name)
 }
 
 // LogPath is the node's pacemaker.log on the host.
@@ -396,24 +411,44 @@ func (n *Node) Log() Log {
 	return Log(b)
 }
 
-// PowerSource is what WatchPower needs from a BMC simulator.
+// PowerSource is what WatchPower needs from a BMC simulator
+// (*ipmisim.Sim): the power state and the log of hook calls.
 type PowerSource interface {
 	Power() (bool, error)
+	Calls() ([]string, error)
 }
 
-// WatchPower boots the node whenever bmc's power goes from off to on while
-// the node is down, as a machine starts when its power comes back.
-func (n *Node) WatchPower(bmc PowerSource) {
+// WatchPower boots the node when bmc's power is on after having been
+// switched off while the node is down, as a machine starts when its power
+// comes back. The hook log is read as well as the state, so an off/on
+// shorter than the polling interval is not missed. stop ends the watch (the
+// machine then stays down until Boot).
+func (n *Node) WatchPower(bmc PowerSource) (stop func()) {
 	c := n.c
+	done := make(chan struct{})
+	var once sync.Once
+	offs := func() int {
+		calls, _ := bmc.Calls()
+		k := 0
+		for _, call := range calls {
+			if call == "set power 0" {
+				k++
+			}
+		}
+		return k
+	}
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		last, _ := bmc.Power()
+		seen := offs()
+		pending := false
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
 			select {
 			case <-c.stop:
+				return
+			case <-done:
 				return
 			case <-t.C:
 			}
@@ -421,14 +456,18 @@ func (n *Node) WatchPower(bmc PowerSource) {
 			if err != nil {
 				continue
 			}
-			if on && !last && !n.Running() {
+			if k := offs(); k != seen || !on {
+				seen, pending = k, true
+			}
+			if on && pending && !n.Running() {
+				pending = false
 				if err := n.Boot(); err != nil {
 					fmt.Fprintf(os.Stderr, "pacemaker: %s: boot after power on: %v\n", n.Name, err)
 				}
 			}
-			last = on
 		}
 	}()
+	return func() { once.Do(func() { close(done) }) }
 }
 
 // AddBMCAddr adds addr (e.g. 198.18.0.201) to the client namespace, where
