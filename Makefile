@@ -8,7 +8,7 @@ export PATH := $(PATH):/usr/local/go/bin
 # IPMI family). cmd/fence-agent dispatches on argv[0].
 FENCE_ALIASES := fence_ipmilan fence_ipmilanplus fence_idrac fence_ilo3 fence_ilo4 fence_ilo5 fence_imm
 
-.PHONY: all build deps test test-unit test-hw bench bench-fence bench-scheduler bench-messaging bench-failover demo lint fmt clean
+.PHONY: all build deps test test-unit test-hw bench bench-fence bench-pacemaker bench-scheduler bench-messaging bench-failover demo lint fmt clean
 
 all: build
 
@@ -16,6 +16,7 @@ build:
 	@mkdir -p $(BIN)
 	$(GO) build $(GOFLAGS) -o $(BIN)/ ./cmd/...
 	@for a in $(FENCE_ALIASES); do ln -sf fence-agent $(BIN)/$$a; done
+	@for n in $$($(BIN)/fence-agent --names); do ln -sf fence-agent $(BIN)/fence_palisade_$${n#fence_}; done
 
 # Installs the Debian packages the tests use (only what is missing).
 deps:
@@ -40,10 +41,15 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 # Side-by-side comparisons against the reference tools, printed as ratios.
-bench: bench-fence bench-scheduler bench-messaging
+bench: bench-fence bench-scheduler bench-messaging bench-pacemaker
 
 bench-fence: deps build
 	$(GO) run ./hw-tests/cmd/bench-fence
+
+# Ours vs the reference fence_ipmilan under the real fencer (Pacemaker in
+# namespaces): monitor/reboot/off/on and time to a failed fence.
+bench-pacemaker: deps build
+	$(GO) run ./hw-tests/cmd/bench-pacemaker
 
 bench-scheduler: deps build
 	$(GO) run ./hw-tests/cmd/bench-scheduler
