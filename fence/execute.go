@@ -280,10 +280,12 @@ func connect(ctx context.Context, open Opener, req Request, clk clock, withStatu
 	odd := 0
 	var lastErr error
 	for attempt := 1; ; attempt++ {
-		// The last try is cut at the end of the budget, so a silent device
-		// fails at SilentBudget, not up to a login_timeout later.
+		// Every try ends with the budget at the latest: a silent device
+		// fails at SilentBudget, not up to a login_timeout later, and a
+		// plugin without timeouts of its own cannot hang with
+		// login_timeout disabled.
 		try := req.LoginTimeout
-		if req.SilentBudget > 0 && attempt > 1 {
+		if req.SilentBudget > 0 {
 			left := req.SilentBudget - clk.Now().Sub(first)
 			if try <= 0 || left < try {
 				try = max(left, time.Millisecond)
@@ -429,7 +431,7 @@ func login(ctx context.Context, open Opener, timeout time.Duration) (Device, err
 		return nil, fmt.Errorf("logging in: %w", err)
 	}
 	if lctx.Err() != nil && ctx.Err() == nil {
-		return nil, fmt.Errorf("logging in: %w within login_timeout %s: %w", ErrNoAnswer, timeout, err)
+		return nil, fmt.Errorf("logging in: %w within %s: %w", ErrNoAnswer, timeout, err)
 	}
 	return nil, fmt.Errorf("logging in: %w", err)
 }

@@ -3,6 +3,7 @@ package fence
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -129,5 +130,24 @@ func TestSilentBudget(t *testing.T) {
 				t.Errorf("addr %q, want %q", r.Addr, c.addr)
 			}
 		})
+	}
+}
+
+// TestExecuteSilentBudgetBoundsEveryTry: with login_timeout disabled (as
+// under Pacemaker) a device whose plugin has no timeout of its own still
+// fails when the silent-device budget is spent, as "not answering".
+func TestExecuteSilentBudgetBoundsEveryTry(t *testing.T) {
+	req := fast(ActionOff)
+	req.LoginTimeout, req.SilentBudget, req.Addr = 0, 80*time.Millisecond, "bmc:623"
+	res := Execute(context.Background(), openerHang(), req)
+	var se *SilentError
+	if res.OK || !errors.As(res.Err, &se) || !errors.Is(res.Err, ErrUnreachable) {
+		t.Fatalf("res = %+v, want a SilentError", res)
+	}
+	if se.Attempts < 1 || se.Addr != "bmc:623" || !strings.Contains(res.Err.Error(), "no answer from bmc:623") {
+		t.Errorf("error %q does not name the address and attempts", res.Err)
+	}
+	if got := res.Message(); got != "Failed: Unable to connect/login to fencing device: device not answering" {
+		t.Errorf("Message() = %q", got)
 	}
 }
