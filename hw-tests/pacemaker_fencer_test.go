@@ -197,8 +197,8 @@ func TestPacemakerFencer(t *testing.T) {
 				since := time.Now()
 				rc, out := runRC(n1, "stonith_admin", "--timeout", "60", "--fence", target)
 				if step == "stopped" {
-					// --query asks the device's status through the fencer
-					// (issue 17: ours used to log in for "list" and differ).
+					// --query, the fencer's check of a device: the same exit
+					// code as the reference's, BMC down or not.
 					qrc, qout := runRC(n1, "stonith_admin", "--timeout", "60", "--query", dev)
 					steps["query-stopped"] = fencerStep{rc: qrc, on: true}
 					t.Logf("stonith_admin --query %s with the BMC stopped: rc %d %s", dev, qrc, strings.TrimSpace(qout))

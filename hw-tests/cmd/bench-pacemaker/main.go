@@ -212,6 +212,34 @@ func run(n, failures int) error {
 			fmt.Printf("    %-10s %s\n", a.name+":", msgs[j])
 		}
 	}
+
+	// One agent run as the fencer starts it (PCMK_service set, so both
+	// agents disable their own timeouts): how long each keeps trying a BMC
+	// that answers nothing. The fencer's figure above is about two of them.
+	if failures > 0 {
+		var row []time.Duration
+		for _, a := range agents {
+			if err := sim.SetPower(true); err != nil {
+				return err
+			}
+			if err := syscall.Kill(sim.PID(), syscall.SIGSTOP); err != nil {
+				return err
+			}
+			d, rc, out := timeRun(node, "env", "PCMK_service=pacemaker-fenced", "/usr/sbin/"+a.program, "-a", addr, "-l", sim.User,
+				"-p", sim.Password, "-P", "-C", "3", "-o", "off")
+			if err := syscall.Kill(sim.PID(), syscall.SIGCONT); err != nil {
+				return err
+			}
+			if err := waitAnswering(); err != nil {
+				return err
+			}
+			if rc == 0 {
+				return fmt.Errorf("%s: off succeeded against a hung BMC\n%s", a.name, out)
+			}
+			row = append(row, d)
+		}
+		fmt.Printf("%-10s %10.1f s %10.1f s   (one agent run, PCMK_service=pacemaker-fenced)\n", "hung", secs(row[0]), secs(row[1]))
+	}
 	return nil
 }
 
