@@ -10,7 +10,7 @@ FENCE_ALIASES := fence_ipmilan fence_ipmilanplus fence_idrac fence_ilo3 fence_il
 # The plugin family (plugins/redfish, ...).
 FENCE_ALIASES += fence_redfish fence_apc_snmp fence_tripplite_snmp fence_watchdog fence_manual fence_meatware meatclient
 
-.PHONY: all build deps test soak test-unit test-hw bench bench-fence bench-scheduler bench-messaging bench-failover demo lint fmt clean
+.PHONY: all build deps test soak test-unit test-hw bench bench-fence bench-pacemaker bench-scheduler bench-messaging bench-failover demo lint fmt clean
 
 all: build
 
@@ -18,6 +18,7 @@ build:
 	@mkdir -p $(BIN)
 	$(GO) build $(GOFLAGS) -o $(BIN)/ ./cmd/...
 	@for a in $(FENCE_ALIASES); do ln -sf fence-agent $(BIN)/$$a; done
+	@for n in $$($(BIN)/fence-agent --names); do ln -sf fence-agent $(BIN)/fence_palisade_$${n#fence_}; done
 
 # Installs the Debian packages the tests use (only what is missing).
 deps:
@@ -51,10 +52,15 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 # Side-by-side comparisons against the reference tools, printed as ratios.
-bench: bench-fence bench-scheduler bench-messaging
+bench: bench-fence bench-scheduler bench-messaging bench-pacemaker
 
 bench-fence: deps build
 	$(GO) run ./hw-tests/cmd/bench-fence
+
+# Ours vs the reference fence_ipmilan under the real fencer (Pacemaker in
+# namespaces): monitor/reboot/off/on and time to a failed fence.
+bench-pacemaker: deps build
+	$(GO) run ./hw-tests/cmd/bench-pacemaker
 
 bench-scheduler: deps build
 	$(GO) run ./hw-tests/cmd/bench-scheduler
@@ -125,3 +131,33 @@ uninstall:
 	  $(DESTDIR)$(MANDIR)/man8/palisade*.8
 	@for f in $(DESTDIR)$(SBINDIR)/fence_* ; do [ "$$(readlink "$$f")" = fence-agent ] && rm -f "$$f"; done; \
 	  rm -f $(DESTDIR)$(SBINDIR)/fence-agent
+
+# --- fence agents: install (issue 17) -------------------------------------
+# `make install-fence` installs bin/fence-agent and one fence_palisade_NAME
+# symlink per personality under $(DESTDIR)$(SBINDIR); Pacemaker only looks
+# for fence agents in /usr/sbin, so use PREFIX=/usr for it. The names come
+# from the binary itself (fence-agent --names), so personalities added later
+# are installed too. The fence-agents names (fence_ipmilan, ...) are
+# installed only by `make install-fence-agents-names`, which refuses to
+# replace a file that is not already ours (FORCE=1 replaces it).
+# A general `make install` can depend on install-fence.
+FENCE_PALISADE_NAMES = $$($(BIN)/fence-agent --names | sed 's/^fence_/fence_palisade_/')
+
+.PHONY: install-fence install-fence-agents-names fence-names
+
+fence-names: build
+	@$(BIN)/fence-agent --names | sed 's/^fence_/fence_palisade_/'
+
+install-fence: build
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(BIN)/fence-agent $(DESTDIR)$(SBINDIR)/fence-agent
+	@for n in $(FENCE_PALISADE_NAMES); do ln -sfn fence-agent $(DESTDIR)$(SBINDIR)/$$n && echo "  $(DESTDIR)$(SBINDIR)/$$n"; done
+
+install-fence-agents-names: install-fence
+	@for n in $$($(BIN)/fence-agent --names); do \
+	  f=$(DESTDIR)$(SBINDIR)/$$n; \
+	  if { [ -e "$$f" ] || [ -L "$$f" ]; } && [ "$$(readlink "$$f")" != fence-agent ] && [ "$(FORCE)" != 1 ]; then \
+	    echo "install-fence-agents-names: $$f exists and is not ours (the distribution's agent?); nothing replaced (FORCE=1 to replace)" >&2; exit 1; \
+	  fi; \
+	done
+	@for n in $$($(BIN)/fence-agent --names); do ln -sfn fence-agent $(DESTDIR)$(SBINDIR)/$$n && echo "  $(DESTDIR)$(SBINDIR)/$$n"; done

@@ -60,6 +60,12 @@ func newAgent(p *Plugin, name string, opts Options) (*Agent, error) {
 // Do runs one action with the agent's timing options. ctx bounds the whole
 // request (delay, login, power change and verification).
 func (a *Agent) Do(ctx context.Context, action Action) Result {
+	if (action == ActionList || action == ActionListStatus) && !a.Plugin.HasPlugs {
+		// A device for one machine has nothing to list; fence-agents
+		// answers with a notice and success without contacting it, and
+		// Pacemaker's "stonith_admin --query" relies on that.
+		return Result{Action: action, OK: true, ListUnsupported: true}
+	}
 	req, err := RequestFromOptions(action, a.Options)
 	if err != nil {
 		return Result{Action: action, Err: err}

@@ -3,6 +3,7 @@ package fence
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // PowerState is what a device reports for one plug.
@@ -86,8 +87,16 @@ var (
 	// ErrLoginDenied: the device answered and refused the credentials or
 	// the privilege level.
 	ErrLoginDenied = errors.New("login denied")
-	// ErrUnreachable: the device did not answer at all (within login_timeout).
+	// ErrUnreachable: the device cannot be reached: nothing listens at its
+	// address (a refusal, reported at once) or it answers nothing at all
+	// (ErrNoAnswer, which wraps it).
 	ErrUnreachable = errors.New("device not answering")
+	// ErrNoAnswer: the device stayed silent (no reply within the per-try
+	// timeout). Execute logs in again with backoff while the request's
+	// silent-device budget lasts, since a hung BMC often comes back; every
+	// other failure is reported at once. errors.Is(err, ErrUnreachable)
+	// holds for it too.
+	ErrNoAnswer = fmt.Errorf("%w: no answer", ErrUnreachable)
 	// ErrTimedOutOff: the device accepted "off" but never reported OFF
 	// within power_timeout.
 	ErrTimedOutOff = errors.New("timed out waiting to power OFF")

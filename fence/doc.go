@@ -27,13 +27,21 @@
 // ipport, username, password, password_script, plug, lanplus, cipher,
 // privlvl, method, delay, login_timeout, power_timeout, power_wait,
 // stonith_status_sleep, retry_on. Legacy names (ipaddr, login, passwd,
-// port) are accepted. Unknown names are refused, naming the key.
+// port) are accepted. Unknown names are refused, naming the key (the
+// fence-agents stdin form, in package agentcli, warns and goes on instead).
 // Palisade adds password_file (mode 0600 or stricter) and password_env.
 //
 // An Agent holds no connection: each Do/Off opens one session for the
 // whole request and closes it, so an Agent may be shared, but callers
 // should serialize requests to the same BMC (power commands are not
 // idempotent). password_script runs once, in NewAgent.
+//
+// A device that answers nothing (ErrNoAnswer) is logged in to again with
+// backoff for the request's SilentBudget (power_timeout or login_timeout,
+// or DefaultSilentBudget when Pacemaker disabled the timeouts), so a BMC
+// that comes back within it is used; one that refuses (nothing listening,
+// login denied) fails at once. Every plugin is named both fence_x and
+// fence_palisade_x (Lookup, ReferenceName, PalisadeName).
 //
 // Result: OK (the requested state was read back), OffVerified (a status
 // read showed OFF), Fenced() = OK && OffVerified, State, Already, Err

@@ -13,11 +13,35 @@ import (
 // fast device is confirmed in milliseconds and a slow one is not hammered.
 const firstPoll = 10 * time.Millisecond
 
+// Pauses between logins to a device that answered nothing: short at first
+// (a BMC that was only busy answers the next try), doubling up to
+// maxRetryPause so a long outage is not hammered.
+const (
+	firstRetryPause = 250 * time.Millisecond
+	maxRetryPause   = 2 * time.Second
+)
+
 // Execute runs one request against the device that open connects to, in a
-// single session: delay, login (bounded by LoginTimeout), then the action
-// with every power change verified by reading the state back. ctx is the
-// whole request's deadline; when it expires the request fails.
+// single session: delay, login (each try bounded by LoginTimeout; a device
+// that answers nothing is tried again with backoff for SilentBudget), then
+// the action with every power change verified by reading the state back.
+// ctx is the whole request's deadline; when it expires the request fails.
 func Execute(ctx context.Context, open Opener, req Request) (res Result) {
+	return execute(ctx, open, req, realClock{})
+}
+
+// clock is the time source of the retry loop; tests step a logical one.
+type clock interface {
+	Now() time.Time
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                                   { return time.Now() }
+func (realClock) Sleep(ctx context.Context, d time.Duration) error { return sleep(ctx, d) }
+
+func execute(ctx context.Context, open Opener, req Request, clk clock) (res Result) {
 	start := time.Now()
 	res = Result{Action: req.Action, Plug: req.Plug}
 	defer func() { res.Elapsed = time.Since(start) }()
@@ -34,8 +58,9 @@ func Execute(ctx context.Context, open Opener, req Request) (res Result) {
 		}
 	}
 
-	dev, err := login(ctx, open, req.LoginTimeout)
+	dev, st, err := connect(ctx, open, req, clk, needsStatus(req.Action))
 	if err != nil {
+		res.State = st
 		res.Err = err
 		return res
 	}
@@ -70,12 +95,14 @@ func Execute(ctx context.Context, open Opener, req Request) (res Result) {
 		}
 	}
 
-	st, err := dev.Status(ctx, req.Plug)
-	res.State = st
-	if err != nil || st == PowerUnknown {
-		res.Err = statusErr(err, st)
-		return res
+	if !needsStatus(req.Action) {
+		st, err = status(ctx, dev, req)
+		if err != nil || st == PowerUnknown {
+			res.State, res.Err = st, statusErr(err, st)
+			return res
+		}
 	}
+	res.State = st
 	log.Debug("initial power state", "state", st)
 
 	switch req.Action {
@@ -173,10 +200,16 @@ func setAndVerify(ctx context.Context, dev Device, req Request, want PowerState,
 	last := PowerUnknown
 	var lastErr error
 	for a := 0; a < attempts; a++ {
-		if err := dev.SetPower(ctx, req.Plug, on); err != nil {
-			st, serr := dev.Status(ctx, req.Plug)
+		if err := setPower(ctx, dev, req, on); err != nil {
+			st, serr := status(ctx, dev, req)
 			if serr == nil && st == want {
 				return st, nil
+			}
+			if errors.Is(err, ErrUnreachable) {
+				// Silent after the command was sent: we cannot know
+				// whether it ran, and resending is not safe (power
+				// commands are not idempotent on every device).
+				return st, fmt.Errorf("power %s sent, then %w", want, err)
 			}
 			return st, fmt.Errorf("%w: device refused power %s: %w", timeoutErr, want, err)
 		}
@@ -208,7 +241,7 @@ func poll(ctx context.Context, dev Device, req Request, want PowerState) (PowerS
 	last := PowerUnknown
 	var lastErr error
 	for {
-		st, err := dev.Status(ctx, req.Plug)
+		st, err := status(ctx, dev, req)
 		if err == nil {
 			last = st
 			if st == want {
@@ -227,11 +260,168 @@ func poll(ctx context.Context, dev Device, req Request, want PowerState) (PowerS
 	}
 }
 
-func login(ctx context.Context, open Opener, timeout time.Duration) (Device, error) {
-	lctx, cancel := ctx, context.CancelFunc(func() {})
-	if timeout > 0 {
-		lctx, cancel = context.WithTimeout(ctx, timeout)
+// needsStatus: every power action starts by reading the power state;
+// reading it right after login also proves the session works, so a device
+// that goes silent there is tried again. list and monitor may not need it
+// (Lister, Monitorer); Execute reads it later when they do.
+func needsStatus(a Action) bool {
+	return a != ActionList && a != ActionListStatus && a != ActionMonitor
+}
+
+// connect logs in and (withStatus) reads the initial power state. A device
+// that answers nothing (ErrNoAnswer, or a try that ran out of LoginTimeout)
+// is tried again after a pause that doubles up to maxRetryPause, until
+// SilentBudget has passed since the first try; anything else (refused,
+// denied, bad configuration, an unreadable state) fails at once. The error
+// for a silent device says how often and how long it was tried.
+func connect(ctx context.Context, open Opener, req Request, clk clock, withStatus bool) (Device, PowerState, error) {
+	first := clk.Now()
+	pause := firstRetryPause
+	odd := 0
+	var lastErr error
+	for attempt := 1; ; attempt++ {
+		// Every try ends with the budget at the latest: a silent device
+		// fails at SilentBudget, not up to a login_timeout later, and a
+		// plugin without timeouts of its own cannot hang with
+		// login_timeout disabled.
+		try := req.LoginTimeout
+		if req.SilentBudget > 0 {
+			left := req.SilentBudget - clk.Now().Sub(first)
+			if try <= 0 || left < try {
+				try = max(left, time.Millisecond)
+			}
+		}
+		dev, err := login(ctx, open, try)
+		if err == nil && !withStatus {
+			return dev, PowerUnknown, nil
+		}
+		if err == nil {
+			st, serr := status(ctx, dev, req)
+			if serr == nil && st != PowerUnknown {
+				return dev, st, nil
+			}
+			closeQuietly(dev)
+			err = statusErr(serr, st)
+			if !errors.Is(serr, ErrNoAnswer) {
+				return nil, st, err
+			}
+		}
+		if ctx.Err() != nil {
+			return nil, PowerUnknown, err
+		}
+		if !errors.Is(err, ErrNoAnswer) {
+			// A failure we cannot classify (a garbled reply, a BMC that
+			// answers stale requests after a hang) gets a few quick tries
+			// more; a refusal or a bad configuration none.
+			if !unclassified(err) || odd >= maxOddLogins {
+				return nil, PowerUnknown, err
+			}
+			odd++
+		}
+		lastErr = err
+		elapsed := clk.Now().Sub(first)
+		silent := errors.Is(err, ErrNoAnswer)
+		if req.SilentBudget <= 0 || elapsed+pause >= req.SilentBudget {
+			if !silent {
+				return nil, PowerUnknown, err
+			}
+			return nil, PowerUnknown, &SilentError{Addr: req.Addr, Attempts: attempt, Elapsed: elapsed,
+				LoginTimeout: req.LoginTimeout, Budget: req.SilentBudget, Last: lastErr}
+		}
+		what := "device not answering; trying again"
+		if !silent {
+			what = "login failed for an unknown reason; trying again"
+		}
+		slog.Default().Warn(what, "addr", req.Addr, "attempt", attempt, "err", err,
+			"elapsed", elapsed.Round(time.Millisecond), "budget", req.SilentBudget, "pause", pause)
+		if err := clk.Sleep(ctx, pause); err != nil {
+			return nil, PowerUnknown, fmt.Errorf("%w (waiting to try again: %w)", lastErr, err)
+		}
+		pause = min(2*pause, maxRetryPause)
 	}
+}
+
+// maxOddLogins bounds the extra tries after a login failure that is
+// neither silence nor a refusal.
+const maxOddLogins = 2
+
+func unclassified(err error) bool {
+	for _, known := range []error{ErrLoginDenied, ErrUnreachable, ErrConfig, ErrUnsupported, ErrStatus} {
+		if errors.Is(err, known) {
+			return false
+		}
+	}
+	return true
+}
+
+// SilentError is the failure of a device that never answered within the
+// silent-device budget. It wraps ErrNoAnswer (and so ErrUnreachable).
+type SilentError struct {
+	Addr         string
+	Attempts     int
+	Elapsed      time.Duration
+	LoginTimeout time.Duration
+	Budget       time.Duration
+	Last         error
+}
+
+func (e *SilentError) Error() string {
+	per := "login_timeout disabled: each try ends when the client gives up"
+	if e.LoginTimeout > 0 {
+		per = fmt.Sprintf("login_timeout %s per try", e.LoginTimeout)
+	}
+	addr := e.Addr
+	if addr == "" {
+		addr = "the device"
+	}
+	tries := "1 login attempt"
+	if e.Attempts != 1 {
+		tries = fmt.Sprintf("%d login attempts", e.Attempts)
+	}
+	return fmt.Sprintf("no answer from %s to %s over %s (%s, retry budget %s); last: %v",
+		addr, tries, e.Elapsed.Round(100*time.Millisecond), per, e.Budget, e.Last)
+}
+
+func (e *SilentError) Unwrap() error { return ErrNoAnswer }
+
+func closeQuietly(dev Device) {
+	if err := dev.Close(); err != nil {
+		slog.Default().Debug("closing device session", "err", err)
+	}
+}
+
+// status and setPower bound one command by ShellTimeout.
+func status(ctx context.Context, dev Device, req Request) (PowerState, error) {
+	cctx, cancel := withTimeout(ctx, req.ShellTimeout)
+	defer cancel()
+	st, err := dev.Status(cctx, req.Plug)
+	if err != nil && cctx.Err() != nil && ctx.Err() == nil && !errors.Is(err, ErrUnreachable) {
+		err = fmt.Errorf("%w within shell_timeout %s: %w", ErrNoAnswer, req.ShellTimeout, err)
+	}
+	return st, err
+}
+
+func setPower(ctx context.Context, dev Device, req Request, on bool) error {
+	cctx, cancel := withTimeout(ctx, req.ShellTimeout)
+	defer cancel()
+	err := dev.SetPower(cctx, req.Plug, on)
+	if err != nil && cctx.Err() != nil && ctx.Err() == nil && !errors.Is(err, ErrUnreachable) {
+		err = fmt.Errorf("%w within shell_timeout %s: %w", ErrNoAnswer, req.ShellTimeout, err)
+	}
+	return err
+}
+
+func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, d)
+}
+
+// login opens one session, bounded by timeout (0: only ctx bounds it). A
+// try that runs out of timeout without an answer is ErrNoAnswer.
+func login(ctx context.Context, open Opener, timeout time.Duration) (Device, error) {
+	lctx, cancel := withTimeout(ctx, timeout)
 	defer cancel()
 	dev, err := open(lctx)
 	if err == nil {
@@ -241,7 +431,7 @@ func login(ctx context.Context, open Opener, timeout time.Duration) (Device, err
 		return nil, fmt.Errorf("logging in: %w", err)
 	}
 	if lctx.Err() != nil && ctx.Err() == nil {
-		return nil, fmt.Errorf("logging in: %w within login_timeout %s: %w", ErrUnreachable, timeout, err)
+		return nil, fmt.Errorf("logging in: %w within %s: %w", ErrNoAnswer, timeout, err)
 	}
 	return nil, fmt.Errorf("logging in: %w", err)
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/datadriven"
 )
@@ -35,9 +36,11 @@ func parseScenario(input string) (scenario, error) {
 
 // build turns a scenario's device and request lines into an Opener and a
 // Request.
-func (s scenario) build() (*fakeDevice, Opener, Request, error) {
+func (s scenario) build() (*fakeDevice, Opener, Request, *logicalClock, error) {
 	dev := &fakeDevice{}
+	clk := &logicalClock{now: time.Unix(1e9, 0)}
 	var open Opener
+	silent, odd, refusedOpen := -1, 0, false
 	for i, w := range strings.Fields(s.device) {
 		k, v, _ := strings.Cut(w, "=")
 		switch {
@@ -58,29 +61,55 @@ func (s scenario) build() (*fakeDevice, Opener, Request, error) {
 		case k == "lag":
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				return nil, nil, Request{}, fmt.Errorf("device: lag=%q is not a number", v)
+				return nil, nil, Request{}, nil, fmt.Errorf("device: lag=%q is not a number", v)
 			}
 			dev.lagReads = n
 		case w == "login=denied":
 			open = openerErr(fmt.Errorf("bmc: %w", ErrLoginDenied))
 		case w == "login=hang":
 			open = openerHang()
+		case w == "login=silent":
+			silent = 1 << 30
+		case strings.HasPrefix(w, "login=silent:"):
+			n, err := strconv.Atoi(strings.TrimPrefix(w, "login=silent:"))
+			if err != nil {
+				return nil, nil, Request{}, nil, fmt.Errorf("device: %q: want login=silent:N", w)
+			}
+			silent = n
+		case w == "login=odd":
+			odd = 1 << 30
+		case strings.HasPrefix(w, "login=odd:"):
+			n, err := strconv.Atoi(strings.TrimPrefix(w, "login=odd:"))
+			if err != nil {
+				return nil, nil, Request{}, nil, fmt.Errorf("device: %q: want login=odd:N", w)
+			}
+			odd = n
+		case w == "login=refused":
+			refusedOpen = true
+		case w == "status=silent-once":
+			dev.silentReads = 1
 		default:
-			return nil, nil, Request{}, fmt.Errorf("device: unknown word %q", w)
+			return nil, nil, Request{}, nil, fmt.Errorf("device: unknown word %q", w)
 		}
 	}
 	if open == nil {
 		open = dev.opener()
 	}
+	if refusedOpen {
+		open = openerErr(fmt.Errorf("%w: nothing listening (connection refused)", ErrUnreachable))
+	}
 	f := strings.Fields(s.request)
 	if len(f) == 0 {
-		return nil, nil, Request{}, fmt.Errorf("request: no action")
+		return nil, nil, Request{}, nil, fmt.Errorf("request: no action")
 	}
 	a, ok := ParseAction(f[0])
 	if !ok {
-		return nil, nil, Request{}, fmt.Errorf("request: unknown action %q", f[0])
+		return nil, nil, Request{}, nil, fmt.Errorf("request: unknown action %q", f[0])
 	}
 	req := fast(a)
+	if silent >= 0 {
+		req.LoginTimeout = 5 * time.Second // logical: a silent try costs up to this much
+	}
 	for _, w := range f[1:] {
 		k, v, _ := strings.Cut(w, "=")
 		switch k {
@@ -89,19 +118,68 @@ func (s scenario) build() (*fakeDevice, Opener, Request, error) {
 		case "retry_on":
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				return nil, nil, Request{}, fmt.Errorf("request: retry_on=%q", v)
+				return nil, nil, Request{}, nil, fmt.Errorf("request: retry_on=%q", v)
 			}
 			req.RetryOn = n
+		case "budget":
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return nil, nil, Request{}, nil, fmt.Errorf("request: budget=%q", v)
+			}
+			req.SilentBudget = d
 		default:
-			return nil, nil, Request{}, fmt.Errorf("request: unknown option %q", w)
+			return nil, nil, Request{}, nil, fmt.Errorf("request: unknown option %q", w)
 		}
 	}
-	return dev, open, req, nil
+	if odd > 0 {
+		inner := open
+		seen := 0
+		open = func(ctx context.Context) (Device, error) {
+			if seen < odd {
+				seen++
+				return nil, errors.New("bmc: RMCP+ status 0x97: Unknown")
+			}
+			return inner(ctx)
+		}
+	}
+	if silent >= 0 {
+		inner := open
+		open = func(ctx context.Context) (Device, error) {
+			dev.logins++
+			if dev.logins <= silent {
+				// The try lasts until its deadline: login_timeout, or what
+				// is left of the budget for the last one (set by connect on
+				// the real clock, so rounded).
+				cost := req.LoginTimeout
+				if dl, ok := ctx.Deadline(); ok {
+					cost = min(cost, time.Until(dl).Round(10*time.Millisecond))
+				}
+				clk.now = clk.now.Add(cost)
+				return nil, fmt.Errorf("%w: bmc: no reply", ErrNoAnswer)
+			}
+			return inner(ctx)
+		}
+	} else {
+		inner := open
+		open = func(ctx context.Context) (Device, error) { dev.logins++; return inner(ctx) }
+	}
+	return dev, open, req, clk, nil
+}
+
+// logicalClock is the retry loop's clock in these scenarios: sleeping
+// advances it, and so does a silent login try (by login_timeout).
+type logicalClock struct{ now time.Time }
+
+func (c *logicalClock) Now() time.Time { return c.now }
+func (c *logicalClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.now = c.now.Add(d)
+	return ctx.Err()
 }
 
 var sentinels = map[string]error{
 	"timed-out-off": ErrTimedOutOff, "timed-out-on": ErrTimedOutOn, "status": ErrStatus,
 	"login-denied": ErrLoginDenied, "unreachable": ErrUnreachable, "unsupported": ErrUnsupported,
+	"no-answer": ErrNoAnswer,
 }
 
 // render describes a result in the "want:" vocabulary.
@@ -119,7 +197,7 @@ func render(res Result, dev *fakeDevice) string {
 	if len(res.Warnings) > 0 {
 		w = append(w, "warn")
 	}
-	for _, name := range []string{"timed-out-off", "timed-out-on", "status", "login-denied", "unreachable", "unsupported"} {
+	for _, name := range []string{"timed-out-off", "timed-out-on", "status", "login-denied", "unreachable", "no-answer", "unsupported"} {
 		if errors.Is(res.Err, sentinels[name]) {
 			w = append(w, "err="+name)
 		}
@@ -137,6 +215,13 @@ func render(res Result, dev *fakeDevice) string {
 	if dev.cycles > 0 {
 		w = append(w, "cycles="+strconv.Itoa(dev.cycles))
 	}
+	if dev.logins != 1 {
+		w = append(w, "logins="+strconv.Itoa(dev.logins))
+	}
+	var se *SilentError
+	if errors.As(res.Err, &se) {
+		w = append(w, fmt.Sprintf("gave-up-after=%s", se.Elapsed))
+	}
 	return strings.Join(w, " ")
 }
 
@@ -152,11 +237,11 @@ func TestExecuteScenarios(t *testing.T) {
 		if err != nil {
 			d.Fatalf(t, "%v", err)
 		}
-		dev, open, req, err := s.build()
+		dev, open, req, clk, err := s.build()
 		if err != nil {
 			d.Fatalf(t, "%s: %v", s.name, err)
 		}
-		res := Execute(context.Background(), open, req)
+		res := execute(context.Background(), open, req, clk)
 		if res.Fenced() != (res.OK && res.OffVerified) {
 			d.Fatalf(t, "%s: Fenced() disagrees with OK && OffVerified", s.name)
 		}

@@ -3,6 +3,7 @@ package fence
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -83,5 +84,70 @@ func TestExecuteOneSession(t *testing.T) {
 	}
 	if opens != 1 || !dev.closed {
 		t.Errorf("opened %d sessions (closed %v), want exactly 1", opens, dev.closed)
+	}
+}
+
+// TestSilentBudget: how long a silent device is tried, from the options, as
+// the reference's time to give up: power_timeout (each ipmitool call is
+// killed then), login_timeout when larger, and DefaultSilentBudget when the
+// timeouts are disabled (Pacemaker) and none was given explicitly.
+func TestSilentBudget(t *testing.T) {
+	p := &Plugin{Name: "fence_budgettest", Open: func(Options) (Opener, error) { return nil, nil }}
+	cases := []struct {
+		name   string
+		raw    map[string]string
+		pcmk   bool
+		budget time.Duration
+		login  time.Duration
+		shell  time.Duration
+		addr   string
+	}{
+		{name: "command line defaults", raw: map[string]string{"ip": "h", "ipport": "623"}, budget: 20 * time.Second, login: 5 * time.Second, shell: 3 * time.Second, addr: "h:623"},
+		{name: "login_timeout larger", raw: map[string]string{"ip": "h", "login_timeout": "25"}, budget: 25 * time.Second, login: 25 * time.Second, shell: 3 * time.Second, addr: "h"},
+		{name: "under pacemaker", raw: map[string]string{"ip": "h"}, pcmk: true, budget: DefaultSilentBudget},
+		{name: "under pacemaker, explicit login_timeout kept", raw: map[string]string{"ip": "h", "login_timeout": "25"}, pcmk: true, budget: 25 * time.Second, login: 25 * time.Second},
+		{name: "disable_timeout=0 under pacemaker", raw: map[string]string{"ip": "h", "disable_timeout": "0"}, pcmk: true, budget: 20 * time.Second, login: 5 * time.Second, shell: 3 * time.Second},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.pcmk {
+				t.Setenv("PCMK_service", "pacemaker-fenced")
+			} else {
+				t.Setenv("PCMK_service", "")
+			}
+			opts, err := Normalize(p, p.Name, c.raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := RequestFromOptions(ActionOff, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.SilentBudget != c.budget || r.LoginTimeout != c.login || r.ShellTimeout != c.shell {
+				t.Errorf("budget %s login %s shell %s, want %s %s %s", r.SilentBudget, r.LoginTimeout, r.ShellTimeout, c.budget, c.login, c.shell)
+			}
+			if c.addr != "" && r.Addr != c.addr {
+				t.Errorf("addr %q, want %q", r.Addr, c.addr)
+			}
+		})
+	}
+}
+
+// TestExecuteSilentBudgetBoundsEveryTry: with login_timeout disabled (as
+// under Pacemaker) a device whose plugin has no timeout of its own still
+// fails when the silent-device budget is spent, as "not answering".
+func TestExecuteSilentBudgetBoundsEveryTry(t *testing.T) {
+	req := fast(ActionOff)
+	req.LoginTimeout, req.SilentBudget, req.Addr = 0, 80*time.Millisecond, "bmc:623"
+	res := Execute(context.Background(), openerHang(), req)
+	var se *SilentError
+	if res.OK || !errors.As(res.Err, &se) || !errors.Is(res.Err, ErrUnreachable) {
+		t.Fatalf("res = %+v, want a SilentError", res)
+	}
+	if se.Attempts < 1 || se.Addr != "bmc:623" || !strings.Contains(res.Err.Error(), "no answer from bmc:623") {
+		t.Errorf("error %q does not name the address and attempts", res.Err)
+	}
+	if got := res.Message(); got != "Failed: Unable to connect/login to fencing device: device not answering" {
+		t.Errorf("Message() = %q", got)
 	}
 }

@@ -3,6 +3,7 @@ package fence
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 )
 
@@ -23,6 +24,10 @@ type fakeDevice struct {
 	cycle    bool // implements Cycler
 	cycleErr error
 
+	// silentReads: this many status reads fail as a device that went silent.
+	silentReads int
+	logins      int
+
 	sets   []bool
 	reads  int
 	cycles int
@@ -33,6 +38,10 @@ func (f *fakeDevice) Status(ctx context.Context, _ string) (PowerState, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reads++
+	if f.silentReads > 0 {
+		f.silentReads--
+		return PowerUnknown, fmt.Errorf("%w: bmc: no reply to chassis status", ErrNoAnswer)
+	}
 	if f.statusErr != nil {
 		return PowerUnknown, f.statusErr
 	}

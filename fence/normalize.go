@@ -31,13 +31,18 @@ func (p *Plugin) Index(name string) ParamIndex {
 	return idx
 }
 
-// Normalize turns raw parameters (from stdin, argv or the daemon's YAML)
-// into Options: legacy and hyphenated names become canonical, values are
-// checked against their type, and defaults are applied. An unknown key is
-// an error naming the key: fence-agents ignores it with a warning and then
-// runs the default action (reboot), which is exactly wrong for a key such as
-// "option=status".
+// Normalize turns raw parameters (from argv or the daemon's YAML) into
+// Options: legacy and hyphenated names become canonical, values are checked
+// against their type, and defaults are applied. An unknown key is an error
+// naming the key: the daemon's configuration is strict, and so is the
+// command line (as in fence-agents). The fence-agents stdin form is
+// lenient about unknown keys; package agentcli filters them out (with a
+// warning) before calling Normalize.
 func Normalize(p *Plugin, name string, raw map[string]string) (Options, error) {
+	return normalize(p, name, raw)
+}
+
+func normalize(p *Plugin, name string, raw map[string]string) (Options, error) {
 	idx := p.Index(name)
 	opts := Options{}
 	keys := make([]string, 0, len(raw))
@@ -65,6 +70,10 @@ func Normalize(p *Plugin, name string, raw map[string]string) (Options, error) {
 		}
 		opts[prm.Name] = v
 	}
+	given := map[string]bool{}
+	for k := range opts {
+		given[k] = true
+	}
 	for _, prm := range p.AllParams(name) {
 		if _, ok := opts[prm.Name]; !ok && prm.Default != "" {
 			opts[prm.Name] = prm.Default
@@ -74,12 +83,18 @@ func Normalize(p *Plugin, name string, raw map[string]string) (Options, error) {
 		opts[OptIP] = opts[OptPlug]
 	}
 	// Pacemaker 2.0+ runs agents with its own timeouts; fence-agents then
-	// disables its own so that the two do not race.
+	// disables its own so that the two do not race. Unlike fence-agents we
+	// keep the timeouts given explicitly: an operator who set
+	// login_timeout=25 on the device means it.
 	if _, set := opts[OptDisableTmo]; !set && os.Getenv("PCMK_service") == "pacemaker-fenced" {
 		opts[OptDisableTmo] = "1"
 	}
 	if b, ok := parseBool(opts[OptDisableTmo]); ok && b && opts[OptDisableTmo] != "" {
-		opts[OptPowerTimeout], opts[OptLoginTimeout], opts[OptShellTimeout] = "0", "0", "0"
+		for _, k := range []string{OptPowerTimeout, OptLoginTimeout, OptShellTimeout} {
+			if !given[k] {
+				opts[k] = "0"
+			}
+		}
 	}
 	return opts, nil
 }

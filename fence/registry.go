@@ -86,20 +86,49 @@ func Register(p *Plugin) {
 	}
 }
 
-// Lookup finds a plugin by name or alias. "ipmilan" and "fence_ipmilan"
-// are the same name.
+// PalisadePrefix starts Palisade's own name for every agent:
+// fence_palisade_ipmilan is fence_ipmilan, installed beside the
+// distribution's agents without replacing them.
+const PalisadePrefix = "fence_palisade_"
+
+// ReferenceName maps a Palisade name to the fence-agents name it stands
+// for (fence_palisade_ilo4 -> fence_ilo4); other names are returned as is.
+func ReferenceName(name string) string {
+	if rest, ok := strings.CutPrefix(name, PalisadePrefix); ok && rest != "" {
+		return "fence_" + rest
+	}
+	return name
+}
+
+// PalisadeName is Palisade's own name for a fence-agents name
+// (fence_ipmilan -> fence_palisade_ipmilan).
+func PalisadeName(name string) string {
+	name = ReferenceName(name)
+	if rest, ok := strings.CutPrefix(name, "fence_"); ok {
+		return PalisadePrefix + rest
+	}
+	return PalisadePrefix + name
+}
+
+// IsPalisadeName reports whether name is in the fence_palisade_* form.
+func IsPalisadeName(name string) bool { return ReferenceName(name) != name }
+
+// Lookup finds a plugin by name or alias. "ipmilan", "fence_ipmilan" and
+// "fence_palisade_ipmilan" are the same name, for every plugin, including
+// those registered later.
 func Lookup(name string) (*Plugin, error) {
 	registryMu.RLock()
 	defer registryMu.RUnlock()
-	if p, ok := registry[name]; ok {
+	ref := ReferenceName(name)
+	if p, ok := registry[ref]; ok {
 		return p, nil
 	}
-	if p, ok := registry["fence_"+name]; ok {
+	if p, ok := registry["fence_"+ref]; ok && ref == name {
 		return p, nil
 	}
 	rs := resolvers
 	registryMu.RUnlock()
-	p, err := resolve(rs, name)
+	p, err := resolve(rs, ref)
 	registryMu.RLock()
 	if err != nil {
 		return nil, err
@@ -107,7 +136,7 @@ func Lookup(name string) (*Plugin, error) {
 	if p != nil {
 		return p, nil
 	}
-	return nil, fmt.Errorf("%w: unknown fence agent %q (known: %s)", ErrConfig, name, strings.Join(namesLocked(), ", "))
+	return nil, fmt.Errorf("%w: unknown fence agent %q (known: %s, each also as %s...)", ErrConfig, name, strings.Join(namesLocked(), ", "), PalisadePrefix)
 }
 
 // resolve asks the resolvers (without the registry lock: they may read
@@ -148,11 +177,12 @@ func namesLocked() []string {
 	return out
 }
 
-// canonicalName returns "fence_x" for "x" or "fence_x".
+// canonicalName returns "fence_x" for "x", "fence_x" or "fence_palisade_x".
 func (p *Plugin) canonicalName(name string) string {
 	if name == "" {
 		return p.Name
 	}
+	name = ReferenceName(name)
 	if !strings.HasPrefix(name, "fence_") {
 		name = "fence_" + name
 	}

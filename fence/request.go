@@ -69,7 +69,26 @@ type Request struct {
 	// RetryOn is fence-agents' retry_on: "on" is attempted 1+RetryOn times,
 	// the "on" half of a reboot RetryOn times.
 	RetryOn int
+	// ShellTimeout bounds each command once logged in (a status read, a
+	// power command); 0 means only the plugin's own retransmissions and
+	// ctx bound it.
+	ShellTimeout time.Duration
+	// SilentBudget is how long a device that answers nothing at all
+	// (ErrNoAnswer) is tried again, with backoff, counted from the first
+	// login attempt. A device that comes back within it is used; one that
+	// refuses (port closed, login denied) is never retried. 0 = one try.
+	SilentBudget time.Duration
+	// Addr names the device in messages ("198.18.0.10:623").
+	Addr string
 }
+
+// DefaultSilentBudget is the silent-device budget when fence-agents'
+// timeouts are disabled (disable_timeout, the default under Pacemaker 2.0+)
+// and none was given explicitly: about what the reference fence_ipmilan
+// takes to give up on a BMC that answers nothing in that mode (measured:
+// 28.2 s, ipmitool's own retransmissions), so that a long outage costs
+// Pacemaker no more of its stonith-max-attempts than the reference does.
+const DefaultSilentBudget = 28 * time.Second
 
 // RequestFromOptions builds the request for action from normalized options.
 func RequestFromOptions(action Action, o Options) (Request, error) {
@@ -83,6 +102,16 @@ func RequestFromOptions(action Action, o Options) (Request, error) {
 		PowerWait:    o.Seconds(OptPowerWait),
 		StatusSleep:  o.Seconds(OptStatusSleep),
 		RetryOn:      o.Int(OptRetryOn),
+		ShellTimeout: o.Seconds(OptShellTimeout),
+		Addr:         deviceAddr(o),
+	}
+	// The reference kills each ipmitool call after power_timeout, so a
+	// silent device fails there (20 s by default); login_timeout, when
+	// larger, is one whole try. With the timeouts disabled and none given,
+	// the reference waits for ipmitool itself (DefaultSilentBudget).
+	r.SilentBudget = max(r.PowerTimeout, r.LoginTimeout)
+	if r.SilentBudget == 0 {
+		r.SilentBudget = DefaultSilentBudget
 	}
 	switch m := Method(strings.ToLower(o[OptMethod])); m {
 	case "", MethodOnOff:
@@ -95,4 +124,16 @@ func RequestFromOptions(action Action, o Options) (Request, error) {
 		return r, fmt.Errorf("%w: retry_on %d is negative", ErrConfig, r.RetryOn)
 	}
 	return r, nil
+}
+
+// deviceAddr is "ip:ipport" (or just ip) for messages.
+func deviceAddr(o Options) string {
+	ip, port := o[OptIP], o[OptIPPort]
+	if ip == "" || port == "" {
+		return ip
+	}
+	if strings.Contains(ip, ":") && !strings.HasPrefix(ip, "[") {
+		ip = "[" + ip + "]"
+	}
+	return ip + ":" + port
 }

@@ -77,10 +77,12 @@ func TestFenceCompatIPMILan(t *testing.T) {
 			"-p", sim.Password, "-P", "-C", "3", "--power-wait=0", "-o", "off"}},
 		{name: "verbose quiet clustered", on: false, args: append(slices.Clone(lanplus), "-vqo", "status")},
 		{name: "bad privlvl", on: true, args: append(slices.Clone(lanplus), "-L", "root", "-o", "off")},
-		// Deliberate difference: fence-agents ignores an unknown key with a
-		// warning (and for option=status then runs the default reboot); we
-		// refuse the call and touch nothing.
-		{name: "stdin unknown key", on: true, stdin: stdinBase + "action=status\nfrobnicate=1\n", refuse: true},
+		// An unknown key is ignored with a warning, as fence-agents does.
+		{name: "stdin unknown key", on: true, stdin: stdinBase + "action=status\nfrobnicate=1\n"},
+		{name: "stdin unknown key off", on: true, stdin: stdinBase + "action=off\nno_such_param=1\n"},
+		// Deliberate difference: with no action line fence-agents runs the
+		// default reboot (option=status is not an action key); we refuse
+		// the call and touch nothing.
 		{name: "stdin option=status", on: true, stdin: stdinBase + "option=status\n", refuse: true},
 	}
 	for _, tc := range cases {
@@ -106,6 +108,13 @@ func TestFenceCompatIPMILan(t *testing.T) {
 				t.Logf("reference: exit %d lines %q (deliberately not matched)", want.code, want.lines())
 				return
 			}
+			if strings.Contains(tc.stdin, "no_such_param") || strings.Contains(tc.stdin, "frobnicate") {
+				for _, r := range []agentRun{want, got} {
+					if !strings.Contains(r.stderr, "Parse error: Ignoring unknown option '") {
+						t.Errorf("no unknown-option warning on stderr: %s", r.stderr)
+					}
+				}
+			}
 			if got.code != want.code {
 				t.Errorf("exit %d, reference %d\nours stderr: %s\nreference stderr: %s", got.code, want.code, got.stderr, want.stderr)
 			}
@@ -120,10 +129,11 @@ func TestFenceCompatIPMILan(t *testing.T) {
 }
 
 // TestFenceCompatMetadata: our metadata lists every parameter of the
-// reference agent except those about its ipmitool child, sudo and Kg/bridging.
+// reference agent (those about its ipmitool child are accepted and ignored,
+// Kg and bridging refused when set; their descriptions say so), under the
+// reference name and under fence_palisade_ipmilan.
 func TestFenceCompatMetadata(t *testing.T) {
 	ref := refAgent(t)
-	ours := fenceAgent(t, "fence_ipmilan")
 	names := func(xml string) map[string]bool {
 		m := map[string]bool{}
 		for _, part := range strings.Split(xml, "<parameter name=\"")[1:] {
@@ -132,15 +142,22 @@ func TestFenceCompatMetadata(t *testing.T) {
 		return m
 	}
 	want := names(runAgent(t, append(ref, "-o", "metadata"), "").stdout)
-	got := names(runAgent(t, []string{ours, "-o", "metadata"}, "").stdout)
 	if len(want) == 0 {
 		t.Fatal("reference metadata has no parameters")
 	}
-	notApplicable := map[string]bool{"ipmitool_path": true, "ipmitool_timeout": true, "sudo": true, "use_sudo": true,
-		"sudo_path": true, "hexadecimal_kg": true, "target": true}
-	for n := range want {
-		if !got[n] && !notApplicable[n] {
-			t.Errorf("our metadata lacks the reference parameter %q", n)
+	for _, name := range []string{"fence_ipmilan", "fence_palisade_ipmilan"} {
+		md := runAgent(t, []string{fenceAgent(t, name), "-o", "metadata"}, "").stdout
+		got := names(md)
+		for n := range want {
+			if !got[n] {
+				t.Errorf("%s: our metadata lacks the reference parameter %q", name, n)
+			}
+		}
+		if !strings.Contains(md, `<resource-agent name="`+name+`"`) {
+			t.Errorf("%s: metadata does not name itself %s", name, name)
+		}
+		if !strings.Contains(md, "Path to ipmitool binary (accepted and ignored") {
+			t.Errorf("%s: ipmitool_path is not described as accepted and ignored", name)
 		}
 	}
 }

@@ -13,8 +13,11 @@ import (
 	"palisade/hw-tests/ipmisim"
 )
 
-// fenceAliases are the names cmd/fence-agent is installed under.
-var fenceAliases = []string{"fence_ipmilan", "fence_ipmilanplus", "fence_idrac", "fence_ilo3", "fence_ilo4", "fence_ilo5", "fence_imm"}
+// fenceAliases are the names cmd/fence-agent is installed under, in both
+// forms (fence_palisade_* is what make install-fence installs).
+var fenceAliases = []string{"fence_ipmilan", "fence_ipmilanplus", "fence_idrac", "fence_ilo3", "fence_ilo4", "fence_ilo5", "fence_imm",
+	"fence_palisade_ipmilan", "fence_palisade_ipmilanplus", "fence_palisade_idrac", "fence_palisade_ilo3", "fence_palisade_ilo4",
+	"fence_palisade_ilo5", "fence_palisade_imm"}
 
 var fenceLinkOnce sync.Once
 

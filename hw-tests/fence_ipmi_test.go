@@ -71,10 +71,10 @@ func TestFenceIPMISimStdin(t *testing.T) {
 	if on, _ := sim.Power(); on {
 		t.Fatal("machine still on")
 	}
-	// An unknown key that would change the meaning is refused, naming it,
-	// and nothing is done to the machine.
+	// Without an action line (here a misspelt one) the call is refused,
+	// naming the ignored line, and nothing is done to the machine.
 	r = runAgent(t, []string{agent}, strings.Replace(in, "action=off", "option=on", 1))
-	if r.code != 1 || !strings.Contains(r.stderr, `"option"`) {
+	if r.code != 1 || !strings.Contains(r.stderr, `no action= line on stdin (ignored: 'option=on')`) {
 		t.Fatalf("option=on: exit %d stderr %q", r.code, r.stderr)
 	}
 	if on, _ := sim.Power(); on {
@@ -130,8 +130,9 @@ func TestFenceIPMISimFailures(t *testing.T) {
 	// A BMC that does not answer: the simulator is gone (port closed)...
 	sim.Stop()
 	r = run(sim.Password, "-o", "off", "--login-timeout=1")
-	if r.code != 1 || !strings.Contains(r.stderr, "device not answering") {
-		t.Errorf("BMC down: exit %d stderr %q", r.code, r.stderr)
+	if r.code != 1 || !strings.Contains(r.stderr, "device not answering\nERROR: ") || !strings.Contains(r.stderr, "connection refused") ||
+		strings.Contains(r.stderr, "trying again") {
+		t.Errorf("BMC down: exit %d stderr %q, want a refusal reported at once with its cause", r.code, r.stderr)
 	}
 	// ...or something holds the port and never answers (a hung BMC).
 	silent, err := net.ListenPacket("udp4", "127.0.0.1:0")
@@ -148,9 +149,10 @@ func TestFenceIPMISimFailures(t *testing.T) {
 		}
 	}()
 	argv := []string{agent, "-a", "127.0.0.1", "-u", strconv.Itoa(silent.LocalAddr().(*net.UDPAddr).Port), "-l", "admin",
-		"--password-env=PALISADE_TEST_BMC_PW", "-P", "-C", "3", "-o", "off", "--login-timeout=1"}
+		"--password-env=PALISADE_TEST_BMC_PW", "-P", "-C", "3", "-o", "off", "--login-timeout=1", "--power-timeout=2"}
 	r = runAgent(t, argv, "", "PALISADE_TEST_BMC_PW=x")
-	if r.code != 1 || !strings.Contains(r.stderr, "device not answering") {
+	if r.code != 1 || !strings.Contains(r.stderr, "Failed: Unable to connect/login to fencing device: device not answering\nERROR: no answer from 127.0.0.1:") ||
+		!strings.Contains(r.stderr, "login attempts") {
 		t.Errorf("BMC hung: exit %d stderr %q", r.code, r.stderr)
 	}
 }

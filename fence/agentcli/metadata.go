@@ -27,7 +27,12 @@ func WriteMetadata(w io.Writer, p *fence.Plugin, name string) error {
 	b.WriteString("<?xml version=\"1.0\" ?>\n")
 	fmt.Fprintf(&b, "<resource-agent name=\"%s\" shortdesc=\"%s\" >\n", esc(name), esc(shortdesc))
 	for _, a := range p.Aliases {
-		fmt.Fprintf(&b, "<symlink name=\"%s\" shortdesc=\"%s\"/>\n", esc(a.Name), esc(a.ShortDesc))
+		// Under a fence_palisade_* name the other names are ours too.
+		an := a.Name
+		if fence.IsPalisadeName(name) {
+			an = fence.PalisadeName(an)
+		}
+		fmt.Fprintf(&b, "<symlink name=\"%s\" shortdesc=\"%s\"/>\n", esc(an), esc(a.ShortDesc))
 	}
 	fmt.Fprintf(&b, "<longdesc>%s</longdesc>\n", esc(p.LongDesc))
 	fmt.Fprintf(&b, "<vendor-url>%s</vendor-url>\n", esc(p.VendorURL))

@@ -21,6 +21,11 @@ type Invocation struct {
 	FromStdin bool
 	// Unused are non-option arguments, which fence-agents warns about.
 	Unused []string
+	// Ignored are the stdin lines whose key the agent does not know, as
+	// read ("no_such_param=1"). fence-agents warns about each and goes on,
+	// and so do we: Pacemaker passes every instance attribute of the
+	// stonith resource, including options of other fence-agents versions.
+	Ignored []string
 }
 
 // Parse reads a fence-agents call the way fencing.py does: options from
@@ -151,6 +156,7 @@ const maxStdin = 1 << 20
 
 func parseStdin(r io.Reader, idx fence.ParamIndex) (*Invocation, error) {
 	inv := &Invocation{Raw: map[string]string{}, FromStdin: true}
+	sawAction := false
 	sc := bufio.NewScanner(io.LimitReader(r, maxStdin))
 	sc.Buffer(make([]byte, 64*1024), maxStdin)
 	line := 0
@@ -171,7 +177,11 @@ func parseStdin(r io.Reader, idx fence.ParamIndex) (*Invocation, error) {
 			p, ok = idx[strings.ReplaceAll(name, "-", "_")]
 		}
 		if !ok {
-			return nil, fmt.Errorf("stdin line %d: unknown parameter %q; refusing to run rather than ignore it (fence-agents would ignore it and run the default action)", line, name)
+			inv.Ignored = append(inv.Ignored, redactLine(name, s))
+			continue
+		}
+		if p.Name == fence.OptAction {
+			sawAction = true
 		}
 		if p.Type == fence.TypeBoolean {
 			b, valid := parseStdinBool(val)
@@ -185,6 +195,16 @@ func parseStdin(r io.Reader, idx fence.ParamIndex) (*Invocation, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("reading stdin after line %d: %w", line, err)
 	}
+	if !sawAction {
+		// fence-agents would run its default action, reboot. Without an
+		// action line the caller's intent is unknown (an ignored key may be
+		// a misspelt action, such as option=status), so nothing is done.
+		why := "no action= line on stdin"
+		if len(inv.Ignored) > 0 {
+			why += fmt.Sprintf(" (ignored: %s)", quoteList(inv.Ignored))
+		}
+		return nil, fmt.Errorf("%s; refusing to run the default action (reboot) without being asked: add action=status, action=off, ... (an unknown key may be a misspelt action)", why)
+	}
 	if v, ok := inv.Raw[fence.OptVerbose]; ok && v == "1" {
 		inv.Verbose = 1
 		if _, set := inv.Raw[fence.OptVerboseLevel]; !set {
@@ -195,6 +215,26 @@ func parseStdin(r io.Reader, idx fence.ParamIndex) (*Invocation, error) {
 		delete(inv.Raw, fence.OptVerbose)
 	}
 	return inv, nil
+}
+
+// secretish matches key names whose value may be a secret (a misspelt
+// passwd, a key of another agent): the warning shows the key but not the
+// value, since stderr ends up in Pacemaker's log.
+var secretish = regexp.MustCompile(`(?i)pass|pw|word|secret|key|token|community|cred|auth`)
+
+func redactLine(name, line string) string {
+	if secretish.MatchString(name) && strings.Contains(line, "=") {
+		return name + "=[hidden]"
+	}
+	return line
+}
+
+func quoteList(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = "'" + s + "'"
+	}
+	return strings.Join(q, ", ")
 }
 
 func parseStdinBool(v string) (string, bool) {

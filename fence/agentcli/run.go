@@ -55,6 +55,11 @@ func run(p *fence.Plugin, name string, args []string, stdin io.Reader, stdout, s
 	if err != nil {
 		return usageErr("Parse error: " + err.Error())
 	}
+	for _, line := range inv.Ignored {
+		// fencing.py's text; it prints it through Python's root logger
+		// ("WARNING:root:Parse error: ...").
+		fmt.Fprintf(stderr, "WARNING: Parse error: Ignoring unknown option '%s'\n", line)
+	}
 	if len(inv.Unused) > 0 {
 		fmt.Fprintf(stderr, "WARNING: Unused arguments on command line: %q\n", inv.Unused)
 	}

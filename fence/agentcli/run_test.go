@@ -21,6 +21,7 @@ var box = struct {
 	sync.Mutex
 	on, ignore bool
 	lastPass   string
+	opens      int
 }{on: true}
 
 type boxDev struct{}
@@ -55,7 +56,12 @@ func init() {
 		box.Lock()
 		box.lastPass = o[fence.OptPassword]
 		box.Unlock()
-		return func(context.Context) (fence.Device, error) { return boxDev{}, nil }, nil
+		return func(context.Context) (fence.Device, error) {
+			box.Lock()
+			box.opens++
+			box.Unlock()
+			return boxDev{}, nil
+		}, nil
 	}
 	fence.Register(&p)
 }
@@ -138,8 +144,11 @@ func TestMainBadInput(t *testing.T) {
 		{name: "missing ip", args: []string{"-o", "status"}, errSub: "You have to enter fence address"},
 		{name: "missing ip validate-all", args: []string{"-o", "validate-all"}, errSub: "validate-all failed"},
 		{name: "unknown option", args: []string{"-a", "h", "--bogus"}, errSub: "option --bogus not recognized"},
-		{name: "stdin option=status refused", stdin: "ipaddr=h\noption=status\n", errSub: `unknown parameter "option"`},
-		{name: "unsupported Kg", args: []string{"-a", "h", "--hexadecimal-kg=00ff", "-o", "status"}, errSub: "not supported"},
+		{name: "stdin option=status refused", stdin: "ipaddr=h\noption=status\n", errSub: `no action= line on stdin (ignored: 'option=status')`},
+		{name: "stdin without action refused", stdin: "ipaddr=h\n", errSub: `no action= line on stdin`},
+		{name: "unsupported Kg", args: []string{"-a", "h", "--hexadecimal-kg=00ff", "-o", "status"}, errSub: "cannot use a BMC key (K_g)"},
+		{name: "target refused with why", stdin: "action=off\nipaddr=h\ntarget=0x20\n", errSub: "ignoring it would power the BMC's own machine"},
+		{name: "unknown option stays strict on argv", args: []string{"-a", "h", "--no-such-param=1", "-o", "status"}, errSub: "option --no-such-param not recognized"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -241,8 +250,10 @@ func TestMetadata(t *testing.T) {
 	for _, p := range md.Params {
 		got[p.Name] = p.Content.Default
 	}
-	// The reference fence_ipmilan parameters that apply to a native client.
-	for _, n := range []string{"action", "auth", "cipher", "ip", "ipaddr", "ipport", "lanplus", "login",
+	// Every parameter of the reference fence_ipmilan, including those we
+	// accept and ignore (ipmitool_path, sudo) or refuse (target, Kg).
+	for _, n := range []string{"hexadecimal_kg", "target", "ipmitool_path", "ipmitool_timeout", "sudo", "use_sudo", "sudo_path",
+		"action", "auth", "cipher", "ip", "ipaddr", "ipport", "lanplus", "login",
 		"method", "passwd", "passwd_script", "password", "password_script", "plug", "port", "privlvl",
 		"username", "quiet", "verbose", "verbose_level", "debug", "debug_file", "version", "help",
 		"plug_separator", "delay", "disable_timeout", "login_timeout", "port_as_ip", "power_timeout",
@@ -260,6 +271,100 @@ func TestMetadata(t *testing.T) {
 	}
 	if want := "on off reboot status monitor metadata manpage validate-all diag"; strings.Join(acts, " ") != want {
 		t.Errorf("actions = %q, want %q", acts, want)
+	}
+}
+
+// TestMainUnknownStdinKey: an unknown stdin key is warned about with the
+// reference's text and the call goes on (Pacemaker passes every attribute
+// of the stonith resource); validate-all warns too and exits 0.
+func TestMainUnknownStdinKey(t *testing.T) {
+	const warn = "WARNING: Parse error: Ignoring unknown option 'no_such_param=1'\n"
+	setBox(true, false)
+	code, out, errs := runBox(t, "action=off\nipaddr=bmc\nno_such_param=1\npower_wait=0\nnodename=n1\n")
+	if code != 0 || out != "Success: Powered OFF\n" || !strings.Contains(errs, warn) {
+		t.Fatalf("off: exit %d stdout %q stderr %q", code, out, errs)
+	}
+	if box.on {
+		t.Fatal("machine still on after a successful off")
+	}
+	code, out, errs = runBox(t, "action=validate-all\nipaddr=bmc\nno_such_param=1\n")
+	if code != 0 || out != "" || !strings.Contains(errs, warn) {
+		t.Fatalf("validate-all: exit %d stdout %q stderr %q", code, out, errs)
+	}
+	_, _, errs = runBox(t, "action=status\nipaddr=bmc\npasswd_typo=hunter22\n")
+	if strings.Contains(errs, "hunter22") || !strings.Contains(errs, "Ignoring unknown option 'passwd_typo=[hidden]'") {
+		t.Fatalf("a possibly secret value was repeated or not warned about: %q", errs)
+	}
+}
+
+// TestMainListNoContact: list on a one-machine device prints the notice and
+// succeeds without opening a session (stonith_admin --query relies on it).
+func TestMainListNoContact(t *testing.T) {
+	box.Lock()
+	box.opens = 0
+	box.Unlock()
+	for _, a := range []string{"list", "list-status"} {
+		code, out, errs := runBox(t, "", "-a", "bmc", "-o", a)
+		if code != 0 || out != "NOTICE: List option is not working on this device yet\n" {
+			t.Errorf("%s: exit %d stdout %q stderr %q", a, code, out, errs)
+		}
+	}
+	if box.opens != 0 {
+		t.Errorf("list opened %d sessions, want none", box.opens)
+	}
+	if code, _, _ := runBox(t, "", "-o", "list"); code != ExitFailed {
+		t.Errorf("list without an address: exit %d, want 1 (as the reference)", code)
+	}
+}
+
+// TestMainPalisadeNames: every personality also answers as
+// fence_palisade_<name>, reports that name in its metadata, and keeps the
+// defaults of the name it stands for.
+func TestMainPalisadeNames(t *testing.T) {
+	setBox(true, false)
+	var out, errb bytes.Buffer
+	code := Main([]string{"/usr/sbin/fence_palisade_testbox", "-a", "bmc", "-o", "status"}, nil, &out, &errb)
+	if code != 0 || out.String() != "Status: ON\n" {
+		t.Fatalf("fence_palisade_testbox status: exit %d stdout %q stderr %q", code, out.String(), errb.String())
+	}
+	for _, name := range []string{"fence_palisade_ilo3", "fence_palisade_testbox"} {
+		out.Reset()
+		if code := Main([]string{name, "-o", "metadata"}, nil, &out, &errb); code != 0 {
+			t.Fatalf("%s metadata: exit %d", name, code)
+		}
+		var md struct {
+			Name     string `xml:"name,attr"`
+			Symlinks []struct {
+				Name string `xml:"name,attr"`
+			} `xml:"symlink"`
+			Params []struct {
+				Name    string `xml:"name,attr"`
+				Content struct {
+					Default string `xml:"default,attr"`
+				} `xml:"content"`
+			} `xml:"parameters>parameter"`
+		}
+		if err := xml.Unmarshal(out.Bytes(), &md); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if md.Name != name {
+			t.Errorf("metadata of %s names itself %q", name, md.Name)
+		}
+		for _, s := range md.Symlinks {
+			if !strings.HasPrefix(s.Name, fence.PalisadePrefix) {
+				t.Errorf("%s lists the symlink %q, not a fence_palisade_* name", name, s.Name)
+			}
+		}
+		if name == "fence_palisade_ilo3" {
+			for _, p := range md.Params {
+				if p.Name == "power_wait" && p.Content.Default != "4" {
+					t.Errorf("fence_palisade_ilo3 power_wait default %q, want fence_ilo3's 4", p.Content.Default)
+				}
+			}
+		}
+	}
+	if _, err := fence.Lookup("fence_palisade_nosuch"); err == nil {
+		t.Error("fence_palisade_nosuch was found")
 	}
 }
 

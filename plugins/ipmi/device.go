@@ -70,7 +70,7 @@ func (cfg Config) Open(ctx context.Context) (*Device, error) {
 func (d *Device) Status(ctx context.Context, _ string) (fence.PowerState, error) {
 	res, err := d.c.GetChassisStatus(ctx)
 	if err != nil {
-		return fence.PowerUnknown, fmt.Errorf("ipmi %s: chassis status: %w", d.cfg, redact(err, d.cfg.Password))
+		return fence.PowerUnknown, d.commandErr("chassis status", err)
 	}
 	if res.PowerIsOn {
 		return fence.PowerOn, nil
@@ -110,7 +110,7 @@ func (d *Device) control(ctx context.Context, ctl chassis.ChassisControl, retry 
 		defer d.c.WithRetry(client.DefaultLanplusRetries)
 	}
 	if _, err := d.c.ChassisControl(ctx, ctl); err != nil {
-		return fmt.Errorf("ipmi %s: chassis control %s: %w", d.cfg, controlName(ctl), redact(err, d.cfg.Password))
+		return d.commandErr("chassis control "+controlName(ctl), err)
 	}
 	return nil
 }
@@ -185,16 +185,16 @@ func classifyLogin(cfg Config, err error) error {
 			return denied("wrong user name, password or privilege level")
 		}
 	}
+	if errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(text, "connection refused") {
+		return fmt.Errorf("%w: ipmi %s: nothing listening there (connection refused): %s", fence.ErrUnreachable, cfg, text)
+	}
 	if isTimeout(err) {
 		// IPMI 1.5 BMCs silently drop an Activate Session whose auth code
 		// does not match; they answered the challenge, so they are there.
 		if !cfg.Lanplus && strings.Contains(text, "ActivateSession failed") {
 			return denied("BMC answered but ignored session activation: wrong password")
 		}
-		return fmt.Errorf("%w: ipmi %s: no answer: %s", fence.ErrUnreachable, cfg, text)
-	}
-	if errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(text, "connection refused") {
-		return fmt.Errorf("%w: ipmi %s: nothing listening: %s", fence.ErrUnreachable, cfg, text)
+		return fmt.Errorf("%w: ipmi %s: %s", fence.ErrNoAnswer, cfg, text)
 	}
 	return fmt.Errorf("ipmi %s: login: %s", cfg, text)
 }
@@ -210,12 +210,39 @@ var deniedStatus = map[types.RmcpStatusCode]bool{
 	types.RmcpStatusCodeUnauthorizedGUID:           true,
 }
 
+// silentText are go-ipmi's messages for "no reply came" (v0.9.1 flattens
+// some of its error chains into text, so they are matched as text too).
+var silentText = []string{
+	"no matching IPMI response", "no datagram matched", "no UDP datagram matched",
+	"UDP read timed out", "deadline exceeded while exchanging", "i/o timeout",
+}
+
+// isTimeout reports whether err means the BMC sent no reply in time.
 func isTimeout(err error) bool {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
 		return true
 	}
 	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	text := err.Error()
+	for _, s := range silentText {
+		if strings.Contains(text, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// commandErr wraps a failed command of an open session; a BMC that stopped
+// answering is fence.ErrNoAnswer, so Execute can tell it from a refusal.
+func (d *Device) commandErr(what string, err error) error {
+	r := redact(err, d.cfg.Password)
+	if isTimeout(err) {
+		return fmt.Errorf("%w: ipmi %s: %s: %w", fence.ErrNoAnswer, d.cfg, what, r)
+	}
+	return fmt.Errorf("ipmi %s: %s: %w", d.cfg, what, r)
 }
 
 // redacted keeps the error chain (for errors.Is/As) but replaces the text,

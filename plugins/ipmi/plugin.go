@@ -58,16 +58,16 @@ var Plugin = &fence.Plugin{
 		{Name: OptLanplus, Short: 'P', Type: fence.TypeBoolean, Default: "0", ShortDesc: "Use Lanplus to improve security of connection", Order: 1},
 		{Name: fence.OptMethod, Short: 'm', Type: fence.TypeSelect, Default: "onoff", Choices: []string{"onoff", "cycle"}, Placeholder: "[method]", ShortDesc: "Method to fence", Order: 1},
 		{Name: OptPrivlvl, Short: 'L', Type: fence.TypeSelect, Default: "administrator", Choices: []string{"callback", "user", "operator", "administrator"}, Placeholder: "[level]", ShortDesc: "Privilege level on IPMI device", Order: 1},
-		// Accepted so that existing configurations keep working, refused
-		// with a clear error when set (go-ipmi has no Kg or bridging).
-		{Name: OptKg, Type: fence.TypeString, Placeholder: "[key]", ShortDesc: "Hexadecimal-encoded Kg key for IPMIv2 authentication (not supported)", Order: 1, Hidden: true},
-		{Name: OptTarget, Type: fence.TypeString, Placeholder: "[targetaddress]", ShortDesc: "Bridge IPMI requests to the remote target address (not supported)", Order: 1, Hidden: true},
+		// Listed (so pcs and crmsh accept configurations written for the
+		// reference) but refused when set: see ConfigFromOptions.
+		{Name: OptKg, Type: fence.TypeString, Placeholder: "[key]", ShortDesc: "Hexadecimal-encoded Kg key for IPMIv2 authentication (not supported by this agent: refused when set, as go-ipmi offers no way to set the BMC key)", Order: 1},
+		{Name: OptTarget, Type: fence.TypeString, Placeholder: "[targetaddress]", ShortDesc: "Bridge IPMI requests to the remote target address (not supported by this agent: refused when set, since ignoring it would act on another machine)", Order: 1},
 		// Options of the reference agent about its ipmitool child: accepted
 		// and ignored, as there is no child.
-		{Name: "ipmitool_path", Type: fence.TypeString, Default: "/usr/bin/ipmitool", Placeholder: "[path]", ShortDesc: "Path to ipmitool binary (ignored)", Order: 200, Hidden: true},
-		{Name: "ipmitool_timeout", Type: fence.TypeString, Default: "2", Placeholder: "[timeout]", ShortDesc: "Timeout (sec) for IPMI operation (ignored)", Order: 201, Hidden: true},
-		{Name: "use_sudo", Legacy: "sudo", Type: fence.TypeBoolean, ShortDesc: "Use sudo (ignored)", Order: 205, Hidden: true},
-		{Name: "sudo_path", Type: fence.TypeString, Default: "/usr/bin/sudo", Placeholder: "[path]", ShortDesc: "Path to sudo binary (ignored)", Order: 300, Hidden: true},
+		{Name: "ipmitool_path", Type: fence.TypeString, Default: "/usr/bin/ipmitool", Placeholder: "[path]", ShortDesc: "Path to ipmitool binary (accepted and ignored: this agent speaks IPMI itself)", Order: 200},
+		{Name: "ipmitool_timeout", Type: fence.TypeString, Default: "2", Placeholder: "[timeout]", ShortDesc: "Timeout (sec) for IPMI operation (accepted and ignored: login_timeout and shell_timeout bound each try)", Order: 201},
+		{Name: "use_sudo", Legacy: "sudo", Type: fence.TypeBoolean, ShortDesc: "Use sudo (without password) when calling 3rd party software (accepted and ignored: no child process is run)", Order: 205},
+		{Name: "sudo_path", Type: fence.TypeString, Default: "/usr/bin/sudo", Placeholder: "[path]", ShortDesc: "Path to sudo binary (accepted and ignored: no child process is run)", Order: 300},
 	},
 	Open: open,
 }
@@ -121,10 +121,13 @@ func ConfigFromOptions(o fence.Options) (Config, error) {
 		c.Privilege = "administrator"
 	}
 	if o[OptKg] != "" {
-		return c, fmt.Errorf("%w: hexadecimal_kg (BMC key) is not supported by this agent", fence.ErrConfig)
+		// go-ipmi v0.9.1 keeps the BMC key in an unexported session field
+		// with no setter; logging in without it would only fail later,
+		// with a less clear message.
+		return c, fmt.Errorf("%w: hexadecimal_kg is set, but this agent cannot use a BMC key (K_g): the IPMI library it uses (go-ipmi v0.9.1) has no way to set one; remove the key from the BMC or use the reference fence_ipmilan for this device", fence.ErrConfig)
 	}
 	if o[OptTarget] != "" {
-		return c, fmt.Errorf("%w: target (IPMB bridging) is not supported by this agent", fence.ErrConfig)
+		return c, fmt.Errorf("%w: target=%s asks to bridge IPMI requests to another controller (IPMB), which this agent cannot do; refusing, since ignoring it would power the BMC's own machine instead of that target", fence.ErrConfig, o[OptTarget])
 	}
 	if cs := strings.TrimSpace(o[OptCipher]); cs != "" {
 		n, err := strconv.Atoi(cs)
