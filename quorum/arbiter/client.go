@@ -163,7 +163,9 @@ func (c *Client) Vote() quorum.DeviceVote {
 }
 
 func (c *Client) problemLocked() string {
-	if c.problem == "" && time.Now().Before(c.grace) {
+	// The grace estimate runs from the welcome's arrival; the arbiter's
+	// own clock ends it a little earlier, and its ack settles the matter.
+	if c.problem == "" && time.Now().Before(c.grace) && !c.sess.Voting(c.now()) {
 		return fmt.Sprintf("arbiter %s started recently: no vote for %s", c.cfg.Address, time.Until(c.grace).Round(time.Millisecond))
 	}
 	return c.problem
