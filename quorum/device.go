@@ -90,6 +90,12 @@ func (d Device) resolve(nodeVotes int) (int, error) {
 type DeviceVote struct {
 	// Voting: the device gives its votes to this partition now.
 	Voting bool
+	// Pending: the device has not yet answered for this view (it was just
+	// installed). Like corosync's sync phase waiting for qdevice, the view
+	// is then undecided: the daemon takes no decision (no fencing, no
+	// start) and applies no no-quorum-policy until the device answers or
+	// its sync timeout passes (the device sets Pending false then).
+	Pending bool
 	// Problem is a device health problem to show in status ("arbiter
 	// 198.18.0.9:5403 unreachable: ..."), "" when healthy. It does not by
 	// itself cost quorum: only the votes count.

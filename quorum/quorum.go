@@ -48,6 +48,11 @@ type State struct {
 	// DeviceVotes is the part of Votes that came from the quorum device
 	// (0 when it does not vote for this partition or none is configured).
 	DeviceVotes int
+	// Pending: not quorate on the nodes' votes alone, and the quorum
+	// device has not answered for this view yet (DeviceVote.Pending): the
+	// view is undecided. Treat it as transitional: no fencing, no starts,
+	// and no no-quorum-policy until the device answers.
+	Pending bool
 	// DeviceProblem is the device's health problem, if any ("arbiter
 	// unreachable: ..."): a warning for status, not by itself a loss of
 	// quorum while the nodes' own votes hold it.
@@ -56,7 +61,10 @@ type State struct {
 
 func (s State) String() string {
 	q := "quorate"
-	if !s.Quorate {
+	switch {
+	case s.Pending:
+		q = "undecided"
+	case !s.Quorate:
 		q = "inquorate"
 	}
 	out := fmt.Sprintf("%s votes=%d expected=%d needed=%d (%s)", q, s.Votes, s.Expected, s.Needed, s.Reason)
@@ -189,6 +197,8 @@ func (c *Calculator) UpdateWithDevice(members []string, dev DeviceVote, now time
 		st.Quorate, st.Reason = true, "majority"
 	case c.cfg.AutoTieBreaker && votes*2 == c.expected && slices.Contains(ms, c.cfg.TieBreaker):
 		st.Quorate, st.Reason = true, "auto_tie_breaker: this half holds "+c.cfg.TieBreaker
+	case dev.Pending && c.devVotes > 0 && votes+c.devVotes >= st.Needed:
+		st.Pending, st.Reason = true, "undecided: waiting for the "+string(c.cfg.Device.Model)+"'s verdict on this view"
 	default:
 		st.Reason = "no majority"
 	}

@@ -19,7 +19,7 @@ import (
 //	config nodes=n1:1,n2:1 [two_node] [wait_for_all=false] [expected=N] [lms=WINDOW] [atb=NODE]
 //	       [device=disk|arbiter] [algorithm=ffsplit|lms] [device_votes=N]
 //	    starts a new Calculator; prints the device's votes when there is one
-//	update at=<duration> members=<n1,n2|-> [device=vote|novote] [problem=TEXT]
+//	update at=<duration> members=<n1,n2|-> [device=vote|novote|pending] [problem=TEXT]
 //	    prints <quorate|inquorate> votes=N expected=N needed=N, then
 //	    device=N (the device votes counted) when a device is configured,
 //	    and the reason
@@ -116,7 +116,7 @@ func (s *calcScript) run(t *testing.T, d *datadriven.TestData) string {
 		if d.HasArg("device") {
 			var v string
 			d.ScanArgs(t, "device", &v)
-			dev.Voting = v == "vote"
+			dev.Voting, dev.Pending = v == "vote", v == "pending"
 		}
 		if d.HasArg("problem") {
 			var p []string
@@ -131,6 +131,9 @@ func (s *calcScript) run(t *testing.T, d *datadriven.TestData) string {
 		got := "inquorate"
 		if st.Quorate {
 			got = "quorate"
+		}
+		if st.Pending {
+			got = "undecided"
 		}
 		got += " votes=" + strconv.Itoa(st.Votes) + " expected=" + strconv.Itoa(st.Expected) + " needed=" + strconv.Itoa(st.Needed)
 		if s.calc.DeviceVotes() > 0 {

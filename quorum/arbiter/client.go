@@ -133,7 +133,9 @@ func (c *Client) now() time.Duration { return time.Since(c.start) }
 // arbiter's votes until the arbiter acks it.
 func (c *Client) SetView(view uint64, members []string, score int, held bool) {
 	c.mu.Lock()
-	changed := c.sess.SetView(view, members, score, held)
+	now := c.now()
+	changed := c.sess.SetView(view, members, score, held, now)
+	c.rearmLocked(now)
 	c.mu.Unlock()
 	if changed {
 		c.signal()
@@ -159,7 +161,8 @@ func (c *Client) signal() {
 func (c *Client) Vote() quorum.DeviceVote {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return quorum.DeviceVote{Voting: c.sess.Voting(c.now()), Problem: c.problemLocked()}
+	now := c.now()
+	return quorum.DeviceVote{Voting: c.sess.Voting(now), Pending: c.sess.Pending(now), Problem: c.problemLocked()}
 }
 
 func (c *Client) problemLocked() string {
@@ -335,28 +338,39 @@ func (c *Client) session(ctx context.Context) error {
 	}
 }
 
-// onVerdict signals a change of Vote() and arms a timer for the moment the
-// lease runs out, so the daemon recomputes quorum then too.
+// onVerdict signals a change of Vote() and arms a timer for the next
+// moment it changes by itself: the lease running out, or the wait for an
+// answer on a new view timing out.
 func (c *Client) onVerdict() {
 	c.mu.Lock()
 	now := c.now()
 	voting := c.sess.Voting(now)
-	until := c.sess.LeaseUntil()
 	changed := voting != c.lastVote
 	c.lastVote = voting
-	if c.expiry != nil {
-		c.expiry.Stop()
-	}
-	if voting {
-		c.expiry = time.AfterFunc(until-now, func() {
-			c.mu.Lock()
-			c.lastVote = c.sess.Voting(c.now())
-			c.mu.Unlock()
-			c.signal()
-		})
-	}
+	c.rearmLocked(now)
 	c.mu.Unlock()
 	if changed {
 		c.signal()
 	}
+}
+
+func (c *Client) rearmLocked(now time.Duration) {
+	if c.expiry != nil {
+		c.expiry.Stop()
+	}
+	var at time.Duration
+	switch {
+	case c.sess.Voting(now):
+		at = c.sess.LeaseUntil()
+	case c.sess.Pending(now):
+		at = c.sess.viewSince + c.sess.lease
+	default:
+		return
+	}
+	c.expiry = time.AfterFunc(at-now, func() {
+		c.mu.Lock()
+		c.lastVote = c.sess.Voting(c.now())
+		c.mu.Unlock()
+		c.signal()
+	})
 }

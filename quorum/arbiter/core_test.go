@@ -244,7 +244,7 @@ func TestCore(t *testing.T) {
 				view, _ := strconv.ParseUint(args["v"], 10, 64)
 				score, _ := strconv.Atoi(args["score"])
 				_, held := args["held"]
-				c.sess.SetView(view, strings.Split(args["members"], ","), score, held)
+				c.sess.SetView(view, strings.Split(args["members"], ","), score, held, s.now)
 				s.deliver(s.send(c, c.sess.NextReport(s.now)))
 			case "report":
 				s.deliver(s.send(c, c.sess.NextReport(s.now)))

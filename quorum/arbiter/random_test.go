@@ -254,7 +254,7 @@ func runRandom(seed uint64, steps int) error {
 			nd := nodes[ev.node]
 			if r.View > nd.view {
 				nd.view = r.View
-				if nd.sess.SetView(r.View, r.Members, 0, false) {
+				if nd.sess.SetView(r.View, r.Members, 0, false, now) {
 					if rep := nd.sess.NextReport(now); rep != nil {
 						toServer(ev.node, rep)
 					}

@@ -33,6 +33,10 @@ type Session struct {
 	leaseUntil time.Duration
 	verdict    string
 	reason     string
+	// viewSince is when the current view was set; answered: an ack or a
+	// nack for it arrived (a wait is no answer).
+	viewSince time.Duration
+	answered  bool
 }
 
 // NewSession starts a session state; lease is the server's (Welcome).
@@ -51,15 +55,16 @@ func (s *Session) Reconnected() {
 	clear(s.sent)
 }
 
-// SetView records the node's current view, score and held flag. It
-// returns true when the view (id or members) changed: the caller must
-// report at once. A changed view drops the grant.
-func (s *Session) SetView(view uint64, members []string, score int, held bool) (changed bool) {
+// SetView records the node's current view, score and held flag at now.
+// It returns true when anything changed: the caller must report at once.
+// A changed view drops the grant.
+func (s *Session) SetView(view uint64, members []string, score int, held bool, now time.Duration) (changed bool) {
 	k := arbitration.KeyOf(view, members)
 	changed = !s.hasView || k != s.view
 	if changed {
 		s.grant, s.leaseUntil = 0, 0
 		s.verdict, s.reason = VerdictWait, "new view, not yet answered"
+		s.viewSince, s.answered = now, false
 	}
 	s.hasView = true
 	s.view, s.viewID = k, view
@@ -98,6 +103,7 @@ func (s *Session) OnVote(v *Vote, now time.Duration) *Release {
 		return nil
 	}
 	s.verdict, s.reason = v.Verdict, v.Reason
+	s.answered = s.answered || v.Verdict != VerdictWait
 	if v.Verdict == VerdictAck {
 		sent, ok := s.sent[v.Seq]
 		if !ok {
@@ -123,6 +129,13 @@ func (s *Session) OnVote(v *Vote, now time.Duration) *Release {
 
 // Voting reports whether the node counts the arbiter's votes at now.
 func (s *Session) Voting(now time.Duration) bool { return s.grant != 0 && now < s.leaseUntil }
+
+// Pending reports whether the arbiter has not answered (ack or nack) for
+// the current view yet, and the view is younger than a lease: quorum
+// should treat the view as undecided until then.
+func (s *Session) Pending(now time.Duration) bool {
+	return s.hasView && !s.answered && now-s.viewSince < s.lease
+}
 
 // LeaseUntil is when the current grant stops counting (0 without one).
 func (s *Session) LeaseUntil() time.Duration { return s.leaseUntil }
