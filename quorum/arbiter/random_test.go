@@ -65,7 +65,6 @@ type rnode struct {
 	conn  ClientID // 0: disconnected
 	cutTo bool     // link to the arbiter down
 	view  uint64
-	group []string
 }
 
 func runRandom(seed uint64, steps int) error {
@@ -74,8 +73,8 @@ func runRandom(seed uint64, steps int) error {
 	n := 3 + rng.IntN(3)
 	alg := []string{"ffsplit", "lms"}[rng.IntN(2)]
 	core := NewCore(CoreConfig{Lease: lease, ServerID: "r"})
-	var nodes []*rnode
 	hello := &Hello{Cluster: "c", Algorithm: alg}
+	var nodes []*rnode
 	for i := 0; i < n; i++ {
 		name := fmt.Sprintf("n%d", i+1)
 		nodes = append(nodes, &rnode{name: name, sess: NewSession(lease)})
@@ -96,8 +95,7 @@ func runRandom(seed uint64, steps int) error {
 		}
 		push(now+delay(), evToServer, i, m, nd.conn)
 	}
-	var handle func([]Output)
-	handle = func(outs []Output) {
+	handle := func(outs []Output) {
 		for _, o := range outs {
 			if o.To == 0 {
 				continue

@@ -1018,3 +1018,16 @@ func (c *Core) status(now time.Duration) []NodeStatus {
 
 // ErrNotRunning is returned by operations that need a started core.
 var ErrNotRunning = errors.New("quorum disk core not started")
+
+// Stop writes our slot one last time as stopped (a clean shutdown): the
+// others see us gone at once instead of after dead_after, and a master
+// role is given up (the others elect another).
+func (c *Core) Stop(now time.Duration, in Input) {
+	if c.hdr == nil || !c.resolved || c.fenced != nil {
+		return
+	}
+	c.counter++
+	c.role = RoleNone
+	c.writeSlot(Slot{State: StateStopped, Name: c.cfg.Self, Incarnation: c.cfg.Incarnation, Counter: c.counter,
+		View: in.View, SeenDecision: c.maxSeq, Handled: c.handled, WasQuorate: c.wasQuorate})
+}
