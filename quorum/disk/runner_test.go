@@ -21,10 +21,10 @@ var fastTimeouts = Timeouts{Watchdog: 400 * time.Millisecond, MsgWait: 800 * tim
 
 // fakeWatchdog records feeds and whether it was disarmed.
 type fakeWatchdog struct {
-	mu      sync.Mutex
-	last    time.Time
-	feeds   int
-	closed  bool
+	mu     sync.Mutex
+	last   time.Time
+	feeds  int
+	closed bool
 }
 
 func (w *fakeWatchdog) Feed() error {
