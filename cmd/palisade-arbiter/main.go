@@ -12,7 +12,8 @@
 // certs creates the CA and the server certificate once, and a client
 // certificate per cluster (CommonName = cluster name); copy ca.pem and the
 // cluster's .pem/.key to each of its nodes. kill -USR1 logs every
-// cluster's state.
+// cluster's state, and how long the arbiter took to answer the reports of
+// the last 10 seconds (p50, p99, max).
 package main
 
 import (
@@ -86,7 +87,9 @@ func serveCmd() *cobra.Command {
 			go func() {
 				for range usr1 {
 					cls := srv.Clusters()
-					log.Info("arbiter status", "clusters", len(cls))
+					st := srv.Stats(10 * time.Second)
+					log.Info("arbiter status", "clusters", len(cls), "reports_last_10s", st.Reports,
+						"decision_p50", st.P50.String(), "decision_p99", st.P99.String(), "decision_max", st.Max.String())
 					for _, c := range cls {
 						holder := "none"
 						if !c.Holder.IsZero() {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"time"
 )
@@ -41,6 +42,47 @@ type Server struct {
 	core   *Core
 	conns  map[ClientID]*serverConn
 	nextID ClientID
+	// samples of report handling time (decode done -> verdicts queued,
+	// lock wait included), a ring of the most recent ones
+	samples [1 << 16]sample
+	nsample int
+}
+
+type sample struct {
+	at time.Duration
+	d  time.Duration
+}
+
+// DecisionStats summarizes the time the arbiter took to answer the
+// reports of the last window (from a decoded report to its verdicts
+// queued for sending, waiting for the lock included).
+type DecisionStats struct {
+	Window        time.Duration
+	Reports       int
+	P50, P99, Max time.Duration
+}
+
+// Stats returns the decision times of the reports of the last window.
+func (s *Server) Stats(window time.Duration) DecisionStats {
+	s.mu.Lock()
+	now := s.now()
+	var ds []time.Duration
+	n := min(s.nsample, len(s.samples))
+	for i := 0; i < n; i++ {
+		x := s.samples[(s.nsample-1-i)%len(s.samples)]
+		if now-x.at > window {
+			break
+		}
+		ds = append(ds, x.d)
+	}
+	s.mu.Unlock()
+	st := DecisionStats{Window: window, Reports: len(ds)}
+	if len(ds) == 0 {
+		return st
+	}
+	slices.Sort(ds)
+	st.P50, st.P99, st.Max = ds[len(ds)/2], ds[min(len(ds)-1, len(ds)*99/100)], ds[len(ds)-1]
+	return st
 }
 
 type serverConn struct {
@@ -220,6 +262,7 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 		}
 		// A report (or release) is due at least once per lease.
 		c.SetReadDeadline(time.Now().Add(2 * s.cfg.Lease))
+		began := s.now()
 		s.mu.Lock()
 		now := s.now()
 		var out []Output
@@ -234,6 +277,11 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 			out = refuse(sc.id, "unexpected %s from a client", describe(m))
 		}
 		s.dispatch(out)
+		if _, ok := m.(*Report); ok {
+			end := s.now()
+			s.samples[s.nsample%len(s.samples)] = sample{at: end, d: end - began}
+			s.nsample++
+		}
 		s.mu.Unlock()
 	}
 	s.mu.Lock()

@@ -175,6 +175,7 @@ type Core struct {
 	lastMaster string
 	lastReach  int
 	startDone  bool
+	scratch    []byte
 	fatal      error
 }
 
@@ -666,8 +667,17 @@ func (c *Core) startMailbox(r *Ready, prev *Slot, reads []*diskRead) error {
 	return nil
 }
 
+// sector returns the core's scratch sector buffer, zeroed.
+func (c *Core) sector() []byte {
+	if len(c.scratch) != c.hdr.SectorSize {
+		c.scratch = AlignedBuffer(c.hdr.SectorSize)
+	}
+	clear(c.scratch)
+	return c.scratch
+}
+
 func (c *Core) writeMailbox(i int, m Mailbox) int {
-	b := AlignedBuffer(c.hdr.SectorSize)
+	b := c.sector()
 	m.Encode(b)
 	n := 0
 	for _, d := range c.disks {
@@ -684,7 +694,7 @@ func (c *Core) writeMailbox(i int, m Mailbox) int {
 }
 
 func (c *Core) writeSlot(s Slot) []bool {
-	b := AlignedBuffer(c.hdr.SectorSize)
+	b := c.sector()
 	s.Encode(b)
 	ok := make([]bool, len(c.disks))
 	for k, d := range c.disks {

@@ -174,14 +174,7 @@ func open(what string, b []byte, magic string) error {
 	if len(b) < recordSize {
 		return fmt.Errorf("%w: %s: %d bytes, want at least %d", ErrFormat, what, len(b), recordSize)
 	}
-	zero := true
-	for _, c := range b {
-		if c != 0 {
-			zero = false
-			break
-		}
-	}
-	if zero {
+	if isZero(b) {
 		return ErrEmpty
 	}
 	if string(b[:len(magic)]) != magic {
@@ -190,12 +183,25 @@ func open(what string, b []byte, magic string) error {
 	if got, want := binary.LittleEndian.Uint32(b[crcOffset:]), crc32.Checksum(b[:crcOffset], castagnoli); got != want {
 		return fmt.Errorf("%w: %s: checksum %08x, computed %08x (torn or corrupt write)", ErrFormat, what, got, want)
 	}
-	for _, c := range b[recordSize:] {
-		if c != 0 {
-			return fmt.Errorf("%w: %s: data after the record in its sector", ErrFormat, what)
-		}
+	if !isZero(b[recordSize:]) {
+		return fmt.Errorf("%w: %s: data after the record in its sector", ErrFormat, what)
 	}
 	return nil
+}
+
+var zeroSector [4096]byte
+
+// isZero reports whether b is all zeros (bytes.Equal is vectorized: this
+// runs for every sector of every loop).
+func isZero(b []byte) bool {
+	for len(b) > 0 {
+		n := min(len(b), len(zeroSector))
+		if !bytes.Equal(b[:n], zeroSector[:n]) {
+			return false
+		}
+		b = b[n:]
+	}
+	return true
 }
 
 func ms(d time.Duration) uint32 { return uint32(d / time.Millisecond) }
