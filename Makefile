@@ -8,7 +8,7 @@ export PATH := $(PATH):/usr/local/go/bin
 # IPMI family). cmd/fence-agent dispatches on argv[0].
 FENCE_ALIASES := fence_ipmilan fence_ipmilanplus fence_idrac fence_ilo3 fence_ilo4 fence_ilo5 fence_imm
 
-.PHONY: all build deps test test-unit test-hw bench bench-fence bench-scheduler bench-messaging bench-failover demo lint fmt clean
+.PHONY: all build deps test test-unit test-hw bench bench-fence bench-scheduler bench-messaging bench-failover bench-arbiter demo lint fmt clean
 
 all: build
 
@@ -54,6 +54,12 @@ bench-messaging: deps build
 
 bench-failover: deps build
 	$(GO) run ./hw-tests/cmd/bench-failover
+
+# palisade-arbiter serving 1,000 clusters on one pinned core (report ->
+# verdict times), and the arbiter core's and the disk loop's costs.
+bench-arbiter: build
+	$(GO) test -run '^$$' -bench . -benchmem ./quorum/arbiter/ ./quorum/disk/
+	$(GO) run ./hw-tests/cmd/bench-arbiter
 
 # A local three-node cluster in network namespaces that shows a fenced
 # failover (needs root).

@@ -8,11 +8,18 @@
 // better-connected partition wins a tie), and is published as a node
 // attribute (pingd-style, default name "pingd") that location rules can
 // use, so the worse-connected node of a two-node cluster gives up its
-// resources:
+// resources (ipfail), in the scheduler's rule syntax:
 //
 //	constraints:
 //	  locations:
-//	    - {id: vip-needs-uplink, rsc: vip, rule: {score: -INFINITY, expression: "pingd lt 100"}}
+//	    - id: vip-needs-uplink
+//	      rsc: vip
+//	      rules:
+//	        - score: -INFINITY
+//	          boolean-op: or
+//	          expressions: [{attribute: pingd, operation: not_defined},
+//	                        {attribute: pingd, operation: lt, value: "100"}]
+//	    - {id: prefer-connected, rsc: vip, rules: [{score-attribute: pingd, expressions: [{attribute: pingd, operation: defined}]}]}
 //
 // Tracker is the pure core (replies in, status out, a logical clock);
 // Pinger is the edge (ICMP sockets through golang.org/x/net/icmp).
@@ -81,6 +88,12 @@ type Status struct {
 	Groups []GroupStatus
 	// Attribute is the node attribute name (pingd); its value is Score.
 	Attribute string
+}
+
+// NodeAttribute is the node attribute the daemon publishes for location
+// rules: name (pingd by default) and value (the score).
+func (s Status) NodeAttribute() (name, value string) {
+	return s.Attribute, fmt.Sprint(s.Score)
 }
 
 func (s Status) String() string {

@@ -101,4 +101,7 @@ func TestPingLoopback(t *testing.T) {
 	case <-time.After(time.Second):
 		t.Fatal("no change notification when the groups came up")
 	}
+	if k, v := p.Status().NodeAttribute(); k != "pingd" || v != "15" {
+		t.Fatalf("node attribute %s=%s", k, v)
+	}
 }
