@@ -9,23 +9,18 @@
 //
 //   - expected votes = Config.ExpectedVotes, or the sum of all node votes;
 //     quorum = expected/2 + 1 (a strict majority).
-//
 //   - two_node: in a cluster of exactly two one-vote nodes, one vote is
 //     quorum. It is only safe with fencing (the partition that wins the
 //     fence race survives), and it implies wait_for_all.
-//
 //   - wait_for_all: after start-up, no quorum until every node has been seen
 //     in the same membership once; protects against a freshly booted node
 //     fencing a peer it simply has not heard yet.
-//
 //   - auto_tie_breaker: in an exact half split (4 nodes → 2+2), the half
 //     holding the tie-breaker node (default: the lowest id) keeps quorum.
-//
 //   - last_man_standing: when the membership has been stable for
 //     LastManStandingWindow, expected votes are lowered to the current
 //     votes, so the cluster can shrink one node at a time down to two (or
 //     one, with two_node-like tie breaking not provided here).
-//
 //   - a quorum device (Config.Device: a quorum disk, package quorum/disk,
 //     or an arbiter node, package quorum/arbiter) adds its votes (ffsplit:
 //     1, lms: node votes - 1) to the partition it votes for; the caller
