@@ -601,6 +601,10 @@ func (c *Core) observe(now time.Duration, reads []*diskRead) {
 		}
 		p.counter = max(p.counter, best.Counter)
 		p.incarnation = best.Incarnation
+		// Decision numbers only grow, across masters and restarts: what
+		// any slot has seen (or granted) bounds the next grant from below,
+		// and a node never counts a grant older than one seen anywhere.
+		c.maxSeq = max(c.maxSeq, best.SeenDecision, best.Decision.Seq)
 		p.slot = *best
 		p.observed, p.lastObsAt = true, now
 	}

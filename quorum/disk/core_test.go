@@ -41,6 +41,7 @@ type dsim struct {
 
 type pill struct {
 	target string
+	node   *dnode // the run of the target alive when the pill was sent
 	at     time.Duration
 	typ    MessageType
 	done   bool
@@ -98,6 +99,18 @@ func (s *dsim) newNode(name string, idx int) *dnode {
 		s.t.Fatal(err)
 	}
 	n.core = c
+	// As disk.Open: palisaded starts only if a majority of the headers is
+	// readable, and then arms its watchdog at once.
+	var probe []*Device
+	for i, p := range n.paths {
+		probe = append(probe, &Device{IO: p, Name: fmt.Sprintf("disk%d", i)})
+	}
+	if _, _, err := ReadHeaders(probe); err != nil {
+		n.dead, n.deadAt = true, s.now
+		s.logf(name, "does not start: %v", err)
+	} else {
+		n.armed, n.lastFeed, n.feeding = true, s.now, true
+	}
 	votes := map[string]int{}
 	for _, nd := range cfg.Nodes {
 		votes[nd.Name] = nd.Votes
@@ -209,7 +222,7 @@ func (s *dsim) settle() {
 			continue
 		}
 		p.done = true
-		n := s.nodes[p.target]
+		n := p.node
 		switch {
 		case n.dead && n.deadAt <= p.at+s.hdr.Timeouts.MsgWait:
 			s.logf("check", "msgwait after the %s pill to %s (sent %s): %s dead since %s", p.typ, n.name, p.at, n.name, n.deadAt)
@@ -392,7 +405,7 @@ func TestScenarios(t *testing.T) {
 					return "error: " + err.Error()
 				}
 				if typ.IsPill() {
-					s.pills = append(s.pills, pill{target: args["to"], at: s.now, typ: typ})
+					s.pills = append(s.pills, pill{target: args["to"], node: s.nodes[args["to"]], at: s.now, typ: typ})
 				}
 				return fmt.Sprintf("%s message for %s in slot %d, verified on %d of %d disks", typ, args["to"], res.Slot, res.Verified, res.Disks)
 			case "kill":
