@@ -78,6 +78,10 @@ type Client struct {
 	lastVote bool
 }
 
+// errRefused marks the arbiter refusing this node (configuration to fix),
+// as opposed to not answering.
+var errRefused = errors.New("refused")
+
 // NewClient validates cfg.
 func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.TLS == nil || len(cfg.TLS.Certificates) == 0 {
@@ -196,7 +200,11 @@ func (c *Client) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			break
 		}
-		c.setProblem(fmt.Sprintf("arbiter %s unreachable: %v", c.cfg.Address, err), nil, "")
+		if errors.Is(err, errRefused) {
+			c.setProblem(fmt.Sprintf("arbiter %s: %v", c.cfg.Address, err), nil, "")
+		} else {
+			c.setProblem(fmt.Sprintf("arbiter %s unreachable: %v", c.cfg.Address, err), nil, "")
+		}
 		c.log.Warn("arbiter connection lost", "err", err, "retry_in", backoff)
 		select {
 		case <-ctx.Done():
@@ -252,12 +260,16 @@ func (c *Client) session(ctx context.Context) error {
 	case *Welcome:
 		w = m
 	case *Error:
-		return fmt.Errorf("refused: %s", m.Message)
+		return fmt.Errorf("%w: %s", errRefused, m.Message)
 	default:
 		return fmt.Errorf("unexpected %s instead of welcome", describe(m))
 	}
 	conn.SetDeadline(time.Time{})
 	lease := time.Duration(w.LeaseMS) * time.Millisecond
+	if lease < 3*c.cfg.Interval {
+		// One lost report would cost the vote: refuse, and say what to change.
+		return fmt.Errorf("%w: the arbiter's lease %s is shorter than 3 report intervals (%s): lower quorum.device.arbiter.interval to at most %s, or raise palisade-arbiter --lease", errRefused, lease, c.cfg.Interval, (lease / 3).Truncate(time.Millisecond))
+	}
 	c.mu.Lock()
 	c.sess.Reconnected()
 	c.sess.SetLease(lease)
@@ -330,7 +342,7 @@ func (c *Client) session(ctx context.Context) error {
 					}
 				}
 			case *Error:
-				return fmt.Errorf("refused: %s", m.Message)
+				return fmt.Errorf("%w: %s", errRefused, m.Message)
 			default:
 				return fmt.Errorf("unexpected %s", describe(m))
 			}

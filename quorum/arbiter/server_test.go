@@ -94,6 +94,16 @@ type testNode struct {
 
 func startClient(t *testing.T, dir, certCluster, cluster, node, addr string, nodes []string, alg quorum.Algorithm) *testNode {
 	t.Helper()
+	return startClientWith(t, dir, certCluster, cluster, node, addr, nodes, alg, 50*time.Millisecond)
+}
+
+func startClientInterval(t *testing.T, dir, certCluster, cluster, node, addr string, nodes []string, interval time.Duration) *testNode {
+	t.Helper()
+	return startClientWith(t, dir, certCluster, cluster, node, addr, nodes, quorum.AlgorithmFFSplit, interval)
+}
+
+func startClientWith(t *testing.T, dir, certCluster, cluster, node, addr string, nodes []string, alg quorum.Algorithm, interval time.Duration) *testNode {
+	t.Helper()
 	p := ClientCertPaths(dir, certCluster)
 	tlsCfg, err := ClientTLS(filepath.Join(dir, CAFile), p.Cert, p.Key, "arbiter.test")
 	if err != nil {
@@ -104,7 +114,7 @@ func startClient(t *testing.T, dir, certCluster, cluster, node, addr string, nod
 		rules.Nodes = append(rules.Nodes, arbitration.Node{Name: n, Votes: 1})
 	}
 	c, err := NewClient(ClientConfig{Address: addr, TLS: tlsCfg, Cluster: cluster, Node: node, Rules: rules,
-		Interval: 50 * time.Millisecond, ConnectTimeout: time.Second, Logger: quietLog()})
+		Interval: interval, ConnectTimeout: time.Second, Logger: quietLog()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,6 +272,12 @@ func TestServerRefusals(t *testing.T) {
 	setView(wrong, 1, "a1", "a2")
 	waitFor(t, "the refusal", nil, func() bool {
 		return strings.Contains(wrong.c.Vote().Problem, `certificate is for cluster "beta", hello names cluster "alpha"`)
+	})
+
+	// A node reporting too rarely for the arbiter's lease is told what to change.
+	slow := startClientInterval(t, dir, "alpha", "alpha", "a1", srv.addr, []string{"a1", "a2"}, 500*time.Millisecond)
+	waitFor(t, "the interval refusal", nil, func() bool {
+		return strings.Contains(slow.c.Vote().Problem, "lease 1s is shorter than 3 report intervals (500ms): lower quorum.device.arbiter.interval to at most 333ms")
 	})
 
 	other := tlsLab(t, "alpha") // another CA
