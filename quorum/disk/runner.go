@@ -154,6 +154,22 @@ func (r *Runner) signal() {
 	}
 }
 
+// FenceSelf makes the node fence itself now (no_quorum_policy suicide):
+// the watchdog is never fed again and the SelfFence hook runs once.
+func (r *Runner) FenceSelf(reason string) {
+	r.mu.Lock()
+	already := r.fenced
+	r.fenced = true
+	r.mu.Unlock()
+	if already {
+		return
+	}
+	r.log.Error("fencing this node", "reason", reason)
+	if r.cfg.SelfFence != nil {
+		r.cfg.SelfFence(SelfFence{Action: MsgReset, From: r.cfg.Core.Self, Reason: reason})
+	}
+}
+
 // Status is the last loop's outcome.
 func (r *Runner) Status() Ready {
 	r.mu.Lock()

@@ -180,9 +180,32 @@ func TestRunnerAndFenceAgentOnFile(t *testing.T) {
 	if res := short.Do(context.Background(), fence.ActionOff); res.OK || !strings.Contains(res.Err.Error(), "must exceed msgwait") {
 		t.Fatalf("short power_timeout: %+v", res)
 	}
-	// A clean stop disarms n1's watchdog.
+	// no_quorum_policy suicide: n1 fences itself on request and never
+	// feeds again, and a stop then leaves the watchdog armed.
+	n1.r.FenceSelf("no quorum (no_quorum_policy suicide)")
+	select {
+	case f := <-n1.fenced:
+		if f.Action != MsgReset || !strings.Contains(f.Reason, "suicide") {
+			t.Fatalf("self-fence: %+v", f)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("FenceSelf did not call the hook")
+	}
+	_, fed := n1.wd.lastFeed()
+	time.Sleep(3 * fastTimeouts.Loop)
+	if _, f2 := n1.wd.lastFeed(); f2 != fed {
+		t.Fatal("n1 fed its watchdog after FenceSelf")
+	}
 	n1.stop()
-	if !n1.wd.closed {
+	if n1.wd.closed {
+		t.Fatal("a fenced node disarmed its watchdog")
+	}
+	// A clean stop of a healthy node disarms its watchdog.
+	n3 := startRunner(t, []string{path}, "n1", "n1", "n2")
+	n3.r.SetInput(Input{Quorate: true, View: 3, Members: []string{"n1"}})
+	waitUntil(t, "a step", func() bool { _, f := n3.wd.lastFeed(); return f > 0 })
+	n3.stop()
+	if !n3.wd.closed {
 		t.Fatal("n1's watchdog was not disarmed on a clean stop")
 	}
 }
