@@ -170,8 +170,9 @@ type Core struct {
 	claimSince time.Duration
 	lapseSince time.Duration
 	wasVoting  bool
-	successor  int // slot+1 we hand the master role to (0: none)
-	takingOver int // slot of the master we take over from (-1: none)
+	successor  int      // slot+1 we hand the master role to (0: none)
+	lastGrant  Decision // the last grant we wrote as master
+	takingOver int      // slot of the master we take over from (-1: none)
 	lastMaster string
 	lastReach  int
 	startDone  bool
@@ -303,6 +304,13 @@ func (c *Core) Step(now time.Duration, in Input) Ready {
 		SeenDecision: c.maxSeq, Handled: c.handled}
 	if c.role == RoleMaster {
 		own.Decision, own.Successor = c.decision, c.successor
+		if !c.decision.Members.Empty() {
+			c.lastGrant = c.decision
+		}
+	} else {
+		// A former master keeps showing its last grant, so that whoever
+		// is elected next knows what may still be counted.
+		own.Decision = c.lastGrant
 	}
 	written := c.writeSlot(own)
 	reached := 0
@@ -801,25 +809,24 @@ func (c *Core) elect(r *Ready, now time.Duration, majority bool, in Input) {
 	}
 }
 
-// inherit takes over, as a newly elected master, the last grant any
-// master wrote: a different partition gets the votes only once everyone
-// who may count that grant has released it.
+// inherit takes over, as a newly elected master, the newest grant any
+// node shows (a master's, a former master's, ours): a different partition
+// gets the votes only once everyone who may count that grant has released
+// it, or a whole lease (plus an I/O) has passed since now.
 func (c *Core) inherit(now time.Duration) {
 	c.decision, c.prevGrant = Decision{Seq: c.maxSeq}, Decision{}
 	clear(c.evicted)
+	if !c.lastGrant.Members.Empty() {
+		c.prevGrant = c.lastGrant
+	}
 	for i := 0; i <= c.maxIdx; i++ {
 		p := c.peers[i]
-		if p == nil || !p.observed || p.slot.Role != RoleMaster || p.slot.Decision.Members.Empty() || p.slot.Decision.Seq < c.prevGrant.Seq {
+		if p == nil || !p.observed || p.slot.Decision.Members.Empty() || p.slot.Decision.Seq < c.prevGrant.Seq {
 			continue
 		}
 		c.prevGrant = p.slot.Decision
-		// Its last write came no later than our observation of its last
-		// advance (or, if we never saw one, before we started).
-		c.revokedAt = c.startedAt
-		if p.changed {
-			c.revokedAt = p.changedAt
-		}
 	}
+	c.revokedAt = now
 }
 
 func (c *Core) key(d Decision) arbitration.Key {
