@@ -67,6 +67,10 @@ type PushArgs struct {
 	BaseDigest string `json:"base_digest,omitempty"`
 }
 
+// OperatorTimeout bounds how long an operator command (fence confirm,
+// cleanup) waits for the DC's decision.
+const OperatorTimeout = 10 * time.Second
+
 // PushTimeout bounds how long a push or reload keeps retrying while the
 // cluster cannot take the change yet (no DC, no quorum, rebuilding).
 const PushTimeout = 20 * time.Second
@@ -192,6 +196,10 @@ func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 		}})
 	rt = NewRuntime(RuntimeConfig{
 		Coordinator: Config{Self: self, Nodes: names, Quorum: calc, Gate: gate, Schedule: PackageScheduler, CIB: cib,
+			// A process paused for half a deadtime decides nothing until its
+			// membership has been evaluated again: by deadtime its peers may
+			// have declared it dead.
+			StaleAfter:   c.Timing.Deadtime / 2,
 			SafetyDigest: SafetyDigestOf(qs, fc)},
 		Fencer: fencer, Executor: ex, Events: events, Logger: log.With("part", "dc"), AlertCommand: fc.AlertCommand,
 		StateDir: c.StateDir, FileDigest: fileDigest,
@@ -203,14 +211,18 @@ func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 			return n.Send(id, append([]byte(payloadPrefix), b...))
 		},
 	})
-	var lastView uint64
+	var last View
 	lastSize := 0
-	n.OnEvent(func(ev membership.Event, v membership.View) {
-		if v.ID == 0 || v.ID == lastView {
+	n.OnEvent(func(ev membership.Event, mv membership.View) {
+		if mv.ID == 0 {
 			return
 		}
-		lastView = v.ID
-		if len(v.Members) > lastSize && lastSize > 0 {
+		v := FromMembership(mv, func(id membership.NodeID) string { return byID[uint32(id)] })
+		if v.ID == last.ID && v.Agreed == last.Agreed && len(v.Members) == len(last.Members) {
+			return
+		}
+		last = v
+		if len(v.Members) > lastSize && lastSize > 0 && v.Agreed {
 			// A partition healed: peers (and switches) that followed the
 			// other side must learn again where our VIPs are.
 			go func() {
@@ -219,13 +231,12 @@ func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 				}
 			}()
 		}
-		lastSize = len(v.Members)
-		members := make([]string, 0, len(v.Members))
-		for _, m := range v.Members {
-			members = append(members, byID[uint32(m.ID)])
+		if v.Agreed {
+			lastSize = len(v.Members)
 		}
-		rt.OnView(v.ID, members, byID[uint32(v.DC)])
+		rt.OnView(v)
 	})
+	n.OnTick(rt.MembershipTick)
 	n.OnDelivery(func(d reliable.Delivery) {
 		if p, ok := bytes.CutPrefix(d.Payload, []byte(payloadPrefix)); ok {
 			rt.Deliver(byID[d.From], p)
@@ -236,22 +247,26 @@ func Attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 		if err := json.Unmarshal(args, &a); err != nil || a.Node == "" {
 			return nil, fmt.Errorf("fence-confirm: want {\"node\": NAME, \"by\": WHO}")
 		}
-		msg, err := rt.Confirm(a.Node, a.By)
+		cctx, cancel := context.WithTimeout(ctx, OperatorTimeout)
+		defer cancel()
+		ans, err := rt.Confirm(cctx, a.Node, a.By)
 		if err != nil {
 			return nil, err
 		}
-		return map[string]string{"node": a.Node, "result": msg}, nil
+		return map[string]string{"node": a.Node, "result": ans.Result}, nil
 	})
 	n.HandleControl(CmdResourceCleanup, func(ctx context.Context, args json.RawMessage) (any, error) {
 		var a CleanupArgs
 		if err := json.Unmarshal(args, &a); err != nil || a.Resource == "" {
 			return nil, fmt.Errorf("resource-cleanup: want {\"resource\": ID, \"node\": NAME (optional), \"by\": WHO}")
 		}
-		nodes, err := rt.Cleanup(ctx, a.Resource, a.Node, a.By)
+		cctx, cancel := context.WithTimeout(ctx, OperatorTimeout)
+		defer cancel()
+		ans, err := rt.Cleanup(cctx, a.Resource, a.Node, a.By)
 		if err != nil {
 			return nil, err
 		}
-		return map[string]any{"resource": a.Resource, "nodes": nodes}, nil
+		return map[string]any{"resource": a.Resource, "nodes": ans.Nodes}, nil
 	})
 	n.HandleControl(CmdFenceHistory, func(ctx context.Context, _ json.RawMessage) (any, error) {
 		h := History{Nodes: rt.Snapshot().Fencing}

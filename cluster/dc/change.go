@@ -78,11 +78,11 @@ func (c *Coordinator) Propose(p Proposal, now time.Duration) {
 	switch {
 	case c.isDC():
 		c.ready.ConfigResults = append(c.ready.ConfigResults, c.applyProposal(p, c.cfg.Self, now))
-	case c.dc == "":
+	case c.view.DC == "" || c.view.DC == c.cfg.Self || !c.acting():
 		c.ready.ConfigResults = append(c.ready.ConfigResults, ConfigResult{ID: p.ID, Retry: true,
-			Error: "no DC yet: this node is not in a membership view"})
+			Error: c.notDCError().Error()})
 	default:
-		c.send(c.dc, Message{Kind: KindConfigPropose, Proposal: &p})
+		c.send(c.view.DC, Message{Kind: KindConfigPropose, Proposal: &p})
 	}
 }
 
@@ -92,7 +92,7 @@ func (c *Coordinator) stepConfig(m Message, now time.Duration) {
 	case KindConfigPropose:
 		var res ConfigResult
 		if !c.isDC() {
-			res = ConfigResult{ID: m.Proposal.ID, DC: c.dc, Retry: true, Error: fmt.Sprintf("%s is not the DC (the DC is %q)", c.cfg.Self, c.dc)}
+			res = ConfigResult{ID: m.Proposal.ID, DC: c.view.DC, Retry: true, Error: fmt.Sprintf("%s is not the DC of an agreed view (the DC is %q)", c.cfg.Self, c.view.DC)}
 		} else {
 			res = c.applyProposal(*m.Proposal, m.From, now)
 		}

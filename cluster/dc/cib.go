@@ -5,7 +5,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 
+	"palisade/cluster/recovery"
 	"palisade/resources/model"
 )
 
@@ -58,6 +61,61 @@ type CIB struct {
 	// cleanly: their disappearance needs no fencing (every member's gate
 	// learns it from here, so a future DC knows too).
 	Left []string `json:"left,omitempty"`
+	// Fencing is every node's fence lifecycle as the DC's gate holds it
+	// (recovery.Record): members adopt it, so a new DC knows which nodes
+	// are unclean or fenced, and it survives restarts in cib.json.
+	Fencing []recovery.Record `json:"fencing,omitempty"`
+	// Pending lists starts and promotes decided and not yet answered: a
+	// DC that takes over treats them as maybe active on a lost node.
+	Pending []model.ResourceStatus `json:"pending,omitempty"`
+	// ReportedIn is, per node, the view in which the node's entries of
+	// Status and Pending were last reported by the node itself. When a new
+	// DC collects the members' copies, each node's entries come from the
+	// copy that heard from it last (a partition only knows its own
+	// members first hand).
+	ReportedIn map[string]uint64 `json:"reported_in,omitempty"`
+}
+
+// mergeStatus returns a copy of a in which the status entries of every
+// node that b heard from later (ReportedIn) are b's.
+func mergeStatus(a, b *CIB) *CIB {
+	out := *a
+	out.ReportedIn = maps.Clone(a.ReportedIn)
+	if out.ReportedIn == nil {
+		out.ReportedIn = map[string]uint64{}
+	}
+	for _, n := range sortedNodes(b.ReportedIn) {
+		if b.ReportedIn[n] <= a.ReportedIn[n] {
+			continue
+		}
+		out.ReportedIn[n] = b.ReportedIn[n]
+		out.Status.Resources = replaceNode(out.Status.Resources, b.Status.Resources, n, func(r model.ResourceStatus) string { return r.Node })
+		out.Status.Failures = replaceNode(out.Status.Failures, b.Status.Failures, n, func(f model.Failure) string { return f.Node })
+		out.Pending = replaceNode(out.Pending, b.Pending, n, func(r model.ResourceStatus) string { return r.Node })
+		if slices.Contains(b.Reported, n) && !slices.Contains(out.Reported, n) {
+			out.Reported = append(slices.Clone(out.Reported), n)
+		}
+	}
+	return &out
+}
+
+func replaceNode[T any](mine, theirs []T, n string, node func(T) string) []T {
+	out := slices.DeleteFunc(slices.Clone(mine), func(e T) bool { return node(e) == n })
+	for _, e := range theirs {
+		if node(e) == n {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func sortedNodes(m map[string]uint64) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // ConfigDigest is a hex SHA-256 of the canonical JSON form of cfg ("" for

@@ -7,12 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"gopkg.in/yaml.v3"
 
-	"palisade/cluster/recovery"
-	"palisade/quorum"
 	"palisade/resources/model"
 )
 
@@ -33,7 +30,7 @@ func (s *sim) cfgInit() {
 	if s.cfgs.persisted != nil {
 		return
 	}
-	base := s.nodes[s.names()[0]].CIB().Config
+	base := s.nodes[s.names()[0]].c.CIB().Config
 	s.cfgs = cfgSim{persisted: map[string]*Persisted{}, files: map[string]*model.Config{}, fileSeen: map[string]string{},
 		pending: map[string]*model.Config{}, admins: map[string]uint64{}, names: map[string]string{ConfigDigest(base): "base"}}
 	for _, n := range s.names() {
@@ -56,7 +53,8 @@ func (s *sim) names() []string {
 // digest seen.
 func (s *sim) persist(name string, cib *CIB) {
 	s.cfgInit()
-	s.cfgs.persisted[name] = &Persisted{Version: cib.Version, Digest: cib.Digest, Config: cib.Config, FileDigest: s.cfgs.fileSeen[name]}
+	s.cfgs.persisted[name] = &Persisted{Version: cib.Version, Digest: cib.Digest, Config: cib.Config, FileDigest: s.cfgs.fileSeen[name],
+		Status: cib.Status, Reported: cib.Reported, Left: cib.Left, Fencing: cib.Fencing, Pending: cib.Pending, ReportedIn: cib.ReportedIn}
 }
 
 // restart recreates node name's coordinator from what it persisted and its
@@ -65,20 +63,11 @@ func (s *sim) persist(name string, cib *CIB) {
 func (s *sim) restart(name string) (propose bool) {
 	s.cfgInit()
 	names := s.names()
-	votes := map[string]int{}
-	for _, n := range names {
-		votes[n] = 1
-	}
-	q, err := quorum.New(quorum.Config{Nodes: votes})
-	if err != nil {
-		s.t.Fatal(err)
-	}
 	file := s.cfgs.files[name]
 	cib, fd, propose := StartCIB(s.cfgs.persisted[name], file, s.cfgs.admins[name])
 	s.cfgs.fileSeen[name] = fd
-	sched := s.nodes[name].cfg.Schedule
-	s.nodes[name] = New(Config{Self: name, Nodes: names, Quorum: q, Gate: recovery.New(recovery.Config{Self: name, Nodes: names}),
-		Schedule: sched, Wall: func() time.Time { return time.Unix(0, 0) }, CIB: cib})
+	sched := s.nodes[name].c.cfg.Schedule
+	s.nodes[name] = testEngine(s.t, name, names, sched, cib)
 	for r, n := range s.running {
 		if n == name {
 			delete(s.running, r)
@@ -142,7 +131,7 @@ func (s *sim) proposePending() []string {
 	var out []string
 	for _, n := range s.names() {
 		cfg := s.cfgs.pending[n]
-		if cfg == nil || !s.up[n] || s.nodes[n].DC() == "" {
+		if cfg == nil || !s.up[n] || s.nodes[n].c.DC() == "" {
 			continue
 		}
 		delete(s.cfgs.pending, n)
@@ -160,7 +149,7 @@ func (s *sim) versions() []string {
 	s.cfgInit()
 	var out []string
 	for _, n := range s.names() {
-		cib := s.nodes[n].CIB()
+		cib := s.nodes[n].c.CIB()
 		name := s.cfgs.names[cib.Digest]
 		if name == "" {
 			name = "digest " + cib.Digest[:12]

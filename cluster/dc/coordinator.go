@@ -2,6 +2,7 @@ package dc
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -29,8 +30,8 @@ type PlannedAction struct {
 // through an adapter in production, a fake in tests).
 type Scheduler func(cfg *model.Config, st model.Status, now time.Time) ([]PlannedAction, error)
 
-// Outgoing is a message to send; To may be this node (the runtime loops it
-// back).
+// Outgoing is a message to send; To may be this node (the caller loops it
+// back through Deliver).
 type Outgoing struct {
 	To  string
 	Msg Message
@@ -45,8 +46,9 @@ type Config struct {
 	Gate   *recovery.Gate
 	// Schedule is called on every change while DC and rebuilt.
 	Schedule Scheduler
-	// Wall maps the monotonic now to wall time for the scheduler's
-	// failure-timeout arithmetic (default time.Now).
+	// Wall is the wall clock for the scheduler's failure-timeout
+	// arithmetic and for failure times. Required (tests and the simulator
+	// give a logical one).
 	Wall func() time.Time
 	// CIB is this node's initial replica (from disk or the config file).
 	CIB *CIB
@@ -55,40 +57,37 @@ type Config struct {
 	// over (quorum, fencing policy and fence-race delays; see
 	// SafetyDigestOf). Nodes report it; the DC alerts on a difference.
 	SafetyDigest string
-}
-
-// Ready is the work the runtime must perform.
-type Ready struct {
-	Send   []Outgoing
-	Fence  []recovery.FenceRequest
-	Alerts []recovery.Alert
-	Log    []eventlog.Entry
-	// Errors are non-fatal problems to log (scheduler errors...).
-	Errors []error
-	// ConfigResults answer this node's configuration proposals.
-	ConfigResults []ConfigResult
-	// Persist is set when the replica's configuration or its (admin_epoch,
-	// epoch) changed: store it (state_dir) so a restarted node rejoins
-	// with it and the highest version wins.
-	Persist *CIB
+	// StaleAfter bounds how old the last membership tick may be for this
+	// node to act: a process that was paused (SIGSTOP, a VM freeze) must
+	// not decide on the view it had before the pause. 0: never stale.
+	StaleAfter time.Duration
 }
 
 type nodeInfo struct {
 	reported  bool
 	resources []model.ResourceStatus
 	failures  []model.Failure
+	fatal     []string
+	// pending: starts the node reported running (decided by an earlier
+	// DC): busy, and maybe active, until it reports their end.
+	pending []string
 	// alerted is the safety digest this node was last alerted for.
 	alerted string
 }
 
-// Coordinator is the pure DC core; it also holds the member-side replica of
-// the CIB on every node. Not safe for concurrent use.
+// Coordinator is the DC half of the pure per-node core (see Engine): the
+// DC's decisions when this node is DC, and the replica of the CIB on every
+// node. Not safe for concurrent use.
 type Coordinator struct {
-	cfg     Config
-	view    uint64
+	cfg  Config
+	view View
+	// members is view.Names(); quorate is the quorum of an agreed, fresh
+	// view (false otherwise).
 	members []string
-	dc      string
 	quorate bool
+	// lastTick is the time of the last membership tick (freshness).
+	lastTick time.Duration
+	fresh    bool
 
 	cib        *CIB
 	rebuilding bool
@@ -96,6 +95,13 @@ type Coordinator struct {
 	lastAsk  time.Duration
 	nodes    map[string]*nodeInfo
 	inflight map[uint64]Action
+	sentAt   map[uint64]time.Duration
+	// held are start/promote actions decided but not sent: they wait
+	// until every member acknowledged the CIB version (heldFor) that
+	// records them as pending, so a successor DC knows of them.
+	held    []Action
+	heldFor Version
+	acked   map[string]Version
 	// leaving nodes asked to shut down: standby until they run nothing.
 	leaving map[string]bool
 	// holdUntil keeps the DC from re-sending to a member that refused an
@@ -105,43 +111,89 @@ type Coordinator struct {
 	lastPlan  []PlannedAction
 	// persisted identifies the last replica handed out in Ready.Persist.
 	persisted string
+	// delegated are fences of this node handed to a peer (by attempt).
+	delegated map[int]string
 
-	ready Ready
+	ready *Ready
 }
 
-// New returns a Coordinator.
-// wall is the configured wall clock (time.Now by default).
-func (c Config) wall() time.Time {
-	if c.Wall != nil {
-		return c.Wall()
-	}
-	return time.Now()
-}
-
-func New(cfg Config) *Coordinator {
+// New returns a Coordinator writing its work into rd.
+func newCoordinator(cfg Config, rd *Ready) *Coordinator {
 	if cfg.Wall == nil {
 		cfg.Wall = time.Now
 	}
-	c := &Coordinator{cfg: cfg, cib: withDigest(cfg.CIB), nodes: map[string]*nodeInfo{}, inflight: map[uint64]Action{}, leaving: map[string]bool{}, holdUntil: map[string]time.Duration{}}
+	c := &Coordinator{cfg: cfg, cib: withDigest(cfg.CIB), nodes: map[string]*nodeInfo{}, inflight: map[uint64]Action{}, sentAt: map[uint64]time.Duration{},
+		leaving: map[string]bool{}, holdUntil: map[string]time.Duration{}, acked: map[string]Version{},
+		delegated: map[int]string{}, ready: rd, fresh: true}
 	if c.cib == nil {
 		c.cib = &CIB{}
 	}
 	for _, n := range cfg.Nodes {
 		c.nodes[n] = &nodeInfo{}
 	}
+	if len(c.cib.Fencing) > 0 {
+		// Persisted lifecycle records: what this node knew before it
+		// restarted (a new DC confirms or redoes every pending fence).
+		cfg.Gate.Adopt(c.cib.Fencing, false, 0)
+	}
 	return c
 }
 
-func (c *Coordinator) isDC() bool { return c.dc == c.cfg.Self }
+// acting: the view is agreed and this node's membership is fresh, so it
+// may take decisions.
+func (c *Coordinator) acting() bool { return c.view.Agreed && c.fresh }
+
+// isDC reports whether this node is the DC of an agreed, fresh view.
+func (c *Coordinator) isDC() bool { return c.view.DC == c.cfg.Self && c.acting() }
+
+// viewDC: this node is the DC of its current view, agreed or not: it
+// keeps the bookkeeping (results, reports, acks) that arrives while the
+// view is briefly not agreed, and decides again once it is.
+func (c *Coordinator) viewDC() bool { return c.view.DC == c.cfg.Self }
+
+// gateDC: the gate may decide (fence, allow starts) once the DC has
+// rebuilt status, and so adopted the newest replicated fence records.
+func (c *Coordinator) gateDC() bool { return c.isDC() && !c.rebuilding }
 
 // DC returns the DC of the current view ("" before the first view).
-func (c *Coordinator) DC() string { return c.dc }
+func (c *Coordinator) DC() string { return c.view.DC }
 
-// IsDC reports whether this node is the DC of its view.
+// IsDC reports whether this node is the DC of an agreed view.
 func (c *Coordinator) IsDC() bool { return c.isDC() }
 
 // View returns the current view id.
-func (c *Coordinator) View() uint64 { return c.view }
+func (c *Coordinator) View() uint64 { return c.view.ID }
+
+// Acting reports whether this node may take decisions now: its view is
+// agreed and its membership was evaluated recently.
+func (c *Coordinator) Acting() bool { return c.acting() }
+
+// Quorate reports whether this node's agreed view holds quorum (false for
+// a transitional or stale view).
+func (c *Coordinator) Quorate() bool { return c.quorate }
+
+// Members returns the current view's members, sorted.
+func (c *Coordinator) Members() []string { return slices.Clone(c.members) }
+
+// Rebuilding reports whether this DC is still collecting status.
+func (c *Coordinator) Rebuilding() bool { return c.rebuilding }
+
+// Waiting lists the members a rebuilding DC still waits for.
+func (c *Coordinator) Waiting() []string {
+	var out []string
+	for _, m := range c.members {
+		if !c.nodes[m].reported && c.gate().State(m) != recovery.StateFenced {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Busy reports whether this DC has actions out or held.
+func (c *Coordinator) Busy() bool { return len(c.inflight) > 0 || len(c.held) > 0 }
+
+// Gate exposes the recovery gate (read-only use).
+func (c *Coordinator) Gate() *recovery.Gate { return c.gate() }
 
 // CIB returns the local replica.
 func (c *Coordinator) CIB() *CIB { return c.cib }
@@ -150,23 +202,29 @@ func (c *Coordinator) log(now time.Duration, e eventlog.Entry) {
 	e.MonoNS = int64(now)
 	e.Writer = c.cfg.Self
 	if e.View == 0 {
-		e.View = c.view
+		e.View = c.view.ID
 	}
 	c.ready.Log = append(c.ready.Log, e)
 }
 
 func (c *Coordinator) send(to string, m Message) {
-	m.View, m.From = c.view, c.cfg.Self
+	m.View, m.From = c.view.ID, c.cfg.Self
 	c.ready.Send = append(c.ready.Send, Outgoing{To: to, Msg: m})
 }
 
-// SetView is called on every membership view change. dc is the view's
-// lowest member (membership decides it).
-func (c *Coordinator) SetView(id uint64, members []string, dc string, now time.Duration) {
-	members = slices.Sorted(slices.Values(members))
+func (c *Coordinator) errorf(format string, args ...any) {
+	c.ready.Errors = append(c.ready.Errors, fmt.Errorf(format, args...))
+}
+
+// SetView is called on every membership change, agreed or not.
+func (c *Coordinator) SetView(v View, now time.Duration) {
+	v.Members = slices.Clone(v.Members)
+	slices.SortFunc(v.Members, func(a, b Member) int { return cmpStr(a.Name, b.Name) })
 	wasDC := c.isDC()
+	oldMembers := c.members
+	members := v.Names()
 	for _, m := range members {
-		if !slices.Contains(c.members, m) && c.view != 0 {
+		if !slices.Contains(oldMembers, m) && c.view.ID != 0 {
 			// Back (restarted): whatever it announced before is void.
 			delete(c.leaving, m)
 			if slices.Contains(c.cib.Left, m) {
@@ -176,33 +234,117 @@ func (c *Coordinator) SetView(id uint64, members []string, dc string, now time.D
 			}
 		}
 	}
-	c.view, c.members, c.dc = id, members, dc
-	st := c.cfg.Quorum.Update(members, now)
-	c.quorate = st.Quorate
-	c.inflight = map[uint64]Action{} // results of the old view are refused anyway
+	sameView := v.ID == c.view.ID && slices.Equal(v.Members, c.view.Members) && v.DC == c.view.DC
+	c.view, c.members = v, members
+	if !sameView {
+		// Results of the old view are refused anyway, and whatever was
+		// decided in it is decided again.
+		c.inflight, c.sentAt = map[uint64]Action{}, map[uint64]time.Duration{}
+		c.held, c.acked = nil, map[string]Version{}
+		// What any node runs is known again only from its own report in
+		// this view; until then (and for nodes outside the view) the
+		// replicated snapshot says what they last ran.
+		for _, ni := range c.nodes {
+			ni.reported, ni.resources, ni.failures, ni.fatal, ni.pending = false, nil, nil, nil, nil
+		}
+	}
+	c.evaluate(now, wasDC, !sameView)
+}
+
+// evaluate recomputes quorum and the DC role after the view, its
+// agreement or this node's freshness changed, and starts a rebuild when
+// this node becomes (or stays) DC of a new agreed view.
+func (c *Coordinator) evaluate(now time.Duration, wasDC, newView bool) {
+	st := c.cfg.Quorum.Update(c.members, now)
+	c.quorate = st.Quorate && c.acting()
 	if c.isDC() {
 		if !wasDC {
 			c.log(now, eventlog.Entry{Event: eventlog.DCElected, Detail: st.String()})
 		}
-		// Rebuild: nothing is scheduled until every member reported.
-		c.rebuilding = true
-		for _, m := range members {
-			c.nodes[m].reported = false
+		if !wasDC || newView {
+			// Rebuild: nothing is scheduled until every member reported.
+			c.rebuilding = true
+			for _, m := range c.members {
+				c.nodes[m].reported = false
+			}
+			c.askStatus(now)
 		}
-		c.askStatus(now)
+	} else {
+		c.rebuilding = false
 	}
-	c.gate().SetPartition(recovery.Partition{Members: members, Quorate: c.quorate, DC: c.isDC(), View: id, Active: c.activeByNode()}, now)
-	c.drainGate()
+	c.setPartition(now)
 	c.schedule(now)
+}
+
+// setPartition tells the gate what it may do now.
+func (c *Coordinator) setPartition(now time.Duration) {
+	c.gate().SetPartition(recovery.Partition{Members: c.members, Quorate: c.quorate, DC: c.isDC(), Rebuilding: c.rebuilding, View: c.view.ID,
+		Active: c.activeByNode(), Gens: c.view.Gens()}, now)
+	c.drainGate(now)
+}
+
+// MembershipTick records that membership was evaluated at now; a node
+// whose last tick is older than Config.StaleAfter takes no decision.
+func (c *Coordinator) MembershipTick(now time.Duration) {
+	c.lastTick = now
+	c.checkFresh(now)
+}
+
+func (c *Coordinator) checkFresh(now time.Duration) {
+	fresh := c.cfg.StaleAfter <= 0 || now-c.lastTick <= c.cfg.StaleAfter
+	if fresh == c.fresh {
+		return
+	}
+	wasDC := c.isDC()
+	c.fresh = fresh
+	if !fresh {
+		c.log(now, eventlog.Entry{Event: eventlog.ViewStale, Detail: fmt.Sprintf("membership not evaluated for %s: no decisions until it is", now-c.lastTick)})
+	}
+	c.evaluate(now, wasDC, false)
 }
 
 func (c *Coordinator) gate() *recovery.Gate { return c.cfg.Gate }
 
-func (c *Coordinator) drainGate() {
+func (c *Coordinator) drainGate(now time.Duration) {
 	rd := c.gate().Ready()
-	c.ready.Fence = append(c.ready.Fence, rd.Fence...)
 	c.ready.Alerts = append(c.ready.Alerts, rd.Alerts...)
 	c.ready.Log = append(c.ready.Log, rd.Log...)
+	for _, fr := range rd.Fence {
+		if fr.Target == c.cfg.Self {
+			c.delegateSelfFence(fr, now)
+			continue
+		}
+		c.ready.fenceOrders = append(c.ready.fenceOrders, fenceOrder{req: fr, view: c.view.ID})
+	}
+	c.ready.withdrawn = append(c.ready.withdrawn, rd.Withdraw...)
+	if len(rd.Fence) > 0 || len(rd.Withdraw) > 0 {
+		c.publish(now)
+	}
+}
+
+// delegateSelfFence hands the fence of this node (the DC: a stop of its
+// own failed) to the first other member, which executes it and tells
+// every member the outcome. The records published just before tell every
+// member that a fence of the DC is out.
+func (c *Coordinator) delegateSelfFence(fr recovery.FenceRequest, now time.Duration) {
+	var peer string
+	for _, m := range c.members {
+		if m != c.cfg.Self {
+			peer = m
+			break
+		}
+	}
+	if peer == "" {
+		c.ready.Alerts = append(c.ready.Alerts, recovery.Alert{Target: c.cfg.Self,
+			Message: fmt.Sprintf("%s must be fenced (%s) but no other member can do it; its resources stay blocked", c.cfg.Self, fr.Reason)})
+		c.ready.selfFenceFailed = append(c.ready.selfFenceFailed, fr)
+		return
+	}
+	c.delegated[fr.Attempt] = peer
+	c.publish(now)
+	c.send(peer, Message{Kind: KindFenceExec, Fence: &fr})
+	c.log(now, eventlog.Entry{Event: eventlog.FenceDelegated, Target: c.cfg.Self, Node: peer, Attempt: fr.Attempt,
+		Detail: "the DC is fenced by a peer: " + fr.Reason})
 }
 
 // activeByNode is the resources last known active per node: live reports
@@ -226,8 +368,8 @@ func (c *Coordinator) statusFailures() []model.Failure {
 }
 
 // perNode merges status per configured node: what a node reported itself
-// since this view began, else the last replicated snapshot's entries for it
-// (a node that has not answered yet, or is lost).
+// in this view, else the last replicated snapshot's entries for it (a
+// node that has not answered yet, or is lost).
 func perNode[T any](c *Coordinator, reported func(*nodeInfo) []T, snapshot []T, node func(T) string) []T {
 	var out []T
 	for _, n := range c.cfg.Nodes {
@@ -244,92 +386,144 @@ func perNode[T any](c *Coordinator, reported func(*nodeInfo) []T, snapshot []T, 
 	return out
 }
 
-// Step handles one message from node from.
+// Step handles one message from another node (or this one, looped back).
 func (c *Coordinator) Step(m Message, now time.Duration) {
 	switch m.Kind {
 	case KindCIB:
-		// Member side: adopt the DC's copy when it is not older.
-		if cib := withDigest(m.CIB); m.From == c.dc && !older(cib, c.cib) {
-			if err := checkCIB(cib); err != nil {
-				c.ready.Errors = append(c.ready.Errors, fmt.Errorf("CIB %s from DC %s refused, keeping %s: %w", cib.Version, m.From, c.cib.Version, err))
-				return
+		c.adoptCIB(m, now)
+	case KindCIBAck:
+		if c.viewDC() && m.View == c.view.ID && slices.Contains(c.members, m.From) {
+			if c.acked[m.From].Less(*m.Ack) {
+				c.acked[m.From] = *m.Ack
 			}
-			c.cib = cib
-			for _, n := range c.cib.Left {
-				_ = c.gate().CleanLeave(n, now) // refused for unclean nodes: fine
-			}
-			c.drainGate()
+			c.releaseHeld(now)
 		}
 	case KindLeave:
-		if c.isDC() && slices.Contains(c.members, m.From) && !c.leaving[m.From] {
+		if c.viewDC() && slices.Contains(c.members, m.From) && !c.leaving[m.From] {
 			c.leaving[m.From] = true
 			c.log(now, eventlog.Entry{Event: eventlog.NodeLeaving, Target: m.From, Detail: "shutdown requested: moving its resources away"})
 			c.schedule(now)
 			c.checkLeft(now)
 		}
 	case KindStatus:
-		if !c.isDC() || m.View != c.view {
-			return
-		}
-		ni, ok := c.nodes[m.Status.Node]
-		if !ok || m.Status.Node != m.From {
-			return
-		}
-		ni.reported, ni.resources, ni.failures = true, m.Status.Resources, m.Status.Failures
-		c.checkSafetyDigest(ni, m.From, m.Status.SafetyDigest, now)
-		// Join: the highest version wins (equal versions: the higher
-		// digest, so every DC picks the same copy), if it is valid.
-		if newer := Newer(c.cib, withDigest(m.Status.CIB)); newer != c.cib {
-			if err := checkCIB(newer); err != nil {
-				c.ready.Errors = append(c.ready.Errors, fmt.Errorf("CIB %s reported by %s refused, keeping %s: %w", newer.Version, m.From, c.cib.Version, err))
-			} else {
-				c.cib = &CIB{Version: newer.Version, Config: newer.Config, Digest: newer.Digest, Status: newer.Status, Reported: newer.Reported}
-			}
-		}
-		if c.rebuilding && c.allReported() {
-			c.rebuilding = false
-			c.publish(now)
-		} else if !c.rebuilding && !reflect.DeepEqual(c.buildStatus(), c.cib.Status) {
-			// A report that changes the status (a cleanup, an expired
-			// failure, a monitor result) reaches every replica, so
-			// `palisade status` on any node shows it.
-			c.publish(now)
-		}
-		c.schedule(now)
-		c.checkLeft(now)
+		c.onStatus(m, now)
 	case KindActionResult:
 		c.onResult(m, now)
 	case KindConfigPropose, KindConfigResult:
 		c.stepConfig(m, now)
-	case KindConfirm:
-		if c.isDC() {
-			if err := c.Confirm(m.Target, m.Reason+" (via "+m.From+")", now); err != nil {
-				c.ready.Errors = append(c.ready.Errors, fmt.Errorf("operator confirmation forwarded by %s: %w", m.From, err))
-			}
-		}
 	case KindFenceRequest:
-		if c.isDC() && m.View == c.view {
-			if err := c.gate().RequestFence(m.Target, m.Reason, now); err != nil {
+		if c.gateDC() && m.View == c.view.ID {
+			if err := c.requestFence(m.Target, m.Reason, now); err != nil {
 				c.ready.Errors = append(c.ready.Errors, err)
 			}
-			c.drainGate()
+			c.drainGate(now)
 			c.schedule(now)
 		}
+	case KindFenceResult:
+		res := *m.FenceResult
+		c.gate().FenceResult(res, now)
+		c.drainGate(now)
+		if res.OK && res.VerifiedOff && c.gate().State(res.Target) == recovery.StateFenced {
+			c.forget(res.Target)
+		}
+		c.publish(now)
+		c.schedule(now)
+	case KindRequest:
+		c.onRequest(m, now)
 	}
+}
+
+// adoptCIB is the member side of replication: take the DC's copy of the
+// current view when it is not older, with its fence records, and
+// acknowledge it.
+func (c *Coordinator) adoptCIB(m Message, now time.Duration) {
+	cib := withDigest(m.CIB)
+	if m.From != c.view.DC || m.View != c.view.ID || older(cib, c.cib) {
+		return
+	}
+	if err := checkCIB(cib); err != nil {
+		c.errorf("CIB %s from DC %s refused, keeping %s: %w", cib.Version, m.From, c.cib.Version, err)
+		return
+	}
+	c.cib = cib
+	c.gate().Adopt(cib.Fencing, false, now)
+	for _, n := range c.cib.Left {
+		_ = c.gate().CleanLeave(n, now) // refused for unclean nodes: fine
+	}
+	c.drainGate(now)
+	v := cib.Version
+	c.send(m.From, Message{Kind: KindCIBAck, Ack: &v})
+}
+
+func (c *Coordinator) onStatus(m Message, now time.Duration) {
+	if !c.viewDC() || m.View != c.view.ID {
+		return
+	}
+	ni, ok := c.nodes[m.Status.Node]
+	if !ok || m.Status.Node != m.From || !slices.Contains(c.members, m.From) || c.gate().State(m.From) == recovery.StateFenced {
+		// A fenced node is off: a report of it still in flight is old.
+		return
+	}
+	ni.reported, ni.resources, ni.failures, ni.fatal, ni.pending = true, m.Status.Resources, m.Status.Failures, m.Status.Fatal, m.Status.Pending
+	c.checkSafetyDigest(ni, m.From, m.Status.SafetyDigest, now)
+	// Join: the configuration of the highest version wins (equal
+	// versions: the higher digest, so every DC picks the same copy), if it
+	// is valid; each node's status comes from the copy that heard from it
+	// last.
+	if theirs := withDigest(m.Status.CIB); theirs != nil {
+		merged := mergeStatus(c.cib, theirs)
+		if newer := Newer(c.cib, theirs); newer != c.cib {
+			if err := checkCIB(newer); err != nil {
+				c.errorf("CIB %s reported by %s refused, keeping %s: %w", newer.Version, m.From, c.cib.Version, err)
+			} else {
+				merged.Version, merged.Config, merged.Digest, merged.Left = newer.Version, newer.Config, newer.Digest, newer.Left
+			}
+		}
+		c.cib = merged
+	}
+	if c.rebuilding && m.Status.CIB != nil && len(m.Status.CIB.Fencing) > 0 {
+		// The newest fence records of any member: the previous DC's
+		// decisions (the gate keeps the newest of each node's record).
+		c.gate().Adopt(m.Status.CIB.Fencing, true, now)
+		c.drainGate(now)
+	}
+	if c.rebuilding && c.allReported() {
+		c.rebuilding = false
+		c.setPartition(now)
+		c.publish(now)
+	} else if !c.rebuilding && !reflect.DeepEqual(c.buildStatus(), c.cib.Status) {
+		// A report that changes the status (a cleanup, an expired
+		// failure, a monitor result) reaches every replica, so
+		// `palisade status` on any node shows it.
+		c.publish(now)
+	}
+	c.schedule(now)
+	c.checkLeft(now)
 }
 
 func (c *Coordinator) allReported() bool {
 	for _, m := range c.members {
-		if !c.nodes[m].reported {
+		// A node confirmed fenced is off, whatever membership still
+		// says: its report will not come.
+		if !c.nodes[m].reported && c.gate().State(m) != recovery.StateFenced {
 			return false
 		}
 	}
 	return true
 }
 
+func (c *Coordinator) sortedInflight() []Action {
+	out := make([]Action, 0, len(c.inflight))
+	for _, a := range c.inflight {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
 func (c *Coordinator) onResult(m Message, now time.Duration) {
 	r := m.Result
-	if !c.isDC() || m.View != c.view {
+	if !c.viewDC() || m.View != c.view.ID {
 		return
 	}
 	a, ok := c.inflight[r.ID]
@@ -337,17 +531,21 @@ func (c *Coordinator) onResult(m Message, now time.Duration) {
 		return
 	}
 	delete(c.inflight, r.ID)
+	delete(c.sentAt, r.ID)
+	ni := c.nodes[a.Node]
+	ni.pending = slices.DeleteFunc(ni.pending, func(p string) bool { return p == a.Resource })
 	if r.Refused {
 		c.log(now, eventlog.Entry{Event: eventlog.ActionRefused, Resource: a.Resource, Node: a.Node, Action: a.Op, Detail: r.Reason})
 		c.holdUntil[a.Node] = now + RefusalHold
-	}
-	ni := c.nodes[a.Node]
-	if !r.Refused {
+	} else {
 		c.log(now, eventlog.Entry{Event: eventlog.ActionResult, Resource: a.Resource, Node: a.Node, Action: a.Op, OK: eventlog.Bool(r.OK),
 			Detail: fmt.Sprintf("rc=%d fail_count=%d", r.RC, r.FailCount)})
 		ni.resources = slices.DeleteFunc(ni.resources, func(s model.ResourceStatus) bool { return s.Rsc == a.Resource })
 		if r.Active {
 			ni.resources = append(ni.resources, model.ResourceStatus{Rsc: a.Resource, Node: a.Node, Failed: r.Failed})
+		}
+		if r.Fatal && !slices.Contains(ni.fatal, a.Resource) {
+			ni.fatal = append(ni.fatal, a.Resource)
 		}
 		// The fail count comes with every result; the failed operation and
 		// its time only with a failure (a later successful stop must not
@@ -369,10 +567,10 @@ func (c *Coordinator) onResult(m Message, now time.Duration) {
 			ni.failures[prev].Count = model.Score(r.FailCount)
 		}
 		if r.Failed && r.OnFail == "fence" {
-			if err := c.gate().RequestFence(a.Node, fmt.Sprintf("%s of %s failed (on-fail=fence)", a.Op, a.Resource), now); err != nil {
+			if err := c.requestFence(a.Node, fmt.Sprintf("%s of %s failed (on-fail=fence)", a.Op, a.Resource), now); err != nil {
 				c.ready.Errors = append(c.ready.Errors, err)
 			}
-			c.drainGate()
+			c.drainGate(now)
 		}
 	}
 	c.publish(now)
@@ -380,11 +578,17 @@ func (c *Coordinator) onResult(m Message, now time.Duration) {
 	c.checkLeft(now)
 }
 
+// requestFence asks the gate to fence n, with what n runs now.
+func (c *Coordinator) requestFence(n, reason string, now time.Duration) error {
+	c.gate().SetActive(c.activeByNode())
+	return c.gate().RequestFence(n, reason, now)
+}
+
 // checkLeft lets leaving members that run nothing (and have nothing in
 // flight) go: the gate will not fence them when they disappear, and the
 // CIB tells every member (and so any future DC).
 func (c *Coordinator) checkLeft(now time.Duration) {
-	if !c.isDC() || c.rebuilding {
+	if !c.gateDC() {
 		return
 	}
 	changed := false
@@ -405,6 +609,9 @@ func (c *Coordinator) checkLeft(now time.Duration) {
 		for _, a := range c.inflight {
 			busy = busy || a.Node == n
 		}
+		for _, r := range c.pendingStarts() {
+			busy = busy || r.Node == n
+		}
 		if busy {
 			continue
 		}
@@ -412,7 +619,7 @@ func (c *Coordinator) checkLeft(now time.Duration) {
 			c.ready.Errors = append(c.ready.Errors, err)
 			continue
 		}
-		c.drainGate()
+		c.drainGate(now)
 		cib := *c.cib
 		cib.Left = append(slices.Clone(cib.Left), n)
 		c.cib = &cib
@@ -426,17 +633,12 @@ func (c *Coordinator) checkLeft(now time.Duration) {
 // Left reports whether the DC has let node leave (its replica says so).
 func (c *Coordinator) Left(node string) bool { return slices.Contains(c.cib.Left, node) }
 
-// UpdateStatus replaces what the DC knows of one member's resources (a
-// member reporting a monitor result outside any action, e.g. a failure).
-func (c *Coordinator) UpdateStatus(s NodeStatus, now time.Duration) {
-	c.Step(Message{Kind: KindStatus, View: c.view, From: s.Node, Status: &s}, now)
-}
-
-// FenceResult feeds a fencer outcome to the gate.
+// FenceResult feeds the outcome of a fence this node executed for itself
+// (as DC) to the gate.
 func (c *Coordinator) FenceResult(res recovery.FenceResult, now time.Duration) {
 	c.gate().FenceResult(res, now)
-	c.drainGate()
-	if res.OK && res.VerifiedOff {
+	c.drainGate(now)
+	if res.OK && res.VerifiedOff && c.gate().State(res.Target) == recovery.StateFenced {
 		// The node is off: nothing runs there any more.
 		c.forget(res.Target)
 	}
@@ -446,22 +648,37 @@ func (c *Coordinator) FenceResult(res recovery.FenceResult, now time.Duration) {
 
 // Confirm records an operator's confirmation that node is down.
 func (c *Coordinator) Confirm(node, by string, now time.Duration) error {
-	if !c.isDC() {
-		return fmt.Errorf("confirm %s: this node is not the DC (the DC is %s)", node, c.dc)
+	if !c.gateDC() {
+		return fmt.Errorf("confirm %s: %w", node, c.notDCError())
 	}
 	if err := c.gate().OperatorConfirm(node, by, now); err != nil {
 		return err
 	}
-	c.drainGate()
+	c.drainGate(now)
 	c.forget(node)
 	c.publish(now)
 	c.schedule(now)
 	return nil
 }
 
+// notDCError says why this node cannot decide.
+func (c *Coordinator) notDCError() error {
+	switch {
+	case c.view.DC == "":
+		return fmt.Errorf("this node is in no membership view yet: %w", ErrNoDC)
+	case !c.acting():
+		return fmt.Errorf("the membership view is not agreed yet: %w", ErrRetry)
+	case c.view.DC != c.cfg.Self:
+		return fmt.Errorf("this node is not the DC (the DC is %s): %w", c.view.DC, ErrNotDC)
+	case c.rebuilding:
+		return fmt.Errorf("the DC %s is collecting status after a membership change: %w", c.cfg.Self, ErrRetry)
+	}
+	return nil
+}
+
 func (c *Coordinator) forget(node string) {
 	// Copy on write: the old CIB may still be referenced by a status
-	// report being assembled on another goroutine.
+	// report being assembled elsewhere.
 	cib := *c.cib
 	cib.Status.Resources = slices.DeleteFunc(slices.Clone(cib.Status.Resources), func(r model.ResourceStatus) bool { return r.Node == node })
 	c.cib = &cib
@@ -485,16 +702,51 @@ func (c *Coordinator) askStatus(now time.Duration) {
 
 // Tick advances time (fence delays and retries, status re-requests).
 func (c *Coordinator) Tick(now time.Duration) {
+	c.checkFresh(now)
 	c.gate().Tick(now)
-	c.drainGate()
+	c.drainGate(now)
 	if c.isDC() && c.rebuilding && now-c.lastAsk >= RebuildRetry {
 		c.askStatus(now)
 	}
+	c.expireInflight(now)
+	var due []string
 	for n, until := range c.holdUntil {
 		if now >= until {
-			delete(c.holdUntil, n)
-			c.schedule(now)
+			due = append(due, n)
 		}
+	}
+	if len(due) > 0 {
+		for _, n := range due {
+			delete(c.holdUntil, n)
+		}
+		c.schedule(now)
+	}
+}
+
+// ActionLost is how long after an action's own timeout the DC waits for
+// its result before it asks the node what runs there instead (the result
+// can be lost with a reliable stream the membership reset).
+const ActionLost = 10 * time.Second
+
+// expireInflight gives up on results that did not come: the node's next
+// report (it lists starts still running as pending) says what happened.
+func (c *Coordinator) expireInflight(now time.Duration) {
+	if !c.viewDC() {
+		return
+	}
+	for _, a := range c.sortedInflight() {
+		limit := ActionLost
+		if p := findPrimitive(c.cib.Config, a.Resource); p != nil {
+			limit += instance(p, a.Op, a.Interval).Timeout
+		}
+		if now-c.sentAt[a.ID] < limit {
+			continue
+		}
+		delete(c.inflight, a.ID)
+		delete(c.sentAt, a.ID)
+		c.errorf("no result for %s of %s on %s after %v: asking %s what runs there", a.Op, a.Resource, a.Node, limit, a.Node)
+		c.nodes[a.Node].reported = false
+		c.send(a.Node, Message{Kind: KindStatusRequest})
 	}
 }
 
@@ -502,7 +754,8 @@ func (c *Coordinator) Tick(now time.Duration) {
 // that refused an action (stale view): views converge within a round trip.
 const RefusalHold = 100 * time.Millisecond
 
-// publish bumps num_updates and replicates the CIB to all members.
+// publish bumps num_updates and replicates the CIB (status and fence
+// records) to all members.
 func (c *Coordinator) publish(now time.Duration) {
 	if !c.isDC() || c.rebuilding {
 		return
@@ -510,9 +763,26 @@ func (c *Coordinator) publish(now time.Duration) {
 	cib := &CIB{Version: c.cib.Version, Config: c.cib.Config, Digest: c.cib.Digest, Left: c.cib.Left}
 	cib.Version.NumUpdates++
 	cib.Status = c.buildStatus()
+	cib.Pending = c.pendingStarts()
+	if c.quorate {
+		// Only a quorate DC's decisions bind; an inquorate one keeps the
+		// records it was given.
+		cib.Fencing = c.gate().Records()
+	} else {
+		cib.Fencing = c.cib.Fencing
+	}
+	cib.ReportedIn = maps.Clone(c.cib.ReportedIn)
+	if cib.ReportedIn == nil {
+		cib.ReportedIn = map[string]uint64{}
+	}
 	for _, n := range c.cfg.Nodes {
-		if c.nodes[n].reported {
+		// Known: reported in this view, or in an earlier one (the
+		// snapshot keeps what it said).
+		if c.nodes[n].reported || slices.Contains(c.cib.Reported, n) {
 			cib.Reported = append(cib.Reported, n)
+		}
+		if c.nodes[n].reported {
+			cib.ReportedIn[n] = c.view.ID
 		}
 	}
 	c.cib = cib
@@ -537,15 +807,93 @@ func (c *Coordinator) buildStatus() model.Status {
 		}
 		st.Nodes = append(st.Nodes, model.NodeState{Name: n, State: state, Standby: c.leaving[n]})
 	}
+	// A resource an agent called "not configured" (rc 6) on any node may
+	// run nowhere (Pacemaker bans it cluster-wide) until it is cleaned up.
+	for _, rsc := range c.fatalResources() {
+		for _, n := range c.cfg.Nodes {
+			if !slices.ContainsFunc(st.Failures, func(f model.Failure) bool { return f.Rsc == rsc && f.Node == n && f.Count >= model.Infinity }) {
+				st.Failures = append(st.Failures, model.Failure{Rsc: rsc, Node: n, Op: "not-configured", Count: model.Infinity})
+			}
+		}
+	}
 	sort.SliceStable(st.Resources, func(i, j int) bool { return st.Resources[i].Rsc < st.Resources[j].Rsc })
+	sort.SliceStable(st.Failures, func(i, j int) bool {
+		if st.Failures[i].Rsc != st.Failures[j].Rsc {
+			return st.Failures[i].Rsc < st.Failures[j].Rsc
+		}
+		return st.Failures[i].Node < st.Failures[j].Node
+	})
 	return st
 }
 
-// maybeOn lists nodes where rsc is or may be active: where status says so,
-// plus unclean nodes whose status was never known.
+func (c *Coordinator) fatalResources() []string {
+	var out []string
+	for _, n := range c.cfg.Nodes {
+		for _, r := range c.nodes[n].fatal {
+			if !slices.Contains(out, r) {
+				out = append(out, r)
+			}
+		}
+	}
+	for _, f := range c.cib.Status.Failures {
+		if f.Op == "not-configured" && !slices.Contains(out, f.Rsc) && !c.nodes[f.Node].reported {
+			out = append(out, f.Rsc)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// pendingStarts are the starts (and promotes) that may have taken effect
+// without a result yet: held or sent by this DC, reported running by a
+// member, or — for nodes that did not report in this view — replicated as
+// pending by an earlier DC. The scheduler does not see them as active (an
+// action ordered after one must wait for its result); recovery treats them
+// as maybe active.
+func (c *Coordinator) pendingStarts() []model.ResourceStatus {
+	var out []model.ResourceStatus
+	add := func(rsc, node string) {
+		r := model.ResourceStatus{Rsc: rsc, Node: node}
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	for _, a := range c.held {
+		add(a.Resource, a.Node)
+	}
+	for _, a := range c.sortedInflight() {
+		if a.Op == "start" || a.Op == "promote" {
+			add(a.Resource, a.Node)
+		}
+	}
+	for _, n := range c.cfg.Nodes {
+		ni := c.nodes[n]
+		if ni.reported {
+			for _, r := range ni.pending {
+				add(r, n)
+			}
+			continue
+		}
+		for _, r := range c.cib.Pending {
+			if r.Node == n {
+				add(r.Rsc, n)
+			}
+		}
+	}
+	return out
+}
+
+// maybeOn lists nodes where rsc is or may be active: where status says so
+// (including starts sent and not answered), plus unclean nodes whose
+// status was never known.
 func (c *Coordinator) maybeOn(rsc string) []string {
 	var out []string
 	for _, r := range c.statusResources() {
+		if r.Rsc == rsc && !slices.Contains(out, r.Node) {
+			out = append(out, r.Node)
+		}
+	}
+	for _, r := range c.pendingStarts() {
 		if r.Rsc == rsc && !slices.Contains(out, r.Node) {
 			out = append(out, r.Node)
 		}
@@ -559,12 +907,12 @@ func (c *Coordinator) maybeOn(rsc string) []string {
 }
 
 func (c *Coordinator) schedule(now time.Duration) {
-	if !c.isDC() || c.rebuilding || c.cib.Config == nil || c.cfg.Schedule == nil {
+	if !c.gateDC() || c.cib.Config == nil || c.cfg.Schedule == nil {
 		return
 	}
 	plan, err := c.cfg.Schedule(c.cib.Config, c.buildStatus(), c.cfg.Wall())
 	if err != nil {
-		c.ready.Errors = append(c.ready.Errors, fmt.Errorf("schedule (view %d): %w", c.view, err))
+		c.errorf("schedule (view %d): %w", c.view.ID, err)
 		return
 	}
 	c.lastPlan = plan
@@ -576,6 +924,10 @@ func (c *Coordinator) schedule(now time.Duration) {
 	for _, a := range c.inflight {
 		busy[a.Resource] = true
 	}
+	for _, r := range c.pendingStarts() {
+		busy[r.Rsc] = true
+	}
+	var starts []Action
 	for _, a := range plan {
 		blocked := false
 		for _, dep := range a.After {
@@ -588,10 +940,10 @@ func (c *Coordinator) schedule(now time.Duration) {
 		}
 		switch a.Op {
 		case "fence":
-			if err := c.gate().RequestFence(a.Node, "scheduler: node unclean", now); err != nil {
+			if err := c.requestFence(a.Node, "scheduler: node unclean", now); err != nil {
 				c.ready.Errors = append(c.ready.Errors, err)
 			}
-			c.drainGate()
+			c.drainGate(now)
 			continue
 		case "monitor":
 			if a.Interval > 0 {
@@ -603,38 +955,64 @@ func (c *Coordinator) schedule(now time.Duration) {
 		}
 		if a.Op == "start" || a.Op == "promote" {
 			if d := c.gate().AllowStart(a.Resource, a.Node, c.maybeOn(a.Resource), now); !d.Allowed {
-				c.drainGate()
+				c.drainGate(now)
 				continue
 			}
-			c.drainGate()
+			c.drainGate(now)
 		}
 		c.nextID++
 		act := Action{ID: c.nextID, Op: a.Op, Resource: a.Resource, Node: a.Node, Interval: a.Interval}
-		c.inflight[act.ID] = act
 		busy[a.Resource] = true
-		c.log(now, eventlog.Entry{Event: eventlog.ActionSent, Resource: a.Resource, Node: a.Node, Action: a.Op})
-		c.send(a.Node, Message{Kind: KindAction, Action: &act})
+		if a.Op == "start" || a.Op == "promote" {
+			starts = append(starts, act)
+			continue
+		}
+		c.dispatch(act, now)
+	}
+	if len(starts) > 0 {
+		c.hold(starts, now)
 	}
 }
 
-// Ready returns and clears the pending work.
-func (c *Coordinator) Ready() Ready {
-	if c.cib.Config != nil {
-		v := c.cib.Version
-		if key := fmt.Sprintf("%d.%d/%s", v.AdminEpoch, v.Epoch, c.cib.Digest); key != c.persisted {
-			c.persisted = key
-			c.ready.Persist = c.cib
+// hold records starts as pending on their nodes, replicates that, and
+// sends them once every member acknowledged the replica (releaseHeld).
+func (c *Coordinator) hold(starts []Action, now time.Duration) {
+	c.held = append(c.held, starts...)
+	c.publish(now)
+	c.heldFor = c.cib.Version
+	c.releaseHeld(now)
+}
+
+// releaseHeld sends the held starts once every other member acknowledged
+// the CIB version that records them.
+func (c *Coordinator) releaseHeld(now time.Duration) {
+	if len(c.held) == 0 || !c.gateDC() {
+		return
+	}
+	for _, m := range c.members {
+		if m != c.cfg.Self && c.acked[m].Less(c.heldFor) {
+			return
 		}
 	}
-	rd := c.ready
-	c.ready = Ready{}
-	return rd
+	held := c.held
+	c.held = nil
+	for _, a := range held {
+		c.dispatch(a, now)
+	}
+}
+
+func (c *Coordinator) dispatch(act Action, now time.Duration) {
+	c.inflight[act.ID] = act
+	c.sentAt[act.ID] = now
+	c.log(now, eventlog.Entry{Event: eventlog.ActionSent, Resource: act.Resource, Node: act.Node, Action: act.Op})
+	c.send(act.Node, Message{Kind: KindAction, Action: &act})
 }
 
 // Snapshot is the DC's view for the status socket.
 type Snapshot struct {
 	Self     string                `json:"self"`
 	View     uint64                `json:"view"`
+	Agreed   bool                  `json:"agreed"`
 	DC       string                `json:"dc"`
 	Quorate  bool                  `json:"quorate"`
 	Members  []string              `json:"members"`
@@ -652,13 +1030,10 @@ func (c *Coordinator) Snapshot() Snapshot {
 	// Copies: the snapshot is encoded on other goroutines (control socket).
 	st := c.cib.Status
 	st.Nodes, st.Resources, st.Failures = slices.Clone(st.Nodes), slices.Clone(st.Resources), slices.Clone(st.Failures)
-	s := Snapshot{Self: c.cfg.Self, View: c.view, DC: c.dc, Quorate: c.quorate, Members: slices.Clone(c.members), CIB: c.cib.Version, Digest: c.cib.Digest,
-		Status: st, Fencing: c.gate().Status()}
+	s := Snapshot{Self: c.cfg.Self, View: c.view.ID, Agreed: c.view.Agreed, DC: c.view.DC, Quorate: c.quorate, Members: slices.Clone(c.members),
+		CIB: c.cib.Version, Digest: c.cib.Digest, Status: st, Fencing: c.gate().Status(), Inflight: c.sortedInflight()}
 	if c.isDC() {
 		s.Status = c.buildStatus()
-	}
-	for _, a := range c.inflight {
-		s.Inflight = append(s.Inflight, a)
 	}
 	if c.cib.Config != nil {
 		for _, n := range c.cib.Config.Nodes {
@@ -667,7 +1042,6 @@ func (c *Coordinator) Snapshot() Snapshot {
 			}
 		}
 	}
-	sort.Slice(s.Inflight, func(i, j int) bool { return s.Inflight[i].ID < s.Inflight[j].ID })
 	return s
 }
 

@@ -2,7 +2,6 @@ package dc
 
 import (
 	"encoding/json"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +9,8 @@ import (
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
 	"palisade/quorum"
+	"palisade/resources/agent"
+	"palisade/resources/executor"
 	"palisade/resources/model"
 )
 
@@ -60,66 +61,82 @@ func toySchedule(cfg *model.Config, st model.Status, _ time.Time) ([]PlannedActi
 type sim struct {
 	t     *testing.T
 	now   time.Duration
-	nodes map[string]*Coordinator
+	nodes map[string]*Engine
 	log   []eventlog.Entry
-	fence []recovery.FenceRequest
-	// actions a member received, by node
+	fence []FenceExec
+	// fenceBy is the node whose engine asked for each fence (by ref).
+	fenceBy map[uint64]string
+	// actions a member ran, by node
 	actions map[string][]Action
 	// running: resource → node, as the members see it
 	running map[string]string
 	up      map[string]bool
 	// configuration changes (config_test.go)
 	cfgs cfgSim
+	// operator answers
+	answers []OpAnswer
 }
 
-func newSim(t *testing.T, names ...string) *sim {
-	s := &sim{t: t, nodes: map[string]*Coordinator{}, actions: map[string][]Action{}, running: map[string]string{}, up: map[string]bool{}}
-	cfg := &model.Config{Resources: []*model.Resource{{ID: "grp", Kind: model.KindGroup, Members: []*model.Resource{
-		{ID: "vip", Class: "palisade", Type: "vip"}, {ID: "dummy", Class: "ocf", Provider: "heartbeat", Type: "Dummy"}}}}}
+func testEngine(t *testing.T, n string, names []string, sched Scheduler, cib *CIB) *Engine {
 	votes := map[string]int{}
 	for _, n := range names {
 		votes[n] = 1
 	}
+	q, err := quorum.New(quorum.Config{Nodes: votes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewEngine(EngineConfig{Executor: true, Coordinator: Config{Self: n, Nodes: names, Quorum: q,
+		Gate:     recovery.New(recovery.Config{Self: n, Nodes: names}),
+		Schedule: sched, Wall: func() time.Time { return time.Unix(0, 0) }, CIB: cib}})
+}
+
+func newSim(t *testing.T, names ...string) *sim {
+	s := &sim{t: t, nodes: map[string]*Engine{}, actions: map[string][]Action{}, running: map[string]string{}, up: map[string]bool{}, fenceBy: map[uint64]string{}}
+	cfg := &model.Config{Resources: []*model.Resource{{ID: "grp", Kind: model.KindGroup, Members: []*model.Resource{
+		{ID: "vip", Class: "palisade", Type: "vip"}, {ID: "dummy", Class: "ocf", Provider: "heartbeat", Type: "Dummy"}}}}}
 	for _, n := range names {
-		q, err := quorum.New(quorum.Config{Nodes: votes})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.nodes[n] = New(Config{Self: n, Nodes: names, Quorum: q,
-			Gate:     recovery.New(recovery.Config{Self: n, Nodes: names}),
-			Schedule: toySchedule, Wall: func() time.Time { return time.Unix(0, 0) },
-			CIB: &CIB{Version: Version{Epoch: 1}, Config: cfg}})
+		s.nodes[n] = testEngine(t, n, names, toySchedule, &CIB{Version: Version{Epoch: 1}, Config: cfg})
 		s.up[n] = true
 	}
 	return s
 }
 
-// view delivers a view to the given members.
+// view delivers an agreed view to the given members.
 func (s *sim) view(id uint64, members ...string) {
 	for _, m := range members {
-		s.nodes[m].SetView(id, members, slices.Min(members), s.now)
+		s.nodes[m].SetView(SimpleView(id, members...), s.now)
 	}
 	s.pump()
 }
 
+// setView delivers a view to one node only.
+func (s *sim) setView(node string, id uint64, members ...string) {
+	s.nodes[node].SetView(SimpleView(id, members...), s.now)
+}
+
 // pump delivers messages until quiet; members execute actions at once.
 func (s *sim) pump() {
-	for range 100 {
+	for range 200 {
 		busy := false
-		for _, name := range slices.Sorted(func(y func(string) bool) {
-			for k := range s.nodes {
-				if !y(k) {
-					return
-				}
-			}
-		}) {
-			c := s.nodes[name]
-			rd := c.Ready()
+		for _, name := range s.names() {
+			e := s.nodes[name]
+			rd := e.Ready()
 			s.log = append(s.log, rd.Log...)
-			s.fence = append(s.fence, rd.Fence...)
+			for _, f := range rd.Fence {
+				s.fence = append(s.fence, f)
+				s.fenceBy[f.Ref] = name
+			}
 			s.cfgs.results = append(s.cfgs.results, rd.ConfigResults...)
+			s.answers = append(s.answers, rd.Answers...)
 			if rd.Persist != nil {
 				s.persist(name, rd.Persist)
+			}
+			for _, x := range rd.Exec {
+				busy = true
+				if s.up[name] {
+					e.ExecDone(x.Ref, s.exec(name, x.Op), s.now)
+				}
 			}
 			for _, o := range rd.Send {
 				busy = true
@@ -136,6 +153,27 @@ func (s *sim) pump() {
 	s.t.Fatal("messages never settled")
 }
 
+// exec is the members' executor: starts and stops take effect at once.
+func (s *sim) exec(node string, op executor.Op) executor.Event {
+	id := op.Instance.ID
+	ev := executor.Event{Node: node, Resource: id, Action: op.Action, Probe: op.Probe, Result: agent.Result{RC: agent.OK, Status: agent.StatusDone}}
+	switch op.Action {
+	case agent.Start:
+		s.actions[node] = append(s.actions[node], Action{Op: "start", Resource: id, Node: node})
+		s.running[id] = node
+	case agent.Stop:
+		s.actions[node] = append(s.actions[node], Action{Op: "stop", Resource: id, Node: node})
+		if s.running[id] == node {
+			delete(s.running, id)
+		}
+	case agent.Monitor:
+		if s.running[id] != node {
+			ev.Result.RC = agent.NotRunning
+		}
+	}
+	return ev
+}
+
 func (s *sim) deliver(to string, m Message) {
 	// Round-trip through JSON like the wire does.
 	b, err := Encode(m)
@@ -146,36 +184,32 @@ func (s *sim) deliver(to string, m Message) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	c := s.nodes[to]
-	switch m.Kind {
-	case KindStatusRequest:
-		st := NodeStatus{Node: to, CIB: c.CIB()}
-		for r, n := range s.running {
-			if n == to {
-				st.Resources = append(st.Resources, model.ResourceStatus{Rsc: r, Node: to})
+	s.nodes[to].Deliver(m, s.now)
+}
+
+// fenceResult answers the last fence of target with ok or a failure.
+func (s *sim) fenceResult(target string, ok bool) {
+	for i := len(s.fence) - 1; i >= 0; i-- {
+		if f := s.fence[i]; f.Target == target {
+			out := FenceOutcome{Confirmed: ok, Devices: "bmc-" + target}
+			if !ok {
+				out.Err = "BMC did not answer"
 			}
+			s.nodes[s.fenceBy[f.Ref]].FenceDone(f.Ref, out, s.now)
+			s.pump()
+			return
 		}
-		c2 := s.nodes[m.From]
-		c2.Step(Message{Kind: KindStatus, View: m.View, From: to, Status: &st}, s.now)
-	case KindAction:
-		res := ActionResult{ID: m.Action.ID, Op: m.Action.Op, Resource: m.Action.Resource, Node: to, OK: true}
-		if err := CheckView(m.View, c.View()); err != nil {
-			res.Refused, res.Reason, res.OK = true, err.Error(), false
-		} else {
-			s.actions[to] = append(s.actions[to], *m.Action)
-			switch m.Action.Op {
-			case "start":
-				s.running[m.Action.Resource] = to
-				res.Active = true
-				s.log = append(s.log, eventlog.Entry{MonoNS: int64(s.now), Writer: to, Event: eventlog.ActionResult, Action: "start", Resource: m.Action.Resource, Node: to, OK: eventlog.Bool(true)})
-			case "stop":
-				delete(s.running, m.Action.Resource)
-			}
-		}
-		s.nodes[m.From].Step(Message{Kind: KindActionResult, View: m.View, From: to, Result: &res}, s.now)
-	default:
-		c.Step(m, s.now)
 	}
+	s.t.Fatalf("no fence request for %s", target)
+}
+
+func (s *sim) tick() {
+	for _, n := range s.names() {
+		if s.up[n] {
+			s.nodes[n].Tick(s.now)
+		}
+	}
+	s.pump()
 }
 
 func (s *sim) where(rsc string) string { return s.running[rsc] }
@@ -189,7 +223,7 @@ func TestFailoverWaitsForFence(t *testing.T) {
 		t.Fatalf("group moved without cause: %v %v", s.running, s.actions)
 	}
 	// Every member has the DC's CIB with the status of n2.
-	if v := s.nodes["n3"].CIB().Version; v.NumUpdates == 0 {
+	if v := s.nodes["n3"].c.CIB().Version; v.NumUpdates == 0 {
 		t.Fatalf("n3 never got a CIB update: %v", v)
 	}
 	// n2 dies.
@@ -204,19 +238,16 @@ func TestFailoverWaitsForFence(t *testing.T) {
 	}
 	// Fence fails: still nothing.
 	s.now = 2 * time.Second
-	s.nodes["n1"].FenceResult(recovery.FenceResult{Target: "n2", Attempt: 1, Err: "BMC timeout"}, s.now)
-	s.pump()
+	s.fenceResult("n2", false)
 	if len(s.actions["n1"]) != 0 {
 		t.Fatal("started after a failed fence")
 	}
 	s.now = 3 * time.Second
-	s.nodes["n1"].Tick(s.now)
-	s.pump()
+	s.tick()
 	if len(s.fence) != 2 {
 		t.Fatalf("no retry: %v", s.fence)
 	}
-	s.nodes["n1"].FenceResult(recovery.FenceResult{Target: "n2", Attempt: 2, OK: true, VerifiedOff: true, Device: "bmc-n2"}, s.now)
-	s.pump()
+	s.fenceResult("n2", true)
 	if s.where("vip") != "n1" || s.where("dummy") != "n1" {
 		t.Fatalf("after fence: running %v", s.running)
 	}
@@ -239,7 +270,9 @@ func TestNewDCKnowsLostDCResources(t *testing.T) {
 	if len(s.actions["n2"]) != 0 {
 		t.Fatalf("new DC started before fencing the old one: %v", s.actions["n2"])
 	}
-	s.nodes["n2"].Confirm("n1", "alice", s.now)
+	if err := s.nodes["n2"].c.Confirm("n1", "alice", s.now); err != nil {
+		t.Fatal(err)
+	}
 	s.pump()
 	if s.where("vip") != "n2" {
 		t.Fatalf("running %v", s.running)
@@ -253,11 +286,13 @@ func TestStaleViewActionRefused(t *testing.T) {
 	s := newSim(t, "n1", "n2", "n3")
 	s.view(1, "n1", "n2", "n3")
 	// n3 moves on to view 2 before n1's action (view 1) arrives.
-	s.nodes["n3"].SetView(2, []string{"n1", "n2", "n3"}, "n1", s.now)
+	s.setView("n3", 2, "n1", "n2", "n3")
 	s.nodes["n3"].Ready()
-	res := Message{Kind: KindAction, View: 1, From: "n1", Action: &Action{ID: 99, Op: "start", Resource: "vip", Node: "n3"}}
-	if err := CheckView(res.View, s.nodes["n3"].View()); err == nil || !strings.Contains(err.Error(), "view 1 refused") {
-		t.Fatalf("CheckView = %v", err)
+	s.nodes["n3"].Deliver(Message{Kind: KindAction, View: 1, From: "n1", Action: &Action{ID: 99, Op: "start", Resource: "vip", Node: "n3"}}, s.now)
+	rd := s.nodes["n3"].Ready()
+	if len(rd.Exec) != 0 || len(rd.Send) != 1 || rd.Send[0].Msg.Result == nil || !rd.Send[0].Msg.Result.Refused ||
+		!strings.Contains(rd.Send[0].Msg.Result.Reason, "view 1 refused") {
+		t.Fatalf("an action of an old view was not refused: %+v", rd)
 	}
 }
 
@@ -340,7 +375,7 @@ func TestRefusedActionIsHeldBack(t *testing.T) {
 	s.view(1, "n1", "n2", "n3")
 	// From now on the scheduler wants a stop of dummy on n2, which n2
 	// refuses while it believes it is in view 7.
-	s.nodes["n1"].cfg.Schedule = func(_ *model.Config, st model.Status, _ time.Time) ([]PlannedAction, error) {
+	s.nodes["n1"].c.cfg.Schedule = func(_ *model.Config, st model.Status, _ time.Time) ([]PlannedAction, error) {
 		for _, r := range st.Resources {
 			if r.Rsc == "dummy" && r.Node == "n2" {
 				return []PlannedAction{{ID: "1", Op: "stop", Resource: "dummy", Node: "n2"}}, nil
@@ -348,10 +383,9 @@ func TestRefusedActionIsHeldBack(t *testing.T) {
 		}
 		return nil, nil
 	}
-	s.nodes["n2"].SetView(7, []string{"n1", "n2", "n3"}, "n1", s.now)
+	s.setView("n2", 7, "n1", "n2", "n3")
 	s.nodes["n2"].Ready()
-	s.nodes["n1"].Confirm("n9", "x", s.now) // any event that reschedules (refused: unknown node)
-	s.nodes["n1"].UpdateStatus(NodeStatus{Node: "n3"}, s.now)
+	s.nodes["n1"].Deliver(Message{Kind: KindStatus, View: 1, From: "n3", Status: &NodeStatus{Node: "n3"}}, s.now) // any event that reschedules
 	s.pump()
 	count := func() int {
 		n := 0
@@ -372,7 +406,7 @@ func TestRefusedActionIsHeldBack(t *testing.T) {
 		t.Fatalf("resent during the hold: %d", got)
 	}
 	s.now += RefusalHold
-	s.nodes["n2"].SetView(1, []string{"n1", "n2", "n3"}, "n1", s.now) // converged
+	s.setView("n2", 1, "n1", "n2", "n3") // converged
 	s.nodes["n2"].Ready()
 	s.nodes["n1"].Tick(s.now)
 	s.pump()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"palisade/cluster/recovery"
 	"palisade/resources/model"
 )
 
@@ -25,9 +26,6 @@ const (
 	// KindFenceRequest: member → DC, the member's executor asks for a node
 	// to be fenced (failed stop with on-fail=fence).
 	KindFenceRequest Kind = "fence_request"
-	// KindConfirm: member → DC, an operator ran `palisade fence confirm`
-	// on a node that is not the DC (Target = node, Reason = operator).
-	KindConfirm Kind = "confirm"
 	// KindLeave: member → DC, "I am shutting down: move my resources away".
 	KindLeave Kind = "leave"
 	// KindConfigPropose: member → DC, a new configuration (SIGHUP with an
@@ -36,9 +34,25 @@ const (
 	// KindConfigResult: DC → proposer, accepted (with the new version) or
 	// refused (with the reason).
 	KindConfigResult Kind = "config_result"
-	// KindCleanup: an operator cleared the fail counts of Resource on
-	// Target (Reason: who); Target probes it again and reports.
+	// KindCleanup: DC → member, an operator cleared the fail counts of
+	// Resource on Target (Reason: who); Target probes it again and reports.
 	KindCleanup Kind = "cleanup"
+	// KindCIBAck: member → DC, "I hold CIB version Ack". The DC starts a
+	// resource only once every member acknowledged the version that
+	// records the start as pending, so whichever member becomes DC next
+	// knows the resource may be active there.
+	KindCIBAck Kind = "cib_ack"
+	// KindFenceExec: DC → member, "fence Fence.Target for me": the DC never
+	// executes a fence of itself (a stop of its own failed); a peer does.
+	KindFenceExec Kind = "fence_exec"
+	// KindFenceResult: executing member → every member, the outcome of a
+	// KindFenceExec, so the next DC knows the old one is off.
+	KindFenceResult Kind = "fence_result"
+	// KindRequest: member → DC, an operator command typed on the member
+	// (fence confirm, cleanup); the DC decides and answers (KindAnswer).
+	KindRequest Kind = "request"
+	// KindAnswer: DC → member, the DC's decision on a KindRequest.
+	KindAnswer Kind = "answer"
 )
 
 // Message is what DC and members exchange over reliable messaging, JSON
@@ -58,6 +72,14 @@ type Message struct {
 	// Proposal and ConfigResult carry configuration changes.
 	Proposal     *Proposal     `json:"proposal,omitempty"`
 	ConfigResult *ConfigResult `json:"config_result,omitempty"`
+	// Ack is the CIB version a KindCIBAck acknowledges.
+	Ack *Version `json:"ack,omitempty"`
+	// Fence orders (KindFenceExec) or reports (KindFenceResult) a fence.
+	Fence       *recovery.FenceRequest `json:"fence,omitempty"`
+	FenceResult *recovery.FenceResult  `json:"fence_result,omitempty"`
+	// Request and Answer carry operator commands.
+	Request *OpRequest `json:"request,omitempty"`
+	Answer  *OpAnswer  `json:"answer,omitempty"`
 }
 
 // NodeStatus is one member's report.
@@ -69,6 +91,12 @@ type NodeStatus struct {
 	CIB *CIB `json:"cib,omitempty"`
 	// SafetyDigest is the member's Config.SafetyDigest.
 	SafetyDigest string `json:"safety_digest,omitempty"`
+	// Fatal lists resources whose agent said "not configured" (rc 6)
+	// here: they may run nowhere until an operator cleans them up.
+	Fatal []string `json:"fatal,omitempty"`
+	// Pending lists resources with a start or promote running here: they
+	// may be active, and the DC orders nothing for them until they end.
+	Pending []string `json:"pending,omitempty"`
 }
 
 // Action is one resource operation the DC asks a member to run.
@@ -98,6 +126,9 @@ type ActionResult struct {
 	Failed    bool   `json:"failed,omitempty"`
 	OnFail    string `json:"on_fail,omitempty"`
 	FailCount int    `json:"fail_count,omitempty"`
+	// Fatal: the agent said "not configured" (rc 6): the resource may run
+	// nowhere until cleaned up.
+	Fatal bool `json:"fatal,omitempty"`
 }
 
 // Encode marshals m.
@@ -127,7 +158,7 @@ func Decode(from string, b []byte) (Message, error) {
 		ok = m.Action != nil
 	case KindActionResult:
 		ok = m.Result != nil
-	case KindFenceRequest, KindConfirm:
+	case KindFenceRequest:
 		ok = m.Target != ""
 	case KindCleanup:
 		ok = m.Target != "" && m.Resource != ""
@@ -135,6 +166,16 @@ func Decode(from string, b []byte) (Message, error) {
 		ok = m.Proposal != nil && m.Proposal.ID != ""
 	case KindConfigResult:
 		ok = m.ConfigResult != nil && m.ConfigResult.ID != ""
+	case KindCIBAck:
+		ok = m.Ack != nil
+	case KindFenceExec:
+		ok = m.Fence != nil && m.Fence.Target != ""
+	case KindFenceResult:
+		ok = m.FenceResult != nil && m.FenceResult.Target != ""
+	case KindRequest:
+		ok = m.Request != nil && m.Request.ID != ""
+	case KindAnswer:
+		ok = m.Answer != nil && m.Answer.ID != ""
 	}
 	if !ok {
 		return m, fmt.Errorf("dc message from %s: kind %q without its payload (or unknown kind)", from, m.Kind)

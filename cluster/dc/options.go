@@ -10,10 +10,3 @@ func startFailureIsFatal(cfg *model.Config) bool {
 	}
 	return *cfg.Options.StartFailureIsFatal
 }
-
-// startFatalSetter is the optional part of an Executor that follows
-// start-failure-is-fatal as the replicated configuration changes
-// (*executor.Executor has it).
-type startFatalSetter interface {
-	SetStartFailureIsFatal(fatal bool)
-}

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"testing"
 
+	"palisade/cluster/recovery"
+	"palisade/quorum"
 	"palisade/resources/agent"
 	"palisade/resources/executor"
 	"palisade/resources/model"
@@ -32,13 +34,32 @@ func TestStartFailureIsFatal(t *testing.T) {
 		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 		ex := executor.New(executor.Config{Node: "n1", Agent: failing, StartFailureIsFatal: true, Logger: quiet})
 		t.Cleanup(ex.Close)
-		rt := NewRuntime(RuntimeConfig{Coordinator: Config{Self: "n1", Nodes: []string{"n1"}}, Executor: ex,
-			Logger: quiet, Send: func(string, []byte) error { return nil }})
 		cfg := &model.Config{Options: model.Options{StartFailureIsFatal: c.fatal},
 			Resources: []*model.Resource{{ID: "a", Class: "ocf", Provider: "heartbeat", Type: "Dummy"}}}
-		rt.runAction(1, "n1", Action{ID: 1, Op: "start", Resource: "a"}, cfg)
+		rt := NewRuntime(RuntimeConfig{Coordinator: Config{Self: "n1", Nodes: []string{"n1"}, Gate: recovery.New(recovery.Config{Self: "n1", Nodes: []string{"n1"}}),
+			Quorum: mustQuorum(t, "n1"), CIB: &CIB{Config: cfg}}, Executor: ex, Logger: quiet, Send: func(string, []byte) error { return nil }})
+		rt.eng.SetView(SimpleView(1, "n1"), 0)
+		rt.eng.Ready()
+		rt.eng.Deliver(Message{Kind: KindAction, View: 1, From: "n1", Action: &Action{ID: 1, Op: "start", Resource: "a"}}, 0)
+		rd := rt.eng.Ready()
+		if len(rd.Exec) != 1 {
+			t.Fatalf("%s: exec requests %+v, want the start", c.name, rd.Exec)
+		}
+		rt.exec(rd.Exec[0])
 		if n, _ := ex.FailCount("a"); n != c.want {
 			t.Errorf("%s: fail count after a failed start %d, want %d", c.name, n, c.want)
 		}
 	}
+}
+
+func mustQuorum(t *testing.T, names ...string) *quorum.Calculator {
+	votes := map[string]int{}
+	for _, n := range names {
+		votes[n] = 1
+	}
+	q, err := quorum.New(quorum.Config{Nodes: votes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"palisade/cluster/recovery"
 	"palisade/resources/model"
 )
 
@@ -25,6 +26,16 @@ type Persisted struct {
 	// or SIGHUP with that same file proposes nothing, so a stale file never
 	// undoes a change made elsewhere; an edited file is proposed to the DC.
 	FileDigest string `json:"file_digest"`
+	// The last replicated status and fence lifecycle records: what a lost
+	// node held and which fences are out survive a restart of this node
+	// (a newer copy from a live member still wins on join).
+	Status   model.Status      `json:"status"`
+	Reported []string          `json:"reported,omitempty"`
+	Left     []string          `json:"left,omitempty"`
+	Fencing  []recovery.Record `json:"fencing,omitempty"`
+	// Pending and ReportedIn: see CIB.
+	Pending    []model.ResourceStatus `json:"pending,omitempty"`
+	ReportedIn map[string]uint64      `json:"reported_in,omitempty"`
 }
 
 // FileDigest identifies a resources section as read from a file.
@@ -101,6 +112,7 @@ func StartCIB(p *Persisted, file *model.Config, fileAdmin uint64) (cib *CIB, fil
 		}
 		return &CIB{Version: Version{AdminEpoch: fileAdmin, Epoch: 1}, Config: file, Digest: ConfigDigest(file)}, fd, false
 	}
-	cib = &CIB{Version: Version{AdminEpoch: p.Version.AdminEpoch, Epoch: p.Version.Epoch}, Config: p.Config, Digest: ConfigDigest(p.Config)}
+	cib = &CIB{Version: Version{AdminEpoch: p.Version.AdminEpoch, Epoch: p.Version.Epoch}, Config: p.Config, Digest: ConfigDigest(p.Config),
+		Status: p.Status, Reported: p.Reported, Left: p.Left, Fencing: p.Fencing, Pending: p.Pending, ReportedIn: p.ReportedIn}
 	return cib, p.FileDigest, file != nil && fd != p.FileDigest
 }

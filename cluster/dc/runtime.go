@@ -12,9 +12,7 @@ import (
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
 	"palisade/fence/topology"
-	"palisade/resources/agent"
 	"palisade/resources/executor"
-	"palisade/resources/model"
 )
 
 // Fencer is what the runtime needs from fence/topology.
@@ -26,10 +24,11 @@ type Fencer interface {
 type Executor interface {
 	Exec(ctx context.Context, op executor.Op) executor.Event
 	StartMonitor(op executor.Op) error
-	Probe(ctx context.Context, insts []agent.Instance) []executor.Event
+	CancelMonitor(rsc string, interval time.Duration) bool
 	// ClearFailures resets a resource's fail count (failure-timeout
 	// expired, or an operator's cleanup).
 	ClearFailures(rsc string)
+	SetStartFailureIsFatal(fatal bool)
 }
 
 // RuntimeConfig wires a Runtime.
@@ -39,7 +38,7 @@ type RuntimeConfig struct {
 	// requests then fail (and are retried and alerted), never succeed.
 	Fencer Fencer
 	// Executor runs this node's resource actions. Its Config.Report must
-	// call Runtime.ExecutorEvent.
+	// call Runtime.ExecutorEvent. Nil: this node runs no resources.
 	Executor Executor
 	// Send delivers a payload to node to over reliable messaging. It must
 	// not block for long; errors are logged and the DC re-plans on the
@@ -50,7 +49,7 @@ type RuntimeConfig struct {
 	// AlertCommand runs (sh -c) for every alert, with the target and
 	// message in PALISADE_ALERT_TARGET / PALISADE_ALERT_MESSAGE.
 	AlertCommand string
-	// TickEvery is how often the loop ticks the gate (default 50ms).
+	// TickEvery is how often the loop ticks the engine (default 50ms).
 	TickEvery time.Duration
 	// Now is the monotonic clock (default eventlog.Mono).
 	Now func() time.Duration
@@ -62,31 +61,29 @@ type RuntimeConfig struct {
 	FileDigest string
 }
 
-// Runtime runs a Coordinator in one goroutine and performs its Ready:
-// messages, fencing, logging; and it is the member side executing actions.
+// Runtime drives an Engine in one goroutine and performs its Ready:
+// messages, executor operations, fencing, persistence and logging. All
+// decisions are the Engine's; this is only I/O.
 type Runtime struct {
-	cfg   RuntimeConfig
-	coord *Coordinator
-	in    chan func()
-	log   *slog.Logger
+	cfg RuntimeConfig
+	eng *Engine
+	in  chan func()
+	log *slog.Logger
 	// stopped is closed when Run returns, so late callbacks (a message
 	// delivered during shutdown) are dropped instead of blocking forever.
 	stopped chan struct{}
+	ctx     context.Context
 
-	mu     sync.Mutex
-	active map[string]bool // member side: resources running here
-	fails  map[string]failRecord
-	// known keeps the definition of every primitive this node ran or
-	// probed, so it can still stop one that a configuration change removed
-	// (the DC stops orphans after replicating the configuration).
-	known  map[string]*model.Resource
-	probed bool
-	snap   Snapshot
+	mu   sync.Mutex
+	snap Snapshot
 
-	// Loop goroutine only: proposals waiting for the DC's answer, and the
-	// file digest that goes with the persisted replica.
+	// Loop goroutine only: proposals and operator requests waiting for
+	// the DC's answer, running fences, and the file digest that goes with
+	// the persisted replica.
 	waiting    map[string]chan ConfigResult
+	answers    map[string]chan OpAnswer
 	proposals  uint64
+	fences     map[uint64]context.CancelFunc
 	fileDigest string
 }
 
@@ -101,8 +98,14 @@ func NewRuntime(cfg RuntimeConfig) *Runtime {
 	if cfg.Now == nil {
 		cfg.Now = eventlog.Mono
 	}
-	r := &Runtime{cfg: cfg, coord: New(cfg.Coordinator), in: make(chan func(), 1024), log: cfg.Logger, stopped: make(chan struct{}),
-		active: map[string]bool{}, fails: map[string]failRecord{}, known: map[string]*model.Resource{}, waiting: map[string]chan ConfigResult{}, fileDigest: cfg.FileDigest}
+	if cfg.Coordinator.Wall == nil {
+		cfg.Coordinator.Wall = time.Now
+	}
+	r := &Runtime{cfg: cfg, eng: NewEngine(EngineConfig{Coordinator: cfg.Coordinator, Executor: cfg.Executor != nil}),
+		in: make(chan func(), 1024), log: cfg.Logger, stopped: make(chan struct{}), ctx: context.Background(),
+		waiting: map[string]chan ConfigResult{}, answers: map[string]chan OpAnswer{}, fences: map[uint64]context.CancelFunc{},
+		fileDigest: cfg.FileDigest}
+	r.eng.MembershipTick(cfg.Now())
 	return r
 }
 
@@ -119,6 +122,7 @@ func (r *Runtime) do(f func()) {
 
 // Run processes events until ctx ends.
 func (r *Runtime) Run(ctx context.Context) {
+	r.ctx = ctx
 	t := time.NewTicker(r.cfg.TickEvery)
 	defer t.Stop()
 	defer close(r.stopped)
@@ -129,23 +133,22 @@ func (r *Runtime) Run(ctx context.Context) {
 		case f := <-r.in:
 			f()
 		case <-t.C:
-			r.coord.Tick(r.cfg.Now())
-			r.expireFailures()
+			r.eng.Tick(r.cfg.Now())
 		}
-		r.flush(ctx)
+		r.flush()
 	}
 }
 
-// OnView is called by the node daemon on every membership view change.
-func (r *Runtime) OnView(id uint64, members []string, dc string) {
-	r.do(func() {
-		r.coord.SetView(id, members, dc, r.cfg.Now())
-		if dc != r.self() {
-			// Report at once: the DC may have asked while our view id was
-			// still converging, and it only accepts reports of its view.
-			go r.reportStatus(id, dc)
-		}
-	})
+// OnView is called by the node daemon on every membership change (members,
+// id or agreement).
+func (r *Runtime) OnView(v View) {
+	r.do(func() { r.eng.SetView(v, r.cfg.Now()) })
+}
+
+// MembershipTick is called by the node daemon each time it evaluated
+// membership (a node that was paused decides nothing until it has).
+func (r *Runtime) MembershipTick() {
+	r.do(func() { r.eng.MembershipTick(r.cfg.Now()) })
 }
 
 // Deliver is called by the node daemon for every reliable message of the
@@ -156,34 +159,53 @@ func (r *Runtime) Deliver(from string, payload []byte) {
 		r.log.Warn("dropping coordination message", "from", from, "err", err)
 		return
 	}
-	r.do(func() { r.handle(m) })
+	r.do(func() { r.eng.Deliver(m, r.cfg.Now()) })
 }
 
-// Confirm is the operator's `palisade fence confirm NODE`. On the DC it
-// is applied at once; on another member it is forwarded to the DC (the
-// returned string says so) and its outcome shows in the DC's log and
-// `palisade fence history`.
-func (r *Runtime) Confirm(node, by string) (string, error) {
-	type answer struct {
-		msg string
-		err error
+// ExecutorEvent must be called from the executor's Report callback:
+// recurring monitors' results go to the engine (one-shot operations are
+// answered through their Exec call). It does not block.
+func (r *Runtime) ExecutorEvent(ev executor.Event) {
+	if ev.Interval == 0 {
+		return
 	}
-	c := make(chan answer, 1)
+	go r.do(func() { r.eng.MonitorEvent(ev, r.cfg.Now()) })
+}
+
+// request sends an operator command to the DC (through the engine) and
+// waits for its decision.
+func (r *Runtime) request(ctx context.Context, req OpRequest) (OpAnswer, error) {
+	c := make(chan OpAnswer, 1)
 	r.do(func() {
-		if r.coord.IsDC() {
-			c <- answer{"confirmed by the DC", r.coord.Confirm(node, by, r.cfg.Now())}
-			return
-		}
-		dc := r.coord.DC()
-		if dc == "" || dc == r.self() {
-			c <- answer{err: fmt.Errorf("confirm %s: no DC in this partition", node)}
-			return
-		}
-		r.sendMsg(dc, Message{Kind: KindConfirm, View: r.coord.View(), From: r.self(), Target: node, Reason: by})
-		c <- answer{msg: "forwarded to the DC " + dc}
+		r.proposals++
+		req.ID = fmt.Sprintf("%s/op%d", r.self(), r.proposals)
+		r.answers[req.ID] = c
+		r.eng.Request(req, r.cfg.Now())
 	})
-	a := <-c
-	return a.msg, a.err
+	select {
+	case a := <-c:
+		return a, a.Err()
+	case <-ctx.Done():
+		r.do(func() {
+			delete(r.answers, req.ID)
+			r.eng.Forget(req.ID)
+		})
+		return OpAnswer{}, fmt.Errorf("%s: no answer from the DC: %w", req.Op, ctx.Err())
+	}
+}
+
+// Confirm is the operator's `palisade fence confirm NODE`: the DC decides
+// and its answer (or refusal) is returned, on whichever node it is typed.
+func (r *Runtime) Confirm(ctx context.Context, node, by string) (OpAnswer, error) {
+	return r.request(ctx, OpRequest{Op: OpConfirm, Node: node, By: by})
+}
+
+// Cleanup is the operator's `palisade resource cleanup RSC [--node N]`
+// (Pacemaker's crm_resource --cleanup): the DC checks it and asks the
+// nodes (node, or every member) to clear the fail counts of every
+// primitive of rsc and to probe it again.
+func (r *Runtime) Cleanup(ctx context.Context, rsc, node, by string) (OpAnswer, error) {
+	return r.request(ctx, OpRequest{Op: OpCleanup, Resource: rsc, Node: node, By: by})
 }
 
 // Shutdown leaves the cluster cleanly: it asks the DC to move this node's
@@ -195,18 +217,19 @@ func (r *Runtime) Confirm(node, by string) (string, error) {
 func (r *Runtime) Shutdown(ctx context.Context) error {
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
-	lastAsk := time.Time{}
+	var lastAsk time.Duration
+	asked := false
 	for {
 		c := make(chan bool, 1)
 		r.do(func() {
-			if r.coord.Left(r.self()) {
+			if r.eng.Left() {
 				c <- true
 				return
 			}
-			if dc := r.coord.DC(); dc != "" && time.Since(lastAsk) > time.Second {
+			if now := r.cfg.Now(); !asked || now-lastAsk > time.Second {
 				// Ask again now and then: a new DC does not know.
-				lastAsk = time.Now()
-				r.sendMsg(dc, Message{Kind: KindLeave, View: r.coord.View(), From: r.self()})
+				asked, lastAsk = true, now
+				r.eng.Leave(now)
 			}
 			c <- false
 		})
@@ -230,7 +253,7 @@ func (r *Runtime) Shutdown(ctx context.Context) error {
 // Snapshot returns the last coordinator snapshot (for `palisade status`).
 func (r *Runtime) Snapshot() Snapshot {
 	c := make(chan Snapshot, 1)
-	r.do(func() { c <- r.coord.Snapshot() })
+	r.do(func() { c <- r.eng.Snapshot() })
 	select {
 	case s := <-c:
 		return s
@@ -241,34 +264,9 @@ func (r *Runtime) Snapshot() Snapshot {
 	}
 }
 
-func (r *Runtime) handle(m Message) {
-	now := r.cfg.Now()
-	switch m.Kind {
-	case KindStatusRequest:
-		if m.View == r.coord.View() {
-			go r.reportStatus(m.View, m.From)
-		}
-		return
-	case KindAction:
-		if err := CheckView(m.View, r.coord.View()); err != nil {
-			r.appendLog(eventlog.Entry{Event: eventlog.ActionRefused, Resource: m.Action.Resource, Node: r.self(), Action: m.Action.Op, View: m.View, Detail: err.Error()})
-			r.reply(m.From, m.View, ActionResult{ID: m.Action.ID, Op: m.Action.Op, Resource: m.Action.Resource, Node: r.self(), Refused: true, Reason: err.Error()})
-			return
-		}
-		cib := r.coord.CIB()
-		go r.runAction(m.View, m.From, *m.Action, cib.Config)
-		return
-	case KindCleanup:
-		if m.Target == r.self() {
-			r.onCleanup(m)
-		}
-		return
-	}
-	r.coord.Step(m, now)
-}
-
-func (r *Runtime) flush(ctx context.Context) {
-	rd := r.coord.Ready()
+// flush performs the engine's Ready (loop goroutine).
+func (r *Runtime) flush() {
+	rd := r.eng.Ready()
 	for _, e := range rd.Log {
 		r.appendLog(e)
 	}
@@ -276,16 +274,35 @@ func (r *Runtime) flush(ctx context.Context) {
 		r.log.Error("coordinator", "err", err)
 	}
 	for _, a := range rd.Alerts {
-		r.log.Error("ALERT", "target", a.Target, "msg", a.Message)
+		r.log.Error("ALERT", "target", a.Target, "detail", a.Message)
 		if r.cfg.AlertCommand != "" {
-			go r.runAlert(ctx, a)
+			go r.runAlert(r.ctx, a)
 		}
 	}
 	for _, o := range rd.Send {
 		r.sendMsg(o.To, o.Msg)
 	}
-	for _, fr := range rd.Fence {
-		go r.fence(ctx, fr)
+	for _, rsc := range rd.ClearFailures {
+		if r.cfg.Executor != nil {
+			r.cfg.Executor.ClearFailures(rsc)
+		}
+	}
+	for _, mr := range rd.Monitors {
+		r.monitor(mr)
+	}
+	for _, x := range rd.Exec {
+		go r.exec(x)
+	}
+	for _, f := range rd.Fence {
+		ctx, cancel := context.WithCancel(r.ctx)
+		r.fences[f.Ref] = cancel
+		go r.fence(ctx, f)
+	}
+	for _, ref := range rd.CancelFence {
+		if cancel, ok := r.fences[ref]; ok {
+			r.log.Warn("aborting a fence request: this partition lost quorum, agreement or the DC role", "ref", ref)
+			cancel()
+		}
 	}
 	for _, res := range rd.ConfigResults {
 		if c, ok := r.waiting[res.ID]; ok {
@@ -293,12 +310,40 @@ func (r *Runtime) flush(ctx context.Context) {
 			c <- res
 		}
 	}
+	for _, a := range rd.Answers {
+		if c, ok := r.answers[a.ID]; ok {
+			delete(r.answers, a.ID)
+			c <- a
+		}
+	}
 	if rd.Persist != nil {
 		r.persist(rd.Persist)
 	}
 	r.mu.Lock()
-	r.snap = r.coord.Snapshot()
+	r.snap = r.eng.Snapshot()
 	r.mu.Unlock()
+}
+
+func (r *Runtime) monitor(mr MonitorRequest) {
+	if r.cfg.Executor == nil {
+		return
+	}
+	if !mr.Start {
+		go r.cfg.Executor.CancelMonitor(mr.Op.Instance.ID, mr.Op.Interval)
+		return
+	}
+	if err := r.cfg.Executor.StartMonitor(mr.Op); err != nil {
+		r.log.Warn("start monitor", "resource", mr.Op.Instance.ID, "err", err)
+	}
+}
+
+func (r *Runtime) exec(x ExecRequest) {
+	if r.cfg.Executor == nil {
+		return
+	}
+	r.cfg.Executor.SetStartFailureIsFatal(x.StartFailureIsFatal)
+	ev := r.cfg.Executor.Exec(context.Background(), x.Op)
+	r.do(func() { r.eng.ExecDone(x.Ref, ev, r.cfg.Now()) })
 }
 
 // runAlert runs the configured alert command; its failure is only logged.
@@ -322,11 +367,6 @@ func (r *Runtime) sendMsg(to string, m Message) {
 	if m.From == "" {
 		m.From = r.self()
 	}
-	if to == r.self() {
-		// Loop back through the queue so handling order matches remote delivery.
-		go r.do(func() { r.handle(m) })
-		return
-	}
 	b, err := Encode(m)
 	if err == nil {
 		err = r.cfg.Send(to, b)
@@ -336,144 +376,28 @@ func (r *Runtime) sendMsg(to string, m Message) {
 	}
 }
 
-func (r *Runtime) fence(ctx context.Context, fr recovery.FenceRequest) {
-	res := recovery.FenceResult{Target: fr.Target, Attempt: fr.Attempt}
+func (r *Runtime) fence(ctx context.Context, f FenceExec) {
+	var out FenceOutcome
 	if r.cfg.Fencer == nil {
-		res.Err = "no fencer configured on this node"
+		out.Err = "no fencer configured on this node"
 	} else {
-		out := r.cfg.Fencer.Fence(ctx, fr.Target)
-		for _, s := range out.Steps {
-			r.appendLog(eventlog.Entry{Event: eventlog.FenceDevice, Target: fr.Target, Attempt: fr.Attempt, Device: s.Device,
-				OK: eventlog.Bool(s.OK && s.VerifiedOff), Detail: fmt.Sprintf("level %d verified_off=%v %s", s.Level, s.VerifiedOff, s.Err)})
-		}
-		res.OK, res.VerifiedOff, res.Device = out.Confirmed(), out.Confirmed(), out.Devices
-		if out.Err != nil {
-			res.Err = out.Err.Error()
-		}
+		o := r.cfg.Fencer.Fence(ctx, f.Target)
+		out = FenceOutcomeOf(o)
 	}
-	r.do(func() { r.coord.FenceResult(res, r.cfg.Now()) })
-}
-
-func (r *Runtime) reply(to string, view uint64, res ActionResult) {
 	r.do(func() {
-		r.sendMsg(to, Message{Kind: KindActionResult, View: view, From: r.self(), Result: &res})
+		delete(r.fences, f.Ref)
+		r.eng.FenceDone(f.Ref, out, r.cfg.Now())
 	})
 }
 
-// reportStatus answers a DC's status request; the first one after start-up
-// probes every configured resource so a new DC learns what really runs here.
-func (r *Runtime) reportStatus(view uint64, to string) {
-	cfgp := make(chan *CIB, 1)
-	r.do(func() { cfgp <- r.coord.CIB() })
-	cib := <-cfgp
-	r.mu.Lock()
-	needProbe := !r.probed && cib.Config != nil && r.cfg.Executor != nil
-	r.mu.Unlock()
-	if needProbe {
-		r.probe(primitives(cib.Config))
-		r.mu.Lock()
-		r.probed = true
-		r.mu.Unlock()
+// FenceOutcomeOf converts a topology outcome for the engine.
+func FenceOutcomeOf(o topology.Outcome) FenceOutcome {
+	out := FenceOutcome{Confirmed: o.Confirmed(), Devices: o.Devices}
+	for _, s := range o.Steps {
+		out.Steps = append(out.Steps, FenceStep{Level: s.Level, Device: s.Device, OK: s.OK, VerifiedOff: s.VerifiedOff, Err: s.Err})
 	}
-	r.mu.Lock()
-	st := r.statusLocked("")
-	r.mu.Unlock()
-	st.CIB, st.SafetyDigest = cib, r.cfg.Coordinator.SafetyDigest
-	r.do(func() { r.sendMsg(to, Message{Kind: KindStatus, View: view, From: r.self(), Status: &st}) })
-}
-
-// probedActive reads a probe: running (also promoted, or failed but
-// present) counts as active, so the scheduler stops what it must.
-func probedActive(ev executor.Event) bool {
-	return ev.Result.RC == agent.OK || ev.Result.RC == agent.RunningPromoted || (ev.Result.RC != agent.NotRunning && ev.Result.Status == agent.StatusDone && ev.Failed())
-}
-
-func cmpStr(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
+	if o.Err != nil {
+		out.Err = o.Err.Error()
 	}
-	return 0
-}
-
-func (r *Runtime) runAction(view uint64, dc string, a Action, cfg *model.Config) {
-	res := ActionResult{ID: a.ID, Op: a.Op, Resource: a.Resource, Node: r.self()}
-	p := findPrimitive(cfg, a.Resource)
-	r.mu.Lock()
-	if p != nil {
-		r.known[a.Resource] = p
-	} else if a.Op == "stop" || a.Op == "demote" || a.Op == "monitor" {
-		// Removed from the configuration: still stoppable here.
-		p = r.known[a.Resource]
-	}
-	r.mu.Unlock()
-	if p == nil || r.cfg.Executor == nil {
-		res.Refused, res.Reason = true, fmt.Sprintf("resource %s is not in this node's configuration", a.Resource)
-		r.reply(dc, view, res)
-		return
-	}
-	op := executor.Op{Instance: instance(p, a.Op, a.Interval), Action: agent.Action(a.Op), Interval: a.Interval,
-		OnFail: executor.OnFail(onFailOf(p, a.Op, a.Interval)), Ref: fmt.Sprintf("view%d:%d", view, a.ID)}
-	if a.Op == "monitor" {
-		op.Probe = true
-	}
-	if s, ok := r.cfg.Executor.(startFatalSetter); ok {
-		// The action's configuration is the cluster's at the DC's
-		// decision: its options say how a failed start counts.
-		s.SetStartFailureIsFatal(startFailureIsFatal(cfg))
-	}
-	ev := r.cfg.Executor.Exec(context.Background(), op)
-	res.RC, res.OK, res.Failed, res.OnFail, res.FailCount = int(ev.Result.RC), !ev.Failed(), ev.Failed(), string(ev.OnFail), ev.FailCount
-	switch {
-	case a.Op == "start" || a.Op == "promote":
-		res.Active = true // a failed start may have left it half running: the scheduler stops it
-	case a.Op == "stop":
-		res.Active = ev.Failed()
-	case a.Op == "monitor":
-		res.Active = ev.Result.RC != agent.NotRunning
-	}
-	r.mu.Lock()
-	r.active[a.Resource] = res.Active
-	r.setFailLocked(a.Resource, a.Op, ev.FailCount, ev.Failed())
-	r.mu.Unlock()
-	if a.Op == "start" && res.OK {
-		r.appendLog(eventlog.Entry{Event: eventlog.ActionResult, Resource: a.Resource, Node: r.self(), Action: "start", View: view, OK: eventlog.Bool(true)})
-		for _, o := range p.Ops {
-			if o.Name == "monitor" && o.Interval > 0 {
-				iv := time.Duration(o.Interval)
-				mop := executor.Op{Instance: instance(p, "monitor", iv), Action: agent.Monitor, Interval: iv, OnFail: executor.OnFail(o.OnFail)}
-				if err := r.cfg.Executor.StartMonitor(mop); err != nil {
-					r.log.Warn("start monitor", "resource", a.Resource, "err", err)
-				}
-			}
-		}
-	}
-	r.reply(dc, view, res)
-}
-
-// ExecutorEvent must be called from the executor's Report callback: a
-// recurring monitor's failure (or recovery) is reported to the DC as a
-// status update. It does not block.
-func (r *Runtime) ExecutorEvent(ev executor.Event) {
-	if ev.Interval == 0 {
-		return // one-shot actions are answered by runAction
-	}
-	go r.do(func() {
-		failed := ""
-		r.mu.Lock()
-		if ev.Failed() {
-			r.setFailLocked(ev.Resource, "monitor", ev.FailCount, true)
-			failed = ev.Resource
-		}
-		st := r.statusLocked(failed)
-		r.mu.Unlock()
-		view := r.coord.View()
-		dc := r.coord.DC()
-		if ev.Failed() && ev.OnFail == executor.OnFailFence {
-			r.sendMsg(dc, Message{Kind: KindFenceRequest, View: view, From: r.self(), Target: r.self(), Reason: fmt.Sprintf("monitor of %s failed (on-fail=fence)", ev.Resource)})
-		}
-		r.sendMsg(dc, Message{Kind: KindStatus, View: view, From: r.self(), Status: &st})
-	})
+	return out
 }

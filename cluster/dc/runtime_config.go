@@ -39,7 +39,7 @@ func (r *Runtime) PushConfig(ctx context.Context, req PushRequest) (ConfigResult
 			if req.FileDigest != "" {
 				r.do(func() {
 					r.fileDigest = req.FileDigest
-					r.persist(r.coord.CIB())
+					r.persist(r.eng.c.CIB())
 				})
 			}
 			return res, nil
@@ -68,7 +68,7 @@ func (r *Runtime) proposeOnce(ctx context.Context, req PushRequest) (ConfigResul
 		r.proposals++
 		id = fmt.Sprintf("%s/%d", r.self(), r.proposals)
 		r.waiting[id] = answer
-		r.coord.Propose(Proposal{ID: id, Config: req.Config, AdminEpoch: req.AdminEpoch, Source: req.Source, BaseDigest: req.BaseDigest}, r.cfg.Now())
+		r.eng.Propose(Proposal{ID: id, Config: req.Config, AdminEpoch: req.AdminEpoch, Source: req.Source, BaseDigest: req.BaseDigest}, r.cfg.Now())
 	})
 	t := time.NewTimer(ProposalTimeout)
 	defer t.Stop()
@@ -96,8 +96,8 @@ type ConfigInfo struct {
 func (r *Runtime) ConfigInfo(ctx context.Context) (ConfigInfo, error) {
 	c := make(chan ConfigInfo, 1)
 	r.do(func() {
-		cib := r.coord.CIB()
-		c <- ConfigInfo{Self: r.self(), DC: r.coord.DC(), Version: cib.Version, Digest: cib.Digest, Config: cib.Config}
+		cib := r.eng.c.CIB()
+		c <- ConfigInfo{Self: r.self(), DC: r.eng.c.DC(), Version: cib.Version, Digest: cib.Digest, Config: cib.Config}
 	})
 	select {
 	case ci := <-c:
@@ -125,7 +125,8 @@ func (r *Runtime) persist(cib *CIB) {
 	if r.cfg.StateDir == "" || cib == nil || cib.Config == nil {
 		return
 	}
-	p := Persisted{Version: cib.Version, Digest: cib.Digest, Config: cib.Config, FileDigest: r.fileDigest}
+	p := Persisted{Version: cib.Version, Digest: cib.Digest, Config: cib.Config, FileDigest: r.fileDigest,
+		Status: cib.Status, Reported: cib.Reported, Left: cib.Left, Fencing: cib.Fencing, Pending: cib.Pending, ReportedIn: cib.ReportedIn}
 	if err := SavePersisted(r.cfg.StateDir, p); err != nil {
 		r.log.Error("persisting the replicated configuration", "err", err)
 		return

@@ -56,12 +56,12 @@ func TestRuntimePushConfig(t *testing.T) {
 	sctx, scancel := context.WithTimeout(ctx, 700*time.Millisecond)
 	_, err := rts["n2"].PushConfig(sctx, PushRequest{Config: base})
 	scancel()
-	if err == nil || !errors.Is(err, ErrRetry) || !strings.Contains(err.Error(), "no DC yet") {
+	if err == nil || !errors.Is(err, ErrRetry) || !strings.Contains(err.Error(), "in no membership view yet") {
 		t.Fatalf("push without a view: %v", err)
 	}
 
 	for _, n := range names {
-		rts[n].OnView(1, names, "n1")
+		rts[n].OnView(SimpleView(1, names...))
 	}
 	moved, _, err := DecodeConfig("move.yaml", []byte(`resources:
   - id: grp

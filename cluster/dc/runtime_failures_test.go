@@ -59,7 +59,7 @@ func startFailCluster(t *testing.T, meta map[string]string, failOn string) *fail
 		go func(rt *Runtime) { defer loops.Done(); rt.Run(ctx) }(rt)
 	}
 	for _, n := range names {
-		fc.rts[n].OnView(1, names, "n1")
+		fc.rts[n].OnView(SimpleView(1, names...))
 	}
 	return fc
 }
@@ -134,9 +134,9 @@ func TestRuntimeCleanup(t *testing.T) {
 	fc.execs["n2"].mu.Lock()
 	fc.execs["n2"].failStart["db"] = false
 	fc.execs["n2"].mu.Unlock()
-	nodes, err := fc.rts["n3"].Cleanup(ctx, "db", "n2", "tester")
-	if err != nil || len(nodes) != 1 || nodes[0] != "n2" {
-		t.Fatalf("cleanup: %v %v", nodes, err)
+	ans, err := fc.rts["n3"].Cleanup(ctx, "db", "n2", "tester")
+	if err != nil || len(ans.Nodes) != 1 || ans.Nodes[0] != "n2" {
+		t.Fatalf("cleanup: %v %v", ans, err)
 	}
 	waitFor(t, func() bool { return fc.runs("n2") && !fc.runs("n1") && !fc.runs("n3") }, "db back on n2 after the cleanup")
 	// Every replica shows the failure gone, not only the DC's.

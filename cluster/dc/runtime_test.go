@@ -65,7 +65,9 @@ func (f *fakeExec) Exec(_ context.Context, op executor.Op) executor.Event {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	id := op.Instance.ID
-	f.rec.add(fmt.Sprintf("%s %s %s", f.node, op.Action, id))
+	if !op.Probe {
+		f.rec.add(fmt.Sprintf("%s %s %s", f.node, op.Action, id))
+	}
 	if op.Action == agent.Start && f.failStart[id] {
 		if f.fails == nil {
 			f.fails = map[string]int{}
@@ -75,13 +77,18 @@ func (f *fakeExec) Exec(_ context.Context, op executor.Op) executor.Event {
 		return executor.Event{Node: f.node, Resource: id, Action: op.Action, Class: agent.ClassSoft, FailCount: f.fails[id],
 			Result: agent.Result{RC: agent.ErrGeneric, Status: agent.StatusDone}}
 	}
+	rc := agent.OK
 	switch op.Action {
 	case agent.Start:
 		f.running[id] = true
 	case agent.Stop:
 		delete(f.running, id)
+	case agent.Monitor:
+		if !f.running[id] {
+			rc = agent.NotRunning
+		}
 	}
-	return executor.Event{Node: f.node, Resource: id, Action: op.Action, FailCount: f.fails[id], Result: agent.Result{RC: agent.OK}}
+	return executor.Event{Node: f.node, Resource: id, Action: op.Action, Probe: op.Probe, FailCount: f.fails[id], Result: agent.Result{RC: rc, Status: agent.StatusDone}}
 }
 
 func (f *fakeExec) ClearFailures(rsc string) {
@@ -91,21 +98,9 @@ func (f *fakeExec) ClearFailures(rsc string) {
 	f.rec.add(fmt.Sprintf("%s clear %s", f.node, rsc))
 }
 
-func (f *fakeExec) StartMonitor(executor.Op) error { return nil }
-
-func (f *fakeExec) Probe(_ context.Context, insts []agent.Instance) []executor.Event {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []executor.Event
-	for _, in := range insts {
-		rc := agent.NotRunning
-		if f.running[in.ID] {
-			rc = agent.OK
-		}
-		out = append(out, executor.Event{Node: f.node, Resource: in.ID, Action: agent.Monitor, Probe: true, Result: agent.Result{RC: rc}})
-	}
-	return out
-}
+func (f *fakeExec) StartMonitor(executor.Op) error           { return nil }
+func (f *fakeExec) CancelMonitor(string, time.Duration) bool { return false }
+func (f *fakeExec) SetStartFailureIsFatal(bool)              {}
 
 type fakeFencer struct{ rec *recorder }
 
@@ -154,7 +149,7 @@ func TestRuntimeFailover(t *testing.T) {
 	// n2 already runs the group.
 	execs["n2"].running["vip"], execs["n2"].running["dummy"] = true, true
 	for _, n := range names {
-		rts[n].OnView(1, names, "n1")
+		rts[n].OnView(SimpleView(1, names...))
 	}
 	waitFor(t, func() bool { return rts["n3"].Snapshot().CIB.NumUpdates > 0 }, "CIB replicated to n3")
 	if i := rec.index("n1 start vip"); i >= 0 {
@@ -165,7 +160,7 @@ func TestRuntimeFailover(t *testing.T) {
 	up["n2"] = false
 	mu.Unlock()
 	for _, n := range []string{"n1", "n3"} {
-		rts[n].OnView(2, []string{"n1", "n3"}, "n1")
+		rts[n].OnView(SimpleView(2, "n1", "n3"))
 	}
 	waitFor(t, func() bool { return rec.index("n1 start dummy") >= 0 || rec.index("n3 start dummy") >= 0 }, "group restarted elsewhere")
 	f := rec.index("fence n2")
@@ -186,9 +181,16 @@ func TestRuntimeFailover(t *testing.T) {
 	if err := rts["n3"].Shutdown(sctx); err != nil {
 		t.Fatalf("clean shutdown of n3: %v", err)
 	}
-	// An operator confirmation on a non-DC is forwarded to the DC.
-	if msg, err := rts["n3"].Confirm("n2", "alice"); err != nil || !strings.Contains(msg, "forwarded to the DC n1") {
-		t.Fatalf("confirm on n3: %q, %v", msg, err)
+	// An operator confirmation on a non-DC is decided by the DC, and its
+	// answer comes back: n2 is already fenced, so it is confirmed again;
+	// n1 is a member, so the DC refuses, and n3 says so.
+	cctx, ccancel := context.WithTimeout(ctx, 5*time.Second)
+	defer ccancel()
+	if a, err := rts["n3"].Confirm(cctx, "n2", "alice"); err != nil || !strings.Contains(a.Result, "confirmed by the DC n1") {
+		t.Fatalf("confirm on n3: %+v, %v", a, err)
+	}
+	if _, err := rts["n3"].Confirm(cctx, "n1", "alice"); err == nil || !strings.Contains(err.Error(), "member of this partition") {
+		t.Fatalf("confirm of a member on n3: %v, want the DC's refusal", err)
 	}
 }
 

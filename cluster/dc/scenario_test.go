@@ -113,7 +113,7 @@ func runScenario(t *testing.T, path string) {
 		case "nodes":
 			s = newSim(t, f[1:]...)
 			for _, c := range s.nodes {
-				c.cfg.Schedule = PackageScheduler // the real scheduler
+				c.c.cfg.Schedule = PackageScheduler // the real scheduler
 			}
 			seen = 0
 		case "running":
@@ -135,56 +135,24 @@ func runScenario(t *testing.T, path string) {
 				t.Fatalf("%s:%d: %v", path, ln, err)
 			}
 			s.now = d
-			for _, n := range slices.Sorted(func(y func(string) bool) {
-				for k := range s.nodes {
-					if !y(k) {
-						return
-					}
-				}
-			}) {
-				if s.up[n] {
-					s.nodes[n].Tick(s.now)
-				}
-			}
-			s.pump()
+			s.tick()
 		case "fence-result":
-			target, ok := f[1], f[2] == "ok"
-			var req *recovery.FenceRequest
-			for i := range s.fence {
-				if s.fence[i].Target == target {
-					req = &s.fence[i]
-				}
-			}
-			if req == nil {
-				t.Fatalf("%s:%d: no fence request for %s", path, ln, target)
-			}
-			dc := ""
-			for n, c := range s.nodes {
-				if s.up[n] && c.IsDC() {
-					dc = n
-				}
-			}
-			res := recovery.FenceResult{Target: target, Attempt: req.Attempt, OK: ok, VerifiedOff: ok, Device: "bmc-" + target}
-			if !ok {
-				res.Err = "BMC did not answer"
-			}
-			s.nodes[dc].FenceResult(res, s.now)
-			s.pump()
+			s.fenceResult(f[1], f[2] == "ok")
 		case "leave":
-			for n, c := range s.nodes {
-				if s.up[n] && c.IsDC() {
-					c.Step(Message{Kind: KindLeave, View: c.View(), From: f[1]}, s.now)
-				}
-			}
+			s.nodes[f[1]].Leave(s.now)
 			s.pump()
-			if s.nodes[f[1]].Left(f[1]) {
+			if s.nodes[f[1]].Left() {
 				got = append(got, f[1]+" may leave (its replica lists it as left)")
 			}
 		case "confirm":
-			if err := s.nodes[f[2]].Confirm(f[1], f[3], s.now); err != nil {
-				got = append(got, "error: "+err.Error())
-			}
+			s.nodes[f[2]].Request(OpRequest{ID: "c", Op: OpConfirm, Node: f[1], By: f[3]}, s.now)
 			s.pump()
+			for _, a := range s.answers {
+				if a.Error != "" {
+					got = append(got, "error: "+a.Error)
+				}
+			}
+			s.answers = nil
 		case "push":
 			cfg, admin := s.loadConfig(f[2])
 			_, line := s.propose(f[1], cfg, admin, "push "+f[2])

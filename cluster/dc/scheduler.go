@@ -1,6 +1,7 @@
 package dc
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
@@ -17,32 +18,46 @@ func PackageScheduler(cfg *model.Config, st model.Status, now time.Time) ([]Plan
 	return flatten(out.Actions), nil
 }
 
+// flatten keeps the real actions and gives each, as After, every real
+// action it depends on directly or through a chain of pseudo actions.
+// Every ordering between two real actions of the graph is kept, either as
+// a direct edge or through other real actions' edges (the transition is a
+// DAG, so the closure through pseudo actions is well defined).
 func flatten(acts []scheduler.Action) []PlannedAction {
-	byID := map[int]scheduler.Action{}
-	for _, a := range acts {
-		byID[a.ID] = a
+	byID := make(map[int]*scheduler.Action, len(acts))
+	for i := range acts {
+		byID[acts[i].ID] = &acts[i]
 	}
-	// real deps of an action, seen through pseudo actions (memoized).
-	memo := map[int][]int{}
-	var realDeps func(id int, seen map[int]bool) []int
-	realDeps = func(id int, seen map[int]bool) []int {
-		if d, ok := memo[id]; ok {
-			return d
-		}
+	// through[id] is, for a pseudo action, the set of real actions that
+	// reach it through pseudo actions only (memoized per pseudo action,
+	// and complete: no visited-set is shared between branches).
+	through := map[int][]int{}
+	var realDeps func(id int, onPath map[int]bool) []int
+	realDeps = func(id int, onPath map[int]bool) []int {
 		var out []int
 		for _, dep := range byID[id].After {
-			if seen[dep] {
+			d, ok := byID[dep]
+			if !ok {
 				continue
 			}
-			seen[dep] = true
-			if byID[dep].Pseudo {
-				out = append(out, realDeps(dep, seen)...)
-			} else {
+			if !d.Pseudo {
 				out = append(out, dep)
+				continue
 			}
+			if onPath[dep] {
+				continue // a cycle in the graph: the scheduler never makes one
+			}
+			sub, done := through[dep]
+			if !done {
+				onPath[dep] = true
+				sub = realDeps(dep, onPath)
+				delete(onPath, dep)
+				through[dep] = sub
+			}
+			out = append(out, sub...)
 		}
-		memo[id] = out
-		return out
+		slices.Sort(out)
+		return slices.Compact(out)
 	}
 	var plan []PlannedAction
 	for _, a := range acts {

@@ -19,12 +19,12 @@ import (
 func TestInvalidCIBFromDCRefused(t *testing.T) {
 	s := newSim(t, "n1", "n2", "n3")
 	s.view(1, "n1", "n2", "n3")
-	before := s.nodes["n2"].CIB()
+	before := s.nodes["n2"].c.CIB()
 	bad := &CIB{Version: Version{AdminEpoch: 9, Epoch: 9}, Config: &model.Config{
 		Resources:   []*model.Resource{{ID: "vip", Class: "palisade", Type: "vip"}},
 		Constraints: model.Constraints{Locations: []model.Location{{ID: "l", Rsc: "web", Node: "n2"}}}}}
-	s.nodes["n2"].Step(Message{Kind: KindCIB, From: "n1", View: 1, CIB: bad}, s.now)
-	if got := s.nodes["n2"].CIB(); got != before {
+	s.nodes["n2"].c.Step(Message{Kind: KindCIB, From: "n1", View: 1, CIB: bad}, s.now)
+	if got := s.nodes["n2"].c.CIB(); got != before {
 		t.Fatalf("member adopted an invalid CIB: %v", got.Version)
 	}
 	errs := s.nodes["n2"].Ready().Errors
@@ -33,10 +33,10 @@ func TestInvalidCIBFromDCRefused(t *testing.T) {
 	}
 
 	// The same copy offered at join (a node's status) is refused by the DC.
-	dcBefore := s.nodes["n1"].CIB()
-	s.nodes["n1"].SetView(2, []string{"n1", "n2", "n3"}, "n1", s.now)
-	s.nodes["n1"].Step(Message{Kind: KindStatus, From: "n2", View: 2, Status: &NodeStatus{Node: "n2", CIB: bad}}, s.now)
-	if got := s.nodes["n1"].CIB(); got.Version != dcBefore.Version {
+	dcBefore := s.nodes["n1"].c.CIB()
+	s.setView("n1", 2, "n1", "n2", "n3")
+	s.nodes["n1"].c.Step(Message{Kind: KindStatus, From: "n2", View: 2, Status: &NodeStatus{Node: "n2", CIB: bad}}, s.now)
+	if got := s.nodes["n1"].c.CIB(); got.Version != dcBefore.Version {
 		t.Fatalf("DC adopted an invalid CIB at join: %v", got.Version)
 	}
 }
@@ -55,7 +55,10 @@ func FuzzStep(f *testing.F) {
 			Failures: []model.Failure{{Rsc: "dummy", Node: "n2", Op: "monitor", Count: 1000000}}}},
 		{Kind: KindActionResult, From: "n2", View: 1, Result: &ActionResult{ID: 1, Op: "start", Resource: "vip", Node: "n2", OK: false, RC: 7}},
 		{Kind: KindFenceRequest, From: "n2", View: 1, Target: "n3", Reason: "stop failed"},
-		{Kind: KindConfirm, From: "n2", Target: "n3"},
+		{Kind: KindRequest, From: "n2", View: 1, Request: &OpRequest{ID: "n2/op1", Op: OpConfirm, Node: "n3", By: "x"}},
+		{Kind: KindCIBAck, From: "n2", View: 1, Ack: &Version{Epoch: 1, NumUpdates: 3}},
+		{Kind: KindFenceExec, From: "n1", View: 1, Fence: &recovery.FenceRequest{Target: "n1", Attempt: 1, Reason: "stop failed"}},
+		{Kind: KindFenceResult, From: "n2", View: 1, FenceResult: &recovery.FenceResult{Target: "n3", Attempt: 1, OK: true, VerifiedOff: true}},
 		{Kind: KindLeave, From: "n2"},
 		{Kind: KindConfigPropose, From: "n2", Proposal: &Proposal{ID: "n2/1", Config: &model.Config{}, AdminEpoch: 1}},
 	} {
@@ -65,7 +68,7 @@ func FuzzStep(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s := newSim(t, "n1", "n2", "n3")
 		for _, c := range s.nodes {
-			c.cfg.Schedule = PackageScheduler
+			c.c.cfg.Schedule = PackageScheduler
 		}
 		s.view(1, "n1", "n2", "n3")
 		for _, pair := range [][2]string{{"n1", "n2"}, {"n2", "n1"}} {
@@ -73,7 +76,7 @@ func FuzzStep(f *testing.F) {
 			if err != nil {
 				continue
 			}
-			s.nodes[pair[1]].Step(m, s.now)
+			s.nodes[pair[1]].Deliver(m, s.now)
 		}
 		s.now += 10 * time.Second
 		for _, c := range s.nodes {
@@ -81,8 +84,8 @@ func FuzzStep(f *testing.F) {
 		}
 		for _, c := range s.nodes {
 			c.Ready()
-			if err := checkCIB(c.CIB()); err != nil {
-				t.Fatalf("%s holds a replica that does not validate: %v", c.cfg.Self, err)
+			if err := checkCIB(c.c.CIB()); err != nil {
+				t.Fatalf("%s holds a replica that does not validate: %v", c.c.cfg.Self, err)
 			}
 		}
 	})
@@ -92,10 +95,10 @@ func FuzzStep(f *testing.F) {
 // differ from the DC's is named in an alert, once per digest.
 func TestSafetyDigestMismatchAlerts(t *testing.T) {
 	s := newSim(t, "n1", "n2", "n3")
-	s.nodes["n1"].cfg.SafetyDigest = "aaaa"
+	s.nodes["n1"].c.cfg.SafetyDigest = "aaaa"
 	s.view(1, "n1", "n2", "n3")
 	report := func(digest string) []recovery.Alert {
-		s.nodes["n1"].Step(Message{Kind: KindStatus, From: "n2", View: 1, Status: &NodeStatus{Node: "n2", SafetyDigest: digest}}, s.now)
+		s.nodes["n1"].c.Step(Message{Kind: KindStatus, From: "n2", View: 1, Status: &NodeStatus{Node: "n2", SafetyDigest: digest}}, s.now)
 		return s.nodes["n1"].Ready().Alerts
 	}
 	if a := report("aaaa"); len(a) != 0 {

@@ -14,15 +14,31 @@ const (
 	FenceDevice    = "fence_device"    // one device step result (Device, OK, Detail)
 	FenceFailed    = "fence_failed"    // attempt failed; retry after Delay
 	FenceConfirmed = "fence_confirmed" // Target confirmed down (By = device:NAME or operator:WHO)
-	Alert          = "alert"           // something needs a human (repeated fence failures)
-	StartAllowed   = "start_allowed"   // gate allowed starting Resource on Node
-	StartDenied    = "start_denied"    // gate refused; Detail says why
-	ActionSent     = "action_sent"     // DC sent Action for Resource to Node (View)
-	ActionRefused  = "action_refused"  // node refused an action (stale view, ...)
-	ActionResult   = "action_result"   // executor finished Action for Resource on Node
-	VIPAdded       = "vip_added"
-	GARPSent       = "garp_sent"
-	DCElected      = "dc_elected" // this node became DC of View
+	// FenceWithdrawn: a request handed out is aborted because its
+	// partition lost quorum, agreement or the DC role (Attempt).
+	FenceWithdrawn = "fence_withdrawn"
+	// FenceAdopted: a member took a node's fence state from the DC's
+	// replicated records (Detail: old → new state).
+	FenceAdopted = "fence_adopted"
+	// FenceDelegated: the DC must be fenced (a stop of its own failed) and
+	// asked Node to do it (Attempt).
+	FenceDelegated = "fence_delegated"
+	// DaemonStarted: palisaded started on Writer (Detail: its generation);
+	// what its previous incarnation decided lives on only through the
+	// replicated records.
+	DaemonStarted = "daemon_started"
+	// ViewStale: this node's membership was not evaluated for a while (the
+	// process was paused): it takes no decision until it is again.
+	ViewStale     = "view_stale"
+	Alert         = "alert"          // something needs a human (repeated fence failures)
+	StartAllowed  = "start_allowed"  // gate allowed starting Resource on Node
+	StartDenied   = "start_denied"   // gate refused; Detail says why
+	ActionSent    = "action_sent"    // DC sent Action for Resource to Node (View)
+	ActionRefused = "action_refused" // node refused an action (stale view, ...)
+	ActionResult  = "action_result"  // executor finished Action for Resource on Node
+	VIPAdded      = "vip_added"
+	GARPSent      = "garp_sent"
+	DCElected     = "dc_elected" // this node became DC of View
 	// FailuresCleared: Resource's fail count on Node was reset (Detail:
 	// failure-timeout expired, or an operator's cleanup and by whom).
 	FailuresCleared = "failures_cleared"

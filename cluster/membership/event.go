@@ -9,11 +9,12 @@ import (
 type EventKind uint8
 
 const (
-	EventNode       EventKind = iota + 1 // a peer changed state
-	EventLink                            // one link to a peer changed state
-	EventRestart                         // a peer came back with a higher generation
-	EventView                            // the view changed (members or id)
-	EventViewAgreed                      // every member now advertises the view
+	EventNode          EventKind = iota + 1 // a peer changed state
+	EventLink                               // one link to a peer changed state
+	EventRestart                            // a peer came back with a higher generation
+	EventView                               // the view changed (members or id)
+	EventViewAgreed                         // every member now advertises the view
+	EventViewDisagreed                      // a member no longer advertises the (same) view
 )
 
 // Event is one output of the state machine, returned by Ready.
@@ -40,6 +41,8 @@ func (e Event) String() string {
 		return e.View.String()
 	case EventViewAgreed:
 		return fmt.Sprintf("agreed view %d", e.View.ID)
+	case EventViewDisagreed:
+		return fmt.Sprintf("view %d no longer agreed", e.View.ID)
 	}
 	return "unknown event"
 }

@@ -232,9 +232,14 @@ func (m *Membership) update() {
 			agreed = false
 		}
 	}
-	if agreed && !m.view.Agreed {
+	switch {
+	case agreed && !m.view.Agreed:
 		m.view.Agreed = true
 		m.emit(Event{Kind: EventViewAgreed, View: m.View()})
+	case !agreed && m.view.Agreed:
+		// A member now advertises another view (it lost or gained a
+		// peer): until all agree again this view confers no authority.
+		m.view.Agreed = false
+		m.emit(Event{Kind: EventViewDisagreed, View: m.View()})
 	}
-	m.view.Agreed = agreed
 }

@@ -51,6 +51,7 @@ type Node struct {
 	mu         sync.Mutex // guards the fields below
 	view       membership.View
 	onEvent    []func(membership.Event, membership.View)
+	onTick     []func()
 	onDelivery []func(reliable.Delivery)
 	onReload   []func(*config.Cluster)
 	handlers   map[string]control.Handler
@@ -137,6 +138,16 @@ func (n *Node) Transport() *transport.Transport { return n.tr }
 func (n *Node) OnEvent(fn func(membership.Event, membership.View)) {
 	n.mu.Lock()
 	n.onEvent = append(n.onEvent, fn)
+	n.mu.Unlock()
+}
+
+// OnTick registers a callback run (on the loop goroutine, after events)
+// every time membership has been evaluated against the clock: the DC layer
+// uses it to know its view is current (a paused process must not act on
+// the view it had before the pause). Do not block.
+func (n *Node) OnTick(fn func()) {
+	n.mu.Lock()
+	n.onTick = append(n.onTick, fn)
 	n.mu.Unlock()
 }
 
@@ -248,6 +259,11 @@ func (n *Node) Run(ctx context.Context) error {
 		wg.Wait()
 	}()
 
+	if n.elog != nil {
+		if err := n.elog.Append(eventlog.Entry{Event: eventlog.DaemonStarted, Detail: fmt.Sprintf("generation %d", n.gen)}); err != nil {
+			n.log.Warn("event log", "err", err)
+		}
+	}
 	t := n.cfg.Timing
 	n.log.Info("palisaded started", "cluster", n.cfg.Name, "node_id", n.self.ID, "generation", n.gen,
 		"links", len(n.cfg.Links), "keepalive", t.Keepalive, "warntime", t.Warntime, "deadtime", t.Deadtime,
@@ -276,6 +292,12 @@ func (n *Node) Run(ctx context.Context) error {
 			n.poll()
 			n.mem.Tick(n.now())
 			n.flush()
+			n.mu.Lock()
+			ticks := n.onTick
+			n.mu.Unlock()
+			for _, fn := range ticks {
+				fn()
+			}
 		case op := <-n.ops:
 			op()
 		}
@@ -410,6 +432,8 @@ func (n *Node) logEvent(ev membership.Event) {
 		n.log.Info("view changed", "view", ev.View.ID, "members", members, "dc", n.ref(uint32(ev.View.DC)).Name)
 	case membership.EventViewAgreed:
 		n.log.Info("view agreed", "view", ev.View.ID, "dc", n.ref(uint32(ev.View.DC)).Name)
+	case membership.EventViewDisagreed:
+		n.log.Warn("view no longer agreed: a member advertises another view", "view", ev.View.ID)
 	}
 }
 

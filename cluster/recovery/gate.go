@@ -38,13 +38,21 @@ type Partition struct {
 	// Members are the nodes in this partition, this node included.
 	Members []string
 	Quorate bool
-	// DC is true when this node is the partition's DC: only the DC fences.
+	// DC is true when this node is the DC of the partition's agreed view:
+	// only the DC fences, and only its log entries bind.
 	DC bool
+	// Rebuilding: the DC is still collecting status (and the newest fence
+	// records) from the members; it decides nothing until it has.
+	Rebuilding bool
 	// View is the membership view id (logged).
 	View uint64
 	// Active lists, per node, the resources last known active there; it
 	// goes into node_lost log entries so Verify can check the rule.
 	Active map[string][]string
+	// Gens is the generation (incarnation) of each member. A member whose
+	// generation changed restarted: if it had been fenced, it rebooted and
+	// is whole again even though membership never saw it leave.
+	Gens map[string]uint64
 }
 
 // FenceRequest asks the fencer to fence Target. Attempt identifies the
@@ -53,12 +61,22 @@ type FenceRequest struct {
 	Target  string
 	Attempt int
 	Reason  string
+	// Gen is the target's generation when it was last seen (0: never
+	// seen); the result carries it back, so a late result about an old
+	// incarnation never marks a rebooted node fenced.
+	Gen uint64
 }
 
 // FenceResult is the fencer's answer to a FenceRequest.
 type FenceResult struct {
 	Target  string
 	Attempt int
+	// Gen is FenceRequest.Gen.
+	Gen uint64
+	// View is the view of the DC that ordered the fence (recorded with a
+	// confirmation, so a replicated record of an older view does not undo
+	// it).
+	View uint64
 	// OK: the device (or topology level) reported success.
 	OK bool
 	// VerifiedOff: a status read after the action showed OFF. Power
@@ -78,9 +96,13 @@ type Alert struct {
 
 // Ready is the work the caller must perform after stepping the gate.
 type Ready struct {
-	Fence  []FenceRequest
-	Alerts []Alert
-	Log    []eventlog.Entry
+	Fence []FenceRequest
+	// Withdraw lists requests handed out earlier that must be aborted
+	// (where the device protocol still allows it): this partition lost
+	// quorum, agreement or the DC role before they completed.
+	Withdraw []FenceRequest
+	Alerts   []Alert
+	Log      []eventlog.Entry
 }
 
 // Decision is the answer to AllowStart.
@@ -99,12 +121,23 @@ type nodeRec struct {
 	failures  int
 	resources []string
 	by        string
+	// gen is the node's generation as last seen in a partition; fencedGen
+	// the generation it had when it was confirmed fenced, uncleanGen when
+	// it became unclean.
+	gen, fencedGen, uncleanGen uint64
 	// byMembership: unclean only because membership lost it (not a
 	// failed stop), so it may be cleared if it rejoins before fencing.
 	byMembership bool
 	// cleanLeave: the node stopped everything and announced it leaves;
 	// its disappearance needs no fencing.
 	cleanLeave bool
+	// mine: the request out (StateFencing) was handed out by this gate;
+	// a fencing state adopted from another DC's record is re-requested
+	// when this gate becomes active.
+	mine bool
+	// view is the view of the DC decision this record last came from
+	// (0: local membership bookkeeping only).
+	view uint64
 }
 
 // Gate is the RecoveryGate. It is not safe for concurrent use; the DC loop
@@ -136,7 +169,10 @@ func New(cfg Config) *Gate {
 	return g
 }
 
-func (g *Gate) active() bool { return g.part.Quorate && g.part.DC }
+// active: this gate may decide (fence, allow starts). The caller only sets
+// Quorate and DC for a view every member agrees on (see package dc), so an
+// active gate always speaks for an agreed quorate partition.
+func (g *Gate) active() bool { return g.part.Quorate && g.part.DC && !g.part.Rebuilding }
 
 func (g *Gate) log(now time.Duration, e eventlog.Entry) {
 	e.MonoNS = int64(now)
@@ -149,9 +185,12 @@ func (g *Gate) log(now time.Duration, e eventlog.Entry) {
 	g.ready.Log = append(g.ready.Log, e)
 }
 
-// SetPartition tells the gate the current membership and quorum.
+// SetPartition tells the gate the current membership and quorum. It is
+// level-triggered: every call re-derives each node's state from whether
+// it is in the partition, so a record adopted from another DC (see Adopt)
+// is reconciled with this node's own view the next time it is called.
 func (g *Gate) SetPartition(p Partition, now time.Duration) {
-	wasActive, wasQuorate, wasDC := g.active(), g.part.Quorate, g.part.DC
+	wasActive, wasQuorate, wasDC := g.active(), g.part.Quorate, g.part.DC && !g.part.Rebuilding
 	first := !g.started
 	g.started = true
 	g.part = p
@@ -162,13 +201,10 @@ func (g *Gate) SetPartition(p Partition, now time.Duration) {
 		}
 		g.log(now, eventlog.Entry{Event: eventlog.QuorumChanged, Detail: q})
 	}
-	if p.DC && !wasDC {
-		// A new DC takes over the decisions about nodes it already knew
-		// were unclean: say so in the log, which only DCs' views bind.
-		for _, n := range g.order {
-			if r := g.nodes[n]; r.state == StateUnclean || r.state == StateFencing {
-				g.log(now, eventlog.Entry{Event: eventlog.FenceNeeded, Target: n, Resources: r.resources, Detail: r.reason + " (seen before this node became DC)"})
-			}
+	before := map[string]bool{} // unclean before this change
+	for _, n := range g.order {
+		if r := g.nodes[n]; r.state == StateUnclean || r.state == StateFencing {
+			before[n] = true
 		}
 	}
 	in := map[string]bool{}
@@ -177,66 +213,133 @@ func (g *Gate) SetPartition(p Partition, now time.Duration) {
 	}
 	for _, n := range g.order {
 		r := g.nodes[n]
+		gen, genKnown := p.Gens[n]
+		restarted := in[n] && r.member && genKnown && r.gen != 0 && gen != r.gen
+		// Fenced (or recorded so by a DC) and now present with another
+		// generation than the one fenced: it booted again.
+		back := in[n] && r.member && r.state == StateFenced && genKnown && gen != 0 && gen != r.fencedGen
+		oldGen := r.gen
+		if in[n] && genKnown {
+			r.gen = gen
+		}
 		switch {
 		case in[n] && !r.member:
 			r.member, r.cleanLeave = true, false
-			switch r.state {
-			case StateUnknown, StateDown:
-				r.state = StateMember
-			case StateFenced:
-				r.state = StateMember
-				g.log(now, eventlog.Entry{Event: eventlog.NodeReturned, Target: n, Detail: "rejoined after fencing"})
-			case StateUnclean:
-				if r.byMembership {
-					// Nothing of it was started elsewhere (the gate blocked
-					// it) and no request is out: it is whole again.
-					r.state, r.scheduled, r.failures, r.byMembership = StateMember, false, 0, false
-					g.log(now, eventlog.Entry{Event: eventlog.NodeReturned, Target: n, Detail: RejoinedDetail + ": fence cancelled, none of its resources had moved"})
-				} else {
-					g.log(now, eventlog.Entry{Event: eventlog.NodeReturned, Target: n, Detail: "still unclean (" + r.reason + "): fencing continues"})
-				}
-			case StateFencing:
-				g.log(now, eventlog.Entry{Event: eventlog.NodeReturned, Target: n, Detail: "fence request already out: fencing continues"})
-			}
-		case !in[n] && r.member:
+			g.rejoin(n, r, "", now)
+		case restarted || back:
+			g.rejoin(n, r, fmt.Sprintf(" (generation %d → %d)", oldGen, gen), now)
+		case !in[n]:
 			r.member = false
-			if r.state == StateMember && r.cleanLeave {
+			switch {
+			case r.state == StateMember && r.cleanLeave:
+				// Logged whether or not this node is the DC right now: a
+				// clean leave blocks nothing, and the next DC may only form
+				// once the view agrees without the node.
 				r.state, r.cleanLeave = StateDown, false
-				g.logDC(now, eventlog.Entry{Event: eventlog.NodeLeft, Target: n, Detail: "left cleanly after stopping its resources: no fencing"})
-				continue
-			}
-			if r.state == StateMember {
+				g.log(now, eventlog.Entry{Event: eventlog.NodeLeft, Target: n, Detail: "left cleanly after stopping its resources: no fencing"})
+			case r.state == StateMember:
 				r.resources = slices.Clone(p.Active[n])
 				g.logDC(now, eventlog.Entry{Event: eventlog.NodeLost, Target: n, Resources: r.resources})
 				g.markUnclean(n, "node lost", now)
 				r.byMembership = true
-			}
-		case !in[n] && r.state == StateUnknown && first:
-			if g.cfg.StartupFencing {
-				r.resources = slices.Clone(p.Active[n])
-				g.logDC(now, eventlog.Entry{Event: eventlog.NodeLost, Target: n, Resources: r.resources, Detail: "not seen at start-up"})
-				g.markUnclean(n, "not seen at start-up", now)
-				r.byMembership = true
-			} else {
-				r.state = StateDown
+			case r.state == StateUnknown && first:
+				if g.cfg.StartupFencing {
+					r.resources = slices.Clone(p.Active[n])
+					g.logDC(now, eventlog.Entry{Event: eventlog.NodeLost, Target: n, Resources: r.resources, Detail: "not seen at start-up"})
+					g.markUnclean(n, "not seen at start-up", now)
+					r.byMembership = true
+				} else {
+					r.state = StateDown
+				}
 			}
 		}
 	}
 	switch nowActive := g.active(); {
 	case nowActive && !wasActive:
 		for _, n := range g.order {
-			if r := g.nodes[n]; r.state == StateUnclean && !r.scheduled {
+			r := g.nodes[n]
+			if (r.state == StateUnclean || r.state == StateFencing) && before[n] && !wasDC {
+				// A new DC takes over the decisions about nodes it already
+				// knew were unclean, with what it knows now (after
+				// collecting every member's status) that they run: the
+				// log only DCs write binds, so it says so.
+				r.resources = slices.Clone(p.Active[n])
+				g.log(now, eventlog.Entry{Event: eventlog.FenceNeeded, Target: n, Resources: r.resources, Detail: r.reason + " (seen before this node became DC)"})
+			}
+			if r.state == StateFencing && !r.mine {
+				// Another DC handed this request out and is gone or
+				// deposed: nobody may be executing it any more.
+				r.state = StateUnclean
+				g.log(now, eventlog.Entry{Event: eventlog.FenceNeeded, Target: n, Resources: r.resources, Detail: "fence request of a previous DC not confirmed: requesting again"})
+				g.whole(n, r, now)
+			}
+			if r.state == StateUnclean && !r.scheduled {
 				g.schedule(n, g.delay(n), "fence race delay", now)
 			}
 		}
 	case !nowActive && wasActive:
-		// Without quorum (or no longer DC) we must not shoot anyone; the
-		// nodes stay unclean and are rescheduled if we regain quorum.
-		for _, n := range g.order {
-			if r := g.nodes[n]; r.scheduled {
-				r.scheduled = false
-				g.log(now, eventlog.Entry{Event: eventlog.FenceScheduled, Target: n, Detail: "cancelled: partition lost quorum or DC role"})
-			}
+		g.withdraw(now)
+	}
+}
+
+// rejoin handles a node that is in the partition again (it came back, or
+// it restarted with a new generation without membership losing it).
+func (g *Gate) rejoin(n string, r *nodeRec, how string, now time.Duration) {
+	switch r.state {
+	case StateUnknown, StateDown:
+		r.state = StateMember
+	case StateFenced:
+		r.state = StateMember
+		g.log(now, eventlog.Entry{Event: eventlog.NodeReturned, Target: n, Detail: "rejoined after fencing" + how})
+	case StateUnclean:
+		if restarted := r.uncleanGen != 0 && r.gen != 0 && r.gen != r.uncleanGen; r.byMembership || restarted {
+			// Nothing of it was started elsewhere (the gate blocked it) and
+			// no request is out: it is whole again.
+			r.state, r.scheduled, r.failures, r.byMembership = StateMember, false, 0, false
+			g.log(now, eventlog.Entry{Event: eventlog.NodeReturned, Target: n, Detail: RejoinedDetail + ": fence cancelled, none of its resources had moved" + how})
+		} else {
+			g.log(now, eventlog.Entry{Event: eventlog.NodeReturned, Target: n, Detail: "still unclean (" + r.reason + "): fencing continues" + how})
+		}
+	case StateFencing:
+		g.log(now, eventlog.Entry{Event: eventlog.NodeReturned, Target: n, Detail: "fence request already out: fencing continues" + how})
+	}
+}
+
+// whole makes a node that was unclean only because membership lost it,
+// and that is a member again, whole once no request for it is out: none
+// of its resources moved meanwhile (the gate blocked them), and it reports
+// what it runs like any member. Fencing it now would shoot a healthy node.
+//
+// The same holds for a node that became unclean for another reason (a
+// failed stop) and is back with a new generation: its daemon restarted
+// and probed, so its report says what runs there, and the DC deals with
+// that like with any member's resources (a stop that fails again asks for
+// fencing again).
+func (g *Gate) whole(n string, r *nodeRec, now time.Duration) {
+	restarted := r.uncleanGen != 0 && r.gen != 0 && r.gen != r.uncleanGen
+	if r.state == StateUnclean && (r.byMembership || restarted) && r.member {
+		r.state, r.scheduled, r.failures, r.byMembership = StateMember, false, 0, false
+		g.log(now, eventlog.Entry{Event: eventlog.NodeReturned, Target: n, Detail: RejoinedDetail + ": fence cancelled, none of its resources had moved"})
+	}
+}
+
+// withdraw runs when the gate stops being active (quorum, agreement or the
+// DC role lost): nothing scheduled may fire, and requests already handed
+// out are withdrawn so the caller aborts them where the device protocol
+// still allows. The nodes stay unclean; a future active gate (here or on
+// the next DC) requests again.
+func (g *Gate) withdraw(now time.Duration) {
+	for _, n := range g.order {
+		r := g.nodes[n]
+		if r.scheduled {
+			r.scheduled = false
+			g.log(now, eventlog.Entry{Event: eventlog.FenceScheduled, Target: n, Detail: "cancelled: partition lost quorum, agreement or DC role"})
+		}
+		if r.state == StateFencing && r.mine {
+			r.state, r.mine = StateUnclean, false
+			g.ready.Withdraw = append(g.ready.Withdraw, FenceRequest{Target: n, Attempt: r.attempt, Reason: r.reason, Gen: r.gen})
+			g.log(now, eventlog.Entry{Event: eventlog.FenceWithdrawn, Target: n, Attempt: r.attempt, Detail: "partition lost quorum, agreement or DC role"})
+			g.whole(n, r, now)
 		}
 	}
 }
@@ -261,7 +364,11 @@ func (g *Gate) logDC(now time.Duration, e eventlog.Entry) {
 
 func (g *Gate) markUnclean(n, reason string, now time.Duration) {
 	r := g.nodes[n]
-	r.state, r.reason, r.failures, r.cleanLeave = StateUnclean, reason, 0, false
+	r.state, r.reason, r.failures, r.cleanLeave, r.mine = StateUnclean, reason, 0, false, false
+	r.uncleanGen = r.gen
+	if g.active() {
+		r.view = g.part.View
+	}
 	g.logDC(now, eventlog.Entry{Event: eventlog.FenceNeeded, Target: n, Resources: r.resources, Detail: reason})
 	if g.active() {
 		g.schedule(n, g.delay(n), "fence race delay", now)
@@ -296,6 +403,11 @@ func (g *Gate) CleanLeave(n string, now time.Duration) error {
 	return nil
 }
 
+// SetActive updates what each node is known to run (between partition
+// changes, as results come in), so a node that becomes unclean is logged
+// with what it runs now.
+func (g *Gate) SetActive(active map[string][]string) { g.part.Active = active }
+
 // RequestFence marks n unclean for reason (e.g. a failed stop): its
 // resources are blocked until it is confirmed fenced.
 func (g *Gate) RequestFence(n, reason string, now time.Duration) error {
@@ -314,7 +426,21 @@ func (g *Gate) RequestFence(n, reason string, now time.Duration) error {
 	return nil
 }
 
-// Tick sends the fence requests that are due.
+// othersPending reports whether a node other than self still waits for
+// fencing: the DC is fenced last, so every other decision of its
+// transition is carried out (by it) before it is gone.
+func (g *Gate) othersPending() bool {
+	for _, n := range g.order {
+		if r := g.nodes[n]; n != g.cfg.Self && (r.state == StateUnclean || r.state == StateFencing) {
+			return true
+		}
+	}
+	return false
+}
+
+// Tick sends the fence requests that are due. A request aimed at this
+// node itself (the DC: a stop of its own failed) waits until every other
+// fence is settled; the caller hands it to a peer to execute.
 func (g *Gate) Tick(now time.Duration) {
 	if !g.active() {
 		return
@@ -324,34 +450,56 @@ func (g *Gate) Tick(now time.Duration) {
 		if r.state != StateUnclean || !r.scheduled || now < r.due {
 			continue
 		}
+		if n == g.cfg.Self && g.othersPending() {
+			continue
+		}
 		r.scheduled = false
-		r.state = StateFencing
+		r.state, r.mine, r.view = StateFencing, true, g.part.View
 		r.attempt++
-		g.ready.Fence = append(g.ready.Fence, FenceRequest{Target: n, Attempt: r.attempt, Reason: r.reason})
+		g.ready.Fence = append(g.ready.Fence, FenceRequest{Target: n, Attempt: r.attempt, Reason: r.reason, Gen: r.gen})
 		g.log(now, eventlog.Entry{Event: eventlog.FenceRequested, Target: n, Attempt: r.attempt, Detail: r.reason})
 	}
 }
 
 // FenceResult records the fencer's answer. Only a success verified OFF
 // confirms; anything else is retried with backoff and alerted.
+//
+// A verified success for the node's current generation is accepted
+// whatever the state (a withdrawn request that completed anyway, or a
+// peer executing the DC's own fence): a node proven off is off. A failure
+// only counts for the request out.
 func (g *Gate) FenceResult(res FenceResult, now time.Duration) {
 	r, ok := g.nodes[res.Target]
-	if !ok || r.state != StateFencing || res.Attempt != r.attempt {
-		g.log(now, eventlog.Entry{Event: eventlog.FenceDevice, Target: res.Target, Attempt: res.Attempt, Device: res.Device,
-			OK: eventlog.Bool(res.OK), Detail: "stale result ignored"})
-		return
-	}
-	if res.OK && res.VerifiedOff {
-		r.state, r.by, r.failures = StateFenced, "device:"+res.Device, 0
+	staleGen := ok && res.Gen != 0 && r.gen != 0 && res.Gen != r.gen
+	if ok && res.OK && res.VerifiedOff && !staleGen && res.Attempt >= r.attempt && r.state != StateFenced &&
+		(r.state != StateMember || r.member) {
+		r.state, r.by, r.failures, r.scheduled, r.mine = StateFenced, "device:"+res.Device, 0, false, false
+		r.attempt, r.fencedGen = res.Attempt, r.gen
+		if g.active() {
+			r.view = g.part.View
+		} else {
+			r.view = max(r.view, res.View)
+		}
 		g.log(now, eventlog.Entry{Event: eventlog.FenceConfirmed, Target: res.Target, Attempt: res.Attempt, Device: res.Device,
 			By: r.by, Resources: r.resources, OK: eventlog.Bool(true)})
+		return
+	}
+	if !ok || r.state != StateFencing || res.Attempt != r.attempt || staleGen {
+		g.log(now, eventlog.Entry{Event: eventlog.FenceDevice, Target: res.Target, Attempt: res.Attempt, Device: res.Device,
+			OK: eventlog.Bool(res.OK), Detail: "stale result ignored"})
 		return
 	}
 	why := res.Err
 	if res.OK {
 		why = "device reported success but power status is not OFF"
 	}
-	r.state = StateUnclean
+	r.state, r.mine = StateUnclean, false
+	if r.byMembership && r.member {
+		g.log(now, eventlog.Entry{Event: eventlog.FenceFailed, Target: res.Target, Attempt: res.Attempt, Device: res.Device,
+			OK: eventlog.Bool(false), Detail: why})
+		g.whole(res.Target, r, now)
+		return
+	}
 	r.failures++
 	back := g.cfg.RetryInitial << min(r.failures-1, 30)
 	if back > g.cfg.RetryMax || back <= 0 {
@@ -369,7 +517,8 @@ func (g *Gate) FenceResult(res FenceResult, now time.Duration) {
 }
 
 // OperatorConfirm records an operator's statement that n is down (meatware).
-// It is refused for a node that is a member of this partition.
+// It is refused for a node that is a member of this partition, and on a
+// gate that does not speak for an agreed quorate partition.
 func (g *Gate) OperatorConfirm(n, by string, now time.Duration) error {
 	r, ok := g.nodes[n]
 	if !ok {
@@ -378,11 +527,19 @@ func (g *Gate) OperatorConfirm(n, by string, now time.Duration) error {
 	if r.member {
 		return fmt.Errorf("confirm %s: node is a member of this partition (it answers heartbeats); refusing to record it as fenced", n)
 	}
+	if !g.active() {
+		return fmt.Errorf("confirm %s: this partition is not quorate (or its view is not agreed yet): a confirmation here could let two partitions run %s's resources", n, n)
+	}
 	if by == "" {
 		by = "unknown"
 	}
 	prev := r.state
-	r.state, r.scheduled, r.by, r.failures = StateFenced, false, "operator:"+by, 0
+	r.state, r.scheduled, r.by, r.failures, r.mine, r.view = StateFenced, false, "operator:"+by, 0, false, g.part.View
+	r.fencedGen = r.gen
+	if prev == StateFencing {
+		// Whatever device request is still out is moot now.
+		g.ready.Withdraw = append(g.ready.Withdraw, FenceRequest{Target: n, Attempt: r.attempt, Gen: r.gen})
+	}
 	g.log(now, eventlog.Entry{Event: eventlog.FenceConfirmed, Target: n, By: r.by, Resources: r.resources,
 		Detail: "manual confirmation by operator (was " + string(prev) + ")"})
 	return nil
@@ -408,7 +565,7 @@ func (g *Gate) AllowStart(rsc, target string, maybeOn []string, now time.Duratio
 
 func (g *Gate) decide(target string, maybeOn []string) Decision {
 	if !g.part.DC {
-		return Decision{Reason: "this node is not the DC"}
+		return Decision{Reason: "this node is not the DC of an agreed view"}
 	}
 	if !g.part.Quorate {
 		if !g.cfg.NoQuorumPolicy.MayStart() {

@@ -23,7 +23,8 @@ func (v Violation) String() string {
 //
 //   - a start of a resource (start_allowed, action_sent/action_result with
 //     action "start") while a node that last ran it was lost or asked to be
-//     fenced and not yet confirmed fenced (fence_confirmed);
+//     fenced and not yet confirmed fenced (fence_confirmed), unless a stop
+//     of it on that node succeeded since;
 //   - (a node the gate un-blocked because it rejoined before any fence
 //     request went out is no longer pending for that writer);
 //   - a fence request written by a node whose last quorum_changed entry
@@ -41,9 +42,26 @@ func Verify(es []eventlog.Entry) []Violation {
 	}
 	pending := map[string]map[string]*lost{} // writer → target → lost
 	inquorate := map[string]bool{}
+	// When each resource was last stopped on each node (its executor's
+	// own result), and last sent or started there: a lost node is not
+	// blocking a resource it stopped after its last start.
+	type onNode struct{ node, rsc string }
+	stopped, started := map[onNode]int64{}, map[onNode]int64{}
 	var out []Violation
 	for _, e := range es {
+		switch {
+		case e.Event == eventlog.ActionResult && e.Action == "stop" && e.OK != nil && *e.OK:
+			stopped[onNode{e.Node, e.Resource}] = e.MonoNS
+		case isStart(e) || e.Event == eventlog.ActionSent && e.Action == "start":
+			started[onNode{e.Node, e.Resource}] = e.MonoNS
+		}
 		switch e.Event {
+		case eventlog.DaemonStarted:
+			// A new incarnation: the old one's bookkeeping is gone with it.
+			// It learns again from the replicated records and its own views
+			// (startup fencing logs every node it cannot see).
+			delete(pending, e.Writer)
+			delete(inquorate, e.Writer)
 		case eventlog.QuorumChanged:
 			inquorate[e.Writer] = strings.HasPrefix(e.Detail, "inquorate")
 		case eventlog.NodeLost, eventlog.FenceNeeded:
@@ -57,6 +75,9 @@ func Verify(es []eventlog.Entry) []Violation {
 			}
 			l.quorate = l.quorate || !inquorate[e.Writer]
 			for _, r := range e.Resources {
+				if k := (onNode{e.Target, r}); stopped[k] > started[k] {
+					continue // it stopped there since it last started
+				}
 				if !slices.Contains(l.resources, r) {
 					l.resources = append(l.resources, r)
 				}
@@ -70,6 +91,15 @@ func Verify(es []eventlog.Entry) []Violation {
 			// request went out (its resources never moved).
 			if strings.HasPrefix(e.Detail, RejoinedDetail) {
 				delete(pending[e.Writer], e.Target)
+			}
+		case eventlog.ActionResult:
+			if e.Action == "stop" && e.OK != nil && *e.OK {
+				// Stopped there after all: no longer blocked by that node.
+				for _, m := range pending {
+					if l := m[e.Node]; l != nil {
+						l.resources = slices.DeleteFunc(l.resources, func(r string) bool { return r == e.Resource })
+					}
+				}
 			}
 		case eventlog.FenceRequested:
 			if inquorate[e.Writer] {

@@ -89,16 +89,19 @@ func (e *Endpoint) observe(from uint32, gen uint64) *peer {
 	return p
 }
 
-// Forget drops the streams with node, failing its queued messages. The
-// peer's generation is kept, and the new stream epoch tells the peer (if
-// it is in fact alive) to expect sequence numbers from 1 again.
+// Forget drops the outgoing stream to node, failing its queued messages.
+// The peer's generation is kept, and the new stream epoch tells the peer
+// (if it is in fact alive) to expect sequence numbers from 1 again. The
+// incoming stream is kept: the peer may not have declared us dead and
+// goes on with its stream where it was (forgetting what we delivered of
+// it would wait forever for numbers it will not send again); if it did,
+// its own new epoch resets our side.
 func (e *Endpoint) Forget(node uint32) {
 	p := e.peers[node]
 	if p == nil {
 		return
 	}
 	e.resetOut(node, p, ErrPeerForgotten)
-	p.in = inStream{}
 }
 
 // Step processes one received reliable frame (typ TypeReliableData or

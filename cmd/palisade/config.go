@@ -100,7 +100,7 @@ shows the same admin_epoch.epoch and digest.`,
 	}
 	show.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 
-	configCmd.AddCommand(push, show)
+	configCmd.AddCommand(push, show, configImportCmd())
 	rootCmd.AddCommand(configCmd)
 }
 

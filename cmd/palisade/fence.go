@@ -30,8 +30,9 @@ func init() {
 unreachable and someone checked the machine is off (pulled the power cord).
 Its resources are then recovered elsewhere. If NODE is in fact still running,
 its resources will run twice: check before you confirm. The confirmation is
-written to the event log with your name. On a node that is not the DC it is
-forwarded to the DC; check the result with "palisade fence history".`,
+written to the event log with your name. It is decided by the DC, whichever
+node you type it on: the DC's answer (or its refusal, e.g. NODE is still a
+member, or this partition has no quorum) is what this command prints.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			node := args[0]
@@ -42,7 +43,7 @@ forwarded to the DC; check the result with "palisade fence history".`,
 					return &exitError{2, fmt.Errorf("confirmation of %s aborted", node)}
 				}
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
+			ctx, cancel := context.WithTimeout(cmd.Context(), dc.OperatorTimeout+2*time.Second)
 			defer cancel()
 			var res map[string]string
 			if err := control.Call(ctx, socketFlag, dc.CmdFenceConfirm, dc.ConfirmArgs{Node: node, By: by}, &res); err != nil {

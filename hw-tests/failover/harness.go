@@ -54,6 +54,12 @@ type Options struct {
 	Absent []int
 	// Progress receives one line per setup step (nil: discard).
 	Progress io.Writer
+	// HeartbeatLink puts the cluster's traffic on a link of its own
+	// (eth2), apart from the VIP and client network (eth0) and the BMC
+	// network (eth1), so CutCluster and Partition can split the cluster
+	// while a node keeps answering ARP for a VIP it holds and keeps
+	// reaching the BMCs.
+	HeartbeatLink bool
 }
 
 // Harness is a running failover lab.
@@ -140,7 +146,11 @@ func Start(ctx context.Context, o Options) (_ *Harness, err error) {
 		return nil, fmt.Errorf("failover: %w", err)
 	}
 	fmt.Fprintf(o.Progress, "creating network namespaces %s-* (%d nodes + client, 198.18.0.0/24, no default route)\n", o.Prefix, o.Nodes)
-	h.Lab, err = lab.New(lab.Options{Prefix: o.Prefix, Nodes: o.Nodes, Links: 2, Client: true, LogDir: filepath.Join(h.Dir, "logs")})
+	links := 2
+	if o.HeartbeatLink {
+		links = 3
+	}
+	h.Lab, err = lab.New(lab.Options{Prefix: o.Prefix, Nodes: o.Nodes, Links: links, Client: true, LogDir: filepath.Join(h.Dir, "logs")})
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +160,7 @@ func Start(ctx context.Context, o Options) (_ *Harness, err error) {
 	for i := range o.Nodes {
 		a := h.Lab.SpareAddr(1, i)
 		h.BMCs = append(h.BMCs, a)
-		if out, err := exec.Command("ip", "-n", h.Lab.Switch, "addr", "add", a.String()+"/25", "dev", "br1").CombinedOutput(); err != nil {
+		if out, err := exec.Command("ip", "-n", h.Lab.Switch, "addr", "add", netip.PrefixFrom(a, lab.Subnet(1, links).Bits()).String(), "dev", "br1").CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("failover: BMC address %s: %v: %s", a, err, out)
 		}
 	}
@@ -233,11 +243,15 @@ func (h *Harness) writeConfigs(pwFile string) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "cluster:\n  name: demo\nnodes:\n")
+	hb := 0
+	if o.HeartbeatLink {
+		hb = 2
+	}
 	for i, n := range h.Lab.Nodes {
-		fmt.Fprintf(&b, "  - id: %d\n    name: n%d\n    addresses: {link0: %s}\n", i+1, i+1, n.Addrs[0])
+		fmt.Fprintf(&b, "  - id: %d\n    name: n%d\n    addresses: {link0: %s}\n", i+1, i+1, n.Addrs[hb])
 	}
 	warn := o.Deadtime * 3 / 5
-	fmt.Fprintf(&b, "links:\n  - {name: link0, kind: ucast, interface: eth0}\n")
+	fmt.Fprintf(&b, "links:\n  - {name: link0, kind: ucast, interface: eth%d}\n", hb)
 	fmt.Fprintf(&b, "timing: {keepalive: %v, warntime: %v, deadtime: %v, initdead: 3s}\n", o.Keepalive, warn, o.Deadtime)
 	fmt.Fprintf(&b, "auth: {key_file: %s}\n", key)
 	if o.TwoNode {
@@ -271,14 +285,14 @@ func (h *Harness) writeConfigs(pwFile string) error {
         - id: vip
           class: palisade
           type: vip
-          params: {ip: %s, cidr_netmask: "25", nic: eth0, arp_count: "5", arp_interval: "200", dad_timeout: "30"}
+          params: {ip: %s, cidr_netmask: "%d", nic: eth0, arp_count: "5", arp_interval: "200", dad_timeout: "30"}
           ops: [{name: monitor, interval: 1s, timeout: 5s}]
         - id: dummy
           class: ocf
           provider: heartbeat
           type: Dummy
           ops: [{name: monitor, interval: %v, timeout: 10s}]
-`, h.VIP, o.DummyMonitor)
+`, h.VIP, lab.Subnet(0, h.Lab.Links).Bits(), o.DummyMonitor)
 	}
 	b.WriteString("resources:\n" + strings.ReplaceAll(res, "{{VIP}}", h.VIP.String()))
 	for i := range h.Lab.Nodes {

@@ -11,6 +11,9 @@ import (
 // upstream address in the root namespace (an ipmi_sim on loopback), one
 // upstream socket per client so replies find their way back.
 type relay struct {
+	ns       string
+	listen   netip.AddrPort
+	upText   string
 	ln       *net.UDPConn
 	upstream *net.UDPAddr
 	mu       sync.Mutex
@@ -23,7 +26,7 @@ func startRelay(ns string, listen netip.AddrPort, upstream string) (*relay, erro
 	if err != nil {
 		return nil, fmt.Errorf("relay to %s: %w", upstream, err)
 	}
-	r := &relay{upstream: up, conns: map[string]*net.UDPConn{}, done: make(chan struct{})}
+	r := &relay{ns: ns, listen: listen, upText: upstream, upstream: up, conns: map[string]*net.UDPConn{}, done: make(chan struct{})}
 	err = inNetns(ns, func() error {
 		var err error
 		r.ln, err = net.ListenUDP("udp4", net.UDPAddrFromAddrPort(listen))

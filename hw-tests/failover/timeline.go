@@ -222,3 +222,41 @@ func (h *Harness) FenceConfirmedAt(node string, since time.Duration) time.Durati
 	}
 	return 0
 }
+
+// Overlaps lists the periods after since during which two MACs both kept
+// answering for the VIP for longer than window: two owners at once. A
+// MAC's answers form one run while they come less than four probe
+// intervals apart.
+func (h *Harness) Overlaps(since, window time.Duration) []string {
+	type run struct {
+		mac        string
+		start, end time.Duration
+	}
+	gap := 4 * h.Opts.ProbeEvery
+	var runs []run
+	open := map[string]int{} // MAC → index of its current run
+	for _, r := range h.Replies() {
+		if r.Mono <= since {
+			continue
+		}
+		if i, ok := open[r.MAC]; ok && r.Mono-runs[i].end <= gap {
+			runs[i].end = r.Mono
+			continue
+		}
+		open[r.MAC] = len(runs)
+		runs = append(runs, run{r.MAC, r.Mono, r.Mono})
+	}
+	var out []string
+	for i, a := range runs {
+		for _, b := range runs[i+1:] {
+			if a.mac == b.mac {
+				continue
+			}
+			if o := min(a.end, b.end) - max(a.start, b.start); o > window {
+				out = append(out, fmt.Sprintf("%s and %s both answered for %.0f ms from +%.1f ms", a.mac, b.mac,
+					float64(o)/1e6, float64(max(a.start, b.start)-since)/1e6))
+			}
+		}
+	}
+	return out
+}

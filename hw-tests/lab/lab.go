@@ -232,3 +232,67 @@ func ip(args ...string) (string, error) {
 	}
 	return string(out), nil
 }
+
+// Partition splits link's network: the ports of each group of nodes
+// (0-based indexes) go to a bridge of their own in the switch namespace,
+// so nodes of different groups cannot reach each other on that link while
+// everything else (other links, the client) is untouched. Nodes in no
+// group stay on the link's main bridge (with the client).
+func (l *Lab) Partition(link int, groups [][]int) error {
+	if err := l.Heal(link); err != nil {
+		return err
+	}
+	for g, members := range groups {
+		if g == 0 {
+			continue // the first group stays on the main bridge
+		}
+		br := fmt.Sprintf("br%dp%d", link, g)
+		if _, err := ip("-n", l.Switch, "link", "add", br, "type", "bridge"); err != nil {
+			return err
+		}
+		if _, err := ip("-n", l.Switch, "link", "set", br, "up"); err != nil {
+			return err
+		}
+		for _, n := range members {
+			if n < 0 || n >= len(l.Nodes) {
+				return fmt.Errorf("lab: no node %d", n)
+			}
+			if _, err := ip("-n", l.Switch, "link", "set", l.Nodes[n].ports[link], "master", br); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Heal puts every port of link back on its main bridge and removes the
+// partition bridges.
+func (l *Lab) Heal(link int) error {
+	main := fmt.Sprintf("br%d", link)
+	for _, n := range l.Nodes {
+		if link >= len(n.ports) {
+			return fmt.Errorf("lab: %s has no link %d", n.Name, link)
+		}
+		if _, err := ip("-n", l.Switch, "link", "set", n.ports[link], "master", main); err != nil {
+			return err
+		}
+	}
+	out, err := ip("-n", l.Switch, "-o", "link", "show", "type", "bridge")
+	if err != nil {
+		return err
+	}
+	prefix := fmt.Sprintf("br%dp", link)
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		name := strings.TrimSuffix(strings.SplitN(f[1], "@", 2)[0], ":")
+		if strings.HasPrefix(name, prefix) {
+			if _, err := ip("-n", l.Switch, "link", "del", name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -88,14 +88,7 @@ func (e *Executor) cancelMonitors(rsc string) {
 func (e *Executor) runMonitor(ctx context.Context, op Op, m *monitor) {
 	defer e.wg.Done()
 	defer close(m.done)
-	var prev *agent.Result
-	changed := func(res agent.Result) bool {
-		if prev != nil && prev.RC == res.RC && prev.Status == res.Status {
-			return false
-		}
-		prev = &res
-		return true
-	}
+	var prev MonitorState
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -107,8 +100,30 @@ func (e *Executor) runMonitor(ctx context.Context, op Op, m *monitor) {
 		if err := e.locks.lock(ctx, op.Instance.ID); err != nil {
 			return
 		}
-		e.runLocked(ctx, op, changed)
+		e.MonitorOnce(ctx, op, &prev)
 		e.locks.unlock(op.Instance.ID)
 		t.Reset(op.Interval)
 	}
+}
+
+// MonitorState is what a recurring monitor remembers between runs: the
+// last result it reported.
+type MonitorState struct {
+	prev *agent.Result
+}
+
+// MonitorOnce runs one round of a recurring monitor and records and
+// reports its result only when it differs from the last one reported
+// (rc or status), as StartMonitor's loop does; the simulator drives
+// recurring monitors on its own clock through it. The caller serializes
+// it with the resource's other actions.
+func (e *Executor) MonitorOnce(ctx context.Context, op Op, st *MonitorState) (Event, bool) {
+	changed := func(res agent.Result) bool {
+		if st.prev != nil && st.prev.RC == res.RC && st.prev.Status == res.Status {
+			return false
+		}
+		st.prev = &res
+		return true
+	}
+	return e.runLocked(ctx, op, changed)
 }

@@ -100,7 +100,11 @@ func (a *Agent) start(ctx context.Context, id string, c Config) agent.Result {
 		return fail(agent.ErrGeneric, "resource %s: %v", id, err)
 	}
 	kernelDAD := false
-	if have == nil && c.DADTimeout > 0 {
+	// Optimistic duplicate check (IPv4): add and announce first, check
+	// after (below); IPv6 keeps probing first (the kernel's own DAD
+	// would otherwise hold the address tentative).
+	optimistic := have == nil && c.DADTimeout > 0 && !c.StrictDAD && t.IP.Is4()
+	if have == nil && c.DADTimeout > 0 && !optimistic {
 		other, err := a.duplicate(ctx, t)
 		switch {
 		case errors.Is(err, errNoLinkLocal):
@@ -127,6 +131,19 @@ func (a *Agent) start(ctx context.Context, id string, c Config) agent.Result {
 	// burst (and the optional timer) continue in the background.
 	if err := a.announce(t, id, "start", 1, 1); err != nil {
 		return fail(agent.ErrGeneric, "resource %s: %v", id, err)
+	}
+	if optimistic {
+		other, err := a.duplicate(ctx, t)
+		if err == nil && other != "" {
+			err = fmt.Errorf("%s already answers on %s from %s; address removed, refusing to start", c.IP, t.ifi.Name, other)
+			a.emit(Event{Kind: EventDuplicate, Resource: id, IP: c.IP, NIC: t.ifi.Name, Reason: other})
+		}
+		if err != nil {
+			if rerr := t.remove(); rerr != nil {
+				err = fmt.Errorf("%w (removing it again: %v)", err, rerr)
+			}
+			return fail(agent.ErrGeneric, "resource %s: %v", id, err)
+		}
 	}
 	bg, cancel := context.WithCancel(context.Background())
 	r := &running{t: t, cancel: cancel}

@@ -24,6 +24,13 @@ type Config struct {
 	Count      int           // announcements per burst (request+reply pairs for IPv4)
 	Interval   time.Duration // between announcements
 	DADTimeout time.Duration // how long to listen for a duplicate; 0 skips the check
+	// StrictDAD: listen for a duplicate before adding the address (RFC
+	// 5227 probing). Otherwise (the default) the address is added and
+	// announced at once and the same check runs while the start is still
+	// in progress: a VIP taken over after its old owner was fenced answers
+	// within a millisecond instead of after dad_timeout, and a duplicate
+	// still fails the start (the address is removed again).
+	StrictDAD  bool
 	Reannounce time.Duration // > 0: repeat the burst on this period while started
 }
 
@@ -37,6 +44,7 @@ type Config struct {
 //	arp_count           announcements per burst (default 5)
 //	arp_interval        milliseconds between them (default 200)
 //	dad_timeout         milliseconds to wait for a duplicate (default 300, 0 = off)
+//	dad                 optimistic (default: add, announce, then check) or strict (check first)
 //	reannounce_interval milliseconds between periodic bursts (default 0 = off)
 func ParseParams(p map[string]string) (Config, error) {
 	c := Config{Prefix: -1, Count: DefaultCount, Interval: DefaultInterval, DADTimeout: DefaultDADTimeout}
@@ -90,16 +98,23 @@ func ParseParams(p map[string]string) (Config, error) {
 		}
 		f.set(n)
 	}
+	switch p["dad"] {
+	case "", "optimistic":
+	case "strict":
+		c.StrictDAD = true
+	default:
+		return c, fmt.Errorf("parameter dad=%q: want optimistic or strict", p["dad"])
+	}
 	for k := range p {
 		if !known[k] {
-			return c, fmt.Errorf("parameter %s: unknown (want ip, cidr_netmask, nic, label, arp_count, arp_interval, dad_timeout, reannounce_interval)", k)
+			return c, fmt.Errorf("parameter %s: unknown (want ip, cidr_netmask, nic, label, arp_count, arp_interval, dad_timeout, dad, reannounce_interval)", k)
 		}
 	}
 	return c, nil
 }
 
 var known = map[string]bool{"ip": true, "cidr_netmask": true, "prefix": true, "nic": true, "label": true,
-	"arp_count": true, "arp_interval": true, "dad_timeout": true, "reannounce_interval": true}
+	"arp_count": true, "arp_interval": true, "dad_timeout": true, "dad": true, "reannounce_interval": true}
 
 // label returns the kernel label: it must start with the interface name.
 func (c Config) label(nic string) string {

@@ -18,6 +18,7 @@ gratuitous ARP (request and reply) or unsolicited neighbour advertisements.</lon
 <parameter name="arp_count"><shortdesc lang="en">Announcements per burst</shortdesc><content type="integer" default="5"/></parameter>
 <parameter name="arp_interval"><shortdesc lang="en">Milliseconds between announcements</shortdesc><content type="integer" default="200"/></parameter>
 <parameter name="dad_timeout"><shortdesc lang="en">Milliseconds to wait for a duplicate (0 = no check)</shortdesc><content type="integer" default="300"/></parameter>
+<parameter name="dad"><shortdesc lang="en">optimistic: add and announce, then check for a duplicate during the start (IPv4); strict: check first</shortdesc><content type="string" default="optimistic"/></parameter>
 <parameter name="reannounce_interval"><shortdesc lang="en">Milliseconds between periodic re-announcements (0 = off)</shortdesc><content type="integer" default="0"/></parameter>
 </parameters>
 <actions>

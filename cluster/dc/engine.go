@@ -1,0 +1,470 @@
+package dc
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"palisade/cluster/eventlog"
+	"palisade/cluster/recovery"
+	"palisade/resources/executor"
+)
+
+// ExecRequest asks the caller to run one resource operation on this node
+// and to hand the executor's event back with ExecDone(Ref, ...).
+type ExecRequest struct {
+	Ref uint64
+	Op  executor.Op
+	// StartFailureIsFatal is the cluster option in force when the
+	// operation was decided: how a failed start counts.
+	StartFailureIsFatal bool
+}
+
+// MonitorRequest starts (Start) or cancels a recurring monitor; its
+// results come back through MonitorEvent (changes only).
+type MonitorRequest struct {
+	Start bool
+	Op    executor.Op
+}
+
+// FenceExec asks the caller to fence Target through this node's fence
+// topology and to report with FenceDone(Ref, ...). It is either this DC's
+// own decision or an order of the DC to fence the DC itself.
+type FenceExec struct {
+	Ref     uint64
+	Target  string
+	Attempt int
+	Gen     uint64
+	Reason  string
+	// For is the node whose gate decided it (this node, or the DC that
+	// delegated the fence of itself).
+	For  string
+	View uint64
+}
+
+// FenceStep is one device's result within a fence attempt.
+type FenceStep struct {
+	Level       int
+	Device      string
+	OK          bool
+	VerifiedOff bool
+	Err         string
+}
+
+// FenceOutcome is what the fencer reports for a FenceExec.
+type FenceOutcome struct {
+	// Confirmed: a whole topology level succeeded with OFF read back.
+	Confirmed bool
+	Devices   string
+	Steps     []FenceStep
+	Err       string
+}
+
+// Ready is the work the caller must perform after stepping the Engine.
+type Ready struct {
+	Send     []Outgoing
+	Exec     []ExecRequest
+	Monitors []MonitorRequest
+	Fence    []FenceExec
+	// CancelFence lists FenceExec refs to abort (where the device
+	// protocol still allows it); their FenceDone is still expected.
+	CancelFence []uint64
+	// ClearFailures resets the executor's fail count of these resources.
+	ClearFailures []string
+	Alerts        []recovery.Alert
+	Log           []eventlog.Entry
+	// Errors are non-fatal problems to log (scheduler errors...).
+	Errors []error
+	// ConfigResults answer this node's configuration proposals.
+	ConfigResults []ConfigResult
+	// Answers answer this node's operator requests.
+	Answers []OpAnswer
+	// Persist is set when the replica changed in a way worth keeping
+	// (configuration, version, fence records): store it (state_dir) so a
+	// restarted node rejoins with it.
+	Persist *CIB
+
+	fenceOrders     []fenceOrder
+	withdrawn       []recovery.FenceRequest
+	selfFenceFailed []recovery.FenceRequest
+}
+
+type fenceOrder struct {
+	req  recovery.FenceRequest
+	view uint64
+}
+
+// EngineConfig sets up an Engine.
+type EngineConfig struct {
+	Coordinator Config
+	// Executor: resource operations can run on this node (a node without
+	// resource agents refuses actions).
+	Executor bool
+}
+
+// Engine is the pure per-node core of the DC layer: the Coordinator (the
+// DC's decisions and the CIB replica) and the member side (the actions
+// this node runs and its reports). It is stepped by membership views,
+// messages, executor and fencer results and time, and returns the work to
+// perform in Ready: no goroutines, no clock, no I/O, so a whole cluster
+// of Engines runs in one process in logical time (cluster/sim), and the
+// daemon's Runtime only performs what Ready says.
+type Engine struct {
+	c      *Coordinator
+	m      *member
+	rd     Ready
+	now    time.Duration
+	fences map[uint64]FenceExec
+	next   uint64
+	// requests this node forwarded to the DC, by id.
+	requests map[string]OpRequest
+}
+
+// NewEngine returns an Engine.
+func NewEngine(cfg EngineConfig) *Engine {
+	e := &Engine{fences: map[uint64]FenceExec{}, requests: map[string]OpRequest{}}
+	e.c = newCoordinator(cfg.Coordinator, &e.rd)
+	e.m = newMember(e.c, cfg.Executor)
+	return e
+}
+
+// Coordinator exposes the DC half (read-only use: CIB, View, DC...).
+func (e *Engine) Coordinator() *Coordinator { return e.c }
+
+// at moves the engine's time and re-checks freshness before any input is
+// acted on: a process resumed after a pause must notice first.
+func (e *Engine) at(now time.Duration) {
+	if now > e.now {
+		e.now = now
+	}
+	e.c.checkFresh(now)
+}
+
+// SetView feeds a membership view (every change, agreed or not).
+func (e *Engine) SetView(v View, now time.Duration) {
+	e.at(now)
+	prev := e.c.view
+	e.c.SetView(v, now)
+	if v.ID != prev.ID || !slices.Equal(v.Members, prev.Members) {
+		// Delegated fences were ordered in the old view: its DC decides
+		// again (or the next one does, from the records).
+		for _, ref := range e.fenceRefs() {
+			if f := e.fences[ref]; f.For != e.c.cfg.Self {
+				e.rd.CancelFence = append(e.rd.CancelFence, ref)
+			}
+		}
+	}
+	if v.Agreed && !(prev.Agreed && prev.ID == v.ID) {
+		e.m.onView(v)
+	}
+}
+
+// MembershipTick records that membership was evaluated at now.
+func (e *Engine) MembershipTick(now time.Duration) {
+	if now > e.now {
+		e.now = now
+	}
+	e.c.MembershipTick(now)
+}
+
+// Deliver handles one message (decoded, sender checked).
+func (e *Engine) Deliver(m Message, now time.Duration) {
+	e.at(now)
+	switch m.Kind {
+	case KindStatusRequest:
+		if m.View == e.c.view.ID {
+			e.m.report(m.View, m.From)
+		}
+	case KindAction:
+		e.m.onAction(m, now)
+	case KindCleanup:
+		if m.Target == e.c.cfg.Self && m.From == e.c.view.DC {
+			e.m.onCleanup(m, now)
+		}
+	case KindFenceExec:
+		e.onFenceExec(m, now)
+	case KindAnswer:
+		if _, ok := e.requests[m.Answer.ID]; ok {
+			delete(e.requests, m.Answer.ID)
+			e.rd.Answers = append(e.rd.Answers, *m.Answer)
+		}
+	default:
+		e.c.Step(m, now)
+	}
+}
+
+// onFenceExec: the DC orders this node to fence the DC itself.
+func (e *Engine) onFenceExec(m Message, now time.Duration) {
+	f := m.Fence
+	if m.From != e.c.view.DC || m.View != e.c.view.ID || f.Target != m.From || !e.c.acting() || !e.c.quorate {
+		e.c.log(now, eventlog.Entry{Event: eventlog.FenceDevice, Target: f.Target, Attempt: f.Attempt, OK: eventlog.Bool(false),
+			Detail: fmt.Sprintf("fence order from %s (view %d) refused: only the DC of this agreed quorate view may ask, and only for itself", m.From, m.View)})
+		return
+	}
+	e.startFence(FenceExec{Target: f.Target, Attempt: f.Attempt, Gen: f.Gen, Reason: f.Reason, For: m.From, View: m.View}, now)
+}
+
+func (e *Engine) startFence(f FenceExec, now time.Duration) {
+	e.next++
+	f.Ref = e.next
+	e.fences[f.Ref] = f
+	e.rd.Fence = append(e.rd.Fence, f)
+}
+
+// ExecDone hands back the executor's event for an ExecRequest.
+func (e *Engine) ExecDone(ref uint64, ev executor.Event, now time.Duration) {
+	e.at(now)
+	e.m.execDone(ref, ev, now)
+}
+
+// MonitorEvent hands a recurring monitor's reported result.
+func (e *Engine) MonitorEvent(ev executor.Event, now time.Duration) {
+	e.at(now)
+	if ev.Interval == 0 {
+		return
+	}
+	e.m.monitorEvent(ev, now)
+}
+
+// FenceDone hands back the outcome of a FenceExec.
+func (e *Engine) FenceDone(ref uint64, out FenceOutcome, now time.Duration) {
+	e.at(now)
+	f, ok := e.fences[ref]
+	if !ok {
+		return
+	}
+	delete(e.fences, ref)
+	for _, s := range out.Steps {
+		e.c.log(now, eventlog.Entry{Event: eventlog.FenceDevice, Target: f.Target, Attempt: f.Attempt, Device: s.Device,
+			OK: eventlog.Bool(s.OK && s.VerifiedOff), Detail: fmt.Sprintf("level %d verified_off=%v %s", s.Level, s.VerifiedOff, s.Err)})
+	}
+	res := recovery.FenceResult{Target: f.Target, Attempt: f.Attempt, Gen: f.Gen, View: f.View, OK: out.Confirmed, VerifiedOff: out.Confirmed,
+		Device: out.Devices, Err: out.Err}
+	if f.For == e.c.cfg.Self {
+		e.c.FenceResult(res, now)
+		return
+	}
+	// Executed for the DC (it fenced itself through us): every member
+	// learns the outcome, so whoever is DC next knows.
+	for _, m := range e.c.members {
+		if m != e.c.cfg.Self {
+			e.c.send(m, Message{Kind: KindFenceResult, FenceResult: &res})
+		}
+	}
+	if !slices.Contains(e.c.members, f.For) {
+		e.c.send(f.For, Message{Kind: KindFenceResult, FenceResult: &res})
+	}
+	e.c.Step(Message{Kind: KindFenceResult, View: e.c.view.ID, From: e.c.cfg.Self, FenceResult: &res}, now)
+}
+
+// Tick advances time: fence delays and retries, status re-requests,
+// failure-timeout expiry, freshness.
+func (e *Engine) Tick(now time.Duration) {
+	e.at(now)
+	e.c.Tick(now)
+	e.m.expireFailures(now)
+}
+
+// Propose submits a configuration change (see Coordinator.Propose).
+func (e *Engine) Propose(p Proposal, now time.Duration) {
+	e.at(now)
+	e.c.Propose(p, now)
+}
+
+// Leave asks the DC to move this node's resources away (clean shutdown);
+// call it again until Left.
+func (e *Engine) Leave(now time.Duration) {
+	e.at(now)
+	if dc := e.c.view.DC; dc != "" {
+		e.c.send(dc, Message{Kind: KindLeave})
+	}
+}
+
+// Left reports whether the DC let this node leave.
+func (e *Engine) Left() bool { return e.c.Left(e.c.cfg.Self) }
+
+// Snapshot reports the state for `palisade status`.
+func (e *Engine) Snapshot() Snapshot { return e.c.Snapshot() }
+
+// Status is this node's own report (what runs here, fail counts).
+func (e *Engine) Status() NodeStatus { return e.m.status("") }
+
+func (e *Engine) fenceRefs() []uint64 {
+	refs := make([]uint64, 0, len(e.fences))
+	for r := range e.fences {
+		refs = append(refs, r)
+	}
+	slices.Sort(refs)
+	return refs
+}
+
+// Ready returns and clears the pending work. Messages to this node itself
+// are delivered here, in order, so the caller only sees other nodes'.
+func (e *Engine) Ready() Ready {
+	for range 1000 {
+		var self []Message
+		var out []Outgoing
+		for _, o := range e.rd.Send {
+			if o.To == e.c.cfg.Self {
+				self = append(self, o.Msg)
+			} else {
+				out = append(out, o)
+			}
+		}
+		e.rd.Send = out
+		e.convertFences()
+		if len(self) == 0 {
+			break
+		}
+		for _, m := range self {
+			if m.From == "" {
+				m.From = e.c.cfg.Self
+			}
+			e.Deliver(m, e.now)
+		}
+	}
+	if e.c.cib.Config != nil || len(e.c.cib.Fencing) > 0 {
+		v := e.c.cib.Version
+		key := fmt.Sprintf("%d.%d/%s/%v", v.AdminEpoch, v.Epoch, e.c.cib.Digest, e.c.cib.Fencing)
+		if key != e.c.persisted {
+			e.c.persisted = key
+			e.rd.Persist = e.c.cib
+		}
+	}
+	rd := e.rd
+	e.rd = Ready{}
+	return rd
+}
+
+// convertFences turns the gate's decisions into fence executions and
+// cancellations.
+func (e *Engine) convertFences() {
+	for _, o := range e.rd.fenceOrders {
+		e.startFence(FenceExec{Target: o.req.Target, Attempt: o.req.Attempt, Gen: o.req.Gen, Reason: o.req.Reason, For: e.c.cfg.Self, View: o.view}, e.now)
+	}
+	e.rd.fenceOrders = nil
+	for _, w := range e.rd.withdrawn {
+		for _, ref := range e.fenceRefs() {
+			if f := e.fences[ref]; f.For == e.c.cfg.Self && f.Target == w.Target && f.Attempt == w.Attempt {
+				e.rd.CancelFence = append(e.rd.CancelFence, ref)
+			}
+		}
+	}
+	e.rd.withdrawn = nil
+	for _, fr := range e.rd.selfFenceFailed {
+		e.c.FenceResult(recovery.FenceResult{Target: fr.Target, Attempt: fr.Attempt, Gen: fr.Gen, Err: "no other member to fence the DC"}, e.now)
+	}
+	e.rd.selfFenceFailed = nil
+}
+
+// OpRequest is an operator command that the DC decides (typed on any
+// node, forwarded to the DC).
+type OpRequest struct {
+	ID       string `json:"id"`
+	Op       string `json:"op"` // confirm, cleanup
+	Node     string `json:"node,omitempty"`
+	Resource string `json:"resource,omitempty"`
+	By       string `json:"by,omitempty"`
+}
+
+// Operator commands.
+const (
+	OpConfirm = "confirm"
+	OpCleanup = "cleanup"
+)
+
+// OpAnswer is the DC's decision on an OpRequest.
+type OpAnswer struct {
+	ID     string   `json:"id"`
+	DC     string   `json:"dc,omitempty"`
+	Error  string   `json:"error,omitempty"`
+	Retry  bool     `json:"retry,omitempty"`
+	Result string   `json:"result,omitempty"`
+	Nodes  []string `json:"nodes,omitempty"`
+}
+
+// Err returns the refusal as an error (nil when done).
+func (a OpAnswer) Err() error {
+	if a.Error == "" {
+		return nil
+	}
+	if a.Retry {
+		return fmt.Errorf("%s: %w", a.Error, ErrRetry)
+	}
+	return errors.New(a.Error)
+}
+
+// Errors of operator requests.
+var (
+	ErrNoDC  = errors.New("no DC")
+	ErrNotDC = errors.New("not the DC")
+)
+
+// Request submits an operator command: decided here when this node is
+// the DC, else forwarded to the DC; the answer appears in Ready.Answers.
+func (e *Engine) Request(req OpRequest, now time.Duration) {
+	e.at(now)
+	switch {
+	case e.c.isDC():
+		e.rd.Answers = append(e.rd.Answers, e.c.decide(req, e.c.cfg.Self, now))
+	case e.c.view.DC == "" || e.c.view.DC == e.c.cfg.Self || !e.c.acting():
+		e.rd.Answers = append(e.rd.Answers, OpAnswer{ID: req.ID, Retry: true, Error: e.c.notDCError().Error()})
+	default:
+		e.requests[req.ID] = req
+		e.c.send(e.c.view.DC, Message{Kind: KindRequest, Request: &req})
+	}
+}
+
+// Forget drops a request the caller stopped waiting for.
+func (e *Engine) Forget(id string) { delete(e.requests, id) }
+
+// onRequest is the DC side of KindRequest.
+func (c *Coordinator) onRequest(m Message, now time.Duration) {
+	var a OpAnswer
+	if !c.isDC() || m.View != c.view.ID {
+		a = OpAnswer{ID: m.Request.ID, DC: c.view.DC, Retry: true, Error: fmt.Sprintf("%s is not the DC of view %d", c.cfg.Self, m.View)}
+	} else {
+		a = c.decide(*m.Request, m.From, now)
+	}
+	c.send(m.From, Message{Kind: KindAnswer, Answer: &a})
+}
+
+// decide carries out an operator command on the DC; from is the node it
+// was typed on.
+func (c *Coordinator) decide(req OpRequest, from string, now time.Duration) OpAnswer {
+	a := OpAnswer{ID: req.ID, DC: c.cfg.Self}
+	if err := c.notDCError(); err != nil {
+		a.Error, a.Retry = err.Error(), errors.Is(err, ErrRetry)
+		return a
+	}
+	switch req.Op {
+	case OpConfirm:
+		if err := c.Confirm(req.Node, req.By, now); err != nil {
+			a.Error = err.Error()
+			return a
+		}
+		a.Result = "confirmed by the DC " + c.cfg.Self
+	case OpCleanup:
+		if len(primitivesOf(c.cib.Config, req.Resource)) == 0 {
+			a.Error = fmt.Sprintf("cleanup %s: no such resource in the running configuration", req.Resource)
+			return a
+		}
+		targets := c.members
+		if req.Node != "" {
+			if !slices.Contains(c.members, req.Node) {
+				a.Error = fmt.Sprintf("cleanup %s on %s: %s is not a member of this partition (members: %v)", req.Resource, req.Node, req.Node, c.members)
+				return a
+			}
+			targets = []string{req.Node}
+		}
+		for _, t := range targets {
+			c.send(t, Message{Kind: KindCleanup, Target: t, Resource: req.Resource, Reason: req.By + " (via " + from + ")"})
+		}
+		a.Nodes = slices.Clone(targets)
+		a.Result = "fail counts cleared; the nodes probe it again"
+	default:
+		a.Error = fmt.Sprintf("unknown operator command %q", req.Op)
+	}
+	return a
+}

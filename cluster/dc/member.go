@@ -1,0 +1,468 @@
+package dc
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"palisade/cluster/eventlog"
+	"palisade/resources/agent"
+	"palisade/resources/executor"
+	"palisade/resources/model"
+)
+
+// failRecord is this node's failure history of one resource, as reported
+// to the DC: the scheduler needs the time of the last failure for
+// failure-timeout, and the operation for its on-fail handling.
+type failRecord struct {
+	count int
+	last  time.Time
+	op    string
+}
+
+// execKind says why the member asked the executor for an operation.
+type execKind int
+
+const (
+	execAction  execKind = iota + 1 // an action of the DC
+	execProbe                       // a probe before the first status report
+	execReprobe                     // a probe after an operator's cleanup
+)
+
+type execOp struct {
+	kind   execKind
+	view   uint64
+	dc     string
+	action Action
+	prim   *model.Resource
+}
+
+type reportReq struct {
+	view uint64
+	to   string
+}
+
+// member is the member half of the per-node core (see Engine): it runs
+// the DC's actions through the executor (asynchronously: ExecRequest out,
+// ExecDone in), probes before its first report, keeps what runs here and
+// the fail counts, and reports to the DC. Pure: no goroutines, no clock.
+type member struct {
+	c *Coordinator
+	// hasExecutor: resource actions can run on this node.
+	hasExecutor bool
+
+	active map[string]bool
+	fatal  map[string]bool
+	fails  map[string]failRecord
+	// known keeps the definition of every primitive this node ran or
+	// probed, so it can still stop one that a configuration change
+	// removed (the DC stops orphans after replicating the configuration).
+	known   map[string]*model.Resource
+	probed  bool
+	probing int
+	waiting []reportReq
+	// pendingStart counts starts/promotes running here per resource: the
+	// resource may be active, so reports list it as pending until they end.
+	pendingStart map[string]int
+	ops          map[uint64]execOp
+	nextRef      uint64
+}
+
+func newMember(c *Coordinator, hasExecutor bool) *member {
+	return &member{c: c, hasExecutor: hasExecutor, active: map[string]bool{}, fatal: map[string]bool{}, fails: map[string]failRecord{},
+		known: map[string]*model.Resource{}, pendingStart: map[string]int{}, ops: map[uint64]execOp{}}
+}
+
+func (m *member) self() string { return m.c.cfg.Self }
+
+// onView reports at once to a new DC: it may have asked while this
+// node's view id was still converging, and it only accepts reports of
+// its view.
+func (m *member) onView(v View) {
+	if v.Agreed && v.DC != "" && v.DC != m.self() {
+		m.report(v.ID, v.DC)
+	}
+}
+
+// report sends this node's status to a DC; the first report after
+// start-up waits for a probe of every configured resource, so a new DC
+// learns what really runs here.
+func (m *member) report(view uint64, to string) {
+	cfg := m.c.cib.Config
+	if !m.probed && cfg != nil && m.hasExecutor {
+		m.waiting = append(m.waiting, reportReq{view, to})
+		if m.probing == 0 {
+			m.probe(primitives(cfg), execProbe)
+			if m.probing == 0 { // nothing to probe
+				m.probed = true
+				m.flushWaiting()
+			}
+		}
+		return
+	}
+	m.sendStatus(view, to, "")
+}
+
+func (m *member) flushWaiting() {
+	w := m.waiting
+	m.waiting = nil
+	for _, r := range w {
+		if r.view == m.c.view.ID {
+			m.sendStatus(r.view, r.to, "")
+		}
+	}
+}
+
+// sendStatus sends the report; failed names a resource whose monitor just
+// failed.
+func (m *member) sendStatus(view uint64, to, failed string) {
+	if to == "" {
+		return
+	}
+	st := m.status(failed)
+	m.c.ready.Send = append(m.c.ready.Send, Outgoing{To: to, Msg: Message{Kind: KindStatus, View: view, From: m.self(), Status: &st}})
+}
+
+// sendStatusToDC reports to the current DC.
+func (m *member) sendStatusToDC() { m.sendStatus(m.c.view.ID, m.c.view.DC, "") }
+
+// status is this node's report: the resources active here (or with a
+// start running: they may be), its fail counts, and what is unusable.
+func (m *member) status(failed string) NodeStatus {
+	st := NodeStatus{Node: m.self(), Failures: m.failures(), CIB: m.c.cib, SafetyDigest: m.c.cfg.SafetyDigest}
+	var rscs []string
+	for rsc, on := range m.active {
+		if on {
+			rscs = append(rscs, rsc)
+		}
+	}
+	slices.Sort(rscs)
+	for _, rsc := range rscs {
+		st.Resources = append(st.Resources, model.ResourceStatus{Rsc: rsc, Node: m.self(), Failed: rsc == failed})
+	}
+	for rsc, n := range m.pendingStart {
+		if n > 0 {
+			st.Pending = append(st.Pending, rsc)
+		}
+	}
+	slices.Sort(st.Pending)
+	for rsc, f := range m.fatal {
+		if f {
+			st.Fatal = append(st.Fatal, rsc)
+		}
+	}
+	slices.Sort(st.Fatal)
+	return st
+}
+
+func (m *member) failures() []model.Failure {
+	var out []model.Failure
+	for rsc, f := range m.fails {
+		out = append(out, model.Failure{Rsc: rsc, Node: m.self(), Op: f.op, Count: model.Score(f.count), LastFailure: f.last})
+	}
+	slices.SortFunc(out, func(a, b model.Failure) int { return cmpStr(a.Rsc, b.Rsc) })
+	return out
+}
+
+// setFail records the executor's fail count after an operation. A failed
+// operation also moves the last-failure time.
+func (m *member) setFail(rsc, op string, count int, failed bool) {
+	if count <= 0 {
+		delete(m.fails, rsc)
+		return
+	}
+	rec := m.fails[rsc]
+	rec.count = count
+	if failed || rec.last.IsZero() {
+		rec.last, rec.op = m.c.cfg.Wall(), op
+	}
+	m.fails[rsc] = rec
+}
+
+// probe asks the executor for a one-shot monitor of each primitive.
+func (m *member) probe(prims []*model.Resource, kind execKind) {
+	if !m.hasExecutor {
+		return
+	}
+	for _, p := range prims {
+		m.known[p.ID] = p
+		m.exec(execOp{kind: kind, prim: p}, executor.Op{Instance: instance(p, "monitor", 0), Action: agent.Monitor, Probe: true})
+		if kind == execProbe {
+			m.probing++
+		}
+	}
+}
+
+func (m *member) exec(o execOp, op executor.Op) {
+	m.nextRef++
+	m.ops[m.nextRef] = o
+	op.Ref = fmt.Sprintf("%d", m.nextRef)
+	if o.kind == execAction {
+		op.Ref = fmt.Sprintf("view%d:%d", o.view, o.action.ID)
+	}
+	m.c.ready.Exec = append(m.c.ready.Exec, ExecRequest{Ref: m.nextRef, Op: op, StartFailureIsFatal: startFailureIsFatal(m.c.cib.Config)})
+}
+
+// onAction runs an action the DC sent, if it was sent in this node's view.
+func (m *member) onAction(msg Message, now time.Duration) {
+	a := *msg.Action
+	refuse := func(why string) {
+		m.c.log(now, eventlog.Entry{Event: eventlog.ActionRefused, Resource: a.Resource, Node: m.self(), Action: a.Op, View: msg.View, Detail: why})
+		// The answer carries the action's view: that is the one the DC
+		// waits in (this node's own may differ, which is why it refuses).
+		m.c.ready.Send = append(m.c.ready.Send, Outgoing{To: msg.From, Msg: Message{Kind: KindActionResult, View: msg.View, From: m.self(),
+			Result: &ActionResult{ID: a.ID, Op: a.Op, Resource: a.Resource, Node: m.self(), Refused: true, Reason: why}}})
+	}
+	if err := CheckView(msg.View, m.c.view.ID); err != nil {
+		refuse(err.Error())
+		return
+	}
+	if msg.From != m.c.view.DC {
+		refuse(fmt.Sprintf("action from %s refused: the DC of view %d is %s", msg.From, m.c.view.ID, m.c.view.DC))
+		return
+	}
+	p := findPrimitive(m.c.cib.Config, a.Resource)
+	if p != nil {
+		m.known[a.Resource] = p
+	} else if a.Op == "stop" || a.Op == "demote" || a.Op == "monitor" {
+		// Removed from the configuration: still stoppable here.
+		p = m.known[a.Resource]
+	}
+	if p == nil || !m.hasExecutor {
+		refuse(fmt.Sprintf("resource %s is not in this node's configuration", a.Resource))
+		return
+	}
+	op := executor.Op{Instance: instance(p, a.Op, a.Interval), Action: agent.Action(a.Op), Interval: a.Interval,
+		OnFail: executor.OnFail(onFailOf(p, a.Op, a.Interval))}
+	if a.Op == "monitor" {
+		op.Probe = true
+	}
+	if a.Op == "start" || a.Op == "promote" {
+		m.pendingStart[a.Resource]++
+	}
+	if a.Op == "stop" || a.Op == "demote" {
+		m.cancelMonitors(p)
+	}
+	m.exec(execOp{kind: execAction, view: msg.View, dc: msg.From, action: a, prim: p}, op)
+}
+
+// probedActive reads a probe as Pacemaker does: running (also promoted)
+// is active; not running, not installed (5: banned here) and not
+// configured (6: banned everywhere) are not; any other failure leaves the
+// resource in an unknown state, which counts as active so the scheduler
+// stops it before starting it anywhere.
+func probedActive(ev executor.Event) bool {
+	switch ev.Result.RC {
+	case agent.OK, agent.RunningPromoted:
+		return ev.Result.Status == agent.StatusDone
+	case agent.NotRunning, agent.ErrInstalled, agent.ErrConfigured:
+		if ev.Result.Status == agent.StatusDone {
+			return false
+		}
+	}
+	return ev.Failed()
+}
+
+// refusedToRun: the agent answered that it cannot run here at all
+// (invalid arguments, not installed, not configured), so the operation
+// did nothing.
+func refusedToRun(ev executor.Event) bool {
+	if ev.Result.Status != agent.StatusDone {
+		return false
+	}
+	switch ev.Result.RC {
+	case agent.ErrArgs, agent.ErrInstalled, agent.ErrConfigured:
+		return true
+	}
+	return false
+}
+
+// execDone takes an executor result.
+func (m *member) execDone(ref uint64, ev executor.Event, now time.Duration) {
+	o, ok := m.ops[ref]
+	if !ok {
+		return
+	}
+	delete(m.ops, ref)
+	if ev.Result.Status == agent.StatusCancelled {
+		if o.kind == execAction && (o.action.Op == "start" || o.action.Op == "promote") {
+			m.pendingStart[o.action.Resource]--
+		}
+		return
+	}
+	switch o.kind {
+	case execProbe, execReprobe:
+		m.active[ev.Resource] = probedActive(ev)
+		m.fatal[ev.Resource] = ev.Result.Status == agent.StatusDone && ev.Result.RC == agent.ErrConfigured
+		m.setFail(ev.Resource, "probe", ev.FailCount, ev.Failed())
+		if o.kind == execProbe {
+			m.probing--
+			if m.probing == 0 {
+				m.probed = true
+				m.flushWaiting()
+			}
+		} else if m.reprobesDone() {
+			m.sendStatusToDC()
+		}
+	case execAction:
+		m.actionDone(o, ev, now)
+	}
+}
+
+func (m *member) reprobesDone() bool {
+	for _, o := range m.ops {
+		if o.kind == execReprobe {
+			return false
+		}
+	}
+	return true
+}
+
+func (m *member) actionDone(o execOp, ev executor.Event, now time.Duration) {
+	a := o.action
+	if a.Op == "start" || a.Op == "promote" {
+		m.pendingStart[a.Resource]--
+	}
+	res := ActionResult{ID: a.ID, Op: a.Op, Resource: a.Resource, Node: m.self(),
+		RC: int(ev.Result.RC), OK: !ev.Failed(), Failed: ev.Failed(), OnFail: string(ev.OnFail), FailCount: ev.FailCount}
+	wasActive := m.active[a.Resource]
+	if a.Op == "stop" && ev.Failed() && !wasActive && (refusedToRun(ev) || ev.Result.Status == agent.StatusDone && ev.Result.RC == agent.NotRunning) {
+		// Not running here (never started, or probed as not running):
+		// an agent that cannot even parse its parameters has nothing to
+		// stop. That is no reason to fence this node.
+		m.c.log(now, eventlog.Entry{Event: eventlog.ActionResult, Resource: a.Resource, Node: m.self(), Action: "stop", OK: eventlog.Bool(true),
+			Detail: fmt.Sprintf("rc=%d on a resource not running here: counted as stopped", ev.Result.RC)})
+		m.c.ready.ClearFailures = append(m.c.ready.ClearFailures, a.Resource)
+		res.OK, res.Failed, res.OnFail, res.FailCount = true, false, "", 0
+		ev.FailCount = 0
+		if ev.Result.RC == agent.ErrConfigured {
+			m.fatal[a.Resource], res.Fatal = true, true
+		}
+	}
+	switch {
+	case (a.Op == "start" || a.Op == "promote") && refusedToRun(ev):
+		res.Active = wasActive // the agent refused its parameters or is missing: it started nothing
+	case a.Op == "start" || a.Op == "promote":
+		res.Active = true // a failed start may have left it half running: the scheduler stops it
+	case a.Op == "stop":
+		res.Active = res.Failed
+	case a.Op == "monitor":
+		res.Active = probedActive(ev)
+	default:
+		res.Active = wasActive
+	}
+	if ev.Result.Status == agent.StatusDone && ev.Result.RC == agent.ErrConfigured {
+		m.fatal[a.Resource], res.Fatal = true, true
+	}
+	m.active[a.Resource] = res.Active
+	m.setFail(a.Resource, a.Op, ev.FailCount, res.Failed)
+	// The executing node's own record of every result: the timeline and
+	// recovery.Verify read it even when the DC that asked is gone.
+	m.c.log(now, eventlog.Entry{Event: eventlog.ActionResult, Resource: a.Resource, Node: m.self(), Action: a.Op, View: o.view, OK: eventlog.Bool(res.OK)})
+	if a.Op == "start" && res.OK {
+		m.startMonitors(o.prim)
+	}
+	m.c.ready.Send = append(m.c.ready.Send, Outgoing{To: o.dc, Msg: Message{Kind: KindActionResult, View: o.view, From: m.self(), Result: &res}})
+	if o.view != m.c.view.ID || o.dc != m.c.view.DC {
+		// The view changed while it ran: the DC that asked cannot take
+		// the result any more; the current one learns it from a report.
+		m.sendStatusToDC()
+	}
+}
+
+func (m *member) startMonitors(p *model.Resource) {
+	for _, o := range p.Ops {
+		if o.Name == "monitor" && o.Interval > 0 {
+			iv := time.Duration(o.Interval)
+			m.c.ready.Monitors = append(m.c.ready.Monitors, MonitorRequest{Start: true,
+				Op: executor.Op{Instance: instance(p, "monitor", iv), Action: agent.Monitor, Interval: iv, OnFail: executor.OnFail(o.OnFail)}})
+		}
+	}
+}
+
+func (m *member) cancelMonitors(p *model.Resource) {
+	for _, o := range p.Ops {
+		if o.Name == "monitor" && o.Interval > 0 {
+			iv := time.Duration(o.Interval)
+			m.c.ready.Monitors = append(m.c.ready.Monitors, MonitorRequest{Op: executor.Op{Instance: instance(p, "monitor", iv), Action: agent.Monitor, Interval: iv}})
+		}
+	}
+}
+
+// monitorEvent takes a recurring monitor's reported result (a change).
+func (m *member) monitorEvent(ev executor.Event, now time.Duration) {
+	failed := ""
+	if ev.Failed() {
+		m.setFail(ev.Resource, "monitor", ev.FailCount, true)
+		// Still "active" for the scheduler even when the agent says it is
+		// not running: Pacemaker recovers a failed monitor with a stop
+		// (harmless if it is gone) and restarts what depends on it.
+		failed = ev.Resource
+	}
+	dc := m.c.view.DC
+	if dc == "" {
+		return
+	}
+	if ev.Failed() && ev.OnFail == executor.OnFailFence {
+		m.c.ready.Send = append(m.c.ready.Send, Outgoing{To: dc, Msg: Message{Kind: KindFenceRequest, View: m.c.view.ID, From: m.self(), Target: m.self(),
+			Reason: fmt.Sprintf("monitor of %s failed (on-fail=fence)", ev.Resource)}})
+	}
+	m.sendStatus(m.c.view.ID, dc, failed)
+}
+
+// onCleanup runs an operator's cleanup on this node: the fail counts go,
+// then the resource is probed again and the DC told.
+func (m *member) onCleanup(msg Message, now time.Duration) {
+	prims := primitivesOf(m.c.cib.Config, msg.Resource)
+	if len(prims) == 0 {
+		m.c.errorf("cleanup of unknown resource %s from %s ignored", msg.Resource, msg.From)
+		return
+	}
+	for _, p := range prims {
+		m.clearFailures(p.ID, "operator cleanup by "+msg.Reason, now)
+		delete(m.fatal, p.ID)
+	}
+	m.probe(prims, execReprobe)
+	if !m.hasExecutor {
+		m.sendStatusToDC()
+	}
+}
+
+// clearFailures resets rsc's fail count here and says so in the event log.
+func (m *member) clearFailures(rsc, why string, now time.Duration) {
+	m.c.ready.ClearFailures = append(m.c.ready.ClearFailures, rsc)
+	f, had := m.fails[rsc]
+	delete(m.fails, rsc)
+	detail := why
+	if had {
+		detail = fmt.Sprintf("%s (fail count was %d)", why, f.count)
+	}
+	m.c.log(now, eventlog.Entry{Event: eventlog.FailuresCleared, Resource: rsc, Node: m.self(), Detail: detail})
+}
+
+// expireFailures clears the fail counts whose failure-timeout has passed,
+// as Pacemaker clears an expired fail count: otherwise the next failure
+// would add to the old ones and ban the resource at once. The DC hears of
+// it through a status report and reschedules.
+func (m *member) expireFailures(now time.Duration) {
+	if len(m.fails) == 0 {
+		return
+	}
+	cfg := m.c.cib.Config
+	wall := m.c.cfg.Wall()
+	var expired []string
+	for rsc, f := range m.fails {
+		timeout := failureTimeout(cfg, rsc)
+		if timeout > 0 && !f.last.IsZero() && wall.Sub(f.last) >= timeout {
+			expired = append(expired, rsc)
+		}
+	}
+	if len(expired) == 0 {
+		return
+	}
+	slices.Sort(expired)
+	for _, rsc := range expired {
+		m.clearFailures(rsc, "failure-timeout expired", now)
+	}
+	m.sendStatusToDC()
+}
