@@ -10,7 +10,7 @@ FENCE_ALIASES := fence_ipmilan fence_ipmilanplus fence_idrac fence_ilo3 fence_il
 # The plugin family (plugins/redfish, ...).
 FENCE_ALIASES += fence_redfish fence_apc_snmp fence_tripplite_snmp fence_watchdog fence_manual fence_meatware meatclient
 
-.PHONY: all build deps test soak test-unit test-hw bench bench-fence bench-pacemaker bench-scheduler bench-messaging bench-failover demo lint fmt clean
+.PHONY: all build deps test soak test-unit test-hw bench bench-fence bench-pacemaker bench-scheduler bench-messaging bench-failover bench-arbiter demo lint fmt clean
 
 all: build
 
@@ -71,6 +71,12 @@ bench-messaging: deps build
 
 bench-failover: deps build
 	$(GO) run ./hw-tests/cmd/bench-failover
+
+# palisade-arbiter serving 1,000 clusters on one pinned core (report ->
+# verdict times), and the arbiter core's and the disk loop's costs.
+bench-arbiter: build
+	$(GO) test -run '^$$' -bench . -benchmem ./quorum/arbiter/ ./quorum/disk/
+	$(GO) run ./hw-tests/cmd/bench-arbiter
 
 # A local three-node cluster in network namespaces that shows a fenced
 # failover (needs root).

@@ -22,13 +22,20 @@ import (
 //	  last_man_standing_window: 10s
 //	  auto_tie_breaker: false      # even split: the half with the tie-breaker node wins
 //	  auto_tie_breaker_node: n1    # default: the first (lowest id) node
-//	  no_quorum_policy: stop       # stop | freeze | ignore | suicide
+//	  no_quorum_policy: stop       # stop | freeze | ignore | demote | suicide
+//	  device: {...}                # a quorum disk or an arbiter, see DeviceSection
+//	  heuristics: {...}            # ping groups, see HeuristicsSection
 type Section struct {
 	Config Config
 	Policy NoQuorumPolicy
 	// PolicySet is true when the section set no_quorum_policy (otherwise
 	// the resources section's no-quorum-policy option applies).
 	PolicySet bool
+	// Device is the quorum device, nil without one; Config.Device holds
+	// its votes for the arithmetic.
+	Device *DeviceSection `json:",omitempty"`
+	// Heuristics are the ping groups, nil without any.
+	Heuristics *HeuristicsSection `json:",omitempty"`
 }
 
 // Decode validates the quorum section for the given node names (in id
@@ -53,7 +60,7 @@ func Decode(file string, n *yaml.Node, nodes []string) (*Section, error) {
 		if n.Kind != yaml.MappingNode {
 			return nil, fmt.Errorf("%s:%d: quorum: want a mapping", file, n.Line)
 		}
-		valid := []string{"expected_votes", "votes", "two_node", "wait_for_all", "last_man_standing", "last_man_standing_window", "no_quorum_policy", "auto_tie_breaker", "auto_tie_breaker_node"}
+		valid := []string{"expected_votes", "votes", "two_node", "wait_for_all", "last_man_standing", "last_man_standing_window", "no_quorum_policy", "auto_tie_breaker", "auto_tie_breaker_node", "device", "heuristics"}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			var err error
@@ -73,6 +80,21 @@ func Decode(file string, n *yaml.Node, nodes []string) (*Section, error) {
 				err = v.Decode(&s.Config.AutoTieBreaker)
 			case "auto_tie_breaker_node":
 				s.Config.TieBreaker = v.Value
+			case "device":
+				dev, derr := DecodeDevice(file, v, nodes)
+				if derr != nil {
+					errs = append(errs, strings.Split(derr.Error(), "\n")...)
+					continue
+				}
+				s.Device = dev
+				s.Config.Device = Device{Model: dev.Model, Algorithm: dev.Algorithm, Votes: dev.Votes}
+			case "heuristics":
+				h, herr := DecodeHeuristics(file, v)
+				if herr != nil {
+					errs = append(errs, strings.Split(herr.Error(), "\n")...)
+					continue
+				}
+				s.Heuristics = h
 			case "no_quorum_policy":
 				s.Policy, err = ParsePolicy(v.Value)
 				s.PolicySet = true

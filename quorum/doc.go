@@ -21,6 +21,15 @@
 //     LastManStandingWindow, expected votes are lowered to the current
 //     votes, so the cluster can shrink one node at a time down to two (or
 //     one, with two_node-like tie breaking not provided here).
+//   - a quorum device (Config.Device: a quorum disk, package quorum/disk,
+//     or an arbiter node, package quorum/arbiter) adds its votes (ffsplit:
+//     1, lms: node votes - 1) to the partition it votes for; the caller
+//     feeds the device's verdict with UpdateWithDevice. A view the device
+//     has not answered yet is undecided (State.Pending): no decisions, no
+//     policy, as corosync's sync phase waits for qdevice. The device is
+//     the tie-breaker, so two_node, auto_tie_breaker and last_man_standing
+//     are refused with it. Package quorum/arbitration holds the rules the
+//     devices use to pick a partition.
 //
 // Typical use (the DC loop):
 //
