@@ -21,6 +21,9 @@ import (
 	"palisade/resources/scheduler/scenario"
 )
 
+// schedCorpus is the scheduler's case corpus, beside package scheduler.
+const schedCorpus = "../resources/scheduler/testdata"
+
 // TestSchedulerMatchesCrmSimulate runs Pacemaker's crm_simulate on every
 // scheduler corpus case (converted to CIB XML) and compares the placement
 // after the simulated transition with ours. Allocation score differences
@@ -30,17 +33,9 @@ func TestSchedulerMatchesCrmSimulate(t *testing.T) {
 	if err != nil {
 		t.Skip("crm_simulate not installed (Debian package pacemaker-cli-utils)")
 	}
-	files, _ := filepath.Glob("../resources/testdata/*.txt")
-	if len(files) == 0 {
-		t.Fatal("no scheduler corpus in resources/testdata")
-	}
 	var agree, compared, skipped, scoreAgree, scoreTotal int
-	for _, f := range files {
-		c, err := scenario.Load(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		name := filepath.Base(f)
+	for _, c := range scenario.LoadAll(t, schedCorpus) {
+		name := filepath.Base(c.Path)
 		if c.CrmSkip != "" {
 			skipped++
 			t.Logf("%s: not compared: %s", name, c.CrmSkip)
