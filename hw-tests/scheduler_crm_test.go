@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"palisade/resources/cib"
+	"palisade/resources/cib/cibtest"
 	"palisade/resources/model"
 	"palisade/resources/scheduler"
 	"palisade/resources/scheduler/scenario"
@@ -139,7 +140,7 @@ func schedRunCrm(t *testing.T, crm string, c *scenario.Case) (map[string]int, ma
 	in := filepath.Join(dir, "in.xml")
 	out := filepath.Join(dir, "out.xml")
 	var buf bytes.Buffer
-	if err := cib.Write(&buf, &c.Doc, c.Now); err != nil {
+	if err := cibtest.Write(&buf, &c.Doc, c.Now); err != nil {
 		return nil, nil, nil, err
 	}
 	if err := os.WriteFile(in, buf.Bytes(), 0o644); err != nil {

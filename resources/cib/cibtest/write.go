@@ -1,4 +1,9 @@
-package cib
+// Package cibtest is test support for package cib: it writes a
+// model.Document as CIB XML that crm_simulate accepts (for the
+// crm_simulate comparisons in hw-tests, the CIB round-trip and fuzz tests)
+// and generates the large clusters of the scheduler benchmarks. Nothing
+// in the daemon or the CLI imports it.
+package cibtest
 
 import (
 	"bufio"
@@ -9,14 +14,13 @@ import (
 	"strings"
 	"time"
 
+	"palisade/resources/cib"
 	"palisade/resources/model"
 )
 
 // FenceDeviceID names the stopped placeholder stonith resource Write adds
-// when fencing is enabled: Pacemaker leaves every resource unmanaged when
-// stonith-enabled=true and no fence device is configured, and Palisade
-// configures devices outside the resource model.
-const FenceDeviceID = "palisade-fence-placeholder"
+// when fencing is enabled (cib.FenceDeviceID, which the reader leaves out).
+const FenceDeviceID = cib.FenceDeviceID
 
 type writer struct {
 	w       *bufio.Writer
