@@ -207,7 +207,7 @@ pass_persist %s %s %s
 	s.cmd = cmd
 	go func() { _ = cmd.Wait(); close(s.done) }()
 	if o.Netns == "" {
-		if err := s.waitReady(5 * time.Second); err != nil {
+		if err := s.waitReady(30 * time.Second); err != nil {
 			s.Stop()
 			return nil, err
 		}
