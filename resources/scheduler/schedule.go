@@ -115,11 +115,12 @@ func Schedule(in Input) Output {
 func (s *sched) prepare() {
 	s.stopAll = s.cfg.Options.StopAllResources
 	s.applyOnFail()
-	// Pacemaker's pe_can_fence: fencing enabled and a fence device to do
-	// it. Pacemaker also fences without quorum when no-quorum-policy is
-	// ignore; Palisade's one rule forbids that: a partition without quorum
-	// never fences and never takes over.
-	canFence := s.stonith && !s.cfg.NoFenceDevice && s.quorate
+	// Pacemaker's pe_can_fence: fencing enabled, a fence device to do it,
+	// and quorum or no-quorum-policy=ignore. The scheduler models that
+	// exactly; the daemon's one rule (a partition without quorum never
+	// fences and never takes over) is enforced apart from it, by the
+	// recovery gate and the DC, whatever the transition asks for.
+	canFence := s.stonith && !s.cfg.NoFenceDevice && (s.quorate || s.noQuorum == "ignore")
 	// A managed resource the history shows active on a node that is down
 	// (not known to be unclean) may still be running there: with fencing,
 	// Pacemaker makes that node unclean ("thought to be active there").
@@ -149,6 +150,9 @@ func (s *sched) prepare() {
 		switch {
 		case canFence:
 			n.fenced = true
+			if !s.quorate {
+				s.warnf("node %s is unclean and this partition has no quorum: with no-quorum-policy=ignore Pacemaker fences it; Palisade's daemon does not (its recovery gate never fences or takes over without quorum)", n.name)
+			}
 		case s.stonith && s.cfg.NoFenceDevice:
 			s.warnf("node %s is unclean but no fence device is configured: not fencing; its resources stay blocked", n.name)
 		case s.stonith:
