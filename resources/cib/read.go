@@ -766,9 +766,6 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 		if e.name == "master" {
 			m["promotable"] = "true"
 		}
-		if _, ok := m["clone-min"]; ok {
-			rd.rep.unsupported("clone-min on %s (what is ordered after the clone waits for that many instances)", id)
-		}
 		if len(m) > 0 {
 			c.Meta = m
 		}
@@ -1099,17 +1096,21 @@ func (rd *reader) order(k *elem, id string) {
 		sym = &b
 	}
 	n := 0
-	add := func(first, fa, then, ta string) {
+	var requireAll *bool
+	add := func(first, fa, then, ta string) *model.Order {
 		n++
 		oid := id
 		if n > 1 {
 			oid = fmt.Sprintf("%s#%d", id, n)
 		}
-		c.Orders = append(c.Orders, model.Order{ID: oid, First: first, FirstAction: fa, Then: then, ThenAction: ta, Kind: kind, Symmetrical: sym})
+		c.Orders = append(c.Orders, model.Order{ID: oid, First: first, FirstAction: fa, Then: then, ThenAction: ta, Kind: kind, Symmetrical: sym, RequireAll: requireAll})
+		return &c.Orders[len(c.Orders)-1]
 	}
 	if k.child("resource_set") == nil {
-		if v, ok := model.ParseBool(k.attr("require-all")); ok && !v {
-			rd.rep.unsupported("require-all=false in order %s (one instance of the first clone suffices)", id)
+		// require-all=false (deprecated for clone-min=1): one instance of
+		// the first clone suffices.
+		if v, ok := model.ParseBool(k.attr("require-all")); ok {
+			requireAll = &v
 		}
 		fs, ts := k.attr("first"), k.attr("then")
 		fa, ta := k.attr("first-action"), k.attr("then-action")
@@ -1142,16 +1143,19 @@ func (rd *reader) order(k *elem, id string) {
 	var last *rscSet
 	for i := range sets {
 		set := &sets[i]
-		if !set.requireAll {
-			rd.rep.unsupported("require-all=false in order %s (one of a set suffices)", id)
-			return
-		}
 		if set.sequential {
 			for j := 1; j < len(set.ids); j++ {
 				add(set.ids[j-1], set.action, set.ids[j], set.action)
 			}
 		}
-		if last != nil && len(last.ids) > 0 && len(set.ids) > 0 {
+		if last != nil && !last.requireAll && len(last.ids) > 0 {
+			// Any one member of the earlier set will do for every member
+			// of the later one (Pacemaker's one-or-more pseudo action).
+			for _, b := range set.ids {
+				o := add("", last.action, b, set.action)
+				o.FirstAny = append([]string(nil), last.ids...)
+			}
+		} else if last != nil && len(last.ids) > 0 && len(set.ids) > 0 {
 			// The later set waits for the earlier: its first member (or
 			// all) after the earlier set's last member (or all).
 			befores, afters := last.ids, set.ids

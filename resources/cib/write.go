@@ -364,10 +364,23 @@ func (w *writer) constraints(c *model.Constraints) {
 	}
 	for _, o := range c.Orders {
 		extra := ""
-		extra += optAttr("first-action", o.FirstAction)
-		extra += optAttr("then-action", o.ThenAction)
 		extra += optAttr("kind", o.Kind)
 		extra += optBoolAttr("symmetrical", o.Symmetrical)
+		if len(o.FirstAny) > 0 {
+			// Any one of a set: a set with require-all=false before then.
+			w.printf("   <rsc_order id=\"%s\"%s>\n", esc(o.ID), extra)
+			w.printf("    <resource_set id=\"%s\" sequential=\"false\" require-all=\"false\"%s>\n", esc(w.id(o.ID+"-first")), optAttr("action", o.FirstAction))
+			for _, f := range o.FirstAny {
+				w.printf("     <resource_ref id=\"%s\"/>\n", esc(f))
+			}
+			w.printf("    </resource_set>\n")
+			w.printf("    <resource_set id=\"%s\"%s>\n     <resource_ref id=\"%s\"/>\n    </resource_set>\n", esc(w.id(o.ID+"-then")), optAttr("action", o.ThenAction), esc(o.Then))
+			w.printf("   </rsc_order>\n")
+			continue
+		}
+		extra += optAttr("first-action", o.FirstAction)
+		extra += optAttr("then-action", o.ThenAction)
+		extra += optBoolAttr("require-all", o.RequireAll)
 		w.printf("   <rsc_order id=\"%s\" first=\"%s\" then=\"%s\"%s/>\n", esc(o.ID), esc(o.First), esc(o.Then), extra)
 	}
 	for _, t := range c.Tickets {

@@ -156,8 +156,19 @@ func (c *Config) Validate() error {
 		}
 	}
 	for _, o := range c.Constraints.Orders {
-		if err := need("order", o.ID, o.First); err != nil {
-			return err
+		switch {
+		case o.First != "" && len(o.FirstAny) > 0:
+			return fmt.Errorf("order %q: want first or first-any, not both", o.ID)
+		case len(o.FirstAny) > 0:
+			for _, f := range o.FirstAny {
+				if err := need("order", o.ID, f); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := need("order", o.ID, o.First); err != nil {
+				return err
+			}
 		}
 		if err := need("order", o.ID, o.Then); err != nil {
 			return err

@@ -58,6 +58,8 @@
 //	    - {id: c1, rsc: web, with: db-clone, score: INFINITY, rsc-role: Started, with-role: Promoted, node-attribute: rack}
 //	  orders:
 //	    - {id: o1, first: db-clone, first-action: promote, then: web, then-action: start, kind: Mandatory, symmetrical: true}
+//	    - {id: o2, first: db-clone, then: web, require-all: false}  # one instance of the clone suffices
+//	    - {id: o3, first-any: [nfs-a, nfs-b], then: web}           # any one of them suffices
 //
 // Scores are integers or INFINITY/+INFINITY/-INFINITY (1,000,000).
 // Status (what the scheduler observes) is a separate document, see Status.
@@ -242,14 +244,24 @@ type Colocation struct {
 // Order makes Then's ThenAction wait for First's FirstAction.
 // Kind: Mandatory (default), Optional, Serialize. Symmetrical defaults to
 // true for Mandatory: stops run in the reverse order.
+//
+// A Mandatory order whose First is a clone lets Then start once one
+// instance of First can; the clone's clone-min meta attribute raises that
+// to clone-min instances, and both that and RequireAll false (one
+// instance, unless clone-min says otherwise) wait for the clone as a
+// whole even when Then is an interleaved clone. FirstAny instead of First
+// lists resources of which any one will do (Pacemaker's resource set with
+// require-all=false).
 type Order struct {
-	ID          string `yaml:"id" json:"id"`
-	First       string `yaml:"first" json:"first"`
-	FirstAction string `yaml:"first-action,omitempty" json:"first-action,omitempty"`
-	Then        string `yaml:"then" json:"then"`
-	ThenAction  string `yaml:"then-action,omitempty" json:"then-action,omitempty"`
-	Kind        string `yaml:"kind,omitempty" json:"kind,omitempty"`
-	Symmetrical *bool  `yaml:"symmetrical,omitempty" json:"symmetrical,omitempty"`
+	ID          string   `yaml:"id" json:"id"`
+	First       string   `yaml:"first,omitempty" json:"first,omitempty"`
+	FirstAny    []string `yaml:"first-any,omitempty" json:"first-any,omitempty"`
+	FirstAction string   `yaml:"first-action,omitempty" json:"first-action,omitempty"`
+	Then        string   `yaml:"then" json:"then"`
+	ThenAction  string   `yaml:"then-action,omitempty" json:"then-action,omitempty"`
+	Kind        string   `yaml:"kind,omitempty" json:"kind,omitempty"`
+	Symmetrical *bool    `yaml:"symmetrical,omitempty" json:"symmetrical,omitempty"`
+	RequireAll  *bool    `yaml:"require-all,omitempty" json:"require-all,omitempty"`
 }
 
 // Status is what the cluster currently observes.

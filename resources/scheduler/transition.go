@@ -64,6 +64,17 @@ type orderRule struct {
 	fa, ta      string
 	kind        string
 	sym         bool
+	// any: then needs only one of these (first is any[0]);
+	// min: then needs at least min instances of the clone first (0: the
+	// clone as Pacemaker's running pseudo action has it, one instance).
+	any []*rsc
+	min int
+}
+
+// interleaved: then's instances wait only for first's instance on their
+// own node (a minimum of first instances waits for the whole clone).
+func (o orderRule) interleaved() bool {
+	return o.first.kind == kClone && o.then.kind == kClone && o.then.interleave && o.min == 0 && len(o.any) == 0
 }
 
 func (s *sched) orderRules() []orderRule {
@@ -78,8 +89,27 @@ func (s *sched) orderRules() []orderRule {
 	}
 	for _, o := range s.cfg.Constraints.Orders {
 		f, t := s.byID[o.First], s.byID[o.Then]
+		var any []*rsc
+		for _, id := range o.FirstAny {
+			if r := s.byID[id]; r != nil {
+				any = append(any, r)
+			}
+		}
+		if len(any) > 0 {
+			f = any[0]
+		}
 		if f == nil || t == nil {
 			continue
+		}
+		// Pacemaker's get_minimum_first_instances: clone-min of a first
+		// clone, else 1 with require-all=false.
+		minFirst := 0
+		if f.kind == kClone && len(any) == 0 {
+			if _, ok := f.meta["clone-min"]; ok {
+				minFirst = s.metaInt(f, "clone-min", 0)
+			} else if o.RequireAll != nil && !*o.RequireAll {
+				minFirst = 1
+			}
 		}
 		kind := o.Kind
 		switch strings.ToLower(kind) {
@@ -101,9 +131,31 @@ func (s *sched) orderRules() []orderRule {
 		if ta == "" {
 			ta = fa
 		}
-		out = append(out, orderRule{id: o.ID, first: f, then: t, fa: fa, ta: ta, kind: kind, sym: boolOpt(o.Symmetrical, kind != "Serialize")})
+		out = append(out, orderRule{id: o.ID, first: f, then: t, fa: fa, ta: ta, kind: kind, sym: boolOpt(o.Symmetrical, kind != "Serialize"), any: any, min: minFirst})
 	}
 	return out
+}
+
+// firstRunnable: what o's then waits for can happen (in role need).
+func (s *sched) firstRunnable(o orderRule, need string) bool {
+	switch {
+	case len(o.any) > 0:
+		for _, f := range o.any {
+			if willBeActive(f, need) {
+				return true
+			}
+		}
+		return false
+	case o.min > 0:
+		n := 0
+		for _, inst := range o.first.children {
+			if willBeActive(inst, need) {
+				n++
+			}
+		}
+		return n >= o.min
+	}
+	return willBeActive(o.first, need)
 }
 
 func willBeActive(r *rsc, role string) bool {
@@ -131,7 +183,13 @@ func (s *sched) propagateOrders(rules []orderRule, plans map[*rsc]*plan) {
 	for iter := 0; iter <= len(rules)+1; iter++ {
 		changed := false
 		for _, o := range rules {
-			if o.kind != "Mandatory" || o.first.kind == kClone && o.then.kind == kClone && o.then.interleave {
+			if o.kind != "Mandatory" {
+				continue
+			}
+			if o.interleaved() {
+				if o.fa == "start" && o.ta == "start" && s.propagateInterleaved(o, plans) {
+					changed = true
+				}
 				continue
 			}
 			if o.ta != "start" && o.ta != "promote" {
@@ -143,7 +201,8 @@ func (s *sched) propagateOrders(rules []orderRule, plans map[*rsc]*plan) {
 			} else if o.fa != "start" {
 				continue
 			}
-			if !willBeActive(o.first, need) && o.ta == "promote" {
+			runnable := s.firstRunnable(o, need)
+			if !runnable && o.ta == "promote" {
 				// Only the promotion waits for first: the then stays
 				// (unpromoted).
 				for _, p := range leaves(o.then, nil) {
@@ -157,7 +216,7 @@ func (s *sched) propagateOrders(rules []orderRule, plans map[*rsc]*plan) {
 				}
 				continue
 			}
-			if !willBeActive(o.first, need) {
+			if !runnable {
 				for _, p := range leaves(o.then, nil) {
 					// An asymmetrical order only makes the start
 					// unrunnable: a copy already running where it stays
@@ -176,7 +235,7 @@ func (s *sched) propagateOrders(rules []orderRule, plans map[*rsc]*plan) {
 				}
 				continue
 			}
-			if o.first.kind == kClone || o.fa != "start" || o.ta != "start" {
+			if o.first.kind == kClone || len(o.any) > 0 || o.fa != "start" || o.ta != "start" {
 				continue
 			}
 			restarts := false
@@ -202,6 +261,54 @@ func (s *sched) propagateOrders(rules []orderRule, plans map[*rsc]*plan) {
 			return
 		}
 	}
+}
+
+// propagateInterleaved applies an interleaved clone order per node, as
+// Pacemaker's interleaving does: an instance of then on a node where no
+// instance of first will be active may not be active there (it is
+// stopped), and one whose first instance cannot start cannot start.
+func (s *sched) propagateInterleaved(o orderRule, plans map[*rsc]*plan) bool {
+	changed := false
+	for _, ti := range o.then.children {
+		n := instAssigned(ti)
+		if n < 0 || anyPinned(ti) {
+			continue
+		}
+		var fi *rsc
+		for _, c := range o.first.children {
+			if instAssigned(c) == n {
+				fi = c
+				break
+			}
+		}
+		blocked := fi == nil || !willBeActive(fi, "")
+		if !blocked {
+			continue
+		}
+		for _, p := range leaves(ti, nil) {
+			pl := plans[p]
+			if p.assigned < 0 || pl == nil {
+				continue
+			}
+			// With first's instance there but unable to start, only
+			// then's start is unrunnable: an asymmetrical order leaves a
+			// copy that stays alone.
+			if fi != nil && !o.sym && pl.keep && !p.restart {
+				continue
+			}
+			p.assigned = -1
+			p.nextRole = model.RoleStopped
+			why := "no instance of " + o.first.id + " on " + s.nodes[n].name
+			if fi != nil {
+				why = fi.id + " cannot start"
+			}
+			s.blockedBy = append(s.blockedBy, fmt.Sprintf("%s cannot be active: interleaved order %s (%s)", p.id, o.id, why))
+			*pl = s.planFor(p)
+			s.blockColocated(p, plans)
+			changed = true
+		}
+	}
+	return changed
 }
 
 // blockColocated: r cannot start, so what is mandatorily colocated with
@@ -643,19 +750,25 @@ func (s *sched) orderEdges(g *graph, rules []orderRule) {
 		if strings.HasSuffix(o.id, ":internal") {
 			continue
 		}
-		if o.first.kind == kClone && o.then.kind == kClone && o.then.interleave {
+		if o.interleaved() {
 			s.interleavedEdges(g, o)
 			continue
 		}
-		for _, t := range s.beginActions(g, o.then, o.ta) {
-			for _, f := range s.endActions(g, o.first, o.fa) {
-				g.after(t, f)
-			}
+		firsts := o.any
+		if len(firsts) == 0 {
+			firsts = []*rsc{o.first}
 		}
-		if o.sym && inverse[o.fa] != "" && inverse[o.ta] != "" {
-			for _, f := range s.beginActions(g, o.first, inverse[o.fa]) {
-				for _, t := range s.endActions(g, o.then, inverse[o.ta]) {
-					g.after(f, t)
+		for _, first := range firsts {
+			for _, t := range s.beginActions(g, o.then, o.ta) {
+				for _, f := range s.endActions(g, first, o.fa) {
+					g.after(t, f)
+				}
+			}
+			if o.sym && inverse[o.fa] != "" && inverse[o.ta] != "" {
+				for _, f := range s.beginActions(g, first, inverse[o.fa]) {
+					for _, t := range s.endActions(g, o.then, inverse[o.ta]) {
+						g.after(f, t)
+					}
 				}
 			}
 		}
