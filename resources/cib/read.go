@@ -97,6 +97,8 @@ type reader struct {
 	// legacyFailCounts: the CIB predates feature set 3.0.13, whose fail
 	// counts are per resource rather than per operation.
 	legacyFailCounts bool
+	// noProbes: enable-startup-probes=false.
+	noProbes bool
 	now              time.Time
 	templates        map[string][]string
 	tmplElems        map[string]*elem
@@ -355,7 +357,7 @@ var harmlessProps = map[string]bool{
 	"pe-warn-series-max": true, "pe-input-series-max": true, "startup-fencing": true, "stonith-watchdog-timeout": true,
 	"concurrent-fencing": true, "priority-fencing-delay": true, "transition-delay": true,
 	"join-integration-timeout": true, "join-finalization-timeout": true, "crmd-transition-delay": true,
-	"enable-startup-probes": true, "stop-orphan-actions": true, "remove-after-stop": true,
+	"stop-orphan-actions": true, "remove-after-stop": true,
 	"default-action-timeout": true, "cluster-delay": true, "fence-reaction": true, "migration-limit": true,
 	"load-threshold": true, "node-action-limit": true, "stonith-max-attempts": true, "cluster-ipc-limit": true,
 	"enable-acl":       true,
@@ -554,6 +556,10 @@ func (rd *reader) options(props map[string]string) {
 			o.StopOrphanResources = b(v)
 		case "shutdown-lock":
 			o.ShutdownLock, _ = model.ParseBool(v)
+		case "enable-startup-probes":
+			if b, ok := model.ParseBool(v); ok {
+				rd.noProbes = !b
+			}
 		case "is-managed-default":
 			if rd.doc.Config.RscDefaults == nil {
 				rd.doc.Config.RscDefaults = map[string]string{}
@@ -1323,18 +1329,23 @@ func (rd *reader) status(st *elem) {
 		rd.transient(name, attrs, &n)
 		if pending {
 			// Joining, not yet able to run resources: Pacemaker marks it
-			// standby.
+			// standby, and cannot probe there (unless start-up probes
+			// are off).
 			n.Standby = true
+			n.Pending = !rd.noProbes
 		}
-		rd.doc.Status.Nodes = append(rd.doc.Status.Nodes, n)
 		if lrm := ns.child("lrm"); lrm != nil {
 			if lr := lrm.child("lrm_resources"); lr != nil {
 				for _, res := range lr.children("lrm_resource") {
 					rd.nodeOnline = n.State == model.NodeOnline
 					rd.lrmResource(name, res)
+					if n.Pending {
+						n.Probed = append(n.Probed, res.attr("id"))
+					}
 				}
 			}
 		}
+		rd.doc.Status.Nodes = append(rd.doc.Status.Nodes, n)
 	}
 }
 

@@ -421,11 +421,13 @@ func (w *writer) status(doc *model.Document, nodes []string, now time.Time) {
 			st = model.NodeOffline
 		}
 		attrs := `in_ccm="true" crmd="online" join="member" expected="member"`
-		switch st {
-		case model.NodeOffline:
+		switch {
+		case st == model.NodeOffline:
 			attrs = `in_ccm="false" crmd="offline" join="down" expected="down"`
-		case model.NodeUnclean:
+		case st == model.NodeUnclean:
 			attrs = `in_ccm="false" crmd="offline" join="down" expected="member"`
+		case ns.Pending:
+			attrs = `in_ccm="true" crmd="online" join="pending" expected="member"`
 		}
 		w.printf("  <node_state id=\"%s\" uname=\"%s\" %s crm-debug-origin=\"palisade\">\n", esc(w.nodeID(name)), esc(name), attrs)
 		ta := map[string]string{}
@@ -531,6 +533,21 @@ func (w *writer) status(doc *model.Document, nodes []string, now time.Time) {
 					op(failedOp, 0, 1, 0)
 				}
 			}
+			w.printf("     </lrm_resource>\n")
+		}
+		// What was probed on a pending node and found not running there.
+		for _, id := range ns.Probed {
+			active := false
+			for _, rs := range doc.Status.Resources {
+				active = active || rs.Node == name && baseID(rs.Rsc) == baseID(id)
+			}
+			if active {
+				continue
+			}
+			call++
+			w.printf("     <lrm_resource id=\"%s\" class=\"ocf\" provider=\"heartbeat\" type=\"Dummy\">\n", esc(id))
+			w.printf("      <lrm_rsc_op id=\"%s_last_0\" operation_key=\"%s_monitor_0\" operation=\"monitor\" crm-debug-origin=\"palisade\" crm_feature_set=\"3.16.1\" transition-key=\"%d:1:7:00000000-0000-0000-0000-000000000000\" transition-magic=\"0:7;%d:1:7:00000000-0000-0000-0000-000000000000\" call-id=\"%d\" rc-code=\"7\" op-status=\"0\" interval=\"0\" last-rc-change=\"%d\" exec-time=\"0\" queue-time=\"0\" op-digest=\"f2317cad3d54cec5d7d7aa7d0bf35cf8\"/>\n",
+				esc(id), esc(id), call, call, call, now.Unix())
 			w.printf("     </lrm_resource>\n")
 		}
 		// Shutdown locks are written as Pacemaker records them: on the

@@ -338,6 +338,13 @@ type NodeState struct {
 	// Shutdown: the node is shutting down cleanly; it runs nothing more.
 	Shutdown   bool              `yaml:"shutdown,omitempty" json:"shutdown,omitempty"`
 	Attributes map[string]string `yaml:"attributes,omitempty" json:"attributes,omitempty"`
+	// Pending: the node is joining (Pacemaker's pending state): it runs
+	// nothing and nothing can be probed there yet, so a resource active
+	// nowhere whose state on it is unknown may not start anywhere.
+	// Probed lists the resources whose state there is known (a clone's
+	// primitive id stands for every instance of an anonymous clone).
+	Pending bool     `yaml:"pending,omitempty" json:"pending,omitempty"`
+	Probed  []string `yaml:"probed,omitempty" json:"probed,omitempty"`
 }
 
 // Roles.

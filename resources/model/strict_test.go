@@ -38,7 +38,7 @@ func TestStrictDecoderErrors(t *testing.T) {
 		{"config: {rsc_defaults: {a: {b: c}}}", "doc.yaml:1: config.rsc_defaults.a: is a mapping, want a value"},
 		{"config:\n  resources:\n    - id: a\n      id: b\n", "doc.yaml:4: config.resources[0].id: duplicate key (first on line 3)"},
 		{"status: {nodes: [{name: n1, state: online, stanby: true}]}",
-			"doc.yaml:1: status.nodes[0].stanby: unknown key, valid keys here: attributes, maintenance, name, shutdown, standby, state"},
+			"doc.yaml:1: status.nodes[0].stanby: unknown key, valid keys here: attributes, maintenance, name, pending, probed, shutdown, standby, state"},
 		{"base: &b {type: Dummy}\nconfig: {resources: [{<<: *b, id: a, bogus: 1}]}",
 			"doc.yaml:1: base: unknown key, valid keys here: config, now, status\n" +
 				"doc.yaml:2: config.resources[0].bogus: unknown key, valid keys here: " + resourceKeys},

@@ -24,6 +24,8 @@ type node struct {
 	id          string // cluster layer id (#id)
 	dc          bool
 	shutdown    bool // shutting down cleanly: runs nothing more
+	pending     bool // joining: nothing can be probed there yet
+	probed      map[string]bool
 	attrs       map[string]string
 	capacity    map[string]int
 	used        map[string]int
@@ -270,6 +272,13 @@ func (s *sched) buildNodes() {
 		n.standby = n.standby || ns.Standby
 		n.maintenance = n.maintenance || ns.Maintenance
 		n.shutdown = n.shutdown || ns.Shutdown && n.online
+		if ns.Pending && n.online {
+			n.pending = true
+			n.probed = map[string]bool{}
+			for _, r := range ns.Probed {
+				n.probed[r] = true
+			}
+		}
 		n.dc = ns.Name == s.st.DC
 		if v, ok := model.ParseBool(ns.Attributes["standby"]); ok && v {
 			n.standby = true

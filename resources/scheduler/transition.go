@@ -263,6 +263,57 @@ func (s *sched) propagateOrders(rules []orderRule, plans map[*rsc]*plan) {
 	}
 }
 
+// blockUnprobed: a resource must be probed on every node where its state
+// is unknown before it starts, and a probe cannot run on a pending
+// (joining) node, so a resource active nowhere (for a clone instance: its
+// clone active nowhere) whose state on a pending node is unknown cannot
+// start yet (Pacemaker's pcmk__probe_rsc_on_node).
+func (s *sched) blockUnprobed(plans map[*rsc]*plan) {
+	var pending []*node
+	for _, n := range s.nodes {
+		if n.pending {
+			pending = append(pending, n)
+		}
+	}
+	if len(pending) == 0 {
+		return
+	}
+	for _, p := range s.prims {
+		pl := plans[p]
+		if pl == nil || !pl.start || p.pinned || p.orphan {
+			continue
+		}
+		top := p
+		for q := p.parent; q != nil; q = q.parent {
+			if q.kind == kClone {
+				top = q
+			}
+		}
+		if anyRunning(top) {
+			continue
+		}
+		// A resource in a container is not probed (its container is).
+		if c, _ := s.metaOf(p, "container"); c != "" && s.byID[c] != nil {
+			continue
+		}
+		id := p.id
+		if s.anonymousInstance(p) {
+			id = p.base
+		}
+		for _, n := range pending {
+			if n.probed[id] || !s.symmetric && !p.allowed[n.idx] {
+				continue
+			}
+			p.assigned = -1
+			p.nextRole = model.RoleStopped
+			s.blockedBy = append(s.blockedBy, fmt.Sprintf("%s cannot start: its state on %s (pending) is unknown and cannot be probed yet", p.id, n.name))
+			*pl = s.planFor(p)
+			s.blockColocated(p, plans)
+			break
+		}
+	}
+}
+
 // propagateInterleaved applies an interleaved clone order per node, as
 // Pacemaker's interleaving does: an instance of then on a node where no
 // instance of first will be active may not be active there (it is
@@ -394,6 +445,7 @@ func (s *sched) transition() Output {
 		pl := s.planFor(p)
 		plans[p] = &pl
 	}
+	s.blockUnprobed(plans)
 	rules := s.orderRules()
 	s.propagateOrders(rules, plans)
 
