@@ -16,6 +16,7 @@ package cib
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -99,6 +100,11 @@ type reader struct {
 	legacyFailCounts bool
 	// noProbes: enable-startup-probes=false.
 	noProbes bool
+	// remoteNodes are the Pacemaker Remote and guest nodes (read for
+	// scheduling); guests maps a guest node's container to the node.
+	remoteNodes map[string]bool
+	guests      map[string]string
+	generated   []*model.Resource
 	now              time.Time
 	templates        map[string][]string
 	tmplElems        map[string]*elem
@@ -153,7 +159,8 @@ func ReadBytesWith(data []byte, opts Options) (*model.Document, *Report, error) 
 		return nil, nil, fmt.Errorf("CIB XML line %d: root element <%s>, want <cib>", root.line, root.name)
 	}
 	rd := &reader{sched: opts.Scheduling, nodeByID: map[string]string{}, prims: map[string]*model.Resource{}, stonith: map[string]bool{},
-		ids: map[string]bool{}, res: map[string]*model.Resource{}, parentOf: map[string]*model.Resource{}, templates: map[string][]string{}, tmplElems: map[string]*elem{}, tags: map[string][]string{}, bundles: map[string]bool{}}
+		ids: map[string]bool{}, res: map[string]*model.Resource{}, parentOf: map[string]*model.Resource{}, templates: map[string][]string{}, tmplElems: map[string]*elem{}, tags: map[string][]string{}, bundles: map[string]bool{},
+		remoteNodes: map[string]bool{}, guests: map[string]string{}}
 	conf := root.child("configuration")
 	if conf == nil {
 		return nil, nil, fmt.Errorf("CIB XML: no <configuration> section")
@@ -172,6 +179,7 @@ func ReadBytesWith(data []byte, opts Options) (*model.Document, *Report, error) 
 		rd.now = time.Now().UTC()
 	}
 	rd.config(conf)
+	rd.remoteNodesConfigured()
 	rd.conditionalDefaults()
 	rd.containers()
 	rd.quorate = false
@@ -403,6 +411,10 @@ func (rd *reader) config(conf *elem) {
 					c.Resources = append(c.Resources, res)
 				}
 			}
+			// Guest nodes' connections come after every configured
+			// resource, as Pacemaker adds them to the configuration.
+			c.Resources = append(c.Resources, rd.generated...)
+			rd.generated = nil
 		case "constraints":
 			for _, k := range sec.kids {
 				rd.constraint(k)
@@ -504,6 +516,18 @@ func (rd *reader) containers() {
 			rd.rep.Notes = append(rd.rep.Notes, fmt.Sprintf("resource %s: container %s is not a resource: ignored", id, ctr))
 			continue
 		}
+		// A resource whose container is a remote connection, or a
+		// resource that holds a guest node, runs on that node (not with
+		// the container), as Pacemaker forces it.
+		node := rd.guests[ctr]
+		if rd.remoteNodes[ctr] {
+			node = ctr
+		}
+		if node != "" && !rd.remoteNodes[id] {
+			c.Constraints.Locations = append(c.Constraints.Locations, model.Location{ID: id + "-on-container", Rsc: id,
+				Rules: []model.Rule{{Score: -model.Infinity, Expressions: []model.Expression{{Attribute: "#uname", Operation: "ne", Value: node}}}}})
+			continue
+		}
 		c.Constraints.Colocations = append(c.Constraints.Colocations, model.Colocation{ID: id + "-with-container", Rsc: id, With: ctr, Score: model.Infinity})
 		c.Constraints.Orders = append(c.Constraints.Orders, model.Order{ID: id + "-after-container", First: ctr, Then: id})
 	}
@@ -596,11 +620,18 @@ func (rd *reader) node(n *elem) {
 		name = n.attr("id")
 	}
 	rd.nodeByID[n.attr("id")] = name
-	if t := n.attr("type"); t == "remote" || t == "ping" {
+	t := n.attr("type")
+	if t == "ping" || t == "remote" && !rd.sched {
 		rd.rep.unsupported("%s node %s", t, name)
 		return
 	}
 	nd := model.Node{Name: name}
+	if t == "remote" {
+		// Attributes of a Pacemaker Remote node; the node itself comes
+		// from its connection resource (none left: always offline).
+		nd.Connection = name
+		rd.remoteNodes[name] = true
+	}
 	if id := n.attr("id"); id != name && rd.sched {
 		nd.ID = id
 	}
@@ -700,11 +731,19 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 		if m := merge("meta_attributes"); len(m) > 0 {
 			r.Meta = m
 		}
-		if g := r.Meta["remote-node"]; g != "" {
-			rd.rep.unsupported("guest node %s (remote-node of %s): Pacemaker Remote nodes are not scheduled", g, id)
+		if g := r.Meta["remote-node"]; g != "" && (parent == nil || parent.KindOf() == model.KindGroup) {
+			if !rd.sched {
+				rd.rep.unsupported("guest node %s (remote-node of %s): Palisade has no Pacemaker Remote nodes", g, id)
+			} else if _, exists := rd.res[g]; !exists {
+				rd.guestNode(g, id, r.Meta)
+			}
 		}
 		if r.Class == "ocf" && r.Provider == "pacemaker" && r.Type == "remote" {
-			rd.rep.unsupported("Pacemaker Remote connection %s: remote nodes are not scheduled", id)
+			if !rd.sched {
+				rd.rep.unsupported("Pacemaker Remote connection %s: Palisade has no Pacemaker Remote nodes", id)
+			} else if parent == nil {
+				rd.remoteNodes[id] = true
+			}
 		}
 		r.Utilization = rd.utilization(e)
 		if r.Utilization == nil && tmpl != nil {
@@ -802,6 +841,44 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 		rd.rep.unsupported("resource element <%s> %s", e.name, id)
 	}
 	return nil
+}
+
+// guestNode adds what Pacemaker makes of a remote-node meta attribute: an
+// ocf:pacemaker:remote connection named after the guest node, running
+// with (and after) the resource the guest lives in.
+func (rd *reader) guestNode(name, container string, meta map[string]string) {
+	rd.remoteNodes[name] = true
+	rd.guests[container] = name
+	m := map[string]string{"container": container}
+	for _, k := range []string{"is-managed", "remote-allow-migrate"} {
+		if v, ok := meta[k]; ok {
+			m[k] = v
+		}
+	}
+	conn := &model.Resource{ID: name, Class: "ocf", Provider: "pacemaker", Type: "remote", Meta: m,
+		Ops: []model.Op{{Name: "monitor", Interval: model.Duration(30 * time.Second)}}}
+	rd.ids[name] = true
+	rd.prims[name] = conn
+	rd.res[name] = conn
+	rd.generated = append(rd.generated, conn)
+}
+
+// remoteNodesConfigured adds every Pacemaker Remote and guest node that
+// has no <node> entry: the node exists because its connection does.
+func (rd *reader) remoteNodesConfigured() {
+	have := map[string]bool{}
+	for i := range rd.doc.Config.Nodes {
+		n := &rd.doc.Config.Nodes[i]
+		have[n.Name] = true
+		if rd.remoteNodes[n.Name] {
+			n.Connection = n.Name
+		}
+	}
+	for _, name := range model.SortedKeys(rd.remoteNodes) {
+		if !have[name] {
+			rd.doc.Config.Nodes = append(rd.doc.Config.Nodes, model.Node{Name: name, Connection: name})
+		}
+	}
 }
 
 // fenceOnly: every primitive inside e is a fence device.
@@ -947,9 +1024,23 @@ func (rd *reader) location(k *elem, id string) {
 			return
 		}
 		targets = sets
-	} else if pat := k.attr("rsc-pattern"); pat != "" {
-		rd.rep.unsupported("rsc-pattern in location %s", id)
-		return
+	} else if pat := k.attr("rsc-pattern"); pat != "" && k.attr("rsc") == "" {
+		// Every top-level resource whose id the POSIX extended regular
+		// expression matches (with a leading '!': does not match).
+		invert := strings.HasPrefix(pat, "!")
+		re, err := regexp.CompilePOSIX(strings.TrimPrefix(pat, "!"))
+		if err != nil {
+			rd.rep.Notes = append(rd.rep.Notes, fmt.Sprintf("location %s: rsc-pattern %q is not a valid regular expression: ignored, as Pacemaker does", id, pat))
+			return
+		}
+		for _, r := range rd.doc.Config.Resources {
+			if re.MatchString(r.ID) != invert {
+				targets = append(targets, rscSet{ids: []string{r.ID}, role: model.NormalizeRole(k.attr("role"))})
+			}
+		}
+		if len(targets) == 0 {
+			return
+		}
 	} else {
 		t, ok := rd.ref1(k.attr("rsc"), where)
 		if !ok {
@@ -958,10 +1049,15 @@ func (rd *reader) location(k *elem, id string) {
 		t.role = model.NormalizeRole(k.attr("role"))
 		targets = []rscSet{t}
 	}
-	if rdisc := k.attr("resource-discovery"); rdisc == "exclusive" {
-		rd.rep.unsupported("resource-discovery=exclusive in location %s", id)
-	}
 	base := model.Location{ID: id, Node: k.attr("node")}
+	switch d := strings.ToLower(k.attr("resource-discovery")); d {
+	case "", "always":
+	case "never", "exclusive":
+		base.Discovery = d
+	default:
+		rd.rep.Notes = append(rd.rep.Notes, fmt.Sprintf("location %s: resource-discovery=%s is not valid: ignored, as Pacemaker does", id, d))
+		return
+	}
 	if base.Node != "" {
 		s, ok := scoreAttr(k, "score")
 		if !ok {
@@ -1326,6 +1422,15 @@ func (rd *reader) status(st *elem) {
 		}
 		state, pending, shutdown := nodeState(ns, attrs, stonith)
 		n := model.NodeState{Name: name, State: state, Shutdown: shutdown && state == model.NodeOnline}
+		if rd.remoteNodes[name] {
+			// A Pacemaker Remote node's state is its connection's: the
+			// scheduler decides it. Its entry says it has been seen.
+			pending = false
+			n = model.NodeState{Name: name, Shutdown: shutdown}
+			if v, _ := strconv.Atoi(ns.attr("node_in_maintenance")); v > 0 {
+				n.Maintenance = true
+			}
+		}
 		rd.transient(name, attrs, &n)
 		if pending {
 			// Joining, not yet able to run resources: Pacemaker marks it
@@ -1337,7 +1442,7 @@ func (rd *reader) status(st *elem) {
 		if lrm := ns.child("lrm"); lrm != nil {
 			if lr := lrm.child("lrm_resources"); lr != nil {
 				for _, res := range lr.children("lrm_resource") {
-					rd.nodeOnline = n.State == model.NodeOnline
+					rd.nodeOnline = n.State == model.NodeOnline || rd.remoteNodes[name]
 					rd.lrmResource(name, res)
 					if n.Pending {
 						n.Probed = append(n.Probed, res.attr("id"))

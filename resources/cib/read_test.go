@@ -94,21 +94,28 @@ func TestUnsupportedNamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := strings.Join(rep.Unsupported, "\n")
-	for _, want := range []string{"no-quorum-policy=suicide", "remote node r1", "bundle web-bundle",
-		"rsc-pattern in location l1"} {
+	for _, want := range []string{"no-quorum-policy=suicide", "bundle web-bundle"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("unsupported report lacks %q:\n%s", want, all)
 		}
 	}
 	// Read and modelled: not reported. Fencing topology, ACLs and
 	// alerts cannot change placement: not reported either.
-	for _, not := range []string{"template", "rsc_ticket", "resource_set", "fencing-topology", "tags"} {
+	for _, not := range []string{"template", "rsc_ticket", "resource_set", "fencing-topology", "tags", "remote", "rsc-pattern"} {
 		if strings.Contains(all, not) {
 			t.Errorf("unsupported report names %q, which is read:\n%s", not, all)
 		}
 	}
 	if len(doc.Config.Constraints.Tickets) != 1 || len(doc.Config.Constraints.Orders) != 0 {
 		t.Errorf("ticket t1 and the one-resource order set o1: %+v", doc.Config.Constraints)
+	}
+	// rsc-pattern ^a names a; r1 is a Pacemaker Remote node (without a
+	// connection resource: always offline).
+	if ls := doc.Config.Constraints.Locations; len(ls) == 0 || ls[0].ID != "l1" || ls[0].Rsc != "a" || ls[0].Node != "n1" {
+		t.Errorf("rsc-pattern location l1: %+v", ls)
+	}
+	if n := doc.Config.Nodes[2]; n.Name != "r1" || n.Connection != "r1" {
+		t.Errorf("remote node r1: %+v", n)
 	}
 	if !doc.Status.NoQuorum {
 		t.Error("have-quorum=0 not read")
@@ -136,6 +143,10 @@ func TestUnsupportedNamed(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(rep.Unsupported, "\n"), "fencing-topology") {
 		t.Errorf("fencing-topology not named: %v", rep.Unsupported)
+	}
+	// Palisade itself has no Pacemaker Remote nodes: importing names it.
+	if !strings.Contains(strings.Join(rep.Unsupported, "\n"), "remote node r1") {
+		t.Errorf("remote node not named on import: %v", rep.Unsupported)
 	}
 }
 

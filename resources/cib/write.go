@@ -172,7 +172,11 @@ func Write(out io.Writer, doc *model.Document, now time.Time) error {
 	}
 	for _, name := range nodes {
 		n := cfgNode[name]
-		w.printf("   <node id=\"%s\" uname=\"%s\">\n", esc(w.nodeID(name)), esc(name))
+		typ := ""
+		if n.Connection != "" {
+			typ = ` type="remote"`
+		}
+		w.printf("   <node id=\"%s\" uname=\"%s\"%s>\n", esc(w.nodeID(name)), esc(name), typ)
 		attrs := map[string]string{}
 		for k, v := range n.Attributes {
 			attrs[k] = v
@@ -340,6 +344,7 @@ func (w *writer) constraints(c *model.Constraints) {
 		if l.Role != "" {
 			role = fmt.Sprintf(" role=\"%s\"", esc(l.Role))
 		}
+		role += optAttr("resource-discovery", l.Discovery)
 		if l.Node != "" {
 			w.printf("   <rsc_location id=\"%s\" rsc=\"%s\" node=\"%s\" score=\"%s\"%s/>\n", esc(l.ID), esc(l.Rsc), esc(l.Node), l.Score, role)
 			continue
@@ -413,6 +418,10 @@ func (w *writer) status(doc *model.Document, nodes []string, now time.Time) {
 	for _, r := range doc.Config.Resources {
 		walk(r)
 	}
+	remote := map[string]bool{}
+	for _, n := range doc.Config.Nodes {
+		remote[n.Name] = n.Connection != ""
+	}
 	call := 0
 	for i, name := range nodes {
 		ns, ok := state[name]
@@ -422,6 +431,17 @@ func (w *writer) status(doc *model.Document, nodes []string, now time.Time) {
 		}
 		attrs := `in_ccm="true" crmd="online" join="member" expected="member"`
 		switch {
+		case remote[name]:
+			// A Pacemaker Remote node's state is its connection's; an
+			// entry means it has been seen.
+			if !ok {
+				continue
+			}
+			attrs = `remote_node="true"`
+			if ns.Maintenance {
+				attrs += ` node_in_maintenance="1"`
+				ns.Maintenance = false
+			}
 		case st == model.NodeOffline:
 			attrs = `in_ccm="false" crmd="offline" join="down" expected="down"`
 		case st == model.NodeUnclean:

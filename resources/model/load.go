@@ -138,6 +138,11 @@ func (c *Config) Validate() error {
 		if l.Node == "" && len(l.Rules) == 0 {
 			return fmt.Errorf("location %q: want node+score or rules", l.ID)
 		}
+		switch strings.ToLower(l.Discovery) {
+		case "", "always", "never", "exclusive":
+		default:
+			return fmt.Errorf("location %q: discovery %q: want always, never or exclusive", l.ID, l.Discovery)
+		}
 	}
 	for _, cc := range c.Constraints.Colocations {
 		if err := need("colocation", cc.ID, cc.Rsc); err != nil {

@@ -28,6 +28,7 @@
 //	    utilization: {cpu: 8}
 //	    standby: false
 //	    maintenance: false
+//	  - {name: r1, connection: r1} # Pacemaker Remote node: up while resource r1 runs
 //	resources:                    # primitives, groups and clones, in priority order
 //	  - id: vip                   # primitive (the default kind)
 //	    class: ocf                # ocf | lsb | heartbeat | palisade | systemd
@@ -126,6 +127,13 @@ type Node struct {
 	Utilization map[string]int    `yaml:"utilization,omitempty" json:"utilization,omitempty"`
 	Standby     bool              `yaml:"standby,omitempty" json:"standby,omitempty"`
 	Maintenance bool              `yaml:"maintenance,omitempty" json:"maintenance,omitempty"`
+	// Connection makes this a Pacemaker Remote node, present while that
+	// resource runs: an ocf:pacemaker:remote connection (a remote node),
+	// or for a guest node the connection whose container meta attribute
+	// names the resource (a VM or container) the node lives in. Remote
+	// nodes run neither fence devices nor connections; a guest node's
+	// container runs on cluster nodes only.
+	Connection string `yaml:"connection,omitempty" json:"connection,omitempty"`
 }
 
 // Resource kinds.
@@ -191,13 +199,18 @@ type Ticket struct {
 
 // Location prefers (or forbids) nodes for a resource: either Node+Score or
 // Rules evaluated against node attributes (#uname is the node name).
+//
+// Discovery exclusive (Pacemaker's resource-discovery) confines Rsc to
+// the nodes its exclusive locations name: every other node is banned.
+// always (the default) and never change probing only.
 type Location struct {
-	ID    string `yaml:"id" json:"id"`
-	Rsc   string `yaml:"rsc" json:"rsc"`
-	Node  string `yaml:"node,omitempty" json:"node,omitempty"`
-	Score Score  `yaml:"score,omitempty" json:"score,omitempty"`
-	Role  string `yaml:"role,omitempty" json:"role,omitempty"`
-	Rules []Rule `yaml:"rules,omitempty" json:"rules,omitempty"`
+	ID        string `yaml:"id" json:"id"`
+	Rsc       string `yaml:"rsc" json:"rsc"`
+	Node      string `yaml:"node,omitempty" json:"node,omitempty"`
+	Score     Score  `yaml:"score,omitempty" json:"score,omitempty"`
+	Role      string `yaml:"role,omitempty" json:"role,omitempty"`
+	Rules     []Rule `yaml:"rules,omitempty" json:"rules,omitempty"`
+	Discovery string `yaml:"discovery,omitempty" json:"discovery,omitempty"`
 }
 
 // Rule gives Score (or the node's value of ScoreAttribute) to every node

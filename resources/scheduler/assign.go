@@ -194,6 +194,9 @@ func (s *sched) primitiveAssign(r *rsc, prefer int) int {
 	default:
 		s.assignBest(r, prefer)
 	}
+	if r.remoteOf != nil {
+		s.connectionPlaced(r)
+	}
 	r.allocating = false
 	return r.assigned
 }

@@ -37,7 +37,21 @@ type node struct {
 	fenceReason string
 	numRsc      int
 	count       int // clone instances assigned (scratch)
+
+	// Pacemaker Remote: a remote or guest node, present while its
+	// connection conn runs (a guest node also needs its container ctr).
+	remote bool
+	connID string
+	conn   *rsc
+	ctr    *rsc
+	// seen: the status has an entry for it; unseen: unclean only until
+	// its connection is placed (start-up fencing, or resources thought
+	// active there while the connection may come back); reset: a guest
+	// whose container must be recovered (its "fencing").
+	seen, unseen, reset bool
 }
+
+func (n *node) guest() bool { return n.ctr != nil }
 
 // available is pcmk__node_available without the score check.
 func (n *node) available() bool {
@@ -59,6 +73,12 @@ func (n *node) attr(name string) (string, bool) {
 		}
 		return "false", true
 	case "#kind":
+		switch {
+		case n.guest():
+			return "container", true
+		case n.remote:
+			return "remote", true
+		}
 		return "cluster", true
 	}
 	v, ok := n.attrs[name]
@@ -90,6 +110,10 @@ type rsc struct {
 	requires       string // nothing, quorum, fencing or unfencing
 	util           map[string]int
 
+	// remoteOf: this primitive is the connection of that Pacemaker
+	// Remote node.
+	remoteOf *node
+
 	// clone settings
 	cloneMax, cloneNodeMax       int
 	promotable                   bool
@@ -101,6 +125,10 @@ type rsc struct {
 
 	score   []model.Score // allowed node scores
 	allowed []bool
+	// exclusive: a location with resource-discovery=exclusive applies;
+	// discover marks the nodes such locations name.
+	exclusive bool
+	discover  []bool
 
 	running  []active
 	failures []failure
@@ -184,6 +212,9 @@ type sched struct {
 	wantScores     bool
 	ticketDeps     []ticketDep
 	stopAll        bool
+	hasRemote      bool
+	canFence       bool
+	anyExclusive   bool
 }
 
 func (s *sched) warnf(format string, args ...any) {
@@ -253,6 +284,10 @@ func (s *sched) buildNodes() {
 		n.standby = n.standby || cn.Standby
 		n.maintenance = n.maintenance || cn.Maintenance
 		n.id = cn.ID
+		if cn.Connection != "" {
+			n.remote, n.connID = true, cn.Connection
+			s.hasRemote = true
+		}
 	}
 	for _, ns := range s.st.Nodes {
 		n := add(ns.Name)
@@ -271,7 +306,8 @@ func (s *sched) buildNodes() {
 		}
 		n.standby = n.standby || ns.Standby
 		n.maintenance = n.maintenance || ns.Maintenance
-		n.shutdown = n.shutdown || ns.Shutdown && n.online
+		n.shutdown = n.shutdown || ns.Shutdown && (n.online || n.remote)
+		n.seen = true
 		if ns.Pending && n.online {
 			n.pending = true
 			n.probed = map[string]bool{}

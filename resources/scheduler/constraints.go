@@ -51,9 +51,18 @@ func (s *sched) applyLocations() {
 		if role == model.RolePromoted || role == model.RoleUnpromoted {
 			continue
 		}
+		exclusive := strings.EqualFold(l.Discovery, "exclusive")
+		if exclusive {
+			// Even a location that names no node confines r.
+			s.anyExclusive = true
+			markDiscovery(r, -1, len(s.nodes))
+		}
 		if l.Node != "" {
 			if n := s.byName[l.Node]; n != nil {
 				s.locate(r, n.idx, l.Score)
+				if exclusive {
+					markDiscovery(r, n.idx, len(s.nodes))
+				}
 			} else {
 				s.warnf("location %s: node %s is not a cluster node: ignored", l.ID, l.Node)
 			}
@@ -62,6 +71,47 @@ func (s *sched) applyLocations() {
 		for _, n := range s.nodes {
 			if sc, ok := s.locationScore(l, n); ok {
 				s.locate(r, n.idx, sc)
+				if exclusive {
+					markDiscovery(r, n.idx, len(s.nodes))
+				}
+			}
+		}
+	}
+}
+
+// markDiscovery records that a location with resource-discovery=exclusive
+// names node n for r and everything in it (n < 0: only that r has one).
+func markDiscovery(r *rsc, n, nodes int) {
+	r.exclusive = true
+	if r.discover == nil {
+		r.discover = make([]bool, nodes)
+	}
+	if n >= 0 {
+		r.discover[n] = true
+	}
+	for _, c := range r.children {
+		markDiscovery(c, n, nodes)
+	}
+}
+
+// applyExclusiveDiscovery bans a resource with exclusive discovery (its
+// own or its top-level parent's) from every node no exclusive location
+// names for it (Pacemaker's apply_exclusive_discovery).
+func (s *sched) applyExclusiveDiscovery() {
+	if !s.anyExclusive {
+		return
+	}
+	for _, r := range s.byIDOrdered() {
+		top := r
+		for top.parent != nil {
+			top = top.parent
+		}
+		if !r.exclusive && !top.exclusive {
+			continue
+		}
+		for i, ok := range r.allowed {
+			if ok && (r.discover == nil || !r.discover[i]) {
+				r.score[i] = -model.Infinity
 			}
 		}
 	}

@@ -96,16 +96,34 @@ func Schedule(in Input) Output {
 	s.buildNodes()
 	s.buildResources()
 	s.applyStatus()
+	if s.hasRemote {
+		s.remoteStatus()
+	}
 	s.applyTickets()
 	s.prepare()
 	s.applyNodeHealth()
 	s.applyLocations()
 	s.applyStickiness()
 	s.applyFailLimits()
+	s.applyExclusiveDiscovery()
 	s.applyHardErrors()
 	s.applyShutdownLocks()
+	if s.hasRemote {
+		s.avoidRemoteNodes()
+	}
 	s.buildColocations()
-	for _, r := range s.sortTop() {
+	order := s.sortTop()
+	if s.hasRemote {
+		// Connections first: where they go decides which remote nodes
+		// are up for everything else.
+		for _, r := range order {
+			if r.remoteOf != nil {
+				s.assign(r, -1)
+			}
+		}
+		s.settleRemoteFencing(s.canFence)
+	}
+	for _, r := range order {
 		s.assign(r, -1)
 	}
 	return s.transition()
@@ -121,16 +139,24 @@ func (s *sched) prepare() {
 	// fences and never takes over) is enforced apart from it, by the
 	// recovery gate and the DC, whatever the transition asks for.
 	canFence := s.stonith && !s.cfg.NoFenceDevice && (s.quorate || s.noQuorum == "ignore")
+	s.canFence = canFence
 	// A managed resource the history shows active on a node that is down
 	// (not known to be unclean) may still be running there: with fencing,
 	// Pacemaker makes that node unclean ("thought to be active there").
-	if s.stonith {
-		for _, p := range s.prims {
-			if !p.managed {
+	for _, p := range s.prims {
+		if !p.managed {
+			continue
+		}
+		for i := range p.running {
+			a := &p.running[i]
+			n := s.nodes[a.node]
+			if n.remote {
+				if !n.online && !n.maintenance {
+					s.thoughtActiveRemote(p, a, n)
+				}
 				continue
 			}
-			for _, a := range p.running {
-				n := s.nodes[a.node]
+			if s.stonith {
 				if !n.online && !n.unclean && !n.maintenance {
 					n.unclean = true
 					n.fenceReason = p.id + " is thought to be active there"
@@ -144,7 +170,8 @@ func (s *sched) prepare() {
 		s.avail[i] = n.available()
 	}
 	for _, n := range s.nodes {
-		if !n.unclean {
+		// An unseen remote node is decided once its connection is placed.
+		if !n.unclean || n.unseen {
 			continue
 		}
 		switch {
@@ -165,7 +192,7 @@ func (s *sched) prepare() {
 		cur := p.running
 		for _, a := range cur {
 			n := s.nodes[a.node]
-			if n.unclean && !n.fenced {
+			if n.unclean && !n.fenced && !n.unseen {
 				p.pin(a.node, a.role)
 				p.blocked = true
 			}
