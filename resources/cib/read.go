@@ -1752,6 +1752,14 @@ func (rd *reader) lrmResource(node string, res *elem) {
 				}
 				failed = true
 			}
+		case "notify", "meta-data", "validate-all":
+			// Pacemaker ignores a failed notification.
+		default:
+			// Any other operation (an injected "asyncmon" failure, a
+			// reload) that failed on an active resource fails it.
+			if !ok && state != model.RoleStopped {
+				failed = true
+			}
 		}
 	}
 	if state == model.RoleStopped {

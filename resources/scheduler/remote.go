@@ -4,6 +4,54 @@ import (
 	"palisade/resources/model"
 )
 
+// remoteEdges orders actions on remote nodes around their connections:
+// what starts or is promoted there waits for the connection to start,
+// what stops there (while the connection is up) goes before the
+// connection stops, and a guest's pseudo fence follows its container's
+// stop.
+func (s *sched) remoteEdges(g *graph, fence map[int]*Action) {
+	for _, n := range s.nodes {
+		if n.conn == nil {
+			continue
+		}
+		if f := fence[n.idx]; f != nil && f.Pseudo && n.ctr != nil {
+			for _, c := range leaves(n.ctr, nil) {
+				for _, a := range s.actionsOf(g, c, "stop") {
+					g.after(f, a)
+				}
+			}
+		}
+		connStarts := s.actionsOf(g, n.conn, "start")
+		connStops := s.actionsOf(g, n.conn, "stop")
+		if len(connStarts) == 0 && len(connStops) == 0 {
+			continue
+		}
+		for _, p := range s.prims {
+			if p == n.conn {
+				continue
+			}
+			for _, a := range g.byRsc[p.id] {
+				if a.Node != n.name {
+					continue
+				}
+				switch a.Op {
+				case "start", "promote", "monitor":
+					for _, c := range connStarts {
+						g.after(a, c)
+					}
+				case "stop", "demote":
+					if a.Pseudo {
+						continue
+					}
+					for _, c := range connStops {
+						g.after(c, a)
+					}
+				}
+			}
+		}
+	}
+}
+
 // Pacemaker Remote. A remote node is present while its connection
 // resource runs (on a cluster node); a guest node also lives inside a
 // container resource (a VM or container) that its connection runs with.

@@ -475,6 +475,14 @@ func (s *sched) transition() Output {
 			out.Fence = append(out.Fence, n.name)
 			out.Summary = append(out.Summary, fmt.Sprintf("Fence (%s) %s '%s'", s.stonithAction, n.name, why))
 		}
+		if n.guest() && n.reset && n.ctr.managed {
+			// A guest node is "fenced" by recovering its container: a
+			// pseudo fence after the container stops stands for it.
+			a := g.add(&Action{Key: fmt.Sprintf("stonith-%s-%s", n.name, s.stonithAction), Op: "fence", Node: n.name, Pseudo: true,
+				Reason: "guest is unclean: its container " + n.ctr.id + " is recovered"})
+			fence[n.idx] = a
+			out.Summary = append(out.Summary, fmt.Sprintf("Fence (%s) %s (resource: %s) 'guest is unclean'", s.stonithAction, n.name, n.ctr.id))
+		}
 	}
 	// Resource actions.
 	for _, p := range s.prims {
@@ -549,6 +557,9 @@ func (s *sched) transition() Output {
 			g.after(st, f)
 		}
 		out.Summary = append(out.Summary, fmt.Sprintf("Stop %s ( %s ) due to node availability", o.id, s.nodes[o.node].name))
+	}
+	if s.hasRemote {
+		s.remoteEdges(g, fence)
 	}
 	s.collectiveMilestones(g)
 	s.fenceCollectives(g, fence)
