@@ -105,11 +105,11 @@ type reader struct {
 	remoteNodes map[string]bool
 	guests      map[string]string
 	generated   []*model.Resource
-	now              time.Time
-	templates        map[string][]string
-	tmplElems        map[string]*elem
-	tags             map[string][]string
-	bundles          map[string]bool
+	now         time.Time
+	templates   map[string][]string
+	tmplElems   map[string]*elem
+	tags        map[string][]string
+	bundles     map[string]bool
 }
 
 // Read converts a CIB document. An error means the XML is not a CIB at
