@@ -836,11 +836,72 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 		// Read up front; its primitives carry what it defines.
 	case "bundle":
 		rd.bundles[id] = true
-		rd.rep.unsupported("bundle %s (containers are not scheduled)", id)
+		if !rd.sched {
+			rd.rep.unsupported("bundle %s: Palisade runs no container bundles", id)
+			return nil
+		}
+		return rd.bundle(e, id)
 	default:
 		rd.rep.unsupported("resource element <%s> %s", e.name, id)
 	}
 	return nil
+}
+
+// bundle reads a <bundle>: its container runtime and replica counts, the
+// first address of its IP range, and its primitive; each replica of a
+// bundle with a primitive is a guest node named ID-N.
+func (rd *reader) bundle(e *elem, id string) *model.Resource {
+	b := &model.Resource{ID: id, Kind: model.KindBundle, Bundle: &model.Bundle{}}
+	if m := rd.mergeSets(e, "meta_attributes", "bundle"); len(m) > 0 {
+		b.Meta = m
+	}
+	num := func(x *elem, names ...string) int {
+		for _, n := range names {
+			if v := x.attr(n); v != "" {
+				i, err := strconv.Atoi(strings.TrimSpace(v))
+				if err != nil || i < 0 {
+					rd.rep.Notes = append(rd.rep.Notes, fmt.Sprintf("bundle %s: %s=%q is not a count: ignored", id, n, v))
+					return 0
+				}
+				return i
+			}
+		}
+		return 0
+	}
+	for _, k := range e.kids {
+		switch k.name {
+		case "docker", "podman", "rkt":
+			b.Bundle.Runtime = k.name
+			b.Bundle.Replicas = num(k, "replicas")
+			b.Bundle.ReplicasPerHost = num(k, "replicas-per-host")
+			b.Bundle.PromotedMax = num(k, "promoted-max", "masters")
+		case "network":
+			b.Bundle.IPRangeStart = k.attr("ip-range-start")
+		case "primitive":
+			if m := rd.resource(k, b); m != nil {
+				b.Members = append(b.Members, m)
+			}
+		case "meta_attributes", "instance_attributes", "storage", "utilization":
+		default:
+			rd.rep.unsupported("<%s> inside bundle %s", k.name, id)
+		}
+	}
+	if b.Bundle.Runtime == "" {
+		rd.rep.unsupported("bundle %s without a container runtime (docker, podman or rkt)", id)
+		return nil
+	}
+	if len(b.Members) > 0 {
+		n := b.Bundle.Replicas
+		if n == 0 {
+			n = max(1, b.Bundle.PromotedMax)
+		}
+		for i := 0; i < n; i++ {
+			rd.remoteNodes[fmt.Sprintf("%s-%d", id, i)] = true
+		}
+	}
+	rd.ids[id] = true
+	rd.res[id] = b
+	return b
 }
 
 // guestNode adds what Pacemaker makes of a remote-node meta attribute: an

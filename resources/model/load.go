@@ -100,8 +100,25 @@ func (c *Config) Validate() error {
 			if len(r.Members) != 1 {
 				return fmt.Errorf("clone %q: want exactly one member, have %d", r.ID, len(r.Members))
 			}
+		case KindBundle:
+			if parent != nil {
+				return fmt.Errorf("bundle %q: bundles must be top-level", r.ID)
+			}
+			if len(r.Members) > 1 || len(r.Members) == 1 && r.Members[0] != nil && r.Members[0].KindOf() != KindPrimitive {
+				return fmt.Errorf("bundle %q: want at most one member, a primitive", r.ID)
+			}
+			if b := r.Bundle; b != nil {
+				switch strings.ToLower(b.Runtime) {
+				case "", "docker", "podman", "rkt":
+				default:
+					return fmt.Errorf("bundle %q: runtime %q: want docker, podman or rkt", r.ID, b.Runtime)
+				}
+				if b.Replicas < 0 || b.ReplicasPerHost < 0 || b.PromotedMax < 0 {
+					return fmt.Errorf("bundle %q: replicas, replicas-per-host and promoted-max cannot be negative", r.ID)
+				}
+			}
 		default:
-			return fmt.Errorf("resource %q: kind %q: want primitive, group or clone", r.ID, r.Kind)
+			return fmt.Errorf("resource %q: kind %q: want primitive, group, clone or bundle", r.ID, r.Kind)
 		}
 		for _, m := range r.Members {
 			if err := walk(m, r); err != nil {

@@ -141,10 +141,27 @@ const (
 	KindPrimitive = "primitive"
 	KindGroup     = "group"
 	KindClone     = "clone"
+	KindBundle    = "bundle"
 )
 
-// Resource is a primitive, a group (Members are primitives) or a clone
-// (one member, a primitive or a group). Kind defaults to primitive.
+// Bundle describes a Pacemaker bundle (Kind bundle): Replicas containers
+// of Runtime (docker, podman or rkt), at most ReplicasPerHost a node,
+// each with an IP address from IPRangeStart on when it is set, and, when
+// the bundle has a member primitive, a guest node named ID-N inside
+// replica N (its connection, ID-N, runs with the container) where
+// instance N of the member runs. PromotedMax > 0 makes the member
+// promotable.
+type Bundle struct {
+	Runtime         string `yaml:"runtime,omitempty" json:"runtime,omitempty"`
+	Replicas        int    `yaml:"replicas,omitempty" json:"replicas,omitempty"`
+	ReplicasPerHost int    `yaml:"replicas-per-host,omitempty" json:"replicas-per-host,omitempty"`
+	PromotedMax     int    `yaml:"promoted-max,omitempty" json:"promoted-max,omitempty"`
+	IPRangeStart    string `yaml:"ip-range-start,omitempty" json:"ip-range-start,omitempty"`
+}
+
+// Resource is a primitive, a group (Members are primitives), a clone
+// (one member, a primitive or a group) or a bundle (Bundle set, at most
+// one member, a primitive). Kind defaults to primitive.
 type Resource struct {
 	ID          string            `yaml:"id" json:"id"`
 	Kind        string            `yaml:"kind,omitempty" json:"kind,omitempty"`
@@ -156,6 +173,7 @@ type Resource struct {
 	Utilization map[string]int    `yaml:"utilization,omitempty" json:"utilization,omitempty"`
 	Ops         []Op              `yaml:"ops,omitempty" json:"ops,omitempty"`
 	Members     []*Resource       `yaml:"members,omitempty" json:"members,omitempty"`
+	Bundle      *Bundle           `yaml:"bundle,omitempty" json:"bundle,omitempty"`
 }
 
 // KindOf returns the resource kind with the default applied.

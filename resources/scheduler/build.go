@@ -16,6 +16,7 @@ const (
 	kPrimitive kind = iota
 	kGroup
 	kClone
+	kBundle
 )
 
 type node struct {
@@ -49,6 +50,7 @@ type node struct {
 	// active there while the connection may come back); reset: a guest
 	// whose container must be recovered (its "fencing").
 	seen, unseen, reset bool
+	bundle              bool // a bundle replica's node: runs only its instance
 }
 
 func (n *node) guest() bool { return n.ctr != nil }
@@ -113,6 +115,7 @@ type rsc struct {
 	// remoteOf: this primitive is the connection of that Pacemaker
 	// Remote node.
 	remoteOf *node
+	bundle   *bundleData // kBundle
 
 	// clone settings
 	cloneMax, cloneNodeMax       int
@@ -289,6 +292,7 @@ func (s *sched) buildNodes() {
 			s.hasRemote = true
 		}
 	}
+	s.bundleNodes(add)
 	for _, ns := range s.st.Nodes {
 		n := add(ns.Name)
 		for k, v := range ns.Attributes {
@@ -384,6 +388,8 @@ func (s *sched) newRsc(cfg *model.Resource, id string, parent *rsc) *rsc {
 		r.kind = kGroup
 	case model.KindClone:
 		r.kind = kClone
+	case model.KindBundle:
+		r.kind = kBundle
 	}
 	n := len(s.nodes)
 	r.score = make([]model.Score, n)
@@ -484,6 +490,8 @@ func (s *sched) buildResources() {
 			}
 		case kClone:
 			s.expandClone(r)
+		case kBundle:
+			s.expandBundle(r)
 		}
 	}
 	var walk func(r *rsc)

@@ -41,6 +41,11 @@ func (s *sched) applyLocations() {
 		for _, rule := range l.Rules {
 			promo = promo || model.NormalizeRole(rule.Role) == model.RolePromoted
 		}
+		if promo && r.kind == kBundle && r.bundle.child != nil {
+			// A role on a bundle's location is its primitive's.
+			l.Rsc = r.bundle.child.id
+			r = r.bundle.child
+		}
 		if promo {
 			if r.kind != kClone || !r.promotable {
 				s.warnf("location %s: role Promoted on non-promotable %s: ignored", l.ID, l.Rsc)
@@ -462,6 +467,7 @@ func (s *sched) buildColocations() {
 			add(&coloc{id: g.id + ":internal", dep: g.children[i], pri: g.children[i-1], score: model.Infinity, influence: g.critical})
 		}
 	}
+	s.bundleInternals(add)
 	for _, cc := range s.cfg.Constraints.Colocations {
 		dep, pri := s.byID[cc.Rsc], s.byID[cc.With]
 		if dep == nil || pri == nil {
@@ -521,6 +527,18 @@ func (s *sched) byIDOrdered() []*rsc {
 // the group and its first member take the score; later members merely gain
 // the node at 0, because the first member's score already includes theirs.
 func (s *sched) locate(r *rsc, n int, sc model.Score) {
+	if r.kind == kBundle {
+		// A bundle's locations hold for it, its containers and IPs.
+		r.score[n] = model.Add(r.score[n], sc)
+		r.allowed[n] = true
+		for _, rep := range r.bundle.replicas {
+			resourceLocation(rep.ctr, n, sc)
+			if rep.ip != nil {
+				resourceLocation(rep.ip, n, sc)
+			}
+		}
+		return
+	}
 	if r.kind != kGroup {
 		resourceLocation(r, n, sc)
 		return

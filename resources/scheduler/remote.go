@@ -79,7 +79,7 @@ func (s *sched) remoteStatus() {
 		}
 		n.online, n.unclean = false, false
 		conn := s.byID[n.connID]
-		if conn == nil || conn.kind != kPrimitive || conn.parent != nil {
+		if conn == nil || conn.kind != kPrimitive || conn.parent != nil && conn.parent.kind != kBundle {
 			// A stale entry: no connection, never online.
 			continue
 		}
@@ -205,7 +205,8 @@ func (s *sched) avoidRemoteNodes() {
 		}
 	}
 	for _, n := range s.nodes {
-		if n.ctr != nil {
+		// A bundle's containers may run on remote nodes.
+		if n.ctr != nil && !n.bundle {
 			ban(n.ctr)
 		}
 	}
@@ -282,4 +283,25 @@ func (s *sched) activeOn(n int) bool {
 		}
 	}
 	return false
+}
+
+// remoteOrders: what is placed on a remote node can start only if the
+// node's connection can (and, in a guest, its container: a container
+// that restarts restarts what runs inside it).
+func (s *sched) remoteOrders() []orderRule {
+	var out []orderRule
+	for _, p := range s.prims {
+		if p.assigned < 0 || p.pinned {
+			continue
+		}
+		n := s.nodes[p.assigned]
+		if n.conn == nil || n.conn == p {
+			continue
+		}
+		out = append(out, orderRule{id: n.name + ":connection", first: n.conn, then: p, fa: "start", ta: "start", kind: "Mandatory", sym: true, implicit: true, noEdges: true})
+		if n.ctr != nil {
+			out = append(out, orderRule{id: n.name + ":container", first: n.ctr, then: p, fa: "start", ta: "start", kind: "Mandatory", noEdges: true})
+		}
+	}
+	return out
 }

@@ -106,6 +106,7 @@ func Schedule(in Input) Output {
 	s.applyStickiness()
 	s.applyFailLimits()
 	s.applyExclusiveDiscovery()
+	s.banBundleNodes()
 	s.applyHardErrors()
 	s.applyShutdownLocks()
 	if s.hasRemote {

@@ -69,6 +69,11 @@ type orderRule struct {
 	// clone as Pacemaker's running pseudo action has it, one instance).
 	any []*rsc
 	min int
+	// implicit: ordered by Pacemaker Remote (a connection before what
+	// starts on its node): first cannot start, then cannot either, but a
+	// restart of first does not restart then. noEdges: the graph edges
+	// come from elsewhere (remoteEdges).
+	implicit, noEdges bool
 }
 
 // interleaved: then's instances wait only for first's instance on their
@@ -86,6 +91,10 @@ func (s *sched) orderRules() []orderRule {
 		for i := 1; i < len(r.children); i++ {
 			out = append(out, orderRule{id: r.id + ":internal", first: r.children[i-1], then: r.children[i], fa: "start", ta: "start", kind: "Mandatory", sym: true})
 		}
+	}
+	out = append(out, s.bundleOrders()...)
+	if s.hasRemote {
+		out = append(out, s.remoteOrders()...)
 	}
 	for _, o := range s.cfg.Constraints.Orders {
 		f, t := s.byID[o.First], s.byID[o.Then]
@@ -235,7 +244,7 @@ func (s *sched) propagateOrders(rules []orderRule, plans map[*rsc]*plan) {
 				}
 				continue
 			}
-			if o.first.kind == kClone || len(o.any) > 0 || o.fa != "start" || o.ta != "start" {
+			if o.first.kind == kClone || len(o.any) > 0 || o.implicit || o.fa != "start" || o.ta != "start" {
 				continue
 			}
 			restarts := false
@@ -810,7 +819,7 @@ func (s *sched) beginActions(g *graph, r *rsc, op string) []*Action {
 
 func (s *sched) orderEdges(g *graph, rules []orderRule) {
 	for _, o := range rules {
-		if strings.HasSuffix(o.id, ":internal") {
+		if strings.HasSuffix(o.id, ":internal") || o.noEdges {
 			continue
 		}
 		if o.interleaved() {
