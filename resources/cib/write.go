@@ -170,7 +170,11 @@ func Write(out io.Writer, doc *model.Document, now time.Time) error {
 	for _, n := range c.Nodes {
 		cfgNode[n.Name] = n
 	}
+	bundleNodes := bundleNodeNames(c.Resources)
 	for _, name := range nodes {
+		if bundleNodes[name] {
+			continue // Pacemaker makes a bundle's nodes itself
+		}
 		n := cfgNode[name]
 		typ := ""
 		if n.Connection != "" {
@@ -232,8 +236,58 @@ func allNodes(doc *model.Document) []string {
 	return out
 }
 
+// bundleNodeNames are the guest nodes of the bundles that hold a
+// primitive (ID-0, ID-1, ...).
+func bundleNodeNames(rs []*model.Resource) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range rs {
+		if r == nil || r.KindOf() != model.KindBundle || len(r.Members) == 0 {
+			continue
+		}
+		n := 1
+		if b := r.Bundle; b != nil {
+			n = max(b.Replicas, 1)
+			if b.Replicas == 0 && b.PromotedMax > 0 {
+				n = b.PromotedMax
+			}
+		}
+		for i := 0; i < n; i++ {
+			out[fmt.Sprintf("%s-%d", r.ID, i)] = true
+		}
+	}
+	return out
+}
+
 func (w *writer) resource(r *model.Resource, in string) {
 	switch r.KindOf() {
+	case model.KindBundle:
+		b := r.Bundle
+		if b == nil {
+			b = &model.Bundle{}
+		}
+		rt := b.Runtime
+		if rt == "" {
+			rt = "docker"
+		}
+		w.printf("%s<bundle id=\"%s\">\n", in, esc(r.ID))
+		w.nvset("meta_attributes", r.ID, r.Meta, in+" ")
+		counts := ""
+		if b.Replicas > 0 {
+			counts += fmt.Sprintf(" replicas=\"%d\"", b.Replicas)
+		}
+		if b.ReplicasPerHost > 0 {
+			counts += fmt.Sprintf(" replicas-per-host=\"%d\"", b.ReplicasPerHost)
+		}
+		if b.PromotedMax > 0 {
+			counts += fmt.Sprintf(" promoted-max=\"%d\"", b.PromotedMax)
+		}
+		w.printf("%s <%s image=\"pcmktest\" network=\"host\"%s/>\n", in, esc(rt), counts)
+		// A bundled primitive needs an IP range or a control port.
+		w.printf("%s <network control-port=\"3121\"%s/>\n", in, optAttr("ip-range-start", b.IPRangeStart))
+		for _, m := range r.Members {
+			w.resource(m, in+" ")
+		}
+		w.printf("%s</bundle>\n", in)
 	case model.KindGroup:
 		w.printf("%s<group id=\"%s\">\n", in, esc(r.ID))
 		w.nvset("meta_attributes", r.ID, r.Meta, in+" ")
@@ -418,9 +472,9 @@ func (w *writer) status(doc *model.Document, nodes []string, now time.Time) {
 	for _, r := range doc.Config.Resources {
 		walk(r)
 	}
-	remote := map[string]bool{}
+	remote := bundleNodeNames(doc.Config.Resources)
 	for _, n := range doc.Config.Nodes {
-		remote[n.Name] = n.Connection != ""
+		remote[n.Name] = remote[n.Name] || n.Connection != ""
 	}
 	call := 0
 	for i, name := range nodes {
@@ -493,6 +547,9 @@ func (w *writer) status(doc *model.Document, nodes []string, now time.Time) {
 			}
 			p := prims[baseID(rs.Rsc)]
 			class, prov, typ := "ocf", "heartbeat", "Dummy"
+			if p == nil {
+				p = bundlePart(doc.Config.Resources, rs.Rsc)
+			}
 			if p != nil {
 				if p.Class != "" {
 					class = p.Class
@@ -624,4 +681,32 @@ func monitorInterval(p *model.Resource) int64 {
 		}
 	}
 	return 10000
+}
+
+// bundlePart is the agent of a resource a bundle makes (its containers,
+// IPs and connections), nil if id is none of them. Pacemaker gives them
+// parameters, so their history carries no digest of an empty parameter
+// set (which would make Pacemaker restart them).
+func bundlePart(rs []*model.Resource, id string) *model.Resource {
+	for _, r := range rs {
+		if r == nil || r.KindOf() != model.KindBundle || !strings.HasPrefix(id, r.ID+"-") {
+			continue
+		}
+		rt := "docker"
+		if r.Bundle != nil && r.Bundle.Runtime != "" {
+			rt = r.Bundle.Runtime
+		}
+		rest := strings.TrimPrefix(id, r.ID+"-")
+		switch {
+		case strings.HasPrefix(rest, rt+"-"):
+			return &model.Resource{ID: id, Class: "ocf", Provider: "heartbeat", Type: rt, Params: map[string]string{"image": "pcmktest"}}
+		case strings.HasPrefix(rest, "ip-"):
+			return &model.Resource{ID: id, Class: "ocf", Provider: "heartbeat", Type: "IPaddr2", Params: map[string]string{"ip": strings.TrimPrefix(rest, "ip-")}}
+		default:
+			if _, err := strconv.Atoi(rest); err == nil {
+				return &model.Resource{ID: id, Class: "ocf", Provider: "pacemaker", Type: "remote", Params: map[string]string{"port": "3121"}}
+			}
+		}
+	}
+	return nil
 }
