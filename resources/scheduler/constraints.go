@@ -94,6 +94,16 @@ func markDiscovery(r *rsc, n, nodes int) {
 	if n >= 0 {
 		r.discover[n] = true
 	}
+	if r.kind == kBundle {
+		// A bundle's locations are its containers' and IPs'.
+		for _, rep := range r.bundle.replicas {
+			markDiscovery(rep.ctr, n, nodes)
+			if rep.ip != nil {
+				markDiscovery(rep.ip, n, nodes)
+			}
+		}
+		return
+	}
 	for _, c := range r.children {
 		markDiscovery(c, n, nodes)
 	}
@@ -107,8 +117,10 @@ func (s *sched) applyExclusiveDiscovery() {
 		return
 	}
 	for _, r := range s.byIDOrdered() {
+		// Pacemaker's uber_parent: the top-level resource, or the
+		// resource directly inside a bundle.
 		top := r
-		for top.parent != nil {
+		for top.parent != nil && top.parent.kind != kBundle {
 			top = top.parent
 		}
 		if !r.exclusive && !top.exclusive {

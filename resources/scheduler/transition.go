@@ -485,12 +485,17 @@ func (s *sched) transition() Output {
 			out.Summary = append(out.Summary, fmt.Sprintf("Fence (%s) %s '%s'", s.stonithAction, n.name, why))
 		}
 		if n.guest() && n.reset && n.ctr.managed {
-			// A guest node is "fenced" by recovering its container: a
-			// pseudo fence after the container stops stands for it.
-			a := g.add(&Action{Key: fmt.Sprintf("stonith-%s-%s", n.name, s.stonithAction), Op: "fence", Node: n.name, Pseudo: true,
+			// A guest node is "fenced" by recovering its container (off
+			// when the container does not start again): a pseudo fence
+			// after the container stops stands for it.
+			action := "reboot"
+			if assignedNode(n.ctr) < 0 {
+				action = "off"
+			}
+			a := g.add(&Action{Key: fmt.Sprintf("stonith-%s-%s", n.name, action), Op: "fence", Node: n.name, Pseudo: true,
 				Reason: "guest is unclean: its container " + n.ctr.id + " is recovered"})
 			fence[n.idx] = a
-			out.Summary = append(out.Summary, fmt.Sprintf("Fence (%s) %s (resource: %s) 'guest is unclean'", s.stonithAction, n.name, n.ctr.id))
+			out.Summary = append(out.Summary, fmt.Sprintf("Fence (%s) %s (resource: %s) 'guest is unclean'", action, n.name, n.ctr.id))
 		}
 	}
 	// Resource actions.
