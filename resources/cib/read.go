@@ -608,7 +608,10 @@ func (rd *reader) options(props map[string]string) {
 			rd.rep.unsupported("default-resource-failure-stickiness (Heartbeat 2; use migration-threshold)")
 		default:
 			if !harmlessProps[k] {
-				rd.rep.unsupported("cluster option %s", k)
+				// Pacemaker 2.1 ignores options it does not know (old
+				// names, application data kept in crm_config): so does
+				// the reader, saying so.
+				rd.rep.Notes = append(rd.rep.Notes, fmt.Sprintf("cluster option %s is not a Pacemaker 2.1 scheduler option: ignored, as Pacemaker does", k))
 			}
 		}
 	}
@@ -743,6 +746,9 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 				rd.rep.unsupported("Pacemaker Remote connection %s: Palisade has no Pacemaker Remote nodes", id)
 			} else if parent == nil {
 				rd.remoteNodes[id] = true
+			}
+			if v := r.Params["reconnect_interval"]; rd.sched && v != "" && v != "0" {
+				rd.rep.unsupported("reconnect_interval of Pacemaker Remote connection %s (a failed connection stays stopped that long)", id)
 			}
 		}
 		r.Utilization = rd.utilization(e)

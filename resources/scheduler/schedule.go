@@ -395,6 +395,11 @@ func (s *sched) applyOnFail() {
 				if a == nil || !a.failed && op != "stop" {
 					continue
 				}
+				if nd.guest() {
+					// A guest node is fenced by recovering its container.
+					s.resetGuest(nd, op+" of "+p.id+" failed")
+					continue
+				}
 				if !nd.unclean {
 					nd.unclean = true
 					nd.fenceReason = op + " of " + p.id + " failed"
