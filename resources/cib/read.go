@@ -858,6 +858,7 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 // bundle with a primitive is a guest node named ID-N.
 func (rd *reader) bundle(e *elem, id string) *model.Resource {
 	b := &model.Resource{ID: id, Kind: model.KindBundle, Bundle: &model.Bundle{}}
+	controlPort := false
 	if m := rd.mergeSets(e, "meta_attributes", "bundle"); len(m) > 0 {
 		b.Meta = m
 	}
@@ -883,6 +884,7 @@ func (rd *reader) bundle(e *elem, id string) *model.Resource {
 			b.Bundle.PromotedMax = num(k, "promoted-max", "masters")
 		case "network":
 			b.Bundle.IPRangeStart = k.attr("ip-range-start")
+			controlPort = k.attr("control-port") != ""
 		case "primitive":
 			if m := rd.resource(k, b); m != nil {
 				b.Members = append(b.Members, m)
@@ -893,7 +895,11 @@ func (rd *reader) bundle(e *elem, id string) *model.Resource {
 		}
 	}
 	if b.Bundle.Runtime == "" {
-		rd.rep.unsupported("bundle %s without a container runtime (docker, podman or rkt)", id)
+		rd.rep.Notes = append(rd.rep.Notes, fmt.Sprintf("bundle %s has no container runtime (docker, podman or rkt): ignored, as Pacemaker does", id))
+		return nil
+	}
+	if len(b.Members) > 0 && b.Bundle.IPRangeStart == "" && !controlPort {
+		rd.rep.Notes = append(rd.rep.Notes, fmt.Sprintf("bundle %s holds a primitive but has neither ip-range-start nor control-port: ignored, as Pacemaker does", id))
 		return nil
 	}
 	if len(b.Members) > 0 {
@@ -1879,7 +1885,9 @@ func (rd *reader) unmanaged(id string) bool {
 		return false, false
 	}
 	base, _ := splitClone(id)
-	for r := rd.res[base]; r != nil; r = rd.parentOf[r.ID] {
+	// Bounded: ids are not checked yet here, and a resource and its
+	// parent may share one (an invalid CIB), which would loop.
+	for r, depth := rd.res[base], 0; r != nil && depth < maxDepth; r, depth = rd.parentOf[r.ID], depth+1 {
 		if u, ok := off(r.Meta); ok {
 			return u
 		}
