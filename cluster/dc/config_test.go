@@ -226,7 +226,7 @@ func TestDecodeConfig(t *testing.T) {
 // TestDecodeConfigErrors pins the exact text: the file's own lines (also
 // for a section inside a cluster.yaml), the key path and the valid keys.
 func TestDecodeConfigErrors(t *testing.T) {
-	const rscKeys = "class, id, kind, members, meta, ops, params, provider, type, utilization"
+	const rscKeys = "bundle, class, id, kind, members, meta, ops, params, provider, type, utilization"
 	for _, c := range []struct{ file, in, want string }{
 		{"c.yaml", "cluster: {name: x}\nnodes: []\nresources:\n  resources:\n    - id: vip\n      tpye: IPaddr2\n",
 			"c.yaml:6: resources.resources[0].tpye: unknown key, valid keys here: " + rscKeys},

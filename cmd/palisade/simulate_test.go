@@ -102,10 +102,15 @@ func TestSimulateCIB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(errOut, "unsupported: bundle web-bundle") || strings.Contains(errOut, "rsc_ticket") {
+	if !strings.Contains(errOut, "unsupported: no-quorum-policy=suicide") || strings.Contains(errOut, "rsc_ticket") {
 		t.Errorf("unsupported features not reported:\n%s", errOut)
 	}
 	_ = out
+	// Remote, guest and bundle nodes are modelled: nothing to report.
+	_, errOut, err = simulate(t, simulateFlags{cib: "../../resources/cib/testdata/remote.xml", showPlacement: true})
+	if err != nil || strings.Contains(errOut, "unsupported") {
+		t.Errorf("remote, guest and bundle nodes reported as unsupported (%v):\n%s", err, errOut)
+	}
 	_, _, err = simulate(t, simulateFlags{cib: "../../resources/cib/testdata/unsupported.xml", strict: true})
 	if ee, ok := err.(*exitError); !ok || ee.code != 2 {
 		t.Errorf("--strict with unsupported features: %v", err)

@@ -18,6 +18,7 @@ package cib
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -107,11 +108,18 @@ type reader struct {
 	// legacyFailCounts: the CIB predates feature set 3.0.13, whose fail
 	// counts are per resource rather than per operation.
 	legacyFailCounts bool
-	now              time.Time
-	templates        map[string][]string
-	tmplElems        map[string]*elem
-	tags             map[string][]string
-	bundles          map[string]bool
+	// noProbes: enable-startup-probes=false.
+	noProbes bool
+	// remoteNodes are the Pacemaker Remote and guest nodes (read for
+	// scheduling); guests maps a guest node's container to the node.
+	remoteNodes map[string]bool
+	guests      map[string]string
+	generated   []*model.Resource
+	now         time.Time
+	templates   map[string][]string
+	tmplElems   map[string]*elem
+	tags        map[string][]string
+	bundles     map[string]bool
 }
 
 // Read converts a CIB document. An error means the XML is not a CIB at
@@ -160,7 +168,8 @@ func ReadBytesWith(data []byte, opts Options) (*model.Document, *Report, error) 
 		return nil, nil, fmt.Errorf("CIB XML line %d: root element <%s>, want <cib>", root.line, root.name)
 	}
 	rd := &reader{sched: opts.Scheduling, nodeByID: map[string]string{}, prims: map[string]*model.Resource{}, stonith: map[string]bool{},
-		ids: map[string]bool{}, res: map[string]*model.Resource{}, parentOf: map[string]*model.Resource{}, templates: map[string][]string{}, tmplElems: map[string]*elem{}, tags: map[string][]string{}, bundles: map[string]bool{}}
+		ids: map[string]bool{}, res: map[string]*model.Resource{}, parentOf: map[string]*model.Resource{}, templates: map[string][]string{}, tmplElems: map[string]*elem{}, tags: map[string][]string{}, bundles: map[string]bool{},
+		remoteNodes: map[string]bool{}, guests: map[string]string{}}
 	conf := root.child("configuration")
 	if conf == nil {
 		return nil, nil, fmt.Errorf("CIB XML: no <configuration> section")
@@ -179,6 +188,7 @@ func ReadBytesWith(data []byte, opts Options) (*model.Document, *Report, error) 
 		rd.now = time.Now().UTC()
 	}
 	rd.config(conf)
+	rd.remoteNodesConfigured()
 	rd.conditionalDefaults()
 	rd.containers()
 	rd.quorate = false
@@ -364,7 +374,7 @@ var harmlessProps = map[string]bool{
 	"pe-warn-series-max": true, "pe-input-series-max": true, "startup-fencing": true, "stonith-watchdog-timeout": true,
 	"concurrent-fencing": true, "priority-fencing-delay": true, "transition-delay": true,
 	"join-integration-timeout": true, "join-finalization-timeout": true, "crmd-transition-delay": true,
-	"enable-startup-probes": true, "stop-orphan-actions": true, "remove-after-stop": true,
+	"stop-orphan-actions": true, "remove-after-stop": true,
 	"default-action-timeout": true, "cluster-delay": true, "fence-reaction": true, "migration-limit": true,
 	"load-threshold": true, "node-action-limit": true, "stonith-max-attempts": true, "cluster-ipc-limit": true,
 	"enable-acl":       true,
@@ -410,6 +420,10 @@ func (rd *reader) config(conf *elem) {
 					c.Resources = append(c.Resources, res)
 				}
 			}
+			// Guest nodes' connections come after every configured
+			// resource, as Pacemaker adds them to the configuration.
+			c.Resources = append(c.Resources, rd.generated...)
+			rd.generated = nil
 		case "constraints":
 			for _, k := range sec.kids {
 				rd.constraint(k)
@@ -511,6 +525,18 @@ func (rd *reader) containers() {
 			rd.rep.Notes = append(rd.rep.Notes, fmt.Sprintf("resource %s: container %s is not a resource: ignored", id, ctr))
 			continue
 		}
+		// A resource whose container is a remote connection, or a
+		// resource that holds a guest node, runs on that node (not with
+		// the container), as Pacemaker forces it.
+		node := rd.guests[ctr]
+		if rd.remoteNodes[ctr] {
+			node = ctr
+		}
+		if node != "" && !rd.remoteNodes[id] {
+			c.Constraints.Locations = append(c.Constraints.Locations, model.Location{ID: id + "-on-container", Rsc: id,
+				Rules: []model.Rule{{Score: -model.Infinity, Expressions: []model.Expression{{Attribute: "#uname", Operation: "ne", Value: node}}}}})
+			continue
+		}
 		c.Constraints.Colocations = append(c.Constraints.Colocations, model.Colocation{ID: id + "-with-container", Rsc: id, With: ctr, Score: model.Infinity})
 		c.Constraints.Orders = append(c.Constraints.Orders, model.Order{ID: id + "-after-container", First: ctr, Then: id})
 	}
@@ -563,6 +589,10 @@ func (rd *reader) options(props map[string]string) {
 			o.StopOrphanResources = b(v)
 		case "shutdown-lock":
 			o.ShutdownLock, _ = model.ParseBool(v)
+		case "enable-startup-probes":
+			if b, ok := model.ParseBool(v); ok {
+				rd.noProbes = !b
+			}
 		case "is-managed-default":
 			if rd.doc.Config.RscDefaults == nil {
 				rd.doc.Config.RscDefaults = map[string]string{}
@@ -587,7 +617,10 @@ func (rd *reader) options(props map[string]string) {
 			rd.rep.unsupported("default-resource-failure-stickiness (Heartbeat 2; use migration-threshold)")
 		default:
 			if !harmlessProps[k] {
-				rd.rep.unsupported("cluster option %s", k)
+				// Pacemaker 2.1 ignores options it does not know (old
+				// names, application data kept in crm_config): so does
+				// the reader, saying so.
+				rd.rep.Notes = append(rd.rep.Notes, fmt.Sprintf("cluster option %s is not a Pacemaker 2.1 scheduler option: ignored, as Pacemaker does", k))
 			}
 		}
 	}
@@ -599,11 +632,18 @@ func (rd *reader) node(n *elem) {
 		name = n.attr("id")
 	}
 	rd.nodeByID[n.attr("id")] = name
-	if t := n.attr("type"); t == "remote" || t == "ping" {
+	t := n.attr("type")
+	if t == "ping" || t == "remote" && !rd.sched {
 		rd.rep.unsupported("%s node %s", t, name)
 		return
 	}
 	nd := model.Node{Name: name}
+	if t == "remote" {
+		// Attributes of a Pacemaker Remote node; the node itself comes
+		// from its connection resource (none left: always offline).
+		nd.Connection = name
+		rd.remoteNodes[name] = true
+	}
 	if id := n.attr("id"); id != name && rd.sched {
 		nd.ID = id
 	}
@@ -703,11 +743,22 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 		if m := merge("meta_attributes"); len(m) > 0 {
 			r.Meta = m
 		}
-		if g := r.Meta["remote-node"]; g != "" {
-			rd.rep.unsupported("guest node %s (remote-node of %s): Pacemaker Remote nodes are not scheduled", g, id)
+		if g := r.Meta["remote-node"]; g != "" && (parent == nil || parent.KindOf() == model.KindGroup) {
+			if !rd.sched {
+				rd.rep.unsupported("guest node %s (remote-node of %s): Palisade has no Pacemaker Remote nodes", g, id)
+			} else if _, exists := rd.res[g]; !exists {
+				rd.guestNode(g, id, r.Meta)
+			}
 		}
 		if r.Class == "ocf" && r.Provider == "pacemaker" && r.Type == "remote" {
-			rd.rep.unsupported("Pacemaker Remote connection %s: remote nodes are not scheduled", id)
+			if !rd.sched {
+				rd.rep.unsupported("Pacemaker Remote connection %s: Palisade has no Pacemaker Remote nodes", id)
+			} else if parent == nil {
+				rd.remoteNodes[id] = true
+			}
+			if v := r.Params["reconnect_interval"]; rd.sched && v != "" && v != "0" {
+				rd.rep.unsupported("reconnect_interval of Pacemaker Remote connection %s (a failed connection stays stopped that long)", id)
+			}
 		}
 		r.Utilization = rd.utilization(e)
 		if r.Utilization == nil && tmpl != nil {
@@ -775,9 +826,6 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 		if e.name == "master" {
 			m["promotable"] = "true"
 		}
-		if _, ok := m["clone-min"]; ok {
-			rd.rep.unsupported("clone-min on %s (what is ordered after the clone waits for that many instances)", id)
-		}
 		if len(m) > 0 {
 			c.Meta = m
 		}
@@ -803,11 +851,116 @@ func (rd *reader) resource(e *elem, parent *model.Resource) *model.Resource {
 		// Read up front; its primitives carry what it defines.
 	case "bundle":
 		rd.bundles[id] = true
-		rd.rep.unsupported("bundle %s (containers are not scheduled)", id)
+		if !rd.sched {
+			rd.rep.unsupported("bundle %s: Palisade runs no container bundles", id)
+			return nil
+		}
+		return rd.bundle(e, id)
 	default:
 		rd.rep.unsupported("resource element <%s> %s", e.name, id)
 	}
 	return nil
+}
+
+// bundle reads a <bundle>: its container runtime and replica counts, the
+// first address of its IP range, and its primitive; each replica of a
+// bundle with a primitive is a guest node named ID-N.
+func (rd *reader) bundle(e *elem, id string) *model.Resource {
+	b := &model.Resource{ID: id, Kind: model.KindBundle, Bundle: &model.Bundle{}}
+	controlPort := false
+	if m := rd.mergeSets(e, "meta_attributes", "bundle"); len(m) > 0 {
+		b.Meta = m
+	}
+	num := func(x *elem, names ...string) int {
+		for _, n := range names {
+			if v := x.attr(n); v != "" {
+				i, err := strconv.Atoi(strings.TrimSpace(v))
+				if err != nil || i < 0 {
+					rd.rep.Notes = append(rd.rep.Notes, fmt.Sprintf("bundle %s: %s=%q is not a count: ignored", id, n, v))
+					return 0
+				}
+				return i
+			}
+		}
+		return 0
+	}
+	for _, k := range e.kids {
+		switch k.name {
+		case "docker", "podman", "rkt":
+			b.Bundle.Runtime = k.name
+			b.Bundle.Replicas = num(k, "replicas")
+			b.Bundle.ReplicasPerHost = num(k, "replicas-per-host")
+			b.Bundle.PromotedMax = num(k, "promoted-max", "masters")
+		case "network":
+			b.Bundle.IPRangeStart = k.attr("ip-range-start")
+			controlPort = k.attr("control-port") != ""
+		case "primitive":
+			if m := rd.resource(k, b); m != nil {
+				b.Members = append(b.Members, m)
+			}
+		case "meta_attributes", "instance_attributes", "storage", "utilization":
+		default:
+			rd.rep.unsupported("<%s> inside bundle %s", k.name, id)
+		}
+	}
+	if b.Bundle.Runtime == "" {
+		rd.rep.Notes = append(rd.rep.Notes, fmt.Sprintf("bundle %s has no container runtime (docker, podman or rkt): ignored, as Pacemaker does", id))
+		return nil
+	}
+	if len(b.Members) > 0 && b.Bundle.IPRangeStart == "" && !controlPort {
+		rd.rep.Notes = append(rd.rep.Notes, fmt.Sprintf("bundle %s holds a primitive but has neither ip-range-start nor control-port: ignored, as Pacemaker does", id))
+		return nil
+	}
+	if len(b.Members) > 0 {
+		n := b.Bundle.Replicas
+		if n == 0 {
+			n = max(1, b.Bundle.PromotedMax)
+		}
+		for i := 0; i < n; i++ {
+			rd.remoteNodes[fmt.Sprintf("%s-%d", id, i)] = true
+		}
+	}
+	rd.ids[id] = true
+	rd.res[id] = b
+	return b
+}
+
+// guestNode adds what Pacemaker makes of a remote-node meta attribute: an
+// ocf:pacemaker:remote connection named after the guest node, running
+// with (and after) the resource the guest lives in.
+func (rd *reader) guestNode(name, container string, meta map[string]string) {
+	rd.remoteNodes[name] = true
+	rd.guests[container] = name
+	m := map[string]string{"container": container}
+	for _, k := range []string{"is-managed", "remote-allow-migrate"} {
+		if v, ok := meta[k]; ok {
+			m[k] = v
+		}
+	}
+	conn := &model.Resource{ID: name, Class: "ocf", Provider: "pacemaker", Type: "remote", Meta: m,
+		Ops: []model.Op{{Name: "monitor", Interval: model.Duration(30 * time.Second)}}}
+	rd.ids[name] = true
+	rd.prims[name] = conn
+	rd.res[name] = conn
+	rd.generated = append(rd.generated, conn)
+}
+
+// remoteNodesConfigured adds every Pacemaker Remote and guest node that
+// has no <node> entry: the node exists because its connection does.
+func (rd *reader) remoteNodesConfigured() {
+	have := map[string]bool{}
+	for i := range rd.doc.Config.Nodes {
+		n := &rd.doc.Config.Nodes[i]
+		have[n.Name] = true
+		if rd.remoteNodes[n.Name] {
+			n.Connection = n.Name
+		}
+	}
+	for _, name := range model.SortedKeys(rd.remoteNodes) {
+		if !have[name] {
+			rd.doc.Config.Nodes = append(rd.doc.Config.Nodes, model.Node{Name: name, Connection: name})
+		}
+	}
 }
 
 // fenceOnly: every primitive inside e is a fence device.
@@ -953,9 +1106,23 @@ func (rd *reader) location(k *elem, id string) {
 			return
 		}
 		targets = sets
-	} else if pat := k.attr("rsc-pattern"); pat != "" {
-		rd.rep.unsupported("rsc-pattern in location %s", id)
-		return
+	} else if pat := k.attr("rsc-pattern"); pat != "" && k.attr("rsc") == "" {
+		// Every top-level resource whose id the POSIX extended regular
+		// expression matches (with a leading '!': does not match).
+		invert := strings.HasPrefix(pat, "!")
+		re, err := regexp.CompilePOSIX(strings.TrimPrefix(pat, "!"))
+		if err != nil {
+			rd.rep.Notes = append(rd.rep.Notes, fmt.Sprintf("location %s: rsc-pattern %q is not a valid regular expression: ignored, as Pacemaker does", id, pat))
+			return
+		}
+		for _, r := range rd.doc.Config.Resources {
+			if re.MatchString(r.ID) != invert {
+				targets = append(targets, rscSet{ids: []string{r.ID}, role: model.NormalizeRole(k.attr("role"))})
+			}
+		}
+		if len(targets) == 0 {
+			return
+		}
 	} else {
 		t, ok := rd.ref1(k.attr("rsc"), where)
 		if !ok {
@@ -964,10 +1131,15 @@ func (rd *reader) location(k *elem, id string) {
 		t.role = model.NormalizeRole(k.attr("role"))
 		targets = []rscSet{t}
 	}
-	if rdisc := k.attr("resource-discovery"); rdisc == "exclusive" {
-		rd.rep.unsupported("resource-discovery=exclusive in location %s", id)
-	}
 	base := model.Location{ID: id, Node: k.attr("node")}
+	switch d := strings.ToLower(k.attr("resource-discovery")); d {
+	case "", "always":
+	case "never", "exclusive":
+		base.Discovery = d
+	default:
+		rd.rep.Notes = append(rd.rep.Notes, fmt.Sprintf("location %s: resource-discovery=%s is not valid: ignored, as Pacemaker does", id, d))
+		return
+	}
 	if base.Node != "" {
 		s, ok := scoreAttr(k, "score")
 		if !ok {
@@ -1108,17 +1280,21 @@ func (rd *reader) order(k *elem, id string) {
 		sym = &b
 	}
 	n := 0
-	add := func(first, fa, then, ta string) {
+	var requireAll *bool
+	add := func(first, fa, then, ta string) *model.Order {
 		n++
 		oid := id
 		if n > 1 {
 			oid = fmt.Sprintf("%s#%d", id, n)
 		}
-		c.Orders = append(c.Orders, model.Order{ID: oid, First: first, FirstAction: fa, Then: then, ThenAction: ta, Kind: kind, Symmetrical: sym})
+		c.Orders = append(c.Orders, model.Order{ID: oid, First: first, FirstAction: fa, Then: then, ThenAction: ta, Kind: kind, Symmetrical: sym, RequireAll: requireAll})
+		return &c.Orders[len(c.Orders)-1]
 	}
 	if k.child("resource_set") == nil {
-		if v, ok := model.ParseBool(k.attr("require-all")); ok && !v {
-			rd.rep.unsupported("require-all=false in order %s (one instance of the first clone suffices)", id)
+		// require-all=false (deprecated for clone-min=1): one instance of
+		// the first clone suffices.
+		if v, ok := model.ParseBool(k.attr("require-all")); ok {
+			requireAll = &v
 		}
 		fs, ts := k.attr("first"), k.attr("then")
 		fa, ta := k.attr("first-action"), k.attr("then-action")
@@ -1151,16 +1327,19 @@ func (rd *reader) order(k *elem, id string) {
 	var last *rscSet
 	for i := range sets {
 		set := &sets[i]
-		if !set.requireAll {
-			rd.rep.unsupported("require-all=false in order %s (one of a set suffices)", id)
-			return
-		}
 		if set.sequential {
 			for j := 1; j < len(set.ids); j++ {
 				add(set.ids[j-1], set.action, set.ids[j], set.action)
 			}
 		}
-		if last != nil && len(last.ids) > 0 && len(set.ids) > 0 {
+		if last != nil && !last.requireAll && len(last.ids) > 0 {
+			// Any one member of the earlier set will do for every member
+			// of the later one (Pacemaker's one-or-more pseudo action).
+			for _, b := range set.ids {
+				o := add("", last.action, b, set.action)
+				o.FirstAny = append([]string(nil), last.ids...)
+			}
+		} else if last != nil && len(last.ids) > 0 && len(set.ids) > 0 {
 			// The later set waits for the earlier: its first member (or
 			// all) after the earlier set's last member (or all).
 			befores, afters := last.ids, set.ids
@@ -1325,21 +1504,35 @@ func (rd *reader) status(st *elem) {
 		}
 		state, pending, shutdown := nodeState(ns, attrs, stonith)
 		n := model.NodeState{Name: name, State: state, Shutdown: shutdown && state == model.NodeOnline}
+		if rd.remoteNodes[name] {
+			// A Pacemaker Remote node's state is its connection's: the
+			// scheduler decides it. Its entry says it has been seen.
+			pending = false
+			n = model.NodeState{Name: name, Shutdown: shutdown}
+			if v, _ := strconv.Atoi(ns.attr("node_in_maintenance")); v > 0 {
+				n.Maintenance = true
+			}
+		}
 		rd.transient(name, attrs, &n)
 		if pending {
 			// Joining, not yet able to run resources: Pacemaker marks it
-			// standby.
+			// standby, and cannot probe there (unless start-up probes
+			// are off).
 			n.Standby = true
+			n.Pending = !rd.noProbes
 		}
-		rd.doc.Status.Nodes = append(rd.doc.Status.Nodes, n)
 		if lrm := ns.child("lrm"); lrm != nil {
 			if lr := lrm.child("lrm_resources"); lr != nil {
 				for _, res := range lr.children("lrm_resource") {
-					rd.nodeOnline = n.State == model.NodeOnline
+					rd.nodeOnline = n.State == model.NodeOnline || rd.remoteNodes[name]
 					rd.lrmResource(name, res)
+					if n.Pending {
+						n.Probed = append(n.Probed, res.attr("id"))
+					}
 				}
 			}
 		}
+		rd.doc.Status.Nodes = append(rd.doc.Status.Nodes, n)
 	}
 }
 
@@ -1641,6 +1834,14 @@ func (rd *reader) lrmResource(node string, res *elem) {
 				}
 				failed = true
 			}
+		case "notify", "meta-data", "validate-all":
+			// Pacemaker ignores a failed notification.
+		default:
+			// Any other operation (an injected "asyncmon" failure, a
+			// reload) that failed on an active resource fails it.
+			if !ok && state != model.RoleStopped {
+				failed = true
+			}
 		}
 	}
 	if state == model.RoleStopped {
@@ -1693,7 +1894,9 @@ func (rd *reader) unmanaged(id string) bool {
 		return false, false
 	}
 	base, _ := splitClone(id)
-	for r := rd.res[base]; r != nil; r = rd.parentOf[r.ID] {
+	// Bounded: ids are not checked yet here, and a resource and its
+	// parent may share one (an invalid CIB), which would loop.
+	for r, depth := rd.res[base], 0; r != nil && depth < maxDepth; r, depth = rd.parentOf[r.ID], depth+1 {
 		if u, ok := off(r.Meta); ok {
 			return u
 		}

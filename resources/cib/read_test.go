@@ -93,21 +93,33 @@ func TestUnsupportedNamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := strings.Join(rep.Unsupported, "\n")
-	for _, want := range []string{"no-quorum-policy=suicide", "remote node r1", "bundle web-bundle",
-		"rsc-pattern in location l1"} {
+	for _, want := range []string{"no-quorum-policy=suicide"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("unsupported report lacks %q:\n%s", want, all)
 		}
 	}
 	// Read and modelled: not reported. Fencing topology, ACLs and
 	// alerts cannot change placement: not reported either.
-	for _, not := range []string{"template", "rsc_ticket", "resource_set", "fencing-topology", "tags"} {
+	for _, not := range []string{"template", "rsc_ticket", "resource_set", "fencing-topology", "tags", "remote", "rsc-pattern"} {
 		if strings.Contains(all, not) {
 			t.Errorf("unsupported report names %q, which is read:\n%s", not, all)
 		}
 	}
 	if len(doc.Config.Constraints.Tickets) != 1 || len(doc.Config.Constraints.Orders) != 0 {
 		t.Errorf("ticket t1 and the one-resource order set o1: %+v", doc.Config.Constraints)
+	}
+	// A bundle without a container runtime is invalid: Pacemaker ignores
+	// it, and the reader says so.
+	if !strings.Contains(strings.Join(rep.Notes, "\n"), "bundle web-bundle has no container runtime") {
+		t.Errorf("invalid bundle not noted: %v", rep.Notes)
+	}
+	// rsc-pattern ^a names a; r1 is a Pacemaker Remote node (without a
+	// connection resource: always offline).
+	if ls := doc.Config.Constraints.Locations; len(ls) == 0 || ls[0].ID != "l1" || ls[0].Rsc != "a" || ls[0].Node != "n1" {
+		t.Errorf("rsc-pattern location l1: %+v", ls)
+	}
+	if n := doc.Config.Nodes[2]; n.Name != "r1" || n.Connection != "r1" {
+		t.Errorf("remote node r1: %+v", n)
 	}
 	if !doc.Status.NoQuorum {
 		t.Error("have-quorum=0 not read")
@@ -135,6 +147,13 @@ func TestUnsupportedNamed(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(rep.Unsupported, "\n"), "fencing-topology") {
 		t.Errorf("fencing-topology not named: %v", rep.Unsupported)
+	}
+	// Palisade itself has no Pacemaker Remote nodes or container
+	// bundles: importing names them.
+	for _, want := range []string{"remote node r1", "bundle web-bundle"} {
+		if !strings.Contains(strings.Join(rep.Unsupported, "\n"), want) {
+			t.Errorf("%s not named on import: %v", want, rep.Unsupported)
+		}
 	}
 }
 
@@ -246,4 +265,26 @@ func TestHistoryMeanings(t *testing.T) {
 			t.Errorf("placement lacks %q:\n%s", want, place)
 		}
 	}
+}
+
+// FuzzReadScheduling reads CIBs as palisade simulate --cib does (remote and
+// guest nodes, bundles, fence devices as resources) and checks that
+// whatever is read schedules without panicking, the same way twice.
+func FuzzReadScheduling(f *testing.F) {
+	for _, p := range []string{"testdata/heartbeat2.xml", "testdata/unsupported.xml", "testdata/remote.xml"} {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		doc, _, err := ReadBytesWith(data, Options{Scheduling: true, At: time.Unix(1767268800, 0)})
+		if err != nil {
+			return
+		}
+		in := scheduler.Input{Config: &doc.Config, Status: &doc.Status, Now: time.Unix(1767268800, 0), Scores: true}
+		a, b := scheduler.Schedule(in), scheduler.Schedule(in)
+		if scheduler.FormatTransition(a) != scheduler.FormatTransition(b) || scheduler.FormatPlacement(a) != scheduler.FormatPlacement(b) {
+			t.Fatal("same CIB, different schedule")
+		}
+	})
 }

@@ -100,8 +100,25 @@ func (c *Config) Validate() error {
 			if len(r.Members) != 1 {
 				return fmt.Errorf("clone %q: want exactly one member, have %d", r.ID, len(r.Members))
 			}
+		case KindBundle:
+			if parent != nil {
+				return fmt.Errorf("bundle %q: bundles must be top-level", r.ID)
+			}
+			if len(r.Members) > 1 || len(r.Members) == 1 && r.Members[0] != nil && r.Members[0].KindOf() != KindPrimitive {
+				return fmt.Errorf("bundle %q: want at most one member, a primitive", r.ID)
+			}
+			if b := r.Bundle; b != nil {
+				switch strings.ToLower(b.Runtime) {
+				case "", "docker", "podman", "rkt":
+				default:
+					return fmt.Errorf("bundle %q: runtime %q: want docker, podman or rkt", r.ID, b.Runtime)
+				}
+				if b.Replicas < 0 || b.ReplicasPerHost < 0 || b.PromotedMax < 0 {
+					return fmt.Errorf("bundle %q: replicas, replicas-per-host and promoted-max cannot be negative", r.ID)
+				}
+			}
 		default:
-			return fmt.Errorf("resource %q: kind %q: want primitive, group or clone", r.ID, r.Kind)
+			return fmt.Errorf("resource %q: kind %q: want primitive, group, clone or bundle", r.ID, r.Kind)
 		}
 		for _, m := range r.Members {
 			if err := walk(m, r); err != nil {
@@ -138,6 +155,11 @@ func (c *Config) Validate() error {
 		if l.Node == "" && len(l.Rules) == 0 {
 			return fmt.Errorf("location %q: want node+score or rules", l.ID)
 		}
+		switch strings.ToLower(l.Discovery) {
+		case "", "always", "never", "exclusive":
+		default:
+			return fmt.Errorf("location %q: discovery %q: want always, never or exclusive", l.ID, l.Discovery)
+		}
 	}
 	for _, cc := range c.Constraints.Colocations {
 		if err := need("colocation", cc.ID, cc.Rsc); err != nil {
@@ -156,8 +178,19 @@ func (c *Config) Validate() error {
 		}
 	}
 	for _, o := range c.Constraints.Orders {
-		if err := need("order", o.ID, o.First); err != nil {
-			return err
+		switch {
+		case o.First != "" && len(o.FirstAny) > 0:
+			return fmt.Errorf("order %q: want first or first-any, not both", o.ID)
+		case len(o.FirstAny) > 0:
+			for _, f := range o.FirstAny {
+				if err := need("order", o.ID, f); err != nil {
+					return err
+				}
+			}
+		default:
+			if err := need("order", o.ID, o.First); err != nil {
+				return err
+			}
 		}
 		if err := need("order", o.ID, o.Then); err != nil {
 			return err

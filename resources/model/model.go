@@ -28,6 +28,7 @@
 //	    utilization: {cpu: 8}
 //	    standby: false
 //	    maintenance: false
+//	  - {name: r1, connection: r1} # Pacemaker Remote node: up while resource r1 runs
 //	resources:                    # primitives, groups and clones, in priority order
 //	  - id: vip                   # primitive (the default kind)
 //	    class: ocf                # ocf | lsb | heartbeat | palisade | systemd
@@ -58,6 +59,8 @@
 //	    - {id: c1, rsc: web, with: db-clone, score: INFINITY, rsc-role: Started, with-role: Promoted, node-attribute: rack}
 //	  orders:
 //	    - {id: o1, first: db-clone, first-action: promote, then: web, then-action: start, kind: Mandatory, symmetrical: true}
+//	    - {id: o2, first: db-clone, then: web, require-all: false}  # one instance of the clone suffices
+//	    - {id: o3, first-any: [nfs-a, nfs-b], then: web}           # any one of them suffices
 //
 // Scores are integers or INFINITY/+INFINITY/-INFINITY (1,000,000).
 // Status (what the scheduler observes) is a separate document, see Status.
@@ -124,6 +127,13 @@ type Node struct {
 	Utilization map[string]int    `yaml:"utilization,omitempty" json:"utilization,omitempty"`
 	Standby     bool              `yaml:"standby,omitempty" json:"standby,omitempty"`
 	Maintenance bool              `yaml:"maintenance,omitempty" json:"maintenance,omitempty"`
+	// Connection makes this a Pacemaker Remote node, present while that
+	// resource runs: an ocf:pacemaker:remote connection (a remote node),
+	// or for a guest node the connection whose container meta attribute
+	// names the resource (a VM or container) the node lives in. Remote
+	// nodes run neither fence devices nor connections; a guest node's
+	// container runs on cluster nodes only.
+	Connection string `yaml:"connection,omitempty" json:"connection,omitempty"`
 }
 
 // Resource kinds.
@@ -131,10 +141,27 @@ const (
 	KindPrimitive = "primitive"
 	KindGroup     = "group"
 	KindClone     = "clone"
+	KindBundle    = "bundle"
 )
 
-// Resource is a primitive, a group (Members are primitives) or a clone
-// (one member, a primitive or a group). Kind defaults to primitive.
+// Bundle describes a Pacemaker bundle (Kind bundle): Replicas containers
+// of Runtime (docker, podman or rkt), at most ReplicasPerHost a node,
+// each with an IP address from IPRangeStart on when it is set, and, when
+// the bundle has a member primitive, a guest node named ID-N inside
+// replica N (its connection, ID-N, runs with the container) where
+// instance N of the member runs. PromotedMax > 0 makes the member
+// promotable.
+type Bundle struct {
+	Runtime         string `yaml:"runtime,omitempty" json:"runtime,omitempty"`
+	Replicas        int    `yaml:"replicas,omitempty" json:"replicas,omitempty"`
+	ReplicasPerHost int    `yaml:"replicas-per-host,omitempty" json:"replicas-per-host,omitempty"`
+	PromotedMax     int    `yaml:"promoted-max,omitempty" json:"promoted-max,omitempty"`
+	IPRangeStart    string `yaml:"ip-range-start,omitempty" json:"ip-range-start,omitempty"`
+}
+
+// Resource is a primitive, a group (Members are primitives), a clone
+// (one member, a primitive or a group) or a bundle (Bundle set, at most
+// one member, a primitive). Kind defaults to primitive.
 type Resource struct {
 	ID          string            `yaml:"id" json:"id"`
 	Kind        string            `yaml:"kind,omitempty" json:"kind,omitempty"`
@@ -146,6 +173,7 @@ type Resource struct {
 	Utilization map[string]int    `yaml:"utilization,omitempty" json:"utilization,omitempty"`
 	Ops         []Op              `yaml:"ops,omitempty" json:"ops,omitempty"`
 	Members     []*Resource       `yaml:"members,omitempty" json:"members,omitempty"`
+	Bundle      *Bundle           `yaml:"bundle,omitempty" json:"bundle,omitempty"`
 }
 
 // KindOf returns the resource kind with the default applied.
@@ -189,13 +217,18 @@ type Ticket struct {
 
 // Location prefers (or forbids) nodes for a resource: either Node+Score or
 // Rules evaluated against node attributes (#uname is the node name).
+//
+// Discovery exclusive (Pacemaker's resource-discovery) confines Rsc to
+// the nodes its exclusive locations name: every other node is banned.
+// always (the default) and never change probing only.
 type Location struct {
-	ID    string `yaml:"id" json:"id"`
-	Rsc   string `yaml:"rsc" json:"rsc"`
-	Node  string `yaml:"node,omitempty" json:"node,omitempty"`
-	Score Score  `yaml:"score,omitempty" json:"score,omitempty"`
-	Role  string `yaml:"role,omitempty" json:"role,omitempty"`
-	Rules []Rule `yaml:"rules,omitempty" json:"rules,omitempty"`
+	ID        string `yaml:"id" json:"id"`
+	Rsc       string `yaml:"rsc" json:"rsc"`
+	Node      string `yaml:"node,omitempty" json:"node,omitempty"`
+	Score     Score  `yaml:"score,omitempty" json:"score,omitempty"`
+	Role      string `yaml:"role,omitempty" json:"role,omitempty"`
+	Rules     []Rule `yaml:"rules,omitempty" json:"rules,omitempty"`
+	Discovery string `yaml:"discovery,omitempty" json:"discovery,omitempty"`
 }
 
 // Rule gives Score (or the node's value of ScoreAttribute) to every node
@@ -242,14 +275,24 @@ type Colocation struct {
 // Order makes Then's ThenAction wait for First's FirstAction.
 // Kind: Mandatory (default), Optional, Serialize. Symmetrical defaults to
 // true for Mandatory: stops run in the reverse order.
+//
+// A Mandatory order whose First is a clone lets Then start once one
+// instance of First can; the clone's clone-min meta attribute raises that
+// to clone-min instances, and both that and RequireAll false (one
+// instance, unless clone-min says otherwise) wait for the clone as a
+// whole even when Then is an interleaved clone. FirstAny instead of First
+// lists resources of which any one will do (Pacemaker's resource set with
+// require-all=false).
 type Order struct {
-	ID          string `yaml:"id" json:"id"`
-	First       string `yaml:"first" json:"first"`
-	FirstAction string `yaml:"first-action,omitempty" json:"first-action,omitempty"`
-	Then        string `yaml:"then" json:"then"`
-	ThenAction  string `yaml:"then-action,omitempty" json:"then-action,omitempty"`
-	Kind        string `yaml:"kind,omitempty" json:"kind,omitempty"`
-	Symmetrical *bool  `yaml:"symmetrical,omitempty" json:"symmetrical,omitempty"`
+	ID          string   `yaml:"id" json:"id"`
+	First       string   `yaml:"first,omitempty" json:"first,omitempty"`
+	FirstAny    []string `yaml:"first-any,omitempty" json:"first-any,omitempty"`
+	FirstAction string   `yaml:"first-action,omitempty" json:"first-action,omitempty"`
+	Then        string   `yaml:"then" json:"then"`
+	ThenAction  string   `yaml:"then-action,omitempty" json:"then-action,omitempty"`
+	Kind        string   `yaml:"kind,omitempty" json:"kind,omitempty"`
+	Symmetrical *bool    `yaml:"symmetrical,omitempty" json:"symmetrical,omitempty"`
+	RequireAll  *bool    `yaml:"require-all,omitempty" json:"require-all,omitempty"`
 }
 
 // Status is what the cluster currently observes.
@@ -326,6 +369,13 @@ type NodeState struct {
 	// Shutdown: the node is shutting down cleanly; it runs nothing more.
 	Shutdown   bool              `yaml:"shutdown,omitempty" json:"shutdown,omitempty"`
 	Attributes map[string]string `yaml:"attributes,omitempty" json:"attributes,omitempty"`
+	// Pending: the node is joining (Pacemaker's pending state): it runs
+	// nothing and nothing can be probed there yet, so a resource active
+	// nowhere whose state on it is unknown may not start anywhere.
+	// Probed lists the resources whose state there is known (a clone's
+	// primitive id stands for every instance of an anonymous clone).
+	Pending bool     `yaml:"pending,omitempty" json:"pending,omitempty"`
+	Probed  []string `yaml:"probed,omitempty" json:"probed,omitempty"`
 }
 
 // Roles.

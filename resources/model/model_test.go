@@ -104,7 +104,7 @@ func TestDecodeYAMLErrors(t *testing.T) {
 		"config: {resources: [{id: g, kind: group, members: [{id: c, kind: clone}]}]}":  "must be a primitive",
 		"config: {constraints: {locations: [{id: l, rsc: nope, node: n1, score: 1}]}}":  "unknown resource",
 		"config: {constraints: {colocations: [{id: c, rsc: a, with: b, score: lots}]}}": "score",
-		"config: {resources: [{id: a, kind: bundle}]}":                                  "kind",
+		"config: {resources: [{id: a, kind: bundel}]}":                                  "kind",
 		"config: {resources: [{id: c, kind: clone}]}":                                   "exactly one member",
 	} {
 		_, err := DecodeYAML([]byte(in))

@@ -12,7 +12,7 @@ import (
 )
 
 func TestStrictDecoderErrors(t *testing.T) {
-	const resourceKeys = "class, id, kind, members, meta, ops, params, provider, type, utilization"
+	const resourceKeys = "bundle, class, id, kind, members, meta, ops, params, provider, type, utilization"
 	for _, c := range []struct{ in, want string }{
 		{"config:\n  resources:\n    - id: a\n      tpye: Dummy\n",
 			"doc.yaml:4: config.resources[0].tpye: unknown key, valid keys here: " + resourceKeys},
@@ -38,7 +38,7 @@ func TestStrictDecoderErrors(t *testing.T) {
 		{"config: {rsc_defaults: {a: {b: c}}}", "doc.yaml:1: config.rsc_defaults.a: is a mapping, want a value"},
 		{"config:\n  resources:\n    - id: a\n      id: b\n", "doc.yaml:4: config.resources[0].id: duplicate key (first on line 3)"},
 		{"status: {nodes: [{name: n1, state: online, stanby: true}]}",
-			"doc.yaml:1: status.nodes[0].stanby: unknown key, valid keys here: attributes, maintenance, name, shutdown, standby, state"},
+			"doc.yaml:1: status.nodes[0].stanby: unknown key, valid keys here: attributes, maintenance, name, pending, probed, shutdown, standby, state"},
 		{"base: &b {type: Dummy}\nconfig: {resources: [{<<: *b, id: a, bogus: 1}]}",
 			"doc.yaml:1: base: unknown key, valid keys here: config, now, status\n" +
 				"doc.yaml:2: config.resources[0].bogus: unknown key, valid keys here: " + resourceKeys},
@@ -68,7 +68,7 @@ func TestStrictDecoderSection(t *testing.T) {
 	section := doc.Content[0].Content[3]
 	var c Config
 	err := StrictDecoder{File: "c.yaml", Path: "resources", ExtraKeys: []string{"admin_epoch"}}.Decode(section, &c)
-	want := "c.yaml:6: resources.resources[0].tpye: unknown key, valid keys here: class, id, kind, members, meta, ops, params, provider, type, utilization\n" +
+	want := "c.yaml:6: resources.resources[0].tpye: unknown key, valid keys here: bundle, class, id, kind, members, meta, ops, params, provider, type, utilization\n" +
 		"c.yaml:7: resources.bogus: unknown key, valid keys here: admin_epoch, constraints, nodes, options, resources, rsc_defaults"
 	var es DecodeErrors
 	if err == nil || err.Error() != want || !errors.As(err, &es) || len(es) != 2 || es[0].Line != 6 {

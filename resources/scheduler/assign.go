@@ -101,6 +101,9 @@ func (s *sched) assign(r *rsc, prefer int) int {
 	case kClone:
 		s.cloneAssign(r)
 		return -1
+	case kBundle:
+		s.bundleAssign(r)
+		return -1
 	}
 	return s.primitiveAssign(r, prefer)
 }
@@ -119,6 +122,9 @@ func (s *sched) thisWithOf(p *rsc) []*coloc {
 		}
 	} else if c := p.parent; c != nil && c.kind == kClone {
 		list = append(append([]*coloc(nil), list...), s.cloneInherited(c, p, true)...)
+	} else if c := p.parent; c != nil && c.kind == kBundle && isContainer(p) {
+		// Only a bundle's containers get the bundle's colocations.
+		list = append(append([]*coloc(nil), list...), s.cloneInherited(c, p, true)...)
 	}
 	return list
 }
@@ -131,6 +137,8 @@ func (s *sched) withThisOf(p *rsc) []*coloc {
 			list = append(list, s.cloneInherited(c, g, false)...)
 		}
 	} else if c := p.parent; c != nil && c.kind == kClone {
+		list = append(append([]*coloc(nil), list...), s.cloneInherited(c, p, false)...)
+	} else if c := p.parent; c != nil && c.kind == kBundle && isContainer(p) {
 		list = append(append([]*coloc(nil), list...), s.cloneInherited(c, p, false)...)
 	}
 	return list
@@ -193,6 +201,9 @@ func (s *sched) primitiveAssign(r *rsc, prefer int) int {
 		s.finalize(r, -1, true)
 	default:
 		s.assignBest(r, prefer)
+	}
+	if r.remoteOf != nil {
+		s.connectionPlaced(r)
 	}
 	r.allocating = false
 	return r.assigned
@@ -485,6 +496,8 @@ func (s *sched) applyColocScore(dep, pri *rsc, c *coloc) {
 		s.applyColocScore(dep, m, c)
 	case kClone:
 		s.applyColocWithClone(dep, pri, c)
+	case kBundle:
+		s.applyColocWithBundle(dep, pri, c)
 	default:
 		s.applyColocToWeights(dep, pri, c)
 	}

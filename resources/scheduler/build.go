@@ -16,6 +16,7 @@ const (
 	kPrimitive kind = iota
 	kGroup
 	kClone
+	kBundle
 )
 
 type node struct {
@@ -24,6 +25,8 @@ type node struct {
 	id          string // cluster layer id (#id)
 	dc          bool
 	shutdown    bool // shutting down cleanly: runs nothing more
+	pending     bool // joining: nothing can be probed there yet
+	probed      map[string]bool
 	attrs       map[string]string
 	capacity    map[string]int
 	used        map[string]int
@@ -35,7 +38,22 @@ type node struct {
 	fenceReason string
 	numRsc      int
 	count       int // clone instances assigned (scratch)
+
+	// Pacemaker Remote: a remote or guest node, present while its
+	// connection conn runs (a guest node also needs its container ctr).
+	remote bool
+	connID string
+	conn   *rsc
+	ctr    *rsc
+	// seen: the status has an entry for it; unseen: unclean only until
+	// its connection is placed (start-up fencing, or resources thought
+	// active there while the connection may come back); reset: a guest
+	// whose container must be recovered (its "fencing").
+	seen, unseen, reset bool
+	bundle              bool // a bundle replica's node: runs only its instance
 }
+
+func (n *node) guest() bool { return n.ctr != nil }
 
 // available is pcmk__node_available without the score check.
 func (n *node) available() bool {
@@ -57,6 +75,12 @@ func (n *node) attr(name string) (string, bool) {
 		}
 		return "false", true
 	case "#kind":
+		switch {
+		case n.guest():
+			return "container", true
+		case n.remote:
+			return "remote", true
+		}
 		return "cluster", true
 	}
 	v, ok := n.attrs[name]
@@ -88,6 +112,11 @@ type rsc struct {
 	requires       string // nothing, quorum, fencing or unfencing
 	util           map[string]int
 
+	// remoteOf: this primitive is the connection of that Pacemaker
+	// Remote node.
+	remoteOf *node
+	bundle   *bundleData // kBundle
+
 	// clone settings
 	cloneMax, cloneNodeMax       int
 	promotable                   bool
@@ -99,6 +128,10 @@ type rsc struct {
 
 	score   []model.Score // allowed node scores
 	allowed []bool
+	// exclusive: a location with resource-discovery=exclusive applies;
+	// discover marks the nodes such locations name.
+	exclusive bool
+	discover  []bool
 
 	running  []active
 	failures []failure
@@ -182,6 +215,9 @@ type sched struct {
 	wantScores     bool
 	ticketDeps     []ticketDep
 	stopAll        bool
+	hasRemote      bool
+	canFence       bool
+	anyExclusive   bool
 }
 
 func (s *sched) warnf(format string, args ...any) {
@@ -251,7 +287,12 @@ func (s *sched) buildNodes() {
 		n.standby = n.standby || cn.Standby
 		n.maintenance = n.maintenance || cn.Maintenance
 		n.id = cn.ID
+		if cn.Connection != "" {
+			n.remote, n.connID = true, cn.Connection
+			s.hasRemote = true
+		}
 	}
+	s.bundleNodes(add)
 	for _, ns := range s.st.Nodes {
 		n := add(ns.Name)
 		for k, v := range ns.Attributes {
@@ -269,7 +310,15 @@ func (s *sched) buildNodes() {
 		}
 		n.standby = n.standby || ns.Standby
 		n.maintenance = n.maintenance || ns.Maintenance
-		n.shutdown = n.shutdown || ns.Shutdown && n.online
+		n.shutdown = n.shutdown || ns.Shutdown && (n.online || n.remote)
+		n.seen = true
+		if ns.Pending && n.online {
+			n.pending = true
+			n.probed = map[string]bool{}
+			for _, r := range ns.Probed {
+				n.probed[r] = true
+			}
+		}
 		n.dc = ns.Name == s.st.DC
 		if v, ok := model.ParseBool(ns.Attributes["standby"]); ok && v {
 			n.standby = true
@@ -339,6 +388,8 @@ func (s *sched) newRsc(cfg *model.Resource, id string, parent *rsc) *rsc {
 		r.kind = kGroup
 	case model.KindClone:
 		r.kind = kClone
+	case model.KindBundle:
+		r.kind = kBundle
 	}
 	n := len(s.nodes)
 	r.score = make([]model.Score, n)
@@ -439,6 +490,8 @@ func (s *sched) buildResources() {
 			}
 		case kClone:
 			s.expandClone(r)
+		case kBundle:
+			s.expandBundle(r)
 		}
 	}
 	var walk func(r *rsc)

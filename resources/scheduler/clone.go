@@ -26,7 +26,19 @@ func (s *sched) cloneAssign(c *rsc) {
 		c.score, c.allowed = t.score, t.allowed
 	}
 	s.recordTree(c)
+	s.assignInstances(c, c.children, c.cloneMax, c.nodeLimit())
+	if c.promotable {
+		s.setInstanceRoles(c)
+	}
+	c.allocating = false
+	c.provisional = false
+}
 
+// assignInstances places the instances of a clone (or the containers of a
+// bundle's replicas): at most max of them, at most perNode a node, active
+// ones where they are first. Fewer instances than available nodes make
+// the parent's optional colocations count (allColoc).
+func (s *sched) assignInstances(c *rsc, children []*rsc, max, perNode int) {
 	available := 0
 	for _, n := range s.nodes {
 		n.count = 0
@@ -34,7 +46,6 @@ func (s *sched) cloneAssign(c *rsc) {
 			available++
 		}
 	}
-	max := c.cloneMax
 	c.allColoc = max < available
 	loopMax := 1
 	if available > 0 && max/available > 1 {
@@ -43,7 +54,7 @@ func (s *sched) cloneAssign(c *rsc) {
 	// Active instances first so they keep their nodes; among those, one
 	// active on fewer nodes first (as Pacemaker does), so a multiply
 	// active instance does not take a node from a sane one.
-	insts := append([]*rsc(nil), c.children...)
+	insts := append([]*rsc(nil), children...)
 	sort.SliceStable(insts, func(i, j int) bool {
 		a, b := instRunning(insts[i]), instRunning(insts[j])
 		if a && b {
@@ -66,7 +77,7 @@ func (s *sched) cloneAssign(c *rsc) {
 		if c.allowed[cur] && s.nodes[cur].count >= loopMax {
 			continue
 		}
-		if s.allocateInstance(c, inst, cur) {
+		if s.allocateInstance(c, inst, cur, perNode) {
 			allocated++
 		}
 	}
@@ -79,15 +90,10 @@ func (s *sched) cloneAssign(c *rsc) {
 			s.assignStopped(inst)
 			continue
 		}
-		if s.allocateInstance(c, inst, -1) {
+		if s.allocateInstance(c, inst, -1, perNode) {
 			allocated++
 		}
 	}
-	if c.promotable {
-		s.setInstanceRoles(c)
-	}
-	c.allocating = false
-	c.provisional = false
 }
 
 func (s *sched) assignStopped(r *rsc) {
@@ -147,7 +153,7 @@ func instCurrent(inst *rsc) int {
 // allocateInstance assigns one instance, first banning nodes the clone may
 // not use or that already hold clone-node-max instances; with a preferred
 // node it rolls back unless the instance lands there.
-func (s *sched) allocateInstance(c, inst *rsc, prefer int) bool {
+func (s *sched) allocateInstance(c, inst *rsc, prefer, perNode int) bool {
 	if prefer >= 0 && (!inst.allowed[prefer] || inst.score[prefer] < 0) {
 		return false
 	}
@@ -157,7 +163,7 @@ func (s *sched) allocateInstance(c, inst *rsc, prefer int) bool {
 			continue
 		}
 		n := s.nodes[i]
-		if !n.available() || !c.allowed[i] || c.score[i] < 0 || n.count >= c.nodeLimit() {
+		if !n.available() || !c.allowed[i] || c.score[i] < 0 || n.count >= perNode {
 			resourceLocation(inst, i, -model.Infinity)
 		}
 	}
@@ -276,7 +282,7 @@ func (s *sched) setInstanceRoles(c *rsc) {
 		}
 		role := model.RoleUnpromoted
 		ok := cd.score >= 0 && promoted < c.promotedMax && perNode[cd.node] < c.promotedNodeMax &&
-			target != model.RoleUnpromoted && s.mayPromote(cd.inst)
+			target != model.RoleUnpromoted && s.mayPromote(cd.inst) && s.guestPlaced(cd.node)
 		if ok {
 			role = model.RolePromoted
 			promoted++
@@ -477,6 +483,16 @@ func (s *sched) addPromotionScores(c *rsc) {
 // master-<rsc>, as Pacemaker's promotion_score looks them up.
 func (s *sched) promotionAttr(p *rsc, n int) (string, bool) {
 	attrs := s.nodes[n].attrs
+	// container-attribute-target=host: a guest node's attributes are
+	// its container's host's (pe_node_attribute_calculated).
+	if t, _ := s.metaOf(p, "container-attribute-target"); eqFold(t, "host") {
+		if g := s.nodes[n]; g.ctr != nil {
+			attrs = nil
+			if h := currentNodeOf(g.ctr); h >= 0 {
+				attrs = s.nodes[h].attrs
+			}
+		}
+	}
 	if v, ok := attrs["master-"+p.id]; ok {
 		return v, true
 	}
@@ -504,4 +520,11 @@ func (c *rsc) nodeLimit() int {
 		return 1
 	}
 	return c.cloneNodeMax
+}
+
+// guestPlaced: node n is not a guest node, or its container is placed
+// (an instance on a guest whose container cannot run is not promoted).
+func (s *sched) guestPlaced(n int) bool {
+	g := s.nodes[n]
+	return g.ctr == nil || assignedNode(g.ctr) >= 0
 }

@@ -41,6 +41,11 @@ func (s *sched) applyLocations() {
 		for _, rule := range l.Rules {
 			promo = promo || model.NormalizeRole(rule.Role) == model.RolePromoted
 		}
+		if promo && r.kind == kBundle && r.bundle.child != nil {
+			// A role on a bundle's location is its primitive's.
+			l.Rsc = r.bundle.child.id
+			r = r.bundle.child
+		}
 		if promo {
 			if r.kind != kClone || !r.promotable {
 				s.warnf("location %s: role Promoted on non-promotable %s: ignored", l.ID, l.Rsc)
@@ -51,9 +56,18 @@ func (s *sched) applyLocations() {
 		if role == model.RolePromoted || role == model.RoleUnpromoted {
 			continue
 		}
+		exclusive := strings.EqualFold(l.Discovery, "exclusive")
+		if exclusive {
+			// Even a location that names no node confines r.
+			s.anyExclusive = true
+			markDiscovery(r, -1, len(s.nodes))
+		}
 		if l.Node != "" {
 			if n := s.byName[l.Node]; n != nil {
 				s.locate(r, n.idx, l.Score)
+				if exclusive {
+					markDiscovery(r, n.idx, len(s.nodes))
+				}
 			} else {
 				s.warnf("location %s: node %s is not a cluster node: ignored", l.ID, l.Node)
 			}
@@ -62,6 +76,59 @@ func (s *sched) applyLocations() {
 		for _, n := range s.nodes {
 			if sc, ok := s.locationScore(l, n); ok {
 				s.locate(r, n.idx, sc)
+				if exclusive {
+					markDiscovery(r, n.idx, len(s.nodes))
+				}
+			}
+		}
+	}
+}
+
+// markDiscovery records that a location with resource-discovery=exclusive
+// names node n for r and everything in it (n < 0: only that r has one).
+func markDiscovery(r *rsc, n, nodes int) {
+	r.exclusive = true
+	if r.discover == nil {
+		r.discover = make([]bool, nodes)
+	}
+	if n >= 0 {
+		r.discover[n] = true
+	}
+	if r.kind == kBundle {
+		// A bundle's locations are its containers' and IPs'.
+		for _, rep := range r.bundle.replicas {
+			markDiscovery(rep.ctr, n, nodes)
+			if rep.ip != nil {
+				markDiscovery(rep.ip, n, nodes)
+			}
+		}
+		return
+	}
+	for _, c := range r.children {
+		markDiscovery(c, n, nodes)
+	}
+}
+
+// applyExclusiveDiscovery bans a resource with exclusive discovery (its
+// own or its top-level parent's) from every node no exclusive location
+// names for it (Pacemaker's apply_exclusive_discovery).
+func (s *sched) applyExclusiveDiscovery() {
+	if !s.anyExclusive {
+		return
+	}
+	for _, r := range s.byIDOrdered() {
+		// Pacemaker's uber_parent: the top-level resource, or the
+		// resource directly inside a bundle.
+		top := r
+		for top.parent != nil && top.parent.kind != kBundle {
+			top = top.parent
+		}
+		if !r.exclusive && !top.exclusive {
+			continue
+		}
+		for i, ok := range r.allowed {
+			if ok && (r.discover == nil || !r.discover[i]) {
+				r.score[i] = -model.Infinity
 			}
 		}
 	}
@@ -412,6 +479,7 @@ func (s *sched) buildColocations() {
 			add(&coloc{id: g.id + ":internal", dep: g.children[i], pri: g.children[i-1], score: model.Infinity, influence: g.critical})
 		}
 	}
+	s.bundleInternals(add)
 	for _, cc := range s.cfg.Constraints.Colocations {
 		dep, pri := s.byID[cc.Rsc], s.byID[cc.With]
 		if dep == nil || pri == nil {
@@ -471,6 +539,18 @@ func (s *sched) byIDOrdered() []*rsc {
 // the group and its first member take the score; later members merely gain
 // the node at 0, because the first member's score already includes theirs.
 func (s *sched) locate(r *rsc, n int, sc model.Score) {
+	if r.kind == kBundle {
+		// A bundle's locations hold for it, its containers and IPs.
+		r.score[n] = model.Add(r.score[n], sc)
+		r.allowed[n] = true
+		for _, rep := range r.bundle.replicas {
+			resourceLocation(rep.ctr, n, sc)
+			if rep.ip != nil {
+				resourceLocation(rep.ip, n, sc)
+			}
+		}
+		return
+	}
 	if r.kind != kGroup {
 		resourceLocation(r, n, sc)
 		return

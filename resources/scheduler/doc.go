@@ -37,12 +37,25 @@
 // unclean node gets a pseudo stop that depends on the node's fence action,
 // and every start or promote of that resource, of any member of its group
 // or clone, and (through the stop) of everything ordered after it depends
-// on that fence. Without quorum (Status.NoQuorum) nothing is fenced:
-// resources of unclean nodes stay blocked where they are (Placement.Blocked)
-// and no-quorum-policy decides what the rest do (stop, freeze, demote;
-// ignore keeps scheduling but still never fences). With
-// stonith-enabled=false an unclean node's resources also stay blocked, where
-// Pacemaker would assume the node is down.
+// on that fence. Without quorum (Status.NoQuorum) nothing is fenced unless
+// no-quorum-policy is ignore, which Pacemaker fences with too: resources of
+// unclean nodes stay blocked where they are (Placement.Blocked) and
+// no-quorum-policy decides what the rest do (stop, freeze, demote). The
+// daemon enforces its own rule apart from the scheduler: its recovery gate
+// never fences or takes over without quorum, whatever the transition says.
+// With stonith-enabled=false an unclean node's resources also stay blocked,
+// where Pacemaker would assume the node is down.
+//
+// Pacemaker Remote (Config.Nodes with a Connection), guest nodes (a
+// connection whose container meta attribute names a VM or container) and
+// bundles (Kind bundle) are scheduled as Pacemaker does: a remote node is
+// up while its connection runs; connections are placed first and a node
+// whose connection is placed takes resources in the same transition;
+// connections and fence devices never run on remote nodes; a lost remote
+// node is fenced unless its connection comes back, a guest node by
+// recovering its container; a bundle's replicas are a container (an IP, a
+// connection and a guest node named BUNDLE-N when it holds a primitive)
+// placed like clone instances, with instance N of the primitive on node N.
 //
 // Action keys follow Pacemaker: "rsc_start_0", "rsc_monitor_10000",
 // "grp_running_0" (pseudo), "stonith-NODE-reboot" (Op "fence").

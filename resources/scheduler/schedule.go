@@ -96,16 +96,35 @@ func Schedule(in Input) Output {
 	s.buildNodes()
 	s.buildResources()
 	s.applyStatus()
+	if s.hasRemote {
+		s.remoteStatus()
+	}
 	s.applyTickets()
 	s.prepare()
 	s.applyNodeHealth()
 	s.applyLocations()
 	s.applyStickiness()
 	s.applyFailLimits()
+	s.applyExclusiveDiscovery()
+	s.banBundleNodes()
 	s.applyHardErrors()
 	s.applyShutdownLocks()
+	if s.hasRemote {
+		s.avoidRemoteNodes()
+	}
 	s.buildColocations()
-	for _, r := range s.sortTop() {
+	order := s.sortTop()
+	if s.hasRemote {
+		// Connections first: where they go decides which remote nodes
+		// are up for everything else.
+		for _, r := range order {
+			if r.remoteOf != nil {
+				s.assign(r, -1)
+			}
+		}
+		s.settleRemoteFencing(s.canFence)
+	}
+	for _, r := range order {
 		s.assign(r, -1)
 	}
 	return s.transition()
@@ -115,21 +134,30 @@ func Schedule(in Input) Output {
 func (s *sched) prepare() {
 	s.stopAll = s.cfg.Options.StopAllResources
 	s.applyOnFail()
-	// Pacemaker's pe_can_fence: fencing enabled and a fence device to do
-	// it. Pacemaker also fences without quorum when no-quorum-policy is
-	// ignore; Palisade's one rule forbids that: a partition without quorum
-	// never fences and never takes over.
-	canFence := s.stonith && !s.cfg.NoFenceDevice && s.quorate
+	// Pacemaker's pe_can_fence: fencing enabled, a fence device to do it,
+	// and quorum or no-quorum-policy=ignore. The scheduler models that
+	// exactly; the daemon's one rule (a partition without quorum never
+	// fences and never takes over) is enforced apart from it, by the
+	// recovery gate and the DC, whatever the transition asks for.
+	canFence := s.stonith && !s.cfg.NoFenceDevice && (s.quorate || s.noQuorum == "ignore")
+	s.canFence = canFence
 	// A managed resource the history shows active on a node that is down
 	// (not known to be unclean) may still be running there: with fencing,
 	// Pacemaker makes that node unclean ("thought to be active there").
-	if s.stonith {
-		for _, p := range s.prims {
-			if !p.managed {
+	for _, p := range s.prims {
+		if !p.managed {
+			continue
+		}
+		for i := range p.running {
+			a := &p.running[i]
+			n := s.nodes[a.node]
+			if n.remote {
+				if !n.online && !n.maintenance {
+					s.thoughtActiveRemote(p, a, n)
+				}
 				continue
 			}
-			for _, a := range p.running {
-				n := s.nodes[a.node]
+			if s.stonith {
 				if !n.online && !n.unclean && !n.maintenance {
 					n.unclean = true
 					n.fenceReason = p.id + " is thought to be active there"
@@ -143,12 +171,16 @@ func (s *sched) prepare() {
 		s.avail[i] = n.available()
 	}
 	for _, n := range s.nodes {
-		if !n.unclean {
+		// An unseen remote node is decided once its connection is placed.
+		if !n.unclean || n.unseen {
 			continue
 		}
 		switch {
 		case canFence:
 			n.fenced = true
+			if !s.quorate {
+				s.warnf("node %s is unclean and this partition has no quorum: with no-quorum-policy=ignore Pacemaker fences it; Palisade's daemon does not (its recovery gate never fences or takes over without quorum)", n.name)
+			}
 		case s.stonith && s.cfg.NoFenceDevice:
 			s.warnf("node %s is unclean but no fence device is configured: not fencing; its resources stay blocked", n.name)
 		case s.stonith:
@@ -161,7 +193,7 @@ func (s *sched) prepare() {
 		cur := p.running
 		for _, a := range cur {
 			n := s.nodes[a.node]
-			if n.unclean && !n.fenced {
+			if n.unclean && !n.fenced && !n.unseen {
 				p.pin(a.node, a.role)
 				p.blocked = true
 			}
@@ -361,6 +393,11 @@ func (s *sched) applyOnFail() {
 				// Only a failure still in effect on an active copy needs
 				// the node fenced; fencing wipes the node's history.
 				if a == nil || !a.failed && op != "stop" {
+					continue
+				}
+				if nd.guest() {
+					// A guest node is fenced by recovering its container.
+					s.resetGuest(nd, op+" of "+p.id+" failed")
 					continue
 				}
 				if !nd.unclean {

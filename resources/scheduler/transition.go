@@ -64,6 +64,22 @@ type orderRule struct {
 	fa, ta      string
 	kind        string
 	sym         bool
+	// any: then needs only one of these (first is any[0]);
+	// min: then needs at least min instances of the clone first (0: the
+	// clone as Pacemaker's running pseudo action has it, one instance).
+	any []*rsc
+	min int
+	// implicit: ordered by Pacemaker Remote (a connection before what
+	// starts on its node): first cannot start, then cannot either, but a
+	// restart of first does not restart then. noEdges: the graph edges
+	// come from elsewhere (remoteEdges).
+	implicit, noEdges bool
+}
+
+// interleaved: then's instances wait only for first's instance on their
+// own node (a minimum of first instances waits for the whole clone).
+func (o orderRule) interleaved() bool {
+	return o.first.kind == kClone && o.then.kind == kClone && o.then.interleave && o.min == 0 && len(o.any) == 0
 }
 
 func (s *sched) orderRules() []orderRule {
@@ -76,10 +92,33 @@ func (s *sched) orderRules() []orderRule {
 			out = append(out, orderRule{id: r.id + ":internal", first: r.children[i-1], then: r.children[i], fa: "start", ta: "start", kind: "Mandatory", sym: true})
 		}
 	}
+	out = append(out, s.bundleOrders()...)
+	if s.hasRemote {
+		out = append(out, s.remoteOrders()...)
+	}
 	for _, o := range s.cfg.Constraints.Orders {
 		f, t := s.byID[o.First], s.byID[o.Then]
+		var any []*rsc
+		for _, id := range o.FirstAny {
+			if r := s.byID[id]; r != nil {
+				any = append(any, r)
+			}
+		}
+		if len(any) > 0 {
+			f = any[0]
+		}
 		if f == nil || t == nil {
 			continue
+		}
+		// Pacemaker's get_minimum_first_instances: clone-min of a first
+		// clone, else 1 with require-all=false.
+		minFirst := 0
+		if f.kind == kClone && len(any) == 0 {
+			if _, ok := f.meta["clone-min"]; ok {
+				minFirst = s.metaInt(f, "clone-min", 0)
+			} else if o.RequireAll != nil && !*o.RequireAll {
+				minFirst = 1
+			}
 		}
 		kind := o.Kind
 		switch strings.ToLower(kind) {
@@ -101,9 +140,31 @@ func (s *sched) orderRules() []orderRule {
 		if ta == "" {
 			ta = fa
 		}
-		out = append(out, orderRule{id: o.ID, first: f, then: t, fa: fa, ta: ta, kind: kind, sym: boolOpt(o.Symmetrical, kind != "Serialize")})
+		out = append(out, orderRule{id: o.ID, first: f, then: t, fa: fa, ta: ta, kind: kind, sym: boolOpt(o.Symmetrical, kind != "Serialize"), any: any, min: minFirst})
 	}
 	return out
+}
+
+// firstRunnable: what o's then waits for can happen (in role need).
+func (s *sched) firstRunnable(o orderRule, need string) bool {
+	switch {
+	case len(o.any) > 0:
+		for _, f := range o.any {
+			if willBeActive(f, need) {
+				return true
+			}
+		}
+		return false
+	case o.min > 0:
+		n := 0
+		for _, inst := range o.first.children {
+			if willBeActive(inst, need) {
+				n++
+			}
+		}
+		return n >= o.min
+	}
+	return willBeActive(o.first, need)
 }
 
 func willBeActive(r *rsc, role string) bool {
@@ -131,7 +192,13 @@ func (s *sched) propagateOrders(rules []orderRule, plans map[*rsc]*plan) {
 	for iter := 0; iter <= len(rules)+1; iter++ {
 		changed := false
 		for _, o := range rules {
-			if o.kind != "Mandatory" || o.first.kind == kClone && o.then.kind == kClone && o.then.interleave {
+			if o.kind != "Mandatory" {
+				continue
+			}
+			if o.interleaved() {
+				if o.fa == "start" && o.ta == "start" && s.propagateInterleaved(o, plans) {
+					changed = true
+				}
 				continue
 			}
 			if o.ta != "start" && o.ta != "promote" {
@@ -143,7 +210,8 @@ func (s *sched) propagateOrders(rules []orderRule, plans map[*rsc]*plan) {
 			} else if o.fa != "start" {
 				continue
 			}
-			if !willBeActive(o.first, need) && o.ta == "promote" {
+			runnable := s.firstRunnable(o, need)
+			if !runnable && o.ta == "promote" {
 				// Only the promotion waits for first: the then stays
 				// (unpromoted).
 				for _, p := range leaves(o.then, nil) {
@@ -157,7 +225,7 @@ func (s *sched) propagateOrders(rules []orderRule, plans map[*rsc]*plan) {
 				}
 				continue
 			}
-			if !willBeActive(o.first, need) {
+			if !runnable {
 				for _, p := range leaves(o.then, nil) {
 					// An asymmetrical order only makes the start
 					// unrunnable: a copy already running where it stays
@@ -176,7 +244,7 @@ func (s *sched) propagateOrders(rules []orderRule, plans map[*rsc]*plan) {
 				}
 				continue
 			}
-			if o.first.kind == kClone || o.fa != "start" || o.ta != "start" {
+			if o.first.kind == kClone || len(o.any) > 0 || o.implicit || o.fa != "start" || o.ta != "start" {
 				continue
 			}
 			restarts := false
@@ -202,6 +270,105 @@ func (s *sched) propagateOrders(rules []orderRule, plans map[*rsc]*plan) {
 			return
 		}
 	}
+}
+
+// blockUnprobed: a resource must be probed on every node where its state
+// is unknown before it starts, and a probe cannot run on a pending
+// (joining) node, so a resource active nowhere (for a clone instance: its
+// clone active nowhere) whose state on a pending node is unknown cannot
+// start yet (Pacemaker's pcmk__probe_rsc_on_node).
+func (s *sched) blockUnprobed(plans map[*rsc]*plan) {
+	var pending []*node
+	for _, n := range s.nodes {
+		if n.pending {
+			pending = append(pending, n)
+		}
+	}
+	if len(pending) == 0 {
+		return
+	}
+	for _, p := range s.prims {
+		pl := plans[p]
+		if pl == nil || !pl.start || p.pinned || p.orphan {
+			continue
+		}
+		top := p
+		for q := p.parent; q != nil; q = q.parent {
+			if q.kind == kClone {
+				top = q
+			}
+		}
+		if anyRunning(top) {
+			continue
+		}
+		// A resource in a container is not probed (its container is).
+		if c, _ := s.metaOf(p, "container"); c != "" && s.byID[c] != nil {
+			continue
+		}
+		id := p.id
+		if s.anonymousInstance(p) {
+			id = p.base
+		}
+		for _, n := range pending {
+			if n.probed[id] || !s.symmetric && !p.allowed[n.idx] {
+				continue
+			}
+			p.assigned = -1
+			p.nextRole = model.RoleStopped
+			s.blockedBy = append(s.blockedBy, fmt.Sprintf("%s cannot start: its state on %s (pending) is unknown and cannot be probed yet", p.id, n.name))
+			*pl = s.planFor(p)
+			s.blockColocated(p, plans)
+			break
+		}
+	}
+}
+
+// propagateInterleaved applies an interleaved clone order per node, as
+// Pacemaker's interleaving does: an instance of then on a node where no
+// instance of first will be active may not be active there (it is
+// stopped), and one whose first instance cannot start cannot start.
+func (s *sched) propagateInterleaved(o orderRule, plans map[*rsc]*plan) bool {
+	changed := false
+	for _, ti := range o.then.children {
+		n := instAssigned(ti)
+		if n < 0 || anyPinned(ti) {
+			continue
+		}
+		var fi *rsc
+		for _, c := range o.first.children {
+			if instAssigned(c) == n {
+				fi = c
+				break
+			}
+		}
+		blocked := fi == nil || !willBeActive(fi, "")
+		if !blocked {
+			continue
+		}
+		for _, p := range leaves(ti, nil) {
+			pl := plans[p]
+			if p.assigned < 0 || pl == nil {
+				continue
+			}
+			// With first's instance there but unable to start, only
+			// then's start is unrunnable: an asymmetrical order leaves a
+			// copy that stays alone.
+			if fi != nil && !o.sym && pl.keep && !p.restart {
+				continue
+			}
+			p.assigned = -1
+			p.nextRole = model.RoleStopped
+			why := "no instance of " + o.first.id + " on " + s.nodes[n].name
+			if fi != nil {
+				why = fi.id + " cannot start"
+			}
+			s.blockedBy = append(s.blockedBy, fmt.Sprintf("%s cannot be active: interleaved order %s (%s)", p.id, o.id, why))
+			*pl = s.planFor(p)
+			s.blockColocated(p, plans)
+			changed = true
+		}
+	}
+	return changed
 }
 
 // blockColocated: r cannot start, so what is mandatorily colocated with
@@ -287,6 +454,7 @@ func (s *sched) transition() Output {
 		pl := s.planFor(p)
 		plans[p] = &pl
 	}
+	s.blockUnprobed(plans)
 	rules := s.orderRules()
 	s.propagateOrders(rules, plans)
 
@@ -315,6 +483,19 @@ func (s *sched) transition() Output {
 			fence[n.idx] = a
 			out.Fence = append(out.Fence, n.name)
 			out.Summary = append(out.Summary, fmt.Sprintf("Fence (%s) %s '%s'", s.stonithAction, n.name, why))
+		}
+		if n.guest() && n.reset && n.ctr.managed {
+			// A guest node is "fenced" by recovering its container (off
+			// when the container does not start again): a pseudo fence
+			// after the container stops stands for it.
+			action := "reboot"
+			if assignedNode(n.ctr) < 0 {
+				action = "off"
+			}
+			a := g.add(&Action{Key: fmt.Sprintf("stonith-%s-%s", n.name, action), Op: "fence", Node: n.name, Pseudo: true,
+				Reason: "guest is unclean: its container " + n.ctr.id + " is recovered"})
+			fence[n.idx] = a
+			out.Summary = append(out.Summary, fmt.Sprintf("Fence (%s) %s (resource: %s) 'guest is unclean'", action, n.name, n.ctr.id))
 		}
 	}
 	// Resource actions.
@@ -390,6 +571,9 @@ func (s *sched) transition() Output {
 			g.after(st, f)
 		}
 		out.Summary = append(out.Summary, fmt.Sprintf("Stop %s ( %s ) due to node availability", o.id, s.nodes[o.node].name))
+	}
+	if s.hasRemote {
+		s.remoteEdges(g, fence)
 	}
 	s.collectiveMilestones(g)
 	s.fenceCollectives(g, fence)
@@ -640,22 +824,28 @@ func (s *sched) beginActions(g *graph, r *rsc, op string) []*Action {
 
 func (s *sched) orderEdges(g *graph, rules []orderRule) {
 	for _, o := range rules {
-		if strings.HasSuffix(o.id, ":internal") {
+		if strings.HasSuffix(o.id, ":internal") || o.noEdges {
 			continue
 		}
-		if o.first.kind == kClone && o.then.kind == kClone && o.then.interleave {
+		if o.interleaved() {
 			s.interleavedEdges(g, o)
 			continue
 		}
-		for _, t := range s.beginActions(g, o.then, o.ta) {
-			for _, f := range s.endActions(g, o.first, o.fa) {
-				g.after(t, f)
-			}
+		firsts := o.any
+		if len(firsts) == 0 {
+			firsts = []*rsc{o.first}
 		}
-		if o.sym && inverse[o.fa] != "" && inverse[o.ta] != "" {
-			for _, f := range s.beginActions(g, o.first, inverse[o.fa]) {
-				for _, t := range s.endActions(g, o.then, inverse[o.ta]) {
-					g.after(f, t)
+		for _, first := range firsts {
+			for _, t := range s.beginActions(g, o.then, o.ta) {
+				for _, f := range s.endActions(g, first, o.fa) {
+					g.after(t, f)
+				}
+			}
+			if o.sym && inverse[o.fa] != "" && inverse[o.ta] != "" {
+				for _, f := range s.beginActions(g, first, inverse[o.fa]) {
+					for _, t := range s.endActions(g, o.then, inverse[o.ta]) {
+						g.after(f, t)
+					}
 				}
 			}
 		}

@@ -174,9 +174,17 @@ func Write(out io.Writer, doc *model.Document, now time.Time) error {
 	for _, n := range c.Nodes {
 		cfgNode[n.Name] = n
 	}
+	bundleNodes := bundleNodeNames(c.Resources)
 	for _, name := range nodes {
+		if bundleNodes[name] {
+			continue // Pacemaker makes a bundle's nodes itself
+		}
 		n := cfgNode[name]
-		w.printf("   <node id=\"%s\" uname=\"%s\">\n", esc(w.nodeID(name)), esc(name))
+		typ := ""
+		if n.Connection != "" {
+			typ = ` type="remote"`
+		}
+		w.printf("   <node id=\"%s\" uname=\"%s\"%s>\n", esc(w.nodeID(name)), esc(name), typ)
 		attrs := map[string]string{}
 		for k, v := range n.Attributes {
 			attrs[k] = v
@@ -232,8 +240,58 @@ func allNodes(doc *model.Document) []string {
 	return out
 }
 
+// bundleNodeNames are the guest nodes of the bundles that hold a
+// primitive (ID-0, ID-1, ...).
+func bundleNodeNames(rs []*model.Resource) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range rs {
+		if r == nil || r.KindOf() != model.KindBundle || len(r.Members) == 0 {
+			continue
+		}
+		n := 1
+		if b := r.Bundle; b != nil {
+			n = max(b.Replicas, 1)
+			if b.Replicas == 0 && b.PromotedMax > 0 {
+				n = b.PromotedMax
+			}
+		}
+		for i := 0; i < n; i++ {
+			out[fmt.Sprintf("%s-%d", r.ID, i)] = true
+		}
+	}
+	return out
+}
+
 func (w *writer) resource(r *model.Resource, in string) {
 	switch r.KindOf() {
+	case model.KindBundle:
+		b := r.Bundle
+		if b == nil {
+			b = &model.Bundle{}
+		}
+		rt := b.Runtime
+		if rt == "" {
+			rt = "docker"
+		}
+		w.printf("%s<bundle id=\"%s\">\n", in, esc(r.ID))
+		w.nvset("meta_attributes", r.ID, r.Meta, in+" ")
+		counts := ""
+		if b.Replicas > 0 {
+			counts += fmt.Sprintf(" replicas=\"%d\"", b.Replicas)
+		}
+		if b.ReplicasPerHost > 0 {
+			counts += fmt.Sprintf(" replicas-per-host=\"%d\"", b.ReplicasPerHost)
+		}
+		if b.PromotedMax > 0 {
+			counts += fmt.Sprintf(" promoted-max=\"%d\"", b.PromotedMax)
+		}
+		w.printf("%s <%s image=\"pcmktest\" network=\"host\"%s/>\n", in, esc(rt), counts)
+		// A bundled primitive needs an IP range or a control port.
+		w.printf("%s <network control-port=\"3121\"%s/>\n", in, optAttr("ip-range-start", b.IPRangeStart))
+		for _, m := range r.Members {
+			w.resource(m, in+" ")
+		}
+		w.printf("%s</bundle>\n", in)
 	case model.KindGroup:
 		w.printf("%s<group id=\"%s\">\n", in, esc(r.ID))
 		w.nvset("meta_attributes", r.ID, r.Meta, in+" ")
@@ -344,6 +402,7 @@ func (w *writer) constraints(c *model.Constraints) {
 		if l.Role != "" {
 			role = fmt.Sprintf(" role=\"%s\"", esc(l.Role))
 		}
+		role += optAttr("resource-discovery", l.Discovery)
 		if l.Node != "" {
 			w.printf("   <rsc_location id=\"%s\" rsc=\"%s\" node=\"%s\" score=\"%s\"%s/>\n", esc(l.ID), esc(l.Rsc), esc(l.Node), l.Score, role)
 			continue
@@ -368,10 +427,23 @@ func (w *writer) constraints(c *model.Constraints) {
 	}
 	for _, o := range c.Orders {
 		extra := ""
-		extra += optAttr("first-action", o.FirstAction)
-		extra += optAttr("then-action", o.ThenAction)
 		extra += optAttr("kind", o.Kind)
 		extra += optBoolAttr("symmetrical", o.Symmetrical)
+		if len(o.FirstAny) > 0 {
+			// Any one of a set: a set with require-all=false before then.
+			w.printf("   <rsc_order id=\"%s\"%s>\n", esc(o.ID), extra)
+			w.printf("    <resource_set id=\"%s\" sequential=\"false\" require-all=\"false\"%s>\n", esc(w.id(o.ID+"-first")), optAttr("action", o.FirstAction))
+			for _, f := range o.FirstAny {
+				w.printf("     <resource_ref id=\"%s\"/>\n", esc(f))
+			}
+			w.printf("    </resource_set>\n")
+			w.printf("    <resource_set id=\"%s\"%s>\n     <resource_ref id=\"%s\"/>\n    </resource_set>\n", esc(w.id(o.ID+"-then")), optAttr("action", o.ThenAction), esc(o.Then))
+			w.printf("   </rsc_order>\n")
+			continue
+		}
+		extra += optAttr("first-action", o.FirstAction)
+		extra += optAttr("then-action", o.ThenAction)
+		extra += optBoolAttr("require-all", o.RequireAll)
 		w.printf("   <rsc_order id=\"%s\" first=\"%s\" then=\"%s\"%s/>\n", esc(o.ID), esc(o.First), esc(o.Then), extra)
 	}
 	for _, t := range c.Tickets {
@@ -404,6 +476,10 @@ func (w *writer) status(doc *model.Document, nodes []string, now time.Time) {
 	for _, r := range doc.Config.Resources {
 		walk(r)
 	}
+	remote := bundleNodeNames(doc.Config.Resources)
+	for _, n := range doc.Config.Nodes {
+		remote[n.Name] = remote[n.Name] || n.Connection != ""
+	}
 	call := 0
 	for i, name := range nodes {
 		ns, ok := state[name]
@@ -412,11 +488,24 @@ func (w *writer) status(doc *model.Document, nodes []string, now time.Time) {
 			st = model.NodeOffline
 		}
 		attrs := `in_ccm="true" crmd="online" join="member" expected="member"`
-		switch st {
-		case model.NodeOffline:
+		switch {
+		case remote[name]:
+			// A Pacemaker Remote node's state is its connection's; an
+			// entry means it has been seen.
+			if !ok {
+				continue
+			}
+			attrs = `remote_node="true"`
+			if ns.Maintenance {
+				attrs += ` node_in_maintenance="1"`
+				ns.Maintenance = false
+			}
+		case st == model.NodeOffline:
 			attrs = `in_ccm="false" crmd="offline" join="down" expected="down"`
-		case model.NodeUnclean:
+		case st == model.NodeUnclean:
 			attrs = `in_ccm="false" crmd="offline" join="down" expected="member"`
+		case ns.Pending:
+			attrs = `in_ccm="true" crmd="online" join="pending" expected="member"`
 		}
 		w.printf("  <node_state id=\"%s\" uname=\"%s\" %s crm-debug-origin=\"palisade\">\n", esc(w.nodeID(name)), esc(name), attrs)
 		ta := map[string]string{}
@@ -462,6 +551,9 @@ func (w *writer) status(doc *model.Document, nodes []string, now time.Time) {
 			}
 			p := prims[baseID(rs.Rsc)]
 			class, prov, typ := "ocf", "heartbeat", "Dummy"
+			if p == nil {
+				p = bundlePart(doc.Config.Resources, rs.Rsc)
+			}
 			if p != nil {
 				if p.Class != "" {
 					class = p.Class
@@ -524,6 +616,21 @@ func (w *writer) status(doc *model.Document, nodes []string, now time.Time) {
 			}
 			w.printf("     </lrm_resource>\n")
 		}
+		// What was probed on a pending node and found not running there.
+		for _, id := range ns.Probed {
+			active := false
+			for _, rs := range doc.Status.Resources {
+				active = active || rs.Node == name && baseID(rs.Rsc) == baseID(id)
+			}
+			if active {
+				continue
+			}
+			call++
+			w.printf("     <lrm_resource id=\"%s\" class=\"ocf\" provider=\"heartbeat\" type=\"Dummy\">\n", esc(id))
+			w.printf("      <lrm_rsc_op id=\"%s_last_0\" operation_key=\"%s_monitor_0\" operation=\"monitor\" crm-debug-origin=\"palisade\" crm_feature_set=\"3.16.1\" transition-key=\"%d:1:7:00000000-0000-0000-0000-000000000000\" transition-magic=\"0:7;%d:1:7:00000000-0000-0000-0000-000000000000\" call-id=\"%d\" rc-code=\"7\" op-status=\"0\" interval=\"0\" last-rc-change=\"%d\" exec-time=\"0\" queue-time=\"0\" op-digest=\"f2317cad3d54cec5d7d7aa7d0bf35cf8\"/>\n",
+				esc(id), esc(id), call, call, call, now.Unix())
+			w.printf("     </lrm_resource>\n")
+		}
 		// Shutdown locks are written as Pacemaker records them: on the
 		// stopped resource's history on the node it is locked to.
 		for _, l := range doc.Status.Locks {
@@ -578,4 +685,32 @@ func monitorInterval(p *model.Resource) int64 {
 		}
 	}
 	return 10000
+}
+
+// bundlePart is the agent of a resource a bundle makes (its containers,
+// IPs and connections), nil if id is none of them. Pacemaker gives them
+// parameters, so their history carries no digest of an empty parameter
+// set (which would make Pacemaker restart them).
+func bundlePart(rs []*model.Resource, id string) *model.Resource {
+	for _, r := range rs {
+		if r == nil || r.KindOf() != model.KindBundle || !strings.HasPrefix(id, r.ID+"-") {
+			continue
+		}
+		rt := "docker"
+		if r.Bundle != nil && r.Bundle.Runtime != "" {
+			rt = r.Bundle.Runtime
+		}
+		rest := strings.TrimPrefix(id, r.ID+"-")
+		switch {
+		case strings.HasPrefix(rest, rt+"-"):
+			return &model.Resource{ID: id, Class: "ocf", Provider: "heartbeat", Type: rt, Params: map[string]string{"image": "pcmktest"}}
+		case strings.HasPrefix(rest, "ip-"):
+			return &model.Resource{ID: id, Class: "ocf", Provider: "heartbeat", Type: "IPaddr2", Params: map[string]string{"ip": strings.TrimPrefix(rest, "ip-")}}
+		default:
+			if _, err := strconv.Atoi(rest); err == nil {
+				return &model.Resource{ID: id, Class: "ocf", Provider: "pacemaker", Type: "remote", Params: map[string]string{"port": "3121"}}
+			}
+		}
+	}
+	return nil
 }
