@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"sync"
 	"time"
 )
@@ -11,6 +12,10 @@ type peer struct {
 	any       window   // every seq accepted from this generation
 	perLink   []window // seq seen per link, to tell duplicates from replays
 	lastHeard []time.Time
+	// hb is the payload of the last heartbeat queued from generation
+	// hbGen (see Config.CoalesceHeartbeats).
+	hb    []byte
+	hbGen uint64
 }
 
 // peerTable is shared by the per-link receive loops.
@@ -54,19 +59,20 @@ const (
 
 // admit runs the generation and replay checks for an authentic packet
 // from a known node and records the link's last-heard time for anything
-// that is not a drop.
-func (pt *peerTable) admit(node uint32, gen, seq uint64, link int, now time.Time) (verdict, DropReason) {
+// that is not a drop. silent is how long the node had not been heard on
+// any link before this packet (negative: never heard in this generation).
+func (pt *peerTable) admit(node uint32, gen, seq uint64, link int, now time.Time) (v verdict, r DropReason, silent time.Duration) {
 	pt.mu.Lock()
 	defer pt.mu.Unlock()
 	p := pt.peers[node]
 	if p == nil {
-		return dropped, DropUnknownNode
+		return dropped, DropUnknownNode, 0
 	}
 	switch {
 	case gen == 0 || seq == 0 || link < 0 || link >= pt.links:
-		return dropped, DropMalformed // both count from 1
+		return dropped, DropMalformed, 0 // both count from 1
 	case gen < p.gen:
-		return dropped, DropOldGeneration
+		return dropped, DropOldGeneration, 0
 	case gen > p.gen:
 		pt.reset(p, gen)
 	}
@@ -74,20 +80,45 @@ func (pt *peerTable) admit(node uint32, gen, seq uint64, link int, now time.Time
 	if lw.seen(seq) {
 		// On this very link already (or too old): a replay, never a
 		// sign of life.
-		return dropped, DropReplay
+		return dropped, DropReplay, 0
+	}
+	silent = -1
+	if p.hbGen == gen { // else lastHeard may be the previous generation's
+		var last time.Time
+		for _, t := range p.lastHeard {
+			if t.After(last) {
+				last = t
+			}
+		}
+		if !last.IsZero() {
+			silent = now.Sub(last)
+		}
 	}
 	if p.any.seen(seq) {
 		if p.any.top-seq >= p.any.size() {
-			return dropped, DropReplay
+			return dropped, DropReplay, 0
 		}
 		lw.mark(seq)
 		p.lastHeard[link] = now
-		return duplicate, 0
+		return duplicate, 0, silent
 	}
 	p.any.mark(seq)
 	lw.mark(seq)
 	p.lastHeard[link] = now
-	return accept, 0
+	return accept, 0, silent
+}
+
+// newHeartbeat reports whether an accepted heartbeat must be queued
+// (Config.CoalesceHeartbeats) and remembers its payload if so.
+func (pt *peerTable) newHeartbeat(node uint32, gen uint64, payload []byte, silent, coalesce time.Duration) bool {
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
+	p := pt.peers[node]
+	if p.hbGen == gen && bytes.Equal(p.hb, payload) && silent >= 0 && silent < coalesce {
+		return false
+	}
+	p.hbGen, p.hb = gen, append(p.hb[:0], payload...)
+	return true
 }
 
 func (pt *peerTable) snapshot(nodes []uint32, self uint32, linkNames []string) []PeerHeard {

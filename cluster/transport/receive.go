@@ -66,7 +66,7 @@ func (t *Transport) handle(l *link, m *wire.Message, from netip.AddrPort) {
 		return
 	}
 	now := time.Now()
-	v, reason := t.peers.admit(m.From, m.Generation, m.Seq, l.index, now)
+	v, reason, silent := t.peers.admit(m.From, m.Generation, m.Seq, l.index, now)
 	switch v {
 	case dropped:
 		t.drop(l, reason, from, m.From)
@@ -77,6 +77,11 @@ func (t *Transport) handle(l *link, m *wire.Message, from netip.AddrPort) {
 	}
 	if m.To != 0 && m.To != t.cfg.Node {
 		t.drop(l, DropNotForUs, from, m.From)
+		return
+	}
+	if m.Type == wire.TypeHeartbeat && t.cfg.CoalesceHeartbeats > 0 &&
+		!t.peers.newHeartbeat(m.From, m.Generation, m.Payload, silent, t.cfg.CoalesceHeartbeats) {
+		l.coalesced.Add(1) // a sign of life in LastHeard, nothing new to queue
 		return
 	}
 	msg := Message{

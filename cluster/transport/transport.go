@@ -50,7 +50,10 @@ type link struct {
 	txErr   atomic.Uint64
 	dup     atomic.Uint64
 	self    atomic.Uint64
-	drops   [numDropReasons]atomic.Uint64
+	// coalesced counts heartbeats kept out of Messages
+	// (Config.CoalesceHeartbeats).
+	coalesced atomic.Uint64
+	drops     [numDropReasons]atomic.Uint64
 	// dropLogged is when each reason was last logged (unix nanos).
 	dropLogged [numDropReasons]atomic.Int64
 }
@@ -209,7 +212,7 @@ func (t *Transport) Counters() Counters {
 		lc := LinkCounters{
 			Name: l.cfg.Name, RxPackets: l.rx.Load(), RxBytes: l.rxB.Load(),
 			TxPackets: l.tx.Load(), TxBytes: l.txB.Load(), TxErrors: l.txErr.Load(),
-			Duplicates: l.dup.Load(), Self: l.self.Load(), Dropped: map[string]uint64{},
+			Duplicates: l.dup.Load(), Self: l.self.Load(), Coalesced: l.coalesced.Load(), Dropped: map[string]uint64{},
 		}
 		for r := range l.drops {
 			if n := l.drops[r].Load(); n > 0 {
