@@ -9,6 +9,7 @@ import (
 
 // TestCoalesceDecisions runs the peer table's heartbeat decisions on a
 // logical clock: which heartbeats reach Messages with a 300ms window.
+// Every one of them, coalesced or not, refreshes LastHeard.
 func TestCoalesceDecisions(t *testing.T) {
 	pt := newPeerTable([]uint32{1, 2}, 1, 2, 64)
 	t0 := time.Unix(1000, 0)
@@ -36,11 +37,11 @@ func TestCoalesceDecisions(t *testing.T) {
 		if c.gen == 6 && seq < 100 {
 			seq = 100 // the new incarnation counts again; any start works
 		}
-		v, _, silent := pt.admit(2, c.gen, seq, c.link, t0.Add(c.at))
-		if v != accept {
+		v, _ := pt.admit(2, c.gen, seq, c.link, t0.Add(c.at), []byte(c.payload), window)
+		if v != accept && v != coalesced {
 			t.Fatalf("case %d (%s): verdict %v", i, c.why, v)
 		}
-		if got := pt.newHeartbeat(2, c.gen, []byte(c.payload), silent, window); got != c.queued {
+		if got := v == accept; got != c.queued {
 			t.Errorf("case %d at %v (%s): queued %v, want %v", i, c.at, c.why, got, c.queued)
 		}
 	}
@@ -90,5 +91,26 @@ func TestCoalesceOverLoopback(t *testing.T) {
 	}
 	if got := tr.Counters().Delivered; got != 3 {
 		t.Errorf("delivered %d, want 3", got)
+	}
+}
+
+// TestCoalescedStillHeard: a coalesced heartbeat is a sign of life on its
+// link, and the same packet seen again on that link is still a replay.
+func TestCoalescedStillHeard(t *testing.T) {
+	pt := newPeerTable([]uint32{1, 2}, 1, 2, 64)
+	t0 := time.Unix(1000, 0)
+	const window = time.Second
+	pt.admit(2, 1, 1, 0, t0, []byte("v"), window)
+	if v, _ := pt.admit(2, 1, 2, 1, t0.Add(10*time.Millisecond), []byte("v"), window); v != coalesced {
+		t.Fatalf("repeat: %v, want coalesced", v)
+	}
+	if at := pt.snapshot([]uint32{1, 2}, 1, []string{"a", "b"})[0].Links[1].At; !at.Equal(t0.Add(10 * time.Millisecond)) {
+		t.Errorf("link 1 last heard %v, want the coalesced heartbeat's time", at)
+	}
+	if v, r := pt.admit(2, 1, 2, 1, t0.Add(20*time.Millisecond), []byte("v"), window); v != dropped || r != DropReplay {
+		t.Errorf("coalesced packet replayed on its link: %v %v, want a replay drop", v, r)
+	}
+	if v, _ := pt.admit(2, 1, 2, 0, t0.Add(20*time.Millisecond), []byte("v"), window); v != duplicate {
+		t.Errorf("its copy on the other link: %v, want duplicate", v)
 	}
 }

@@ -55,24 +55,30 @@ const (
 	accept    verdict = iota // first copy: deliver
 	duplicate                // already arrived on another link
 	dropped                  // see the DropReason
+	coalesced                // a heartbeat that says nothing new
 )
 
 // admit runs the generation and replay checks for an authentic packet
 // from a known node and records the link's last-heard time for anything
-// that is not a drop. silent is how long the node had not been heard on
-// any link before this packet (negative: never heard in this generation).
-func (pt *peerTable) admit(node uint32, gen, seq uint64, link int, now time.Time) (v verdict, r DropReason, silent time.Duration) {
+// that is not a drop.
+//
+// A positive window makes the packet a heartbeat with payload hb to
+// coalesce (Config.CoalesceHeartbeats): its first copy is coalesced
+// unless it is the first heartbeat of the sender's generation, its
+// payload differs from the last heartbeat accepted from the sender, or
+// the sender was silent on every link for window or more.
+func (pt *peerTable) admit(node uint32, gen, seq uint64, link int, now time.Time, hb []byte, window time.Duration) (verdict, DropReason) {
 	pt.mu.Lock()
 	defer pt.mu.Unlock()
 	p := pt.peers[node]
 	if p == nil {
-		return dropped, DropUnknownNode, 0
+		return dropped, DropUnknownNode
 	}
 	switch {
 	case gen == 0 || seq == 0 || link < 0 || link >= pt.links:
-		return dropped, DropMalformed, 0 // both count from 1
+		return dropped, DropMalformed // both count from 1
 	case gen < p.gen:
-		return dropped, DropOldGeneration, 0
+		return dropped, DropOldGeneration
 	case gen > p.gen:
 		pt.reset(p, gen)
 	}
@@ -80,45 +86,39 @@ func (pt *peerTable) admit(node uint32, gen, seq uint64, link int, now time.Time
 	if lw.seen(seq) {
 		// On this very link already (or too old): a replay, never a
 		// sign of life.
-		return dropped, DropReplay, 0
-	}
-	silent = -1
-	if p.hbGen == gen { // else lastHeard may be the previous generation's
-		var last time.Time
-		for _, t := range p.lastHeard {
-			if t.After(last) {
-				last = t
-			}
-		}
-		if !last.IsZero() {
-			silent = now.Sub(last)
-		}
+		return dropped, DropReplay
 	}
 	if p.any.seen(seq) {
 		if p.any.top-seq >= p.any.size() {
-			return dropped, DropReplay, 0
+			return dropped, DropReplay
 		}
 		lw.mark(seq)
 		p.lastHeard[link] = now
-		return duplicate, 0, silent
+		return duplicate, 0
+	}
+	v := accept
+	if window > 0 {
+		if p.hbGen == gen && bytes.Equal(p.hb, hb) && now.Sub(pt.heard(p)) < window {
+			v = coalesced
+		} else {
+			p.hbGen, p.hb = gen, append(p.hb[:0], hb...)
+		}
 	}
 	p.any.mark(seq)
 	lw.mark(seq)
 	p.lastHeard[link] = now
-	return accept, 0, silent
+	return v, 0
 }
 
-// newHeartbeat reports whether an accepted heartbeat must be queued
-// (Config.CoalesceHeartbeats) and remembers its payload if so.
-func (pt *peerTable) newHeartbeat(node uint32, gen uint64, payload []byte, silent, coalesce time.Duration) bool {
-	pt.mu.Lock()
-	defer pt.mu.Unlock()
-	p := pt.peers[node]
-	if p.hbGen == gen && bytes.Equal(p.hb, payload) && silent >= 0 && silent < coalesce {
-		return false
+// heard is when p was last heard on any link.
+func (pt *peerTable) heard(p *peer) time.Time {
+	var last time.Time
+	for _, t := range p.lastHeard {
+		if t.After(last) {
+			last = t
+		}
 	}
-	p.hbGen, p.hb = gen, append(p.hb[:0], payload...)
-	return true
+	return last
 }
 
 func (pt *peerTable) snapshot(nodes []uint32, self uint32, linkNames []string) []PeerHeard {

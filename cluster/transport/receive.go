@@ -66,7 +66,12 @@ func (t *Transport) handle(l *link, m *wire.Message, from netip.AddrPort) {
 		return
 	}
 	now := time.Now()
-	v, reason, silent := t.peers.admit(m.From, m.Generation, m.Seq, l.index, now)
+	forUs := m.To == 0 || m.To == t.cfg.Node
+	var window time.Duration // coalesce within it; 0: never
+	if forUs && m.Type == wire.TypeHeartbeat {
+		window = t.cfg.CoalesceHeartbeats
+	}
+	v, reason := t.peers.admit(m.From, m.Generation, m.Seq, l.index, now, m.Payload, window)
 	switch v {
 	case dropped:
 		t.drop(l, reason, from, m.From)
@@ -74,14 +79,12 @@ func (t *Transport) handle(l *link, m *wire.Message, from netip.AddrPort) {
 	case duplicate:
 		l.dup.Add(1)
 		return
-	}
-	if m.To != 0 && m.To != t.cfg.Node {
-		t.drop(l, DropNotForUs, from, m.From)
+	case coalesced:
+		l.coalesced.Add(1) // a sign of life in LastHeard, nothing new to queue
 		return
 	}
-	if m.Type == wire.TypeHeartbeat && t.cfg.CoalesceHeartbeats > 0 &&
-		!t.peers.newHeartbeat(m.From, m.Generation, m.Payload, silent, t.cfg.CoalesceHeartbeats) {
-		l.coalesced.Add(1) // a sign of life in LastHeard, nothing new to queue
+	if !forUs {
+		t.drop(l, DropNotForUs, from, m.From)
 		return
 	}
 	msg := Message{
