@@ -37,11 +37,11 @@ func TestCoalesceDecisions(t *testing.T) {
 		if c.gen == 6 && seq < 100 {
 			seq = 100 // the new incarnation counts again; any start works
 		}
-		v, _ := pt.admit(2, c.gen, seq, c.link, t0.Add(c.at), []byte(c.payload), window)
-		if v != accept && v != coalesced {
+		v, _ := pt.admit(2, c.gen, seq, c.link, t0.Add(c.at), []byte(c.payload), window, func() bool { return true })
+		if v != queued && v != coalesced {
 			t.Fatalf("case %d (%s): verdict %v", i, c.why, v)
 		}
-		if got := v == accept; got != c.queued {
+		if got := v == queued; got != c.queued {
 			t.Errorf("case %d at %v (%s): queued %v, want %v", i, c.at, c.why, got, c.queued)
 		}
 	}
@@ -100,17 +100,40 @@ func TestCoalescedStillHeard(t *testing.T) {
 	pt := newPeerTable([]uint32{1, 2}, 1, 2, 64)
 	t0 := time.Unix(1000, 0)
 	const window = time.Second
-	pt.admit(2, 1, 1, 0, t0, []byte("v"), window)
-	if v, _ := pt.admit(2, 1, 2, 1, t0.Add(10*time.Millisecond), []byte("v"), window); v != coalesced {
+	pt.admit(2, 1, 1, 0, t0, []byte("v"), window, nil)
+	if v, _ := pt.admit(2, 1, 2, 1, t0.Add(10*time.Millisecond), []byte("v"), window, nil); v != coalesced {
 		t.Fatalf("repeat: %v, want coalesced", v)
 	}
 	if at := pt.snapshot([]uint32{1, 2}, 1, []string{"a", "b"})[0].Links[1].At; !at.Equal(t0.Add(10 * time.Millisecond)) {
 		t.Errorf("link 1 last heard %v, want the coalesced heartbeat's time", at)
 	}
-	if v, r := pt.admit(2, 1, 2, 1, t0.Add(20*time.Millisecond), []byte("v"), window); v != dropped || r != DropReplay {
+	if v, r := pt.admit(2, 1, 2, 1, t0.Add(20*time.Millisecond), []byte("v"), window, nil); v != dropped || r != DropReplay {
 		t.Errorf("coalesced packet replayed on its link: %v %v, want a replay drop", v, r)
 	}
-	if v, _ := pt.admit(2, 1, 2, 0, t0.Add(20*time.Millisecond), []byte("v"), window); v != duplicate {
+	if v, _ := pt.admit(2, 1, 2, 0, t0.Add(20*time.Millisecond), []byte("v"), window, nil); v != duplicate {
 		t.Errorf("its copy on the other link: %v, want duplicate", v)
+	}
+}
+
+// TestCoalesceAfterQueueFull: a changed heartbeat that found the queue
+// full is forgotten, so its repeat is queued instead of coalesced (else
+// the consumer would never learn the new payload).
+func TestCoalesceAfterQueueFull(t *testing.T) {
+	pt := newPeerTable([]uint32{1, 2}, 1, 1, 64)
+	t0 := time.Unix(1000, 0)
+	const window = time.Second
+	room := func() bool { return true }
+	full := func() bool { return false }
+	if v, _ := pt.admit(2, 1, 1, 0, t0, []byte("v1"), window, room); v != queued {
+		t.Fatalf("first: %v", v)
+	}
+	if v, r := pt.admit(2, 1, 2, 0, t0.Add(time.Millisecond), []byte("v2"), window, full); v != dropped || r != DropQueueFull {
+		t.Fatalf("changed, queue full: %v %v", v, r)
+	}
+	if v, _ := pt.admit(2, 1, 3, 0, t0.Add(2*time.Millisecond), []byte("v2"), window, room); v != queued {
+		t.Fatalf("its repeat: %v, want queued", v)
+	}
+	if v, _ := pt.admit(2, 1, 4, 0, t0.Add(3*time.Millisecond), []byte("v2"), window, room); v != coalesced {
+		t.Fatalf("then: %v, want coalesced", v)
 	}
 }

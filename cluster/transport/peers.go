@@ -56,6 +56,7 @@ const (
 	duplicate                // already arrived on another link
 	dropped                  // see the DropReason
 	coalesced                // a heartbeat that says nothing new
+	queued                   // first copy, handed to queue
 )
 
 // admit runs the generation and replay checks for an authentic packet
@@ -67,7 +68,16 @@ const (
 // unless it is the first heartbeat of the sender's generation, its
 // payload differs from the last heartbeat accepted from the sender, or
 // the sender was silent on every link for window or more.
-func (pt *peerTable) admit(node uint32, gen, seq uint64, link int, now time.Time, hb []byte, window time.Duration) (verdict, DropReason) {
+//
+// queue, if not nil, is called for a first copy that is not coalesced,
+// under the table's lock: packets are queued in the order they were
+// admitted, so the last heartbeat queued from a sender is always the one
+// later heartbeats are compared with (two links' receive loops could
+// otherwise queue an older heartbeat after a newer one, and the newer
+// one, repeated, would be coalesced for good). queue reports whether
+// there was room; if not, the packet is dropped (DropQueueFull) and the
+// heartbeat forgotten, so that the next one is queued.
+func (pt *peerTable) admit(node uint32, gen, seq uint64, link int, now time.Time, hb []byte, window time.Duration, queue func() bool) (verdict, DropReason) {
 	pt.mu.Lock()
 	defer pt.mu.Unlock()
 	p := pt.peers[node]
@@ -107,6 +117,13 @@ func (pt *peerTable) admit(node uint32, gen, seq uint64, link int, now time.Time
 	p.any.mark(seq)
 	lw.mark(seq)
 	p.lastHeard[link] = now
+	if v == accept && queue != nil {
+		if !queue() {
+			p.hbGen, p.hb = 0, p.hb[:0]
+			return dropped, DropQueueFull
+		}
+		v = queued
+	}
 	return v, 0
 }
 
