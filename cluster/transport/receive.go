@@ -24,7 +24,7 @@ func (t *Transport) receive(l *link) {
 	var decKeys *auth.Keyring
 	var lastErrLog time.Time
 	for {
-		n, from, err := l.conn.ReadFromUDPAddrPort(buf)
+		n, from, err := l.rd.ReadFrom(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
