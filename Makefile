@@ -10,7 +10,7 @@ FENCE_ALIASES := fence_ipmilan fence_ipmilanplus fence_idrac fence_ilo3 fence_il
 # The plugin family (plugins/redfish, ...).
 FENCE_ALIASES += fence_redfish fence_apc_snmp fence_tripplite_snmp fence_watchdog fence_manual fence_meatware meatclient
 
-.PHONY: all build deps test soak test-unit test-hw bench bench-fence bench-pacemaker bench-scheduler bench-messaging bench-failover bench-arbiter demo lint fmt clean
+.PHONY: all build deps test soak test-unit test-hw bench bench-fence bench-pacemaker bench-scheduler bench-messaging bench-idle bench-failover bench-arbiter demo lint fmt clean
 
 all: build
 
@@ -55,7 +55,7 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 # Side-by-side comparisons against the reference tools, printed as ratios.
-bench: bench-fence bench-scheduler bench-messaging bench-pacemaker
+bench: bench-fence bench-scheduler bench-messaging bench-idle bench-pacemaker
 
 bench-fence: deps build
 	$(GO) run ./hw-tests/cmd/bench-fence
@@ -71,6 +71,13 @@ bench-scheduler: deps build
 bench-messaging: deps build
 	$(GO) test -run '^$$' -bench . -benchmem ./cluster/...
 	$(GO) run ./hw-tests/cmd/bench-mesh
+
+# One idle palisaded with a VIP and ocf:heartbeat:Dummy (needs root):
+# its CPU over 60s once settled, at the default timing and at keepalive
+# 100ms.
+bench-idle: deps build
+	$(GO) run ./hw-tests/cmd/bench-idle
+	$(GO) run ./hw-tests/cmd/bench-idle -keepalive 100ms -warntime 300ms -deadtime 500ms
 
 bench-failover: deps build
 	$(GO) run ./hw-tests/cmd/bench-failover

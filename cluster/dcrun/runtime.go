@@ -51,8 +51,16 @@ type Config struct {
 	// AlertCommand runs (sh -c) for every alert, with the target and
 	// message in PALISADE_ALERT_TARGET / PALISADE_ALERT_MESSAGE.
 	AlertCommand string
-	// TickEvery is how often the loop ticks the engine (default 50ms).
+	// TickEvery is how often the loop ticks the engine while something
+	// is pending (default 50ms): fence delays and retries, status
+	// re-requests, refusal holds, anything within BusyFor of an input or
+	// an output.
 	TickEvery time.Duration
+	// IdleTickEvery is how often it ticks the engine when nothing is
+	// pending (default 1s); MembershipTick also ticks it. Idle, the only
+	// timed work left is coarse (failure-timeout, lost action results
+	// after ActionLost, noticing that membership stopped ticking).
+	IdleTickEvery time.Duration
 	// Now is the monotonic clock (default eventlog.Mono).
 	Now func() time.Duration
 	// StateDir keeps the replicated configuration (cib.json) across
@@ -79,6 +87,14 @@ type Runtime struct {
 	mu   sync.Mutex
 	snap dc.Snapshot
 
+	// Loop goroutine only, for its timer: when the engine was last
+	// ticked, until when it counts as busy, when snap was last taken,
+	// and whether the input just run was a quiet one (see doQuiet).
+	ticked    time.Duration
+	busyUntil time.Duration
+	snapAt    time.Duration
+	quiet     bool
+
 	// Loop goroutine only: proposals and operator requests waiting for
 	// the DC's answer, running fences, and the file digest that goes with
 	// the persisted replica.
@@ -97,6 +113,10 @@ func New(cfg Config) *Runtime {
 	if cfg.TickEvery <= 0 {
 		cfg.TickEvery = 50 * time.Millisecond
 	}
+	if cfg.IdleTickEvery <= 0 {
+		cfg.IdleTickEvery = time.Second
+	}
+	cfg.IdleTickEvery = max(cfg.IdleTickEvery, cfg.TickEvery)
 	if cfg.Now == nil {
 		cfg.Now = eventlog.Mono
 	}
@@ -122,23 +142,89 @@ func (r *Runtime) do(f func()) {
 	}
 }
 
-// Run processes events until ctx ends.
+// BusyFor is how long after an input (other than membership ticks and
+// status reads) or an output of the engine the loop keeps ticking it every
+// TickEvery: the timed work an input or output starts (a refusal hold,
+// status re-requests while a new DC rebuilds) is due within it, or
+// renews it. Longer waits show in the fence states (delays, retries).
+const BusyFor = 2 * time.Second
+
+// snapEvery bounds the age of the snapshot kept for Snapshot's fallback
+// (the loop busy for seconds) while nothing happens.
+const snapEvery = time.Second
+
+// doQuiet is do for inputs that start no timed work (membership ticks,
+// status reads): they leave an idle loop on its slow tick.
+func (r *Runtime) doQuiet(f func()) {
+	r.do(func() {
+		f()
+		r.quiet = true
+	})
+}
+
+// Run processes events until ctx ends. The engine is ticked every
+// TickEvery while something is pending (see busy), every IdleTickEvery
+// otherwise, and on every MembershipTick; the loop sleeps in between.
 func (r *Runtime) Run(ctx context.Context) {
 	r.ctx = ctx
-	t := time.NewTicker(r.cfg.TickEvery)
+	r.ticked = r.cfg.Now()
+	t := time.NewTimer(r.cfg.TickEvery)
 	defer t.Stop()
 	defer close(r.stopped)
+	armed := r.ticked + r.cfg.TickEvery
 	for {
+		r.quiet = false
 		select {
 		case <-ctx.Done():
 			return
 		case f := <-r.in:
 			f()
+			if !r.quiet {
+				r.busyUntil = r.cfg.Now() + BusyFor
+			}
 		case <-t.C:
-			r.eng.Tick(r.cfg.Now())
+			armed = -1
+			r.tick(r.cfg.Now())
 		}
 		r.flush()
+		period := r.cfg.IdleTickEvery
+		if r.busy() {
+			period = r.cfg.TickEvery
+		}
+		if next := r.ticked + period; next != armed {
+			t.Reset(next - r.cfg.Now())
+			armed = next
+		}
 	}
+}
+
+func (r *Runtime) tick(now time.Duration) {
+	r.eng.Tick(now)
+	r.ticked = now
+}
+
+// busy reports whether timed work may be pending in the engine: a recent
+// input or output, a fence or an answer outstanding, or a node whose
+// fence is scheduled (a delay or a retry back-off) or running.
+func (r *Runtime) busy() bool {
+	if r.cfg.Now() < r.busyUntil || len(r.fences) > 0 || len(r.waiting) > 0 || len(r.answers) > 0 {
+		return true
+	}
+	if g := r.cfg.Coordinator.Gate; g != nil {
+		for _, st := range g.Status() {
+			if st.State == recovery.StateUnclean || st.State == recovery.StateFencing {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hasWork reports whether a Ready asks for anything.
+func hasWork(rd dc.Ready) bool {
+	return len(rd.Send) > 0 || len(rd.Exec) > 0 || len(rd.Monitors) > 0 || len(rd.Fence) > 0 ||
+		len(rd.CancelFence) > 0 || len(rd.ClearFailures) > 0 || len(rd.Alerts) > 0 || len(rd.Log) > 0 ||
+		len(rd.Errors) > 0 || len(rd.ConfigResults) > 0 || len(rd.Answers) > 0 || rd.Persist != nil
 }
 
 // OnView is called by the node daemon on every membership change (members,
@@ -149,8 +235,15 @@ func (r *Runtime) OnView(v dc.View) {
 
 // MembershipTick is called by the node daemon each time it evaluated
 // membership (a node that was paused decides nothing until it has).
+//
+// It also ticks the engine: membership ticks come at least every
+// keepalive, so an idle loop needs no timer of its own while they do.
 func (r *Runtime) MembershipTick(quiet time.Duration) {
-	r.do(func() { r.eng.MembershipTick(r.cfg.Now(), quiet) })
+	r.doQuiet(func() {
+		now := r.cfg.Now()
+		r.eng.MembershipTick(now, quiet)
+		r.tick(now)
+	})
 }
 
 // Deliver is called by the node daemon for every reliable message of the
@@ -255,7 +348,7 @@ func (r *Runtime) Shutdown(ctx context.Context) error {
 // Snapshot returns the last coordinator snapshot (for `palisade status`).
 func (r *Runtime) Snapshot() dc.Snapshot {
 	c := make(chan dc.Snapshot, 1)
-	r.do(func() { c <- r.eng.Snapshot() })
+	r.doQuiet(func() { c <- r.eng.Snapshot() })
 	select {
 	case s := <-c:
 		return s
@@ -323,9 +416,17 @@ func (r *Runtime) flush() {
 			c <- a
 		}
 	}
-	r.mu.Lock()
-	r.snap = r.eng.Snapshot()
-	r.mu.Unlock()
+	// The snapshot kept for Snapshot's fallback costs more than an idle
+	// loop iteration: take it when something happened, or now and then.
+	if now := r.cfg.Now(); hasWork(rd) || now-r.snapAt >= snapEvery {
+		if hasWork(rd) {
+			r.busyUntil = now + BusyFor
+		}
+		r.snapAt = now
+		r.mu.Lock()
+		r.snap = r.eng.Snapshot()
+		r.mu.Unlock()
+	}
 }
 
 func (r *Runtime) monitor(mr dc.MonitorRequest) {

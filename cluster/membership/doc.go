@@ -10,9 +10,16 @@
 //		Nodes: []membership.NodeID{1, 2, 3}, Links: 2, Timing: timing, Start: now})
 //	...
 //	m.Step(membership.Heartbeat{From: 2, Link: 0, Generation: g, At: now, Advert: adv})
-//	m.Tick(now)                 // call at least every keepalive/2
+//	m.Tick(now)                 // at the deadline below (or on any period)
 //	for _, ev := range m.Ready() { ... log / act ... }
 //	adv := m.Advert()           // put into every heartbeat this node sends
+//	at, ok := m.NextDeadline()  // when Tick next changes something, if ever
+//
+// A driver sleeps until NextDeadline rather than ticking on a short period:
+// a Tick before it changes nothing, a Tick at it reports the transition
+// (warn, dead, initdead). Steps are cheap in steady state: a heartbeat from
+// a live peer on a live link that repeats its advert, and a clock that
+// passes no deadline, change no state and skip the full re-evaluation.
 //
 // Semantics follow Linux-HA Heartbeat's ha.cf: a peer (and each of its links)
 // is "warn" after warntime without a heartbeat and "dead" after deadtime; a

@@ -62,6 +62,14 @@ type Membership struct {
 	events   []Event
 	bootDone time.Duration // Start + Initdead
 	scratch  []Member      // reused by update
+	// due and dueOK are NextDeadline as of the last update: until then
+	// the clock alone changes nothing, so moving it needs no update.
+	// Heartbeats only push deadlines later, so the cached one is at
+	// worst early (one update that finds nothing).
+	due   time.Duration
+	dueOK bool
+	// full disables the shortcuts (tests compare against it).
+	full bool
 }
 
 // New validates cfg and returns a machine at time cfg.Start.
@@ -120,6 +128,12 @@ func (m *Membership) Step(hb Heartbeat) error {
 		return fmt.Errorf("heartbeat from node %d generation %d < %d: %w", hb.From, hb.Generation, p.gen, ErrStaleGeneration)
 	}
 	m.advance(hb.At)
+	l := &p.links[hb.Link]
+	// The common case, a live peer on a live link saying what it said
+	// before, changes no state: only the times move (later), so the
+	// states, the view and the cached deadline all stay right.
+	same := !m.full && p.heard && hb.Generation == p.gen && p.state == StateUp && l.state == StateUp &&
+		hb.Advert == p.advert && hb.Advert.ViewID <= m.maxSeen
 	if p.heard && hb.Generation > p.gen {
 		m.emit(Event{Kind: EventRestart, Node: p.id, OldGeneration: p.gen, Generation: hb.Generation})
 	}
@@ -127,9 +141,11 @@ func (m *Membership) Step(hb Heartbeat) error {
 	p.heard = true
 	p.lastHeard = m.now
 	p.advert = hb.Advert
-	l := &p.links[hb.Link]
 	l.heard = true
 	l.lastHeard = m.now
+	if same {
+		return nil
+	}
 	if hb.Advert.ViewID > m.maxSeen {
 		m.maxSeen = hb.Advert.ViewID
 	}
@@ -146,7 +162,9 @@ func (m *Membership) Tick(now time.Duration) {
 func (m *Membership) advance(now time.Duration) {
 	if now > m.now {
 		m.now = now
-		m.update()
+		if m.full || (m.dueOK && now >= m.due) {
+			m.update()
+		}
 	}
 }
 
@@ -185,8 +203,14 @@ func (m *Membership) emit(e Event) {
 	m.events = append(m.events, e)
 }
 
-// update recomputes every state at m.now and emits the differences.
+// update recomputes every state at m.now, emits the differences and
+// caches the next deadline.
 func (m *Membership) update() {
+	m.updateStates()
+	m.due, m.dueOK = m.NextDeadline()
+}
+
+func (m *Membership) updateStates() {
 	t := m.cfg.Timing
 	members := append(m.scratch[:0], Member{m.cfg.Self, m.cfg.Generation})
 	allHeard := true

@@ -22,6 +22,7 @@ import (
 //	beat start=0ms end=1s every=100ms [agree] 2@1/0,1 3@4/1   (node@gen/links ...)
 //	tick at=600ms
 //	status
+//	deadline        (NextDeadline: "next AT" or "none")
 //
 // "agree" makes the sender advertise this node's current view, as a peer
 // that agrees would; adv=N advertises view id N with this node's member set.
@@ -163,6 +164,11 @@ func execCommand(t *testing.T, mp **Membership, line string) string {
 	case "tick":
 		m.Tick(dur(t, a["at"]))
 		return render(m.Ready())
+	case "deadline":
+		if at, ok := m.NextDeadline(); ok {
+			return fmt.Sprintf("next %v\n", at)
+		}
+		return "none\n"
 	case "status":
 		var b strings.Builder
 		v := m.View()

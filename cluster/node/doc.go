@@ -22,7 +22,18 @@
 // any goroutine.
 //
 // Liveness input: the transport de-duplicates packets that arrive on
-// several links, so the loop also polls Transport.LastHeard every tick and
-// steps membership for each link that was heard since, so per-link states
-// stay exact while only one copy of each message is processed.
+// several links and keeps heartbeats that repeat the last one out of the
+// loop's way (transport.Config.CoalesceHeartbeats: only a changed advert,
+// a new generation, or a peer back after warntime of silence is queued).
+// The loop polls Transport.LastHeard before it applies the clock (every
+// tick, every membership deadline, before stepping a queued heartbeat)
+// and steps membership for each link heard since, in receive order, so
+// per-link states and receive times stay exact while the loop wakes only
+// for what changed.
+//
+// Timers: the loop has no fixed short tick. It sleeps until the next
+// heartbeat to send (every keepalive), the next tick (TickEvery, for the
+// OnTick callbacks) or the next membership deadline
+// (membership.NextDeadline: a peer or link turning warn or dead, initdead),
+// whichever comes first; detection is therefore not rounded up to a tick.
 package node

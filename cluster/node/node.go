@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +48,7 @@ type Node struct {
 
 	ops      chan func()
 	stepped  map[uint32][]time.Time // per peer, per link: newest receive time stepped
+	polled   []heard                // poll's buffer
 	memDrops map[string]uint64
 
 	mu         sync.Mutex // guards the fields below
@@ -84,11 +86,15 @@ func New(opts Options) (*Node, error) {
 	tr, err := transport.New(transport.Config{
 		Cluster: c.Name, Node: self.ID, Generation: gen, Nodes: c.NodeIDs(),
 		Keys: keys, Links: links, Logger: log,
+		// A peer silent for warntime may have turned warn or dead: its
+		// next heartbeat wakes the loop at once. Shorter silences change
+		// nothing membership would act on before the next tick polls.
+		CoalesceHeartbeats: c.Timing.Warntime,
 	})
 	if err != nil {
 		return nil, err
 	}
-	rel, err := reliable.NewConn(tr, reliable.Config{Self: self.ID, Generation: gen}, 20*time.Millisecond, log)
+	rel, err := reliable.NewConn(tr, reliable.Config{Self: self.ID, Generation: gen}, reliable.DefaultTick, log)
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +158,15 @@ func (n *Node) OnEvent(fn func(membership.Event, membership.View)) {
 // the view it had before the pause), and quiet, how long ago the member of
 // the view heard least recently was heard (an isolated node must stop
 // acting before its peers declare it dead). Do not block.
+//
+// The contract with the DC layer (dc.Coordinator.MembershipTick), which
+// acts only while its last tick is younger than StaleAfter (deadtime/2)
+// and every member of its view was heard within StaleAfter: the loop
+// calls OnTick at least every TickEvery (at most a keepalive, and short
+// enough that a healthy node's quiet, as the DC sees it between two
+// ticks, stays under three quarters of StaleAfter), plus whenever it
+// wakes for a heartbeat or a membership deadline. The loop sleeps in
+// between: there is no faster tick to rely on.
 func (n *Node) OnTick(fn func(quiet time.Duration)) {
 	n.mu.Lock()
 	n.onTick = append(n.onTick, fn)
@@ -269,15 +284,34 @@ func (n *Node) Run(ctx context.Context) error {
 	n.log.Info("palisaded started", "cluster", n.cfg.Name, "node_id", n.self.ID, "generation", n.gen,
 		"links", len(n.cfg.Links), "keepalive", t.Keepalive, "warntime", t.Warntime, "deadtime", t.Deadtime,
 		"initdead", t.Initdead, "socket", n.cfg.Socket)
-	hb := time.NewTicker(t.Keepalive)
-	defer hb.Stop()
-	// Deadlines are checked several times per keepalive so detection is
-	// late by at most a fraction of a keepalive.
-	tick := time.NewTicker(max(t.Keepalive/5, 5*time.Millisecond))
-	defer tick.Stop()
+	return n.loop(ctx)
+}
+
+// loop is the node's goroutine. It sleeps until the next of: a heartbeat
+// due (every keepalive), a tick due (every TickEvery, on a grid that
+// keeps them on heartbeats), a membership deadline (a peer or link
+// turning warn or dead), a message that says something new, or a
+// request. Repeated heartbeats do not wake it (the transport coalesces
+// them into LastHeard, polled before the clock is applied).
+func (n *Node) loop(ctx context.Context) error {
+	t := n.cfg.Timing
+	every := TickEvery(t)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	n.sendHeartbeat()
+	n.evaluate(n.now())
+	nextBeat, nextTick := t.Keepalive, every
+	armed := time.Duration(-1)
 	msgs := n.tr.Messages()
 	for {
+		wake := min(nextBeat, nextTick)
+		if d, ok := n.mem.NextDeadline(); ok && d < wake {
+			wake = d
+		}
+		if wake != armed {
+			timer.Reset(wake - n.now())
+			armed = wake
+		}
 		select {
 		case <-ctx.Done():
 			n.log.Info("palisaded stopping", "generation", n.gen)
@@ -287,23 +321,71 @@ func (n *Node) Run(ctx context.Context) error {
 				return errors.New("node: transport closed")
 			}
 			n.handle(m)
-		case <-hb.C:
-			n.sendHeartbeat()
-		case <-tick.C:
-			n.poll()
-			now := n.now()
-			n.mem.Tick(now)
-			n.flush()
-			n.mu.Lock()
-			ticks := n.onTick
-			n.mu.Unlock()
-			quiet := n.mem.Quiet(now)
-			for _, fn := range ticks {
-				fn(quiet)
-			}
 		case op := <-n.ops:
 			op()
+		case <-timer.C:
+			armed = -1
+			now := n.now()
+			if now >= nextBeat {
+				n.sendHeartbeat()
+				nextBeat = next(nextBeat, t.Keepalive, now)
+			}
+			if now >= nextTick {
+				nextTick = next(nextTick, every, now)
+			}
+			n.evaluate(now)
 		}
+	}
+}
+
+// next is the first point of the grid (prev + k×every) after now; a loop
+// that overslept skips the points it missed instead of bunching them.
+func next(prev, every, now time.Duration) time.Duration {
+	if prev += every; prev <= now {
+		prev += (now - prev + every) / every * every
+	}
+	return prev
+}
+
+// TickEvery is how often the loop evaluates membership and calls the
+// OnTick callbacks when nothing else wakes it: keepalive/k for the
+// smallest k (1 to 5) such that the quiet the DC layer sees stays within
+// three quarters of StaleAfter. Between two ticks the DC's view of the
+// least recently heard member ages by up to one tick on top of the up to
+// one keepalive it had at the tick, so tick + keepalive <= 3/4 StaleAfter
+// keeps a healthy node from looking stale, with a quarter to spare for
+// scheduling delays. With the defaults (keepalive 2s, deadtime 30s) that
+// is every keepalive; with keepalive 100ms and deadtime 500ms every 50ms;
+// if no k fits (deadtime barely over two keepalives) keepalive/5, as a
+// fixed-period loop ticked before.
+func TickEvery(t membership.Timing) time.Duration {
+	budget := StaleAfter(t) * 3 / 4
+	for k := time.Duration(1); k <= 5; k++ {
+		if p := t.Keepalive / k; p+t.Keepalive <= budget {
+			return p
+		}
+	}
+	return max(t.Keepalive/5, 5*time.Millisecond)
+}
+
+// StaleAfter is the freshness bound the daemon gives the DC layer
+// (dc.Config.StaleAfter): half the deadtime, so an isolated node stops
+// deciding well before its peers, at a whole deadtime, declare it dead.
+func StaleAfter(t membership.Timing) time.Duration { return t.Deadtime / 2 }
+
+// evaluate brings membership up to now: it steps what the transport
+// heard since the last poll (coalesced heartbeats included), applies the
+// clock, dispatches the events and calls the OnTick callbacks.
+func (n *Node) evaluate(now time.Duration) {
+	n.poll()
+	n.mem.Tick(now)
+	n.flush()
+	n.mu.Lock()
+	ticks := n.onTick
+	n.mu.Unlock()
+	quiet := n.mem.Quiet(now)
+	for _, fn := range ticks {
+		fn(quiet)
 	}
 }
 
@@ -326,6 +408,11 @@ func (n *Node) handle(m transport.Message) {
 		n.memDrops["bad_heartbeat_payload"]++
 		n.log.Debug("heartbeat payload", "from", m.From, "err", err)
 	}
+	// Stepping moves membership's clock: first bring every peer's
+	// last-heard time up to date (their repeated heartbeats were only
+	// recorded in the transport), or a peer heard all along could look
+	// silent.
+	n.poll()
 	n.step(m.From, m.Link, m.Generation, m.ReceivedAt, &adv)
 	n.flush()
 }
@@ -361,18 +448,35 @@ func (n *Node) step(from uint32, link int, gen uint64, at time.Time, adv *member
 	}
 }
 
+// heard is one (peer, link) observation polled from the transport.
+type heard struct {
+	node uint32
+	link int
+	gen  uint64
+	at   time.Time
+}
+
 // poll steps membership for links heard (by any authentic packet,
-// including duplicates the transport did not deliver) since last time.
+// including duplicates and coalesced heartbeats the transport did not
+// deliver) since last time, oldest first: membership's clock never goes
+// back, so stepping in receive order credits each peer with its own
+// receive time.
 func (n *Node) poll() {
+	obs := n.polled[:0]
 	for _, p := range n.tr.LastHeard() {
+		st := n.stepped[p.Node]
 		for i, l := range p.Links {
-			st := n.stepped[p.Node]
 			if l.At.IsZero() || (st != nil && !l.At.After(st[i])) {
 				continue
 			}
-			n.step(p.Node, i, p.Generation, l.At, nil)
+			obs = append(obs, heard{p.Node, i, p.Generation, l.At})
 		}
 	}
+	slices.SortFunc(obs, func(a, b heard) int { return a.at.Compare(b.at) })
+	for _, o := range obs {
+		n.step(o.node, o.link, o.gen, o.at, nil)
+	}
+	n.polled = obs
 }
 
 // flush logs and dispatches membership events.

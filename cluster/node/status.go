@@ -18,6 +18,11 @@ func agePtr(now, at time.Duration) *int64 {
 func (n *Node) buildStatus() api.Status {
 	c := n.cfg
 	now := n.now()
+	// Repeated heartbeats wait in the transport until the next tick:
+	// show what was heard up to now.
+	n.poll()
+	n.mem.Tick(now)
+	n.flush()
 	t := c.Timing
 	v := n.mem.View()
 	st := api.Status{

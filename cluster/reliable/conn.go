@@ -3,6 +3,7 @@ package reliable
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -20,15 +21,23 @@ type Sender interface {
 }
 
 // Conn drives an Endpoint over a transport. Safe for concurrent use.
+//
+// Logical time follows the wall clock in ticks counted from Run's start,
+// but Conn only wakes when a retransmission is due (Endpoint.NextDue):
+// with nothing waiting for an acknowledgement it has no timer at all.
 type Conn struct {
 	tr   Sender
 	tick time.Duration
 	log  *slog.Logger
 
-	mu         sync.Mutex // guards ep, closed, and sends on deliveries
+	mu         sync.Mutex // guards the fields below, and sends on deliveries
 	ep         *Endpoint
 	closed     bool
 	deliveries chan Delivery
+	start      time.Time // tick 0; zero until Run
+	ticks      int       // logical time the Endpoint was moved to
+	armed      int       // tick Run's timer is set for; 0: none
+	rearm      chan struct{}
 
 	// OnFailed, if set before Run, is called (without locks held) for each
 	// message that can no longer be delivered.
@@ -39,7 +48,7 @@ type Conn struct {
 // first retransmission comes after 40ms, backing off to 640ms.
 const DefaultTick = 20 * time.Millisecond
 
-// NewConn returns a driver ticking every tick (see DefaultTick).
+// NewConn returns a driver whose logical tick is tick (see DefaultTick).
 func NewConn(tr Sender, cfg Config, tick time.Duration, log *slog.Logger) (*Conn, error) {
 	ep, err := New(cfg)
 	if err != nil {
@@ -48,19 +57,34 @@ func NewConn(tr Sender, cfg Config, tick time.Duration, log *slog.Logger) (*Conn
 	if log == nil {
 		log = slog.Default()
 	}
+	if tick <= 0 {
+		return nil, fmt.Errorf("reliable: tick %v: must be positive", tick)
+	}
 	// Room for several full receive buffers, so a burst does not stall.
 	ch := make(chan Delivery, 4*ep.cfg.RecvBuffer)
-	return &Conn{tr: tr, tick: tick, log: log.With("component", "reliable"), ep: ep, deliveries: ch}, nil
+	return &Conn{tr: tr, tick: tick, log: log.With("component", "reliable"), ep: ep, deliveries: ch,
+		rearm: make(chan struct{}, 1)}, nil
 }
 
 // Deliveries yields messages in order per sender. Closed when Run returns.
 func (c *Conn) Deliveries() <-chan Delivery { return c.deliveries }
 
-// Run ticks the Endpoint until ctx is done, then closes Deliveries.
+// Run retransmits when due until ctx is done, then closes Deliveries.
 func (c *Conn) Run(ctx context.Context) {
-	t := time.NewTicker(c.tick)
+	c.mu.Lock()
+	c.start = time.Now()
+	c.ticks = 0
+	c.mu.Unlock()
+	t := time.NewTimer(time.Hour)
+	t.Stop()
 	defer t.Stop()
 	for {
+		c.mu.Lock()
+		wait, ok := c.arm()
+		c.mu.Unlock()
+		if ok {
+			t.Reset(wait)
+		}
 		select {
 		case <-ctx.Done():
 			c.mu.Lock()
@@ -69,8 +93,34 @@ func (c *Conn) Run(ctx context.Context) {
 			c.mu.Unlock()
 			return
 		case <-t.C:
-			c.do(func(ep *Endpoint) { ep.Tick() })
+			c.do(func(*Endpoint) {}) // do moves the Endpoint to now
+		case <-c.rearm:
 		}
+		t.Stop()
+	}
+}
+
+// arm records when the next retransmission is due and how long until
+// then (ok false: nothing in flight). Called with mu held.
+func (c *Conn) arm() (wait time.Duration, ok bool) {
+	n, ok := c.ep.NextDue()
+	if !ok {
+		c.armed = 0
+		return 0, false
+	}
+	c.armed = c.ticks + n
+	return time.Until(c.start.Add(time.Duration(c.armed) * c.tick)), true
+}
+
+// sync moves the Endpoint's logical time to the wall clock's tick.
+// Called with mu held.
+func (c *Conn) sync() {
+	if c.start.IsZero() {
+		return // Run has not started: time stands still
+	}
+	if now := int(time.Since(c.start) / c.tick); now > c.ticks {
+		c.ep.Advance(now - c.ticks)
+		c.ticks = now
 	}
 }
 
@@ -130,10 +180,18 @@ func (c *Conn) do(f func(*Endpoint)) {
 		c.mu.Unlock()
 		return
 	}
+	c.sync()
 	f(c.ep)
 	rd := c.ep.Ready()
 	for _, d := range rd.Delivered {
 		c.deliveries <- d // never blocks: Handle checked the room
+	}
+	if n, ok := c.ep.NextDue(); ok && (c.armed == 0 || c.ticks+n < c.armed) {
+		// Due before Run's timer (or Run has none): wake it to re-arm.
+		select {
+		case c.rearm <- struct{}{}:
+		default:
+		}
 	}
 	c.mu.Unlock()
 	for _, fr := range rd.Frames {

@@ -126,3 +126,50 @@ func TestConnOverLoopback(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// blackhole records the frames a Conn sends and delivers none.
+type blackhole struct{ frames chan wire.Type }
+
+func (b *blackhole) Send(typ wire.Type, _ uint32, _ []byte) error {
+	select {
+	case b.frames <- typ:
+	default:
+	}
+	return nil
+}
+
+// TestConnRetransmitsOnItsOwn: with no traffic coming in, the timer
+// armed at the next due retransmission is what sends it, again and again
+// with back-off; Forget ends it.
+func TestConnRetransmitsOnItsOwn(t *testing.T) {
+	bh := &blackhole{frames: make(chan wire.Type, 16)}
+	c, err := NewConn(bh, Config{Self: 1, Generation: 1, RetransmitTicks: 1, MaxRetransmitTicks: 2}, time.Millisecond, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	if err := c.Send(2, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	timeout := time.After(20 * time.Second) // hang guard only
+	for i := range 4 {                      // the first send and three retransmissions
+		select {
+		case typ := <-bh.frames:
+			if typ != wire.TypeReliableData {
+				t.Fatalf("frame %d: %s, want data", i, typ)
+			}
+		case <-timeout:
+			t.Fatalf("only %d frames sent", i)
+		}
+	}
+	c.Forget(2)
+	if n := c.Pending(2); n != 0 {
+		t.Fatalf("pending after Forget: %d", n)
+	}
+	if _, err := NewConn(bh, Config{Self: 1, Generation: 1}, 0, nil); err == nil {
+		t.Fatal("tick 0 accepted")
+	}
+}

@@ -4,7 +4,8 @@
 //
 // Endpoint is the pure core, shaped like go.etcd.io/raft: the caller
 // feeds it received frames (Step), peer generations (Observe), time
-// (Tick) and messages to send (Send), then takes Ready(): the frames to
+// (Tick, or Advance by several ticks at once) and messages to send
+// (Send), then takes Ready(): the frames to
 // transmit, the messages delivered in order, and the messages that can
 // no longer be delivered. It does no I/O and reads no clock, so tests
 // run it through loss, reordering and duplication in logical time.
@@ -41,9 +42,15 @@
 // RecvBuffer out-of-order frames are held by the receiver (frames beyond
 // are dropped unacked and retransmitted later).
 //
-// Conn is the thin driver: it ticks an Endpoint on a timer, sends its
-// frames through a transport, and hands deliveries to a channel. Feed it
-// every transport.Message (heartbeats too: they carry generations):
+// NextDue says how many ticks until the next retransmission, or that
+// nothing waits for an acknowledgement: a driver sleeps until then instead
+// of ticking, so an idle node has no timer running at all.
+//
+// Conn is the thin driver: it keeps the Endpoint's ticks in step with the
+// wall clock, wakes only when a retransmission is due, sends its frames
+// through a transport, and hands deliveries to a channel. Feed it every
+// transport.Message whose generation is new (heartbeats too: they carry
+// generations):
 //
 //	c, err := reliable.NewConn(tr, reliable.Config{Self: 1, Generation: gen}, reliable.DefaultTick, log)
 //	go c.Run(ctx)

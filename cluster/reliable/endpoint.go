@@ -135,8 +135,18 @@ func (e *Endpoint) Step(from uint32, gen uint64, typ wire.Type, payload []byte) 
 }
 
 // Tick advances logical time by one tick and retransmits what is due.
-func (e *Endpoint) Tick() {
-	e.now++
+func (e *Endpoint) Tick() { e.Advance(1) }
+
+// Advance moves logical time n ticks forward (n < 1 counts as 1) and
+// retransmits what is due by then, each message at most once. It is n
+// Ticks in one step for a driver that sleeps until NextDue: nothing falls
+// due in between, so nothing is missed; a driver that wakes late sends
+// each overdue message once, not once per tick it slept through.
+func (e *Endpoint) Advance(n int) {
+	e.now += max(n, 1)
+	if due, ok := e.nextDue(); !ok || due > e.now {
+		return // nothing due: no need to sort the peers
+	}
 	for _, id := range e.sortedPeers() {
 		p := e.peers[id]
 		for _, m := range p.out.queue[:min(len(p.out.queue), e.cfg.Window)] {
@@ -150,9 +160,42 @@ func (e *Endpoint) Tick() {
 	}
 }
 
+// NextDue is how many ticks from now the next retransmission falls due
+// (at least 1); ok is false when no message waits for an acknowledgement,
+// so a driver needs no timer until the next Send.
+func (e *Endpoint) NextDue() (ticks int, ok bool) {
+	due, ok := e.nextDue()
+	return max(due-e.now, 1), ok
+}
+
+// nextDue is the earliest due tick of a message in flight.
+func (e *Endpoint) nextDue() (due int, ok bool) {
+	for _, p := range e.peers {
+		for _, m := range p.out.queue[:min(len(p.out.queue), e.cfg.Window)] {
+			if m.sent && !m.sacked && (!ok || m.due < due) {
+				due, ok = m.due, true
+			}
+		}
+	}
+	return due, ok
+}
+
 // Ready returns and clears the pending output. Acks owed are generated
 // here, so several frames stepped between two Ready calls share one.
 func (e *Endpoint) Ready() Ready {
+	for _, p := range e.peers {
+		if p.in.ackDue {
+			e.sendAcks()
+			break
+		}
+	}
+	r := e.ready
+	e.ready = Ready{}
+	return r
+}
+
+// sendAcks emits the acks owed, in node order.
+func (e *Endpoint) sendAcks() {
 	for _, id := range e.sortedPeers() {
 		p := e.peers[id]
 		if !p.in.ackDue {
@@ -168,9 +211,6 @@ func (e *Endpoint) Ready() Ready {
 		e.ready.Frames = append(e.ready.Frames, Frame{To: id, Type: wire.TypeReliableAck, Payload: a.encode()})
 		e.stats.AcksSent++
 	}
-	r := e.ready
-	e.ready = Ready{}
-	return r
 }
 
 // Pending is how many messages to node are queued or unacknowledged.

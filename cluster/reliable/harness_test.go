@@ -164,6 +164,18 @@ func (s *sim) run(cmd string) string {
 				s.nodes[id].Tick()
 			}
 		}
+	case "advance":
+		// advance N: every node moves N ticks at once (Endpoint.Advance).
+		for _, id := range s.ids() {
+			s.nodes[id].Advance(int(num(0)))
+		}
+	case "next-due":
+		// next-due NODE: Endpoint.NextDue.
+		if n, ok := s.nodes[num(0)].NextDue(); ok {
+			fmt.Fprintf(s.out, "next retransmission in %d ticks\n", n)
+		} else {
+			fmt.Fprintf(s.out, "nothing in flight\n")
+		}
 	case "observe":
 		s.nodes[num(0)].Observe(num(1), uint64(num(2)))
 	case "forget":

@@ -3,6 +3,7 @@ package transport
 import (
 	"log/slog"
 	"net/netip"
+	"time"
 
 	"palisade/cluster/auth"
 )
@@ -85,4 +86,13 @@ type Config struct {
 	// ReplayWindow is how many sequence numbers behind the newest are
 	// remembered per sender (default 1024, rounded up to a multiple of 64).
 	ReplayWindow int
+	// CoalesceHeartbeats, if positive, keeps heartbeats that say nothing
+	// new out of Messages: a heartbeat (wire.TypeHeartbeat) is queued only
+	// if it is the first of its sender's generation, if its payload
+	// differs from the last heartbeat queued from that sender, or if the
+	// sender had not been heard on any link for CoalesceHeartbeats. The
+	// others still count as signs of life in LastHeard, which the
+	// consumer polls. This spares the consumer a wake-up per peer per
+	// keepalive per link; 0 queues every heartbeat.
+	CoalesceHeartbeats time.Duration
 }

@@ -77,6 +77,9 @@ type LinkCounters struct {
 	TxErrors   uint64
 	Duplicates uint64 // authentic copies already received on another link
 	Self       uint64 // our own packets looped back (multicast/broadcast)
+	// Coalesced heartbeats: authentic, first copies, kept out of
+	// Messages because they said nothing new (Config.CoalesceHeartbeats).
+	Coalesced uint64
 	// Dropped by reason name (only non-zero entries).
 	Dropped map[string]uint64
 }

@@ -34,6 +34,19 @@
 //	t.LastHeard()  // per peer, per link: membership input
 //	t.Counters()   // drop counters for `palisade status`
 //
+// Heartbeats mostly repeat themselves. With Config.CoalesceHeartbeats set,
+// a heartbeat that carries the same payload as the last one queued from
+// its sender (same generation, sender heard within the window) only
+// refreshes LastHeard and is counted as coalesced: the consumer, which
+// polls LastHeard before acting on the clock, then wakes for what changed
+// instead of once per peer per link per keepalive.
+//
+// System calls per packet are kept down because at a 100 ms keepalive a
+// node of a 16-node mesh sends 300 and receives 300 packets a second: a
+// packet to all peers of a unicast link goes out in one sendmmsg, and the
+// receive loops call recvfrom raw (see reader), which spares the Go
+// runtime's monitor thread a wake-up per packet.
+//
 // Nothing received from the network blocks the receive loops: if the
 // consumer of Messages() falls behind, messages are dropped and counted
 // as queue_full (heartbeats are periodic and reliable retransmits).

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"sync"
 	"time"
 )
@@ -11,6 +12,10 @@ type peer struct {
 	any       window   // every seq accepted from this generation
 	perLink   []window // seq seen per link, to tell duplicates from replays
 	lastHeard []time.Time
+	// hb is the payload of the last heartbeat queued from generation
+	// hbGen (see Config.CoalesceHeartbeats).
+	hb    []byte
+	hbGen uint64
 }
 
 // peerTable is shared by the per-link receive loops.
@@ -50,12 +55,29 @@ const (
 	accept    verdict = iota // first copy: deliver
 	duplicate                // already arrived on another link
 	dropped                  // see the DropReason
+	coalesced                // a heartbeat that says nothing new
+	queued                   // first copy, handed to queue
 )
 
 // admit runs the generation and replay checks for an authentic packet
 // from a known node and records the link's last-heard time for anything
 // that is not a drop.
-func (pt *peerTable) admit(node uint32, gen, seq uint64, link int, now time.Time) (verdict, DropReason) {
+//
+// A positive window makes the packet a heartbeat with payload hb to
+// coalesce (Config.CoalesceHeartbeats): its first copy is coalesced
+// unless it is the first heartbeat of the sender's generation, its
+// payload differs from the last heartbeat accepted from the sender, or
+// the sender was silent on every link for window or more.
+//
+// queue, if not nil, is called for a first copy that is not coalesced,
+// under the table's lock: packets are queued in the order they were
+// admitted, so the last heartbeat queued from a sender is always the one
+// later heartbeats are compared with (two links' receive loops could
+// otherwise queue an older heartbeat after a newer one, and the newer
+// one, repeated, would be coalesced for good). queue reports whether
+// there was room; if not, the packet is dropped (DropQueueFull) and the
+// heartbeat forgotten, so that the next one is queued.
+func (pt *peerTable) admit(node uint32, gen, seq uint64, link int, now time.Time, hb []byte, window time.Duration, queue func() bool) (verdict, DropReason) {
 	pt.mu.Lock()
 	defer pt.mu.Unlock()
 	p := pt.peers[node]
@@ -84,10 +106,36 @@ func (pt *peerTable) admit(node uint32, gen, seq uint64, link int, now time.Time
 		p.lastHeard[link] = now
 		return duplicate, 0
 	}
+	v := accept
+	if window > 0 {
+		if p.hbGen == gen && bytes.Equal(p.hb, hb) && now.Sub(pt.heard(p)) < window {
+			v = coalesced
+		} else {
+			p.hbGen, p.hb = gen, append(p.hb[:0], hb...)
+		}
+	}
 	p.any.mark(seq)
 	lw.mark(seq)
 	p.lastHeard[link] = now
-	return accept, 0
+	if v == accept && queue != nil {
+		if !queue() {
+			p.hbGen, p.hb = 0, p.hb[:0]
+			return dropped, DropQueueFull
+		}
+		v = queued
+	}
+	return v, 0
+}
+
+// heard is when p was last heard on any link.
+func (pt *peerTable) heard(p *peer) time.Time {
+	var last time.Time
+	for _, t := range p.lastHeard {
+		if t.After(last) {
+			last = t
+		}
+	}
+	return last
 }
 
 func (pt *peerTable) snapshot(nodes []uint32, self uint32, linkNames []string) []PeerHeard {

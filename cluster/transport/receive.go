@@ -24,7 +24,7 @@ func (t *Transport) receive(l *link) {
 	var decKeys *auth.Keyring
 	var lastErrLog time.Time
 	for {
-		n, from, err := l.conn.ReadFromUDPAddrPort(buf)
+		n, from, err := l.rd.ReadFrom(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -66,29 +66,41 @@ func (t *Transport) handle(l *link, m *wire.Message, from netip.AddrPort) {
 		return
 	}
 	now := time.Now()
-	v, reason := t.peers.admit(m.From, m.Generation, m.Seq, l.index, now)
+	forUs := m.To == 0 || m.To == t.cfg.Node
+	var window time.Duration // coalesce within it; 0: never
+	if forUs && m.Type == wire.TypeHeartbeat {
+		window = t.cfg.CoalesceHeartbeats
+	}
+	var queue func() bool
+	if forUs {
+		queue = func() bool {
+			msg := Message{
+				From: m.From, Link: l.index, Generation: m.Generation, Seq: m.Seq,
+				SentAt: time.Unix(0, m.SentAt), ReceivedAt: now, Type: m.Type, To: m.To,
+				Payload: append([]byte(nil), m.Payload...),
+			}
+			select {
+			case t.msgs <- msg:
+				return true
+			default:
+				return false
+			}
+		}
+	}
+	v, reason := t.peers.admit(m.From, m.Generation, m.Seq, l.index, now, m.Payload, window, queue)
 	switch v {
+	case queued:
+		t.delivered.Add(1)
 	case dropped:
 		t.drop(l, reason, from, m.From)
-		return
 	case duplicate:
 		l.dup.Add(1)
-		return
-	}
-	if m.To != 0 && m.To != t.cfg.Node {
+	case coalesced:
+		l.coalesced.Add(1) // a sign of life in LastHeard, nothing new to queue
+	case accept:
+		// Authentic and a sign of life, but addressed to another node
+		// (multicast, broadcast).
 		t.drop(l, DropNotForUs, from, m.From)
-		return
-	}
-	msg := Message{
-		From: m.From, Link: l.index, Generation: m.Generation, Seq: m.Seq,
-		SentAt: time.Unix(0, m.SentAt), ReceivedAt: now, Type: m.Type, To: m.To,
-		Payload: append([]byte(nil), m.Payload...),
-	}
-	select {
-	case t.msgs <- msg:
-		t.delivered.Add(1)
-	default:
-		t.drop(l, DropQueueFull, from, m.From)
 	}
 }
 

@@ -9,6 +9,9 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
+
 	"palisade/cluster/auth"
 	"palisade/cluster/wire"
 )
@@ -40,17 +43,25 @@ type Transport struct {
 
 // link is one open link and its counters.
 type link struct {
-	index   int
-	cfg     Link
-	conn    *net.UDPConn
-	all     []netip.AddrPort            // destinations of "send to all"
-	byNode  map[uint32][]netip.AddrPort // unicast destinations per node
-	rx, rxB atomic.Uint64
-	tx, txB atomic.Uint64
-	txErr   atomic.Uint64
-	dup     atomic.Uint64
-	self    atomic.Uint64
-	drops   [numDropReasons]atomic.Uint64
+	index int
+	cfg   Link
+	conn  *net.UDPConn
+	rd    *reader // conn's receive side (see reader)
+	// batch holds one message per destination in all, for sendBatch;
+	// writeBatch is the socket family's sendmmsg.
+	batch      []ipv4.Message
+	writeBatch func([]ipv4.Message, int) (int, error)
+	all        []netip.AddrPort            // destinations of "send to all"
+	byNode     map[uint32][]netip.AddrPort // unicast destinations per node
+	rx, rxB    atomic.Uint64
+	tx, txB    atomic.Uint64
+	txErr      atomic.Uint64
+	dup        atomic.Uint64
+	self       atomic.Uint64
+	// coalesced counts heartbeats kept out of Messages
+	// (Config.CoalesceHeartbeats).
+	coalesced atomic.Uint64
+	drops     [numDropReasons]atomic.Uint64
 	// dropLogged is when each reason was last logged (unix nanos).
 	dropLogged [numDropReasons]atomic.Int64
 }
@@ -125,6 +136,11 @@ func (t *Transport) Start() error {
 			return fmt.Errorf("transport: link %s (%s): %w", l.cfg.Name, l.cfg.Kind, err)
 		}
 		l.conn = conn
+		if l.rd, err = newReader(conn); err != nil {
+			t.closeLinks()
+			t.started.Store(false)
+			return fmt.Errorf("transport: link %s: %w", l.cfg.Name, err)
+		}
 		if l.cfg.Kind == Broadcast {
 			ifi, _ := net.InterfaceByName(l.cfg.Interface)
 			b, err := l.cfg.broadcastAddr(ifi)
@@ -135,6 +151,7 @@ func (t *Transport) Start() error {
 			}
 			l.all = []netip.AddrPort{netip.AddrPortFrom(b, l.cfg.port())}
 		}
+		l.prepareBatch()
 	}
 	for _, l := range t.links {
 		t.wg.Add(1)
@@ -142,6 +159,23 @@ func (t *Transport) Start() error {
 	}
 	t.log.Info("transport started", "node", t.cfg.Node, "generation", t.cfg.Generation, "links", len(t.links))
 	return nil
+}
+
+// prepareBatch builds the messages sendBatch reuses for every send to
+// all of l's destinations.
+func (l *link) prepareBatch() {
+	if len(l.all) < 2 {
+		return
+	}
+	l.batch = make([]ipv4.Message, len(l.all))
+	for i, d := range l.all {
+		l.batch[i] = ipv4.Message{Buffers: make([][]byte, 1), Addr: net.UDPAddrFromAddrPort(d)}
+	}
+	if l.all[0].Addr().Is4() {
+		l.writeBatch = ipv4.NewPacketConn(l.conn).WriteBatch
+	} else {
+		l.writeBatch = ipv6.NewPacketConn(l.conn).WriteBatch
+	}
 }
 
 // Close stops the receive loops, closes the sockets and then closes the
@@ -209,7 +243,7 @@ func (t *Transport) Counters() Counters {
 		lc := LinkCounters{
 			Name: l.cfg.Name, RxPackets: l.rx.Load(), RxBytes: l.rxB.Load(),
 			TxPackets: l.tx.Load(), TxBytes: l.txB.Load(), TxErrors: l.txErr.Load(),
-			Duplicates: l.dup.Load(), Self: l.self.Load(), Dropped: map[string]uint64{},
+			Duplicates: l.dup.Load(), Self: l.self.Load(), Coalesced: l.coalesced.Load(), Dropped: map[string]uint64{},
 		}
 		for r := range l.drops {
 			if n := l.drops[r].Load(); n > 0 {

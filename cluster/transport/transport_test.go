@@ -239,3 +239,37 @@ func TestKeyRollover(t *testing.T) {
 	c.nodes[1].SendHeartbeat()
 	recv(t, c.nodes[2])
 }
+
+// TestSendToAllSkipsAFailingPeer: sending to every peer goes out in one
+// batch per link; a destination the kernel refuses (here an IPv6 address
+// on an IPv4 socket; nothing leaves the host) is counted as a tx error
+// and the peers after it still get the packet.
+func TestSendToAllSkipsAFailingPeer(t *testing.T) {
+	c := newCluster(t, 3, map[uint32]bool{1: true}, nil)
+	cfg := Config{Cluster: testCluster, Node: 1, Generation: 100, Nodes: []uint32{1, 2, 3}, Keys: testKeys(t, keyFile1)}
+	for l := range 2 {
+		cfg.Links = append(cfg.Links, Link{Kind: Unicast, Local: addr(l, 1), Port: c.port, Peers: []Peer{
+			{Node: 2, Addr: netip.AddrPortFrom(netip.IPv6Loopback(), c.port)},
+			{Node: 3, Addr: netip.AddrPortFrom(addr(l, 3), 0)},
+		}})
+	}
+	tr, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	if err := tr.SendHeartbeat(); err != nil {
+		t.Fatalf("one peer reachable, yet: %v", err)
+	}
+	if m := recv(t, c.nodes[3]); m.From != 1 {
+		t.Fatalf("node 3 got %+v", m)
+	}
+	for _, l := range tr.Counters().Links {
+		if l.TxErrors != 1 || l.TxPackets != 1 {
+			t.Errorf("link %s: %d sent, %d errors; want 1 and 1", l.Name, l.TxPackets, l.TxErrors)
+		}
+	}
+}

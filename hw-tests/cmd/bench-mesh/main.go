@@ -110,12 +110,32 @@ func (m *mesh) waitAgreed(n int, timeout time.Duration) error {
 				break
 			}
 			if time.Now().After(deadline) {
-				return fmt.Errorf("n%d: no agreed %d-node view within %v (err %v, view %d with %d members)", i+1, n, timeout, err, st.View.ID, len(st.View.Members))
+				return fmt.Errorf("n%d: no agreed %d-node view within %v (err %v, view %d with %d members)\n%s", i+1, n, timeout, err, st.View.ID, len(st.View.Members), m.views())
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
 	return nil
+}
+
+// views describes every node's view, for an error message.
+func (m *mesh) views() string {
+	var b strings.Builder
+	for i := range m.lab.Nodes {
+		st, err := m.status(i)
+		if err != nil {
+			fmt.Fprintf(&b, "  n%d: %v\n", i+1, err)
+			continue
+		}
+		fmt.Fprintf(&b, "  n%d: view %d agreed %v members %d;", i+1, st.View.ID, st.View.Agreed, len(st.View.Members))
+		for _, ns := range st.Nodes {
+			if ns.State != "up" {
+				fmt.Fprintf(&b, " %s %s", ns.Name, ns.State)
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }
 
 // cpuTicks reads utime+stime of a process in clock ticks.
