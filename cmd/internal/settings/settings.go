@@ -145,14 +145,12 @@ func (s *Set) Source(name string) string {
 
 // Help describes the layering for a program's --help.
 func (s *Set) Help() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Settings: each flag below can also be set by its environment variable (%s_...)\n", s.prefix)
-	fmt.Fprintf(&b, "or as a key of the settings file (--%s, default %s, read if it exists),\n", SettingsFlag, s.file)
-	b.WriteString("e.g.\n\n")
+	example, env := "NAME: VALUE", s.prefix+"_NAME"
 	if len(s.list) > 0 {
-		st := s.list[0]
-		fmt.Fprintf(&b, "  %s: VALUE        (or %s=VALUE, or --%s VALUE)\n\n", st.Name, s.Env(st.Name), st.Name)
+		example, env = s.list[0].Name+": VALUE", s.Env(s.list[0].Name)
 	}
-	b.WriteString("A flag wins over the environment, which wins over the settings file.")
-	return b.String()
+	return fmt.Sprintf(`Settings: every flag below may also come from its environment variable
+(%s, ...) or from a key of the settings file (%q;
+--%s, default %s, read if it exists).
+A flag wins over the environment, which wins over the settings file.`, env, example, SettingsFlag, s.file)
 }
