@@ -48,25 +48,6 @@ func DecodeYAMLFile(file string, data []byte) (*Document, error) {
 	return &d, nil
 }
 
-// DecodeConfig reads the `resources:` section of cluster.yaml on its own
-// strictly (empty data is an empty configuration). Code holding the
-// section's yaml.Node (cluster/dc) uses StrictDecoder on it instead, so
-// errors keep the file's lines.
-func DecodeConfig(data []byte) (*Config, error) {
-	var n yaml.Node
-	if err := yaml.Unmarshal(data, &n); err != nil {
-		return nil, SyntaxError("", err)
-	}
-	var c Config
-	if err := (StrictDecoder{}).Decode(&n, &c); err != nil {
-		return nil, err
-	}
-	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("resources configuration: %w", err)
-	}
-	return &c, nil
-}
-
 // Validate checks ids are unique and references resolve.
 func (c *Config) Validate() error {
 	ids := map[string]string{}
