@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,11 +54,97 @@ func decodeResources(col *strict.Collector, n *yaml.Node) (*model.Config, uint64
 	if col.Len() > before {
 		return nil, 0
 	}
-	if err := cfg.Validate(); err != nil {
-		col.ErrorAt(0, "resources", "%v", err)
+	if ps := cfg.Problems(); len(ps) > 0 {
+		// Every problem, each at the line of the object it is about.
+		at := objectLines(col, n)
+		for _, p := range ps {
+			key := p.What
+			if p.What == "group" || p.What == "clone" {
+				key = "resource"
+			}
+			if p.What == "ticket constraint" {
+				key = "ticket"
+			}
+			where, ok := at[objectKey{key, p.ID, p.Nth}]
+			if !ok {
+				where = objectAt{path: "resources"}
+			}
+			col.ErrorAt(where.line, where.path, "%s", p)
+		}
 		return nil, 0
 	}
 	return &cfg, admin
+}
+
+// objectKey names the nth object of a kind with an id in a resources
+// section: a resource (of any kind), a node, a location, ...
+type objectKey struct {
+	what, id string
+	nth      int
+}
+
+type objectAt struct {
+	line int
+	path string
+}
+
+// objectLines finds where each resource, node and constraint of a
+// resources section is, for the model's own checks (model.Problems),
+// which know objects by id, not by line.
+func objectLines(col *strict.Collector, n *yaml.Node) map[objectKey]objectAt {
+	at := map[objectKey]objectAt{}
+	count := map[[2]string]int{}
+	record := func(what string, item *yaml.Node, idKey, path string) {
+		item = col.Deref(item)
+		if item.Kind != yaml.MappingNode {
+			return
+		}
+		id := ""
+		for i := 0; i+1 < len(item.Content); i += 2 {
+			if item.Content[i].Value == idKey {
+				id = col.Deref(item.Content[i+1]).Value
+			}
+		}
+		count[[2]string{what, id}]++
+		at[objectKey{what, id, count[[2]string{what, id}]}] = objectAt{item.Line, path}
+	}
+	child := func(m *yaml.Node, key string) *yaml.Node {
+		if m = col.Deref(m); m == nil || m.Kind != yaml.MappingNode {
+			return nil
+		}
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if m.Content[i].Value == key {
+				return col.Deref(m.Content[i+1])
+			}
+		}
+		return nil
+	}
+	var resources func(list *yaml.Node, path string)
+	resources = func(list *yaml.Node, path string) {
+		if list == nil || list.Kind != yaml.SequenceNode {
+			return
+		}
+		for i, r := range list.Content {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			record("resource", r, "id", p)
+			resources(child(r, "members"), p+".members")
+		}
+	}
+	resources(child(n, "resources"), "resources.resources")
+	if nodes := child(n, "nodes"); nodes != nil && nodes.Kind == yaml.SequenceNode {
+		for i, nd := range nodes.Content {
+			record("node", nd, "name", fmt.Sprintf("resources.nodes[%d]", i))
+		}
+	}
+	cs := child(n, "constraints")
+	for _, k := range []struct{ key, what string }{{"locations", "location"}, {"colocations", "colocation"}, {"orders", "order"}, {"tickets", "ticket"}} {
+		if list := child(cs, k.key); list != nil && list.Kind == yaml.SequenceNode {
+			for i, c := range list.Content {
+				record(k.what, c, "id", fmt.Sprintf("resources.constraints.%s[%d]", k.key, i))
+			}
+		}
+	}
+	return at
 }
 
 // checkOptionWords refuses a word-valued option (no-quorum-policy,

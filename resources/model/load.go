@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -8,6 +9,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"palisade/cluster/config/strict"
 )
 
 // Document is a standalone scheduler input file as `palisade simulate`
@@ -48,103 +51,127 @@ func DecodeYAMLFile(file string, data []byte) (*Document, error) {
 	return &d, nil
 }
 
-// Validate checks ids are unique and references resolve.
+// Validate checks ids are unique and references resolve. Every problem
+// is reported (one a line), not only the first.
 func (c *Config) Validate() error {
+	ps := c.Problems()
+	errs := make([]error, len(ps))
+	for i, p := range ps {
+		errs[i] = p
+	}
+	return errors.Join(errs...)
+}
+
+// Problem is one reason Validate refuses a configuration, about one
+// object: a resource (What "resource", "group" or "clone"), a node, or a
+// constraint ("location", "colocation", "order", "ticket constraint").
+// The configuration decoder puts it at the object's line.
+type Problem struct {
+	What string
+	ID   string // empty: the object has none (a resource without id)
+	// Nth is the occurrence of ID the problem is about (1: the first; 2
+	// for an id used twice).
+	Nth    int
+	Reason string
+}
+
+func (p *Problem) Error() string {
+	if p.ID == "" {
+		return p.Reason
+	}
+	return fmt.Sprintf("%s %s: %s", p.What, strict.Quote(p.ID), p.Reason)
+}
+
+// Problems lists every problem Validate reports, in configuration order.
+func (c *Config) Problems() []*Problem {
+	var out []*Problem
+	add := func(what, id string, nth int, format string, args ...any) {
+		out = append(out, &Problem{What: what, ID: id, Nth: nth, Reason: fmt.Sprintf(format, args...)})
+	}
 	ids := map[string]string{}
-	var walk func(r *Resource, parent *Resource) error
-	walk = func(r *Resource, parent *Resource) error {
+	seen := map[string]int{}
+	var walk func(r *Resource, parent *Resource)
+	walk = func(r *Resource, parent *Resource) {
 		if r == nil || r.ID == "" {
-			return fmt.Errorf("resource without id (in %s)", idOr(parent))
+			seen[""]++
+			out = append(out, &Problem{What: "resource", Nth: seen[""], Reason: fmt.Sprintf("resource without id (in %s)", idOr(parent))})
+			return
 		}
+		seen[r.ID]++
 		if k, dup := ids[r.ID]; dup {
-			return fmt.Errorf("resource %q: id already used by a %s", r.ID, k)
+			add("resource", r.ID, seen[r.ID], "id already used by a %s", k)
+		} else {
+			ids[r.ID] = r.KindOf()
 		}
-		ids[r.ID] = r.KindOf()
 		switch r.KindOf() {
 		case KindPrimitive:
 			if len(r.Members) > 0 {
-				return fmt.Errorf("resource %q: a primitive has no members (set kind: group or clone)", r.ID)
+				add("resource", r.ID, seen[r.ID], "a primitive has no members (set kind: group or clone)")
 			}
 		case KindGroup:
 			if parent != nil && parent.KindOf() == KindGroup {
-				return fmt.Errorf("group %q: groups cannot nest", r.ID)
+				add("group", r.ID, seen[r.ID], "groups cannot nest")
 			}
 			for _, m := range r.Members {
 				if m != nil && m.KindOf() != KindPrimitive {
-					return fmt.Errorf("group %q: member %q must be a primitive", r.ID, m.ID)
+					add("group", r.ID, seen[r.ID], "member %s must be a primitive", strict.Quote(m.ID))
 				}
 			}
 		case KindClone:
 			if parent != nil {
-				return fmt.Errorf("clone %q: clones must be top-level", r.ID)
+				add("clone", r.ID, seen[r.ID], "clones must be top-level")
 			}
 			if len(r.Members) != 1 {
-				return fmt.Errorf("clone %q: want exactly one member, have %d", r.ID, len(r.Members))
+				add("clone", r.ID, seen[r.ID], "want exactly one member, have %d", len(r.Members))
 			}
 		default:
-			return fmt.Errorf("resource %q: kind %q: want primitive, group or clone", r.ID, r.Kind)
+			add("resource", r.ID, seen[r.ID], "kind %s: want primitive, group or clone", strict.Quote(r.Kind))
 		}
 		for _, m := range r.Members {
-			if err := walk(m, r); err != nil {
-				return err
-			}
+			walk(m, r)
 		}
-		return nil
 	}
 	for _, r := range c.Resources {
-		if err := walk(r, nil); err != nil {
-			return err
-		}
+		walk(r, nil)
 	}
-	seen := map[string]bool{}
+	names := map[string]int{}
 	for _, n := range c.Nodes {
 		if n.Name == "" {
-			return fmt.Errorf("node without name")
+			names[""]++
+			out = append(out, &Problem{What: "node", Nth: names[""], Reason: "node without name"})
+			continue
 		}
-		if seen[n.Name] {
-			return fmt.Errorf("node %q listed twice", n.Name)
+		names[n.Name]++
+		if names[n.Name] == 2 {
+			add("node", n.Name, 2, "listed twice")
 		}
-		seen[n.Name] = true
 	}
-	need := func(what, id, ref string) error {
+	need := func(what, id, ref string) {
 		if _, ok := ids[ref]; !ok {
-			return fmt.Errorf("%s %q: unknown resource %q", what, id, ref)
+			add(what, id, 1, "unknown resource %s", strict.Quote(ref))
 		}
-		return nil
 	}
 	for _, l := range c.Constraints.Locations {
-		if err := need("location", l.ID, l.Rsc); err != nil {
-			return err
-		}
+		need("location", l.ID, l.Rsc)
 		if l.Node == "" && len(l.Rules) == 0 {
-			return fmt.Errorf("location %q: want node+score or rules", l.ID)
+			add("location", l.ID, 1, "want node+score or rules")
 		}
 	}
 	for _, cc := range c.Constraints.Colocations {
-		if err := need("colocation", cc.ID, cc.Rsc); err != nil {
-			return err
-		}
-		if err := need("colocation", cc.ID, cc.With); err != nil {
-			return err
-		}
+		need("colocation", cc.ID, cc.Rsc)
+		need("colocation", cc.ID, cc.With)
 	}
 	for _, tk := range c.Constraints.Tickets {
-		if err := need("ticket", tk.ID, tk.Rsc); err != nil {
-			return err
-		}
+		need("ticket", tk.ID, tk.Rsc)
 		if tk.Ticket == "" {
-			return fmt.Errorf("ticket constraint %q: no ticket named", tk.ID)
+			add("ticket constraint", tk.ID, 1, "no ticket named")
 		}
 	}
 	for _, o := range c.Constraints.Orders {
-		if err := need("order", o.ID, o.First); err != nil {
-			return err
-		}
-		if err := need("order", o.ID, o.Then); err != nil {
-			return err
-		}
+		need("order", o.ID, o.First)
+		need("order", o.ID, o.Then)
 	}
-	return nil
+	return out
 }
 
 // Primitive finds a configured primitive by id; clone instance ids
@@ -177,7 +204,7 @@ func idOr(r *Resource) string {
 	if r == nil {
 		return "resources"
 	}
-	return r.ID
+	return strict.Quote(r.ID)
 }
 
 // SortedKeys returns a map's keys in order (used for deterministic output).
