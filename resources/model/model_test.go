@@ -162,4 +162,3 @@ func FuzzDecodeYAML(f *testing.F) {
 		}
 	})
 }
-
