@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"palisade/cluster/api"
+	"palisade/cluster/config"
 	"palisade/cluster/dc"
 	"palisade/cluster/dcrun"
 	"palisade/cluster/eventlog"
@@ -33,10 +34,11 @@ func TestConfigPropagates(t *testing.T) {
 	before := showConfig(t, h, 0)
 
 	// Edit what `config show` prints, as an operator would.
-	cfg, admin, err := dc.DecodeConfig("shown", []byte(mustShowYAML(t, h, 0)))
+	doc, err := config.ParseDocument("shown", []byte(mustShowYAML(t, h, 0)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg, admin := doc.Resources, doc.AdminEpoch
 	cfg.Constraints.Locations = append(cfg.Constraints.Locations,
 		model.Location{ID: "grp-prefers-target", Rsc: "grp", Node: fmt.Sprintf("n%d", target+1), Score: model.Infinity})
 	body, err := yaml.Marshal(cfg)

@@ -55,7 +55,7 @@ func TestImportedHeartbeatRuns(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	d := exec.CommandContext(ctx, filepath.Join(bin, "palisaded"), "--config", filepath.Join(etc, "cluster.yaml"), "--node", "n1")
-	d.Env = append(os.Environ(), "PALISADE_STATE_DIR="+state, "PALISADE_SOCKET="+sock, "PALISADE_RUN_DIR="+filepath.Join(state, "run"))
+	d.Env = append(os.Environ(), "PALISADED_STATE_DIR="+state, "PALISADED_SOCKET="+sock, "PALISADED_RUN_DIR="+filepath.Join(state, "run"))
 	var log strings.Builder
 	d.Stdout, d.Stderr = &log, &log
 	if err := d.Start(); err != nil {

@@ -1,14 +1,12 @@
 package quorum
 
 import (
-	"fmt"
-	"maps"
-	"slices"
-	"sort"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"palisade/cluster/config/strict"
 )
 
 // Section is the decoded `quorum:` section of cluster.yaml:
@@ -39,9 +37,22 @@ type Section struct {
 }
 
 // Decode validates the quorum section for the given node names (in id
-// order: the first is the default tie-breaker). file names
-// the configuration in errors; a nil node means all defaults.
+// order: the first is the default tie-breaker). file names the
+// configuration in errors; a nil node means all defaults. Every problem is
+// reported at once, as strict.Errors (cluster/config decodes the section
+// with the rest of the file through DecodeWith).
 func Decode(file string, n *yaml.Node, nodes []string) (*Section, error) {
+	c := strict.New(file)
+	s := DecodeWith(c, n, nodes)
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// DecodeWith decodes the quorum section into c, the collector of the
+// whole file. The section is only meaningful when c gained no error.
+func DecodeWith(c *strict.Collector, n *yaml.Node, nodes []string) *Section {
 	s := &Section{Config: Config{Nodes: map[string]int{}, LastManStandingWindow: 10 * time.Second}, Policy: PolicyStop}
 	for _, name := range nodes {
 		s.Config.Nodes[name] = 1
@@ -52,82 +63,73 @@ func Decode(file string, n *yaml.Node, nodes []string) (*Section, error) {
 	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
 		n = n.Content[0]
 	}
-	var errs []string
-	errf := func(at *yaml.Node, key, msg string) {
-		errs = append(errs, fmt.Sprintf("%s:%d: quorum.%s: %s", file, at.Line, key, msg))
+	if n == nil || n.ShortTag() == "!!null" {
+		return s
 	}
-	if n != nil {
-		if n.Kind != yaml.MappingNode {
-			return nil, fmt.Errorf("%s:%d: quorum: want a mapping", file, n.Line)
-		}
-		valid := []string{"expected_votes", "votes", "two_node", "wait_for_all", "last_man_standing", "last_man_standing_window", "no_quorum_policy", "auto_tie_breaker", "auto_tie_breaker_node", "device", "heuristics"}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			var err error
-			switch k.Value {
-			case "expected_votes":
-				err = v.Decode(&s.Config.ExpectedVotes)
-			case "two_node":
-				err = v.Decode(&s.Config.TwoNode)
-			case "wait_for_all":
-				err = v.Decode(&s.Config.WaitForAll)
-				s.Config.WaitForAllSet = true
-			case "last_man_standing":
-				err = v.Decode(&s.Config.LastManStanding)
-			case "last_man_standing_window":
-				s.Config.LastManStandingWindow, err = time.ParseDuration(v.Value)
-			case "auto_tie_breaker":
-				err = v.Decode(&s.Config.AutoTieBreaker)
-			case "auto_tie_breaker_node":
-				s.Config.TieBreaker = v.Value
-			case "device":
-				dev, derr := DecodeDevice(file, v, nodes)
-				if derr != nil {
-					errs = append(errs, strings.Split(derr.Error(), "\n")...)
-					continue
+	before := c.Len()
+	d := &sectionDecoder{c: c}
+	c.Fields(n, "quorum", map[string]func(*yaml.Node, string){
+		"expected_votes": func(v *yaml.Node, key string) { c.DecodeStrict(v, key, &s.Config.ExpectedVotes) },
+		"two_node":       func(v *yaml.Node, key string) { c.DecodeStrict(v, key, &s.Config.TwoNode) },
+		"wait_for_all": func(v *yaml.Node, key string) {
+			c.DecodeStrict(v, key, &s.Config.WaitForAll)
+			s.Config.WaitForAllSet = true
+		},
+		"last_man_standing": func(v *yaml.Node, key string) { c.DecodeStrict(v, key, &s.Config.LastManStanding) },
+		"last_man_standing_window": func(v *yaml.Node, key string) {
+			if w, ok := c.Scalar(v, key); ok {
+				d, err := time.ParseDuration(w)
+				if err != nil {
+					c.Errorf(v, key, "%s: want a duration such as 10s", strict.Quote(w))
+					return
 				}
+				s.Config.LastManStandingWindow = d
+			}
+		},
+		"auto_tie_breaker": func(v *yaml.Node, key string) { c.DecodeStrict(v, key, &s.Config.AutoTieBreaker) },
+		"auto_tie_breaker_node": func(v *yaml.Node, key string) {
+			if name, ok := c.Scalar(v, key); ok {
+				s.Config.TieBreaker = name
+			}
+		},
+		"device": func(v *yaml.Node, _ string) {
+			if dev := d.device(v, nodes); dev != nil {
 				s.Device = dev
 				s.Config.Device = Device{Model: dev.Model, Algorithm: dev.Algorithm, Votes: dev.Votes}
-			case "heuristics":
-				h, herr := DecodeHeuristics(file, v)
-				if herr != nil {
-					errs = append(errs, strings.Split(herr.Error(), "\n")...)
-					continue
-				}
-				s.Heuristics = h
-			case "no_quorum_policy":
-				s.Policy, err = ParsePolicy(v.Value)
-				s.PolicySet = true
-			case "votes":
-				var votes map[string]int
-				if err = v.Decode(&votes); err == nil {
-					// Sorted, not map order: the same file gives the same error text.
-					for _, name := range slices.Sorted(maps.Keys(votes)) {
-						vv := votes[name]
-						if _, ok := s.Config.Nodes[name]; !ok {
-							errf(v, "votes."+name, "not a configured node (nodes: "+strings.Join(nodes, ", ")+")")
-							continue
-						}
-						s.Config.Nodes[name] = vv
-					}
-				}
-			default:
-				sort.Strings(valid)
-				errf(k, k.Value, "unknown key; valid keys: "+strings.Join(valid, ", "))
-				continue
 			}
+		},
+		"heuristics": func(v *yaml.Node, _ string) { s.Heuristics = d.heuristics(v) },
+		"no_quorum_policy": func(v *yaml.Node, key string) {
+			w, ok := c.Scalar(v, key)
+			if !ok {
+				return
+			}
+			p, err := ParsePolicy(w)
 			if err != nil {
-				errf(v, k.Value, fmt.Sprintf("bad value %q: %v", v.Value, err))
+				c.Errorf(v, key, "%s: %v", strict.Quote(w), err)
+				return
 			}
-		}
-	}
-	if len(errs) == 0 {
+			s.Policy, s.PolicySet = p, true
+		},
+		"votes": func(v *yaml.Node, key string) {
+			c.Map(v, key, func(name string, vv *yaml.Node, key string) {
+				if _, ok := s.Config.Nodes[name]; !ok {
+					c.Errorf(vv, key, "not a configured node (nodes: %s)", strings.Join(nodes, ", "))
+					return
+				}
+				var votes int
+				if c.DecodeStrict(vv, key, &votes) {
+					s.Config.Nodes[name] = votes
+				}
+			})
+		},
+	})
+	if c.Len() == before {
+		// The arithmetic's own rules (two_node with 2 nodes, a
+		// tie-breaker that exists, ...), once every value was read.
 		if _, err := New(s.Config); err != nil {
-			errs = append(errs, fmt.Sprintf("%s: %v", file, err))
+			c.AddAt(n, "quorum", err)
 		}
 	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
-	}
-	return s, nil
+	return s
 }

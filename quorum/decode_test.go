@@ -21,11 +21,19 @@ func TestDecode(t *testing.T) {
 	if err != nil || !s.Config.TwoNode || s.Policy != PolicyFreeze || !s.PolicySet {
 		t.Fatalf("got %+v, %v", s, err)
 	}
-	_, err = decodeString(t, "two_nodes: true\nvotes: {n9: 1}\nno_quorum_policy: panic\n")
-	for _, want := range []string{"cluster.yaml:1: quorum.two_nodes: unknown key", "quorum.votes.n9: not a configured node", "cluster.yaml:3: quorum.no_quorum_policy"} {
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("error %v does not contain %q", err, want)
-		}
+	// Every problem at once, in the configuration's one wording.
+	_, err = decodeString(t, "two_nodes: true\nvotes: {n9: 1}\nno_quorum_policy: panic\nwait_for_all: maybe\n")
+	want := "cluster.yaml:1: quorum.two_nodes: unknown key, valid keys here: auto_tie_breaker, auto_tie_breaker_node, device, expected_votes, heuristics, " +
+		"last_man_standing, last_man_standing_window, no_quorum_policy, two_node, votes, wait_for_all\n" +
+		"cluster.yaml:2: quorum.votes.n9: not a configured node (nodes: n1, n2)\n" +
+		"cluster.yaml:3: quorum.no_quorum_policy: \"panic\": want one of stop, freeze, ignore, demote, suicide\n" +
+		"cluster.yaml:4: quorum.wait_for_all: \"maybe\": want true or false"
+	if err == nil || err.Error() != want {
+		t.Errorf("got\n%v\nwant\n%s", err, want)
+	}
+	// The quorum arithmetic's own refusal comes at the section's line.
+	if _, err := decodeString(t, "\ntwo_node: true\nvotes: {n1: 2}\n"); err == nil || !strings.HasPrefix(err.Error(), "cluster.yaml:2: quorum: ") {
+		t.Errorf("New's refusal: %v", err)
 	}
 	if s, err := decodeString(t, "auto_tie_breaker: true\n"); err != nil || s.Config.TieBreaker != "n1" {
 		t.Fatalf("auto_tie_breaker default node: %+v %v", s, err)

@@ -7,12 +7,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"palisade/cluster/config/strict"
 )
 
 // DeviceSection is the decoded `quorum.device:` mapping:
@@ -111,58 +112,34 @@ const (
 	DefaultPingAttribute = "pingd"
 )
 
+// sectionDecoder reports the quorum section's problems into the file's
+// one collector (cluster/config/strict): FILE:LINE: key.path: problem.
 type sectionDecoder struct {
-	file string
-	errs []string
+	c *strict.Collector
 }
 
 func (d *sectionDecoder) errf(n *yaml.Node, key, msg string) {
-	d.errs = append(d.errs, fmt.Sprintf("%s:%d: %s: %s", d.file, n.Line, key, msg))
-}
-
-func (d *sectionDecoder) err() error {
-	if len(d.errs) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%s", strings.Join(d.errs, "\n"))
+	d.c.Errorf(n, key, "%s", msg)
 }
 
 // mapping calls fields[key] for every key of n and reports unknown keys
 // with the valid ones.
 func (d *sectionDecoder) mapping(n *yaml.Node, key string, fields map[string]func(*yaml.Node)) bool {
-	if n.Kind != yaml.MappingNode {
-		d.errf(n, key, "want a mapping")
-		return false
+	h := make(map[string]func(*yaml.Node, string), len(fields))
+	for k, f := range fields {
+		h[k] = func(v *yaml.Node, _ string) { f(d.c.Deref(v)) }
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		h, ok := fields[k.Value]
-		if !ok {
-			valid := make([]string, 0, len(fields))
-			for f := range fields {
-				valid = append(valid, f)
-			}
-			sort.Strings(valid)
-			d.errf(k, key+"."+k.Value, "unknown key; valid keys: "+strings.Join(valid, ", "))
-			continue
-		}
-		h(v)
-	}
-	return true
+	return d.c.Fields(n, key, h)
 }
 
 func (d *sectionDecoder) decode(n *yaml.Node, key string, v any) bool {
-	if err := n.Decode(v); err != nil {
-		d.errf(n, key, fmt.Sprintf("bad value %q: %v", n.Value, err))
-		return false
-	}
-	return true
+	return d.c.DecodeStrict(n, key, v)
 }
 
 func (d *sectionDecoder) duration(n *yaml.Node, key string, dst *time.Duration) {
 	v, err := time.ParseDuration(n.Value)
 	if err != nil || v <= 0 {
-		d.errf(n, key, fmt.Sprintf("bad duration %q: want a positive Go duration such as 500ms or 2s", n.Value))
+		d.errf(n, key, fmt.Sprintf("bad duration %s: want a positive Go duration such as 500ms or 2s", strict.Quote(n.Value)))
 		return
 	}
 	*dst = v
@@ -180,13 +157,22 @@ func (d *sectionDecoder) str(n *yaml.Node, key string, dst *string) {
 // names (in id order: the first is the default tie-breaker). file names
 // the configuration in errors; every error is reported at once.
 func DecodeDevice(file string, n *yaml.Node, nodes []string) (*DeviceSection, error) {
+	d := &sectionDecoder{c: strict.New(file)}
+	s := d.device(n, nodes)
+	if err := d.c.Err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// device decodes `quorum.device:`; nil when n is nil.
+func (d *sectionDecoder) device(n *yaml.Node, nodes []string) *DeviceSection {
 	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
 		n = n.Content[0]
 	}
 	if n == nil {
-		return nil, nil
+		return nil
 	}
-	d := &sectionDecoder{file: file}
 	s := &DeviceSection{}
 	if len(nodes) > 0 {
 		s.TieBreaker = nodes[0]
@@ -200,7 +186,7 @@ func DecodeDevice(file string, n *yaml.Node, nodes []string) (*DeviceSection, er
 			case DeviceDisk, DeviceArbiter:
 				s.Model = m
 			default:
-				d.errf(v, k+".model", fmt.Sprintf("bad value %q: want disk or arbiter", v.Value))
+				d.errf(v, k+".model", fmt.Sprintf("bad value %s: want disk or arbiter", strict.Quote(v.Value)))
 			}
 		},
 		"algorithm": func(v *yaml.Node) { algNode = v },
@@ -211,7 +197,7 @@ func DecodeDevice(file string, n *yaml.Node, nodes []string) (*DeviceSection, er
 		},
 		"tie_breaker": func(v *yaml.Node) {
 			if !slices.Contains(nodes, v.Value) {
-				d.errf(v, k+".tie_breaker", fmt.Sprintf("%q is not a configured node (nodes: %s)", v.Value, strings.Join(nodes, ", ")))
+				d.errf(v, k+".tie_breaker", fmt.Sprintf("%s is not a configured node (nodes: %s)", strict.Quote(v.Value), strings.Join(nodes, ", ")))
 				return
 			}
 			s.TieBreaker = v.Value
@@ -251,10 +237,7 @@ func DecodeDevice(file string, n *yaml.Node, nodes []string) (*DeviceSection, er
 			s.Disk = d.disk(diskNode, k+".disk")
 		}
 	}
-	if err := d.err(); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return s
 }
 
 func (d *sectionDecoder) arbiter(n *yaml.Node, k string) *ArbiterSection {
@@ -303,14 +286,14 @@ func arbiterAddress(s string) (string, error) {
 		}
 	}
 	if p, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || p < 1 || p > 65535 {
-		return "", fmt.Errorf("bad value %q: want host:port (port %s by default)", s, DefaultArbiterPort)
+		return "", fmt.Errorf("bad value %s: want host:port (port %s by default)", strict.Quote(s), DefaultArbiterPort)
 	}
 	return net.JoinHostPort(host, port), nil
 }
 
 func (d *sectionDecoder) path(n *yaml.Node, key string, dst *string) {
 	if n.Kind != yaml.ScalarNode || !filepath.IsAbs(n.Value) {
-		d.errf(n, key, fmt.Sprintf("bad value %q: want an absolute path", n.Value))
+		d.errf(n, key, fmt.Sprintf("bad value %s: want an absolute path", strict.Quote(n.Value)))
 		return
 	}
 	*dst = filepath.Clean(n.Value)
@@ -354,7 +337,7 @@ func (d *sectionDecoder) disk(n *yaml.Node, k string) *DiskSection {
 			case "always", "clean":
 				s.StartMode = v.Value
 			default:
-				d.errf(v, k+".start_mode", fmt.Sprintf("bad value %q: want always or clean", v.Value))
+				d.errf(v, k+".start_mode", fmt.Sprintf("bad value %s: want always or clean", strict.Quote(v.Value)))
 			}
 		},
 	}) {
@@ -371,13 +354,23 @@ var attributeName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,63}$`)
 // DecodeHeuristics validates a `quorum.heuristics:` mapping; every error
 // is reported at once.
 func DecodeHeuristics(file string, n *yaml.Node) (*HeuristicsSection, error) {
+	d := &sectionDecoder{c: strict.New(file)}
+	h := d.heuristics(n)
+	if err := d.c.Err(); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// heuristics decodes `quorum.heuristics:`; nil when n is nil.
+func (d *sectionDecoder) heuristics(n *yaml.Node) *HeuristicsSection {
 	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
 		n = n.Content[0]
 	}
 	if n == nil {
-		return nil, nil
+		return nil
 	}
-	d := &sectionDecoder{file: file}
+	before := d.c.Len()
 	h := &HeuristicsSection{Interval: DefaultPingInterval, Attribute: DefaultPingAttribute}
 	const k = "quorum.heuristics"
 	var timeoutNode *yaml.Node
@@ -386,7 +379,7 @@ func DecodeHeuristics(file string, n *yaml.Node) (*HeuristicsSection, error) {
 		"timeout":  func(v *yaml.Node) { timeoutNode = v; d.duration(v, k+".timeout", &h.Timeout) },
 		"attribute": func(v *yaml.Node) {
 			if !attributeName.MatchString(v.Value) {
-				d.errf(v, k+".attribute", fmt.Sprintf("bad value %q: want a letter then letters, digits, '_', '-' or '.' (at most 64)", v.Value))
+				d.errf(v, k+".attribute", fmt.Sprintf("bad value %s: want a letter then letters, digits, '_', '-' or '.' (at most 64)", strict.Quote(v.Value)))
 				return
 			}
 			h.Attribute = v.Value
@@ -412,7 +405,7 @@ func DecodeHeuristics(file string, n *yaml.Node) (*HeuristicsSection, error) {
 						for _, a := range v.Content {
 							ip, err := netip.ParseAddr(a.Value)
 							if err != nil || ip.Zone() != "" {
-								d.errf(a, gk+".addresses", fmt.Sprintf("bad value %q: want an IPv4 or IPv6 address", a.Value))
+								d.errf(a, gk+".addresses", fmt.Sprintf("bad value %s: want an IPv4 or IPv6 address", strict.Quote(a.Value)))
 								continue
 							}
 							if slices.Contains(pg.Addresses, ip) {
@@ -434,7 +427,7 @@ func DecodeHeuristics(file string, n *yaml.Node) (*HeuristicsSection, error) {
 				if pg.Name == "" {
 					d.errf(g, gk+".name", "missing")
 				} else if names[pg.Name] {
-					d.errf(g, gk+".name", fmt.Sprintf("%q used by two groups", pg.Name))
+					d.errf(g, gk+".name", fmt.Sprintf("%s used by two groups", strict.Quote(pg.Name)))
 				}
 				names[pg.Name] = true
 				if addrNode == nil {
@@ -449,11 +442,8 @@ func DecodeHeuristics(file string, n *yaml.Node) (*HeuristicsSection, error) {
 	} else if h.Timeout < 2*h.Interval {
 		d.errf(timeoutNode, k+".timeout", fmt.Sprintf("%s is less than twice interval (%s): one lost echo would take a group down; raise timeout to at least %s or lower interval", h.Timeout, h.Interval, 2*h.Interval))
 	}
-	if len(h.PingGroups) == 0 && len(d.errs) == 0 {
+	if len(h.PingGroups) == 0 && d.c.Len() == before {
 		d.errf(n, k+".ping_groups", "missing: want at least one group")
 	}
-	if err := d.err(); err != nil {
-		return nil, err
-	}
-	return h, nil
+	return h
 }

@@ -61,7 +61,7 @@ func TestDecodeDiskDevice(t *testing.T) {
 // Every mistake is reported at once, with its line, key and what is valid.
 func TestDecodeDeviceErrors(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
-		{"device:\n  modle: disk\n", "cluster.yaml:2: quorum.device.modle: unknown key; valid keys: algorithm, arbiter, disk, model, tie_breaker, votes\n" +
+		{"device:\n  modle: disk\n", "cluster.yaml:2: quorum.device.modle: unknown key, valid keys here: algorithm, arbiter, disk, model, tie_breaker, votes\n" +
 			"cluster.yaml:2: quorum.device.model: missing: want disk or arbiter"},
 		{"device:\n  model: disk\n  disk:\n    paths: [/dev/sdb, /dev/sdc]\n", "cluster.yaml:4: quorum.device.disk.paths: 2 disks: want 1 or 3"},
 		{"device:\n  model: disk\n  disk:\n    paths: [sdb]\n", "cluster.yaml:4: quorum.device.disk.paths: bad value \"sdb\": want an absolute path"},

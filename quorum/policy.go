@@ -1,6 +1,9 @@
 package quorum
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // NoQuorumPolicy says what a partition without quorum does with the
 // resources it runs. Whatever the policy, an inquorate partition never
@@ -41,16 +44,28 @@ const (
 // Policies lists every accepted value, default first.
 var Policies = []NoQuorumPolicy{PolicyStop, PolicyFreeze, PolicyIgnore, PolicyDemote, PolicySuicide}
 
-// ParsePolicy turns a configuration string into a NoQuorumPolicy; the empty
-// string means the default, stop.
+// ParsePolicy turns a configuration word into a NoQuorumPolicy, without
+// regard to case as Pacemaker reads it; the empty string means the
+// default, stop. It is the one parser of the word, wherever the file
+// names it.
 func ParsePolicy(s string) (NoQuorumPolicy, error) {
-	switch p := NoQuorumPolicy(s); p {
+	p := NoQuorumPolicy(strings.ToLower(strings.TrimSpace(s)))
+	switch p {
 	case "":
 		return PolicyStop, nil
 	case PolicyStop, PolicyFreeze, PolicyIgnore, PolicyDemote, PolicySuicide:
 		return p, nil
 	}
-	return "", fmt.Errorf("no-quorum-policy %q: want one of stop, freeze, ignore, demote, suicide", s)
+	return "", fmt.Errorf("want one of %s", PolicyWords())
+}
+
+// PolicyWords lists the accepted words, default first: "stop, freeze, ...".
+func PolicyWords() string {
+	words := make([]string, len(Policies))
+	for i, p := range Policies {
+		words[i] = string(p)
+	}
+	return strings.Join(words, ", ")
 }
 
 // MayStart reports whether a partition without quorum may start a resource

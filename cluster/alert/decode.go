@@ -1,67 +1,67 @@
 package alert
 
 import (
-	"fmt"
-	"sort"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"palisade/cluster/config/strict"
 )
 
-// Decode reads the proposed `alerts:` section of cluster.yaml:
+// Decode reads the `alerts:` section of cluster.yaml:
 //
 //	alerts:
 //	  command: /usr/local/bin/page-oncall   # run with sh -c
 //	  recipient: ops@example.com            # PALISADE_ALERT_RECIPIENT, CRM_alert_recipient
 //	  timeout: 30s                          # the process group is killed after it
 //
-// Unknown keys are errors, all reported at once as FILE:LINE: key: problem.
-// A nil node is an empty section (no command: alerts are only logged).
+// Unknown keys are errors, all reported at once as FILE:LINE: key: problem
+// (strict.Errors; cluster/config decodes the section with the rest of the
+// file through DecodeWith). A nil node is an empty section (no command:
+// alerts are only logged).
 func Decode(file string, n *yaml.Node) (Config, error) {
+	c := strict.New(file)
+	cfg := DecodeWith(c, n)
+	return cfg, c.Err()
+}
+
+// DecodeWith decodes the alerts section into c, the collector of the
+// whole file.
+func DecodeWith(c *strict.Collector, n *yaml.Node) Config {
 	cfg := Config{Timeout: defaultTimeout}
-	if n == nil {
-		return cfg, nil
-	}
-	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
 		n = n.Content[0]
 	}
-	if n.Kind != yaml.MappingNode {
-		return cfg, fmt.Errorf("%s:%d: alerts: want a mapping with command, recipient, timeout", file, n.Line)
+	if n == nil || n.ShortTag() == "!!null" {
+		return cfg
 	}
-	var errs []string
-	errf := func(at *yaml.Node, key, format string, args ...any) {
-		errs = append(errs, fmt.Sprintf("%s:%d: alerts.%s: %s", file, at.Line, key, fmt.Sprintf(format, args...)))
-	}
-	valid := []string{"command", "recipient", "timeout"}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if v.Kind != yaml.ScalarNode {
-			errf(v, k.Value, "want a single value")
-			continue
-		}
-		switch k.Value {
-		case "command":
-			if strings.TrimSpace(v.Value) == "" {
-				errf(v, k.Value, "empty command (leave the key out to only log alerts)")
+	c.Fields(n, "alerts", map[string]func(*yaml.Node, string){
+		"command": func(v *yaml.Node, key string) {
+			if s, ok := c.Scalar(v, key); ok {
+				if strings.TrimSpace(s) == "" {
+					c.Errorf(v, key, "empty command (leave the key out to only log alerts)")
+				}
+				cfg.Command = s
 			}
-			cfg.Command = v.Value
-		case "recipient":
-			cfg.Recipient = v.Value
-		case "timeout":
-			d, err := time.ParseDuration(v.Value)
+		},
+		"recipient": func(v *yaml.Node, key string) {
+			if s, ok := c.Scalar(v, key); ok {
+				cfg.Recipient = s
+			}
+		},
+		"timeout": func(v *yaml.Node, key string) {
+			s, ok := c.Scalar(v, key)
+			if !ok {
+				return
+			}
+			d, err := time.ParseDuration(s)
 			if err != nil || d <= 0 || d > time.Hour {
-				errf(v, k.Value, "%q: want a duration such as 30s (at most 1h)", v.Value)
-				continue
+				c.Errorf(v, key, "%s: want a duration such as 30s (at most 1h)", strict.Quote(s))
+				return
 			}
 			cfg.Timeout = d
-		default:
-			sort.Strings(valid)
-			errf(k, k.Value, "unknown key, valid keys here: %s", strings.Join(valid, ", "))
-		}
-	}
-	if len(errs) > 0 {
-		return cfg, fmt.Errorf("%s", strings.Join(errs, "\n"))
-	}
-	return cfg, nil
+		},
+	})
+	return cfg
 }

@@ -34,20 +34,43 @@ func TestParseNative(t *testing.T) {
 }
 
 func TestParseAuthkeys(t *testing.T) {
-	kr, err := Parse("authkeys", []byte("auth 2\n1 sha1 OldSecret\n2 md5 Hello!\n"))
+	kr, err := Parse("authkeys", []byte("auth 2\n1 sha1 OldSecretOldSecret\n2 sha1 HelloHelloHelloHello\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if kr.Format != FormatAuthkeys || kr.Active().ID != 2 || len(kr.Active().Secret) != 32 {
 		t.Fatalf("got %+v", kr)
 	}
-	// The same secret under another method derives another key, and the
-	// derivation is stable (nodes must agree).
-	a, _ := Parse("a", []byte("auth 1\n1 sha1 S\n"))
-	b, _ := Parse("b", []byte("auth 1\n1 md5 S\n"))
-	c, _ := Parse("c", []byte("auth 1\n1 sha1 S\n"))
+	// The derivation is stable (nodes must agree) and the secret matters.
+	a, _ := Parse("a", []byte("auth 1\n1 sha1 SSSSSSSSSSSSSSSS\n"))
+	b, _ := Parse("b", []byte("auth 1\n1 sha1 TTTTTTTTTTTTTTTT\n"))
+	c, _ := Parse("c", []byte("auth 1\n1 sha1 SSSSSSSSSSSSSSSS\n"))
 	if string(a.Active().Secret) == string(b.Active().Secret) || string(a.Active().Secret) != string(c.Active().Secret) {
-		t.Error("derivation not method-specific or not stable")
+		t.Error("derivation not secret-specific or not stable")
+	}
+}
+
+// TestWeakKeysRefused: every key file needs 16 bytes of secret, and the
+// error says how to make one; md5 and crc are refused. The secret is
+// measured, never shown.
+func TestWeakKeysRefused(t *testing.T) {
+	for in, want := range map[string]string{
+		"auth 1\n1 sha1 a\n":                                   "/etc/palisade/authkey:2: key 1: secret is 1 characters, want at least 16; make a new key with `palisade keygen -o /etc/palisade/authkey`",
+		"auth 1\n1 sha1 fifteen-chars-x\n":                     "secret is 15 characters, want at least 16; make a new key with `palisade keygen",
+		"auth 1\n1 md5 HelloHelloHelloHello\n":                 "key 1: method md5 is refused: too weak a digest for a key that lets a node order fencing; make a new key with `palisade keygen",
+		"auth 1\n1 crc\n":                                      "key 1: method crc is refused: it authenticates nothing; make a new key with `palisade keygen",
+		"key 1 hex:00112233445566778899aabbccddee\nactive 1\n": "key 1: secret is 15 bytes, want at least 16; make a new key with `palisade keygen",
+	} {
+		_, err := Parse("/etc/palisade/authkey", []byte(in))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v\nwant %s", in, err, want)
+		}
+		if err != nil && (strings.Contains(err.Error(), "fifteen") || strings.Contains(err.Error(), "Hello")) {
+			t.Errorf("%q: the secret is in the error: %v", in, err)
+		}
+	}
+	if _, err := Parse("k", []byte("auth 1\n1 sha1 sixteen-chars-xx\n")); err != nil {
+		t.Errorf("16 characters refused: %v", err)
 	}
 }
 
@@ -58,8 +81,8 @@ func TestParseErrors(t *testing.T) {
 		// From a Heartbeat how-to: the secret glued to the method name.
 		{"auth 1\n1 sha1912d6402295ac8d47109e56b177073b9\n", "k:2: key 1: method \"sha1\"... runs into the secret: put a space after sha1"},
 		{"auth 1\n1 sha1\n", "k:2: key 1: want"},
-		{"auth 3\n1 sha1 x\n", "k:1: active key 3 is not defined"},
-		{"1 sha1 x\n", "k: no `auth N` line"},
+		{"auth 3\n1 sha1 xxxxxxxxxxxxxxxx\n", "k:1: active key 3 is not defined"},
+		{"1 sha1 xxxxxxxxxxxxxxxx\n", "k: no `auth N` line"},
 		{"key 1 hex:00112233445566778899aabbccddeeff\n", "k: no `active ID` line"},
 		{"", "k: no keys"},
 		{"# only a comment\n", "k: no keys"},
@@ -121,6 +144,7 @@ func TestLoadMode(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(native))
 	f.Add([]byte("auth 2\n1 sha1 OldSecret\n2 md5 Hello!\n"))
+	f.Add([]byte("auth 2\n1 sha1 OldSecretOldSecret\n2 sha1 HelloHelloHelloHello\n"))
 	f.Add([]byte("auth 1\n1 crc\n"))
 	f.Add([]byte("key 1 base64:////\nactive 1 # comment\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {

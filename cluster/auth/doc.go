@@ -12,18 +12,19 @@
 //	key 2 base64:q83v...
 //	active 1
 //
-// Key ids are 1..65535. Generate a secret with
-// `head -c 32 /dev/urandom | base64`.
+// Key ids are 1..65535. Make a key file with `palisade keygen -o FILE`
+// (32 random bytes), or a secret with `head -c 32 /dev/urandom | base64`.
 //
 // Heartbeat's authkeys is accepted for migration:
 //
 //	auth 1
-//	1 sha1 SomeSecret
-//	2 md5 OtherSecret
+//	1 sha1 SomeSecretOf16CharactersOrMore
 //
-// The sha1/md5 names only select the derivation input: the wire MAC is
-// always HMAC-SHA256, keyed by HKDF-SHA256(secret, info "palisade authkeys
-// <method>"). `crc` is refused because it authenticates nothing.
+// The sha1 name only selects the derivation input: the wire MAC is always
+// HMAC-SHA256, keyed by HKDF-SHA256(secret, info "palisade authkeys
+// sha1"). Every secret must be at least 16 bytes (16 characters of an
+// authkeys secret); `crc` (authenticates nothing) and `md5` are refused,
+// each error saying to make a new key with `palisade keygen`.
 //
 // Rollover: the Keyring signs with the active key N and accepts N-1, N and
 // N+1 (those present in the file). Accepting N+1 lets every node learn a

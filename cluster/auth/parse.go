@@ -16,7 +16,8 @@ import (
 	"palisade/cluster/wire"
 )
 
-// MinSecret is the shortest native secret accepted (128 bits).
+// MinSecret is the shortest secret accepted, in bytes (128 bits): of a
+// native key, or characters of a Heartbeat authkeys sha1 secret.
 const MinSecret = 16
 
 // Parse reads key file data; name is used in error messages (file:line).
@@ -63,7 +64,7 @@ func (p *parser) parseLine(text string) error {
 	case f[0] == "auth" || isDigits(f[0]):
 		format = FormatAuthkeys
 	default:
-		return p.errf("unknown directive %s: want `key ID SECRET` or `active ID` (or Heartbeat authkeys `auth N` / `N sha1|md5 SECRET`)", quoteWord(f[0]))
+		return p.errf("unknown directive %s: want `key ID SECRET` or `active ID` (or Heartbeat authkeys `auth N` / `N sha1 SECRET`)", quoteWord(f[0]))
 	}
 	if p.kr.Format != "" && p.kr.Format != format {
 		return p.errf("%q line in a %s-format file: do not mix the two formats", f[0], p.kr.Format)
@@ -120,7 +121,7 @@ func (p *parser) nativeKey(f []string) error {
 		return p.errf("key %d: secret is not valid %s", id, enc)
 	}
 	if len(secret) < MinSecret {
-		return p.errf("key %d: secret is %d bytes, want at least %d", id, len(secret), MinSecret)
+		return p.errf("key %d: secret is %d bytes, want at least %d; %s", id, len(secret), MinSecret, p.keygen())
 	}
 	return p.add(wire.Key{ID: id, Secret: secret})
 }
@@ -136,8 +137,10 @@ func (p *parser) authkeysKey(f []string) error {
 	method := strings.ToLower(f[1])
 	switch method {
 	case "crc":
-		return p.errf("key %d: method crc is refused: it authenticates nothing; use sha1 (or a native key file)", id)
-	case "sha1", "md5":
+		return p.errf("key %d: method crc is refused: it authenticates nothing; %s", id, p.keygen())
+	case "md5":
+		return p.errf("key %d: method md5 is refused: too weak a digest for a key that lets a node order fencing; %s", id, p.keygen())
+	case "sha1":
 	default:
 		// Never echo the word: a secret glued to the method (a real-world
 		// typo, "1 sha1912d64...") would end up in logs.
@@ -146,16 +149,25 @@ func (p *parser) authkeysKey(f []string) error {
 				return p.errf("key %d: method %q... runs into the secret: put a space after %s", id, m, m)
 			}
 		}
-		return p.errf("key %d: unknown method (%d characters), want sha1 or md5", id, len(f[1]))
+		return p.errf("key %d: unknown method (%d characters), want sha1", id, len(f[1]))
 	}
 	if len(f) != 3 {
 		return p.errf("key %d: want `%d %s SECRET` (one word secret)", id, id, method)
+	}
+	// Measured, never shown.
+	if len(f[2]) < MinSecret {
+		return p.errf("key %d: secret is %d characters, want at least %d; %s", id, len(f[2]), MinSecret, p.keygen())
 	}
 	secret, err := hkdf.Key(sha256.New, []byte(f[2]), nil, "palisade authkeys "+method, sha256.Size)
 	if err != nil {
 		return p.errf("key %d: deriving key: %v", id, err)
 	}
 	return p.add(wire.Key{ID: id, Secret: secret})
+}
+
+// keygen is the advice for a missing or weak key: make a strong one.
+func (p *parser) keygen() string {
+	return fmt.Sprintf("make a new key with `palisade keygen -o %s` and copy it (mode 0600) to every node", p.name)
 }
 
 func (p *parser) keyID(s string) (uint16, error) {

@@ -1,75 +1,77 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 
-	"github.com/spf13/viper"
-	"gopkg.in/yaml.v3"
-
 	"palisade/cluster/auth"
+	"palisade/cluster/config/strict"
+	"palisade/fence/topology"
 )
 
-// Options select the host checks Load makes.
+// Options select the host checks Load makes and carry the run-time
+// settings that override the file's paths.
 type Options struct {
 	// SkipHostChecks disables the checks that look at this host (link
-	// interfaces exist, key file exists with mode 0600): for tools that
-	// validate a file meant for another machine.
+	// interfaces exist, key file exists with mode 0600 and a strong key):
+	// for tools that validate a file meant for another machine.
 	SkipHostChecks bool
 	// Self names this node (id or name, as palisaded --node); empty: the
 	// host name. The host checks then look at this node's own interface
 	// for each link (nodes[].interfaces overrides).
 	Self string
+	// CheckDevice, if set, checks a fence device the way the daemon will
+	// build it (its plugin exists and takes the parameters), as part of
+	// the host checks. palisaded sets it; the CLI, which links no fence
+	// plugin, cannot.
+	CheckDevice func(topology.Device) error
+	// StateDir, RunDir and Socket, when set, replace the file's state_dir,
+	// run_dir and socket: palisaded's own settings (--state-dir,
+	// PALISADED_STATE_DIR, ...), so several daemons can share one file on
+	// a test host.
+	StateDir, RunDir, Socket string
 }
 
-// Load reads, validates and host-checks a configuration file. Environment
-// variables PALISADE_STATE_DIR and PALISADE_SOCKET override those keys (so
-// several daemons can share one file on a test host).
+// Load reads, decodes, validates and host-checks a configuration file:
+// every problem of every section and of this host is reported at once
+// (Errors). It has no side effects, so a daemon reloading on SIGHUP can
+// keep its running configuration when the new one is refused, and a
+// daemon starting writes nothing before the whole file was accepted.
 func Load(path string, opts Options) (*Cluster, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	c, w := parse(path, data)
-	if len(w.errs) > 0 {
-		return nil, w.errs
+	col := strict.New(path)
+	c := decode(col, col.Parse(data))
+	if opts.StateDir != "" {
+		c.StateDir = opts.StateDir
 	}
-	// viper reads the same file for the environment overrides; strict
-	// validation above already refused anything it would silently accept.
-	v := viper.New()
-	v.SetConfigFile(path)
-	v.SetConfigType("yaml")
-	v.SetEnvPrefix("palisade")
-	v.AutomaticEnv()
-	if err := v.ReadInConfig(); err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
+	if opts.RunDir != "" {
+		c.RunDir = opts.RunDir
 	}
-	if s := v.GetString("state_dir"); s != "" {
-		c.StateDir = resolve(path, s)
-	}
-	if s := v.GetString("run_dir"); s != "" {
-		c.RunDir = resolve(path, s)
-	}
-	if s := v.GetString("socket"); s != "" {
-		c.Socket = resolve(path, s)
+	if opts.Socket != "" {
+		c.Socket = opts.Socket
 	}
 	if !opts.SkipHostChecks {
-		w.hostChecks(c, data, opts.Self)
+		hostChecks(col, c, opts)
 	}
-	if len(w.errs) > 0 {
-		return nil, w.errs
+	if err := col.Err(); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
 
-// hostChecks verifies what depends on this machine.
-func (w *walker) hostChecks(c *Cluster, data []byte, sel string) {
-	lines := keyLines(data)
-	self, selfErr := c.Self(sel)
+// hostChecks verifies what depends on this machine, on whatever of the
+// file could be decoded (so its problems come in the same report).
+func hostChecks(col *strict.Collector, c *Cluster, opts Options) {
+	self, selfErr := c.Self(opts.Self)
 	for i, l := range c.Links {
-		ifc, line, key := l.Interface, lines["links."+strconv.Itoa(i)+".interface"], fmt.Sprintf("links[%d].interface", i)
+		ifc, line, key := l.Interface, c.lines["links["+strconv.Itoa(i)+"].interface"], fmt.Sprintf("links[%d].interface", i)
 		if selfErr == nil {
 			if o, ok := self.Interfaces[l.Name]; ok {
 				ifc, line, key = o, self.Line, fmt.Sprintf("nodes[id=%d].interfaces.%s", self.ID, l.Name)
@@ -79,46 +81,28 @@ func (w *walker) hostChecks(c *Cluster, data []byte, sel string) {
 			continue
 		}
 		if _, err := net.InterfaceByName(ifc); err != nil {
-			w.errf(&yaml.Node{Line: line}, key, "%q: no such network interface on this host (%v)", ifc, err)
+			col.ErrorAt(line, key, "%s: no such network interface on this host (%v)", strict.Quote(ifc), err)
 		}
 	}
-	fi, err := os.Stat(c.KeyFile)
-	if err != nil {
-		w.errf(&yaml.Node{Line: lines["auth.key_file"]}, "auth.key_file", "%v", err)
-		return
+	if c.KeyFile != "" {
+		// The whole key file as the daemon reads it: mode, format and
+		// the strength of every key.
+		if _, err := auth.Load(c.KeyFile); err != nil {
+			col.ErrorAt(c.lines["auth.key_file"], "auth.key_file", "%v", err)
+		}
 	}
-	if err := auth.CheckMode(c.KeyFile, fi); err != nil {
-		w.errf(&yaml.Node{Line: lines["auth.key_file"]}, "auth.key_file", "%v", err)
-	}
-}
-
-// keyLines maps dotted key paths (list indexes as numbers) to their line,
-// for checks that run after parsing.
-func keyLines(data []byte) map[string]int {
-	out := map[string]int{}
-	var doc yaml.Node
-	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
-		return out
-	}
-	var walk func(n *yaml.Node, path string)
-	walk = func(n *yaml.Node, path string) {
-		switch n.Kind {
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				p := join(path, n.Content[i].Value)
-				out[p] = n.Content[i].Line
-				walk(n.Content[i+1], p)
-			}
-		case yaml.SequenceNode:
-			for i, v := range n.Content {
-				p := join(path, strconv.Itoa(i))
-				out[p] = v.Line
-				walk(v, p)
+	if opts.CheckDevice != nil && c.Fencing != nil && c.Fencing.Enabled {
+		devs := make([]topology.Device, 0, len(c.Fencing.Devices))
+		for _, d := range c.Fencing.Devices {
+			devs = append(devs, d)
+		}
+		slices.SortFunc(devs, func(a, b topology.Device) int { return cmp.Compare(a.Line, b.Line) })
+		for _, d := range devs {
+			if err := opts.CheckDevice(d); err != nil {
+				col.ErrorAt(d.Line, d.Key, "%v", err)
 			}
 		}
 	}
-	walk(doc.Content[0], "")
-	return out
 }
 
 // Self finds this host's node: by id or name if sel is set (the --node
@@ -136,5 +120,5 @@ func (c *Cluster) Self(sel string) (Node, error) {
 			return n, nil
 		}
 	}
-	return Node{}, fmt.Errorf("%s: no node with id or name %q (use --node)", c.File, sel)
+	return Node{}, fmt.Errorf("%s: no node with id or name %s (use --node)", c.File, strict.Quote(sel))
 }

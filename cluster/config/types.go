@@ -3,9 +3,11 @@ package config
 import (
 	"net/netip"
 
-	"gopkg.in/yaml.v3"
-
+	"palisade/cluster/alert"
 	"palisade/cluster/membership"
+	"palisade/fence/topology"
+	"palisade/quorum"
+	"palisade/resources/model"
 )
 
 // Defaults, from Heartbeat's ha.cf where it has one.
@@ -27,20 +29,33 @@ const (
 	KindBroadcast = "bcast"
 )
 
-// Cluster is a validated configuration.
+// Cluster is a validated configuration: every section of the file,
+// decoded by the one decoder (Parse, Load) before anything acts on it.
 type Cluster struct {
-	File      string // the file it was loaded from
-	Name      string
-	Nodes     []Node // sorted by ID
-	Links     []Link // in file order; a link's index is its wire link number
-	Timing    membership.Timing
-	KeyFile   string
-	StateDir  string
-	RunDir    string
-	Socket    string
-	Quorum    *yaml.Node // raw sections for later stages; nil if absent
-	Fencing   *yaml.Node
-	Resources *yaml.Node
+	File     string // the file it was loaded from
+	Name     string
+	Nodes    []Node // sorted by ID
+	Links    []Link // in file order; a link's index is its wire link number
+	Timing   membership.Timing
+	KeyFile  string
+	StateDir string
+	RunDir   string
+	Socket   string
+	// Quorum is the quorum section (votes, policy, device, heuristics);
+	// its defaults when the file has none.
+	Quorum *quorum.Section
+	// Fencing is the fencing section (devices, topology, delays); enabled
+	// and without devices when the file has none.
+	Fencing *topology.Config
+	// Resources is the resources section as the scheduler reads it, nil
+	// when the file has none; AdminEpoch is its admin_epoch.
+	Resources  *model.Config
+	AdminEpoch uint64
+	// Alerts is the alerts section (the alert command); empty when absent.
+	Alerts alert.Config
+
+	// lines of keys checked after decoding (host checks), by key path.
+	lines map[string]int
 }
 
 // Node is one cluster member.

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -90,14 +89,7 @@ func (s *sim) loadConfig(name string) (*model.Config, uint64) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		s.t.Fatal(err)
-	}
-	cfg, admin, err := decodeUnchecked(path, doc.Content[0])
-	if err != nil {
-		s.t.Fatal(err)
-	}
+	cfg, admin := decodeUnchecked(s.t, path, b)
 	s.cfgs.names[ConfigDigest(cfg)] = name
 	return cfg, admin
 }
@@ -199,97 +191,29 @@ func TestStartCIB(t *testing.T) {
 	}
 }
 
-func TestDecodeConfig(t *testing.T) {
-	section := "admin_epoch: 2\nresources:\n  - {id: a, class: ocf, provider: heartbeat, type: Dummy}\n"
-	cfg, admin, err := DecodeConfig("s.yaml", []byte(section))
-	if err != nil || admin != 2 || len(cfg.Resources) != 1 {
-		t.Fatalf("section: %v %d %v", cfg, admin, err)
-	}
-	whole := "cluster: {name: x}\nresources:\n  admin_epoch: 2\n  resources:\n    - {id: a, class: ocf, provider: heartbeat, type: Dummy}\n"
-	cfg2, admin, err := DecodeConfig("c.yaml", []byte(whole))
-	if err != nil || admin != 2 || ConfigDigest(cfg2) != ConfigDigest(cfg) {
-		t.Fatalf("cluster.yaml: %v %d %v", cfg2, admin, err)
-	}
-	for text, want := range map[string]string{
-		"admin_epoch: -1\n":                "s.yaml:1: resources.admin_epoch",
-		"resources: [{id: a}]\nbogus: 1\n": "s.yaml:2: resources.bogus: unknown key, valid keys here: admin_epoch, constraints, nodes, options, resources, rsc_defaults",
-		"constraints: {locations: [{id: l, rsc: web, node: n1, score: 10}]}\n": `unknown resource "web"`,
-		"- a\n":          "want a YAML mapping",
-		"resources: [\n": "s.yaml:",
-	} {
-		if _, _, err := DecodeConfig("s.yaml", []byte(text)); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%q: error %v, want it to mention %q", text, err, want)
-		}
-	}
-}
-
-// TestDecodeConfigErrors pins the exact text: the file's own lines (also
-// for a section inside a cluster.yaml), the key path and the valid keys.
-func TestDecodeConfigErrors(t *testing.T) {
-	const rscKeys = "bundle, class, id, kind, members, meta, ops, params, provider, type, utilization"
-	for _, c := range []struct{ file, in, want string }{
-		{"c.yaml", "cluster: {name: x}\nnodes: []\nresources:\n  resources:\n    - id: vip\n      tpye: IPaddr2\n",
-			"c.yaml:6: resources.resources[0].tpye: unknown key, valid keys here: " + rscKeys},
-		{"c.yaml", "resources:\n  admin_epoch: x\n  option: {}\n  resources:\n    - {id: a, ops: [{name: monitor, interval: soon}]}\n",
-			"c.yaml:2: resources.admin_epoch: \"x\": want a whole number ≥ 0 (raise it to force this configuration over the cluster's)\n" +
-				"c.yaml:3: resources.option: unknown key, valid keys here: admin_epoch, constraints, nodes, options, resources, rsc_defaults\n" +
-				"c.yaml:5: resources.resources[0].ops[0].interval: duration \"soon\": want seconds or a duration such as 10s, 1m"},
-		{"s.yaml", "options:\n  stonith-enabled: perhaps\n",
-			"s.yaml:2: resources.options.stonith-enabled: \"perhaps\": want true or false"},
-		{"s.yaml", "constraints:\n  locations:\n    - {id: l, rsc: a, node: n1, score: much}\n",
-			"s.yaml:3: resources.constraints.locations[0].score: score \"much\": want an integer or [+-]INFINITY"},
-		{"s.yaml", "options:\n  no-quorum-policy: sucide\n  stonith-action: Reboot\n  placement-strategy: fair\n",
-			"s.yaml:2: resources.options.no-quorum-policy: \"sucide\": want one of stop, freeze, ignore, demote\n" +
-				"s.yaml:4: resources.options.placement-strategy: \"fair\": want one of default, utilization, balanced, minimal"},
-		{"s.yaml", "resources: [\n", "s.yaml:1: YAML syntax: did not find expected node content"},
-		{"s.yaml", "resources: [{id: a}, {id: a}]\n", `s.yaml: resources: resource "a": id already used by a primitive`},
-	} {
-		_, _, err := DecodeConfig(c.file, []byte(c.in))
-		if err == nil || err.Error() != c.want {
-			t.Errorf("%q:\n got %v\nwant %s", c.in, err, c.want)
-		}
-	}
-	// The section as the daemon gets it from cluster/config: a node of
-	// the whole file, so lines are the file's.
+// decodeUnchecked reads a resources section with the scheduler's model
+// (strictly) but without model.Validate, like a proposer that does not
+// check: the DC must. (palisaded and the CLI decode with cluster/config,
+// which validates.)
+func decodeUnchecked(t *testing.T, path string, b []byte) (*model.Config, uint64) {
 	var doc yaml.Node
-	src := "cluster: {name: x}\nresources:\n  resources:\n    - {id: a}\n    - {id: b, typ: x}\n"
-	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
+	if err := yaml.Unmarshal(b, &doc); err != nil {
 		t.Fatal(err)
 	}
-	_, err := decodeResources("/etc/palisade/cluster.yaml", doc.Content[0].Content[3])
-	want := "/etc/palisade/cluster.yaml:5: resources.resources[1].typ: unknown key, valid keys here: " + rscKeys
-	if err == nil || err.Error() != want {
-		t.Errorf("section node:\n got %v\nwant %s", err, want)
+	root := doc.Content[0]
+	var admin uint64
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "admin_epoch" {
+			if err := root.Content[i+1].Decode(&admin); err != nil {
+				t.Fatal(err)
+			}
+			root.Content = slices.Delete(root.Content, i, i+2)
+			break
+		}
 	}
-}
-
-func FuzzDecodeConfig(f *testing.F) {
-	f.Add([]byte("admin_epoch: 2\nresources:\n  - {id: a, type: Dummy}\n"))
-	f.Add([]byte("cluster: {name: x}\nresources:\n  resources: [{id: g, kind: group, members: [{id: a}]}]\n"))
-	f.Add([]byte("constraints: {locations: [{id: l, rsc: a, node: n1, score: INFINITY}]}\n"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		cfg, _, err := DecodeConfig("fuzz.yaml", b)
-		if err != nil {
-			return
-		}
-		if err := cfg.Validate(); err != nil {
-			t.Fatalf("accepted an invalid configuration: %v", err)
-		}
-		if ConfigDigest(cfg) == "" {
-			t.Fatal("no digest")
-		}
-		// What `palisade config push` sends back out must read back as
-		// the same configuration (same digest, so no spurious CIB change).
-		out, err := yaml.Marshal(cfg)
-		if err != nil {
-			t.Fatalf("re-encode: %v", err)
-		}
-		again, _, err := DecodeConfig("again.yaml", out)
-		if err != nil {
-			t.Fatalf("re-encoded configuration refused: %v\n%s", err, out)
-		}
-		if ConfigDigest(again) != ConfigDigest(cfg) {
-			t.Fatalf("round trip changed the configuration:\n%s", out)
-		}
-	})
+	var cfg model.Config
+	if err := (model.StrictDecoder{File: path, Path: "resources"}).Decode(root, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	return &cfg, admin
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"palisade/cluster/config"
 	"palisade/cluster/dc"
 
 	"palisade/cluster/eventlog"
@@ -65,7 +66,7 @@ func TestRuntimePushConfig(t *testing.T) {
 	for _, n := range names {
 		rts[n].OnView(dc.SimpleView(1, names...))
 	}
-	moved, _, err := dc.DecodeConfig("move.yaml", []byte(`resources:
+	doc, err := config.ParseDocument("move.yaml", []byte(`resources:
   - id: grp
     kind: group
     members:
@@ -77,6 +78,7 @@ constraints:
 	if err != nil {
 		t.Fatal(err)
 	}
+	moved := doc.Resources
 	pctx, pcancel := context.WithTimeout(ctx, 5*time.Second)
 	defer pcancel()
 	res, err := rts["n3"].PushConfig(pctx, PushRequest{Config: moved, Source: "test"})

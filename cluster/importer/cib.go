@@ -39,7 +39,7 @@ func (c *converter) cib(src *Source) error {
 	cfg := doc.Config
 	rp := c.resourcesPlan()
 	rp.cfg = cfg
-	if cfg.Options.StonithEnabled != nil && !*cfg.Options.StonithEnabled {
+	if !cfg.Options.Stonith() {
 		// Kept as written: the scheduler then blocks a lost node's
 		// resources instead of starting them unfenced (README "Scheduler").
 		c.rep.warn("%s has stonith-enabled=false: Palisade keeps it, and then never starts a lost node's resources elsewhere (it has no unfenced takeover)", src.Name)

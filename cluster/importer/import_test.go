@@ -16,7 +16,6 @@ import (
 	"palisade/cluster/auth"
 	"palisade/cluster/config"
 	"palisade/fence"
-	"palisade/fence/topology"
 	_ "palisade/plugins/ipmi" // the converted devices must be accepted by the real plugin
 	"palisade/resources/model"
 	"palisade/resources/scheduler"
@@ -219,11 +218,7 @@ func check(t *testing.T, res *Result) {
 			t.Fatalf("converted key file refused: %v", err)
 		}
 	}
-	fc, err := topology.Decode("cluster.yaml", cl.Fencing)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, dev := range fc.Devices {
+	for _, dev := range cl.Fencing.Devices {
 		p, err := fence.Lookup(dev.Plugin)
 		if err != nil {
 			t.Fatalf("device %s: %v", dev.Name, err)
@@ -273,8 +268,8 @@ func place(t *testing.T, d *datadriven.TestData, res *Result) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := cl.Resources.Decode(&cfg); err != nil {
-			t.Fatal(err)
+		if cl.Resources != nil {
+			cfg = *cl.Resources
 		}
 	}
 	st := &model.Status{}

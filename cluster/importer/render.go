@@ -10,8 +10,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"palisade/cluster/config"
-	"palisade/fence/topology"
-	"palisade/quorum"
 	"palisade/resources/model"
 )
 
@@ -287,44 +285,19 @@ func (c *converter) pingComment() string {
 	return b.String()
 }
 
-// validateCluster runs every decoder palisaded runs on cluster.yaml.
+// validateCluster runs the decoder palisaded runs on cluster.yaml (every
+// section, every problem at once).
 func validateCluster(name string, data []byte) error {
-	cl, err := config.Parse(name, data)
-	if err != nil {
-		return err
-	}
-	var nodes []string
-	for _, n := range cl.Nodes {
-		nodes = append(nodes, n.Name)
-	}
-	if _, err := quorum.Decode(name, cl.Quorum, nodes); err != nil {
-		return err
-	}
-	if _, err := topology.Decode(name, cl.Fencing); err != nil {
-		return err
-	}
-	if cl.Resources != nil {
-		var cfg model.Config
-		if err := (model.StrictDecoder{File: name, Path: "resources", ExtraKeys: []string{"admin_epoch"}}).Decode(cl.Resources, &cfg); err != nil {
-			return err
-		}
-		if err := cfg.Validate(); err != nil {
-			return fmt.Errorf("%s: resources: %w", name, err)
-		}
-	}
-	return nil
+	_, err := config.Parse(name, data)
+	return err
 }
 
 // validateResources checks a resources section on its own, as `palisade
 // config push` does.
 func validateResources(name string, data []byte) error {
-	var n yaml.Node
-	if err := yaml.Unmarshal(data, &n); err != nil {
-		return model.SyntaxError(name, err)
+	doc, err := config.ParseDocument(name, data)
+	if err == nil && doc.Cluster != nil {
+		err = fmt.Errorf("%s: want a resources section, got a whole cluster.yaml", name)
 	}
-	var cfg model.Config
-	if err := (model.StrictDecoder{File: name, ExtraKeys: []string{"admin_epoch"}}).Decode(&n, &cfg); err != nil {
-		return err
-	}
-	return cfg.Validate()
+	return err
 }

@@ -14,7 +14,7 @@
 //	err = n.Run(ctx)                 // until ctx is done
 //	n.Send(2, payload)               // reliable, in order per sender (package reliable)
 //	v := n.View()                    // current view: ID, Members, DC, Agreed
-//	n.Reload(ctx, newCfg)            // SIGHUP: key file and raw sections; other changes need a restart
+//	n.Reload(ctx, newCfg)            // SIGHUP: key file and decoded sections; other changes need a restart
 //
 // Threading: one goroutine (Run's) owns the membership machine. OnEvent
 // callbacks run on it, in order, and must not block; OnDelivery callbacks

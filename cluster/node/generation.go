@@ -24,9 +24,18 @@ const GenerationFile = "generation"
 // generation its peers remember instead of being ignored as a replay of
 // its old self until every peer restarts.
 func BumpGeneration(dir string, floor uint64) (uint64, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return 0, fmt.Errorf("state dir %s: %w", dir, err)
+	gen, err := NextGeneration(dir, floor)
+	if err != nil {
+		return 0, err
 	}
+	return gen, WriteGeneration(dir, gen)
+}
+
+// NextGeneration is the generation BumpGeneration would write, read
+// without writing anything (a state dir that does not exist yet reads as
+// generation 0), so a node can be built completely before its first
+// write.
+func NextGeneration(dir string, floor uint64) (uint64, error) {
 	path := filepath.Join(dir, GenerationFile)
 	var gen uint64
 	data, err := os.ReadFile(path)
@@ -42,33 +51,42 @@ func BumpGeneration(dir string, floor uint64) (uint64, error) {
 			return 0, fmt.Errorf("generation file %s: %q is not a number; fix or remove it (peers ignore generations lower than the last one they saw)", path, strings.TrimSpace(string(data)))
 		}
 	}
-	gen = max(gen+1, floor)
+	return max(gen+1, floor), nil
+}
+
+// WriteGeneration writes gen durably (creating dir): to a temporary file,
+// fsync, rename, fsync the directory.
+func WriteGeneration(dir string, gen uint64) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("state dir %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, GenerationFile)
 	tmp, err := os.CreateTemp(dir, GenerationFile+".tmp*")
 	if err != nil {
-		return 0, fmt.Errorf("writing generation: %w", err)
+		return fmt.Errorf("writing generation: %w", err)
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := fmt.Fprintf(tmp, "%d\n", gen); err != nil {
 		tmp.Close()
-		return 0, fmt.Errorf("writing generation: %w", err)
+		return fmt.Errorf("writing generation: %w", err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return 0, fmt.Errorf("fsync generation: %w", err)
+		return fmt.Errorf("fsync generation: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return 0, fmt.Errorf("writing generation: %w", err)
+		return fmt.Errorf("writing generation: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return 0, fmt.Errorf("writing generation: %w", err)
+		return fmt.Errorf("writing generation: %w", err)
 	}
 	d, err := os.Open(dir)
 	if err != nil {
-		return 0, fmt.Errorf("fsync state dir: %w", err)
+		return fmt.Errorf("fsync state dir: %w", err)
 	}
 	defer d.Close()
 	if err := d.Sync(); err != nil {
-		return 0, fmt.Errorf("fsync state dir %s: %w", dir, err)
+		return fmt.Errorf("fsync state dir %s: %w", dir, err)
 	}
-	return gen, nil
+	return nil
 }

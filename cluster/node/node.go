@@ -62,8 +62,9 @@ type Node struct {
 	running    bool
 }
 
-// New bumps the generation on disk, loads the key file and prepares the
-// transport and membership. It opens no sockets: Run does.
+// New loads the key file, prepares the transport and membership and, last,
+// bumps the generation on disk (creating state_dir): a configuration that
+// fails any of it leaves nothing behind. It opens no sockets: Run does.
 func New(opts Options) (*Node, error) {
 	c, self := opts.Config, opts.Self
 	log := opts.Logger
@@ -78,7 +79,9 @@ func New(opts Options) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", c.File, err)
 	}
-	gen, err := BumpGeneration(c.StateDir, uint64(time.Now().Unix()))
+	// The generation is written last, once everything else is built: a
+	// node that cannot start leaves no trace on disk.
+	gen, err := NextGeneration(c.StateDir, uint64(time.Now().Unix()))
 	if err != nil {
 		return nil, err
 	}
@@ -108,6 +111,9 @@ func New(opts Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := WriteGeneration(c.StateDir, gen); err != nil {
+		return nil, err
+	}
 	n := &Node{
 		cfg: c, self: self, gen: gen, log: log, elog: opts.EventLog,
 		tr: tr, rel: rel, mem: mem,
@@ -124,7 +130,7 @@ func New(opts Options) (*Node, error) {
 func (n *Node) Config() *config.Cluster { return n.cur.Load() }
 
 // OnReload registers a callback run after a reload was applied, with the
-// new configuration (later stages re-validate their raw sections here).
+// new configuration (its sections already decoded and validated).
 func (n *Node) OnReload(fn func(*config.Cluster)) {
 	n.mu.Lock()
 	n.onReload = append(n.onReload, fn)

@@ -10,7 +10,7 @@ import (
 )
 
 // Reload applies a new, already validated configuration (SIGHUP). The key
-// file is re-read and swapped in (key rollover); the raw sections for
+// file is re-read and swapped in (key rollover); the decoded sections for
 // later stages are replaced. Changes to the cluster name, nodes, links or
 // timing need a restart: they are reported in the error and the running
 // values stay. On any error nothing changes.
@@ -40,7 +40,7 @@ func (n *Node) Reload(ctx context.Context, c *config.Cluster) error {
 		n.tr.SetKeys(keys)
 		next := *old
 		next.KeyFile = c.KeyFile
-		next.Quorum, next.Fencing, next.Resources = c.Quorum, c.Fencing, c.Resources
+		next.Quorum, next.Fencing, next.Resources, next.AdminEpoch, next.Alerts = c.Quorum, c.Fencing, c.Resources, c.AdminEpoch, c.Alerts
 		n.cfg = &next
 		n.cur.Store(&next)
 	})

@@ -7,17 +7,19 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
 	"palisade/cluster/api"
-	"palisade/cluster/dc"
+	"palisade/cluster/config"
+	"palisade/resources/model"
 )
 
 func init() {
-	configCmd := &cobra.Command{Use: "config", Short: "The replicated configuration of the running cluster: show it, change it"}
+	configCmd := &cobra.Command{Use: "config", Short: "The cluster configuration: check a file, show and change the running one"}
 
 	var by string
 	var force bool
@@ -31,6 +33,8 @@ run of the scheduler), bumps the configuration epoch and replicates it to
 every node, which keeps it in its state_dir; resources then move as the new
 configuration says. A configuration the DC refuses changes nothing.
 
+FILE is checked first as "palisade config check FILE" checks it (a whole
+cluster.yaml is checked whole), and nothing is sent if it has any error.
 Only the resources section is replicated (resources, constraints, options,
 rsc_defaults, nodes). Raise admin_epoch in it to force it over any copy with
 a lower admin_epoch. Changes need a quorate partition.
@@ -42,14 +46,15 @@ the edit, or push with --force.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			file := args[0]
-			data, err := os.ReadFile(file)
+			// Check locally first: config check, the same decoder as the
+			// daemon's, so every mistake is reported with its line before
+			// anything is sent.
+			data, doc, err := checkFile(cmd.ErrOrStderr(), "config push", file)
 			if err != nil {
-				return &exitError{2, fmt.Errorf("config push: %w", err)}
+				return err
 			}
-			// Check locally first: the same decoder as the daemon's, so a
-			// typo is reported with its line before anything is sent.
-			if _, _, err := dc.DecodeConfig(file, data); err != nil {
-				return &exitError{2, fmt.Errorf("config push: %w", err)}
+			if doc.Resources == nil {
+				return &exitError{exitBadInput, fmt.Errorf("config push: %s has no resources section: nothing to push", file)}
 			}
 			pa := api.PushRequest{File: file, YAML: string(data), By: by}
 			if !force {
@@ -98,8 +103,122 @@ shows the same admin_epoch.epoch and digest.`,
 	}
 	show.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 
-	configCmd.AddCommand(push, show, configImportCmd())
+	configCmd.AddCommand(checkCmd(), push, show, configImportCmd())
 	rootCmd.AddCommand(configCmd)
+}
+
+func checkCmd() *cobra.Command {
+	var host bool
+	var node string
+	cmd := &cobra.Command{
+		Use:   "check FILE",
+		Short: "Check a configuration file offline: exit 0 if valid, 2 with every error if not",
+		Long: `Checks FILE with the decoder palisaded runs at start-up, on SIGHUP and on
+every push: a whole cluster.yaml (every section: cluster, nodes, links,
+timing, auth, quorum with its device and heuristics, fencing, resources,
+alerts) or a resources section on its own, as "palisade config show" prints
+it. Every error of every section is printed at once, one a line:
+
+    FILE:LINE: key.path: problem, valid keys here: ...
+
+and the exit status is 2; a valid file prints a summary and exits 0. No
+daemon is needed. "palisade config push" runs this check before it sends.
+
+With --host, a cluster.yaml is also checked against this machine as
+palisaded would check it here: the links' interfaces exist and the key file
+is mode 0600 with a strong key (fence devices are checked by palisaded
+itself, which has the fence plugins).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			file := args[0]
+			if host {
+				c, err := config.Load(file, config.Options{Self: node})
+				if err != nil {
+					return refused(cmd.ErrOrStderr(), "config check", file, err)
+				}
+				printSummary(cmd.OutOrStdout(), file, &config.Document{Cluster: c, Resources: c.Resources, AdminEpoch: c.AdminEpoch})
+				return nil
+			}
+			_, doc, err := checkFile(cmd.ErrOrStderr(), "config check", file)
+			if err != nil {
+				return err
+			}
+			printSummary(cmd.OutOrStdout(), file, doc)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&host, "host", false, "also check what depends on this machine (interfaces, key file)")
+	cmd.Flags().StringVar(&node, "node", "", "with --host: the node this machine is (default: the host name)")
+	return cmd
+}
+
+// checkFile reads and decodes a file as config check and config push do;
+// a refused file has its errors written to stderr, one a line.
+func checkFile(stderr io.Writer, what, file string) ([]byte, *config.Document, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, nil, &exitError{exitBadInput, fmt.Errorf("%s: %w", what, err)}
+	}
+	doc, err := config.ParseDocument(file, data)
+	if err != nil {
+		return nil, nil, refused(stderr, what, file, err)
+	}
+	return data, doc, nil
+}
+
+// refused prints every problem of a file and returns the exit error.
+func refused(stderr io.Writer, what, file string, err error) error {
+	var es config.Errors
+	if !errors.As(err, &es) {
+		return &exitError{exitBadInput, fmt.Errorf("%s: %w", what, err)}
+	}
+	fmt.Fprintln(stderr, err)
+	return &exitError{exitBadInput, fmt.Errorf("%s: %s refused: %s", what, file, problems(es))}
+}
+
+// problems counts the problems of a report ("3 problems").
+func problems(es config.Errors) string {
+	if len(es) == 1 {
+		return "1 problem"
+	}
+	if last := es[len(es)-1]; last.Line == 0 && strings.HasSuffix(last.Reason, " more problems not shown") {
+		return "more than " + fmt.Sprint(len(es)-1) + " problems"
+	}
+	return fmt.Sprint(len(es)) + " problems"
+}
+
+// printSummary says what a valid file holds.
+func printSummary(w io.Writer, file string, doc *config.Document) {
+	if c := doc.Cluster; c != nil {
+		fmt.Fprintf(w, "%s: valid cluster.yaml: cluster %s, %d nodes, %d links; no-quorum-policy %s; fencing %s, %d devices",
+			file, c.Name, len(c.Nodes), len(c.Links), c.NoQuorumPolicy(c.Resources), onOff(c.FencingEnabled(c.Resources)), len(c.Fencing.Devices))
+	} else {
+		fmt.Fprintf(w, "%s: valid resources section", file)
+	}
+	if r := doc.Resources; r != nil {
+		n := 0
+		var count func(rs []*model.Resource)
+		count = func(rs []*model.Resource) {
+			for _, x := range rs {
+				if x != nil {
+					n++
+					count(x.Members)
+				}
+			}
+		}
+		count(r.Resources)
+		cs := r.Constraints
+		fmt.Fprintf(w, "; %d resources, %d constraints, admin_epoch %d", n,
+			len(cs.Locations)+len(cs.Colocations)+len(cs.Orders)+len(cs.Tickets), doc.AdminEpoch)
+	}
+	fmt.Fprintln(w)
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }
 
 func printPushResult(w io.Writer, file string, res api.ConfigResult) {
@@ -121,6 +240,6 @@ func printConfig(w io.Writer, ci api.ConfigInfo) error {
 	if err != nil {
 		return fmt.Errorf("config show: encoding: %w", err)
 	}
-	fmt.Fprintf(w, "%s: %d\n%s", dc.AdminEpochKey, ci.Version.AdminEpoch, body)
+	fmt.Fprintf(w, "%s: %d\n%s", config.AdminEpochKey, ci.Version.AdminEpoch, body)
 	return nil
 }

@@ -14,7 +14,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"palisade/cluster/config"
-	"palisade/quorum"
 	"palisade/quorum/disk"
 )
 
@@ -22,17 +21,15 @@ import (
 // list and message).
 func init() {
 	var paths []string
-	var cfgPath string
 	diskCmd := &cobra.Command{
 		Use:   "disk",
 		Short: "Quorum disk: create, dump, list, message NODE reset|off|clear|test",
 		Long: `Administers the quorum disk (1 or 3 shared disks): formats it, shows its
 header and slots, and writes messages into a node's mailbox. The disks are
 given with -d (repeat it for three disks) or read from quorum.device.disk.paths
-in the cluster configuration (--config).`,
+in the cluster configuration (--config, env PALISADE_CONFIG).`,
 	}
 	diskCmd.PersistentFlags().StringArrayVarP(&paths, "device", "d", nil, "quorum disk path (repeat for 3 disks)")
-	diskCmd.PersistentFlags().StringVar(&cfgPath, "config", "/etc/palisade/cluster.yaml", "cluster configuration to take the disks (and create's defaults) from when -d is not given")
 
 	// resolve returns the disk paths, the configured node names (in id
 	// order) and the cluster name (from the configuration when -d is not
@@ -40,7 +37,7 @@ in the cluster configuration (--config).`,
 	resolve := func(needConfig bool) ([]string, []string, string, error) {
 		var nodes []string
 		cluster := ""
-		c, cerr := config.Load(cfgPath, config.Options{SkipHostChecks: true})
+		c, cerr := config.Load(cliSettings.String(settingConfig), config.Options{SkipHostChecks: true})
 		if cerr == nil {
 			cluster = c.Name
 			for _, n := range c.Nodes {
@@ -53,10 +50,7 @@ in the cluster configuration (--config).`,
 		if cerr != nil {
 			return nil, nil, "", fmt.Errorf("no -d given and %w", cerr)
 		}
-		q, err := quorum.Decode(c.File, c.Quorum, nodes)
-		if err != nil {
-			return nil, nil, "", err
-		}
+		q := c.Quorum
 		if q.Device == nil || q.Device.Disk == nil {
 			return nil, nil, "", fmt.Errorf("no -d given and %s has no quorum.device.disk", c.File)
 		}

@@ -48,8 +48,8 @@ const (
 	exitUnreachable = 3 // no palisaded answered on the socket
 )
 
-// client is the typed control API client for --socket.
-func client() api.Client { return api.Client{Socket: socketFlag} }
+// client is the typed control API client for the socket setting.
+func client() api.Client { return api.Client{Socket: socketPath()} }
 
 // exitCode maps a control API error to the process exit code: the code
 // the daemon gave the refusal, or "unreachable" when no daemon answered.

@@ -26,7 +26,9 @@ var daemonPages = map[string]struct{ short, long string }{
 			"agrees on membership and quorum with its peers, fences lost nodes through their fence devices before " +
 			"anything of theirs starts elsewhere, and runs the resources the designated coordinator places on it. " +
 			"It reads /etc/palisade/cluster.yaml (see palisade-config-import(8) to convert a Heartbeat or Pacemaker " +
-			"configuration) and refuses to start on any error in it, naming the file, line and key. SIGHUP reloads " +
+			"configuration) and refuses to start on any error in it, every error at once, naming the file, line and key, " +
+			"before it writes anything (check a file with palisade config check). Its own settings come from its flags, " +
+			"PALISADED_* environment variables and /etc/palisade/palisaded.yaml, in that order. SIGHUP reloads " +
 			"the file; SIGTERM makes the node leave the cluster cleanly (its resources move, nobody fences it)."},
 	"palisade-arbiter": {"quorum arbiter for Palisade clusters",
 		"palisade-arbiter is a small service on a third machine that breaks ties for two-node clusters and even " +
@@ -114,7 +116,7 @@ func daemonPage(path string, date time.Time) ([]byte, error) {
 	var out bytes.Buffer
 	c := exec.CommandContext(ctx, path, "-h")
 	c.Stdout, c.Stderr = &out, &out
-	c.Env = []string{"PATH=/usr/bin:/bin"} // no PALISADE_* defaults from the builder's environment in the page
+	c.Env = []string{"PATH=/usr/bin:/bin"} // no PALISADED_* settings from the builder's environment in the page
 	if err := c.Run(); err != nil && out.Len() == 0 {
 		return nil, fmt.Errorf("gen-man: %s -h: %w", path, err)
 	}

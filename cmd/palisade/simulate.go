@@ -6,14 +6,11 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"palisade/cluster/config"
-	"palisade/fence"
-	"palisade/fence/topology"
 
 	"palisade/resources/cib"
 	"palisade/resources/model"
@@ -125,7 +122,7 @@ func runSimulate(stdout, stderr io.Writer, f simulateFlags, args []string) error
 	for _, n := range f.standby {
 		st.SetStandby(n)
 	}
-	fatal := doc.Config.Options.StartFailureIsFatal == nil || *doc.Config.Options.StartFailureIsFatal
+	fatal := doc.Config.Options.StartFatal()
 	for _, spec := range f.opFail {
 		if err := st.FailOp(spec, now, fatal); err != nil {
 			return &exitError{2, err}
@@ -164,31 +161,20 @@ func runSimulate(stdout, stderr io.Writer, f simulateFlags, args []string) error
 	return nil
 }
 
-// fenceAction decides what a fence does in the simulated transition.
+// fenceAction decides what a fence does in the simulated transition: what
+// palisaded would do with the cluster file (config.FenceAction), or
+// Pacemaker's default for a CIB read on its own.
 func fenceAction(clusterFile string, o model.Options, fromCIB bool) (string, error) {
+	cfg := &model.Config{Options: o}
 	if clusterFile != "" {
 		c, err := config.Load(clusterFile, config.Options{SkipHostChecks: true})
 		if err != nil {
 			return "", fmt.Errorf("--cluster: %w", err)
 		}
-		if c.Fencing != nil {
-			fc, err := topology.Decode(clusterFile, c.Fencing)
-			if err != nil {
-				return "", fmt.Errorf("--cluster: %w", err)
-			}
-			if fc.ActionSet {
-				return string(fc.Action), nil
-			}
-		}
+		return string(c.FenceAction(cfg)), nil
 	}
-	switch strings.ToLower(o.StonithAction) {
-	case "off", "poweroff":
-		return "off", nil
-	case "reboot":
-		return "reboot", nil
+	if fromCIB {
+		return o.FenceAction(), nil
 	}
-	if fromCIB && clusterFile == "" {
-		return "reboot", nil
-	}
-	return string(fence.ActionOff), nil
+	return string(config.FenceAction(nil, cfg)), nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -15,21 +14,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"palisade/cluster/api"
-	"palisade/cluster/config"
 )
 
-// socketFlag is shared by the subcommands that talk to palisaded.
-var socketFlag string
-
-func defaultSocket() string {
-	if s := os.Getenv("PALISADE_SOCKET"); s != "" {
-		return s
-	}
-	return config.DefaultSocket
-}
-
 func init() {
-	rootCmd.PersistentFlags().StringVar(&socketFlag, "socket", defaultSocket(), "palisaded control socket (env PALISADE_SOCKET)")
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "status",

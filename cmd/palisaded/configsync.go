@@ -20,12 +20,9 @@ import (
 // commands behind `palisade config push`, `edit` and `show`.
 func handleConfig(ctx context.Context, n *node.Node, rt *dcrun.Runtime, log *slog.Logger) {
 	n.OnReload(func(c *config.Cluster) {
-		cfg, admin, err := dc.DecodeSection(c.File, c.Resources)
-		if err != nil {
-			log.Error("reload: resources section refused, the cluster's configuration is kept", "err", err.Error())
-			return
-		}
-		go proposeFileSection(ctx, rt, c.File, cfg, admin, "SIGHUP "+c.File, api.PushTimeout, log)
+		// c was decoded whole by the one decoder (config.Load) before the
+		// node accepted it; a refused file never gets here.
+		go proposeFileSection(ctx, rt, c.File, c.Resources, c.AdminEpoch, "SIGHUP "+c.File, api.PushTimeout, log)
 	})
 	n.HandleControl(api.CmdConfigPush, func(cctx context.Context, args json.RawMessage) (any, error) {
 		var a api.PushRequest
@@ -38,13 +35,19 @@ func handleConfig(ctx context.Context, n *node.Node, rt *dcrun.Runtime, log *slo
 		if a.File == "" {
 			a.File = "(pushed configuration)"
 		}
-		cfg, admin, err := dc.DecodeConfig(a.File, []byte(a.YAML))
+		// The one decoder, as `palisade config check` ran it before
+		// sending: a whole cluster.yaml (every section checked) or a
+		// resources section on its own.
+		doc, err := config.ParseDocument(a.File, []byte(a.YAML))
 		if err != nil {
 			return nil, &api.Error{Code: api.Invalid, Message: err.Error()}
 		}
+		if doc.Resources == nil {
+			return nil, api.Errorf(api.Invalid, "%s has no resources section: nothing to push", a.File)
+		}
 		pctx, cancel := context.WithTimeout(cctx, api.PushTimeout)
 		defer cancel()
-		res, err := rt.PushConfig(pctx, dcrun.PushRequest{Config: cfg, AdminEpoch: admin, Source: fmt.Sprintf("config push %s by %s", a.File, a.By), BaseDigest: a.BaseDigest})
+		res, err := rt.PushConfig(pctx, dcrun.PushRequest{Config: doc.Resources, AdminEpoch: doc.AdminEpoch, Source: fmt.Sprintf("config push %s by %s", a.File, a.By), BaseDigest: a.BaseDigest})
 		return configResult(res, err)
 	})
 	n.HandleControl(api.CmdConfigEdit, func(cctx context.Context, args json.RawMessage) (any, error) {

@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"palisade/cluster/api"
@@ -22,12 +21,10 @@ import (
 	"palisade/cluster/node"
 	"palisade/cluster/recovery"
 	"palisade/cluster/reliable"
-	"palisade/fence"
 	"palisade/fence/topology"
 	"palisade/quorum"
 	"palisade/resources/agent"
 	"palisade/resources/executor"
-	"palisade/resources/model"
 	"palisade/resources/vip"
 
 	// Fence plugins register themselves with the fence core.
@@ -53,21 +50,12 @@ func attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 		byID[nd.ID] = nd.Name
 		byName[nd.Name] = nd.ID
 	}
-	qs, err := quorum.Decode(c.File, c.Quorum, names)
-	if err != nil {
-		return nil, err
-	}
+	// Every section was decoded and validated with the rest of the file
+	// (config.Load), before node.New wrote anything.
+	qs, rcfg, fileAdmin := c.Quorum, c.Resources, c.AdminEpoch
 	calc, err := quorum.New(qs.Config)
 	if err != nil {
 		return nil, fmt.Errorf("%s: quorum: %w", c.File, err)
-	}
-	fc, err := topology.Decode(c.File, c.Fencing)
-	if err != nil {
-		return nil, err
-	}
-	rcfg, fileAdmin, err := dc.DecodeSection(c.File, c.Resources)
-	if err != nil {
-		return nil, err
 	}
 	persisted, err := dcrun.LoadPersisted(c.StateDir)
 	if err != nil {
@@ -78,20 +66,16 @@ func attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 	}
 	cib, fileDigest, proposeFile := dc.StartCIB(persisted, rcfg, fileAdmin)
 	// Options come from the configuration the node starts with (the
-	// cluster's, when it persisted one), not necessarily from the file.
+	// cluster's, when it persisted one), not necessarily from the file;
+	// the file's sections win where they name the value (config/options.go).
 	running := rcfg
 	if cib != nil {
 		running = cib.Config
 	}
-	policy := qs.Policy
-	if !qs.PolicySet && running != nil && running.Options.NoQuorumPolicy != "" {
-		if p, err := quorum.ParsePolicy(running.Options.NoQuorumPolicy); err == nil {
-			policy = p
-		}
-	}
-	if running != nil {
-		inheritStonithAction(fc, running.Options)
-	}
+	policy := c.NoQuorumPolicy(running)
+	fcRun := *c.Fencing
+	fcRun.Action = c.FenceAction(running)
+	fc := &fcRun
 	var fencer *topology.Fencer
 	if fc.Enabled {
 		if fencer, err = topology.NewFencer(fc, topology.FenceAgents); err != nil {
@@ -130,10 +114,7 @@ func attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 	}})
 	reg.RegisterBuiltin("vip", vipAgent)
 	var rt *dcrun.Runtime
-	fencing := fc.Enabled
-	if running != nil && running.Options.StonithEnabled != nil {
-		fencing = fencing && *running.Options.StonithEnabled
-	}
+	fencing := c.FencingEnabled(running)
 	ex := executor.New(executor.Config{Node: self, Agent: reg, Fencing: fencing, StartFailureIsFatal: dc.StartFailureIsFatal(running), Logger: log,
 		Report: func(ev executor.Event) {
 			if rt != nil {
@@ -141,7 +122,7 @@ func attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 			}
 		}})
 	rc := dcrun.Config{
-		Coordinator: dc.Config{Self: self, Nodes: names, Quorum: calc, Gate: gate, Schedule: dc.PackageScheduler, CIB: cib,
+		Coordinator: dc.Config{Self: self, Nodes: names, Quorum: calc, Gate: gate, Schedule: scheduleWith(qs), CIB: cib,
 			// A process paused for half a deadtime decides nothing until its
 			// membership has been evaluated again: by deadtime its peers may
 			// have declared it dead.
@@ -297,17 +278,11 @@ func dcStatus(s dc.Snapshot) *api.DCStatus {
 	return out
 }
 
-// inheritStonithAction lets Pacemaker's stonith-action choose the fence
-// action when the fencing section does not name one, for configurations
-// carried over ("poweroff" is its old spelling of off).
-func inheritStonithAction(fc *topology.Config, o model.Options) {
-	if fc.ActionSet {
-		return
+// scheduleWith is the DC's scheduler: with the quorum section's
+// no-quorum-policy when it names one, as the recovery gate applies it.
+func scheduleWith(qs *quorum.Section) dc.Scheduler {
+	if !qs.PolicySet {
+		return dc.PackageScheduler
 	}
-	switch strings.ToLower(o.StonithAction) {
-	case "off", "poweroff":
-		fc.Action = fence.ActionOff
-	case "reboot":
-		fc.Action = fence.ActionReboot
-	}
+	return dc.WithQuorumPolicy(dc.PackageScheduler, qs.Policy)
 }

@@ -13,8 +13,9 @@ import (
 // extend attaches the later stages to the node before it runs: the DC
 // runtime (quorum, recovery gate, fencer, scheduler, executor), which
 // hooks into membership events, reliable deliveries, the control socket
-// and the status output, reading the quorum, fencing and resources
-// sections of the configuration.
+// and the status output, built from the quorum, fencing and resources
+// sections of the configuration (decoded with the whole file by
+// config.Load before node.New).
 //
 // The returned leave function performs a clean shutdown: it blocks until
 // the DC has moved this node's resources away and recorded it as left, or

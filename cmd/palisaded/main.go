@@ -1,65 +1,75 @@
 // Command palisaded is the Palisade cluster daemon.
 //
-//	palisaded --config /etc/palisade/cluster.yaml [--node NAME|ID] [--log-format json|text] [--log-level info]
+//	palisaded [--config /etc/palisade/cluster.yaml] [--node NAME|ID] [--log-format json|text] [--log-level info]
 //
-// It refuses to start on any configuration error (naming file, line, key
-// and reason). SIGHUP reloads the configuration; a bad file is logged and
-// the running configuration kept. SIGTERM or SIGINT stops it.
+// Its own settings come from flags, PALISADED_* environment variables and
+// its settings file, in that order (see settings.go; `palisaded --help`
+// lists them). It decodes the whole cluster.yaml first and refuses to
+// start on any error in it, every error at once (naming file, line, key
+// and reason), before it writes anything. SIGHUP reloads the file through
+// the same decoder; a bad file is logged and the running configuration
+// kept. SIGTERM or SIGINT stops it.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/spf13/cobra"
+
 	"palisade/cluster/config"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/node"
-	"palisade/resources/model"
 )
 
 func main() {
-	if err := run(); err != nil {
+	s := newSettings()
+	cmd := &cobra.Command{
+		Use:   "palisaded",
+		Short: "Palisade cluster daemon: one node of a Palisade cluster",
+		Long: `palisaded runs one node of a Palisade cluster. It reads the cluster
+configuration (--config), refuses to start on any error in it (all of them
+reported at once, as FILE:LINE: key.path: problem), reloads it on SIGHUP
+and leaves the cluster cleanly on SIGTERM.
+
+` + s.Help(),
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := s.Load(); err != nil {
+				return err
+			}
+			return run(s)
+		},
+	}
+	s.Bind(cmd.Flags())
+	if err := cmd.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "palisaded:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	defPath := config.DefaultPath
-	if p := os.Getenv("PALISADE_CONFIG"); p != "" {
-		defPath = p
+func run(s daemonSettings) error {
+	log, err := s.logger()
+	if err != nil {
+		return err
 	}
-	path := flag.String("config", defPath, "cluster configuration file (env PALISADE_CONFIG)")
-	sel := flag.String("node", os.Getenv("PALISADE_NODE"), "this node's name or id (default: the host name; env PALISADE_NODE)")
-	format := flag.String("log-format", "text", "log format: text or json")
-	level := flag.String("log-level", "info", "log level: debug, info, warn, error")
-	events := flag.String("event-log", "", "append membership events (JSON lines) to this file")
-	flag.Parse()
-
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
-		return fmt.Errorf("--log-level %q: %w", *level, err)
-	}
-	hopts := &slog.HandlerOptions{Level: lvl}
-	var h slog.Handler
-	switch *format {
-	case "text":
-		h = slog.NewTextHandler(os.Stderr, hopts)
-	case "json":
-		h = slog.NewJSONHandler(os.Stderr, hopts)
-	default:
-		return fmt.Errorf("--log-format %q: want text or json", *format)
-	}
-	log := slog.New(h)
 	slog.SetDefault(log)
+	warnOldEnv(log)
 
-	cfg, err := config.Load(*path, config.Options{Self: *sel})
+	// The whole file is decoded and checked (every section, this host's
+	// interfaces and key file, each fence device as it will be built)
+	// before anything is written: a refused file leaves no state dir, no
+	// generation bump and no socket behind.
+	path := s.String(settingConfig)
+	loadOpts := s.loadOptions()
+	cfg, err := config.Load(path, loadOpts)
 	if err != nil {
 		var es config.Errors
 		if errors.As(err, &es) {
@@ -67,13 +77,13 @@ func run() error {
 		}
 		return err
 	}
-	self, err := cfg.Self(*sel)
+	self, err := cfg.Self(loadOpts.Self)
 	if err != nil {
 		return err
 	}
 	opts := node.Options{Config: cfg, Self: self, Logger: log}
-	if *events != "" {
-		el, err := eventlog.Open(*events, self.Name)
+	if p := s.String(settingEventLog); p != "" {
+		el, err := eventlog.Open(p, self.Name)
 		if err != nil {
 			return err
 		}
@@ -92,10 +102,6 @@ func run() error {
 	defer cancel()
 	leave, err := extend(ctx, n, cfg, opts.EventLog, log)
 	if err != nil {
-		var es model.DecodeErrors // the resources section's, same format
-		if errors.As(err, &es) {
-			return fmt.Errorf("configuration refused:\n%w", err)
-		}
 		return err
 	}
 	term := make(chan os.Signal, 2)
@@ -115,17 +121,20 @@ func run() error {
 	}()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
+	reloadOpts := loadOpts
+	reloadOpts.Self = n.Self().Name
 	go func() {
 		for range hup {
-			reload(ctx, n, *path, log)
+			reload(ctx, n, path, reloadOpts, log)
 		}
 	}()
 	return n.Run(ctx)
 }
 
-// reload re-reads the file; any error keeps the running configuration.
-func reload(ctx context.Context, n *node.Node, path string, log *slog.Logger) {
-	cfg, err := config.Load(path, config.Options{Self: n.Self().Name})
+// reload re-reads the file through the same decoder and checks as the
+// start; any error keeps the running configuration.
+func reload(ctx context.Context, n *node.Node, path string, opts config.Options, log *slog.Logger) {
+	cfg, err := config.Load(path, opts)
 	if err != nil {
 		log.Error("reload refused, keeping the running configuration", "file", path, "err", err.Error())
 		return

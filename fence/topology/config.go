@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"palisade/cluster/config/strict"
 	"palisade/fence"
 )
 
@@ -18,6 +19,9 @@ type Device struct {
 	Plugin string
 	Params map[string]string
 	Line   int
+	// Key is the device's key path in the file ("fencing.devices[0]"),
+	// for errors found later (a plugin that refuses its parameters).
+	Key string
 }
 
 // Config is the decoded fencing section.
@@ -59,15 +63,28 @@ const DefaultAttemptTimeout = 60 * time.Second
 
 // Decode validates the fencing section. file names the configuration for
 // error messages; a nil node is an empty (enabled, device-less) section.
+// Every problem is reported at once, as strict.Errors (cluster/config
+// decodes the section with the rest of the file through DecodeWith).
 func Decode(file string, n *yaml.Node) (*Config, error) {
-	c := &Config{Enabled: true, StartupFencing: true, Action: fence.ActionOff, StaticDelay: map[string]time.Duration{}, Devices: map[string]Device{}, Levels: map[string][][]string{}, AttemptTimeout: DefaultAttemptTimeout}
-	if n == nil {
-		return c, nil
+	col := strict.New(file)
+	c := DecodeWith(col, n)
+	if err := col.Err(); err != nil {
+		return nil, err
 	}
-	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+	return c, nil
+}
+
+// DecodeWith decodes the fencing section into col, the collector of the
+// whole file. The section is only meaningful when col gained no error.
+func DecodeWith(col *strict.Collector, n *yaml.Node) *Config {
+	c := &Config{Enabled: true, StartupFencing: true, Action: fence.ActionOff, StaticDelay: map[string]time.Duration{}, Devices: map[string]Device{}, Levels: map[string][][]string{}, AttemptTimeout: DefaultAttemptTimeout}
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
 		n = n.Content[0]
 	}
-	d := decoder{file: file}
+	if n == nil || n.ShortTag() == "!!null" {
+		return c
+	}
+	d := decoder{c: col}
 	lines := map[string]int{}
 	d.mapping(n, "fencing", map[string]func(*yaml.Node){
 		"enabled":         func(v *yaml.Node) { d.decode(v, "fencing.enabled", &c.Enabled) },
@@ -77,7 +94,7 @@ func Decode(file string, n *yaml.Node) (*Config, error) {
 			case fence.ActionOff, fence.ActionReboot:
 				c.Action, c.ActionSet = a, true
 			default:
-				d.errf(v, "fencing.action", fmt.Sprintf("bad value %q: want off or reboot", v.Value))
+				d.errf(v, "fencing.action", fmt.Sprintf("bad value %s: want off or reboot", strict.Quote(v.Value)))
 			}
 		},
 		"static_delay": func(v *yaml.Node) {
@@ -101,7 +118,7 @@ func Decode(file string, n *yaml.Node) (*Config, error) {
 			}
 			for i, dn := range v.Content {
 				key := fmt.Sprintf("fencing.devices[%d]", i)
-				dev := Device{Params: map[string]string{}, Line: dn.Line}
+				dev := Device{Params: map[string]string{}, Line: dn.Line, Key: key}
 				d.mapping(dn, key, map[string]func(*yaml.Node){
 					"name":   func(v *yaml.Node) { d.decode(v, key+".name", &dev.Name) },
 					"plugin": func(v *yaml.Node) { d.decode(v, key+".plugin", &dev.Plugin) },
@@ -121,7 +138,7 @@ func Decode(file string, n *yaml.Node) (*Config, error) {
 				case dev.Plugin == "":
 					d.errf(dn, key+".plugin", "missing: name a fence plugin such as fence_ipmilan")
 				case c.Devices[dev.Name].Name != "":
-					d.errf(dn, key+".name", fmt.Sprintf("duplicate device name %q (first at line %d)", dev.Name, c.Devices[dev.Name].Line))
+					d.errf(dn, key+".name", fmt.Sprintf("duplicate device name %s (first at line %d)", strict.Quote(dev.Name), c.Devices[dev.Name].Line))
 				default:
 					if _, ok := dev.Params["password"]; ok {
 						d.errf(dn, key+".params.password", "clear-text passwords are not accepted in cluster.yaml; use password_file (mode 0600) or password_env")
@@ -168,18 +185,15 @@ func Decode(file string, n *yaml.Node) (*Config, error) {
 		for i, l := range c.Levels[node] {
 			for _, name := range l {
 				if _, ok := c.Devices[name]; !ok {
-					d.errs = append(d.errs, fmt.Sprintf("%s:%d: fencing.topology.%s[%d]: unknown device %q (configured: %s)", file, lines[node], node, i, name, strings.Join(deviceNames(c), ", ")))
+					d.c.ErrorAt(lines[node], fmt.Sprintf("fencing.topology.%s[%d]", node, i), "unknown device %s (configured: %s)", strict.Quote(name), strings.Join(deviceNames(c), ", "))
 				}
 			}
 		}
 	}
 	if c.RetryInitial < 0 || c.RetryMax < 0 || c.RandomDelayMax < 0 || c.AttemptTimeout <= 0 {
-		d.errs = append(d.errs, fmt.Sprintf("%s: fencing: delays and timeouts must be positive", file))
+		d.errf(n, "fencing", "delays and timeouts must be positive")
 	}
-	if len(d.errs) > 0 {
-		return nil, fmt.Errorf("%s", strings.Join(d.errs, "\n"))
-	}
-	return c, nil
+	return c
 }
 
 func deviceNames(c *Config) []string {
@@ -194,52 +208,39 @@ func deviceNames(c *Config) []string {
 	return out
 }
 
+// decoder reports the fencing section's problems into the file's one
+// collector (cluster/config/strict): FILE:LINE: key.path: problem.
 type decoder struct {
-	file string
-	errs []string
+	c *strict.Collector
 }
 
 func (d *decoder) errf(n *yaml.Node, key, msg string) {
-	d.errs = append(d.errs, fmt.Sprintf("%s:%d: %s: %s", d.file, n.Line, key, msg))
+	d.c.Errorf(n, key, "%s", msg)
 }
 
 func (d *decoder) decode(n *yaml.Node, key string, v any) {
-	if err := n.Decode(v); err != nil {
-		d.errf(n, key, fmt.Sprintf("bad value %q: %v", n.Value, err))
-	}
+	d.c.DecodeStrict(n, key, v)
 }
 
 func (d *decoder) duration(n *yaml.Node, key string) time.Duration {
 	v, err := time.ParseDuration(n.Value)
 	if err != nil || v < 0 {
-		d.errf(n, key, fmt.Sprintf("bad duration %q: want a Go duration such as 500ms or 5s", n.Value))
+		d.errf(n, key, fmt.Sprintf("bad duration %s: want a Go duration such as 500ms or 5s", strict.Quote(n.Value)))
 	}
 	return v
 }
 
 // mapping walks a mapping node: known keys go to their handler; with
-// fields == nil every key goes to any (free-form maps).
+// fields == nil every key goes to any (free-form maps). Unknown and
+// duplicate keys are reported with the valid ones.
 func (d *decoder) mapping(n *yaml.Node, key string, fields map[string]func(*yaml.Node), any func(string, *yaml.Node)) {
-	if n.Kind != yaml.MappingNode {
-		d.errf(n, key, "want a mapping")
+	if fields == nil {
+		d.c.Map(n, key, func(name string, v *yaml.Node, _ string) { any(name, d.c.Deref(v)) })
 		return
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if fields == nil {
-			any(k.Value, v)
-			continue
-		}
-		h, ok := fields[k.Value]
-		if !ok {
-			valid := make([]string, 0, len(fields))
-			for f := range fields {
-				valid = append(valid, f)
-			}
-			sort.Strings(valid)
-			d.errf(k, key+"."+k.Value, "unknown key; valid keys: "+strings.Join(valid, ", "))
-			continue
-		}
-		h(v)
+	h := make(map[string]func(*yaml.Node, string), len(fields))
+	for k, f := range fields {
+		h[k] = func(v *yaml.Node, _ string) { f(d.c.Deref(v)) }
 	}
+	d.c.Fields(n, key, h)
 }

@@ -21,7 +21,8 @@
 // Passwords are never in this file in clear text in production: use the
 // password_file (mode 0600) or password_env device params.
 //
-//	cfg, err := topology.Decode("cluster.yaml", c.Fencing)   // *yaml.Node from cluster/config
+//	cfg := c.Fencing                 // decoded with the whole file by cluster/config (DecodeWith)
+//	cfg, err := topology.Decode("cluster.yaml", node)          // or the section on its own
 //	f, err := topology.NewFencer(cfg, topology.FenceAgents)   // builds fence.Agent per device
 //	out := f.Fence(ctx, "n2")                                  // Outcome: Confirmed(), Steps, Err
 //

@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"palisade/quorum"
 	"palisade/resources/model"
 )
 
@@ -1482,7 +1483,7 @@ func (rd *reader) withValueSource(rules []model.Rule, rsc string) []model.Rule {
 }
 
 func (rd *reader) status(st *elem) {
-	stonith := rd.doc.Config.Options.StonithEnabled == nil || *rd.doc.Config.Options.StonithEnabled
+	stonith := rd.doc.Config.Options.Stonith()
 	if tk := st.child("tickets"); tk != nil {
 		for _, t := range tk.children("ticket_state") {
 			g, _ := model.ParseBool(t.attr("granted"))
@@ -1862,8 +1863,7 @@ func (rd *reader) lrmResource(node string, res *elem) {
 // canFence is Pacemaker's pe_can_fence for the node being read.
 func (rd *reader) canFence() bool {
 	o := rd.doc.Config.Options
-	stonith := o.StonithEnabled == nil || *o.StonithEnabled
-	return stonith && len(rd.stonith) > 0 && (rd.quorate || strings.EqualFold(o.NoQuorumPolicy, "ignore") || rd.nodeOnline)
+	return o.Stonith() && len(rd.stonith) > 0 && (rd.quorate || o.QuorumPolicy() == quorum.PolicyIgnore || rd.nodeOnline)
 }
 
 func (rd *reader) hasFailure(rsc, node, op string) bool {

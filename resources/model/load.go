@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -8,6 +9,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"palisade/cluster/config/strict"
 )
 
 // Document is a standalone scheduler input file as `palisade simulate`
@@ -48,155 +51,158 @@ func DecodeYAMLFile(file string, data []byte) (*Document, error) {
 	return &d, nil
 }
 
-// DecodeConfig reads the `resources:` section of cluster.yaml on its own
-// strictly (empty data is an empty configuration). Code holding the
-// section's yaml.Node (cluster/dc) uses StrictDecoder on it instead, so
-// errors keep the file's lines.
-func DecodeConfig(data []byte) (*Config, error) {
-	var n yaml.Node
-	if err := yaml.Unmarshal(data, &n); err != nil {
-		return nil, SyntaxError("", err)
+// Validate checks ids are unique and references resolve. Every problem
+// is reported (one a line), not only the first.
+func (c *Config) Validate() error {
+	ps := c.Problems()
+	errs := make([]error, len(ps))
+	for i, p := range ps {
+		errs[i] = p
 	}
-	var c Config
-	if err := (StrictDecoder{}).Decode(&n, &c); err != nil {
-		return nil, err
-	}
-	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("resources configuration: %w", err)
-	}
-	return &c, nil
+	return errors.Join(errs...)
 }
 
-// Validate checks ids are unique and references resolve.
-func (c *Config) Validate() error {
+// Problem is one reason Validate refuses a configuration, about one
+// object: a resource (What "resource", "group" or "clone"), a node, or a
+// constraint ("location", "colocation", "order", "ticket constraint").
+// The configuration decoder puts it at the object's line.
+type Problem struct {
+	What string
+	ID   string // empty: the object has none (a resource without id)
+	// Nth is the occurrence of ID the problem is about (1: the first; 2
+	// for an id used twice).
+	Nth    int
+	Reason string
+}
+
+func (p *Problem) Error() string {
+	if p.ID == "" {
+		return p.Reason
+	}
+	return fmt.Sprintf("%s %s: %s", p.What, strict.Quote(p.ID), p.Reason)
+}
+
+// Problems lists every problem Validate reports, in configuration order.
+func (c *Config) Problems() []*Problem {
+	var out []*Problem
+	add := func(what, id string, nth int, format string, args ...any) {
+		out = append(out, &Problem{What: what, ID: id, Nth: nth, Reason: fmt.Sprintf(format, args...)})
+	}
 	ids := map[string]string{}
-	var walk func(r *Resource, parent *Resource) error
-	walk = func(r *Resource, parent *Resource) error {
+	seen := map[string]int{}
+	var walk func(r *Resource, parent *Resource)
+	walk = func(r *Resource, parent *Resource) {
 		if r == nil || r.ID == "" {
-			return fmt.Errorf("resource without id (in %s)", idOr(parent))
+			seen[""]++
+			out = append(out, &Problem{What: "resource", Nth: seen[""], Reason: fmt.Sprintf("resource without id (in %s)", idOr(parent))})
+			return
 		}
+		seen[r.ID]++
 		if k, dup := ids[r.ID]; dup {
-			return fmt.Errorf("resource %q: id already used by a %s", r.ID, k)
+			add("resource", r.ID, seen[r.ID], "id already used by a %s", k)
+		} else {
+			ids[r.ID] = r.KindOf()
 		}
-		ids[r.ID] = r.KindOf()
 		switch r.KindOf() {
 		case KindPrimitive:
 			if len(r.Members) > 0 {
-				return fmt.Errorf("resource %q: a primitive has no members (set kind: group or clone)", r.ID)
+				add("resource", r.ID, seen[r.ID], "a primitive has no members (set kind: group or clone)")
 			}
 		case KindGroup:
 			if parent != nil && parent.KindOf() == KindGroup {
-				return fmt.Errorf("group %q: groups cannot nest", r.ID)
+				add("group", r.ID, seen[r.ID], "groups cannot nest")
 			}
 			for _, m := range r.Members {
 				if m != nil && m.KindOf() != KindPrimitive {
-					return fmt.Errorf("group %q: member %q must be a primitive", r.ID, m.ID)
+					add("group", r.ID, seen[r.ID], "member %s must be a primitive", strict.Quote(m.ID))
 				}
 			}
 		case KindClone:
 			if parent != nil {
-				return fmt.Errorf("clone %q: clones must be top-level", r.ID)
+				add("clone", r.ID, seen[r.ID], "clones must be top-level")
 			}
 			if len(r.Members) != 1 {
-				return fmt.Errorf("clone %q: want exactly one member, have %d", r.ID, len(r.Members))
+				add("clone", r.ID, seen[r.ID], "want exactly one member, have %d", len(r.Members))
 			}
 		case KindBundle:
 			if parent != nil {
-				return fmt.Errorf("bundle %q: bundles must be top-level", r.ID)
+				add("bundle", r.ID, seen[r.ID], "bundles must be top-level")
 			}
 			if len(r.Members) > 1 || len(r.Members) == 1 && r.Members[0] != nil && r.Members[0].KindOf() != KindPrimitive {
-				return fmt.Errorf("bundle %q: want at most one member, a primitive", r.ID)
+				add("bundle", r.ID, seen[r.ID], "want at most one member, a primitive")
 			}
 			if b := r.Bundle; b != nil {
 				switch strings.ToLower(b.Runtime) {
 				case "", "docker", "podman", "rkt":
 				default:
-					return fmt.Errorf("bundle %q: runtime %q: want docker, podman or rkt", r.ID, b.Runtime)
+					add("bundle", r.ID, seen[r.ID], "runtime %s: want docker, podman or rkt", strict.Quote(b.Runtime))
 				}
 				if b.Replicas < 0 || b.ReplicasPerHost < 0 || b.PromotedMax < 0 {
-					return fmt.Errorf("bundle %q: replicas, replicas-per-host and promoted-max cannot be negative", r.ID)
+					add("bundle", r.ID, seen[r.ID], "replicas, replicas-per-host and promoted-max cannot be negative")
 				}
 			}
 		default:
-			return fmt.Errorf("resource %q: kind %q: want primitive, group, clone or bundle", r.ID, r.Kind)
+			add("resource", r.ID, seen[r.ID], "kind %s: want primitive, group, clone or bundle", strict.Quote(r.Kind))
 		}
 		for _, m := range r.Members {
-			if err := walk(m, r); err != nil {
-				return err
-			}
+			walk(m, r)
 		}
-		return nil
 	}
 	for _, r := range c.Resources {
-		if err := walk(r, nil); err != nil {
-			return err
-		}
+		walk(r, nil)
 	}
-	seen := map[string]bool{}
+	names := map[string]int{}
 	for _, n := range c.Nodes {
 		if n.Name == "" {
-			return fmt.Errorf("node without name")
+			names[""]++
+			out = append(out, &Problem{What: "node", Nth: names[""], Reason: "node without name"})
+			continue
 		}
-		if seen[n.Name] {
-			return fmt.Errorf("node %q listed twice", n.Name)
+		names[n.Name]++
+		if names[n.Name] == 2 {
+			add("node", n.Name, 2, "listed twice")
 		}
-		seen[n.Name] = true
 	}
-	need := func(what, id, ref string) error {
+	need := func(what, id, ref string) {
 		if _, ok := ids[ref]; !ok {
-			return fmt.Errorf("%s %q: unknown resource %q", what, id, ref)
+			add(what, id, 1, "unknown resource %s", strict.Quote(ref))
 		}
-		return nil
 	}
 	for _, l := range c.Constraints.Locations {
-		if err := need("location", l.ID, l.Rsc); err != nil {
-			return err
-		}
+		need("location", l.ID, l.Rsc)
 		if l.Node == "" && len(l.Rules) == 0 {
-			return fmt.Errorf("location %q: want node+score or rules", l.ID)
+			add("location", l.ID, 1, "want node+score or rules")
 		}
 		switch strings.ToLower(l.Discovery) {
 		case "", "always", "never", "exclusive":
 		default:
-			return fmt.Errorf("location %q: discovery %q: want always, never or exclusive", l.ID, l.Discovery)
+			add("location", l.ID, 1, "discovery %s: want always, never or exclusive", strict.Quote(l.Discovery))
 		}
 	}
 	for _, cc := range c.Constraints.Colocations {
-		if err := need("colocation", cc.ID, cc.Rsc); err != nil {
-			return err
-		}
-		if err := need("colocation", cc.ID, cc.With); err != nil {
-			return err
-		}
+		need("colocation", cc.ID, cc.Rsc)
+		need("colocation", cc.ID, cc.With)
 	}
 	for _, tk := range c.Constraints.Tickets {
-		if err := need("ticket", tk.ID, tk.Rsc); err != nil {
-			return err
-		}
+		need("ticket", tk.ID, tk.Rsc)
 		if tk.Ticket == "" {
-			return fmt.Errorf("ticket constraint %q: no ticket named", tk.ID)
+			add("ticket constraint", tk.ID, 1, "no ticket named")
 		}
 	}
 	for _, o := range c.Constraints.Orders {
 		switch {
 		case o.First != "" && len(o.FirstAny) > 0:
-			return fmt.Errorf("order %q: want first or first-any, not both", o.ID)
+			add("order", o.ID, 1, "want first or first-any, not both")
 		case len(o.FirstAny) > 0:
 			for _, f := range o.FirstAny {
-				if err := need("order", o.ID, f); err != nil {
-					return err
-				}
+				need("order", o.ID, f)
 			}
 		default:
-			if err := need("order", o.ID, o.First); err != nil {
-				return err
-			}
+			need("order", o.ID, o.First)
 		}
-		if err := need("order", o.ID, o.Then); err != nil {
-			return err
-		}
+		need("order", o.ID, o.Then)
 	}
-	return nil
+	return out
 }
 
 // Primitive finds a configured primitive by id; clone instance ids
@@ -229,7 +235,7 @@ func idOr(r *Resource) string {
 	if r == nil {
 		return "resources"
 	}
-	return r.ID
+	return strict.Quote(r.ID)
 }
 
 // SortedKeys returns a map's keys in order (used for deterministic output).

@@ -8,12 +8,12 @@
 //	options:                      # cluster options (Pacemaker crm_config names)
 //	  stonith-enabled: true       # default true
 //	  symmetric-cluster: true     # default true: every node allowed at score 0
-//	  no-quorum-policy: stop      # stop | freeze | ignore | demote
+//	  no-quorum-policy: stop      # stop | freeze | ignore | demote | suicide (quorum.NoQuorumPolicy)
 //	  placement-strategy: default # default | utilization | balanced | minimal
 //	  maintenance-mode: false
 //	  stop-all-resources: false
 //	  start-failure-is-fatal: true
-//	  stonith-action: reboot      # reboot | off
+//	  stonith-action: reboot      # reboot | off (Pacemaker's defaults: options.go)
 //	rsc_defaults:                 # meta attributes every resource inherits
 //	  resource-stickiness: 100
 //	  migration-threshold: 3
@@ -66,10 +66,12 @@
 // Status (what the scheduler observes) is a separate document, see Status.
 //
 // Decoding is strict: DecodeYAMLFile reads a `palisade simulate` document
-// and StrictDecoder a yaml.Node (the resources section of cluster.yaml, in
-// place, so lines stay the file's). Unknown keys and wrong types are all
-// reported at once as DecodeErrors, "FILE:LINE: key.path: reason", with
-// the valid keys taken from the types' yaml tags.
+// and StrictDecoder a yaml.Node; cluster/config decodes the resources
+// section of cluster.yaml in place with the same walk, so lines stay the
+// file's. Unknown keys and wrong types are all reported at once in the
+// configuration's one error type (DecodeErrors = strict.Errors),
+// "FILE:LINE: key.path: reason", with the valid keys taken from the types'
+// yaml tags.
 package model
 
 import "time"

@@ -162,16 +162,3 @@ func FuzzDecodeYAML(f *testing.F) {
 		}
 	})
 }
-
-func TestDecodeConfig(t *testing.T) {
-	c, err := DecodeConfig([]byte("resources: [{id: vip, type: IPaddr2}]\nconstraints: {locations: [{id: l, rsc: vip, node: n1, score: -INFINITY}]}\n"))
-	if err != nil || len(c.Resources) != 1 || c.Constraints.Locations[0].Score != -Infinity {
-		t.Fatalf("DecodeConfig: %v %+v", err, c)
-	}
-	if _, err := DecodeConfig([]byte("resources: [{id: vip, typo: x}]")); err == nil {
-		t.Error("unknown key accepted")
-	}
-	if c, err := DecodeConfig(nil); err != nil || c == nil {
-		t.Errorf("empty section: %v", err)
-	}
-}

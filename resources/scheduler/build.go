@@ -233,34 +233,22 @@ func boolOpt(p *bool, def bool) bool {
 
 func (s *sched) buildOptions() {
 	o := s.cfg.Options
-	s.symmetric = boolOpt(o.SymmetricCluster, true)
-	s.stonith = boolOpt(o.StonithEnabled, true)
-	s.startFatal = boolOpt(o.StartFailureIsFatal, true)
+	// Pacemaker's defaults, from the one place they are kept.
+	s.symmetric = o.Symmetric()
+	s.stonith = o.Stonith()
+	s.startFatal = o.StartFatal()
 	s.quorate = !s.st.NoQuorum
-	s.noQuorum = strings.ToLower(o.NoQuorumPolicy)
-	switch s.noQuorum {
-	case "":
-		s.noQuorum = "stop"
-	case "stop", "freeze", "ignore", "demote":
-	default:
-		s.warnf("no-quorum-policy=%s is not supported: using stop", o.NoQuorumPolicy)
-		s.noQuorum = "stop"
-	}
-	s.strategy = strings.ToLower(o.PlacementStrategy)
-	switch s.strategy {
-	case "":
-		s.strategy = "default"
-	case "default", "utilization", "balanced", "minimal":
-	default:
-		s.warnf("placement-strategy=%s is not supported: using default", o.PlacementStrategy)
-		s.strategy = "default"
-	}
-	s.stonithAction = o.StonithAction
-	if s.stonithAction == "" || s.stonithAction == "poweroff" {
-		if s.stonithAction == "poweroff" {
-			s.stonithAction = "off"
-		} else {
-			s.stonithAction = "reboot"
+	// Under suicide the nodes of the partition fence themselves (the
+	// recovery gate); what they run stops, as under stop.
+	s.noQuorum = string(o.QuorumPolicy())
+	s.strategy = o.Placement()
+	s.stonithAction = o.FenceAction()
+	for _, p := range o.WordProblems() {
+		switch p.Option {
+		case model.OptNoQuorumPolicy:
+			s.warnf("no-quorum-policy=%s is not supported: using stop", p.Value)
+		case model.OptPlacementStrategy:
+			s.warnf("placement-strategy=%s is not supported: using default", p.Value)
 		}
 	}
 }

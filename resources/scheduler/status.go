@@ -14,7 +14,7 @@ func (s *sched) applyStatus() {
 		}
 		p := s.findPrim(rs.Rsc, rs.Node)
 		if p == nil {
-			if boolOpt(s.cfg.Options.StopOrphanResources, true) {
+			if s.cfg.Options.StopOrphans() {
 				s.warnf("status: resource %s on %s is not configured (orphan): it will be stopped", rs.Rsc, rs.Node)
 			} else {
 				s.warnf("status: resource %s on %s is not configured (orphan): left running (stop-orphan-resources=false)", rs.Rsc, rs.Node)

@@ -559,7 +559,7 @@ func (s *sched) transition() Output {
 		}
 		s.summarize(&out, p, pl)
 	}
-	keepOrphans := !boolOpt(s.cfg.Options.StopOrphanResources, true)
+	keepOrphans := !s.cfg.Options.StopOrphans()
 	for _, o := range s.orphans {
 		if keepOrphans && !s.nodes[o.node].fenced {
 			// stop-orphan-resources=false: left running, unmanaged.
@@ -982,7 +982,7 @@ func (s *sched) placement() []Placement {
 			out = append(out, extra)
 		}
 	}
-	if !boolOpt(s.cfg.Options.StopOrphanResources, true) {
+	if !s.cfg.Options.StopOrphans() {
 		for _, o := range s.orphans {
 			if !s.nodes[o.node].fenced {
 				out = append(out, Placement{Rsc: o.id, Node: s.nodes[o.node].name, Role: model.RoleStarted})

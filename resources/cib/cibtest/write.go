@@ -127,8 +127,7 @@ func Write(out io.Writer, doc *model.Document, now time.Time) error {
 	w.printf(" <configuration>\n  <crm_config>\n")
 	props := map[string]string{}
 	o := c.Options
-	stonith := o.StonithEnabled == nil || *o.StonithEnabled
-	props["stonith-enabled"] = strconv.FormatBool(stonith)
+	props["stonith-enabled"] = strconv.FormatBool(o.Stonith())
 	if o.SymmetricCluster != nil {
 		props["symmetric-cluster"] = strconv.FormatBool(*o.SymmetricCluster)
 	}
@@ -203,7 +202,7 @@ func Write(out io.Writer, doc *model.Document, now time.Time) error {
 	for _, r := range c.Resources {
 		w.resource(r, "   ")
 	}
-	if stonith && !c.NoFenceDevice && !hasFenceDevice(c.Resources) {
+	if o.Stonith() && !c.NoFenceDevice && !hasFenceDevice(c.Resources) {
 		w.printf("   <primitive id=\"%s\" class=\"stonith\" type=\"fence_dummy\">\n", FenceDeviceID)
 		w.nvset("meta_attributes", FenceDeviceID, map[string]string{"target-role": "Stopped"}, "    ")
 		w.printf("   </primitive>\n")

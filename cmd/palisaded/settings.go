@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+
+	"palisade/cluster/config"
+	"palisade/cmd/internal/settings"
+	"palisade/fence"
+	"palisade/fence/topology"
+)
+
+// palisaded's own run-time settings: flags, PALISADED_* environment
+// variables, its settings file (/etc/palisade/palisaded.yaml), in that
+// order. The cluster's configuration is cluster.yaml (--config); socket,
+// state-dir and run-dir override its keys of the same name when set.
+const (
+	settingConfig    = "config"
+	settingNode      = "node"
+	settingSocket    = "socket"
+	settingStateDir  = "state-dir"
+	settingRunDir    = "run-dir"
+	settingLogLevel  = "log-level"
+	settingLogFormat = "log-format"
+	settingEventLog  = "event-log"
+)
+
+// DefaultSettingsFile is palisaded's settings file, read if it exists.
+const DefaultSettingsFile = "/etc/palisade/palisaded.yaml"
+
+type daemonSettings struct{ *settings.Set }
+
+func newSettings() daemonSettings {
+	return daemonSettings{settings.New("palisaded", "PALISADED", DefaultSettingsFile, []settings.Setting{
+		{Name: settingConfig, Default: config.DefaultPath, Usage: "cluster configuration file"},
+		{Name: settingNode, Usage: "this node's name or id (default: the host name)"},
+		{Name: settingSocket, Usage: "control socket, instead of cluster.yaml's socket"},
+		{Name: settingStateDir, Usage: "state directory, instead of cluster.yaml's state_dir"},
+		{Name: settingRunDir, Usage: "run directory, instead of cluster.yaml's run_dir"},
+		{Name: settingLogLevel, Default: "info", Usage: "log level: debug, info, warn, error"},
+		{Name: settingLogFormat, Default: "text", Usage: "log format: text or json"},
+		{Name: settingEventLog, Usage: "append membership events (JSON lines) to this file"},
+	})}
+}
+
+// loadOptions are the configuration loader's options from the settings:
+// this node, the paths that override the file's, and the fence device
+// check (the daemon links the fence plugins, so it can build each device
+// before it starts).
+func (s daemonSettings) loadOptions() config.Options {
+	return config.Options{
+		Self:     s.String(settingNode),
+		Socket:   s.String(settingSocket),
+		StateDir: s.String(settingStateDir),
+		RunDir:   s.String(settingRunDir),
+		CheckDevice: func(d topology.Device) error {
+			_, err := fence.NewAgent(d.Plugin, d.Params)
+			return err
+		},
+	}
+}
+
+// logger builds the daemon's logger from the log settings.
+func (s daemonSettings) logger() (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(s.String(settingLogLevel))); err != nil {
+		return nil, fmt.Errorf("log-level %q (%s): %w", s.String(settingLogLevel), s.Source(settingLogLevel), err)
+	}
+	hopts := &slog.HandlerOptions{Level: lvl}
+	switch f := s.String(settingLogFormat); f {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, hopts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, hopts)), nil
+	default:
+		return nil, fmt.Errorf("log-format %q (%s): want text or json", f, s.Source(settingLogFormat))
+	}
+}
+
+// warnOldEnv names the environment variables palisaded read before it had
+// its own prefix: they are the CLI's now (PALISADE_SOCKET) or gone, and
+// ignoring one silently would start a daemon somewhere unexpected.
+func warnOldEnv(log *slog.Logger) {
+	for old, now := range map[string]string{
+		"PALISADE_CONFIG": "PALISADED_CONFIG", "PALISADE_NODE": "PALISADED_NODE",
+		"PALISADE_STATE_DIR": "PALISADED_STATE_DIR", "PALISADE_RUN_DIR": "PALISADED_RUN_DIR",
+	} {
+		if os.Getenv(old) != "" {
+			log.Warn("ignoring an environment variable palisaded no longer reads", "variable", old, "use", now)
+		}
+	}
+}
