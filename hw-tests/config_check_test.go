@@ -52,7 +52,7 @@ func TestConfigRefusedLeavesNothing(t *testing.T) {
 	want := []string{
 		at("no_quorum_policy: sucide") + "quorum.no_quorum_policy: \"sucide\": want one of stop, freeze, ignore, demote, suicide",
 		at("actoin:") + "fencing.actoin: unknown key, valid keys here: action,",
-		at("tpye:") + "resources.resources[0].tpye: unknown key, valid keys here: class,",
+		at("tpye:") + "resources.resources[0].tpye: unknown key, valid keys here: bundle, class,",
 	}
 	out, err := l.Nodes[0].Run(palisaded, "--config", file, "--node", "1")
 	if err == nil || !strings.Contains(out, "configuration refused:") {
