@@ -898,9 +898,8 @@ func (c *Coordinator) fatalResources() []string {
 func (c *Coordinator) pendingStarts() []model.ResourceStatus {
 	var out []model.ResourceStatus
 	add := func(rsc, node string) {
-		r := model.ResourceStatus{Rsc: rsc, Node: node}
-		if !slices.Contains(out, r) {
-			out = append(out, r)
+		if !slices.ContainsFunc(out, func(r model.ResourceStatus) bool { return r.Rsc == rsc && r.Node == node }) {
+			out = append(out, model.ResourceStatus{Rsc: rsc, Node: node})
 		}
 	}
 	for _, a := range c.held {

@@ -98,6 +98,7 @@ func Schedule(in Input) Output {
 	s.applyStatus()
 	s.applyTickets()
 	s.prepare()
+	s.applyDefinitionChanges()
 	s.applyNodeHealth()
 	s.applyLocations()
 	s.applyStickiness()
