@@ -53,6 +53,11 @@ const (
 	KindRequest Kind = "request"
 	// KindAnswer: DC → member, the DC's decision on a KindRequest.
 	KindAnswer Kind = "answer"
+	// KindConfigSync: DC → member while it rebuilds status, once every
+	// member sent its replica (the highest version won): the configuration
+	// to probe with. A starting or rejoining node probes only with it,
+	// never with its own (possibly outdated) persisted configuration.
+	KindConfigSync Kind = "config_sync"
 )
 
 // Message is what DC and members exchange over reliable messaging, JSON
@@ -97,15 +102,25 @@ type NodeStatus struct {
 	// Pending lists resources with a start or promote running here: they
 	// may be active, and the DC orders nothing for them until they end.
 	Pending []string `json:"pending,omitempty"`
+	// Unprobed: the node has not probed yet (it just started or rejoined):
+	// the report only carries its replica (CIB) for the join, and says
+	// nothing about what runs there. The node probes once the DC sent it
+	// the cluster's configuration (KindConfigSync) and then reports.
+	Unprobed bool `json:"unprobed,omitempty"`
 }
 
 // Action is one resource operation the DC asks a member to run.
 type Action struct {
 	ID       uint64        `json:"id"`
-	Op       string        `json:"op"` // start, stop, promote, demote, monitor (probe)
+	Op       string        `json:"op"` // start, stop, promote, demote, reload-agent, monitor (probe)
 	Resource string        `json:"resource"`
 	Node     string        `json:"node"`
 	Interval time.Duration `json:"interval,omitempty"`
+	// Primitive is the resource's definition in the configuration the DC
+	// scheduled with: a start or reload runs with exactly these parameters,
+	// whatever this node's replica holds (stop, monitor, promote and
+	// demote run with those the resource was started with here).
+	Primitive *model.Resource `json:"primitive,omitempty"`
 }
 
 // ActionResult is a member's answer.
@@ -129,6 +144,13 @@ type ActionResult struct {
 	// Fatal: the agent said "not configured" (rc 6): the resource may run
 	// nowhere until cleaned up.
 	Fatal bool `json:"fatal,omitempty"`
+	// Role is the resource's role here after the action when active
+	// ("" Started, Promoted, Unpromoted).
+	Role string `json:"role,omitempty"`
+	// Ran records the parameters it runs with after a start or reload
+	// (digests, values without secrets), so the scheduler can tell a later
+	// configuration change.
+	Ran *model.ParamRecord `json:"ran,omitempty"`
 }
 
 // Encode marshals m.
@@ -176,6 +198,8 @@ func Decode(from string, b []byte) (Message, error) {
 		ok = m.Request != nil && m.Request.ID != ""
 	case KindAnswer:
 		ok = m.Answer != nil && m.Answer.ID != ""
+	case KindConfigSync:
+		ok = m.CIB != nil
 	}
 	if !ok {
 		return m, fmt.Errorf("dc message from %s: kind %q without its payload (or unknown kind)", from, m.Kind)

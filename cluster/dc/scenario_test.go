@@ -14,6 +14,7 @@ import (
 
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
+	"palisade/resources/model"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata expectations with the actual output")
@@ -39,6 +40,8 @@ var update = flag.Bool("update", false, "rewrite testdata expectations with the 
 //	                          (StartCIB); an edited file is proposed after
 //	                          its next view
 //	wipe NODE                 remove NODE's persisted CIB (state_dir)
+//	ran NODE                  the probes, starts, stops and reloads NODE ran
+//	                          since the last "ran", with their parameters
 //
 // Output: fence requests, actions sent, refused starts, and the state.
 func TestScenarios(t *testing.T) {
@@ -173,6 +176,25 @@ func runScenario(t *testing.T, path string) {
 		case "wipe":
 			s.cfgInit()
 			delete(s.cfgs.persisted, f[1])
+			continue
+		case "ran":
+			// What NODE's executor ran since the last "ran": probes,
+			// starts and reloads with their parameters.
+			for _, op := range s.ops[f[1]] {
+				what := string(op.Action)
+				if op.Probe {
+					what = "probe"
+				}
+				if op.Interval > 0 {
+					continue
+				}
+				var ps []string
+				for _, k := range model.SortedKeys(op.Instance.Params) {
+					ps = append(ps, k+"="+op.Instance.Params[k])
+				}
+				got = append(got, strings.TrimSpace(fmt.Sprintf("%s %s %s %s", f[1], what, op.Instance.ID, strings.Join(ps, " "))))
+			}
+			s.ops[f[1]] = nil
 			continue
 		case "where":
 			var rs []string

@@ -142,7 +142,7 @@ func (e *Executor) runLocked(ctx context.Context, op Op, filter func(agent.Resul
 		inst.Meta["on_node"] = e.cfg.Node
 	}
 	started := e.cfg.Now()
-	res := e.cfg.Agent.Run(ctx, op.Action, inst)
+	res := e.cfg.Agent.Run(ctx, e.agentAction(ctx, op.Action, inst), inst)
 	finished := e.cfg.Now()
 	if res.Status == agent.StatusCancelled {
 		return e.cancelledEvent(op), false
@@ -165,6 +165,18 @@ func (e *Executor) runLocked(ctx context.Context, op Op, filter func(agent.Resul
 	e.log(ev)
 	e.cfg.Report(ev)
 	return ev, true
+}
+
+// agentAction maps the cluster's reload-agent to what the agent
+// advertises: an OCF 1.0 agent reloads with its reload action.
+func (e *Executor) agentAction(ctx context.Context, a agent.Action, inst agent.Instance) agent.Action {
+	if a != agent.ReloadAgent || e.cfg.Metadata == nil {
+		return a
+	}
+	if md, err := e.cfg.Metadata.Metadata(ctx, inst); err == nil && md.ReloadAction() == agent.Reload {
+		return agent.Reload
+	}
+	return a
 }
 
 // runsWithStartedParams: every action on a running resource uses the

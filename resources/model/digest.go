@@ -98,11 +98,11 @@ func xmlEscape(s string) string {
 // with (see ResourceStatus): the digests and the parameters themselves,
 // secrets left out.
 type ParamRecord struct {
-	Digest        string
-	RestartDigest string
-	ForceRestart  []string
-	Private       []string
-	Params        map[string]string
+	Digest        string            `json:"digest,omitempty"`
+	RestartDigest string            `json:"restart_digest,omitempty"`
+	ForceRestart  []string          `json:"force_restart,omitempty"`
+	Private       []string          `json:"private,omitempty"`
+	Params        map[string]string `json:"params,omitempty"`
 }
 
 // NewParamRecord records params. canReload: the agent has a reload action
