@@ -532,7 +532,7 @@ func (c *Coordinator) onStatus(m Message, now time.Duration) {
 			if err := checkCIB(newer); err != nil {
 				c.errorf("CIB %s reported by %s refused, keeping %s: %w", newer.Version, m.From, c.cib.Version, err)
 			} else {
-				merged.Version, merged.Config, merged.Digest, merged.Left = newer.Version, newer.Config, newer.Digest, newer.Left
+				merged.Version, merged.Config, merged.Digest, merged.Left, merged.Operator = newer.Version, newer.Config, newer.Digest, newer.Left, newer.Operator
 			}
 		}
 		c.cib = merged
@@ -867,7 +867,7 @@ func (c *Coordinator) publish(now time.Duration) {
 	if !c.isDC() || c.rebuilding {
 		return
 	}
-	cib := &CIB{Version: c.cib.Version, Config: c.cib.Config, Digest: c.cib.Digest, Left: c.cib.Left}
+	cib := &CIB{Version: c.cib.Version, Config: c.cib.Config, Digest: c.cib.Digest, Left: c.cib.Left, Operator: c.cib.Operator}
 	cib.Version.NumUpdates++
 	cib.Status = c.buildStatus()
 	cib.Pending = c.pendingStarts()

@@ -31,6 +31,8 @@ type Persisted struct {
 	// Pending and ReportedIn: see CIB.
 	Pending    []model.ResourceStatus `json:"pending,omitempty"`
 	ReportedIn map[string]uint64      `json:"reported_in,omitempty"`
+	// Operator: see CIB.
+	Operator OperatorState `json:"operator"`
 }
 
 // FileDigest identifies a resources section as read from a file.
@@ -58,6 +60,6 @@ func StartCIB(p *Persisted, file *model.Config, fileAdmin uint64) (cib *CIB, fil
 		return &CIB{Version: Version{AdminEpoch: fileAdmin, Epoch: 1}, Config: file, Digest: ConfigDigest(file)}, fd, false
 	}
 	cib = &CIB{Version: Version{AdminEpoch: p.Version.AdminEpoch, Epoch: p.Version.Epoch}, Config: p.Config, Digest: ConfigDigest(p.Config),
-		Status: p.Status, Reported: p.Reported, Left: p.Left, Fencing: p.Fencing, Pending: p.Pending, ReportedIn: p.ReportedIn}
+		Status: p.Status, Reported: p.Reported, Left: p.Left, Fencing: p.Fencing, Pending: p.Pending, ReportedIn: p.ReportedIn, Operator: p.Operator}
 	return cib, p.FileDigest, file != nil && fd != p.FileDigest
 }

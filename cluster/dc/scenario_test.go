@@ -2,6 +2,7 @@ package dc
 
 import (
 	"bufio"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -40,6 +41,9 @@ var update = flag.Bool("update", false, "rewrite testdata expectations with the 
 //	                          (StartCIB); an edited file is proposed after
 //	                          its next view
 //	wipe NODE                 remove NODE's persisted CIB (state_dir)
+//	force-push ON CONFIG      push, accepted even if it drops operator state
+//	edit ON OP [RSC] [NODE]   an operator's edit (standby n2, move grp n2...)
+//	                          typed on ON
 //	ran NODE                  the probes, starts, stops and reloads NODE ran
 //	                          since the last "ran", with their parameters
 //
@@ -159,6 +163,37 @@ func runScenario(t *testing.T, path string) {
 		case "push":
 			cfg, admin := s.loadConfig(f[2])
 			_, line := s.propose(f[1], cfg, admin, "push "+f[2])
+			collect()
+			got = append(got, line)
+		case "force-push":
+			cfg, admin := s.loadConfig(f[2])
+			_, line := s.proposeWith(f[1], Proposal{Config: cfg, AdminEpoch: admin, Force: true}, "force-push "+f[2])
+			collect()
+			got = append(got, line)
+		case "edit":
+			// edit ON OP [RESOURCE] [NODE]: an operator's edit typed on
+			// ON, made on the running configuration (as EditConfig does).
+			e := Edit{Op: f[2], By: "op"}
+			switch f[2] {
+			case EditMove, EditBan, EditClear:
+				e.Resource = f[3]
+				if len(f) > 4 {
+					e.Node = f[4]
+				}
+			default:
+				e.Node = f[3]
+			}
+			cib := s.nodes[f[1]].c.CIB()
+			b, _ := json.Marshal(cib.Config)
+			var cfg model.Config
+			if err := json.Unmarshal(b, &cfg); err != nil {
+				t.Fatal(err)
+			}
+			if err := ApplyEdit(&cfg, e, s.names()); err != nil {
+				got = append(got, "error: "+err.Error())
+				break
+			}
+			_, line := s.proposeWith(f[1], Proposal{Config: &cfg, AdminEpoch: cib.Version.AdminEpoch, BaseDigest: cib.Digest, Edit: &e}, e.String())
 			collect()
 			got = append(got, line)
 		case "version":

@@ -38,7 +38,13 @@ a lower admin_epoch. Changes need a quorate partition.
 A file written by "palisade config show" names the version it was taken from
 (its first comment line). If the cluster's configuration changed since, the
 push is refused, so it cannot undo someone else's change: show again and redo
-the edit, or push with --force.`,
+the edit, or push with --force.
+
+What operators decided with edits (palisade resource move/ban, node
+standby/maintenance) is kept: the DC carries the cli- constraints and those
+node flags over into the pushed configuration (the output lists them). If
+that is impossible (a ban of a resource the file no longer has), the push is
+refused, saying what would be dropped; --force drops it.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			file := args[0]
@@ -51,7 +57,7 @@ the edit, or push with --force.`,
 			if _, _, err := dc.DecodeConfig(file, data); err != nil {
 				return &exitError{2, fmt.Errorf("config push: %w", err)}
 			}
-			pa := api.PushRequest{File: file, YAML: string(data), By: by}
+			pa := api.PushRequest{File: file, YAML: string(data), By: by, Force: force}
 			if !force {
 				pa.BaseDigest = api.ShownDigest(data)
 			}
@@ -69,7 +75,7 @@ the edit, or push with --force.`,
 		},
 	}
 	push.Flags().StringVar(&by, "by", operatorName(), "who makes the change (logged)")
-	push.Flags().BoolVar(&force, "force", false, "push even if the cluster's configuration changed since the file was shown")
+	push.Flags().BoolVar(&force, "force", false, "push even if the cluster's configuration changed since the file was shown, or if it drops what operators set")
 
 	var asJSON bool
 	show := &cobra.Command{
@@ -103,6 +109,12 @@ shows the same admin_epoch.epoch and digest.`,
 }
 
 func printPushResult(w io.Writer, file string, res api.ConfigResult) {
+	for _, k := range res.Kept {
+		fmt.Fprintf(w, "kept (set by an operator): %s\n", k)
+	}
+	for _, d := range res.Dropped {
+		fmt.Fprintf(w, "dropped (--force): %s\n", d)
+	}
 	if res.Unchanged {
 		fmt.Fprintf(w, "%s: already the cluster's configuration (version %s, DC %s)\n", file, res.Version, res.DC)
 		return

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"palisade/cluster/api"
@@ -44,7 +45,8 @@ func handleConfig(ctx context.Context, n *node.Node, rt *dcrun.Runtime, log *slo
 		}
 		pctx, cancel := context.WithTimeout(cctx, api.PushTimeout)
 		defer cancel()
-		res, err := rt.PushConfig(pctx, dcrun.PushRequest{Config: cfg, AdminEpoch: admin, Source: fmt.Sprintf("config push %s by %s", a.File, a.By), BaseDigest: a.BaseDigest})
+		res, err := rt.PushConfig(pctx, dcrun.PushRequest{Config: cfg, AdminEpoch: admin, Source: fmt.Sprintf("config push %s by %s", a.File, a.By), BaseDigest: a.BaseDigest,
+			Force: a.Force})
 		return configResult(res, err)
 	})
 	n.HandleControl(api.CmdConfigEdit, func(cctx context.Context, args json.RawMessage) (any, error) {
@@ -79,7 +81,7 @@ func configResult(res dc.ConfigResult, err error) (any, error) {
 		}
 		return nil, err
 	}
-	return api.ConfigResult{Unchanged: res.Unchanged, Version: dcrun.APIVersion(res.Version), Digest: res.Digest, DC: res.DC}, nil
+	return api.ConfigResult{Unchanged: res.Unchanged, Version: dcrun.APIVersion(res.Version), Digest: res.Digest, DC: res.DC, Kept: res.Kept, Dropped: res.Dropped}, nil
 }
 
 // proposeFileSection proposes this node's configuration file section if
@@ -101,8 +103,12 @@ func proposeFileSection(ctx context.Context, rt *dcrun.Runtime, file string, cfg
 	}
 	res, err := rt.PushConfig(pctx, dcrun.PushRequest{Config: cfg, AdminEpoch: admin, Source: source, FileDigest: fd})
 	if err != nil {
-		log.Error("configuration change refused, the cluster's configuration is kept", "file", file, "err", err.Error())
+		log.Error("configuration change refused, the cluster's configuration is kept (to apply the file anyway: palisade config push --force "+file+")",
+			"file", file, "err", err.Error())
 		return
+	}
+	if len(res.Kept) > 0 {
+		log.Info("kept what operators set, which the file does not say", "file", file, "kept", strings.Join(res.Kept, "; "))
 	}
 	if res.Unchanged {
 		log.Info("configuration file matches the cluster's configuration", "file", file, "version", res.Version.String())
