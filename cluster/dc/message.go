@@ -58,6 +58,14 @@ const (
 	// to probe with. A starting or rejoining node probes only with it,
 	// never with its own (possibly outdated) persisted configuration.
 	KindConfigSync Kind = "config_sync"
+	// KindValidate: proposer → member, before a configuration change is
+	// proposed: check these resource definitions where you may run them
+	// (the agent's validate-all, an interface that must exist). The DC's
+	// decision stays pure: the checks that need a node run on the nodes
+	// first, and a change any node refuses is never proposed.
+	KindValidate Kind = "validate"
+	// KindValidateResult: member → proposer, the problems found (none: ok).
+	KindValidateResult Kind = "validate_result"
 )
 
 // Message is what DC and members exchange over reliable messaging, JSON
@@ -85,6 +93,42 @@ type Message struct {
 	// Request and Answer carry operator commands.
 	Request *OpRequest `json:"request,omitempty"`
 	Answer  *OpAnswer  `json:"answer,omitempty"`
+	// Validate and Validation carry parameter checks.
+	Validate   *ValidateRequest `json:"validate,omitempty"`
+	Validation *ValidateResult  `json:"validation,omitempty"`
+}
+
+// ValidateRequest asks a node to check resource definitions (KindValidate).
+type ValidateRequest struct {
+	ID         string            `json:"id"`
+	Primitives []*model.Resource `json:"primitives"`
+}
+
+// ValidateResult answers a ValidateRequest.
+type ValidateResult struct {
+	ID       string         `json:"id"`
+	Problems []ParamProblem `json:"problems,omitempty"`
+}
+
+// ParamProblem is one problem with a resource's parameters: which
+// resource and parameter ("" for the resource as a whole), the node that
+// found it ("" for a check every node makes the same), and what.
+type ParamProblem struct {
+	Resource string `json:"resource"`
+	Param    string `json:"param,omitempty"`
+	Node     string `json:"node,omitempty"`
+	Msg      string `json:"msg"`
+}
+
+func (p ParamProblem) String() string {
+	s := "resource " + p.Resource
+	if p.Param != "" {
+		s += ", parameter " + p.Param
+	}
+	if p.Node != "" {
+		s += " (on " + p.Node + ")"
+	}
+	return s + ": " + p.Msg
 }
 
 // NodeStatus is one member's report.
@@ -200,6 +244,10 @@ func Decode(from string, b []byte) (Message, error) {
 		ok = m.Answer != nil && m.Answer.ID != ""
 	case KindConfigSync:
 		ok = m.CIB != nil
+	case KindValidate:
+		ok = m.Validate != nil && m.Validate.ID != ""
+	case KindValidateResult:
+		ok = m.Validation != nil && m.Validation.ID != ""
 	}
 	if !ok {
 		return m, fmt.Errorf("dc message from %s: kind %q without its payload (or unknown kind)", from, m.Kind)

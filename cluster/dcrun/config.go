@@ -38,6 +38,13 @@ const ProposalTimeout = 5 * time.Second
 // DC judged bad is returned at once as an error, and nothing changed.
 func (r *Runtime) PushConfig(ctx context.Context, req PushRequest) (dc.ConfigResult, error) {
 	var last dc.ConfigResult
+	if req.Edit == nil {
+		// The agents check the changed resources first, on the nodes that
+		// may run them: a change they refuse is never proposed.
+		if err := r.validateChange(ctx, req.Config); err != nil {
+			return dc.ConfigResult{}, err
+		}
+	}
 	for {
 		res, err := r.proposeOnce(ctx, req)
 		if err == nil && res.Error == "" {

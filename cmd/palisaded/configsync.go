@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -26,7 +27,9 @@ func handleConfig(ctx context.Context, n *node.Node, rt *dcrun.Runtime, log *slo
 			log.Error("reload: resources section refused, the cluster's configuration is kept", "err", err.Error())
 			return
 		}
-		go proposeFileSection(ctx, rt, c.File, cfg, admin, "SIGHUP "+c.File, api.PushTimeout, log)
+		section := c.Resources
+		go proposeFileSection(ctx, rt, c.File, cfg, admin, "SIGHUP "+c.File, api.PushTimeout, log,
+			func(rsc, param string) int { return dc.LocateParamIn(section, rsc, param) })
 	})
 	n.HandleControl(api.CmdConfigPush, func(cctx context.Context, args json.RawMessage) (any, error) {
 		var a api.PushRequest
@@ -47,6 +50,11 @@ func handleConfig(ctx context.Context, n *node.Node, rt *dcrun.Runtime, log *slo
 		defer cancel()
 		res, err := rt.PushConfig(pctx, dcrun.PushRequest{Config: cfg, AdminEpoch: admin, Source: fmt.Sprintf("config push %s by %s", a.File, a.By), BaseDigest: a.BaseDigest,
 			Force: a.Force})
+		var verr *dcrun.ValidationError
+		if errors.As(err, &verr) {
+			data := []byte(a.YAML)
+			return nil, &api.Error{Code: api.Invalid, Message: verr.Locate(a.File, func(rsc, param string) int { return dc.LocateParam(data, rsc, param) })}
+		}
 		return configResult(res, err)
 	})
 	n.HandleControl(api.CmdConfigEdit, func(cctx context.Context, args json.RawMessage) (any, error) {
@@ -87,7 +95,8 @@ func configResult(res dc.ConfigResult, err error) (any, error) {
 // proposeFileSection proposes this node's configuration file section if
 // it differs from the one the node last saw (a SIGHUP that only rolled
 // the key, or a stale file, must not undo a change pushed elsewhere).
-func proposeFileSection(ctx context.Context, rt *dcrun.Runtime, file string, cfg *model.Config, admin uint64, source string, timeout time.Duration, log *slog.Logger) {
+func proposeFileSection(ctx context.Context, rt *dcrun.Runtime, file string, cfg *model.Config, admin uint64, source string, timeout time.Duration, log *slog.Logger,
+	line func(rsc, param string) int) {
 	if cfg == nil {
 		return
 	}
@@ -102,6 +111,11 @@ func proposeFileSection(ctx context.Context, rt *dcrun.Runtime, file string, cfg
 		return
 	}
 	res, err := rt.PushConfig(pctx, dcrun.PushRequest{Config: cfg, AdminEpoch: admin, Source: source, FileDigest: fd})
+	var verr *dcrun.ValidationError
+	if errors.As(err, &verr) && line != nil {
+		log.Error("configuration change refused, the cluster's configuration is kept", "file", file, "err", verr.Locate(file, line))
+		return
+	}
 	if err != nil {
 		log.Error("configuration change refused, the cluster's configuration is kept (to apply the file anyway: palisade config push --force "+file+")",
 			"file", file, "err", err.Error())

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -299,6 +300,9 @@ type MetadataSource interface {
 	Metadata(ctx context.Context, inst Instance) (*Metadata, error)
 }
 
+// ErrNotInstalled: the agent does not exist on this node.
+var ErrNotInstalled = errors.New("not installed")
+
 // metadataCache keeps each agent's parsed meta-data: agents do not change
 // while the daemon runs (a package upgrade is followed by a restart).
 type metadataCache struct {
@@ -326,6 +330,9 @@ func (r *Registry) Metadata(ctx context.Context, inst Instance) (*Metadata, erro
 		q.Timeout = DefaultTimeout
 	}
 	res := r.Run(ctx, MetaData, q)
+	if res.RC == ErrInstalled {
+		return nil, fmt.Errorf("agent %s:%s:%s is not installed on this node: %w (%s)", inst.Class, inst.Provider, inst.Type, ErrNotInstalled, res.ExitReason)
+	}
 	if res.Status != StatusDone || res.RC != OK {
 		reason := res.ExitReason
 		if reason == "" {
