@@ -90,7 +90,7 @@ func TestApplyEdit(t *testing.T) {
 // a cli- constraint of a resource the file no longer has cannot be kept.
 func TestKeepOperatorState(t *testing.T) {
 	running := &model.Config{
-		Nodes: []model.Node{{Name: "n2", Standby: true}, {Name: "n3", Standby: true}, {Name: "n1", Maintenance: true}},
+		Nodes:     []model.Node{{Name: "n2", Standby: true}, {Name: "n3", Standby: true}, {Name: "n1", Maintenance: true}},
 		Resources: []*model.Resource{{ID: "grp", Kind: model.KindGroup, Members: []*model.Resource{{ID: "vip"}}}, {ID: "web"}},
 		Constraints: model.Constraints{Locations: []model.Location{
 			{ID: "cli-prefer-grp", Rsc: "grp", Node: "n1", Score: model.Infinity},

@@ -35,6 +35,9 @@ type execOp struct {
 	dc     string
 	action Action
 	prim   *model.Resource
+	// prev is the definition the node knew before this action's (a
+	// reload replaces the monitors it started).
+	prev *model.Resource
 }
 
 type reportReq struct {
@@ -55,10 +58,10 @@ type member struct {
 	// role is the role of an active resource here (Promoted after a
 	// promote or a probe answering 8; "" Started); ran what it runs with
 	// (parameter digests), both reported to the DC.
-	role   map[string]string
-	ran    map[string]model.ParamRecord
-	fatal  map[string]bool
-	fails  map[string]failRecord
+	role  map[string]string
+	ran   map[string]model.ParamRecord
+	fatal map[string]bool
+	fails map[string]failRecord
 	// known keeps the definition of every primitive this node ran or
 	// probed, so it can still stop one that a configuration change
 	// removed (the DC stops orphans after replicating the configuration).
@@ -254,6 +257,7 @@ func (m *member) onAction(msg Message, now time.Duration) {
 	if p == nil {
 		p = findPrimitive(m.c.cib.Config, a.Resource)
 	}
+	prev := m.known[a.Resource]
 	if p != nil {
 		m.known[a.Resource] = p
 	} else if a.Op == "stop" || a.Op == "demote" || a.Op == "monitor" {
@@ -275,7 +279,7 @@ func (m *member) onAction(msg Message, now time.Duration) {
 	if a.Op == "stop" || a.Op == "demote" {
 		m.cancelMonitors(p)
 	}
-	m.exec(execOp{kind: execAction, view: msg.View, dc: msg.From, action: a, prim: p}, op)
+	m.exec(execOp{kind: execAction, view: msg.View, dc: msg.From, action: a, prim: p, prev: prev}, op)
 }
 
 // probedActive reads a probe as Pacemaker does: running (also promoted)
@@ -443,8 +447,8 @@ func (m *member) actionDone(o execOp, ev executor.Event, now time.Duration) {
 	}
 	if a.Op == string(agent.ReloadAgent) && res.OK {
 		// The monitors run again with the reloaded definition.
-		if old := m.known[a.Resource]; old != nil && old != o.prim {
-			m.cancelMonitors(old)
+		if o.prev != nil && o.prev != o.prim {
+			m.cancelMonitors(o.prev)
 		}
 		m.cancelMonitors(o.prim)
 		m.startMonitors(o.prim)

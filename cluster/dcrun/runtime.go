@@ -112,7 +112,7 @@ func New(cfg Config) *Runtime {
 		in: make(chan func(), 1024), log: cfg.Logger, stopped: make(chan struct{}), ctx: context.Background(),
 		waiting: map[string]chan dc.ConfigResult{}, answers: map[string]chan dc.OpAnswer{}, fences: map[uint64]context.CancelFunc{},
 		validations: map[string]validation{},
-		fileDigest: cfg.FileDigest}
+		fileDigest:  cfg.FileDigest}
 	r.eng.MembershipTick(cfg.Now(), 0)
 	return r
 }

@@ -24,7 +24,7 @@ type Config struct {
 	// changed parameter restarts and the usual secret names are left out.
 	Metadata agent.MetadataSource
 	Logger   *slog.Logger
-	Now                 func() time.Time // default time.Now
+	Now      func() time.Time // default time.Now
 }
 
 // Executor is the local resource manager of one node.

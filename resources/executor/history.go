@@ -54,7 +54,7 @@ type History struct {
 	Fencing             bool // stonith enabled: failed stops fence by default
 	StartFailureIsFatal bool // a failed start sets the fail count to FailInfinity
 
-	ops      map[string]map[opKey]Record
+	ops map[string]map[opKey]Record
 	// started holds, per resource that may be running here, the
 	// parameters it was started (or last reloaded, or found running)
 	// with: stop, monitor, promote and demote run with them, whatever the

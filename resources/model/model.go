@@ -349,7 +349,7 @@ const (
 // configured parameters no longer match, the scheduler reloads or
 // restarts it (see CompareParams):
 //
-//	- {rsc: vip, node: n1, digest: 0c2b..., params: {ip: 198.18.0.50}}
+//	resources: [{rsc: vip, node: n1, digest: 0c2b..., params: {ip: 198.18.0.50}}]
 type ResourceStatus struct {
 	Rsc    string `yaml:"rsc" json:"rsc"`
 	Node   string `yaml:"node" json:"node"`
