@@ -167,18 +167,21 @@ func (r *Runtime) deliverValidation(m dc.Message) bool {
 	switch m.Kind {
 	case dc.KindValidate:
 		req := *m.Validate
-		go func() {
-			ctx, cancel := context.WithTimeout(r.ctx, ValidateTimeout)
-			defer cancel()
-			var problems []dc.ParamProblem
-			if r.cfg.Validate != nil {
-				problems = r.validateHere(ctx, req.Primitives)
-			}
-			r.do(func() {
-				r.sendMsg(m.From, dc.Message{Kind: dc.KindValidateResult, View: r.eng.Coordinator().View(), From: r.self(),
-					Validation: &dc.ValidateResult{ID: req.ID, Problems: problems}})
-			})
-		}()
+		r.do(func() {
+			base := r.ctx // the loop's: read on the loop goroutine
+			go func() {
+				ctx, cancel := context.WithTimeout(base, ValidateTimeout)
+				defer cancel()
+				var problems []dc.ParamProblem
+				if r.cfg.Validate != nil {
+					problems = r.validateHere(ctx, req.Primitives)
+				}
+				r.do(func() {
+					r.sendMsg(m.From, dc.Message{Kind: dc.KindValidateResult, View: r.eng.Coordinator().View(), From: r.self(),
+						Validation: &dc.ValidateResult{ID: req.ID, Problems: problems}})
+				})
+			}()
+		})
 		return true
 	case dc.KindValidateResult:
 		r.do(func() {
