@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"palisade/resources/agent"
+	"palisade/resources/model"
 )
 
 // FailInfinity is the fail count of a resource that must not run on this
@@ -25,6 +26,9 @@ type Record struct {
 	ExitReason string
 	Started    time.Time
 	Finished   time.Time
+	// Digest is Pacemaker's op-digest of the parameters the operation ran
+	// with (model.ParamsDigest).
+	Digest string
 }
 
 // ResourceStatus is everything this node knows about one resource: what
@@ -118,7 +122,7 @@ func (h *History) Record(op Op, res agent.Result, started, finished time.Time) E
 	h.ops[rsc][opKey{op.Action, op.Interval}] = Record{
 		Action: op.Action, Interval: op.Interval, CallID: ev.CallID, RC: res.RC,
 		Status: res.Status, Expected: expected, Class: class, OnFail: ev.OnFail, ExitReason: res.ExitReason,
-		Started: started, Finished: finished,
+		Started: started, Finished: finished, Digest: model.ParamsDigest(op.Instance.Params),
 	}
 	ev.FailCount = h.fails[rsc]
 	ev.LastFailure = h.lastFail[rsc]

@@ -79,6 +79,14 @@ func TestStopUsesStartedParams(t *testing.T) {
 	if ev := ex.Exec(ctx, Op{Instance: changed, Action: agent.Stop}); ev.Failed() {
 		t.Fatalf("stop: %+v", ev.Result)
 	}
+	// Every recorded operation carries the digest of what it ran with.
+	for _, rs := range ex.Status() {
+		for _, r := range rs.Ops {
+			if r.Action == agent.Stop && r.Digest != model.ParamsDigest(old.Params) {
+				t.Errorf("the stop's record has digest %s, want that of the started parameters %s", r.Digest, model.ParamsDigest(old.Params))
+			}
+		}
+	}
 	if _, err := os.Stat(filepath.Join(dir, "old")); !os.IsNotExist(err) {
 		t.Errorf("the stop left the old state file (%v): it ran with the new parameters", err)
 	}
