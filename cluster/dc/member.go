@@ -69,9 +69,6 @@ type member struct {
 	probed  bool
 	probing int
 	waiting []reportReq
-	// syncView is the view in which the DC sent the configuration to probe
-	// with (KindConfigSync).
-	syncView uint64
 	// pendingStart counts starts/promotes running here per resource: the
 	// resource may be active, so reports list it as pending until they end.
 	pendingStart map[string]int
@@ -122,7 +119,6 @@ func (m *member) onConfigSync(msg Message) {
 	if msg.From != m.c.view.DC || msg.View != m.c.view.ID || m.probed || m.probing > 0 || !m.hasExecutor {
 		return
 	}
-	m.syncView = msg.View
 	if !slices.Contains(m.waiting, reportReq{msg.View, msg.From}) {
 		m.waiting = append(m.waiting, reportReq{msg.View, msg.From})
 	}
