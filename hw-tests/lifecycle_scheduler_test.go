@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"palisade/resources/cib"
+	"palisade/resources/cib/cibtest"
 	"palisade/resources/scheduler/scenario"
 )
 
@@ -28,13 +28,8 @@ func TestSchedulerDigestsMatchCrmSimulate(t *testing.T) {
 	if err != nil {
 		t.Skip("crm_simulate not installed (Debian package pacemaker-cli-utils)")
 	}
-	files, _ := filepath.Glob("../resources/testdata/*.txt")
 	compared := 0
-	for _, f := range files {
-		c, err := scenario.Load(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, c := range scenario.LoadAll(t, schedCorpus) {
 		digests := false
 		for _, r := range c.Doc.Status.Resources {
 			digests = digests || r.Digest != ""
@@ -43,7 +38,7 @@ func TestSchedulerDigestsMatchCrmSimulate(t *testing.T) {
 			continue
 		}
 		compared++
-		name := filepath.Base(f)
+		name := filepath.Base(c.Path)
 		theirs, err := crmSummary(t, crm, c)
 		if err != nil {
 			t.Errorf("%s: crm_simulate: %v", name, err)
@@ -72,7 +67,7 @@ func TestSchedulerDigestsMatchCrmSimulate(t *testing.T) {
 func crmSummary(t *testing.T, crm string, c *scenario.Case) ([]string, error) {
 	in := filepath.Join(t.TempDir(), "in.xml")
 	var buf bytes.Buffer
-	if err := cib.Write(&buf, &c.Doc, c.Now); err != nil {
+	if err := cibtest.Write(&buf, &c.Doc, c.Now); err != nil {
 		return nil, err
 	}
 	if err := os.WriteFile(in, buf.Bytes(), 0o644); err != nil {
