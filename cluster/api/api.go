@@ -130,6 +130,9 @@ type PushRequest struct {
 	// BaseDigest is the digest of the configuration the file was shown
 	// from (its "palisade config show" comment); empty: no check.
 	BaseDigest string `json:"base_digest,omitempty"`
+	// Force: accept it even if it drops what operators set (cli-
+	// constraints of resources it no longer has).
+	Force bool `json:"force,omitempty"`
 }
 
 // Version orders copies of the replicated configuration (Pacemaker's
@@ -156,6 +159,11 @@ type ConfigResult struct {
 	Version   Version `json:"version"`
 	Digest    string  `json:"digest,omitempty"`
 	DC        string  `json:"dc,omitempty"`
+	// Kept lists what operators set that the change carried over from
+	// the running configuration (move, ban, standby, maintenance);
+	// Dropped what a forced change dropped.
+	Kept    []string `json:"kept,omitempty"`
+	Dropped []string `json:"dropped,omitempty"`
 }
 
 // Edit operations (Pacemaker's meanings).
@@ -165,6 +173,10 @@ const (
 	EditMove    = "move"    // location cli-prefer-RSC: RSC on NODE at INFINITY
 	EditBan     = "ban"     // location cli-ban-RSC-on-NODE at -INFINITY
 	EditClear   = "clear"   // remove the cli- constraints of RSC
+	// EditMaintenance puts a node in maintenance: its resources are left
+	// alone (not monitored, not stopped, not moved); EditReady ends it.
+	EditMaintenance = "maintenance"
+	EditReady       = "ready"
 )
 
 // Edit is one operator change made without a file.

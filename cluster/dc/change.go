@@ -32,6 +32,13 @@ type Proposal struct {
 	// was made on: the DC refuses it (Conflict) if its own differs, so an
 	// edit never undoes a change made meanwhile.
 	BaseDigest string `json:"base_digest,omitempty"`
+	// Edit is set when the change is an operator's edit (standby, move...)
+	// made on the running configuration; otherwise the change comes from a
+	// file, and the DC carries over what operators set (OperatorState, the
+	// cli- constraints) and refuses it, unless Force, when something could
+	// not be carried.
+	Edit  *Edit `json:"edit,omitempty"`
+	Force bool  `json:"force,omitempty"`
 }
 
 // ConflictText starts the refusal of a proposal whose BaseDigest is not
@@ -55,6 +62,10 @@ type ConfigResult struct {
 	// Conflict: the proposal's BaseDigest is not the running
 	// configuration; redo the edit on the new one.
 	Conflict bool `json:"conflict,omitempty"`
+	// Kept: what operators set that the change carried over; Dropped:
+	// what a forced change dropped (see Proposal.Edit).
+	Kept    []string `json:"kept,omitempty"`
+	Dropped []string `json:"dropped,omitempty"`
 }
 
 // Err returns the refusal as an error (nil when accepted or unchanged).
@@ -133,17 +144,29 @@ func (c *Coordinator) applyProposal(p Proposal, from string, now time.Duration) 
 		res.Conflict = true
 		return refuse(false, "%s (running version %s)", ConflictText, c.cib.Version)
 	}
-	if err := c.validateConfig(p.Config, now); err != nil {
+	next, operator := p.Config, c.cib.Operator
+	if p.Edit != nil {
+		operator = operator.apply(*p.Edit)
+	} else {
+		var dropped []string
+		next, res.Kept, dropped = keepOperatorState(p.Config, c.cib.Config, c.cib.Operator)
+		if len(dropped) > 0 && !p.Force {
+			return refuse(false, "configuration refused by the DC %s, running version %s kept: it would drop what operators set: %s; %s",
+				c.cfg.Self, c.cib.Version, strings.Join(dropped, "; "), DropHint)
+		}
+		res.Dropped = dropped
+	}
+	if err := c.validateConfig(next, now); err != nil {
 		return refuse(false, "configuration refused by the DC %s, running version %s kept: %v", c.cfg.Self, c.cib.Version, err)
 	}
-	digest := ConfigDigest(p.Config)
+	digest := ConfigDigest(next)
 	admin := max(c.cib.Version.AdminEpoch, p.AdminEpoch)
 	if digest == c.cib.Digest && admin == c.cib.Version.AdminEpoch {
 		res.Unchanged = true
 		return res
 	}
 	cib := *c.cib
-	cib.Config, cib.Digest = p.Config, digest
+	cib.Config, cib.Digest, cib.Operator = next, digest, operator
 	cib.Version = Version{AdminEpoch: admin, Epoch: c.cib.Version.Epoch + 1}
 	c.cib = &cib
 	c.publish(now)
@@ -151,6 +174,12 @@ func (c *Coordinator) applyProposal(p Proposal, from string, now time.Duration) 
 	detail := fmt.Sprintf("version %s digest %.12s from %s", c.cib.Version, digest, from)
 	if p.Source != "" {
 		detail += " (" + p.Source + ")"
+	}
+	if len(res.Kept) > 0 {
+		detail += "; kept what operators set: " + strings.Join(res.Kept, ", ")
+	}
+	if len(res.Dropped) > 0 {
+		detail += "; forced, dropped: " + strings.Join(res.Dropped, ", ")
 	}
 	c.log(now, eventlog.Entry{Event: EventConfigChanged, OK: eventlog.Bool(true), Node: from, Detail: detail})
 	c.schedule(now)

@@ -74,6 +74,10 @@ type CIB struct {
 	// copy that heard from it last (a partition only knows its own
 	// members first hand).
 	ReportedIn map[string]uint64 `json:"reported_in,omitempty"`
+	// Operator is what operators set with edits (standby, maintenance),
+	// kept across configurations proposed from files; it changes with
+	// the configuration (epoch).
+	Operator OperatorState `json:"operator"`
 }
 
 // mergeStatus returns a copy of a in which the status entries of every

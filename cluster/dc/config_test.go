@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -53,7 +54,7 @@ func (s *sim) names() []string {
 func (s *sim) persist(name string, cib *CIB) {
 	s.cfgInit()
 	s.cfgs.persisted[name] = &Persisted{Version: cib.Version, Digest: cib.Digest, Config: cib.Config, FileDigest: s.cfgs.fileSeen[name],
-		Status: cib.Status, Reported: cib.Reported, Left: cib.Left, Fencing: cib.Fencing, Pending: cib.Pending, ReportedIn: cib.ReportedIn}
+		Status: cib.Status, Reported: cib.Reported, Left: cib.Left, Fencing: cib.Fencing, Pending: cib.Pending, ReportedIn: cib.ReportedIn, Operator: cib.Operator}
 }
 
 // restart recreates node name's coordinator from what it persisted and its
@@ -96,19 +97,33 @@ func (s *sim) loadConfig(name string) (*model.Config, uint64) {
 
 // propose submits cfg on node on and returns the answer as a line.
 func (s *sim) propose(on string, cfg *model.Config, admin uint64, what string) (ConfigResult, string) {
+	return s.proposeWith(on, Proposal{Config: cfg, AdminEpoch: admin}, what)
+}
+
+// proposeWith submits p (its ID and Source set here) on node on.
+func (s *sim) proposeWith(on string, p Proposal, what string) (ConfigResult, string) {
+	s.cfgInit()
 	s.cfgs.seq++
 	id := fmt.Sprintf("%s/%d", on, s.cfgs.seq)
-	s.nodes[on].Propose(Proposal{ID: id, Config: cfg, AdminEpoch: admin, Source: what}, s.now)
+	p.ID, p.Source = id, what
+	s.nodes[on].Propose(p, s.now)
 	s.pump()
 	for _, r := range s.cfgs.results {
 		if r.ID != id {
 			continue
 		}
+		extra := ""
+		if len(r.Kept) > 0 {
+			extra += "; kept " + strings.Join(r.Kept, ", ")
+		}
+		if len(r.Dropped) > 0 {
+			extra += "; dropped " + strings.Join(r.Dropped, ", ")
+		}
 		switch {
 		case r.Accepted:
-			return r, fmt.Sprintf("%s %s: accepted by %s as %s", on, what, r.DC, r.Version)
+			return r, fmt.Sprintf("%s %s: accepted by %s as %s%s", on, what, r.DC, r.Version, extra)
 		case r.Unchanged:
-			return r, fmt.Sprintf("%s %s: unchanged (%s)", on, what, r.Version)
+			return r, fmt.Sprintf("%s %s: unchanged (%s)%s", on, what, r.Version, extra)
 		case r.Retry:
 			return r, fmt.Sprintf("%s %s: not now: %s", on, what, r.Error)
 		}

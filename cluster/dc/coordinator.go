@@ -73,6 +73,9 @@ type nodeInfo struct {
 	pending []string
 	// alerted is the safety digest this node was last alerted for.
 	alerted string
+	// joined: the node sent its replica in this view (an Unprobed report
+	// or a full one).
+	joined bool
 }
 
 // Coordinator is the DC half of the pure per-node core (see Engine): the
@@ -114,6 +117,9 @@ type Coordinator struct {
 	persisted *CIB
 	// delegated are fences of this node handed to a peer, by attempt.
 	delegated map[int]delegation
+	// synced: the configuration to probe with went out in this view
+	// (KindConfigSync).
+	synced bool
 
 	ready *Ready
 }
@@ -246,8 +252,9 @@ func (c *Coordinator) SetView(v View, now time.Duration) {
 		// this view; until then (and for nodes outside the view) the
 		// replicated snapshot says what they last ran.
 		for _, ni := range c.nodes {
-			ni.reported, ni.resources, ni.failures, ni.fatal, ni.pending = false, nil, nil, nil, nil
+			ni.reported, ni.resources, ni.failures, ni.fatal, ni.pending, ni.joined = false, nil, nil, nil, nil, false
 		}
+		c.synced = false
 	}
 	c.evaluate(now, wasDC, !sameView)
 }
@@ -265,6 +272,7 @@ func (c *Coordinator) evaluate(now time.Duration, wasDC, newView bool) {
 		if !wasDC || newView {
 			// Rebuild: nothing is scheduled until every member reported.
 			c.rebuilding = true
+			c.synced = false
 			for _, m := range c.members {
 				c.nodes[m].reported = false
 			}
@@ -509,7 +517,10 @@ func (c *Coordinator) onStatus(m Message, now time.Duration) {
 		// A fenced node is off: a report of it still in flight is old.
 		return
 	}
-	ni.reported, ni.resources, ni.failures, ni.fatal, ni.pending = true, m.Status.Resources, m.Status.Failures, m.Status.Fatal, m.Status.Pending
+	ni.joined = true
+	if !m.Status.Unprobed {
+		ni.reported, ni.resources, ni.failures, ni.fatal, ni.pending = true, m.Status.Resources, m.Status.Failures, m.Status.Fatal, m.Status.Pending
+	}
 	c.checkSafetyDigest(ni, m.From, m.Status.SafetyDigest, now)
 	// Join: the configuration of the highest version wins (equal
 	// versions: the higher digest, so every DC picks the same copy), if it
@@ -521,7 +532,7 @@ func (c *Coordinator) onStatus(m Message, now time.Duration) {
 			if err := checkCIB(newer); err != nil {
 				c.errorf("CIB %s reported by %s refused, keeping %s: %w", newer.Version, m.From, c.cib.Version, err)
 			} else {
-				merged.Version, merged.Config, merged.Digest, merged.Left = newer.Version, newer.Config, newer.Digest, newer.Left
+				merged.Version, merged.Config, merged.Digest, merged.Left, merged.Operator = newer.Version, newer.Config, newer.Digest, newer.Left, newer.Operator
 			}
 		}
 		c.cib = merged
@@ -532,6 +543,13 @@ func (c *Coordinator) onStatus(m Message, now time.Duration) {
 		c.gate().Adopt(m.Status.CIB.Fencing, true, now)
 		c.drainGate(now)
 	}
+	if m.Status.Unprobed {
+		// A node that just started or rejoined sent its replica: once
+		// every member's is in, it probes with the winner.
+		c.syncConfig(m.From)
+		return
+	}
+	c.syncConfig("")
 	if c.rebuilding && c.allReported() {
 		c.rebuilding = false
 		c.setPartition(now)
@@ -544,6 +562,38 @@ func (c *Coordinator) onStatus(m Message, now time.Duration) {
 	}
 	c.schedule(now)
 	c.checkLeft(now)
+}
+
+// syncConfig sends the configuration to probe with to the members that
+// have not probed yet (from: the one that just asked again), once every
+// member sent its replica: the highest version (then digest) has won by
+// then, so no node probes with a configuration the cluster will not run
+// (Pacemaker's join likewise syncs the CIB before the nodes' resource
+// history counts).
+func (c *Coordinator) syncConfig(from string) {
+	if !c.isDC() {
+		return
+	}
+	if c.rebuilding {
+		for _, m := range c.members {
+			if !c.nodes[m].joined && c.gate().State(m) != recovery.StateFenced {
+				return
+			}
+		}
+	}
+	if c.synced && from == "" {
+		return
+	}
+	// The first time to every member that waits for it; afterwards to a
+	// member asking again (it missed it, or the DC re-asked meanwhile).
+	all := !c.synced
+	c.synced = true
+	sync := &CIB{Version: c.cib.Version, Config: c.cib.Config, Digest: c.cib.Digest}
+	for _, m := range c.members {
+		if ni := c.nodes[m]; !ni.reported && ni.joined && (all || m == from) {
+			c.send(m, Message{Kind: KindConfigSync, CIB: sync})
+		}
+	}
 }
 
 func (c *Coordinator) allReported() bool {
@@ -585,9 +635,20 @@ func (c *Coordinator) onResult(m Message, now time.Duration) {
 	} else {
 		c.log(now, eventlog.Entry{Event: eventlog.ActionResult, Resource: a.Resource, Node: a.Node, Action: a.Op, OK: eventlog.Bool(r.OK),
 			Detail: fmt.Sprintf("rc=%d fail_count=%d", r.RC, r.FailCount)})
+		var before model.ResourceStatus
+		if i := slices.IndexFunc(ni.resources, func(s model.ResourceStatus) bool { return s.Rsc == a.Resource }); i >= 0 {
+			before = ni.resources[i]
+		}
 		ni.resources = slices.DeleteFunc(ni.resources, func(s model.ResourceStatus) bool { return s.Rsc == a.Resource })
 		if r.Active {
-			ni.resources = append(ni.resources, model.ResourceStatus{Rsc: a.Resource, Node: a.Node, Failed: r.Failed})
+			rs := model.ResourceStatus{Rsc: a.Resource, Node: a.Node, Failed: r.Failed, Role: r.Role}
+			// What it runs with: the result's record (start, reload), else
+			// what it ran with before (promote, demote, a probe).
+			before.Record().Apply(&rs)
+			if r.Ran != nil {
+				r.Ran.Apply(&rs)
+			}
+			ni.resources = append(ni.resources, rs)
 		}
 		if r.Fatal && !slices.Contains(ni.fatal, a.Resource) {
 			ni.fatal = append(ni.fatal, a.Resource)
@@ -806,7 +867,7 @@ func (c *Coordinator) publish(now time.Duration) {
 	if !c.isDC() || c.rebuilding {
 		return
 	}
-	cib := &CIB{Version: c.cib.Version, Config: c.cib.Config, Digest: c.cib.Digest, Left: c.cib.Left}
+	cib := &CIB{Version: c.cib.Version, Config: c.cib.Config, Digest: c.cib.Digest, Left: c.cib.Left, Operator: c.cib.Operator}
 	cib.Version.NumUpdates++
 	cib.Status = c.buildStatus()
 	cib.Pending = c.pendingStarts()
@@ -898,9 +959,8 @@ func (c *Coordinator) fatalResources() []string {
 func (c *Coordinator) pendingStarts() []model.ResourceStatus {
 	var out []model.ResourceStatus
 	add := func(rsc, node string) {
-		r := model.ResourceStatus{Rsc: rsc, Node: node}
-		if !slices.Contains(out, r) {
-			out = append(out, r)
+		if !slices.ContainsFunc(out, func(r model.ResourceStatus) bool { return r.Rsc == rsc && r.Node == node }) {
+			out = append(out, model.ResourceStatus{Rsc: rsc, Node: node})
 		}
 	}
 	for _, a := range c.held {
@@ -1006,7 +1066,7 @@ func (c *Coordinator) schedule(now time.Duration) {
 			c.drainGate(now)
 		}
 		c.nextID++
-		act := Action{ID: c.nextID, Op: a.Op, Resource: a.Resource, Node: a.Node, Interval: a.Interval}
+		act := Action{ID: c.nextID, Op: a.Op, Resource: a.Resource, Node: a.Node, Interval: a.Interval, Primitive: findPrimitive(c.cib.Config, a.Resource)}
 		busy[a.Resource] = true
 		if a.Op == "start" || a.Op == "promote" {
 			starts = append(starts, act)

@@ -75,6 +75,8 @@ type sim struct {
 	cfgs cfgSim
 	// operator answers
 	answers []OpAnswer
+	// ops every node's executor ran, in order (the "ran" command)
+	ops map[string][]executor.Op
 }
 
 func testEngine(t *testing.T, n string, names []string, sched Scheduler, cib *CIB) *Engine {
@@ -92,7 +94,8 @@ func testEngine(t *testing.T, n string, names []string, sched Scheduler, cib *CI
 }
 
 func newSim(t *testing.T, names ...string) *sim {
-	s := &sim{t: t, nodes: map[string]*Engine{}, actions: map[string][]Action{}, running: map[string]string{}, up: map[string]bool{}, fenceBy: map[uint64]string{}}
+	s := &sim{t: t, nodes: map[string]*Engine{}, actions: map[string][]Action{}, running: map[string]string{}, up: map[string]bool{}, fenceBy: map[uint64]string{},
+		ops: map[string][]executor.Op{}}
 	cfg := &model.Config{Resources: []*model.Resource{{ID: "grp", Kind: model.KindGroup, Members: []*model.Resource{
 		{ID: "vip", Class: "palisade", Type: "vip"}, {ID: "dummy", Class: "ocf", Provider: "heartbeat", Type: "Dummy"}}}}}
 	for _, n := range names {
@@ -156,8 +159,25 @@ func (s *sim) pump() {
 // exec is the members' executor: starts and stops take effect at once.
 func (s *sim) exec(node string, op executor.Op) executor.Event {
 	id := op.Instance.ID
+	s.ops[node] = append(s.ops[node], op)
 	ev := executor.Event{Node: node, Resource: id, Action: op.Action, Probe: op.Probe, Result: agent.Result{RC: agent.OK, Status: agent.StatusDone}}
+	// What the executor records about the parameters (Dummy can reload
+	// everything but its state file, the others cannot reload).
+	rec := model.NewParamRecord(op.Instance.Params, false, nil, nil)
+	if op.Instance.Type == "Dummy" {
+		rec = model.NewParamRecord(op.Instance.Params, true, []string{"state"}, nil)
+	}
 	switch op.Action {
+	case agent.Start, agent.ReloadAgent:
+		ev.Ran = rec
+	case agent.Monitor:
+		if s.running[id] == node {
+			ev.Ran = rec
+		}
+	}
+	switch op.Action {
+	case agent.ReloadAgent:
+		s.actions[node] = append(s.actions[node], Action{Op: "reload-agent", Resource: id, Node: node})
 	case agent.Start:
 		s.actions[node] = append(s.actions[node], Action{Op: "start", Resource: id, Node: node})
 		s.running[id] = node

@@ -26,7 +26,13 @@
 //     change made elsewhere.
 //   - rebuilds status before acting: a new DC (or any view change) asks
 //     every member for its executor status (StatusRequest) and schedules
-//     nothing until all members answered. Nodes outside the view keep the
+//     nothing until all members answered. A node that has not probed yet
+//     (it just started or rejoined) first sends only its replica; once
+//     every member's is in, the DC sends the winning configuration
+//     (KindConfigSync) and the node probes with it, never with its own
+//     possibly outdated copy, and then reports. Reports carry what each
+//     resource runs with (parameter digests, role), and every action
+//     carries the primitive the DC scheduled with. Nodes outside the view keep the
 //     status from the replicated CIB (or, never known, "anything may run
 //     there"), so a lost DC's resources are still known to its successor.
 //   - runs the scheduler on every change, hands fence actions and lost nodes

@@ -17,6 +17,8 @@ import (
 //	move RSC NODE        location cli-prefer-RSC: RSC on NODE at INFINITY (crm_resource --move)
 //	ban RSC NODE         location cli-ban-RSC-on-NODE: -INFINITY (crm_resource --ban)
 //	clear RSC            remove the cli-prefer / cli-ban constraints of RSC (crm_resource --clear)
+//	maintenance NODE     node maintenance (crm node maintenance): its resources are left alone
+//	ready NODE           node out of maintenance (crm node ready)
 //
 // The change is made on the configuration the cluster runs and proposed
 // with that version's digest, so it never undoes a change made meanwhile.
@@ -29,6 +31,9 @@ const (
 	EditMove    = api.EditMove
 	EditBan     = api.EditBan
 	EditClear   = api.EditClear
+	// EditMaintenance and EditReady put a node in and out of maintenance.
+	EditMaintenance = api.EditMaintenance
+	EditReady       = api.EditReady
 )
 
 // cliPrefix is the constraint id prefix of CLI edits (Pacemaker's).
@@ -61,12 +66,27 @@ func ApplyEdit(cfg *model.Config, e Edit, nodes []string) error {
 			cfg.Nodes = append(cfg.Nodes, model.Node{Name: e.Node, Standby: true})
 		}
 		return nil
+	case EditMaintenance, EditReady:
+		if err := needNode(); err != nil {
+			return err
+		}
+		on := e.Op == EditMaintenance
+		for i := range cfg.Nodes {
+			if cfg.Nodes[i].Name == e.Node {
+				cfg.Nodes[i].Maintenance = on
+				return nil
+			}
+		}
+		if on {
+			cfg.Nodes = append(cfg.Nodes, model.Node{Name: e.Node, Maintenance: true})
+		}
+		return nil
 	case EditMove, EditBan, EditClear:
 		if err := topLevel(cfg, e.Resource); err != nil {
 			return fmt.Errorf("%s: %w", e.Op, err)
 		}
 	default:
-		return fmt.Errorf("unknown edit %q: want standby, online, move, ban or clear", e.Op)
+		return fmt.Errorf("unknown edit %q: want standby, online, maintenance, ready, move, ban or clear", e.Op)
 	}
 	locs := cfg.Constraints.Locations
 	switch e.Op {

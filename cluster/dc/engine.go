@@ -188,6 +188,8 @@ func (e *Engine) Deliver(m Message, now time.Duration) {
 		}
 	case KindFenceExec:
 		e.onFenceExec(m, now)
+	case KindConfigSync:
+		e.m.onConfigSync(m)
 	case KindAnswer:
 		if _, ok := e.requests[m.Answer.ID]; ok {
 			delete(e.requests, m.Answer.ID)

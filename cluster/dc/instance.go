@@ -71,6 +71,13 @@ func instance(r *model.Resource, op string, interval time.Duration) agent.Instan
 	return in
 }
 
+// Instance is the agent's view of a primitive for a one-shot op (start,
+// validate-all): class and provider defaults applied, the op's timeout.
+func Instance(r *model.Resource, op string) agent.Instance { return instance(r, op, 0) }
+
+// Primitives lists every primitive of the configuration.
+func Primitives(cfg *model.Config) []*model.Resource { return primitives(cfg) }
+
 // onFailOf returns the configured on-fail of op (with interval), "" if none.
 func onFailOf(r *model.Resource, op string, interval time.Duration) string {
 	for _, o := range r.Ops {

@@ -35,6 +35,9 @@ type execOp struct {
 	dc     string
 	action Action
 	prim   *model.Resource
+	// prev is the definition the node knew before this action's (a
+	// reload replaces the monitors it started).
+	prev *model.Resource
 }
 
 type reportReq struct {
@@ -52,8 +55,13 @@ type member struct {
 	hasExecutor bool
 
 	active map[string]bool
-	fatal  map[string]bool
-	fails  map[string]failRecord
+	// role is the role of an active resource here (Promoted after a
+	// promote or a probe answering 8; "" Started); ran what it runs with
+	// (parameter digests), both reported to the DC.
+	role  map[string]string
+	ran   map[string]model.ParamRecord
+	fatal map[string]bool
+	fails map[string]failRecord
 	// known keeps the definition of every primitive this node ran or
 	// probed, so it can still stop one that a configuration change
 	// removed (the DC stops orphans after replicating the configuration).
@@ -69,7 +77,8 @@ type member struct {
 }
 
 func newMember(c *Coordinator, hasExecutor bool) *member {
-	return &member{c: c, hasExecutor: hasExecutor, active: map[string]bool{}, fatal: map[string]bool{}, fails: map[string]failRecord{},
+	return &member{c: c, hasExecutor: hasExecutor, active: map[string]bool{}, role: map[string]string{}, ran: map[string]model.ParamRecord{},
+		fatal: map[string]bool{}, fails: map[string]failRecord{},
 		known: map[string]*model.Resource{}, pendingStart: map[string]int{}, ops: map[uint64]execOp{}}
 }
 
@@ -84,23 +93,40 @@ func (m *member) onView(v View) {
 	}
 }
 
-// report sends this node's status to a DC; the first report after
+// report sends this node's status to a DC. The first report after
 // start-up waits for a probe of every configured resource, so a new DC
-// learns what really runs here.
+// learns what really runs here; and the probe waits for the cluster's
+// configuration: until the DC sent it (KindConfigSync), the node only
+// sends its replica (an Unprobed report, for the join), because its own
+// copy may be outdated (it was down while the configuration changed) and a
+// probe with outdated parameters misreads what runs here.
 func (m *member) report(view uint64, to string) {
-	cfg := m.c.cib.Config
-	if !m.probed && cfg != nil && m.hasExecutor {
-		m.waiting = append(m.waiting, reportReq{view, to})
+	if !m.probed && m.hasExecutor {
+		if !slices.Contains(m.waiting, reportReq{view, to}) {
+			m.waiting = append(m.waiting, reportReq{view, to})
+		}
 		if m.probing == 0 {
-			m.probe(primitives(cfg), execProbe)
-			if m.probing == 0 { // nothing to probe
-				m.probed = true
-				m.flushWaiting()
-			}
+			st := NodeStatus{Node: m.self(), CIB: m.c.cib, SafetyDigest: m.c.cfg.SafetyDigest, Unprobed: true}
+			m.c.ready.Send = append(m.c.ready.Send, Outgoing{To: to, Msg: Message{Kind: KindStatus, View: view, From: m.self(), Status: &st}})
 		}
 		return
 	}
 	m.sendStatus(view, to, "")
+}
+
+// onConfigSync probes with the configuration the DC sent, once per start.
+func (m *member) onConfigSync(msg Message) {
+	if msg.From != m.c.view.DC || msg.View != m.c.view.ID || m.probed || m.probing > 0 || !m.hasExecutor {
+		return
+	}
+	if !slices.Contains(m.waiting, reportReq{msg.View, msg.From}) {
+		m.waiting = append(m.waiting, reportReq{msg.View, msg.From})
+	}
+	m.probe(primitives(msg.CIB.Config), execProbe)
+	if m.probing == 0 { // nothing to probe
+		m.probed = true
+		m.flushWaiting()
+	}
 }
 
 func (m *member) flushWaiting() {
@@ -138,7 +164,9 @@ func (m *member) status(failed string) NodeStatus {
 	}
 	slices.Sort(rscs)
 	for _, rsc := range rscs {
-		st.Resources = append(st.Resources, model.ResourceStatus{Rsc: rsc, Node: m.self(), Failed: rsc == failed})
+		rs := model.ResourceStatus{Rsc: rsc, Node: m.self(), Failed: rsc == failed, Role: m.role[rsc]}
+		m.ran[rsc].Apply(&rs)
+		st.Resources = append(st.Resources, rs)
 	}
 	for rsc, n := range m.pendingStart {
 		if n > 0 {
@@ -221,7 +249,11 @@ func (m *member) onAction(msg Message, now time.Duration) {
 		refuse(fmt.Sprintf("action from %s refused: the DC of view %d is %s", msg.From, m.c.view.ID, m.c.view.DC))
 		return
 	}
-	p := findPrimitive(m.c.cib.Config, a.Resource)
+	p := a.Primitive
+	if p == nil {
+		p = findPrimitive(m.c.cib.Config, a.Resource)
+	}
+	prev := m.known[a.Resource]
 	if p != nil {
 		m.known[a.Resource] = p
 	} else if a.Op == "stop" || a.Op == "demote" || a.Op == "monitor" {
@@ -243,7 +275,7 @@ func (m *member) onAction(msg Message, now time.Duration) {
 	if a.Op == "stop" || a.Op == "demote" {
 		m.cancelMonitors(p)
 	}
-	m.exec(execOp{kind: execAction, view: msg.View, dc: msg.From, action: a, prim: p}, op)
+	m.exec(execOp{kind: execAction, view: msg.View, dc: msg.From, action: a, prim: p, prev: prev}, op)
 }
 
 // probedActive reads a probe as Pacemaker does: running (also promoted)
@@ -261,6 +293,34 @@ func probedActive(ev executor.Event) bool {
 		}
 	}
 	return ev.Failed()
+}
+
+// probedRole is the role a probe found: 8 is running promoted.
+func probedRole(ev executor.Event) string {
+	if ev.Result.Status == agent.StatusDone && ev.Result.RC == agent.RunningPromoted {
+		return model.RolePromoted
+	}
+	return ""
+}
+
+// setActive records whether rsc is active here, its role and what it runs
+// with (the event's parameter record, when it carries one: a start, a
+// reload, a probe that found it running).
+func (m *member) setActive(rsc string, active bool, role string, ev executor.Event) {
+	m.active[rsc] = active
+	if !active {
+		delete(m.role, rsc)
+		delete(m.ran, rsc)
+		return
+	}
+	if role == "" {
+		delete(m.role, rsc)
+	} else {
+		m.role[rsc] = role
+	}
+	if ev.Ran.Digest != "" {
+		m.ran[rsc] = ev.Ran
+	}
 }
 
 // refusedToRun: the agent answered that it cannot run here at all
@@ -292,7 +352,7 @@ func (m *member) execDone(ref uint64, ev executor.Event, now time.Duration) {
 	}
 	switch o.kind {
 	case execProbe, execReprobe:
-		m.active[ev.Resource] = probedActive(ev)
+		m.setActive(ev.Resource, probedActive(ev), probedRole(ev), ev)
 		m.c.log(now, eventlog.Entry{Event: eventlog.Probed, Resource: ev.Resource, Node: m.self(), OK: eventlog.Bool(m.active[ev.Resource]),
 			Detail: fmt.Sprintf("rc=%d", ev.Result.RC)})
 		m.fatal[ev.Resource] = ev.Result.Status == agent.StatusDone && ev.Result.RC == agent.ErrConfigured
@@ -356,12 +416,37 @@ func (m *member) actionDone(o execOp, ev executor.Event, now time.Duration) {
 	if ev.Result.Status == agent.StatusDone && ev.Result.RC == agent.ErrConfigured {
 		m.fatal[a.Resource], res.Fatal = true, true
 	}
-	m.active[a.Resource] = res.Active
+	role := m.role[a.Resource]
+	switch {
+	case a.Op == "promote" && !res.Failed:
+		role = model.RolePromoted
+	case a.Op == "promote" || a.Op == "demote" && !res.Failed:
+		role = model.RoleUnpromoted
+	case a.Op == "start":
+		role = ""
+	case a.Op == "monitor":
+		role = probedRole(ev)
+	}
+	m.setActive(a.Resource, res.Active, role, ev)
+	if res.Active {
+		res.Role = m.role[a.Resource]
+		if rec, ok := m.ran[a.Resource]; ok {
+			res.Ran = &rec
+		}
+	}
 	m.setFail(a.Resource, a.Op, ev.FailCount, res.Failed)
 	// The executing node's own record of every result: the timeline and
 	// recovery.Verify read it even when the DC that asked is gone.
 	m.c.log(now, eventlog.Entry{Event: eventlog.ActionResult, Resource: a.Resource, Node: m.self(), Action: a.Op, View: o.view, OK: eventlog.Bool(res.OK)})
 	if a.Op == "start" && res.OK {
+		m.startMonitors(o.prim)
+	}
+	if a.Op == string(agent.ReloadAgent) && res.OK {
+		// The monitors run again with the reloaded definition.
+		if o.prev != nil && o.prev != o.prim {
+			m.cancelMonitors(o.prev)
+		}
+		m.cancelMonitors(o.prim)
 		m.startMonitors(o.prim)
 	}
 	m.c.ready.Send = append(m.c.ready.Send, Outgoing{To: o.dc, Msg: Message{Kind: KindActionResult, View: o.view, From: m.self(), Result: &res}})

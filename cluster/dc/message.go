@@ -53,6 +53,19 @@ const (
 	KindRequest Kind = "request"
 	// KindAnswer: DC → member, the DC's decision on a KindRequest.
 	KindAnswer Kind = "answer"
+	// KindConfigSync: DC → member while it rebuilds status, once every
+	// member sent its replica (the highest version won): the configuration
+	// to probe with. A starting or rejoining node probes only with it,
+	// never with its own (possibly outdated) persisted configuration.
+	KindConfigSync Kind = "config_sync"
+	// KindValidate: proposer → member, before a configuration change is
+	// proposed: check these resource definitions where you may run them
+	// (the agent's validate-all, an interface that must exist). The DC's
+	// decision stays pure: the checks that need a node run on the nodes
+	// first, and a change any node refuses is never proposed.
+	KindValidate Kind = "validate"
+	// KindValidateResult: member → proposer, the problems found (none: ok).
+	KindValidateResult Kind = "validate_result"
 )
 
 // Message is what DC and members exchange over reliable messaging, JSON
@@ -80,6 +93,42 @@ type Message struct {
 	// Request and Answer carry operator commands.
 	Request *OpRequest `json:"request,omitempty"`
 	Answer  *OpAnswer  `json:"answer,omitempty"`
+	// Validate and Validation carry parameter checks.
+	Validate   *ValidateRequest `json:"validate,omitempty"`
+	Validation *ValidateResult  `json:"validation,omitempty"`
+}
+
+// ValidateRequest asks a node to check resource definitions (KindValidate).
+type ValidateRequest struct {
+	ID         string            `json:"id"`
+	Primitives []*model.Resource `json:"primitives"`
+}
+
+// ValidateResult answers a ValidateRequest.
+type ValidateResult struct {
+	ID       string         `json:"id"`
+	Problems []ParamProblem `json:"problems,omitempty"`
+}
+
+// ParamProblem is one problem with a resource's parameters: which
+// resource and parameter ("" for the resource as a whole), the node that
+// found it ("" for a check every node makes the same), and what.
+type ParamProblem struct {
+	Resource string `json:"resource"`
+	Param    string `json:"param,omitempty"`
+	Node     string `json:"node,omitempty"`
+	Msg      string `json:"msg"`
+}
+
+func (p ParamProblem) String() string {
+	s := "resource " + p.Resource
+	if p.Param != "" {
+		s += ", parameter " + p.Param
+	}
+	if p.Node != "" {
+		s += " (on " + p.Node + ")"
+	}
+	return s + ": " + p.Msg
 }
 
 // NodeStatus is one member's report.
@@ -97,15 +146,25 @@ type NodeStatus struct {
 	// Pending lists resources with a start or promote running here: they
 	// may be active, and the DC orders nothing for them until they end.
 	Pending []string `json:"pending,omitempty"`
+	// Unprobed: the node has not probed yet (it just started or rejoined):
+	// the report only carries its replica (CIB) for the join, and says
+	// nothing about what runs there. The node probes once the DC sent it
+	// the cluster's configuration (KindConfigSync) and then reports.
+	Unprobed bool `json:"unprobed,omitempty"`
 }
 
 // Action is one resource operation the DC asks a member to run.
 type Action struct {
 	ID       uint64        `json:"id"`
-	Op       string        `json:"op"` // start, stop, promote, demote, monitor (probe)
+	Op       string        `json:"op"` // start, stop, promote, demote, reload-agent, monitor (probe)
 	Resource string        `json:"resource"`
 	Node     string        `json:"node"`
 	Interval time.Duration `json:"interval,omitempty"`
+	// Primitive is the resource's definition in the configuration the DC
+	// scheduled with: a start or reload runs with exactly these parameters,
+	// whatever this node's replica holds (stop, monitor, promote and
+	// demote run with those the resource was started with here).
+	Primitive *model.Resource `json:"primitive,omitempty"`
 }
 
 // ActionResult is a member's answer.
@@ -129,6 +188,13 @@ type ActionResult struct {
 	// Fatal: the agent said "not configured" (rc 6): the resource may run
 	// nowhere until cleaned up.
 	Fatal bool `json:"fatal,omitempty"`
+	// Role is the resource's role here after the action when active
+	// ("" Started, Promoted, Unpromoted).
+	Role string `json:"role,omitempty"`
+	// Ran records the parameters it runs with after a start or reload
+	// (digests, values without secrets), so the scheduler can tell a later
+	// configuration change.
+	Ran *model.ParamRecord `json:"ran,omitempty"`
 }
 
 // Encode marshals m.
@@ -176,6 +242,12 @@ func Decode(from string, b []byte) (Message, error) {
 		ok = m.Request != nil && m.Request.ID != ""
 	case KindAnswer:
 		ok = m.Answer != nil && m.Answer.ID != ""
+	case KindConfigSync:
+		ok = m.CIB != nil
+	case KindValidate:
+		ok = m.Validate != nil && m.Validate.ID != ""
+	case KindValidateResult:
+		ok = m.Validation != nil && m.Validation.ID != ""
 	}
 	if !ok {
 		return m, fmt.Errorf("dc message from %s: kind %q without its payload (or unknown kind)", from, m.Kind)

@@ -6,6 +6,7 @@ import (
 
 	"palisade/cluster/recovery"
 	"palisade/quorum"
+	"palisade/resources/executor"
 	"palisade/resources/model"
 )
 
@@ -26,7 +27,7 @@ func TestInquorateIgnoreNeverFencesOrTakesOver(t *testing.T) {
 			{ID: "local", Class: "ocf", Provider: "heartbeat", Type: "Dummy"},
 		},
 	}
-	s := &sim{t: t, nodes: map[string]*Engine{}, actions: map[string][]Action{}, running: map[string]string{}, up: map[string]bool{}, fenceBy: map[uint64]string{}}
+	s := &sim{t: t, nodes: map[string]*Engine{}, actions: map[string][]Action{}, running: map[string]string{}, up: map[string]bool{}, fenceBy: map[uint64]string{}, ops: map[string][]executor.Op{}}
 	votes := map[string]int{"n1": 1, "n2": 1, "n3": 1}
 	for _, n := range names {
 		q, err := quorum.New(quorum.Config{Nodes: votes})

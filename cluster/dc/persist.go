@@ -31,6 +31,8 @@ type Persisted struct {
 	// Pending and ReportedIn: see CIB.
 	Pending    []model.ResourceStatus `json:"pending,omitempty"`
 	ReportedIn map[string]uint64      `json:"reported_in,omitempty"`
+	// Operator: see CIB.
+	Operator OperatorState `json:"operator"`
 }
 
 // FileDigest identifies a resources section as read from a file.
@@ -64,6 +66,6 @@ func StartCIB(p *Persisted, file *model.Config, fileAdmin uint64) (cib *CIB, fil
 	// waited for there), but no node counts as known until it reports
 	// again, so a lost peer may be running anything until it is fenced.
 	cib = &CIB{Version: Version{AdminEpoch: p.Version.AdminEpoch, Epoch: p.Version.Epoch}, Config: p.Config, Digest: ConfigDigest(p.Config),
-		Status: p.Status, Left: p.Left, Fencing: p.Fencing, Pending: p.Pending, ReportedIn: p.ReportedIn}
+		Status: p.Status, Left: p.Left, Fencing: p.Fencing, Pending: p.Pending, ReportedIn: p.ReportedIn, Operator: p.Operator}
 	return cib, p.FileDigest, file != nil && fd != p.FileDigest
 }

@@ -1,6 +1,7 @@
 package dc
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
+	"palisade/resources/model"
 )
 
 // TestScenarios replays testdata/*.txt (datadriven; -rewrite regenerates)
@@ -37,6 +39,11 @@ import (
 //	                          (StartCIB); an edited file is proposed after
 //	                          its next view
 //	wipe NODE                 remove NODE's persisted CIB (state_dir)
+//	force-push ON CONFIG      push, accepted even if it drops operator state
+//	edit ON OP [RSC] [NODE]   an operator's edit (standby n2, move grp n2...)
+//	                          typed on ON
+//	ran NODE                  the probes, starts, stops and reloads NODE ran
+//	                          since the last "ran", with their parameters
 //
 // Output: fence requests, actions sent, refused starts, and the state.
 func TestScenarios(t *testing.T) {
@@ -137,6 +144,55 @@ func (sc *script) run(t *testing.T, d *datadriven.TestData) string {
 		_, line := s.propose(f[1], cfg, admin, "push "+f[2])
 		collect()
 		got = append(got, line)
+	case "force-push":
+		cfg, admin := s.loadConfig(f[2])
+		_, line := s.proposeWith(f[1], Proposal{Config: cfg, AdminEpoch: admin, Force: true}, "force-push "+f[2])
+		collect()
+		got = append(got, line)
+	case "edit":
+		// edit ON OP [RESOURCE] [NODE]: an operator's edit typed on ON,
+		// made on the running configuration (as EditConfig does).
+		e := Edit{Op: f[2], By: "op"}
+		switch f[2] {
+		case EditMove, EditBan, EditClear:
+			e.Resource = f[3]
+			if len(f) > 4 {
+				e.Node = f[4]
+			}
+		default:
+			e.Node = f[3]
+		}
+		cib := s.nodes[f[1]].c.CIB()
+		b, _ := json.Marshal(cib.Config)
+		var cfg model.Config
+		if err := json.Unmarshal(b, &cfg); err != nil {
+			d.Fatalf(t, "%v", err)
+		}
+		if err := ApplyEdit(&cfg, e, s.names()); err != nil {
+			return "error: " + err.Error()
+		}
+		_, line := s.proposeWith(f[1], Proposal{Config: &cfg, AdminEpoch: cib.Version.AdminEpoch, BaseDigest: cib.Digest, Edit: &e}, e.String())
+		collect()
+		got = append(got, line)
+	case "ran":
+		// What NODE's executor ran since the last "ran": probes, starts,
+		// stops and reloads with their parameters.
+		for _, op := range s.ops[f[1]] {
+			if op.Interval > 0 {
+				continue
+			}
+			what := string(op.Action)
+			if op.Probe {
+				what = "probe"
+			}
+			var ps []string
+			for _, k := range model.SortedKeys(op.Instance.Params) {
+				ps = append(ps, k+"="+op.Instance.Params[k])
+			}
+			got = append(got, strings.TrimSpace(fmt.Sprintf("%s %s %s %s", f[1], what, op.Instance.ID, strings.Join(ps, " "))))
+		}
+		s.ops[f[1]] = nil
+		return scriptOutput(got)
 	case "version":
 		return scriptOutput(append(got, s.versions()...))
 	case "file":

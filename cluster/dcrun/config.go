@@ -22,8 +22,10 @@ type PushRequest struct {
 	// file (SIGHUP, start-up with an edited file): once the DC accepts
 	// it, the node remembers the file as seen.
 	FileDigest string
-	// BaseDigest: see Proposal.
+	// BaseDigest, Force and Edit: see Proposal.
 	BaseDigest string
+	Force      bool
+	Edit       *dc.Edit
 }
 
 // ProposalTimeout bounds the wait for the DC's answer to one proposal;
@@ -36,6 +38,13 @@ const ProposalTimeout = 5 * time.Second
 // DC judged bad is returned at once as an error, and nothing changed.
 func (r *Runtime) PushConfig(ctx context.Context, req PushRequest) (dc.ConfigResult, error) {
 	var last dc.ConfigResult
+	if req.Edit == nil {
+		// The agents check the changed resources first, on the nodes that
+		// may run them: a change they refuse is never proposed.
+		if err := r.validateChange(ctx, req.Config); err != nil {
+			return dc.ConfigResult{}, err
+		}
+	}
 	for {
 		res, err := r.proposeOnce(ctx, req)
 		if err == nil && res.Error == "" {
@@ -71,7 +80,8 @@ func (r *Runtime) proposeOnce(ctx context.Context, req PushRequest) (dc.ConfigRe
 		r.proposals++
 		id = fmt.Sprintf("%s/%d", r.self(), r.proposals)
 		r.waiting[id] = answer
-		r.eng.Propose(dc.Proposal{ID: id, Config: req.Config, AdminEpoch: req.AdminEpoch, Source: req.Source, BaseDigest: req.BaseDigest}, r.cfg.Now())
+		r.eng.Propose(dc.Proposal{ID: id, Config: req.Config, AdminEpoch: req.AdminEpoch, Source: req.Source, BaseDigest: req.BaseDigest,
+			Force: req.Force, Edit: req.Edit}, r.cfg.Now())
 	})
 	t := time.NewTimer(ProposalTimeout)
 	defer t.Stop()
@@ -119,7 +129,7 @@ func (r *Runtime) persist(cib *dc.CIB) {
 		return
 	}
 	p := dc.Persisted{Version: cib.Version, Digest: cib.Digest, Config: cib.Config, FileDigest: r.fileDigest, View: r.eng.Coordinator().View(),
-		Status: cib.Status, Reported: cib.Reported, Left: cib.Left, Fencing: cib.Fencing, Pending: cib.Pending, ReportedIn: cib.ReportedIn}
+		Status: cib.Status, Reported: cib.Reported, Left: cib.Left, Fencing: cib.Fencing, Pending: cib.Pending, ReportedIn: cib.ReportedIn, Operator: cib.Operator}
 	if err := SavePersisted(r.cfg.StateDir, p); err != nil {
 		r.log.Error("persisting the replicated configuration", "err", err)
 		return
@@ -144,7 +154,7 @@ func shortDigest(d string) string {
 // When the DC's configuration changed meanwhile (or this node's replica was
 // behind), the edit is made again on the new one, up to a few times.
 func (r *Runtime) EditConfig(ctx context.Context, e dc.Edit) (dc.ConfigResult, error) {
-	if e.Node == "" && (e.Op == dc.EditStandby || e.Op == dc.EditOnline) {
+	if e.Node == "" && (e.Op == dc.EditStandby || e.Op == dc.EditOnline || e.Op == dc.EditMaintenance || e.Op == dc.EditReady) {
 		e.Node = r.self() // hb_standby: this node
 	}
 	for attempt := 1; ; attempt++ {
@@ -159,7 +169,7 @@ func (r *Runtime) EditConfig(ctx context.Context, e dc.Edit) (dc.ConfigResult, e
 		if err := dc.ApplyEdit(cfg, e, r.cfg.Coordinator.Nodes); err != nil {
 			return dc.ConfigResult{}, err
 		}
-		res, err := r.PushConfig(ctx, PushRequest{Config: cfg, AdminEpoch: ci.Version.AdminEpoch, Source: e.String(), BaseDigest: ci.Digest})
+		res, err := r.PushConfig(ctx, PushRequest{Config: cfg, AdminEpoch: ci.Version.AdminEpoch, Source: e.String(), BaseDigest: ci.Digest, Edit: &e})
 		if !res.Conflict || attempt == 5 {
 			return res, err
 		}

@@ -75,9 +75,7 @@ func (fc *failCluster) runs(node string) bool {
 
 // cleared returns the failures_cleared entries of the event log.
 func (fc *failCluster) cleared(t *testing.T) []eventlog.Entry {
-	fc.rec.mu.Lock()
-	es, err := eventlog.Read(strings.NewReader(fc.rec.buf.String()))
-	fc.rec.mu.Unlock()
+	es, err := eventlog.Read(strings.NewReader(fc.rec.text()))
 	if err != nil {
 		t.Fatal(err)
 	}

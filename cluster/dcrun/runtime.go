@@ -69,6 +69,9 @@ type Config struct {
 	// FileDigest identifies the configuration file's resources section
 	// this node last started from or had accepted (see Persisted).
 	FileDigest string
+	// Validate checks resource definitions on this node before a change
+	// is proposed (see validateChange); nil: no agent checks.
+	Validate Validator
 }
 
 // Runtime drives an Engine in one goroutine and performs its Ready:
@@ -103,6 +106,8 @@ type Runtime struct {
 	proposals  uint64
 	fences     map[uint64]context.CancelFunc
 	fileDigest string
+	// validations are parameter checks sent to other nodes, by id.
+	validations map[string]validation
 }
 
 // NewRuntime builds the runtime; call Run.
@@ -126,7 +131,8 @@ func New(cfg Config) *Runtime {
 	r := &Runtime{cfg: cfg, eng: dc.NewEngine(dc.EngineConfig{Coordinator: cfg.Coordinator, Executor: cfg.Executor != nil}),
 		in: make(chan func(), 1024), log: cfg.Logger, stopped: make(chan struct{}), ctx: context.Background(),
 		waiting: map[string]chan dc.ConfigResult{}, answers: map[string]chan dc.OpAnswer{}, fences: map[uint64]context.CancelFunc{},
-		fileDigest: cfg.FileDigest}
+		validations: map[string]validation{},
+		fileDigest:  cfg.FileDigest}
 	r.eng.MembershipTick(cfg.Now(), 0)
 	return r
 }
@@ -252,6 +258,9 @@ func (r *Runtime) Deliver(from string, payload []byte) {
 	m, err := dc.Decode(from, payload)
 	if err != nil {
 		r.log.Warn("dropping coordination message", "from", from, "err", err)
+		return
+	}
+	if r.deliverValidation(m) {
 		return
 	}
 	r.do(func() { r.eng.Deliver(m, r.cfg.Now()) })

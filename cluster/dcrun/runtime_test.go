@@ -35,6 +35,13 @@ func (r *recorder) add(s string) {
 	r.mu.Unlock()
 }
 
+// text is what was written so far (the loops may still write).
+func (r *recorder) text() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.buf.String()
+}
+
 func (r *recorder) Write(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -170,7 +177,7 @@ func TestRuntimeFailover(t *testing.T) {
 	if f < 0 || s < f {
 		t.Fatalf("start before fence: %v", rec.log)
 	}
-	es, err := eventlog.Read(bytes.NewReader(rec.buf.Bytes()))
+	es, err := eventlog.Read(strings.NewReader(rec.text()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,13 @@ a lower admin_epoch. Changes need a quorate partition.
 A file written by "palisade config show" names the version it was taken from
 (its first comment line). If the cluster's configuration changed since, the
 push is refused, so it cannot undo someone else's change: show again and redo
-the edit, or push with --force.`,
+the edit, or push with --force.
+
+What operators decided with edits (palisade resource move/ban, node
+standby/maintenance) is kept: the DC carries the cli- constraints and those
+node flags over into the pushed configuration (the output lists them). If
+that is impossible (a ban of a resource the file no longer has), the push is
+refused, saying what would be dropped; --force drops it.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			file := args[0]
@@ -56,7 +62,7 @@ the edit, or push with --force.`,
 			if doc.Resources == nil {
 				return &exitError{exitBadInput, fmt.Errorf("config push: %s has no resources section: nothing to push", file)}
 			}
-			pa := api.PushRequest{File: file, YAML: string(data), By: by}
+			pa := api.PushRequest{File: file, YAML: string(data), By: by, Force: force}
 			if !force {
 				pa.BaseDigest = api.ShownDigest(data)
 			}
@@ -74,7 +80,7 @@ the edit, or push with --force.`,
 		},
 	}
 	push.Flags().StringVar(&by, "by", operatorName(), "who makes the change (logged)")
-	push.Flags().BoolVar(&force, "force", false, "push even if the cluster's configuration changed since the file was shown")
+	push.Flags().BoolVar(&force, "force", false, "push even if the cluster's configuration changed since the file was shown, or if it drops what operators set")
 
 	var asJSON bool
 	show := &cobra.Command{
@@ -222,6 +228,12 @@ func onOff(b bool) string {
 }
 
 func printPushResult(w io.Writer, file string, res api.ConfigResult) {
+	for _, k := range res.Kept {
+		fmt.Fprintf(w, "kept (set by an operator): %s\n", k)
+	}
+	for _, d := range res.Dropped {
+		fmt.Fprintf(w, "dropped (--force): %s\n", d)
+	}
 	if res.Unchanged {
 		fmt.Fprintf(w, "%s: already the cluster's configuration (version %s, DC %s)\n", file, res.Version, res.DC)
 		return

@@ -57,7 +57,7 @@ configuration, as "crm_resource --move" does. It stays there until
 	resourceCmd.AddCommand(move, ban, clear)
 	rootCmd.AddCommand(resourceCmd)
 
-	nodeCmd := &cobra.Command{Use: "node", Short: "Nodes: standby and online"}
+	nodeCmd := &cobra.Command{Use: "node", Short: "Nodes: standby and online, maintenance and ready"}
 	standby := editCommand("standby [NODE]", "Put NODE (default: this node) in standby: its resources move away and nothing starts there",
 		`Sets NODE's standby flag in the cluster's configuration (Heartbeat's
 hb_standby, "crm node standby"): the DC moves NODE's resources to other nodes
@@ -66,7 +66,14 @@ member and keeps its vote. Without NODE, the node palisaded runs on.`,
 		func(a []string, by string) api.Edit { return api.Edit{Op: api.EditStandby, Node: first(a), By: by} })
 	online := editCommand("online [NODE]", "Take NODE (default: this node) out of standby", "",
 		func(a []string, by string) api.Edit { return api.Edit{Op: api.EditOnline, Node: first(a), By: by} })
-	nodeCmd.AddCommand(standby, online)
+	maintenance := editCommand("maintenance [NODE]", "Put NODE (default: this node) in maintenance: its resources are left alone",
+		`Sets NODE's maintenance flag in the cluster's configuration ("crm node
+maintenance"): what runs there is neither monitored, stopped nor moved, and
+nothing starts there, until "palisade node ready NODE".`,
+		func(a []string, by string) api.Edit { return api.Edit{Op: api.EditMaintenance, Node: first(a), By: by} })
+	ready := editCommand("ready [NODE]", "Take NODE (default: this node) out of maintenance", "",
+		func(a []string, by string) api.Edit { return api.Edit{Op: api.EditReady, Node: first(a), By: by} })
+	nodeCmd.AddCommand(standby, online, maintenance, ready)
 	rootCmd.AddCommand(nodeCmd)
 }
 

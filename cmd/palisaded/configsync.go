@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"strings"
 	"time"
 
 	"palisade/cluster/api"
@@ -22,7 +25,7 @@ func handleConfig(ctx context.Context, n *node.Node, rt *dcrun.Runtime, log *slo
 	n.OnReload(func(c *config.Cluster) {
 		// c was decoded whole by the one decoder (config.Load) before the
 		// node accepted it; a refused file never gets here.
-		go proposeFileSection(ctx, rt, c.File, c.Resources, c.AdminEpoch, "SIGHUP "+c.File, api.PushTimeout, log)
+		go proposeFileSection(ctx, rt, c.File, c.Resources, c.AdminEpoch, "SIGHUP "+c.File, api.PushTimeout, log, fileLocator(c.File))
 	})
 	n.HandleControl(api.CmdConfigPush, func(cctx context.Context, args json.RawMessage) (any, error) {
 		var a api.PushRequest
@@ -47,7 +50,13 @@ func handleConfig(ctx context.Context, n *node.Node, rt *dcrun.Runtime, log *slo
 		}
 		pctx, cancel := context.WithTimeout(cctx, api.PushTimeout)
 		defer cancel()
-		res, err := rt.PushConfig(pctx, dcrun.PushRequest{Config: doc.Resources, AdminEpoch: doc.AdminEpoch, Source: fmt.Sprintf("config push %s by %s", a.File, a.By), BaseDigest: a.BaseDigest})
+		res, err := rt.PushConfig(pctx, dcrun.PushRequest{Config: doc.Resources, AdminEpoch: doc.AdminEpoch, Source: fmt.Sprintf("config push %s by %s", a.File, a.By), BaseDigest: a.BaseDigest,
+			Force: a.Force})
+		var verr *dcrun.ValidationError
+		if errors.As(err, &verr) {
+			data := []byte(a.YAML)
+			return nil, &api.Error{Code: api.Invalid, Message: verr.Locate(a.File, func(rsc, param string) int { return dc.LocateParam(data, rsc, param) })}
+		}
 		return configResult(res, err)
 	})
 	n.HandleControl(api.CmdConfigEdit, func(cctx context.Context, args json.RawMessage) (any, error) {
@@ -82,13 +91,14 @@ func configResult(res dc.ConfigResult, err error) (any, error) {
 		}
 		return nil, err
 	}
-	return api.ConfigResult{Unchanged: res.Unchanged, Version: dcrun.APIVersion(res.Version), Digest: res.Digest, DC: res.DC}, nil
+	return api.ConfigResult{Unchanged: res.Unchanged, Version: dcrun.APIVersion(res.Version), Digest: res.Digest, DC: res.DC, Kept: res.Kept, Dropped: res.Dropped}, nil
 }
 
 // proposeFileSection proposes this node's configuration file section if
 // it differs from the one the node last saw (a SIGHUP that only rolled
 // the key, or a stale file, must not undo a change pushed elsewhere).
-func proposeFileSection(ctx context.Context, rt *dcrun.Runtime, file string, cfg *model.Config, admin uint64, source string, timeout time.Duration, log *slog.Logger) {
+func proposeFileSection(ctx context.Context, rt *dcrun.Runtime, file string, cfg *model.Config, admin uint64, source string, timeout time.Duration, log *slog.Logger,
+	line func(rsc, param string) int) {
 	if cfg == nil {
 		return
 	}
@@ -103,13 +113,34 @@ func proposeFileSection(ctx context.Context, rt *dcrun.Runtime, file string, cfg
 		return
 	}
 	res, err := rt.PushConfig(pctx, dcrun.PushRequest{Config: cfg, AdminEpoch: admin, Source: source, FileDigest: fd})
-	if err != nil {
-		log.Error("configuration change refused, the cluster's configuration is kept", "file", file, "err", err.Error())
+	var verr *dcrun.ValidationError
+	if errors.As(err, &verr) && line != nil {
+		log.Error("configuration change refused, the cluster's configuration is kept", "file", file, "err", verr.Locate(file, line))
 		return
+	}
+	if err != nil {
+		log.Error("configuration change refused, the cluster's configuration is kept (to apply the file anyway: palisade config push --force "+file+")",
+			"file", file, "err", err.Error())
+		return
+	}
+	if len(res.Kept) > 0 {
+		log.Info("kept what operators set, which the file does not say", "file", file, "kept", strings.Join(res.Kept, "; "))
 	}
 	if res.Unchanged {
 		log.Info("configuration file matches the cluster's configuration", "file", file, "version", res.Version.String())
 		return
 	}
 	log.Info("configuration change accepted by the DC", "file", file, "dc", res.DC, "version", res.Version.String(), "digest", res.Digest)
+}
+
+// fileLocator finds the line of a resource's parameter in file (0 when the
+// file cannot be read), for errors about a section proposed from it.
+func fileLocator(file string) func(rsc, param string) int {
+	return func(rsc, param string) int {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return 0
+		}
+		return dc.LocateParam(data, rsc, param)
+	}
 }

@@ -130,6 +130,9 @@ func attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 			SafetyDigest: dc.SafetyDigestOf(qs, fc)},
 		Executor: ex, Events: events, Logger: log.With("part", "dc"), AlertCommand: fc.AlertCommand,
 		StateDir: c.StateDir, FileDigest: fileDigest,
+		// Resource parameters are checked by their agents before a change
+		// is proposed (meta-data here, validate-all where they may run).
+		Validate: reg.Validate,
 		Send: func(to string, b []byte) error {
 			id, ok := byName[to]
 			if !ok {
@@ -178,7 +181,8 @@ func attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 	n.SetDCStatus(func() *api.DCStatus { return dcStatus(rt.Snapshot()) })
 	if proposeFile {
 		// Edited while the node was down: propose it once joined.
-		go proposeFileSection(ctx, rt, c.File, rcfg, fileAdmin, "start-up with an edited "+c.File, 2*time.Minute, log)
+		go proposeFileSection(ctx, rt, c.File, rcfg, fileAdmin, "start-up with an edited "+c.File, 2*time.Minute, log,
+			fileLocator(c.File))
 	}
 	go func() {
 		<-ctx.Done()

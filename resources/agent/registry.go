@@ -36,6 +36,8 @@ type Registry struct {
 
 	mu       sync.RWMutex
 	builtins map[string]Agent
+
+	meta metadataCache
 }
 
 // NewRegistry returns a registry with the ocf, lsb and heartbeat classes

@@ -35,6 +35,16 @@
 // Roles are derived from the recorded results; when in doubt (a failed
 // stop, an unreadable probe) a resource counts as active and failed.
 //
+// Parameters: a start (or reload, or a probe that finds the resource
+// running) fixes the parameters the resource runs with here; every later
+// action on it (stop, monitors, promote, demote) runs with those, whatever
+// the configuration says meanwhile, as Pacemaker's controller keeps
+// stop_params: a changed address is removed from where it is, and the new
+// one starts only with the restart (StartedParams). Such events carry
+// Event.Ran, the parameters' digests as Pacemaker records them (op-digest,
+// and op-restart-digest / op-force-restart when the agent's meta-data
+// advertises a reload), with secrets (private parameters) left out.
+//
 // Recurring monitors report their first result and then only changes, so
 // a steady failure is counted once. Results of cancelled actions (a stop
 // cancelling a monitor, Close) are neither recorded nor reported.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"palisade/resources/agent"
+	"palisade/resources/model"
 )
 
 // Config sets up an Executor.
@@ -17,8 +18,13 @@ type Config struct {
 	Report              func(Event) // every recorded result, in order; must not block or call Exec
 	Fencing             bool        // stonith enabled (failed stop → fence)
 	StartFailureIsFatal bool        // Pacemaker's default is true
-	Logger              *slog.Logger
-	Now                 func() time.Time // default time.Now
+	// Metadata tells which parameters a reload applies and which are
+	// secrets, for the parameter digests of Event.Ran. Default: Agent, if
+	// it is an agent.MetadataSource (the Registry is); without one a
+	// changed parameter restarts and the usual secret names are left out.
+	Metadata agent.MetadataSource
+	Logger   *slog.Logger
+	Now      func() time.Time // default time.Now
 }
 
 // Executor is the local resource manager of one node.
@@ -46,6 +52,11 @@ func New(cfg Config) *Executor {
 	}
 	if cfg.Report == nil {
 		cfg.Report = func(Event) {}
+	}
+	if cfg.Metadata == nil {
+		if ms, ok := cfg.Agent.(agent.MetadataSource); ok {
+			cfg.Metadata = ms
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Executor{
@@ -109,6 +120,14 @@ func (e *Executor) Submit(op Op) {
 // report changes only, so a steady failure counts once).
 func (e *Executor) runLocked(ctx context.Context, op Op, filter func(agent.Result) bool) (Event, bool) {
 	inst := op.Instance
+	if runsWithStartedParams(op.Action) {
+		e.mu.Lock()
+		if p, ok := e.hist.StartedParams(inst.ID); ok {
+			inst.Params = p
+		}
+		e.mu.Unlock()
+	}
+	op.Instance.Params = inst.Params
 	inst.Interval = op.Interval
 	if op.Timeout > 0 {
 		inst.Timeout = op.Timeout
@@ -123,7 +142,7 @@ func (e *Executor) runLocked(ctx context.Context, op Op, filter func(agent.Resul
 		inst.Meta["on_node"] = e.cfg.Node
 	}
 	started := e.cfg.Now()
-	res := e.cfg.Agent.Run(ctx, op.Action, inst)
+	res := e.cfg.Agent.Run(ctx, e.agentAction(ctx, op.Action, inst), inst)
 	finished := e.cfg.Now()
 	if res.Status == agent.StatusCancelled {
 		return e.cancelledEvent(op), false
@@ -135,12 +154,67 @@ func (e *Executor) runLocked(ctx context.Context, op Op, filter func(agent.Resul
 	// read-only methods such as Status.
 	e.reportMu.Lock()
 	defer e.reportMu.Unlock()
+	var ran model.ParamRecord
+	if recordsParams(op, res) {
+		ran = e.paramRecord(ctx, op.Instance)
+	}
 	e.mu.Lock()
 	ev := e.hist.Record(op, res, started, finished)
 	e.mu.Unlock()
+	ev.Ran = ran
 	e.log(ev)
 	e.cfg.Report(ev)
 	return ev, true
+}
+
+// agentAction maps the cluster's reload-agent to what the agent
+// advertises: an OCF 1.0 agent reloads with its reload action.
+func (e *Executor) agentAction(ctx context.Context, a agent.Action, inst agent.Instance) agent.Action {
+	if a != agent.ReloadAgent || e.cfg.Metadata == nil {
+		return a
+	}
+	if md, err := e.cfg.Metadata.Metadata(ctx, inst); err == nil && md.ReloadAction() == agent.Reload {
+		return agent.Reload
+	}
+	return a
+}
+
+// runsWithStartedParams: every action on a running resource uses the
+// parameters it was started with; only start and reload take new ones.
+func runsWithStartedParams(a agent.Action) bool {
+	switch a {
+	case agent.Start, agent.Reload, agent.ReloadAgent, agent.MetaData, agent.ValidateAll:
+		return false
+	}
+	return true
+}
+
+// recordsParams: the operation leaves the resource running with its
+// parameters (a start, a reload, a probe that found it running).
+func recordsParams(op Op, res agent.Result) bool {
+	switch op.Action {
+	case agent.Start, agent.Reload, agent.ReloadAgent:
+		return true
+	case agent.Monitor:
+		return op.Interval == 0 && res.Status == agent.StatusDone && (res.RC == agent.OK || res.RC == agent.RunningPromoted)
+	}
+	return false
+}
+
+// paramRecord digests the parameters inst runs with, as Pacemaker's
+// controller records them: with the agent's reload support and secrets
+// from its meta-data.
+func (e *Executor) paramRecord(ctx context.Context, inst agent.Instance) model.ParamRecord {
+	var md *agent.Metadata
+	if e.cfg.Metadata != nil {
+		m, err := e.cfg.Metadata.Metadata(ctx, inst)
+		if err != nil {
+			e.cfg.Logger.Warn("agent meta-data unavailable: a parameter change will restart the resource", "resource", inst.ID, "err", err)
+		}
+		md = m
+	}
+	restart := md.RestartOnly()
+	return model.NewParamRecord(inst.Params, restart != nil, restart, md.PrivateParams())
 }
 
 func (e *Executor) cancelledEvent(op Op) Event {
@@ -185,6 +259,15 @@ func (e *Executor) Status() []ResourceStatus {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.hist.Status()
+}
+
+// StartedParams returns the parameters rsc runs with here: those it was
+// started, reloaded or found running with (stop and monitor use them).
+func (e *Executor) StartedParams(rsc string) (map[string]string, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p, ok := e.hist.StartedParams(rsc)
+	return maps.Clone(p), ok
 }
 
 // FailCount returns rsc's fail count and last failure time.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"palisade/resources/agent"
+	"palisade/resources/model"
 )
 
 // FailInfinity is the fail count of a resource that must not run on this
@@ -25,6 +26,9 @@ type Record struct {
 	ExitReason string
 	Started    time.Time
 	Finished   time.Time
+	// Digest is Pacemaker's op-digest of the parameters the operation ran
+	// with (model.ParamsDigest).
+	Digest string
 }
 
 // ResourceStatus is everything this node knows about one resource: what
@@ -54,7 +58,13 @@ type History struct {
 	Fencing             bool // stonith enabled: failed stops fence by default
 	StartFailureIsFatal bool // a failed start sets the fail count to FailInfinity
 
-	ops      map[string]map[opKey]Record
+	ops map[string]map[opKey]Record
+	// started holds, per resource that may be running here, the
+	// parameters it was started (or last reloaded, or found running)
+	// with: stop, monitor, promote and demote run with them, whatever the
+	// configuration says meanwhile (as Pacemaker's controller keeps
+	// stop_params), so a changed address is removed from where it is.
+	started  map[string]map[string]string
 	fails    map[string]int
 	opFails  map[string]map[agent.Action]int
 	lastFail map[string]time.Time
@@ -65,6 +75,7 @@ type History struct {
 func (h *History) Record(op Op, res agent.Result, started, finished time.Time) Event {
 	if h.ops == nil {
 		h.ops = map[string]map[opKey]Record{}
+		h.started = map[string]map[string]string{}
 		h.fails = map[string]int{}
 		h.opFails = map[string]map[agent.Action]int{}
 		h.lastFail = map[string]time.Time{}
@@ -107,14 +118,52 @@ func (h *History) Record(op Op, res agent.Result, started, finished time.Time) E
 		// (start, monitors) no longer describe it.
 		clear(h.ops[rsc])
 	}
+	h.track(op, res, class)
 	h.ops[rsc][opKey{op.Action, op.Interval}] = Record{
 		Action: op.Action, Interval: op.Interval, CallID: ev.CallID, RC: res.RC,
 		Status: res.Status, Expected: expected, Class: class, OnFail: ev.OnFail, ExitReason: res.ExitReason,
-		Started: started, Finished: finished,
+		Started: started, Finished: finished, Digest: model.ParamsDigest(op.Instance.Params),
 	}
 	ev.FailCount = h.fails[rsc]
 	ev.LastFailure = h.lastFail[rsc]
 	return ev
+}
+
+// track keeps the parameters the resource runs with here (see started).
+func (h *History) track(op Op, res agent.Result, class agent.Class) {
+	rsc := op.Instance.ID
+	done := res.Status == agent.StatusDone
+	switch op.Action {
+	case agent.Start:
+		// Even a failed start may have left it half running with these.
+		h.started[rsc] = maps.Clone(op.Instance.Params)
+	case agent.Reload, agent.ReloadAgent:
+		if class == agent.ClassNone {
+			h.started[rsc] = maps.Clone(op.Instance.Params)
+		}
+	case agent.Stop:
+		if class == agent.ClassNone {
+			delete(h.started, rsc)
+		}
+	case agent.Monitor:
+		if op.Interval != 0 {
+			return
+		}
+		switch {
+		case done && (res.RC == agent.OK || res.RC == agent.RunningPromoted):
+			if _, ok := h.started[rsc]; !ok {
+				h.started[rsc] = maps.Clone(op.Instance.Params)
+			}
+		case done && (res.RC == agent.NotRunning || res.RC == agent.ErrInstalled || res.RC == agent.ErrConfigured):
+			delete(h.started, rsc)
+		}
+	}
+}
+
+// StartedParams returns the parameters rsc runs with here (see started).
+func (h *History) StartedParams(rsc string) (map[string]string, bool) {
+	p, ok := h.started[rsc]
+	return p, ok
 }
 
 // FailCount returns the resource's fail count and last failure time.
@@ -134,6 +183,7 @@ func (h *History) ClearFailures(rsc string) {
 func (h *History) Forget(rsc string) {
 	h.ClearFailures(rsc)
 	delete(h.ops, rsc)
+	delete(h.started, rsc)
 }
 
 // Status returns all resources sorted by id.

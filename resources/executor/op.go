@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"palisade/resources/agent"
+	"palisade/resources/model"
 )
 
 // Op is one action the DC (or the node itself, for probes) asks for.
@@ -39,6 +40,12 @@ type Event struct {
 	Expected agent.RC
 	Class    agent.Class // ClassNone: the action did what was expected
 	OnFail   OnFail      // effective policy when Class != ClassNone
+
+	// Ran records the parameters a start, reload or probe that found the
+	// resource running ran with: their digests (as Pacemaker's op-digest,
+	// op-restart-digest, op-force-restart) and their values, secrets left
+	// out. Empty for other operations.
+	Ran model.ParamRecord
 
 	FailCount   int // after this result
 	LastFailure time.Time

@@ -63,8 +63,11 @@ func role(ops []Record) (string, bool) {
 				r, failed = RolePromoted, true
 			case done && (op.RC == agent.NotRunning || op.RC == agent.ErrInstalled) && op.Interval == 0 && ok:
 				r, failed = RoleStopped, false // a probe found it stopped
-			case done && op.RC == agent.ErrInstalled && op.Interval == 0:
-				r, failed = RoleStopped, false // not installed here: cannot be running
+			case done && (op.RC == agent.ErrInstalled || op.RC == agent.ErrConfigured) && op.Interval == 0:
+				// Not installed here, or not configured (rc 6): the agent
+				// cannot be running it; the ban (here, or everywhere)
+				// comes from the failure, not from a running copy.
+				r, failed = RoleStopped, false
 			default:
 				// A failed recurring monitor (even "not running") or an
 				// unreadable probe: treat as active and failed.

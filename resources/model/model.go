@@ -390,11 +390,29 @@ const (
 
 // ResourceStatus says a primitive (or clone instance "prim:N" for
 // globally-unique clones) is active on a node.
+//
+// The parameter fields say what it runs with, as Pacemaker records it on
+// the start (or reload, or the probe that found it): Digest is the
+// op-digest of its parameters (empty: unknown, nothing is compared);
+// RestartDigest and ForceRestart are set only when its agent can reload
+// (op-restart-digest over the parameters named in op-force-restart, those
+// a reload cannot apply); Private names the parameters whose values are
+// secrets (op-secure-params) and Params holds the others. When the
+// configured parameters no longer match, the scheduler reloads or
+// restarts it (see CompareParams):
+//
+//	resources: [{rsc: vip, node: n1, digest: 0c2b..., params: {ip: 198.18.0.50}}]
 type ResourceStatus struct {
 	Rsc    string `yaml:"rsc" json:"rsc"`
 	Node   string `yaml:"node" json:"node"`
 	Role   string `yaml:"role,omitempty" json:"role,omitempty"`
 	Failed bool   `yaml:"failed,omitempty" json:"failed,omitempty"`
+
+	Digest        string            `yaml:"digest,omitempty" json:"digest,omitempty"`
+	RestartDigest string            `yaml:"restart-digest,omitempty" json:"restart-digest,omitempty"`
+	ForceRestart  []string          `yaml:"force-restart,omitempty" json:"force-restart,omitempty"`
+	Private       []string          `yaml:"private,omitempty" json:"private,omitempty"`
+	Params        map[string]string `yaml:"params,omitempty" json:"params,omitempty"`
 }
 
 // Failure is a fail count for a resource operation on a node.

@@ -91,6 +91,8 @@ type active struct {
 	node   int
 	role   string
 	failed bool
+	// ran is the status entry: the parameters it runs with (digests).
+	ran model.ResourceStatus
 }
 
 type rsc struct {
@@ -170,6 +172,12 @@ type rsc struct {
 
 	// transition
 	restart bool
+	// defChange: the configured parameters differ from those a copy runs
+	// with (digests): "restart" or "reload", with the names that changed
+	// (see applyDefinitionChanges); reloadOn are the nodes to reload on.
+	defChange  string
+	defChanged []string
+	reloadOn   []int
 }
 
 type failure struct {

@@ -101,6 +101,7 @@ func Schedule(in Input) Output {
 	}
 	s.applyTickets()
 	s.prepare()
+	s.applyDefinitionChanges()
 	s.applyNodeHealth()
 	s.applyLocations()
 	s.applyStickiness()

@@ -32,7 +32,7 @@ func (s *sched) applyStatus() {
 		if role == model.RoleStopped {
 			continue
 		}
-		p.running = append(p.running, active{node: n.idx, role: role, failed: rs.Failed})
+		p.running = append(p.running, active{node: n.idx, role: role, failed: rs.Failed, ran: rs})
 	}
 	for _, f := range s.st.Failures {
 		n, ok := s.byName[f.Node]

@@ -16,6 +16,7 @@ type plan struct {
 	start   bool
 	promote bool
 	demote  bool // demote on the kept node
+	reload  bool // reload in place on the kept node (definition change)
 }
 
 func (s *sched) planFor(p *rsc) plan {
@@ -41,6 +42,7 @@ func (s *sched) planFor(p *rsc) plan {
 		pl.stops = append(pl.stops, a)
 	}
 	pl.start = next >= 0 && !pl.keep
+	pl.reload = pl.keep && p.reloads(next)
 	if next >= 0 {
 		wasPromoted := false
 		for _, a := range p.running {
@@ -538,6 +540,12 @@ func (s *sched) transition() Output {
 				}
 			}
 		}
+		if start != nil && p.defChange == "restart" && start.Reason == "" {
+			start.Reason = p.definitionReason()
+		}
+		if pl.reload {
+			s.addReload(g, p, next)
+		}
 		if pl.demote {
 			d := g.add(&Action{Key: key(p.id, "demote", 0), Op: "demote", Rsc: p.id, Node: next})
 			s.addMonitors(g, p, d, next, model.RoleUnpromoted)
@@ -657,6 +665,9 @@ func (s *sched) summarize(out *Output, p *rsc, pl *plan) {
 				kind = "Restart"
 			}
 			verb = fmt.Sprintf("%s %s ( %s )", kind, p.id, target)
+			if kind == "Restart" && p.defChange == "restart" {
+				reason = " due to resource definition change"
+			}
 		} else {
 			verb = fmt.Sprintf("%s %s ( %s -> %s )", kind, p.id, strings.Join(from, " "), target)
 		}
@@ -670,6 +681,8 @@ func (s *sched) summarize(out *Output, p *rsc, pl *plan) {
 		verb = fmt.Sprintf("Promote %s ( Unpromoted -> Promoted %s )", p.id, next)
 	case pl.demote:
 		verb = fmt.Sprintf("Demote %s ( Promoted -> Unpromoted %s )", p.id, next)
+	case pl.reload:
+		verb = reloadSummary(p, next)
 	default:
 		return
 	}

@@ -3,9 +3,12 @@ package vip
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"palisade/resources/agent"
 )
 
 // Defaults for the announcement and the duplicate-address check.
@@ -46,34 +49,60 @@ type Config struct {
 //	dad_timeout         milliseconds to wait for a duplicate (default 300, 0 = off)
 //	dad                 optimistic (default: add, announce, then check) or strict (check first)
 //	reannounce_interval milliseconds between periodic bursts (default 0 = off)
+//
+// The error is the first problem; CheckParams lists them all.
 func ParseParams(p map[string]string) (Config, error) {
+	c, errs := parse(p)
+	if len(errs) > 0 {
+		return c, errs[0]
+	}
+	return c, nil
+}
+
+// CheckParams lists every problem with the parameters (no I/O: whether
+// the interface exists is for validate-all on the nodes that may run it).
+func CheckParams(p map[string]string) []agent.ParamError { _, errs := parse(p); return errs }
+
+// CheckParams implements agent.ParamChecker.
+func (a *Agent) CheckParams(p map[string]string) []agent.ParamError { return CheckParams(p) }
+
+func parse(p map[string]string) (Config, []agent.ParamError) {
 	c := Config{Prefix: -1, Count: DefaultCount, Interval: DefaultInterval, DADTimeout: DefaultDADTimeout}
+	var errs []agent.ParamError
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, agent.ParamError{Param: name, Msg: fmt.Sprintf(format, args...)})
+	}
 	ipStr, ok := p["ip"]
-	if !ok || ipStr == "" {
-		return c, fmt.Errorf("parameter ip: required (an IPv4 or IPv6 address)")
-	}
 	ip, err := netip.ParseAddr(ipStr)
-	if err != nil || ip.Zone() != "" || ip.IsUnspecified() || ip.IsMulticast() || ip.IsLoopback() {
-		return c, fmt.Errorf("parameter ip=%q: want a unicast IPv4 or IPv6 address", ipStr)
+	switch {
+	case !ok || ipStr == "":
+		bad("ip", "required (an IPv4 or IPv6 address)")
+	case err != nil || ip.Zone() != "" || ip.IsUnspecified() || ip.IsMulticast() || ip.IsLoopback():
+		bad("ip", "%s: want a unicast IPv4 or IPv6 address", short(ipStr))
+	default:
+		c.IP = ip.Unmap()
 	}
-	c.IP = ip.Unmap()
-	maxBits := c.IP.BitLen()
+	maxBits := 128
+	if c.IP.IsValid() {
+		maxBits = c.IP.BitLen()
+	}
 	for _, name := range []string{"cidr_netmask", "prefix"} {
 		if s, ok := p[name]; ok && s != "" {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 1 || n > maxBits {
-				return c, fmt.Errorf("parameter %s=%q: want a prefix length 1-%d", name, s, maxBits)
+				bad(name, "%s: want a prefix length 1-%d", short(s), maxBits)
+				continue
 			}
 			c.Prefix = n
 		}
 	}
 	c.NIC = p["nic"]
 	if c.NIC != "" && (len(c.NIC) > 15 || strings.ContainsAny(c.NIC, "/: \x00")) {
-		return c, fmt.Errorf("parameter nic=%q: want an interface name", c.NIC)
+		bad("nic", "%s: want an interface name (at most 15 characters, no / or :)", short(c.NIC))
 	}
 	if l := p["label"]; l != "" {
 		if c.IP.Is6() {
-			return c, fmt.Errorf("parameter label=%q: IPv6 addresses have no labels", l)
+			bad("label", "%s: IPv6 addresses have no labels", short(l))
 		}
 		c.Label = l
 	}
@@ -94,7 +123,8 @@ func ParseParams(p map[string]string) (Config, error) {
 		}
 		n, err := strconv.Atoi(s)
 		if err != nil || n < f.min || n > 3600_000 {
-			return c, fmt.Errorf("parameter %s=%q: want an integer %d-3600000", f.name, s, f.min)
+			bad(f.name, "%s: want an integer %d-3600000", short(s), f.min)
+			continue
 		}
 		f.set(n)
 	}
@@ -103,14 +133,29 @@ func ParseParams(p map[string]string) (Config, error) {
 	case "strict":
 		c.StrictDAD = true
 	default:
-		return c, fmt.Errorf("parameter dad=%q: want optimistic or strict", p["dad"])
+		bad("dad", "%s: want optimistic or strict", short(p["dad"]))
 	}
+	var unknown []string
 	for k := range p {
 		if !known[k] {
-			return c, fmt.Errorf("parameter %s: unknown (want ip, cidr_netmask, nic, label, arp_count, arp_interval, dad_timeout, dad, reannounce_interval)", k)
+			unknown = append(unknown, k)
 		}
 	}
-	return c, nil
+	slices.Sort(unknown)
+	for _, k := range unknown {
+		bad(k, "unknown (want ip, cidr_netmask, nic, label, arp_count, arp_interval, dad_timeout, dad, reannounce_interval)")
+	}
+	return c, errs
+}
+
+// short quotes at most the first 40 bytes of a value: an error never
+// echoes a huge value whole.
+func short(v string) string {
+	const limit = 40
+	if len(v) <= limit {
+		return strconv.Quote(v)
+	}
+	return fmt.Sprintf("%s... (%d bytes)", strconv.Quote(v[:limit]), len(v))
 }
 
 var known = map[string]bool{"ip": true, "cidr_netmask": true, "prefix": true, "nic": true, "label": true,

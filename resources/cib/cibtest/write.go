@@ -569,12 +569,26 @@ func (w *writer) status(doc *model.Document, nodes []string, now time.Time) {
 				provAttr = fmt.Sprintf(" provider=\"%s\"", esc(prov))
 			}
 			w.printf("     <lrm_resource id=\"%s\" class=\"%s\"%s type=\"%s\">\n", esc(rs.Rsc), esc(class), provAttr, esc(typ))
-			// Pacemaker restarts a resource whose parameter digest changed;
-			// this is its digest of an empty parameter set (feature set
-			// 3.16.1). Resources with parameters get none and would restart.
-			digest := ""
-			if p == nil || len(p.Params) == 0 {
-				digest = ` op-digest="f2317cad3d54cec5d7d7aa7d0bf35cf8"`
+			// Pacemaker restarts (or reloads) a resource whose parameter
+			// digest changed: the recorded digests when the status has
+			// them, else those of the configured parameters (it runs with
+			// them).
+			var digest string
+			if rs.Digest != "" {
+				digest = fmt.Sprintf(` op-digest="%s"`, esc(rs.Digest))
+				if rs.RestartDigest != "" {
+					list := " "
+					for _, n := range rs.ForceRestart {
+						list += n + " "
+					}
+					digest += fmt.Sprintf(` op-force-restart="%s" op-restart-digest="%s"`, esc(list), esc(rs.RestartDigest))
+				}
+			} else {
+				var params map[string]string
+				if p != nil {
+					params = p.Params
+				}
+				digest = fmt.Sprintf(` op-digest="%s"`, model.ParamsDigest(params))
 			}
 			op := func(name string, interval int64, rc, expected int) {
 				call++
