@@ -108,4 +108,10 @@ var (
 	ErrUnsupported = errors.New("action not supported by device")
 	// ErrConfig: the parameters are invalid (missing address, bad value...).
 	ErrConfig = errors.New("invalid fence device configuration")
+	// ErrRefused: the device answered a power command with an error (an
+	// IPMI completion code, an HTTP error, an SNMP wrongValue). Execute
+	// wraps it together with ErrTimedOutOff/ErrTimedOutOn, which keep the
+	// fence-agents message ("Timed out waiting to power OFF"), so that the
+	// fence history can say what happened: a refusal, not a timeout.
+	ErrRefused = errors.New("device refused the command")
 )

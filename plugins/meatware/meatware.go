@@ -312,6 +312,23 @@ func peer(c *net.UnixConn) (uid, pid int, err error) {
 	return int(cred.Uid), int(cred.Pid), nil
 }
 
+// Monitor checks what a manual fence needs to wait for an operator: its
+// confirmation directory exists (or can be made) and is private to root.
+// A person cannot be checked.
+func (d *Device) Monitor(context.Context) error {
+	if err := os.MkdirAll(d.dir, 0o700); err != nil {
+		return fmt.Errorf("meatware: creating %s: %w", d.dir, err)
+	}
+	fi, err := os.Stat(d.dir)
+	if err != nil {
+		return fmt.Errorf("meatware: %w", err)
+	}
+	if !fi.IsDir() || fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("meatware: %s has mode %v; it must be a directory not accessible to group or others (chmod 700)", d.dir, fi.Mode())
+	}
+	return nil
+}
+
 // ConfirmedBy is who confirmed the request ("" while waiting).
 func (d *Device) ConfirmedBy() string {
 	d.mu.Lock()
