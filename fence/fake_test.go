@@ -4,17 +4,14 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 
 	"palisade/fence/clock"
 )
 
 // fakeDevice is a scripted power device for Execute's tests.
 type fakeDevice struct {
-	// clk, when set, is the clock reads and commands take time on (readCost
-	// each): scenarios run in logical time.
-	clk      *clock.Logical
-	readCost time.Duration
+	// clk, when set, is the scenario's logical clock.
+	clk *clock.Logical
 
 	mu    sync.Mutex
 	state PowerState

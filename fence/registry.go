@@ -54,6 +54,10 @@ type Plugin struct {
 	// idle time (IPMI) or that have no session (an external agent) leave
 	// it false: every check logs in.
 	KeepSession bool
+	// Manual: the device waits for a person (fence_manual), up to its
+	// power_timeout; the fencer gives a topology level of it that much
+	// room in the attempt.
+	Manual bool
 	// Unmonitored, when set, says why the device monitor does not check
 	// devices of this plugin (fence_watchdog: the device is the lost node's
 	// own watchdog, there is nothing to reach).

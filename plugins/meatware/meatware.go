@@ -92,7 +92,8 @@ var Plugin = &fence.Plugin{
 		{Name: fence.OptStatusSleep, Type: fence.TypeSecond, Default: "1", Placeholder: "[seconds]", ShortDesc: "Sleep X seconds between status calls during a STONITH action", Order: 200},
 		{Name: fence.OptDisableTmo, Type: fence.TypeString, Placeholder: "[true/false]", ShortDesc: "Disable timeout (true/false) (default: true when run from Pacemaker 2.0+)", Order: 200},
 	},
-	Open: open,
+	Open:   open,
+	Manual: true,
 }
 
 func init() { fence.Register(Plugin) }
