@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"palisade/cluster/recovery"
+	"palisade/fence/topology"
 	"palisade/resources/model"
 )
 
@@ -31,6 +32,17 @@ type Persisted struct {
 	// Pending and ReportedIn: see CIB.
 	Pending    []model.ResourceStatus `json:"pending,omitempty"`
 	ReportedIn map[string]uint64      `json:"reported_in,omitempty"`
+	// History: see CIB.
+	History []topology.HistoryEntry `json:"history,omitempty"`
+}
+
+// PersistedOf is what a node keeps of its replica cib: everything but
+// num_updates' meaning (see StartCIB), with the file digest it started
+// from and the highest view it was in.
+func PersistedOf(cib *CIB, fileDigest string, view uint64) Persisted {
+	return Persisted{Version: cib.Version, Digest: cib.Digest, Config: cib.Config, FileDigest: fileDigest, View: view,
+		Status: cib.Status, Reported: cib.Reported, Left: cib.Left, Fencing: cib.Fencing, Pending: cib.Pending, ReportedIn: cib.ReportedIn,
+		History: cib.History}
 }
 
 // FileDigest identifies a resources section as read from a file.
@@ -58,6 +70,7 @@ func StartCIB(p *Persisted, file *model.Config, fileAdmin uint64) (cib *CIB, fil
 		return &CIB{Version: Version{AdminEpoch: fileAdmin, Epoch: 1}, Config: file, Digest: ConfigDigest(file)}, fd, false
 	}
 	cib = &CIB{Version: Version{AdminEpoch: p.Version.AdminEpoch, Epoch: p.Version.Epoch}, Config: p.Config, Digest: ConfigDigest(p.Config),
-		Status: p.Status, Reported: p.Reported, Left: p.Left, Fencing: p.Fencing, Pending: p.Pending, ReportedIn: p.ReportedIn}
+		Status: p.Status, Reported: p.Reported, Left: p.Left, Fencing: p.Fencing, Pending: p.Pending, ReportedIn: p.ReportedIn,
+		History: p.History}
 	return cib, p.FileDigest, file != nil && fd != p.FileDigest
 }

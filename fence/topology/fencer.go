@@ -67,7 +67,10 @@ type Outcome struct {
 	Result fence.Class `json:"result"`
 	Err    error       `json:"-"`
 	// Error is Err's text (for JSON: fence history over the socket).
-	Error   string        `json:"error,omitempty"`
+	Error string `json:"error,omitempty"`
+	// Cause is why the attempt as a whole ended when its steps do not
+	// say it (no topology, attempt_timeout, withdrawn by the requester).
+	Cause   string        `json:"cause,omitempty"`
 	Start   time.Time     `json:"start"`
 	End     time.Time     `json:"end"`
 	Elapsed time.Duration `json:"elapsed_ns"`
@@ -266,7 +269,7 @@ func (f *Fencer) Do(ctx context.Context, req Request) (out Outcome) {
 	levels := f.cfg.Levels[target]
 	if len(levels) == 0 {
 		out.Err = fmt.Errorf("fence %s: %w", target, ErrNoTopology)
-		out.Result = fence.ClassConfig
+		out.Result, out.Cause = fence.ClassConfig, ErrNoTopology.Error()
 		return out
 	}
 	var failures []string
@@ -300,10 +303,12 @@ func (f *Fencer) Do(ctx context.Context, req Request) (out Outcome) {
 	case parent.Err() != nil:
 		// Withdrawn (quorum or the DC role lost, an operator confirmed)
 		// or the caller's own deadline: not the devices' doing.
+		out.Cause = fmt.Sprintf("ended by its requester (%v)", parent.Err())
 		out.Err = fmt.Errorf("fence %s: ended by its requester (%w): %s", target, parent.Err(), strings.Join(failures, "; "))
 		out.Result = fence.Classify(parent.Err())
 	case ctx.Err() != nil:
-		out.Err = fmt.Errorf("fence %s: attempt_timeout %v passed: %s", target, f.AttemptTimeout(target), strings.Join(failures, "; "))
+		out.Cause = fmt.Sprintf("attempt_timeout %v passed", f.AttemptTimeout(target))
+		out.Err = fmt.Errorf("fence %s: %s: %s", target, out.Cause, strings.Join(failures, "; "))
 		out.Result = fence.ClassTimeout
 	}
 	return out

@@ -405,8 +405,15 @@ func TestHistoryEntryJSON(t *testing.T) {
 	o := Outcome{Target: "n2", Action: fence.ActionOff, LastLevel: 2, Result: fence.ClassRefused, Start: t0, End: t0.Add(32 * time.Millisecond),
 		Err: errors.New(long), Error: long, Steps: []Step{{Level: 2, Device: "pdu", Result: fence.ClassRefused, Err: long, Elapsed: 32 * time.Millisecond}}}
 	e := o.Entry("n1", "n1", "node lost", 3)
-	if e.Level != 2 || e.Result != fence.ClassRefused || len(e.Error) > MaxErrorText || len(e.Steps[0].Error) > MaxErrorText || !strings.HasSuffix(e.Error, "…") {
+	// The steps say why: the attempt's own error (their concatenation)
+	// is not repeated.
+	if e.Level != 2 || e.Result != fence.ClassRefused || e.Error != "" || len(e.Steps[0].Error) > MaxErrorText || !strings.HasSuffix(e.Steps[0].Error, "…") {
 		t.Fatalf("entry %+v", e)
+	}
+	// An attempt that ended for its own reason says so.
+	o.Cause = "attempt_timeout 1m0s passed"
+	if e := o.Entry("n1", "n1", "node lost", 3); e.Error != o.Cause {
+		t.Fatalf("cause %q", e.Error)
 	}
 	b, err := json.Marshal(e)
 	if err != nil {
@@ -419,4 +426,28 @@ func TestHistoryEntryJSON(t *testing.T) {
 	if back.ID != e.ID || !back.Start.Equal(e.Start) || back.Steps[0].Elapsed != 32*time.Millisecond || back.Result != fence.ClassRefused {
 		t.Fatalf("round trip: %+v", back)
 	}
+}
+
+// TestHistoryBudget: however long and numerous the entries, the merged
+// history stays within HistoryBudget bytes of JSON (the CIB is one
+// message), keeping the newest.
+func TestHistoryBudget(t *testing.T) {
+	long := strings.Repeat("x", 400)
+	var h []HistoryEntry
+	for i := range 3 * HistoryLimit {
+		o := Outcome{Target: "node-with-a-long-name", Action: fence.ActionOff, LastLevel: 3, Result: fence.ClassTimeout,
+			Start: t0.Add(time.Duration(i) * time.Second), Cause: long}
+		for l := 1; l <= 3; l++ {
+			o.Steps = append(o.Steps, Step{Level: l, Device: fmt.Sprintf("device-%d-with-a-long-name", l), Err: long, Result: fence.ClassTimeout})
+		}
+		h = MergeHistory(h, []HistoryEntry{o.Entry("executor-node", "executor-node", "node lost: "+long, i)}, HistoryLimit)
+	}
+	b, err := json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > HistoryBudget+HistoryLimit || len(h) == 0 || h[len(h)-1].Attempt != 3*HistoryLimit-1 {
+		t.Fatalf("%d entries, %d bytes (budget %d), newest attempt %d", len(h), len(b), HistoryBudget, h[len(h)-1].Attempt)
+	}
+	t.Logf("%d worst-case entries in %d bytes", len(h), len(b))
 }

@@ -2,6 +2,7 @@ package topology
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -60,12 +61,15 @@ const (
 	ActionRefuse  = "refuse"  // a node refused a fence order
 )
 
-// HistoryLimit bounds the replicated history: the CIB travels in one
-// message (wire.MaxPayload), so the history is kept short and its error
-// texts are cut at MaxErrorText.
+// HistoryLimit and HistoryBudget bound the replicated history: the CIB
+// travels in one message (wire.MaxPayload, 60,000 bytes, with the
+// configuration and the status), so the history keeps at most
+// HistoryLimit entries and HistoryBudget bytes of JSON, the newest, and
+// its error texts are cut at MaxErrorText.
 const (
-	HistoryLimit = 32
-	MaxErrorText = 240
+	HistoryLimit  = 32
+	HistoryBudget = 12 << 10
+	MaxErrorText  = 160
 )
 
 // HistoryID makes an entry's ID.
@@ -79,7 +83,10 @@ func HistoryID(executor, target string, attempt int, start time.Time) string {
 func (o Outcome) Entry(executor, origin, reason string, attempt int) HistoryEntry {
 	e := HistoryEntry{ID: HistoryID(executor, o.Target, attempt, o.Start), Target: o.Target, Action: string(o.Action),
 		Level: o.Level, Devices: o.Devices, Origin: origin, Reason: Clip(reason), Executor: executor, Attempt: attempt,
-		Start: o.Start, End: o.End, Result: o.Result, Error: Clip(o.Error)}
+		Start: o.Start, End: o.End, Result: o.Result, Error: Clip(o.Cause)}
+	if e.Error == "" && len(o.Steps) == 0 {
+		e.Error = Clip(o.Error)
+	}
 	if e.Level == 0 {
 		e.Level = o.LastLevel
 	}
@@ -106,7 +113,7 @@ func Clip(s string) string {
 
 // MergeHistory returns the union of a and b (an ID present in both is
 // taken from a), oldest first by start time, cut to the newest limit
-// entries. Neither input is changed.
+// entries and to HistoryBudget bytes of JSON. Neither input is changed.
 func MergeHistory(a, b []HistoryEntry, limit int) []HistoryEntry {
 	seen := make(map[string]bool, len(a)+len(b))
 	out := make([]HistoryEntry, 0, len(a)+len(b))
@@ -126,6 +133,13 @@ func MergeHistory(a, b []HistoryEntry, limit int) []HistoryEntry {
 	})
 	if limit > 0 && len(out) > limit {
 		out = out[len(out)-limit:]
+	}
+	total := 0
+	for i := len(out) - 1; i >= 0; i-- {
+		b, err := json.Marshal(out[i])
+		if total += len(b) + 1; err != nil || total > HistoryBudget {
+			return out[i+1:]
+		}
 	}
 	return out
 }
