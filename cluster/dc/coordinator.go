@@ -90,7 +90,7 @@ type Coordinator struct {
 	// lastTick is the time of the last membership tick, heardAt the time
 	// the least recently heard member of the view was heard (freshness).
 	lastTick, heardAt time.Duration
-	fresh    bool
+	fresh             bool
 
 	cib        *CIB
 	rebuilding bool

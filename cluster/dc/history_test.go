@@ -38,7 +38,7 @@ func TestFenceHistoryReplicated(t *testing.T) {
 	start := time.Unix(-1, 0)
 	f := s.fence[0]
 	s.nodes["n1"].FenceDone(f.Ref, FenceOutcome{Action: "off", Level: 1, Result: fence.ClassRefused, Start: start, End: start.Add(32 * time.Millisecond),
-		Err: "fence n2: every topology level failed: level 1 bmc-n2: refused: ...",
+		Err:   "fence n2: every topology level failed: level 1 bmc-n2: refused: ...",
 		Steps: []FenceStep{{Level: 1, Device: "bmc-n2", Err: "device refused the command", Result: fence.ClassRefused, Elapsed: 32 * time.Millisecond}}}, s.now)
 	s.pump()
 	want := []string{"n2 off refused by n1 for n1"}

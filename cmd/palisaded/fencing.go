@@ -151,7 +151,9 @@ func watchdogLag(c *config.Cluster, timeout time.Duration) time.Duration {
 	return c.Timing.Keepalive + watchdogGrace(c) + healthEvery(c) + timeout/3
 }
 
-func healthEvery(c *config.Cluster) time.Duration { return max(c.Timing.Keepalive, 100*time.Millisecond) }
+func healthEvery(c *config.Cluster) time.Duration {
+	return max(c.Timing.Keepalive, 100*time.Millisecond)
+}
 
 // checkWatchdogFence refuses a fence_watchdog device whose
 // watchdog_fence_timeout is not safely above the nodes' watchdog timeout
