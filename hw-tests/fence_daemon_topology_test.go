@@ -14,6 +14,8 @@ package hwtests
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -357,5 +359,79 @@ func TestFenceTopologyMeatwareConfirmedByCLI(t *testing.T) {
 	}
 	if p, _ := meatware.Pending(dir); len(p) != 0 {
 		t.Errorf("manual fences still waiting: %v", p)
+	}
+}
+
+// TestFenceWatchdogSelfFence: the VIP holder is cut off the cluster (it
+// keeps running, alone and without quorum) and its BMC is dead; level 2
+// of its topology is fence_watchdog. The holder stops feeding its
+// watchdog (a stand-in here: this machine has none, see watchdog_test.go)
+// once it lost quorum, and the survivors count it fenced only after
+// watchdog_fence_timeout, later than a real watchdog would have reset it.
+func TestFenceWatchdogSelfFence(t *testing.T) {
+	h := startFailover(t, failover.Options{Nodes: 3, HeartbeatLink: true,
+		FenceTuning: "retry: {initial: 200ms, max: 1s}\nattempt_timeout: 20s\nmonitor: {interval: 0s}\nwatchdog: {device: \"stand-in:watchdog.log\", timeout: 2s}",
+		FenceExtra: func(h *failover.Harness) (string, map[int]string, error) {
+			var dev strings.Builder
+			topo := map[int]string{}
+			for i := range h.Lab.Nodes {
+				fmt.Fprintf(&dev, "- name: wd-n%d\n  plugin: fence_watchdog\n  params: {plug: n%d, watchdog_fence_timeout: \"5\"}\n", i+1, i+1)
+				topo[i] = fmt.Sprintf("[[bmc-n%d], [wd-n%d]]", i+1, i+1)
+			}
+			return dev.String(), topo, nil
+		}})
+	holder := waitStarted(t, h)
+	lost := fmt.Sprintf("n%d", holder+1)
+	feeds := func(i int) []time.Time {
+		b, err := os.ReadFile(filepath.Join(h.States[i], "watchdog.log"))
+		if err != nil {
+			t.Fatalf("n%d's watchdog stand-in: %v", i+1, err)
+		}
+		var out []time.Time
+		for _, l := range strings.Split(string(b), "\n") {
+			if at, op, ok := strings.Cut(l, " "); ok && op == "keepalive" {
+				ts, err := time.Parse(time.RFC3339Nano, at)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, ts)
+			}
+		}
+		return out
+	}
+	if len(feeds(holder)) == 0 {
+		t.Fatalf("%s never fed its watchdog", lost)
+	}
+	h.BreakBMC(holder)
+	fault, err := h.CutCluster(holder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitTakeover(t, h, holder, fault, 30*time.Second)
+	checkRule(t, h, holder, fault)
+	conf := entries(t, h, fault, eventlog.FenceConfirmed, lost)
+	if len(conf) == 0 || conf[0].By != "device:wd-"+lost {
+		t.Fatalf("fence not confirmed through fence_watchdog: %+v", conf)
+	}
+	confWall, err := time.Parse(time.RFC3339Nano, conf[0].Wall)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := feeds(holder)
+	last := f[len(f)-1]
+	// A real watchdog fires one timeout (2 s) after the last feed: the
+	// survivors must not count the node fenced before that.
+	if fired := last.Add(2 * time.Second); confWall.Before(fired) {
+		t.Fatalf("fenced at %s, before %s's watchdog would have fired (last feed %s)", conf[0].Wall, lost, last.Format(time.RFC3339Nano))
+	}
+	t.Logf("%s: last watchdog feed %.0f ms after the cut, would reset at +%.0f ms; counted fenced %.0f ms after that",
+		lost, float64(last.Sub(confWall.Add(-time.Duration(conf[0].MonoNS-int64(fault)))))/1e6,
+		float64(last.Add(2*time.Second).Sub(confWall.Add(-time.Duration(conf[0].MonoNS-int64(fault)))))/1e6,
+		float64(confWall.Sub(last.Add(2*time.Second)))/1e6)
+	// The survivors keep feeding theirs.
+	for _, i := range survivorsOf(3, holder) {
+		if g := feeds(i); g[len(g)-1].Before(confWall) {
+			t.Errorf("n%d stopped feeding its watchdog (last %s)", i+1, g[len(g)-1])
+		}
 	}
 }

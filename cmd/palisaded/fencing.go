@@ -395,7 +395,13 @@ func (f *fencing) handleDevices(context.Context, json.RawMessage) (any, error) {
 // joined a quorate partition runs nothing). A clean shutdown (ctx ends)
 // disarms it; a node that stopped feeding resets.
 func (f *fencing) armWatchdog(ctx context.Context, c *config.Cluster) error {
-	dev, err := watchdog.Open(f.cfg.WatchdogDevice)
+	path := f.cfg.WatchdogDevice
+	if file, ok := strings.CutPrefix(path, "stand-in:"); ok && !filepath.IsAbs(file) {
+		// The stand-in (tests of the daemon as a process) records under
+		// this node's state_dir when given a relative file.
+		path = "stand-in:" + filepath.Join(c.StateDir, file)
+	}
+	dev, err := watchdog.Open(path)
 	if err != nil {
 		return fmt.Errorf("%s: fencing.watchdog.device: %w", c.File, err)
 	}
