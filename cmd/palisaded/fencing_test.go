@@ -13,6 +13,7 @@ import (
 
 	"palisade/cluster/config"
 	"palisade/cluster/membership"
+	"palisade/fence"
 	"palisade/fence/topology"
 	"palisade/resources/model"
 )
@@ -196,5 +197,43 @@ topology: {n2: [[wd-n2]]}
 	}
 	if _, err := os.Stat(filepath.Join(c.RunDir, "meatware")); err == nil {
 		t.Error("meatware_dir made before a manual fence needs it")
+	}
+}
+
+// TestReadmeFencingExample keeps the example of README.md's "Fencing in
+// the daemon" valid for the decoder and the daemon's checks (the
+// watchdog_fence_timeout against the watchdog timeout).
+func TestReadmeFencingExample(t *testing.T) {
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, text, ok := strings.Cut(string(raw), "### Fencing in the daemon")
+	if !ok {
+		t.Fatal("README.md has no \"Fencing in the daemon\" section")
+	}
+	_, text, _ = strings.Cut(text, "```yaml\n")
+	block, _, _ := strings.Cut(text, "```")
+	var doc struct {
+		Fencing yaml.Node `yaml:"fencing"`
+	}
+	if err := yaml.Unmarshal([]byte(block), &doc); err != nil {
+		t.Fatal(err)
+	}
+	fc, err := topology.Decode("README.md", &doc.Fencing)
+	if err != nil {
+		t.Fatalf("README fencing example: %v", err)
+	}
+	c := testCluster(t)
+	for _, name := range []string{"wd-db1"} {
+		d := fc.Devices[name]
+		p, err := fence.Lookup(d.Plugin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := &fencing{cfg: fc}
+		if err := f.checkWatchdogFence(c, d, p); err != nil {
+			t.Errorf("README example: %v", err)
+		}
 	}
 }
