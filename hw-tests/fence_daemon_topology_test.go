@@ -428,7 +428,8 @@ func TestFenceWatchdogSelfFence(t *testing.T) {
 		lost, float64(last.Sub(confWall.Add(-time.Duration(conf[0].MonoNS-int64(fault)))))/1e6,
 		float64(last.Add(2*time.Second).Sub(confWall.Add(-time.Duration(conf[0].MonoNS-int64(fault)))))/1e6,
 		float64(confWall.Sub(last.Add(2*time.Second)))/1e6)
-	// The survivors keep feeding theirs.
+	// The survivors keep feeding theirs (every timeout/3).
+	time.Sleep(time.Second)
 	for _, i := range survivorsOf(3, holder) {
 		if g := feeds(i); g[len(g)-1].Before(confWall) {
 			t.Errorf("n%d stopped feeding its watchdog (last %s)", i+1, g[len(g)-1])
