@@ -17,9 +17,9 @@ import (
 // may have dropped an idle session. Other plugins run the monitor action
 // as a whole request each time (login, status, logout).
 //
-// A check never changes power: it reads the state (or the plugin's own
-// monitor, fence.Monitorer) and fails on UNKNOWN. Safe for concurrent use;
-// checks are serialized.
+// A check never changes power: it reads the state (the plug's, on a PDU)
+// or runs the plugin's own monitor (fence.Monitorer), and fails on
+// UNKNOWN. Safe for concurrent use; checks are serialized.
 type Prober struct {
 	a   *Agent
 	clk clock.Clock
@@ -79,10 +79,13 @@ func (p *Prober) Check(ctx context.Context) CheckResult {
 	return CheckResult{State: st}
 }
 
-// probe is one monitor on an open session: the plugin's Monitorer, or a
-// status read that must answer ON or OFF.
+// probe is one monitor on an open session: on a device with outlets
+// (a Lister) and a configured plug, a status read of that plug (one
+// request, and it proves the node's outlets exist); otherwise the
+// plugin's Monitorer, or a status read that must answer ON or OFF.
 func (p *Prober) probe(ctx context.Context, dev Device, req Request) (PowerState, error) {
-	if m, ok := dev.(Monitorer); ok {
+	_, outlets := dev.(Lister)
+	if m, ok := dev.(Monitorer); ok && !(outlets && req.Plug != "") {
 		cctx, cancel := withTimeout(ctx, p.clk, req.ShellTimeout)
 		defer cancel()
 		if err := m.Monitor(cctx); err != nil {
