@@ -77,6 +77,13 @@ type Monitorer interface {
 	Monitor(ctx context.Context) error
 }
 
+// Noter is implemented by devices with something to say about the request
+// that the result does not carry (meatware: who confirmed); Execute puts
+// it in Result.Note, and the fence history shows it.
+type Noter interface {
+	Note() string
+}
+
 // Opener connects to a device and returns an open session. Execute calls it
 // under login_timeout.
 type Opener func(ctx context.Context) (Device, error)

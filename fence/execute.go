@@ -59,6 +59,9 @@ func ExecuteWith(ctx context.Context, clk clock.Clock, open Opener, req Request)
 		return res
 	}
 	defer func() {
+		if n, ok := dev.(Noter); ok {
+			res.Note = n.Note()
+		}
 		if cerr := dev.Close(); cerr != nil {
 			log.Debug("closing device session", "err", cerr)
 		}

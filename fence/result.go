@@ -33,6 +33,9 @@ type Result struct {
 	// Warnings are non-fatal problems, such as the "on" half of a reboot
 	// that timed out after the machine was verified off.
 	Warnings []string
+	// Note is the device's remark about the request (Noter), such as who
+	// confirmed a manual fence.
+	Note string
 	Elapsed  time.Duration
 }
 

@@ -242,6 +242,8 @@ type FenceStep struct {
 	Result string `json:"result,omitempty"`
 	// Delay is what the step waited before using the device.
 	Delay time.Duration `json:"delay_ns,omitempty"`
+	// Note is the device's remark (who confirmed a manual fence).
+	Note string `json:"note,omitempty"`
 }
 
 // FenceAttempt is one entry of the cluster-wide fence history: a fence

@@ -59,6 +59,7 @@ type FenceStep struct {
 	Result  fence.Class
 	Delay   time.Duration
 	Elapsed time.Duration
+	Note    string
 }
 
 // FenceOutcome is what the fencer reports for a FenceExec.
@@ -309,7 +310,8 @@ func (e *Engine) historyEntry(f FenceExec, out FenceOutcome) topology.HistoryEnt
 		Level: out.Level, Devices: out.Devices, Origin: f.For, Reason: topology.Clip(f.Reason), Executor: e.c.cfg.Self, Attempt: f.Attempt,
 		Start: start, End: end, Result: result, Error: topology.Clip(out.Err)}
 	for _, s := range out.Steps {
-		h.Steps = append(h.Steps, topology.HistoryStep{Level: s.Level, Device: s.Device, Result: s.Result, Error: topology.Clip(s.Err), Delay: s.Delay, Elapsed: s.Elapsed})
+		h.Steps = append(h.Steps, topology.HistoryStep{Level: s.Level, Device: s.Device, Result: s.Result, Error: topology.Clip(s.Err), Delay: s.Delay, Elapsed: s.Elapsed,
+			Note: topology.Clip(s.Note)})
 	}
 	return h
 }
@@ -548,7 +550,7 @@ func FenceOutcomeOf(o topology.Outcome) FenceOutcome {
 	}
 	for _, s := range o.Steps {
 		out.Steps = append(out.Steps, FenceStep{Level: s.Level, Device: s.Device, OK: s.OK, VerifiedOff: s.VerifiedOff, Err: s.Err,
-			Result: s.Result, Delay: s.Delay, Elapsed: s.Elapsed})
+			Result: s.Result, Delay: s.Delay, Elapsed: s.Elapsed, Note: s.Note})
 	}
 	if o.Err != nil {
 		out.Err = o.Err.Error()

@@ -174,7 +174,7 @@ func printHistory(w io.Writer, h api.History) {
 	// The steps of the attempts that did not simply succeed: what each
 	// device did, in the words of its class (refused is not timed out).
 	for _, a := range h.Attempts {
-		if a.Fenced() && len(a.Steps) <= 1 {
+		if a.Fenced() && len(a.Steps) <= 1 && (len(a.Steps) == 0 || a.Steps[0].Note == "") {
 			continue
 		}
 		if len(a.Steps) == 0 && a.Error == "" {
@@ -191,6 +191,9 @@ func printHistory(w io.Writer, h api.History) {
 			}
 			if s.Error != "" {
 				line += ": " + s.Error
+			}
+			if s.Note != "" {
+				line += " (" + s.Note + ")"
 			}
 			fmt.Fprintln(w, line)
 		}

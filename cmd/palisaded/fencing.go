@@ -364,7 +364,7 @@ func (f *fencing) handleHistory(context.Context, json.RawMessage) (any, error) {
 			Result: string(e.Result), Error: e.Error}
 		for _, st := range e.Steps {
 			a.Steps = append(a.Steps, api.FenceStep{Level: st.Level, Device: st.Device, OK: st.Result == fence.ClassOK, VerifiedOff: st.Result == fence.ClassOK,
-				Result: string(st.Result), Error: st.Error, Delay: st.Delay, Elapsed: st.Elapsed})
+				Result: string(st.Result), Error: st.Error, Delay: st.Delay, Elapsed: st.Elapsed, Note: st.Note})
 		}
 		h.Attempts = append(h.Attempts, a)
 	}

@@ -48,6 +48,8 @@ type Step struct {
 	// delay on the first device, delay_base and delay_max's random part).
 	Delay   time.Duration `json:"delay_ns,omitempty"`
 	Elapsed time.Duration `json:"elapsed_ns"`
+	// Note is the device's remark (who confirmed a manual fence).
+	Note string `json:"note,omitempty"`
 }
 
 // Outcome is the result of one fence attempt over the target's topology.
@@ -350,7 +352,7 @@ func (f *Fencer) runDevice(ctx context.Context, level int, name, target string, 
 	start := f.clk.Now()
 	res := a.Do(ctx, action)
 	st.Elapsed = f.clk.Now().Sub(start)
-	st.OK, st.VerifiedOff = res.OK, res.Fenced()
+	st.OK, st.VerifiedOff, st.Note = res.OK, res.Fenced(), res.Note
 	st.Result = fence.Classify(res.Err)
 	switch {
 	case res.Err != nil:

@@ -49,6 +49,7 @@ type HistoryStep struct {
 	Error   string        `json:"error,omitempty"`
 	Delay   time.Duration `json:"delay_ns,omitempty"`
 	Elapsed time.Duration `json:"elapsed_ns"`
+	Note    string        `json:"note,omitempty"`
 }
 
 // Fenced reports whether the entry proves the target off (a verified
@@ -94,7 +95,7 @@ func (o Outcome) Entry(executor, origin, reason string, attempt int) HistoryEntr
 		e.Result = fence.Classify(o.Err)
 	}
 	for _, s := range o.Steps {
-		e.Steps = append(e.Steps, HistoryStep{Level: s.Level, Device: s.Device, Result: s.Result, Error: Clip(s.Err), Delay: s.Delay, Elapsed: s.Elapsed})
+		e.Steps = append(e.Steps, HistoryStep{Level: s.Level, Device: s.Device, Result: s.Result, Error: Clip(s.Err), Delay: s.Delay, Elapsed: s.Elapsed, Note: Clip(s.Note)})
 	}
 	return e
 }

@@ -330,6 +330,14 @@ func (d *Device) Monitor(context.Context) error {
 	return nil
 }
 
+// Note says who confirmed, for the fence history.
+func (d *Device) Note() string {
+	if by := d.ConfirmedBy(); by != "" {
+		return "confirmed by " + by
+	}
+	return ""
+}
+
 // ConfirmedBy is who confirmed the request ("" while waiting).
 func (d *Device) ConfirmedBy() string {
 	d.mu.Lock()
