@@ -35,8 +35,8 @@ type Result struct {
 	Warnings []string
 	// Note is the device's remark about the request (Noter), such as who
 	// confirmed a manual fence.
-	Note string
-	Elapsed  time.Duration
+	Note    string
+	Elapsed time.Duration
 }
 
 // Fenced reports whether the request proves the machine lost power: it
