@@ -451,3 +451,23 @@ func TestHistoryBudget(t *testing.T) {
 	}
 	t.Logf("%d worst-case entries in %d bytes", len(h), len(b))
 }
+
+// TestHistoryOversizedEntry: an entry from another node with a huge text
+// and many steps is bounded on merge; it does not push the others out.
+func TestHistoryOversizedEntry(t *testing.T) {
+	var h []HistoryEntry
+	for i := range 5 {
+		h = MergeHistory(h, []HistoryEntry{{ID: fmt.Sprintf("e%d", i), Target: "n2", Result: fence.ClassOK, Start: t0.Add(time.Duration(i) * time.Second)}}, HistoryLimit)
+	}
+	huge := HistoryEntry{ID: "huge", Target: "n3", Result: fence.ClassRefused, Start: t0.Add(time.Minute), Error: strings.Repeat("x", 1<<20)}
+	for range 1000 {
+		huge.Steps = append(huge.Steps, HistoryStep{Device: "d", Error: strings.Repeat("y", 1000)})
+	}
+	h = MergeHistory(h, []HistoryEntry{huge}, HistoryLimit)
+	if len(h) != 6 || h[5].ID != "huge" || len(h[5].Steps) != MaxHistorySteps || len(h[5].Error) > MaxErrorText {
+		t.Fatalf("%d entries, last %q with %d steps and a %d-byte error", len(h), h[len(h)-1].ID, len(h[len(h)-1].Steps), len(h[len(h)-1].Error))
+	}
+	if len(huge.Steps) != 1000 {
+		t.Fatal("MergeHistory changed its input")
+	}
+}

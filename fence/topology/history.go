@@ -71,6 +71,9 @@ const (
 	HistoryLimit  = 32
 	HistoryBudget = 12 << 10
 	MaxErrorText  = 160
+	// MaxHistorySteps bounds the steps kept of one entry (the last ones:
+	// they say how it ended).
+	MaxHistorySteps = 12
 )
 
 // HistoryID makes an entry's ID.
@@ -112,14 +115,39 @@ func Clip(s string) string {
 	return s[:cut] + "…"
 }
 
+// bounded returns e with its texts clipped and at most MaxHistorySteps
+// steps: entries come from other nodes, and one oversized entry must not
+// push the others out of the budget.
+func (e HistoryEntry) bounded() HistoryEntry {
+	for _, s := range []*string{&e.ID, &e.Target, &e.Action, &e.Devices, &e.Origin, &e.Reason, &e.Executor, &e.Error} {
+		*s = Clip(*s)
+	}
+	e.Result = fence.Class(Clip(string(e.Result)))
+	if len(e.Steps) > MaxHistorySteps {
+		e.Steps = e.Steps[len(e.Steps)-MaxHistorySteps:]
+	}
+	steps := make([]HistoryStep, len(e.Steps))
+	for i, s := range e.Steps {
+		s.Device, s.Error, s.Note, s.Result = Clip(s.Device), Clip(s.Error), Clip(s.Note), fence.Class(Clip(string(s.Result)))
+		steps[i] = s
+	}
+	if len(steps) == 0 {
+		steps = nil
+	}
+	e.Steps = steps
+	return e
+}
+
 // MergeHistory returns the union of a and b (an ID present in both is
 // taken from a), oldest first by start time, cut to the newest limit
-// entries and to HistoryBudget bytes of JSON. Neither input is changed.
+// entries and to HistoryBudget bytes of JSON, each entry bounded (texts
+// clipped, MaxHistorySteps steps). Neither input is changed.
 func MergeHistory(a, b []HistoryEntry, limit int) []HistoryEntry {
 	seen := make(map[string]bool, len(a)+len(b))
 	out := make([]HistoryEntry, 0, len(a)+len(b))
 	for _, l := range [][]HistoryEntry{a, b} {
 		for _, e := range l {
+			e = e.bounded()
 			if !seen[e.ID] {
 				seen[e.ID] = true
 				out = append(out, e)
