@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+
+	"palisade/fence/clock"
 )
 
 // Agent is a configured fence device: a plugin plus validated options, with
@@ -16,7 +18,10 @@ type Agent struct {
 	Plugin  *Plugin
 	Name    string // the name it was built under (alias defaults apply)
 	Options Options
-	open    Opener
+	// Clock runs the request's delays, pauses and timeouts (nil: the wall
+	// clock). Set it before the Agent is shared.
+	Clock clock.Clock
+	open  Opener
 }
 
 // NewAgent builds an Agent from a plugin name ("fence_ipmilan", "ipmilan",
@@ -70,7 +75,7 @@ func (a *Agent) Do(ctx context.Context, action Action) Result {
 	if err != nil {
 		return Result{Action: action, Err: err}
 	}
-	return Execute(ctx, a.open, req)
+	return ExecuteWith(ctx, a.Clock, a.open, req)
 }
 
 // Off is the daemon's fence call: power off and verify OFF.

@@ -77,6 +77,13 @@ type Monitorer interface {
 	Monitor(ctx context.Context) error
 }
 
+// Noter is implemented by devices with something to say about the request
+// that the result does not carry (meatware: who confirmed); Execute puts
+// it in Result.Note, and the fence history shows it.
+type Noter interface {
+	Note() string
+}
+
 // Opener connects to a device and returns an open session. Execute calls it
 // under login_timeout.
 type Opener func(ctx context.Context) (Device, error)
@@ -108,4 +115,10 @@ var (
 	ErrUnsupported = errors.New("action not supported by device")
 	// ErrConfig: the parameters are invalid (missing address, bad value...).
 	ErrConfig = errors.New("invalid fence device configuration")
+	// ErrRefused: the device answered a power command with an error (an
+	// IPMI completion code, an HTTP error, an SNMP wrongValue). Execute
+	// wraps it together with ErrTimedOutOff/ErrTimedOutOn, which keep the
+	// fence-agents message ("Timed out waiting to power OFF"), so that the
+	// fence history can say what happened: a refusal, not a timeout.
+	ErrRefused = errors.New("device refused the command")
 )

@@ -50,8 +50,22 @@
 // a reboot failed after OFF was verified), Elapsed; String() for logs.
 // method=cycle reboots succeed without OffVerified: use onoff for fencing.
 //
+// Classify(res.Err) names what a request came to for the fence history
+// (ok, refused, login-denied, unreachable, timeout, ...): a device that
+// rejects the power command is ErrRefused as well as ErrTimedOutOff, whose
+// fence-agents message it keeps. A device may add a remark (Noter,
+// Result.Note: who confirmed a manual fence).
+//
 // Lower level: Execute(ctx, opener, Request) runs a request against any
 // Opener (tests use a fake device); RequestFromOptions builds the Request.
+// Every wait, deadline and timestamp goes through a fence/clock.Clock:
+// ExecuteWith and Agent.Clock take one (the wall clock by default; tests
+// use clock.Logical and run whole requests in logical time).
+//
+// Device monitoring: Agent.Prober checks a device again and again, on a
+// session kept open between checks where the plugin allows it
+// (Plugin.KeepSession); Plugin.Unmonitored says why a device is not
+// checked, Plugin.Manual marks a device that waits for a person.
 //
 // # Writing a plugin
 //

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"palisade/fence/clock"
 )
 
 // firstPoll is the first pause between status reads while verifying a
@@ -27,31 +29,23 @@ const (
 // the action with every power change verified by reading the state back.
 // ctx is the whole request's deadline; when it expires the request fails.
 func Execute(ctx context.Context, open Opener, req Request) (res Result) {
-	return execute(ctx, open, req, realClock{})
+	return ExecuteWith(ctx, clock.Real, open, req)
 }
 
-// clock is the time source of the retry loop; tests step a logical one.
-type clock interface {
-	Now() time.Time
-	Sleep(ctx context.Context, d time.Duration) error
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                                   { return time.Now() }
-func (realClock) Sleep(ctx context.Context, d time.Duration) error { return sleep(ctx, d) }
-
-func execute(ctx context.Context, open Opener, req Request, clk clock) (res Result) {
-	start := time.Now()
+// ExecuteWith is Execute on clk: every delay, pause, poll interval and
+// timeout of the request runs on it (tests pass a clock.Logical).
+func ExecuteWith(ctx context.Context, clk clock.Clock, open Opener, req Request) (res Result) {
+	clk = clock.Or(clk)
+	start := clk.Now()
 	res = Result{Action: req.Action, Plug: req.Plug}
-	defer func() { res.Elapsed = time.Since(start) }()
+	defer func() { res.Elapsed = clk.Now().Sub(start) }()
 	log := slog.Default().With("action", string(req.Action))
 
 	switch req.Action {
 	case ActionOff, ActionReboot, ActionDiag:
 		if req.Delay > 0 {
 			log.Info("delaying before fencing", "delay", req.Delay)
-			if err := sleep(ctx, req.Delay); err != nil {
+			if err := clk.Sleep(ctx, req.Delay); err != nil {
 				res.Err = fmt.Errorf("waiting %s before fencing: %w", req.Delay, err)
 				return res
 			}
@@ -65,6 +59,9 @@ func execute(ctx context.Context, open Opener, req Request, clk clock) (res Resu
 		return res
 	}
 	defer func() {
+		if n, ok := dev.(Noter); ok {
+			res.Note = n.Note()
+		}
 		if cerr := dev.Close(); cerr != nil {
 			log.Debug("closing device session", "err", cerr)
 		}
@@ -96,7 +93,7 @@ func execute(ctx context.Context, open Opener, req Request, clk clock) (res Resu
 	}
 
 	if !needsStatus(req.Action) {
-		st, err = status(ctx, dev, req)
+		st, err = status(ctx, clk, dev, req)
 		if err != nil || st == PowerUnknown {
 			res.State, res.Err = st, statusErr(err, st)
 			return res
@@ -120,12 +117,12 @@ func execute(ctx context.Context, open Opener, req Request, clk clock) (res Resu
 			res.OffVerified = want == PowerOff
 			return res
 		}
-		res.State, res.Err = setAndVerify(ctx, dev, req, want, attempts)
+		res.State, res.Err = setAndVerify(ctx, clk, dev, req, want, attempts)
 		res.OK = res.Err == nil
 		res.OffVerified = res.OK && want == PowerOff
 		return res
 	case ActionReboot:
-		return reboot(ctx, dev, req, st, res)
+		return reboot(ctx, clk, dev, req, st, res)
 	case ActionDiag:
 		d, ok := dev.(Diagnoser)
 		if !ok {
@@ -143,7 +140,7 @@ func execute(ctx context.Context, open Opener, req Request, clk clock) (res Resu
 	return res
 }
 
-func reboot(ctx context.Context, dev Device, req Request, st PowerState, res Result) Result {
+func reboot(ctx context.Context, clk clock.Clock, dev Device, req Request, st PowerState, res Result) Result {
 	if req.Method == MethodCycle {
 		c, ok := dev.(Cycler)
 		if !ok {
@@ -160,7 +157,7 @@ func reboot(ctx context.Context, dev Device, req Request, st PowerState, res Res
 			res.Err = fmt.Errorf("power cycle: %w", err)
 			return res
 		}
-		if err := sleep(ctx, req.PowerWait); err != nil {
+		if err := clk.Sleep(ctx, req.PowerWait); err != nil {
 			res.Err = err
 			return res
 		}
@@ -169,7 +166,7 @@ func reboot(ctx context.Context, dev Device, req Request, st PowerState, res Res
 	}
 	if st != PowerOff {
 		var err error
-		if res.State, err = setAndVerify(ctx, dev, req, PowerOff, 1); err != nil {
+		if res.State, err = setAndVerify(ctx, clk, dev, req, PowerOff, 1); err != nil {
 			res.Err = err
 			return res
 		}
@@ -182,7 +179,7 @@ func reboot(ctx context.Context, dev Device, req Request, st PowerState, res Res
 		return res
 	}
 	var err error
-	if res.State, err = setAndVerify(ctx, dev, req, PowerOn, req.RetryOn); err != nil {
+	if res.State, err = setAndVerify(ctx, clk, dev, req, PowerOn, req.RetryOn); err != nil {
 		res.Warnings = append(res.Warnings, "Timed out waiting to power ON: "+err.Error())
 	}
 	return res
@@ -191,7 +188,7 @@ func reboot(ctx context.Context, dev Device, req Request, st PowerState, res Res
 // setAndVerify sends the power command and reads the state back until it
 // matches want, power_timeout passes, or ctx ends. A command the device
 // rejects fails at once (after one read, in case it was already done).
-func setAndVerify(ctx context.Context, dev Device, req Request, want PowerState, attempts int) (PowerState, error) {
+func setAndVerify(ctx context.Context, clk clock.Clock, dev Device, req Request, want PowerState, attempts int) (PowerState, error) {
 	on := want == PowerOn
 	timeoutErr := ErrTimedOutOff
 	if on {
@@ -200,8 +197,8 @@ func setAndVerify(ctx context.Context, dev Device, req Request, want PowerState,
 	last := PowerUnknown
 	var lastErr error
 	for a := 0; a < attempts; a++ {
-		if err := setPower(ctx, dev, req, on); err != nil {
-			st, serr := status(ctx, dev, req)
+		if err := setPower(ctx, clk, dev, req, on); err != nil {
+			st, serr := status(ctx, clk, dev, req)
 			if serr == nil && st == want {
 				return st, nil
 			}
@@ -211,16 +208,18 @@ func setAndVerify(ctx context.Context, dev Device, req Request, want PowerState,
 				// commands are not idempotent on every device).
 				return st, fmt.Errorf("power %s sent, then %w", want, err)
 			}
-			return st, fmt.Errorf("%w: device refused power %s: %w", timeoutErr, want, err)
+			// fence-agents reports a refused command as a timeout; the
+			// refusal stays visible to errors.Is for the fence history.
+			return st, fmt.Errorf("%w: %w: power %s: %w", timeoutErr, ErrRefused, want, err)
 		}
-		if err := sleep(ctx, req.PowerWait); err != nil {
+		if err := clk.Sleep(ctx, req.PowerWait); err != nil {
 			return last, fmt.Errorf("%w: %w", timeoutErr, err)
 		}
 		vctx, cancel := ctx, context.CancelFunc(func() {})
 		if req.PowerTimeout > 0 {
-			vctx, cancel = context.WithTimeout(ctx, req.PowerTimeout)
+			vctx, cancel = clk.WithTimeout(ctx, req.PowerTimeout)
 		}
-		last, lastErr = poll(vctx, dev, req, want)
+		last, lastErr = poll(vctx, clk, dev, req, want)
 		cancel()
 		if lastErr == nil {
 			return last, nil
@@ -232,7 +231,7 @@ func setAndVerify(ctx context.Context, dev Device, req Request, want PowerState,
 	return last, fmt.Errorf("%w (last state %s): %w", timeoutErr, last, lastErr)
 }
 
-func poll(ctx context.Context, dev Device, req Request, want PowerState) (PowerState, error) {
+func poll(ctx context.Context, clk clock.Clock, dev Device, req Request, want PowerState) (PowerState, error) {
 	wait := firstPoll
 	limit := req.StatusSleep
 	if limit <= 0 {
@@ -241,7 +240,7 @@ func poll(ctx context.Context, dev Device, req Request, want PowerState) (PowerS
 	last := PowerUnknown
 	var lastErr error
 	for {
-		st, err := status(ctx, dev, req)
+		st, err := status(ctx, clk, dev, req)
 		if err == nil {
 			last = st
 			if st == want {
@@ -250,7 +249,7 @@ func poll(ctx context.Context, dev Device, req Request, want PowerState) (PowerS
 		} else {
 			lastErr = err
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := clk.Sleep(ctx, wait); err != nil {
 			if lastErr != nil {
 				return last, fmt.Errorf("%w (last read error: %w)", err, lastErr)
 			}
@@ -274,7 +273,7 @@ func needsStatus(a Action) bool {
 // SilentBudget has passed since the first try; anything else (refused,
 // denied, bad configuration, an unreadable state) fails at once. The error
 // for a silent device says how often and how long it was tried.
-func connect(ctx context.Context, open Opener, req Request, clk clock, withStatus bool) (Device, PowerState, error) {
+func connect(ctx context.Context, open Opener, req Request, clk clock.Clock, withStatus bool) (Device, PowerState, error) {
 	first := clk.Now()
 	pause := firstRetryPause
 	odd := 0
@@ -291,12 +290,12 @@ func connect(ctx context.Context, open Opener, req Request, clk clock, withStatu
 				try = max(left, time.Millisecond)
 			}
 		}
-		dev, err := login(ctx, open, try)
+		dev, err := login(ctx, clk, open, try)
 		if err == nil && !withStatus {
 			return dev, PowerUnknown, nil
 		}
 		if err == nil {
-			st, serr := status(ctx, dev, req)
+			st, serr := status(ctx, clk, dev, req)
 			if serr == nil && st != PowerUnknown {
 				return dev, st, nil
 			}
@@ -391,8 +390,8 @@ func closeQuietly(dev Device) {
 }
 
 // status and setPower bound one command by ShellTimeout.
-func status(ctx context.Context, dev Device, req Request) (PowerState, error) {
-	cctx, cancel := withTimeout(ctx, req.ShellTimeout)
+func status(ctx context.Context, clk clock.Clock, dev Device, req Request) (PowerState, error) {
+	cctx, cancel := withTimeout(ctx, clk, req.ShellTimeout)
 	defer cancel()
 	st, err := dev.Status(cctx, req.Plug)
 	if err != nil && cctx.Err() != nil && ctx.Err() == nil && !errors.Is(err, ErrUnreachable) {
@@ -401,8 +400,8 @@ func status(ctx context.Context, dev Device, req Request) (PowerState, error) {
 	return st, err
 }
 
-func setPower(ctx context.Context, dev Device, req Request, on bool) error {
-	cctx, cancel := withTimeout(ctx, req.ShellTimeout)
+func setPower(ctx context.Context, clk clock.Clock, dev Device, req Request, on bool) error {
+	cctx, cancel := withTimeout(ctx, clk, req.ShellTimeout)
 	defer cancel()
 	err := dev.SetPower(cctx, req.Plug, on)
 	if err != nil && cctx.Err() != nil && ctx.Err() == nil && !errors.Is(err, ErrUnreachable) {
@@ -411,17 +410,17 @@ func setPower(ctx context.Context, dev Device, req Request, on bool) error {
 	return err
 }
 
-func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+func withTimeout(ctx context.Context, clk clock.Clock, d time.Duration) (context.Context, context.CancelFunc) {
 	if d <= 0 {
 		return ctx, func() {}
 	}
-	return context.WithTimeout(ctx, d)
+	return clk.WithTimeout(ctx, d)
 }
 
 // login opens one session, bounded by timeout (0: only ctx bounds it). A
 // try that runs out of timeout without an answer is ErrNoAnswer.
-func login(ctx context.Context, open Opener, timeout time.Duration) (Device, error) {
-	lctx, cancel := withTimeout(ctx, timeout)
+func login(ctx context.Context, clk clock.Clock, open Opener, timeout time.Duration) (Device, error) {
+	lctx, cancel := withTimeout(ctx, clk, timeout)
 	defer cancel()
 	dev, err := open(lctx)
 	if err == nil {
@@ -441,19 +440,4 @@ func statusErr(err error, st PowerState) error {
 		return fmt.Errorf("%w: %w", ErrStatus, err)
 	}
 	return fmt.Errorf("%w: device reported %s", ErrStatus, st)
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/cockroachdb/datadriven"
+
+	"palisade/fence/clock"
 )
 
 // scenario is the input of one "execute" directive of testdata/execute.txt.
@@ -36,9 +38,9 @@ func parseScenario(input string) (scenario, error) {
 
 // build turns a scenario's device and request lines into an Opener and a
 // Request.
-func (s scenario) build() (*fakeDevice, Opener, Request, *logicalClock, error) {
-	dev := &fakeDevice{}
-	clk := &logicalClock{now: time.Unix(1e9, 0)}
+func (s scenario) build() (*fakeDevice, Opener, Request, *clock.Logical, error) {
+	clk := clock.NewLogical(time.Unix(1e9, 0))
+	dev := &fakeDevice{clk: clk}
 	var open Opener
 	silent, odd, refusedOpen := -1, 0, false
 	for i, w := range strings.Fields(s.device) {
@@ -67,7 +69,7 @@ func (s scenario) build() (*fakeDevice, Opener, Request, *logicalClock, error) {
 		case w == "login=denied":
 			open = openerErr(fmt.Errorf("bmc: %w", ErrLoginDenied))
 		case w == "login=hang":
-			open = openerHang()
+			open = openerHang(clk)
 		case w == "login=silent":
 			silent = 1 << 30
 		case strings.HasPrefix(w, "login=silent:"):
@@ -148,13 +150,8 @@ func (s scenario) build() (*fakeDevice, Opener, Request, *logicalClock, error) {
 			dev.logins++
 			if dev.logins <= silent {
 				// The try lasts until its deadline: login_timeout, or what
-				// is left of the budget for the last one (set by connect on
-				// the real clock, so rounded).
-				cost := req.LoginTimeout
-				if dl, ok := ctx.Deadline(); ok {
-					cost = min(cost, time.Until(dl).Round(10*time.Millisecond))
-				}
-				clk.now = clk.now.Add(cost)
+				// is left of the budget for the last one.
+				_ = clk.Sleep(ctx, clock.Forever)
 				return nil, fmt.Errorf("%w: bmc: no reply", ErrNoAnswer)
 			}
 			return inner(ctx)
@@ -164,16 +161,6 @@ func (s scenario) build() (*fakeDevice, Opener, Request, *logicalClock, error) {
 		open = func(ctx context.Context) (Device, error) { dev.logins++; return inner(ctx) }
 	}
 	return dev, open, req, clk, nil
-}
-
-// logicalClock is the retry loop's clock in these scenarios: sleeping
-// advances it, and so does a silent login try (by login_timeout).
-type logicalClock struct{ now time.Time }
-
-func (c *logicalClock) Now() time.Time { return c.now }
-func (c *logicalClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.now = c.now.Add(d)
-	return ctx.Err()
 }
 
 var sentinels = map[string]error{
@@ -241,7 +228,7 @@ func TestExecuteScenarios(t *testing.T) {
 		if err != nil {
 			d.Fatalf(t, "%s: %v", s.name, err)
 		}
-		res := execute(context.Background(), open, req, clk)
+		res := ExecuteWith(context.Background(), clk, open, req)
 		if res.Fenced() != (res.OK && res.OffVerified) {
 			d.Fatalf(t, "%s: Fenced() disagrees with OK && OffVerified", s.name)
 		}

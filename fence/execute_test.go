@@ -6,7 +6,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"palisade/fence/clock"
 )
+
+// logical returns a fresh logical clock: these tests wait in logical time
+// (power_timeout, deadlines, delays), never on the wall clock.
+func logical() *clock.Logical { return clock.NewLogical(time.Unix(1e9, 0)) }
 
 // fast is a request with timeouts short enough for unit tests; the
 // assertions are about outcomes, never about how long things took.
@@ -20,12 +26,16 @@ func fast(a Action) Request {
 
 // TestExecuteMessages checks the fence-agents failure lines.
 func TestExecuteMessages(t *testing.T) {
-	res := Execute(context.Background(), (&fakeDevice{state: PowerOn, ignoreSet: true}).opener(), fast(ActionOff))
+	clk := logical()
+	res := ExecuteWith(context.Background(), clk, (&fakeDevice{state: PowerOn, ignoreSet: true}).opener(), fast(ActionOff))
 	if got, want := res.Message(), "Failed: Timed out waiting to power OFF"; got != want {
 		t.Errorf("Message() = %q, want %q", got, want)
 	}
-	res = Execute(context.Background(), openerErr(ErrLoginDenied), fast(ActionStatus))
-	if res.Message() == Execute(context.Background(), openerHang(), fast(ActionStatus)).Message() {
+	if Classify(res.Err) != ClassTimeout {
+		t.Errorf("class %s, want timeout", Classify(res.Err))
+	}
+	res = ExecuteWith(context.Background(), clk, openerErr(ErrLoginDenied), fast(ActionStatus))
+	if res.Message() == ExecuteWith(context.Background(), clk, openerHang(clk), fast(ActionStatus)).Message() {
 		t.Errorf("login denied and not answering have the same message %q", res.Message())
 	}
 }
@@ -33,13 +43,17 @@ func TestExecuteMessages(t *testing.T) {
 // TestExecuteDeadline: the request's context bounds verification even with
 // power_timeout disabled (0, as under Pacemaker).
 func TestExecuteDeadline(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	clk := logical()
+	ctx, cancel := clk.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	req := fast(ActionOff)
 	req.PowerTimeout = 0
-	res := Execute(ctx, (&fakeDevice{state: PowerOn, ignoreSet: true}).opener(), req)
+	res := ExecuteWith(ctx, clk, (&fakeDevice{state: PowerOn, ignoreSet: true}).opener(), req)
 	if res.OK || !errors.Is(res.Err, ErrTimedOutOff) || !errors.Is(res.Err, context.DeadlineExceeded) {
 		t.Fatalf("res = %+v, want timed out OFF wrapping the deadline", res)
+	}
+	if res.Elapsed != 50*time.Millisecond {
+		t.Errorf("ended after %v of logical time, want the 50ms deadline", res.Elapsed)
 	}
 }
 
@@ -48,14 +62,18 @@ func TestExecuteDeadline(t *testing.T) {
 func TestExecuteDelay(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
+	clk := logical()
 	req := fast(ActionOff)
 	req.Delay = time.Hour
-	if res := Execute(ctx, (&fakeDevice{state: PowerOn}).opener(), req); res.OK || !errors.Is(res.Err, context.Canceled) {
+	if res := ExecuteWith(ctx, clk, (&fakeDevice{state: PowerOn}).opener(), req); res.OK || !errors.Is(res.Err, context.Canceled) {
 		t.Fatalf("off with delay under a cancelled ctx = %+v", res)
+	}
+	if res := ExecuteWith(context.Background(), clk, (&fakeDevice{state: PowerOn}).opener(), req); !res.OK || res.Elapsed != time.Hour {
+		t.Fatalf("off after a one-hour delay: %+v (elapsed %v)", res, res.Elapsed)
 	}
 	req = fast(ActionStatus)
 	req.Delay = time.Hour
-	if res := Execute(context.Background(), (&fakeDevice{state: PowerOn}).opener(), req); !res.OK {
+	if res := ExecuteWith(context.Background(), clk, (&fakeDevice{state: PowerOn}).opener(), req); !res.OK || res.Elapsed != 0 {
 		t.Fatalf("status was delayed or failed: %+v", res)
 	}
 }
@@ -79,7 +97,7 @@ func TestExecuteOneSession(t *testing.T) {
 	dev := &fakeDevice{state: PowerOn}
 	opens := 0
 	open := func(ctx context.Context) (Device, error) { opens++; return dev, nil }
-	if res := Execute(context.Background(), open, fast(ActionReboot)); !res.OK {
+	if res := ExecuteWith(context.Background(), logical(), open, fast(ActionReboot)); !res.OK {
 		t.Fatal(res)
 	}
 	if opens != 1 || !dev.closed {
@@ -139,7 +157,8 @@ func TestSilentBudget(t *testing.T) {
 func TestExecuteSilentBudgetBoundsEveryTry(t *testing.T) {
 	req := fast(ActionOff)
 	req.LoginTimeout, req.SilentBudget, req.Addr = 0, 80*time.Millisecond, "bmc:623"
-	res := Execute(context.Background(), openerHang(), req)
+	clk := logical()
+	res := ExecuteWith(context.Background(), clk, openerHang(clk), req)
 	var se *SilentError
 	if res.OK || !errors.As(res.Err, &se) || !errors.Is(res.Err, ErrUnreachable) {
 		t.Fatalf("res = %+v, want a SilentError", res)
@@ -149,5 +168,29 @@ func TestExecuteSilentBudgetBoundsEveryTry(t *testing.T) {
 	}
 	if got := res.Message(); got != "Failed: Unable to connect/login to fencing device: device not answering" {
 		t.Errorf("Message() = %q", got)
+	}
+}
+
+// TestRefusalIsNotATimeout: a device that rejects the power command keeps
+// fence-agents' message ("Timed out waiting to power OFF") but is
+// classified as a refusal, at once, for the fence history.
+func TestRefusalIsNotATimeout(t *testing.T) {
+	res := ExecuteWith(context.Background(), logical(), (&fakeDevice{state: PowerOn, setErr: errors.New("completion code 0xd5")}).opener(), fast(ActionOff))
+	if res.OK || res.Message() != "Failed: Timed out waiting to power OFF" {
+		t.Fatalf("res %+v message %q", res, res.Message())
+	}
+	if c := Classify(res.Err); c != ClassRefused {
+		t.Fatalf("class %s, want refused (%v)", c, res.Err)
+	}
+	if res.Elapsed != 0 {
+		t.Errorf("a refusal took %v of logical time", res.Elapsed)
+	}
+	for err, want := range map[error]Class{
+		nil: ClassOK, context.Canceled: ClassCancelled, ErrNoAnswer: ClassUnreachable, ErrLoginDenied: ClassDenied,
+		context.DeadlineExceeded: ClassTimeout, ErrStatus: ClassStatus, errors.New("x"): ClassError,
+	} {
+		if got := Classify(err); got != want {
+			t.Errorf("Classify(%v) = %s, want %s", err, got, want)
+		}
 	}
 }

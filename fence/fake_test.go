@@ -2,13 +2,17 @@ package fence
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
+
+	"palisade/fence/clock"
 )
 
 // fakeDevice is a scripted power device for Execute's tests.
 type fakeDevice struct {
+	// clk, when set, is the scenario's logical clock.
+	clk *clock.Logical
+
 	mu    sync.Mutex
 	state PowerState
 	// ignoreSet: accept power commands, change nothing (a BMC that never
@@ -99,10 +103,11 @@ func openerErr(err error) Opener {
 	return func(ctx context.Context) (Device, error) { return nil, err }
 }
 
-// openerHang never answers, like a BMC that is down: only ctx ends it.
-func openerHang() Opener {
+// openerHang never answers, like a BMC that is down: only ctx ends it
+// (on clk: its deadline there).
+func openerHang(clk clock.Clock) Opener {
 	return func(ctx context.Context) (Device, error) {
-		<-ctx.Done()
-		return nil, errors.New("no answer: " + ctx.Err().Error())
+		err := clk.Sleep(ctx, clock.Forever)
+		return nil, fmt.Errorf("no answer: %w", err)
 	}
 }

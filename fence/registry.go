@@ -47,6 +47,21 @@ type Plugin struct {
 	// Open validates the normalized options and returns an Opener. It must
 	// do no I/O: Execute opens the session under login_timeout.
 	Open func(opts Options) (Opener, error)
+	// KeepSession: a Device of this plugin may stay open between requests
+	// (its session survives idle time, or is renewed by the plugin), so the
+	// daemon's device monitor (Prober) keeps one open and a check is one
+	// status read. Plugins whose sessions the device drops after a short
+	// idle time (IPMI) or that have no session (an external agent) leave
+	// it false: every check logs in.
+	KeepSession bool
+	// Manual: the device waits for a person (fence_manual), up to its
+	// power_timeout; the fencer gives a topology level of it that much
+	// room in the attempt.
+	Manual bool
+	// Unmonitored, when set, says why the device monitor does not check
+	// devices of this plugin (fence_watchdog: the device is the lost node's
+	// own watchdog, there is nothing to reach).
+	Unmonitored string
 }
 
 var (

@@ -1,6 +1,7 @@
 package fence
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -32,7 +33,10 @@ type Result struct {
 	// Warnings are non-fatal problems, such as the "on" half of a reboot
 	// that timed out after the machine was verified off.
 	Warnings []string
-	Elapsed  time.Duration
+	// Note is the device's remark about the request (Noter), such as who
+	// confirmed a manual fence.
+	Note    string
+	Elapsed time.Duration
 }
 
 // Fenced reports whether the request proves the machine lost power: it
@@ -82,4 +86,51 @@ func (r Result) String() string {
 		s += "; warning: " + w
 	}
 	return s
+}
+
+// Class is what a failed (or successful) request came to, in words an
+// operator reads in the fence history: a refusal is not a timeout, and a
+// BMC that answers nothing is not one that denied the login.
+type Class string
+
+// Classes, from Classify.
+const (
+	ClassOK          Class = "ok"
+	ClassRefused     Class = "refused"      // the device answered a power command with an error
+	ClassDenied      Class = "login-denied" // credentials or privilege refused
+	ClassUnreachable Class = "unreachable"  // nothing listening, or no answer at all
+	ClassTimeout     Class = "timeout"      // accepted, but the state was never read back in time
+	ClassStatus      Class = "status-error" // the power state could not be read
+	ClassUnsupported Class = "unsupported"
+	ClassConfig      Class = "config-error"
+	ClassUnverified  Class = "unverified" // success reported without OFF read back
+	ClassCancelled   Class = "cancelled"  // withdrawn (quorum or DC role lost, operator confirmed)
+	ClassError       Class = "error"
+)
+
+// Classify names the cause of err (nil: ClassOK). The more specific cause
+// wins: a refused power command also wraps ErrTimedOutOff (the
+// fence-agents message), and is ClassRefused.
+func Classify(err error) Class {
+	switch {
+	case err == nil:
+		return ClassOK
+	case errors.Is(err, context.Canceled):
+		return ClassCancelled
+	case errors.Is(err, ErrRefused):
+		return ClassRefused
+	case errors.Is(err, ErrLoginDenied):
+		return ClassDenied
+	case errors.Is(err, ErrUnreachable):
+		return ClassUnreachable
+	case errors.Is(err, ErrTimedOutOff), errors.Is(err, ErrTimedOutOn), errors.Is(err, context.DeadlineExceeded):
+		return ClassTimeout
+	case errors.Is(err, ErrStatus):
+		return ClassStatus
+	case errors.Is(err, ErrUnsupported):
+		return ClassUnsupported
+	case errors.Is(err, ErrConfig):
+		return ClassConfig
+	}
+	return ClassError
 }

@@ -23,6 +23,7 @@ const (
 	CmdStatus          = "status"           // StatusRequest → Status
 	CmdFenceConfirm    = "fence-confirm"    // ConfirmRequest → ConfirmResponse
 	CmdFenceHistory    = "fence-history"    // (none) → History
+	CmdFenceDevices    = "fence-devices"    // (none) → Devices
 	CmdConfigPush      = "config-push"      // PushRequest → ConfigResult
 	CmdConfigShow      = "config-show"      // (none) → ConfigInfo
 	CmdConfigEdit      = "config-edit"      // Edit → ConfigResult
@@ -248,21 +249,85 @@ type FenceStep struct {
 	VerifiedOff bool          `json:"verified_off"`
 	Error       string        `json:"error,omitempty"`
 	Elapsed     time.Duration `json:"elapsed_ns"`
+	// Result is what the step came to: ok, refused, unreachable,
+	// login-denied, timeout, unverified, cancelled, ... (fence.Class).
+	Result string `json:"result,omitempty"`
+	// Delay is what the step waited before using the device.
+	Delay time.Duration `json:"delay_ns,omitempty"`
+	// Note is the device's remark (who confirmed a manual fence).
+	Note string `json:"note,omitempty"`
 }
 
-// FenceAttempt is one fence attempt this node's fencer executed.
+// FenceAttempt is one entry of the cluster-wide fence history: a fence
+// attempt, an operator's confirmation (Action "confirm") or a fence order
+// a node refused (Action "refuse").
 type FenceAttempt struct {
-	Target  string        `json:"target"`
+	Target string `json:"target"`
+	// Level is the level that fenced the node, or the last level tried.
 	Level   int           `json:"level"`
 	Devices string        `json:"devices,omitempty"`
 	Steps   []FenceStep   `json:"steps,omitempty"`
 	Error   string        `json:"error,omitempty"`
 	Start   time.Time     `json:"start"`
 	Elapsed time.Duration `json:"elapsed_ns"`
+	// ID identifies the entry cluster-wide.
+	ID     string `json:"id,omitempty"`
+	Action string `json:"action,omitempty"`
+	// Origin is who asked (the DC that decided, operator:NAME); Reason
+	// why; Executor the node that ran it.
+	Origin   string    `json:"origin,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
+	Executor string    `json:"executor,omitempty"`
+	Attempt  int       `json:"attempt,omitempty"`
+	End      time.Time `json:"end,omitzero"`
+	// Result: ok (fenced, or confirmed), or what it failed of.
+	Result string `json:"result,omitempty"`
 }
 
-// History is `palisade fence history`.
+// Fenced reports whether the entry proves its target off.
+func (a FenceAttempt) Fenced() bool { return a.Result == "ok" }
+
+// History is `palisade fence history`: every node's fence lifecycle state
+// and the cluster-wide history (the same on every node), oldest first.
 type History struct {
 	Nodes    []FenceNode    `json:"nodes"`
 	Attempts []FenceAttempt `json:"attempts"`
+	// Node is the node that answered.
+	Node string `json:"node,omitempty"`
+}
+
+// FenceDevice is one fence device and its last monitor check, as the
+// node that answers sees it.
+type FenceDevice struct {
+	Name    string   `json:"name"`
+	Plugin  string   `json:"plugin"`
+	Targets []string `json:"targets,omitempty"`
+	// Unmonitored says why the device is not checked.
+	Unmonitored string `json:"unmonitored,omitempty"`
+	// Checked: a check ended; the fields below describe the last one.
+	Checked bool          `json:"checked"`
+	OK      bool          `json:"ok"`
+	Result  string        `json:"result,omitempty"`
+	Error   string        `json:"error,omitempty"`
+	Time    time.Time     `json:"time,omitzero"`
+	Latency time.Duration `json:"latency_ns,omitempty"`
+	// Reused: the check ran on a session kept from the previous one.
+	Reused bool   `json:"reused,omitempty"`
+	State  string `json:"state,omitempty"`
+	// Failures is the number of failed checks in a row; Alerted: they
+	// raised an alert.
+	Failures int  `json:"failures,omitempty"`
+	Alerted  bool `json:"alerted,omitempty"`
+	Checks   int  `json:"checks"`
+	Failed   int  `json:"failed"`
+	// Skipped counts checks left out while a fence used the device.
+	Skipped int `json:"skipped,omitempty"`
+}
+
+// Devices is `palisade fence devices`.
+type Devices struct {
+	Node string `json:"node"`
+	// Interval is the monitor's interval (0: monitoring is off).
+	Interval time.Duration `json:"interval_ns"`
+	Devices  []FenceDevice `json:"devices"`
 }

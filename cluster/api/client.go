@@ -39,6 +39,11 @@ func (c Client) History(ctx context.Context) (History, error) {
 	return call[History](ctx, c, CmdFenceHistory, nil)
 }
 
+// Devices is `palisade fence devices`.
+func (c Client) Devices(ctx context.Context) (Devices, error) {
+	return call[Devices](ctx, c, CmdFenceDevices, nil)
+}
+
 // Push is `palisade config push`.
 func (c Client) Push(ctx context.Context, r PushRequest) (ConfigResult, error) {
 	return call[ConfigResult](ctx, c, CmdConfigPush, r)

@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"palisade/cluster/recovery"
+	"palisade/fence/topology"
 	"palisade/resources/model"
 )
 
@@ -68,6 +69,13 @@ type CIB struct {
 	// Pending lists starts and promotes decided and not yet answered: a
 	// DC that takes over treats them as maybe active on a lost node.
 	Pending []model.ResourceStatus `json:"pending,omitempty"`
+	// History is the cluster-wide fence history: the newest
+	// topology.HistoryLimit fence attempts, operator confirmations and
+	// refused fence orders, as the nodes that executed them reported them
+	// (KindFenceResult). The DC appends, every member persists it, and a
+	// new DC merges the members' copies, so every node shows the same
+	// history and it survives restarts.
+	History []topology.HistoryEntry `json:"history,omitempty"`
 	// ReportedIn is, per node, the view in which the node's entries of
 	// Status and Pending were last reported by the node itself. When a new
 	// DC collects the members' copies, each node's entries come from the

@@ -53,8 +53,8 @@ func (s *sim) names() []string {
 // digest seen.
 func (s *sim) persist(name string, cib *CIB) {
 	s.cfgInit()
-	s.cfgs.persisted[name] = &Persisted{Version: cib.Version, Digest: cib.Digest, Config: cib.Config, FileDigest: s.cfgs.fileSeen[name],
-		Status: cib.Status, Reported: cib.Reported, Left: cib.Left, Fencing: cib.Fencing, Pending: cib.Pending, ReportedIn: cib.ReportedIn, Operator: cib.Operator}
+	p := PersistedOf(cib, s.cfgs.fileSeen[name], 0)
+	s.cfgs.persisted[name] = &p
 }
 
 // restart recreates node name's coordinator from what it persisted and its

@@ -10,6 +10,8 @@ import (
 
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
+	"palisade/fence"
+	"palisade/fence/topology"
 	"palisade/quorum"
 	"palisade/resources/model"
 )
@@ -470,6 +472,9 @@ func (c *Coordinator) Step(m Message, now time.Duration) {
 			c.schedule(now)
 		}
 	case KindFenceResult:
+		if m.History != nil {
+			c.recordHistory(*m.History)
+		}
 		res := *m.FenceResult
 		if d, ok := c.delegated[res.Attempt]; ok && res.Target == c.cfg.Self && d.peer == m.From {
 			delete(c.delegated, res.Attempt)
@@ -497,6 +502,14 @@ func (c *Coordinator) adoptCIB(m Message, now time.Duration) {
 	if err := checkCIB(cib); err != nil {
 		c.errorf("CIB %s from DC %s refused, keeping %s: %w", cib.Version, m.From, c.cib.Version, err)
 		return
+	}
+	if lacks(cib.History, c.cib.History) {
+		// An entry this member heard first hand (a fence it executed
+		// for the DC) and the DC's copy lacks yet: keep it, so the next
+		// DC collects it.
+		cp := *cib
+		cp.History = topology.MergeHistory(cib.History, c.cib.History, topology.HistoryLimit)
+		cib = &cp
 	}
 	c.cib = cib
 	c.gate().Adopt(cib.Fencing, false, now)
@@ -535,6 +548,7 @@ func (c *Coordinator) onStatus(m Message, now time.Duration) {
 				merged.Version, merged.Config, merged.Digest, merged.Left, merged.Operator = newer.Version, newer.Config, newer.Digest, newer.Left, newer.Operator
 			}
 		}
+		merged.History = topology.MergeHistory(c.cib.History, theirs.History, topology.HistoryLimit)
 		c.cib = merged
 	}
 	if c.rebuilding && m.Status.CIB != nil && len(m.Status.CIB.Fencing) > 0 {
@@ -760,12 +774,41 @@ func (c *Coordinator) Confirm(node, by string, now time.Duration) error {
 	if err := c.gate().OperatorConfirm(node, by, now); err != nil {
 		return err
 	}
+	wall := c.cfg.Wall()
+	c.recordHistory(topology.HistoryEntry{ID: topology.HistoryID(c.cfg.Self, node, 0, wall), Target: node, Action: topology.ActionConfirm,
+		Devices: "operator", Origin: "operator:" + by, Reason: "manual confirmation by operator", Executor: c.cfg.Self,
+		Start: wall, End: wall, Result: fence.ClassOK})
 	c.drainGate(now)
 	c.forget(node)
 	c.publish(now)
 	c.schedule(now)
 	return nil
 }
+
+// recordHistory adds an entry to this replica's fence history (the DC
+// replicates it with its next publish).
+func (c *Coordinator) recordHistory(e topology.HistoryEntry) {
+	cib := *c.cib
+	cib.History = topology.MergeHistory(c.cib.History, []topology.HistoryEntry{e}, topology.HistoryLimit)
+	c.cib = &cib
+}
+
+// lacks reports whether mine has an entry that theirs does not.
+func lacks(theirs, mine []topology.HistoryEntry) bool {
+	ids := make(map[string]bool, len(theirs))
+	for _, e := range theirs {
+		ids[e.ID] = true
+	}
+	for _, e := range mine {
+		if !ids[e.ID] {
+			return true
+		}
+	}
+	return false
+}
+
+// History is the replicated fence history, oldest first.
+func (c *Coordinator) History() []topology.HistoryEntry { return slices.Clone(c.cib.History) }
 
 // notDCError says why this node cannot decide.
 func (c *Coordinator) notDCError() error {
@@ -867,7 +910,7 @@ func (c *Coordinator) publish(now time.Duration) {
 	if !c.isDC() || c.rebuilding {
 		return
 	}
-	cib := &CIB{Version: c.cib.Version, Config: c.cib.Config, Digest: c.cib.Digest, Left: c.cib.Left, Operator: c.cib.Operator}
+	cib := &CIB{Version: c.cib.Version, Config: c.cib.Config, Digest: c.cib.Digest, Left: c.cib.Left, Operator: c.cib.Operator, History: c.cib.History}
 	cib.Version.NumUpdates++
 	cib.Status = c.buildStatus()
 	cib.Pending = c.pendingStarts()
@@ -1128,6 +1171,8 @@ type Snapshot struct {
 	Inflight []Action              `json:"inflight,omitempty"`
 	// Standby lists the nodes the configuration puts in standby.
 	Standby []string `json:"standby,omitempty"`
+	// History is the replicated fence history (CIB.History).
+	History []topology.HistoryEntry `json:"history,omitempty"`
 }
 
 // Snapshot reports the coordinator's state.
@@ -1136,7 +1181,8 @@ func (c *Coordinator) Snapshot() Snapshot {
 	st := c.cib.Status
 	st.Nodes, st.Resources, st.Failures = slices.Clone(st.Nodes), slices.Clone(st.Resources), slices.Clone(st.Failures)
 	s := Snapshot{Self: c.cfg.Self, View: c.view.ID, Agreed: c.view.Agreed, DC: c.view.DC, Quorate: c.quorate, Members: slices.Clone(c.members),
-		CIB: c.cib.Version, Digest: c.cib.Digest, Status: st, Fencing: c.gate().Status(), Inflight: c.sortedInflight()}
+		CIB: c.cib.Version, Digest: c.cib.Digest, Status: st, Fencing: c.gate().Status(), Inflight: c.sortedInflight(),
+		History: slices.Clone(c.cib.History)}
 	if c.isDC() {
 		s.Status = c.buildStatus()
 	}

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"palisade/cluster/api"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
+	"palisade/fence"
 	"palisade/fence/topology"
 	"palisade/resources/executor"
 )
@@ -52,6 +54,12 @@ type FenceStep struct {
 	OK          bool
 	VerifiedOff bool
 	Err         string
+	// Result classifies it (fence.Class); Delay is what it waited before
+	// using the device and Elapsed what the device took.
+	Result  fence.Class
+	Delay   time.Duration
+	Elapsed time.Duration
+	Note    string
 }
 
 // FenceOutcome is what the fencer reports for a FenceExec.
@@ -61,6 +69,13 @@ type FenceOutcome struct {
 	Devices   string
 	Steps     []FenceStep
 	Err       string
+	// For the fence history: the action, the level that fenced (or the
+	// last one tried), what the attempt came to, and when it ran on the
+	// executor's wall clock (zero: the engine's Wall at FenceDone).
+	Action     string
+	Level      int
+	Result     fence.Class
+	Start, End time.Time
 }
 
 // Ready is the work the caller must perform after stepping the Engine.
@@ -213,7 +228,11 @@ func (e *Engine) onFenceExec(m Message, now time.Duration) {
 		// Answer, so the DC retries (perhaps through another peer)
 		// instead of waiting.
 		res := recovery.FenceResult{Target: f.Target, Attempt: f.Attempt, Gen: f.Gen, View: m.View, Err: why}
-		e.c.ready.Send = append(e.c.ready.Send, Outgoing{To: m.From, Msg: Message{Kind: KindFenceResult, View: e.c.view.ID, From: e.c.cfg.Self, FenceResult: &res}})
+		wall := e.c.cfg.Wall()
+		h := topology.HistoryEntry{ID: topology.HistoryID(e.c.cfg.Self, f.Target, f.Attempt, wall), Target: f.Target, Action: topology.ActionRefuse,
+			Origin: m.From, Reason: topology.Clip(f.Reason), Executor: e.c.cfg.Self, Attempt: f.Attempt, Start: wall, End: wall,
+			Result: fence.ClassRefused, Error: topology.Clip(why)}
+		e.c.ready.Send = append(e.c.ready.Send, Outgoing{To: m.From, Msg: Message{Kind: KindFenceResult, View: e.c.view.ID, From: e.c.cfg.Self, FenceResult: &res, History: &h}})
 		return
 	}
 	e.startFence(FenceExec{Target: f.Target, Attempt: f.Attempt, Gen: f.Gen, Reason: f.Reason, For: m.From, View: m.View}, now)
@@ -251,11 +270,13 @@ func (e *Engine) FenceDone(ref uint64, out FenceOutcome, now time.Duration) {
 	delete(e.fences, ref)
 	for _, s := range out.Steps {
 		e.c.log(now, eventlog.Entry{Event: eventlog.FenceDevice, Target: f.Target, Attempt: f.Attempt, Device: s.Device,
-			OK: eventlog.Bool(s.OK && s.VerifiedOff), Detail: fmt.Sprintf("level %d verified_off=%v %s", s.Level, s.VerifiedOff, s.Err)})
+			OK: eventlog.Bool(s.OK && s.VerifiedOff), Detail: strings.TrimSpace(fmt.Sprintf("level %d %s verified_off=%v %s", s.Level, s.Result, s.VerifiedOff, s.Err))})
 	}
 	res := recovery.FenceResult{Target: f.Target, Attempt: f.Attempt, Gen: f.Gen, View: f.View, OK: out.Confirmed, VerifiedOff: out.Confirmed,
 		Device: out.Devices, Err: out.Err}
+	h := e.historyEntry(f, out)
 	if f.For == e.c.cfg.Self {
+		e.c.recordHistory(h)
 		e.c.FenceResult(res, now)
 		return
 	}
@@ -263,13 +284,38 @@ func (e *Engine) FenceDone(ref uint64, out FenceOutcome, now time.Duration) {
 	// learns the outcome, so whoever is DC next knows.
 	for _, m := range e.c.members {
 		if m != e.c.cfg.Self {
-			e.c.send(m, Message{Kind: KindFenceResult, FenceResult: &res})
+			e.c.send(m, Message{Kind: KindFenceResult, FenceResult: &res, History: &h})
 		}
 	}
 	if !slices.Contains(e.c.members, f.For) {
-		e.c.send(f.For, Message{Kind: KindFenceResult, FenceResult: &res})
+		e.c.send(f.For, Message{Kind: KindFenceResult, FenceResult: &res, History: &h})
 	}
-	e.c.Step(Message{Kind: KindFenceResult, View: e.c.view.ID, From: e.c.cfg.Self, FenceResult: &res}, now)
+	e.c.Step(Message{Kind: KindFenceResult, View: e.c.view.ID, From: e.c.cfg.Self, FenceResult: &res, History: &h}, now)
+}
+
+// historyEntry is the fence history entry of a FenceExec this node ran.
+func (e *Engine) historyEntry(f FenceExec, out FenceOutcome) topology.HistoryEntry {
+	start, end := out.Start, out.End
+	if start.IsZero() {
+		start = e.c.cfg.Wall()
+		end = start
+	}
+	result := out.Result
+	switch {
+	case result != "":
+	case out.Confirmed:
+		result = fence.ClassOK
+	default:
+		result = fence.ClassError
+	}
+	h := topology.HistoryEntry{ID: topology.HistoryID(e.c.cfg.Self, f.Target, f.Attempt, start), Target: f.Target, Action: out.Action,
+		Level: out.Level, Devices: out.Devices, Origin: f.For, Reason: topology.Clip(f.Reason), Executor: e.c.cfg.Self, Attempt: f.Attempt,
+		Start: start, End: end, Result: result, Error: topology.Clip(out.Err)}
+	for _, s := range out.Steps {
+		h.Steps = append(h.Steps, topology.HistoryStep{Level: s.Level, Device: s.Device, Result: s.Result, Error: topology.Clip(s.Err), Delay: s.Delay, Elapsed: s.Elapsed,
+			Note: topology.Clip(s.Note)})
+	}
+	return h
 }
 
 // Tick advances time: fence delays and retries, status re-requests,
@@ -499,9 +545,14 @@ func (c *Coordinator) decide(req OpRequest, from string, now time.Duration) OpAn
 
 // FenceOutcomeOf converts a topology outcome for the engine.
 func FenceOutcomeOf(o topology.Outcome) FenceOutcome {
-	out := FenceOutcome{Confirmed: o.Confirmed(), Devices: o.Devices}
+	out := FenceOutcome{Confirmed: o.Confirmed(), Devices: o.Devices, Action: string(o.Action), Level: o.Level, Result: o.Result,
+		Start: o.Start, End: o.End}
+	if out.Level == 0 {
+		out.Level = o.LastLevel
+	}
 	for _, s := range o.Steps {
-		out.Steps = append(out.Steps, FenceStep{Level: s.Level, Device: s.Device, OK: s.OK, VerifiedOff: s.VerifiedOff, Err: s.Err})
+		out.Steps = append(out.Steps, FenceStep{Level: s.Level, Device: s.Device, OK: s.OK, VerifiedOff: s.VerifiedOff, Err: s.Err,
+			Result: s.Result, Delay: s.Delay, Elapsed: s.Elapsed, Note: s.Note})
 	}
 	if o.Err != nil {
 		out.Err = o.Err.Error()

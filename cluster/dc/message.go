@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"palisade/cluster/recovery"
+	"palisade/fence/topology"
 	"palisade/resources/model"
 )
 
@@ -90,6 +91,9 @@ type Message struct {
 	// Fence orders (KindFenceExec) or reports (KindFenceResult) a fence.
 	Fence       *recovery.FenceRequest `json:"fence,omitempty"`
 	FenceResult *recovery.FenceResult  `json:"fence_result,omitempty"`
+	// History is the fence history entry a KindFenceResult reports (what
+	// the executing node did, or why it refused).
+	History *topology.HistoryEntry `json:"history,omitempty"`
 	// Request and Answer carry operator commands.
 	Request *OpRequest `json:"request,omitempty"`
 	Answer  *OpAnswer  `json:"answer,omitempty"`

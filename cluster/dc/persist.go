@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"palisade/cluster/recovery"
+	"palisade/fence/topology"
 	"palisade/resources/model"
 )
 
@@ -33,6 +34,17 @@ type Persisted struct {
 	ReportedIn map[string]uint64      `json:"reported_in,omitempty"`
 	// Operator: see CIB.
 	Operator OperatorState `json:"operator"`
+	// History: see CIB.
+	History []topology.HistoryEntry `json:"history,omitempty"`
+}
+
+// PersistedOf is what a node keeps of its replica cib: everything but
+// num_updates' meaning (see StartCIB), with the file digest it started
+// from and the highest view it was in.
+func PersistedOf(cib *CIB, fileDigest string, view uint64) Persisted {
+	return Persisted{Version: cib.Version, Digest: cib.Digest, Config: cib.Config, FileDigest: fileDigest, View: view,
+		Status: cib.Status, Reported: cib.Reported, Left: cib.Left, Fencing: cib.Fencing, Pending: cib.Pending, ReportedIn: cib.ReportedIn,
+		Operator: cib.Operator, History: cib.History}
 }
 
 // FileDigest identifies a resources section as read from a file.
@@ -66,6 +78,7 @@ func StartCIB(p *Persisted, file *model.Config, fileAdmin uint64) (cib *CIB, fil
 	// waited for there), but no node counts as known until it reports
 	// again, so a lost peer may be running anything until it is fenced.
 	cib = &CIB{Version: Version{AdminEpoch: p.Version.AdminEpoch, Epoch: p.Version.Epoch}, Config: p.Config, Digest: ConfigDigest(p.Config),
-		Status: p.Status, Left: p.Left, Fencing: p.Fencing, Pending: p.Pending, ReportedIn: p.ReportedIn, Operator: p.Operator}
+		Status: p.Status, Left: p.Left, Fencing: p.Fencing, Pending: p.Pending, ReportedIn: p.ReportedIn, Operator: p.Operator,
+		History: p.History}
 	return cib, p.FileDigest, file != nil && fd != p.FileDigest
 }

@@ -8,6 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"palisade/cluster/recovery"
+	"palisade/fence"
 	"palisade/fence/topology"
 	"palisade/quorum"
 	"palisade/resources/model"
@@ -59,6 +60,9 @@ func FuzzStep(f *testing.F) {
 		{Kind: KindCIBAck, From: "n2", View: 1, Ack: &Version{Epoch: 1, NumUpdates: 3}},
 		{Kind: KindFenceExec, From: "n1", View: 1, Fence: &recovery.FenceRequest{Target: "n1", Attempt: 1, Reason: "stop failed"}},
 		{Kind: KindFenceResult, From: "n2", View: 1, FenceResult: &recovery.FenceResult{Target: "n3", Attempt: 1, OK: true, VerifiedOff: true}},
+		{Kind: KindFenceResult, From: "n2", View: 1, FenceResult: &recovery.FenceResult{Target: "n3", Attempt: 2, Err: "refused"},
+			History: &topology.HistoryEntry{ID: "n2/n3/2/1", Target: "n3", Action: "off", Level: 1, Result: fence.ClassRefused,
+				Steps: []topology.HistoryStep{{Level: 1, Device: "bmc-n3", Result: fence.ClassRefused, Error: "0xd5"}}}},
 		{Kind: KindLeave, From: "n2"},
 		{Kind: KindConfigPropose, From: "n2", Proposal: &Proposal{ID: "n2/1", Config: &model.Config{}, AdminEpoch: 1}},
 	} {

@@ -128,8 +128,7 @@ func (r *Runtime) persist(cib *dc.CIB) {
 	if r.cfg.StateDir == "" || cib == nil || cib.Config == nil {
 		return
 	}
-	p := dc.Persisted{Version: cib.Version, Digest: cib.Digest, Config: cib.Config, FileDigest: r.fileDigest, View: r.eng.Coordinator().View(),
-		Status: cib.Status, Reported: cib.Reported, Left: cib.Left, Fencing: cib.Fencing, Pending: cib.Pending, ReportedIn: cib.ReportedIn, Operator: cib.Operator}
+	p := dc.PersistedOf(cib, r.fileDigest, r.eng.Coordinator().View())
 	if err := SavePersisted(r.cfg.StateDir, p); err != nil {
 		r.log.Error("persisting the replicated configuration", "err", err)
 		return

@@ -152,7 +152,7 @@ func TestConfigCheck(t *testing.T) {
 	want := []string{
 		bad + ":1: cluster.colour: unknown key, valid keys here: name",
 		bad + ":7: quorum.two_node: \"yes please\": want true or false",
-		bad + ":10: fencing.devices[0].delay: unknown key, valid keys here: name, params, plugin",
+		bad + ":10: fencing.devices[0].delay: unknown key, valid keys here: delay_base, delay_max, name, params, plugin",
 		bad + ":14: resources.resources[0].clas: unknown key, valid keys here: bundle, class, id, kind, members, meta, ops, params, provider, type, utilization",
 		"palisade: config check: " + bad + " refused: 4 problems",
 	}

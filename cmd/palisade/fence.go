@@ -18,7 +18,7 @@ import (
 )
 
 func init() {
-	fenceCmd := &cobra.Command{Use: "fence", Short: "Fencing: operator confirmation and fence history"}
+	fenceCmd := &cobra.Command{Use: "fence", Short: "Fencing: operator confirmation, fence history and fence devices"}
 
 	var by string
 	var yes bool
@@ -29,9 +29,15 @@ func init() {
 unreachable and someone checked the machine is off (pulled the power cord).
 Its resources are then recovered elsewhere. If NODE is in fact still running,
 its resources will run twice: check before you confirm. The confirmation is
-written to the event log with your name. It is decided by the DC, whichever
-node you type it on: the DC's answer (or its refusal, e.g. NODE is still a
-member, or this partition has no quorum) is what this command prints.`,
+written to the event log and the fence history with your name.
+
+If a manual fence level (fence_manual, meatware) of NODE waits on the node
+you type it on, the confirmation releases it: the fence attempt succeeds
+through that device and the DC records NODE fenced by it. Otherwise the DC
+decides, whichever node you type it on: it records NODE fenced by the
+operator (withdrawing a fence attempt still running for it), or refuses,
+e.g. NODE is still a member, or this partition has no quorum. Its answer is
+what this command prints.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			node := args[0]
@@ -59,8 +65,13 @@ member, or this partition has no quorum) is what this command prints.`,
 	var logPath string
 	history := &cobra.Command{
 		Use:   "history",
-		Short: "Show each node's fencing state and the recent fence attempts",
-		Long: `Asks palisaded for the recovery gate's node states and the fencer's attempts.
+		Short: "Show each node's fencing state and the cluster-wide fence history",
+		Long: `Asks palisaded for the recovery gate's node states and the cluster-wide fence
+history: every fence attempt (target, action, result, the level and devices,
+who asked, which node ran it, why, and what each device did), operator
+confirmations and refused fence orders. The DC replicates the history (its
+newest entries) to every member, which keeps it across restarts, so every
+node shows the same.
 With --event-log, reads the fence entries of an event log file instead (works
 without a running daemon).`,
 		Args: cobra.NoArgs,
@@ -96,7 +107,36 @@ without a running daemon).`,
 	history.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	history.Flags().StringVar(&logPath, "event-log", "", "read fence entries from this event log file")
 
-	fenceCmd.AddCommand(confirm, history)
+	var devJSON bool
+	devices := &cobra.Command{
+		Use:   "devices",
+		Short: "List the fence devices with their last monitor check",
+		Long: `Asks palisaded for its fence devices and what its device monitor saw at the
+last check of each: the result, when, how long it took (on a kept-alive
+session where the plugin allows), and how many checks failed in a row. A
+device that fails fencing.monitor.failures checks in a row raises an alert.
+Each node checks the devices itself: ask the node you care about.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
+			defer cancel()
+			d, err := client().Devices(ctx)
+			if err != nil {
+				return &exitError{3, fmt.Errorf("fence devices: %w", err)}
+			}
+			w := cmd.OutOrStdout()
+			if devJSON {
+				enc := json.NewEncoder(w)
+				enc.SetIndent("", "  ")
+				return enc.Encode(d)
+			}
+			printDevices(w, d, time.Now())
+			return nil
+		},
+	}
+	devices.Flags().BoolVar(&devJSON, "json", false, "print JSON")
+
+	fenceCmd.AddCommand(confirm, history, devices)
 	rootCmd.AddCommand(fenceCmd)
 }
 
@@ -121,14 +161,106 @@ func printHistory(w io.Writer, h api.History) {
 	}
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STARTED\tTARGET\tRESULT\tLEVEL\tDEVICES\tELAPSED\tERROR")
+	fmt.Fprintln(tw, "STARTED\tTARGET\tACTION\tRESULT\tLEVEL\tDEVICES\tASKED BY\tRAN ON\tELAPSED\tREASON")
 	for _, a := range h.Attempts {
-		res := "failed"
-		if a.Level > 0 && a.Error == "" {
-			res = "fenced"
+		level := "-"
+		if a.Level > 0 {
+			level = fmt.Sprint(a.Level)
 		}
-		errText := a.Error
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", a.Start.UTC().Format(time.RFC3339), a.Target, res, a.Level, a.Devices, a.Elapsed.Round(time.Millisecond), errText)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Start.UTC().Format("2006-01-02T15:04:05.000Z"), a.Target, dash(a.Action),
+			attemptResult(a), level, dash(a.Devices), dash(a.Origin), dash(a.Executor), a.Elapsed.Round(time.Millisecond), dash(a.Reason))
+	}
+	tw.Flush()
+	// The steps of the attempts that did not simply succeed: what each
+	// device did, in the words of its class (refused is not timed out).
+	for _, a := range h.Attempts {
+		if a.Fenced() && len(a.Steps) <= 1 && (len(a.Steps) == 0 || a.Steps[0].Note == "") {
+			continue
+		}
+		if len(a.Steps) == 0 && a.Error == "" {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s %s of %s (%s):\n", a.Start.UTC().Format("2006-01-02T15:04:05.000Z"), dash(a.Action), a.Target, attemptResult(a))
+		if a.Error != "" {
+			fmt.Fprintf(w, "  %s\n", a.Error)
+		}
+		for _, s := range a.Steps {
+			line := fmt.Sprintf("  level %d %s: %s after %s", s.Level, s.Device, dash(s.Result), s.Elapsed.Round(time.Millisecond))
+			if s.Delay > 0 {
+				line += fmt.Sprintf(" (waited %s first)", s.Delay.Round(time.Millisecond))
+			}
+			if s.Error != "" {
+				line += ": " + s.Error
+			}
+			if s.Note != "" {
+				line += " (" + s.Note + ")"
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+}
+
+// attemptResult is the RESULT column: fenced (or confirmed) for an entry
+// that proves the target off, else what it failed of.
+func attemptResult(a api.FenceAttempt) string {
+	switch {
+	case a.Fenced() && a.Action == "confirm":
+		return "confirmed"
+	case a.Fenced():
+		return "fenced"
+	case a.Result != "":
+		return a.Result
+	}
+	return "failed"
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// printDevices is `palisade fence devices`; now dates the checks.
+func printDevices(w io.Writer, d api.Devices, now time.Time) {
+	if d.Interval > 0 {
+		fmt.Fprintf(w, "fence devices as %s sees them (checked every %s)\n", d.Node, d.Interval)
+	} else {
+		fmt.Fprintf(w, "fence devices as %s sees them (monitoring is off: fencing.monitor.interval 0)\n", d.Node)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DEVICE\tPLUGIN\tTARGETS\tLAST CHECK\tRESULT\tLATENCY\tSESSION\tFAILED IN A ROW\tCHECKS\tDETAIL")
+	for _, c := range d.Devices {
+		targets := dash(strings.Join(c.Targets, ","))
+		switch {
+		case c.Unmonitored != "":
+			fmt.Fprintf(tw, "%s\t%s\t%s\t-\tnot checked\t-\t-\t-\t-\t%s\n", c.Name, c.Plugin, targets, c.Unmonitored)
+			continue
+		case !c.Checked:
+			fmt.Fprintf(tw, "%s\t%s\t%s\tnot yet\t-\t-\t-\t-\t0\t-\n", c.Name, c.Plugin, targets)
+			continue
+		}
+		ago := now.Sub(c.Time).Round(time.Second)
+		if ago < 0 {
+			ago = 0
+		}
+		session := "new"
+		if c.Reused {
+			session = "kept"
+		}
+		failed := fmt.Sprint(c.Failures)
+		if c.Alerted {
+			failed += " (alerted)"
+		}
+		detail := c.State
+		if c.Error != "" {
+			detail = c.Error
+		}
+		if c.Skipped > 0 {
+			detail = strings.TrimSpace(fmt.Sprintf("%s (%d checks skipped during fences)", detail, c.Skipped))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s ago\t%s\t%s\t%s\t%s\t%d\t%s\n", c.Name, c.Plugin, targets, ago, dash(c.Result),
+			c.Latency.Round(10*time.Microsecond), session, failed, c.Checks, dash(detail))
 	}
 	tw.Flush()
 }

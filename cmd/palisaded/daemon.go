@@ -21,14 +21,10 @@ import (
 	"palisade/cluster/node"
 	"palisade/cluster/recovery"
 	"palisade/cluster/reliable"
-	"palisade/fence/topology"
 	"palisade/quorum"
 	"palisade/resources/agent"
 	"palisade/resources/executor"
 	"palisade/resources/vip"
-
-	// Fence plugins register themselves with the fence core.
-	_ "palisade/plugins/ipmi"
 )
 
 // payloadPrefix tags DC protocol messages on the shared reliable channel so
@@ -76,11 +72,9 @@ func attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 	fcRun := *c.Fencing
 	fcRun.Action = c.FenceAction(running)
 	fc := &fcRun
-	var fencer *topology.Fencer
-	if fc.Enabled {
-		if fencer, err = topology.NewFencer(fc, topology.FenceAgents); err != nil {
-			return nil, err
-		}
+	fz, err := newFencing(self, c, fc, events, log) // fencing.go: plugins, fencer, monitor, meatware, watchdog
+	if err != nil {
+		return nil, err
 	}
 	delays := fc.StaticDelay
 	if len(delays) == 0 {
@@ -141,8 +135,8 @@ func attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 			return n.Send(id, append([]byte(payloadPrefix), b...))
 		},
 	}
-	if fencer != nil {
-		rc.Fencer = fencer
+	if fz.fencer != nil {
+		rc.Fencer = fz
 	}
 	rt = dcrun.New(rc)
 	var last dc.View
@@ -176,7 +170,10 @@ func attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 			rt.Deliver(byID[d.From], p)
 		}
 	})
-	handleOperator(n, rt, fencer)
+	handleOperator(n, rt)
+	if err := fz.attach(ctx, n, c, rt); err != nil {
+		return nil, err
+	}
 	handleConfig(ctx, n, rt, log)
 	n.SetDCStatus(func() *api.DCStatus { return dcStatus(rt.Snapshot()) })
 	if proposeFile {
@@ -202,24 +199,9 @@ func decodeArgs(raw json.RawMessage, v any, want string) error {
 	return nil
 }
 
-// handleOperator serves the fencing and cleanup commands.
-func handleOperator(n *node.Node, rt *dcrun.Runtime, fencer *topology.Fencer) {
-	n.HandleControl(api.CmdFenceConfirm, func(ctx context.Context, args json.RawMessage) (any, error) {
-		var a api.ConfirmRequest
-		if err := decodeArgs(args, &a, `{"node": NAME, "by": WHO}`); err != nil {
-			return nil, err
-		}
-		if a.Node == "" {
-			return nil, api.Errorf(api.BadRequest, "fence confirm: a node is needed")
-		}
-		cctx, cancel := context.WithTimeout(ctx, api.OperatorTimeout)
-		defer cancel()
-		ans, err := rt.Confirm(cctx, a.Node, a.By)
-		if err != nil {
-			return nil, opError(ans, err)
-		}
-		return api.ConfirmResponse{Node: a.Node, DC: ans.DC, Result: ans.Result}, nil
-	})
+// handleOperator serves the cleanup command (the fencing commands are in
+// fencing.go).
+func handleOperator(n *node.Node, rt *dcrun.Runtime) {
 	n.HandleControl(api.CmdResourceCleanup, func(ctx context.Context, args json.RawMessage) (any, error) {
 		var a api.CleanupRequest
 		if err := decodeArgs(args, &a, `{"resource": ID, "node": NAME (optional), "by": WHO}`); err != nil {
@@ -235,19 +217,6 @@ func handleOperator(n *node.Node, rt *dcrun.Runtime, fencer *topology.Fencer) {
 			return nil, opError(ans, err)
 		}
 		return api.CleanupResponse{Resource: a.Resource, Nodes: ans.Nodes, DC: ans.DC}, nil
-	})
-	n.HandleControl(api.CmdFenceHistory, func(ctx context.Context, _ json.RawMessage) (any, error) {
-		h := api.History{Nodes: fenceNodes(rt.Snapshot().Fencing)}
-		if fencer != nil {
-			for _, o := range fencer.History() {
-				a := api.FenceAttempt{Target: o.Target, Level: o.Level, Devices: o.Devices, Error: o.Error, Start: o.Start, Elapsed: o.Elapsed}
-				for _, s := range o.Steps {
-					a.Steps = append(a.Steps, api.FenceStep{Level: s.Level, Device: s.Device, OK: s.OK, VerifiedOff: s.VerifiedOff, Error: s.Err, Elapsed: s.Elapsed})
-				}
-				h.Attempts = append(h.Attempts, a)
-			}
-		}
-		return h, nil
 	})
 }
 

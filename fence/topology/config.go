@@ -2,6 +2,7 @@ package topology
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -22,6 +23,13 @@ type Device struct {
 	// Key is the device's key path in the file ("fencing.devices[0]"),
 	// for errors found later (a plugin that refuses its parameters).
 	Key string
+	// DelayBase and DelayMax are Pacemaker's pcmk_delay_base and
+	// pcmk_delay_max: every use of the device waits DelayBase plus a random
+	// part, so that the whole stays within DelayMax. DelayBaseFor gives
+	// targets their own base (pcmk_delay_base's "n1:0s;n2:5s" form).
+	DelayBase    time.Duration
+	DelayBaseFor map[string]time.Duration
+	DelayMax     time.Duration
 }
 
 // Config is the decoded fencing section.
@@ -49,6 +57,24 @@ type Config struct {
 	RetryInitial   time.Duration
 	RetryMax       time.Duration
 	AttemptTimeout time.Duration
+	// AttemptTimeoutSet: the section named attempt_timeout (otherwise a
+	// topology with a manual level gets room for the operator).
+	AttemptTimeoutSet bool
+	// PriorityDelay is Pacemaker's priority-fencing-delay: a fence aimed at
+	// the node running the most important resources waits this long, when
+	// the fencing partition holds no more than half the nodes (see
+	// PriorityDelay).
+	PriorityDelay time.Duration
+	// Monitor checks every device periodically (MonitorInterval 0: never).
+	MonitorInterval time.Duration
+	MonitorTimeout  time.Duration
+	// MonitorFailures is how many failed checks in a row raise an alert.
+	MonitorFailures int
+	// Watchdog arms this node's watchdog (WatchdogDevice "": none) with
+	// WatchdogTimeout; fence_watchdog devices of the peers count a lost
+	// node fenced after their watchdog_fence_timeout.
+	WatchdogDevice  string
+	WatchdogTimeout time.Duration
 	// AlertCommand, if set, runs (sh -c) on every fencing alert with
 	// PALISADE_ALERT_TARGET and PALISADE_ALERT_MESSAGE in its environment.
 	AlertCommand string
@@ -60,6 +86,14 @@ type Config struct {
 
 // DefaultAttemptTimeout bounds one fence attempt when none is configured.
 const DefaultAttemptTimeout = 60 * time.Second
+
+// Device monitor defaults (Pacemaker monitors stonith resources every 60 s
+// with a 20 s timeout).
+const (
+	DefaultMonitorInterval = 60 * time.Second
+	DefaultMonitorTimeout  = 20 * time.Second
+	DefaultMonitorFailures = 3
+)
 
 // Decode validates the fencing section. file names the configuration for
 // error messages; a nil node is an empty (enabled, device-less) section.
@@ -77,7 +111,8 @@ func Decode(file string, n *yaml.Node) (*Config, error) {
 // DecodeWith decodes the fencing section into col, the collector of the
 // whole file. The section is only meaningful when col gained no error.
 func DecodeWith(col *strict.Collector, n *yaml.Node) *Config {
-	c := &Config{Enabled: true, StartupFencing: true, Action: fence.ActionOff, StaticDelay: map[string]time.Duration{}, Devices: map[string]Device{}, Levels: map[string][][]string{}, AttemptTimeout: DefaultAttemptTimeout}
+	c := &Config{Enabled: true, StartupFencing: true, Action: fence.ActionOff, StaticDelay: map[string]time.Duration{}, Devices: map[string]Device{}, Levels: map[string][][]string{}, AttemptTimeout: DefaultAttemptTimeout,
+		MonitorInterval: DefaultMonitorInterval, MonitorTimeout: DefaultMonitorTimeout, MonitorFailures: DefaultMonitorFailures}
 	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
 		n = n.Content[0]
 	}
@@ -103,8 +138,24 @@ func DecodeWith(col *strict.Collector, n *yaml.Node) *Config {
 			})
 		},
 		"random_delay_max": func(v *yaml.Node) { c.RandomDelayMax = d.duration(v, "fencing.random_delay_max") },
-		"attempt_timeout":  func(v *yaml.Node) { c.AttemptTimeout = d.duration(v, "fencing.attempt_timeout") },
-		"alert_command":    func(v *yaml.Node) { d.decode(v, "fencing.alert_command", &c.AlertCommand) },
+		"attempt_timeout": func(v *yaml.Node) {
+			c.AttemptTimeout, c.AttemptTimeoutSet = d.duration(v, "fencing.attempt_timeout"), true
+		},
+		"priority_delay": func(v *yaml.Node) { c.PriorityDelay = d.duration(v, "fencing.priority_delay") },
+		"monitor": func(v *yaml.Node) {
+			d.mapping(v, "fencing.monitor", map[string]func(*yaml.Node){
+				"interval": func(v *yaml.Node) { c.MonitorInterval = d.duration(v, "fencing.monitor.interval") },
+				"timeout":  func(v *yaml.Node) { c.MonitorTimeout = d.duration(v, "fencing.monitor.timeout") },
+				"failures": func(v *yaml.Node) { d.decode(v, "fencing.monitor.failures", &c.MonitorFailures) },
+			}, nil)
+		},
+		"watchdog": func(v *yaml.Node) {
+			d.mapping(v, "fencing.watchdog", map[string]func(*yaml.Node){
+				"device":  func(v *yaml.Node) { d.decode(v, "fencing.watchdog.device", &c.WatchdogDevice) },
+				"timeout": func(v *yaml.Node) { c.WatchdogTimeout = d.duration(v, "fencing.watchdog.timeout") },
+			}, nil)
+		},
+		"alert_command": func(v *yaml.Node) { d.decode(v, "fencing.alert_command", &c.AlertCommand) },
 		"retry": func(v *yaml.Node) {
 			d.mapping(v, "fencing.retry", map[string]func(*yaml.Node){
 				"initial": func(v *yaml.Node) { c.RetryInitial = d.duration(v, "fencing.retry.initial") },
@@ -120,8 +171,19 @@ func DecodeWith(col *strict.Collector, n *yaml.Node) *Config {
 				key := fmt.Sprintf("fencing.devices[%d]", i)
 				dev := Device{Params: map[string]string{}, Line: dn.Line, Key: key}
 				d.mapping(dn, key, map[string]func(*yaml.Node){
-					"name":   func(v *yaml.Node) { d.decode(v, key+".name", &dev.Name) },
-					"plugin": func(v *yaml.Node) { d.decode(v, key+".plugin", &dev.Plugin) },
+					"name":      func(v *yaml.Node) { d.decode(v, key+".name", &dev.Name) },
+					"plugin":    func(v *yaml.Node) { d.decode(v, key+".plugin", &dev.Plugin) },
+					"delay_max": func(v *yaml.Node) { dev.DelayMax = d.duration(v, key+".delay_max") },
+					"delay_base": func(v *yaml.Node) {
+						if v.Kind == yaml.ScalarNode {
+							dev.DelayBase = d.duration(v, key+".delay_base")
+							return
+						}
+						dev.DelayBaseFor = map[string]time.Duration{}
+						d.mapping(v, key+".delay_base", nil, func(k string, v *yaml.Node) {
+							dev.DelayBaseFor[k] = d.duration(v, key+".delay_base."+k)
+						})
+					},
 					"params": func(v *yaml.Node) {
 						d.mapping(v, key+".params", nil, func(k string, v *yaml.Node) {
 							if v.Kind != yaml.ScalarNode {
@@ -132,6 +194,14 @@ func DecodeWith(col *strict.Collector, n *yaml.Node) *Config {
 						})
 					},
 				}, nil)
+				for _, t := range slices.Sorted(maps.Keys(dev.DelayBaseFor)) {
+					if b := dev.DelayBaseFor[t]; dev.DelayMax > 0 && b > dev.DelayMax {
+						d.errf(dn, key+".delay_base."+t, fmt.Sprintf("%v exceeds delay_max %v (delay_max bounds base plus random part)", b, dev.DelayMax))
+					}
+				}
+				if dev.DelayMax > 0 && dev.DelayBase > dev.DelayMax {
+					d.errf(dn, key+".delay_base", fmt.Sprintf("%v exceeds delay_max %v (delay_max bounds base plus random part)", dev.DelayBase, dev.DelayMax))
+				}
 				switch {
 				case dev.Name == "":
 					d.errf(dn, key+".name", "missing: every device needs a name")
@@ -192,6 +262,12 @@ func DecodeWith(col *strict.Collector, n *yaml.Node) *Config {
 	}
 	if c.RetryInitial < 0 || c.RetryMax < 0 || c.RandomDelayMax < 0 || c.AttemptTimeout <= 0 {
 		d.errf(n, "fencing", "delays and timeouts must be positive")
+	}
+	if c.MonitorInterval > 0 && (c.MonitorTimeout <= 0 || c.MonitorFailures < 1) {
+		d.errf(n, "fencing.monitor", "timeout must be positive and failures at least 1")
+	}
+	if c.WatchdogDevice != "" && c.WatchdogTimeout < time.Second {
+		d.errf(n, "fencing.watchdog.timeout", fmt.Sprintf("%v: set it to at least 1s (drivers count seconds)", c.WatchdogTimeout))
 	}
 	return c
 }

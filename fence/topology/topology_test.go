@@ -57,24 +57,27 @@ func decodeSummary(in []byte) string {
 	for _, k := range slices.Sorted(mapKeys(c.StaticDelay)) {
 		fmt.Fprintf(&b, "delay %s %v\n", k, c.StaticDelay[k])
 	}
+	if c.PriorityDelay > 0 {
+		fmt.Fprintf(&b, "priority_delay %v\n", c.PriorityDelay)
+	}
+	if c.MonitorInterval != DefaultMonitorInterval || c.MonitorTimeout != DefaultMonitorTimeout || c.MonitorFailures != DefaultMonitorFailures {
+		fmt.Fprintf(&b, "monitor interval=%v timeout=%v failures=%d\n", c.MonitorInterval, c.MonitorTimeout, c.MonitorFailures)
+	}
+	if c.WatchdogDevice != "" {
+		fmt.Fprintf(&b, "watchdog %s timeout=%v\n", c.WatchdogDevice, c.WatchdogTimeout)
+	}
 	for _, k := range slices.Sorted(mapKeys(c.Devices)) {
 		d := c.Devices[k]
-		fmt.Fprintf(&b, "device %s plugin=%s params=%v\n", k, d.Plugin, d.Params)
+		fmt.Fprintf(&b, "device %s plugin=%s params=%v", k, d.Plugin, d.Params)
+		if d.DelayBase > 0 || d.DelayMax > 0 || len(d.DelayBaseFor) > 0 {
+			fmt.Fprintf(&b, " delay_base=%v delay_base_for=%v delay_max=%v", d.DelayBase, d.DelayBaseFor, d.DelayMax)
+		}
+		b.WriteString("\n")
 	}
 	for _, k := range slices.Sorted(mapKeys(c.Levels)) {
 		fmt.Fprintf(&b, "topology %s %v\n", k, c.Levels[k])
 	}
 	return strings.TrimSpace(b.String())
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(y func(string) bool) {
-		for k := range m {
-			if !y(k) {
-				return
-			}
-		}
-	}
 }
 
 func FuzzDecode(f *testing.F) {

@@ -54,6 +54,13 @@ type Options struct {
 	Absent []int
 	// Progress receives one line per setup step (nil: discard).
 	Progress io.Writer
+	// FenceExtra, if set, runs once the lab and its BMCs exist and before
+	// the configuration is written: it may start more fence devices on the
+	// management network (MgmtAddr, the switch namespace h.Lab.Switch) and
+	// returns YAML entries to add to fencing.devices ("- name: ..." lines)
+	// and per-node topology levels replacing [[bmc-nX]] (node index →
+	// "[[bmc-n2], [pdu-n2]]").
+	FenceExtra func(h *Harness) (devices string, topology map[int]string, err error)
 	// HeartbeatLink puts the cluster's traffic on a link of its own
 	// (eth2), apart from the VIP and client network (eth0) and the BMC
 	// network (eth1), so CutCluster and Partition can split the cluster
@@ -81,7 +88,27 @@ type Harness struct {
 	relays []*relay
 	prober *prober
 	ownDir bool
+	// From Options.FenceExtra.
+	extraDevices  string
+	extraTopology map[int]string
+	mgmtUsed      int
 }
+
+// MgmtAddr gives a new address on the management network (link 1, where
+// the BMCs answer), in the switch namespace, for another fence device.
+func (h *Harness) MgmtAddr() (netip.Addr, error) {
+	h.mgmtUsed++
+	a := h.Lab.SpareAddr(1, len(h.Lab.Nodes)+h.mgmtUsed-1)
+	if out, err := exec.Command("ip", "-n", h.Lab.Switch, "addr", "add", netip.PrefixFrom(a, lab.Subnet(1, h.Lab.Links).Bits()).String(), "dev", "br1").CombinedOutput(); err != nil {
+		return a, fmt.Errorf("failover: management address %s: %v: %s", a, err, out)
+	}
+	return a, nil
+}
+
+// CutCommand is the shell command that cuts node i's power: its links go
+// down and every process of its namespace dies (the BMCs' power-off hook;
+// other simulated devices can run it too).
+func (h *Harness) CutCommand(i int) string { return cutCommand(h.Lab.Nodes[i]) }
 
 func (o *Options) defaults() {
 	if o.Nodes == 0 {
@@ -189,6 +216,11 @@ func Start(ctx context.Context, o Options) (_ *Harness, err error) {
 		}
 		h.MACs = append(h.MACs, strings.TrimSpace(mac))
 	}
+	if o.FenceExtra != nil {
+		if h.extraDevices, h.extraTopology, err = o.FenceExtra(h); err != nil {
+			return nil, err
+		}
+	}
 	if err := h.writeConfigs(pw); err != nil {
 		return nil, err
 	}
@@ -270,8 +302,17 @@ func (h *Harness) writeConfigs(pwFile string) error {
 		fmt.Fprintf(&b, "    - name: bmc-n%d\n      plugin: fence_ipmilan\n      params: {ip: %s, ipport: \"623\", username: admin, password_file: %s, lanplus: \"1\", cipher: \"3\", login_timeout: \"2\", power_timeout: \"5\", power_wait: \"0\", stonith_status_sleep: \"0.05\"}\n",
 			i+1, h.BMCs[i], pwFile)
 	}
+	for _, l := range strings.Split(strings.TrimSpace(h.extraDevices), "\n") {
+		if strings.TrimSpace(l) != "" {
+			b.WriteString("    " + l + "\n")
+		}
+	}
 	b.WriteString("  topology:\n")
 	for i := range h.Lab.Nodes {
+		if levels, ok := h.extraTopology[i]; ok {
+			fmt.Fprintf(&b, "    n%d: %s\n", i+1, levels)
+			continue
+		}
 		fmt.Fprintf(&b, "    n%d: [[bmc-n%d]]\n", i+1, i+1)
 	}
 	res := o.Resources

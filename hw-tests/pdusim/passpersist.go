@@ -2,7 +2,10 @@ package pdusim
 
 import (
 	"bufio"
+	"fmt"
 	"io"
+	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -134,5 +137,57 @@ func answerSet(st store, oidText, typeValue string) string {
 	if err != nil {
 		return "inconsistent-value" // the state could not be read: refuse
 	}
+	if reply == "DONE" {
+		cutFeeds(st)
+	}
 	return reply
+}
+
+// cutFeeds runs the power-off hook of every feed whose outlets are now all
+// off (before the SET is answered: the machine loses power when the PDU
+// switches), or arranges it for when a delayed switch takes effect, and
+// re-arms feeds that have an outlet on again.
+func cutFeeds(st store) {
+	var now []int
+	var later []int64
+	_ = st.update(func(s *state) bool {
+		t := time.Now().UnixNano()
+		changed := false
+		for i := range s.Feeds {
+			f := &s.Feeds[i]
+			at := f.offAt(s, t)
+			switch {
+			case f.Cut && at == 0:
+				f.Cut, changed = false, true // powered again
+			case f.Cut:
+			case at == t:
+				f.Cut, f.CutAt, changed = true, t, true
+				now = append(now, i)
+			case at > t:
+				later = append(later, at)
+			}
+		}
+		return changed
+	})
+	for _, i := range now {
+		runHook(st, i)
+	}
+	for _, at := range later {
+		time.AfterFunc(time.Duration(at-time.Now().UnixNano()), func() { cutFeeds(st) })
+	}
+}
+
+func runHook(st store, i int) {
+	var cmd string
+	_ = st.update(func(s *state) bool {
+		cmd = s.Feeds[i].OnPowerOff
+		return false
+	})
+	if cmd == "" {
+		return
+	}
+	out, err := exec.Command("/bin/sh", "-c", cmd).CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "pdusim: power-off hook of feed %d: %v: %s\n", i, err, out)
+	}
 }

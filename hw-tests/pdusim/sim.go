@@ -59,6 +59,17 @@ type Options struct {
 	Dir string
 	// Netns runs snmpd in this network namespace (ip netns exec).
 	Netns string
+	// Feeds are machines the outlets power: when all outlets of a feed
+	// are off, its OnPowerOff command runs (sh -c, as snmpd's user), as
+	// the power-off hook of ipmi_sim does: a test makes it kill the node.
+	Feeds []Feed
+}
+
+// Feed is one machine powered by Outlets (1-based; two for a machine with
+// two power supplies).
+type Feed struct {
+	Outlets    []int
+	OnPowerOff string
 }
 
 // Sim is a running simulator.
@@ -160,6 +171,9 @@ func Start(o Options) (*Sim, error) {
 		c.Close()
 	}
 	st := &state{Kind: o.Kind, Transition: int64(o.Transition)}
+	for _, f := range o.Feeds {
+		st.Feeds = append(st.Feeds, feed{Outlets: f.Outlets, OnPowerOff: f.OnPowerOff})
+	}
 	for i, name := range o.Outlets {
 		st.Outlets = append(st.Outlets, outlet{Name: name, On: !slices.Contains(o.Off, i+1)})
 	}
@@ -319,8 +333,23 @@ func (s *Sim) SetOutlets(on bool, outlets ...int) error {
 				st.Outlets[i].On, st.Outlets[i].At = on, 0
 			}
 		}
+		st.rearm()
 		return true
 	})
+}
+
+// FeedCut reports whether feed i (0-based, Options.Feeds) lost power and
+// when (its hook ran).
+func (s *Sim) FeedCut(i int) (bool, time.Time, error) {
+	var cut bool
+	var at int64
+	err := s.st.update(func(st *state) bool {
+		if i >= 0 && i < len(st.Feeds) {
+			cut, at = st.Feeds[i].Cut, st.Feeds[i].CutAt
+		}
+		return false
+	})
+	return cut, time.Unix(0, at), err
 }
 
 // FailSets makes every SET fail with a pass_persist error word
@@ -351,6 +380,7 @@ func (s *Sim) Reset(on bool) error {
 		for i := range st.Outlets {
 			st.Outlets[i].On, st.Outlets[i].At = on, 0
 		}
+		st.rearm()
 		return true
 	})
 }

@@ -63,3 +63,45 @@ func TestSimWithNetSNMPTools(t *testing.T) {
 		})
 	}
 }
+
+// TestFeedPowerOff: a machine on two outlets loses power (its hook runs)
+// only when both are off, once, and again after it had power back.
+func TestFeedPowerOff(t *testing.T) {
+	if err := Available(); err != nil {
+		t.Skip(err)
+	}
+	if _, err := exec.LookPath("/usr/bin/snmpset"); err != nil {
+		t.Skipf("net-snmp tools missing (Debian package snmp): %v", err)
+	}
+	marks := t.TempDir() + "/cuts"
+	s, err := Start(Options{Kind: RackPDU, Feeds: []Feed{{Outlets: []int{3, 4}, OnPowerOff: "echo cut >> " + marks}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	addr := s.Host + ":" + strconv.Itoa(s.Port)
+	set := func(outlet, value string) {
+		snmp(t, "snmpset", "-v", "2c", "-c", s.Community, addr, rPDUOutletControlCommand+"."+outlet, "i", value)
+	}
+	cuts := func() int {
+		b, _ := exec.Command("cat", marks).Output()
+		return strings.Count(string(b), "cut")
+	}
+	set("3", "2")
+	if cut, _, _ := s.FeedCut(0); cut || cuts() != 0 {
+		t.Fatal("the machine lost power with one of its two outlets still on")
+	}
+	set("4", "2")
+	if cut, _, _ := s.FeedCut(0); !cut || cuts() != 1 {
+		t.Fatalf("both outlets off: cut=%v, hook ran %d times", cut, cuts())
+	}
+	set("4", "2") // already off: nothing new
+	if cuts() != 1 {
+		t.Fatalf("hook ran %d times", cuts())
+	}
+	set("3", "1")
+	set("3", "2")
+	if cuts() != 2 {
+		t.Fatalf("power back then off again: hook ran %d times, want 2", cuts())
+	}
+}

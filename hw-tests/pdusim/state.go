@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 )
@@ -41,9 +42,64 @@ type state struct {
 	Sets []string `json:"sets,omitempty"`
 	// Reads counts GET/GETNEXT requests.
 	Reads int `json:"reads,omitempty"`
+	// Feeds are the machines the outlets power (see Feed).
+	Feeds []feed `json:"feeds,omitempty"`
+}
+
+// feed is one machine powered by some outlets: when all of them are off,
+// the machine loses power and OnPowerOff runs (once, until an outlet is
+// on again).
+type feed struct {
+	Outlets    []int  `json:"outlets"`
+	OnPowerOff string `json:"on_power_off"`
+	// Cut: the hook ran and no outlet of the feed has been on since.
+	Cut bool `json:"cut,omitempty"`
+	// CutAt is when it ran (Unix ns).
+	CutAt int64 `json:"cut_at,omitempty"`
+}
+
+// offAt is the first time at or after now when every outlet of the feed
+// is off (0: never, as things stand).
+func (f feed) offAt(st *state, now int64) int64 {
+	if len(f.Outlets) == 0 {
+		return 0
+	}
+	candidates := []int64{now}
+	for _, i := range f.Outlets {
+		if i >= 1 && i <= len(st.Outlets) {
+			if o := st.Outlets[i-1]; !o.On && o.At > now {
+				candidates = append(candidates, o.At)
+			}
+		}
+	}
+	slices.Sort(candidates)
+	for _, t := range candidates {
+		all := true
+		for _, i := range f.Outlets {
+			if i < 1 || i > len(st.Outlets) || st.Outlets[i-1].on(t) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return t
+		}
+	}
+	return 0
 }
 
 func (st *state) now() int64 { return time.Now().UnixNano() }
+
+// rearm forgets the cut of feeds that have an outlet on again (switched
+// behind the PDU's back by a test: the machine has power, and is booted by
+// the test when it wants).
+func (st *state) rearm() {
+	for i := range st.Feeds {
+		if st.Feeds[i].Cut && st.Feeds[i].offAt(st, st.now()) == 0 {
+			st.Feeds[i].Cut = false
+		}
+	}
+}
 
 // store is the state file and its lock.
 type store struct{ dir string }

@@ -81,6 +81,9 @@ var Plugin = &fence.Plugin{
 		{Name: "snmpwalk_path", Type: fence.TypeString, Default: "/usr/bin/snmpwalk", Placeholder: "[path]", ShortDesc: "Path to snmpwalk binary (ignored)", Order: 1000, Hidden: true},
 	},
 	Open: open,
+	// The daemon's device monitor keeps the socket (SNMP has no session to
+	// expire; a v3 engine that restarted is rediscovered on a new one).
+	KeepSession: true,
 }
 
 func init() { fence.Register(Plugin) }

@@ -92,7 +92,8 @@ var Plugin = &fence.Plugin{
 		{Name: fence.OptStatusSleep, Type: fence.TypeSecond, Default: "1", Placeholder: "[seconds]", ShortDesc: "Sleep X seconds between status calls during a STONITH action", Order: 200},
 		{Name: fence.OptDisableTmo, Type: fence.TypeString, Placeholder: "[true/false]", ShortDesc: "Disable timeout (true/false) (default: true when run from Pacemaker 2.0+)", Order: 200},
 	},
-	Open: open,
+	Open:   open,
+	Manual: true,
 }
 
 func init() { fence.Register(Plugin) }
@@ -310,6 +311,31 @@ func peer(c *net.UnixConn) (uid, pid int, err error) {
 		return 0, 0, cerr
 	}
 	return int(cred.Uid), int(cred.Pid), nil
+}
+
+// Monitor checks what a manual fence needs to wait for an operator: its
+// confirmation directory exists (or can be made) and is private to root.
+// A person cannot be checked.
+func (d *Device) Monitor(context.Context) error {
+	if err := os.MkdirAll(d.dir, 0o700); err != nil {
+		return fmt.Errorf("meatware: creating %s: %w", d.dir, err)
+	}
+	fi, err := os.Stat(d.dir)
+	if err != nil {
+		return fmt.Errorf("meatware: %w", err)
+	}
+	if !fi.IsDir() || fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("meatware: %s has mode %v; it must be a directory not accessible to group or others (chmod 700)", d.dir, fi.Mode())
+	}
+	return nil
+}
+
+// Note says who confirmed, for the fence history.
+func (d *Device) Note() string {
+	if by := d.ConfirmedBy(); by != "" {
+		return "confirmed by " + by
+	}
+	return ""
 }
 
 // ConfirmedBy is who confirmed the request ("" while waiting).

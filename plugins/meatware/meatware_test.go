@@ -70,6 +70,9 @@ func TestOffWaitsForConfirmation(t *testing.T) {
 	if !res.Fenced() {
 		t.Fatalf("off after the confirmation: %v", res)
 	}
+	if !strings.HasPrefix(res.Note, "confirmed by alice (uid ") {
+		t.Errorf("result note %q does not say who confirmed", res.Note)
+	}
 	if _, err := os.Stat(SocketPath(dir, "n2")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("socket left behind: %v", err)
 	}

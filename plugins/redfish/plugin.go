@@ -87,6 +87,9 @@ var Plugin = &fence.Plugin{
 		{Name: "gnutlscli_path", Type: fence.TypeString, Default: "/usr/bin/gnutls-cli", Placeholder: "[path]", ShortDesc: "Path to gnutls-cli binary (ignored)", Order: 1000, Hidden: true},
 	},
 	Open: open,
+	// A session is kept by the daemon's device monitor: an expired one is
+	// renewed on a 401 (see Device).
+	KeepSession: true,
 }
 
 func init() { fence.Register(Plugin) }

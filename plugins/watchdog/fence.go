@@ -51,7 +51,8 @@ var Plugin = &fence.Plugin{
 		{Name: fence.OptVersion, Short: 'V', Type: fence.TypeBoolean, ShortDesc: "Display version information and exit", Order: 53},
 		{Name: fence.OptHelp, Short: 'h', Type: fence.TypeBoolean, ShortDesc: "Display help and exit", Order: 54},
 	},
-	Open: openFence,
+	Open:        openFence,
+	Unmonitored: "nothing to reach: a lost node's own watchdog fences it",
 }
 
 func init() { fence.Register(Plugin) }
