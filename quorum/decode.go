@@ -25,6 +25,7 @@ import (
 //	  no_quorum_policy: stop       # stop | freeze | ignore | demote | suicide
 //	  device: {...}                # a quorum disk or an arbiter, see DeviceSection
 //	  heuristics: {...}            # ping groups, see HeuristicsSection
+//	  watchdog: {...}              # this node's self-fencing, see WatchdogSection
 type Section struct {
 	Config Config
 	Policy NoQuorumPolicy
@@ -36,6 +37,8 @@ type Section struct {
 	Device *DeviceSection `json:",omitempty"`
 	// Heuristics are the ping groups, nil without any.
 	Heuristics *HeuristicsSection `json:",omitempty"`
+	// Watchdog is the node's self-fencing watchdog, nil without one.
+	Watchdog *WatchdogSection `json:",omitempty"`
 }
 
 // Decode validates the quorum section for the given node names (in id
@@ -60,7 +63,7 @@ func Decode(file string, n *yaml.Node, nodes []string) (*Section, error) {
 		if n.Kind != yaml.MappingNode {
 			return nil, fmt.Errorf("%s:%d: quorum: want a mapping", file, n.Line)
 		}
-		valid := []string{"expected_votes", "votes", "two_node", "wait_for_all", "last_man_standing", "last_man_standing_window", "no_quorum_policy", "auto_tie_breaker", "auto_tie_breaker_node", "device", "heuristics"}
+		valid := []string{"expected_votes", "votes", "two_node", "wait_for_all", "last_man_standing", "last_man_standing_window", "no_quorum_policy", "auto_tie_breaker", "auto_tie_breaker_node", "device", "heuristics", "watchdog"}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			var err error
@@ -95,6 +98,13 @@ func Decode(file string, n *yaml.Node, nodes []string) (*Section, error) {
 					continue
 				}
 				s.Heuristics = h
+			case "watchdog":
+				w, werr := DecodeWatchdog(file, v)
+				if werr != nil {
+					errs = append(errs, strings.Split(werr.Error(), "\n")...)
+					continue
+				}
+				s.Watchdog = w
 			case "no_quorum_policy":
 				s.Policy, err = ParsePolicy(v.Value)
 				s.PolicySet = true
@@ -125,6 +135,7 @@ func Decode(file string, n *yaml.Node, nodes []string) (*Section, error) {
 		if _, err := New(s.Config); err != nil {
 			errs = append(errs, fmt.Sprintf("%s: %v", file, err))
 		}
+		errs = append(errs, s.checkSelfFencing(file, n)...)
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))

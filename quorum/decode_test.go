@@ -43,6 +43,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add("votes: {n1: 3, n2: 0}\nexpected_votes: 2\nlast_man_standing_window: 1s\n")
 	f.Add(arbiterYAML)
 	f.Add("device:\n  model: disk\n  algorithm: ffsplit\n  votes: 2\n  disk: {paths: [/dev/a, /dev/b, /dev/c], evict: false}\n")
+	f.Add("no_quorum_policy: suicide\nwatchdog: {device: \"stand-in:/tmp/wd\", timeout: 3s}\n")
 	f.Add("heuristics:\n  interval: 500ms\n  timeout: 1s\n  ping_groups: [{name: g, addresses: [\"::1\", 127.0.0.1], weight: 5}]\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		sec, err := decodeString(t, s)

@@ -97,6 +97,17 @@ type NodeStatus struct {
 	// Pending lists resources with a start or promote running here: they
 	// may be active, and the DC orders nothing for them until they end.
 	Pending []string `json:"pending,omitempty"`
+	// Attributes are the node's transient attributes (Engine.SetAttribute).
+	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+// names lists the resources the report shows active here.
+func (s NodeStatus) names() []string {
+	var out []string
+	for _, r := range s.Resources {
+		out = append(out, r.Rsc)
+	}
+	return out
 }
 
 // Action is one resource operation the DC asks a member to run.

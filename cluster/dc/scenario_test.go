@@ -192,7 +192,9 @@ func runScenario(t *testing.T, path string) {
 			}
 			continue
 		default:
-			t.Fatalf("%s:%d: unknown command %q", path, ln, f[0])
+			if !s.deviceCommand(f, &got) { // device_test.go
+				t.Fatalf("%s:%d: unknown command %q", path, ln, f[0])
+			}
 		}
 		collect()
 	}

@@ -87,6 +87,8 @@ type Runtime struct {
 	proposals  uint64
 	fences     map[uint64]context.CancelFunc
 	fileDigest string
+	// onSnapshot is called on the loop after every step (OnSnapshot).
+	onSnapshot func(dc.Snapshot)
 }
 
 // NewRuntime builds the runtime; call Run.
@@ -325,7 +327,11 @@ func (r *Runtime) flush() {
 	}
 	r.mu.Lock()
 	r.snap = r.eng.Snapshot()
+	snap := r.snap
 	r.mu.Unlock()
+	if r.onSnapshot != nil {
+		r.onSnapshot(snap)
+	}
 }
 
 func (r *Runtime) monitor(mr dc.MonitorRequest) {

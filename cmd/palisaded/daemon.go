@@ -94,7 +94,7 @@ func attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 	}
 	var fencer *topology.Fencer
 	if fc.Enabled {
-		if fencer, err = topology.NewFencer(fc, topology.FenceAgents); err != nil {
+		if fencer, err = topology.NewFencer(fc, quorumDiskAgents(self, topology.FenceAgents)); err != nil {
 			return nil, err
 		}
 	}
@@ -146,7 +146,7 @@ func attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 			// membership has been evaluated again: by deadtime its peers may
 			// have declared it dead.
 			StaleAfter:   c.Timing.Deadtime / 2,
-			SafetyDigest: dc.SafetyDigestOf(qs, fc)},
+			SafetyDigest: dc.SafetyDigestOf(qs, fc), NoQuorumPolicy: sectionPolicy(qs)},
 		Executor: ex, Events: events, Logger: log.With("part", "dc"), AlertCommand: fc.AlertCommand,
 		StateDir: c.StateDir, FileDigest: fileDigest,
 		Send: func(to string, b []byte) error {
@@ -198,6 +198,10 @@ func attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 	if proposeFile {
 		// Edited while the node was down: propose it once joined.
 		go proposeFileSection(ctx, rt, c.File, rcfg, fileAdmin, "start-up with an edited "+c.File, 2*time.Minute, log)
+	}
+	// Quorum device, heuristics, watchdog, suicide (quorumdev.go).
+	if err := attachQuorumDevice(ctx, n, rt, c, qs, policy, fc, names, events, log); err != nil {
+		return nil, err
 	}
 	go func() {
 		<-ctx.Done()
