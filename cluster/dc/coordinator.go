@@ -95,6 +95,7 @@ type Coordinator struct {
 	// the least recently heard member of the view was heard (freshness).
 	lastTick, heardAt time.Duration
 	fresh             bool
+
 	// dev is the quorum device's last verdict (SetDeviceVote), lastDev
 	// what it meant at the last evaluation; pending: the agreed view
 	// waits for the device (no decisions, no policy); qinfo the verdict.
