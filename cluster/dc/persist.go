@@ -57,7 +57,13 @@ func StartCIB(p *Persisted, file *model.Config, fileAdmin uint64) (cib *CIB, fil
 		}
 		return &CIB{Version: Version{AdminEpoch: fileAdmin, Epoch: 1}, Config: file, Digest: ConfigDigest(file)}, fd, false
 	}
+	// Reported is not carried over: what other nodes ran is known only
+	// from what they reported while this node was up. Its own restart may
+	// have hidden a move (it was fenced, a peer took its resources): the
+	// persisted status still says where resources may be (lost nodes are
+	// waited for there), but no node counts as known until it reports
+	// again, so a lost peer may be running anything until it is fenced.
 	cib = &CIB{Version: Version{AdminEpoch: p.Version.AdminEpoch, Epoch: p.Version.Epoch}, Config: p.Config, Digest: ConfigDigest(p.Config),
-		Status: p.Status, Reported: p.Reported, Left: p.Left, Fencing: p.Fencing, Pending: p.Pending, ReportedIn: p.ReportedIn}
+		Status: p.Status, Left: p.Left, Fencing: p.Fencing, Pending: p.Pending, ReportedIn: p.ReportedIn}
 	return cib, p.FileDigest, file != nil && fd != p.FileDigest
 }

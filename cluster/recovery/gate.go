@@ -484,8 +484,12 @@ func (g *Gate) Tick(now time.Duration) {
 func (g *Gate) FenceResult(res FenceResult, now time.Duration) {
 	r, ok := g.nodes[res.Target]
 	staleGen := ok && res.Gen != 0 && r.gen != 0 && res.Gen != r.gen
-	if ok && res.OK && res.VerifiedOff && !staleGen && res.Attempt >= r.attempt && r.state != StateFenced &&
-		(r.state != StateMember || r.member) {
+	// A late success (the request was withdrawn, or the record moved on)
+	// still tells the node is off, unless it is a clean member of the
+	// partition now: then it came back after the device acted (a new
+	// incarnation the result says nothing about), and is alive.
+	liveMember := r != nil && r.state == StateMember && r.member
+	if ok && res.OK && res.VerifiedOff && !staleGen && res.Attempt >= r.attempt && r.state != StateFenced && !liveMember {
 		r.state, r.by, r.failures, r.scheduled, r.mine = StateFenced, "device:"+res.Device, 0, false, false
 		r.attempt, r.fencedGen = res.Attempt, r.gen
 		if g.active() {

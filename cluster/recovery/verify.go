@@ -59,7 +59,11 @@ func Verify(es []eventlog.Entry) []Violation {
 			// Stopped there, or found not running there by a probe of
 			// the node itself.
 			stopped[onNode{e.Node, e.Resource}] = e.MonoNS
-		case isStart(e) || e.Event == eventlog.ActionSent && e.Action == "start":
+		case e.Event == eventlog.ActionSent && e.Action == "start",
+			e.Event == eventlog.ActionResult && e.Action == "start" && e.OK != nil && *e.OK:
+			// Sent or run there. An allowed start is not: the DC holds it
+			// until every member acknowledged it as pending, and a node
+			// that probed "not running" after it had nothing to stop.
 			started[onNode{e.Node, e.Resource}] = e.MonoNS
 		}
 		switch e.Event {
@@ -124,7 +128,7 @@ func Verify(es []eventlog.Entry) []Violation {
 		for w, m := range pending {
 			for t, l := range m {
 				if (w == e.Writer || l.quorate) && t != e.Node && slices.Contains(l.resources, e.Resource) {
-					out = append(out, Violation{e, fmt.Sprintf("start of %s on %s while %s (which ran it) is not confirmed fenced", e.Resource, e.Node, t)})
+					out = append(out, Violation{e, fmt.Sprintf("start of %s on %s while %s (which ran it, as %s logged) is not confirmed fenced", e.Resource, e.Node, t, w)})
 				}
 			}
 		}

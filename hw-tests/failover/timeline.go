@@ -34,7 +34,8 @@ func (t Timeline) FailoverMS() float64 { return float64(t.FirstNew-t.Fault) / 1e
 // step returns the time of the first step named name (0 if not seen).
 func (t Timeline) step(name string) time.Duration {
 	for _, s := range t.Steps {
-		if s.Name == name || strings.HasPrefix(s.Name, name) {
+		// Names are decorated ("BMC reports OFF, fence confirmed (bmc-n1)").
+		if s.Name == name || strings.HasPrefix(s.Name, name) || strings.Contains(s.Name, name) {
 			return s.At
 		}
 	}
