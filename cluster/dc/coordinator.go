@@ -103,6 +103,12 @@ type Coordinator struct {
 	lastDev quorum.DeviceVote
 	pending bool
 	qinfo   QuorumInfo
+	// epoch counts the times this node's partition became quorate;
+	// known[n] is the epoch in which n was last seen a member or fenced;
+	// deviceOnly: quorate only with the device's votes (see device.go).
+	epoch      uint64
+	known      map[string]uint64
+	deviceOnly bool
 
 	cib        *CIB
 	rebuilding bool
@@ -271,9 +277,12 @@ func (c *Coordinator) SetView(v View, now time.Duration) {
 // this node becomes (or stays) DC of a new agreed view.
 func (c *Coordinator) evaluate(now time.Duration, wasDC, newView bool) {
 	st := c.quorumNow(now)
+	wasQuorate, wasPending := c.quorate, c.pending
 	c.quorate = st.Quorate && c.acting()
 	c.pending = st.Pending && c.acting()
 	c.noteQuorum(st, now)
+	c.trackEpoch(wasQuorate, st) // device.go
+	c.dropHeld(wasQuorate, wasPending, now) // device.go
 	if c.isDC() {
 		if !wasDC {
 			c.log(now, eventlog.Entry{Event: eventlog.DCElected, Detail: st.String()})
@@ -739,6 +748,7 @@ func (c *Coordinator) notDCError() error {
 }
 
 func (c *Coordinator) forget(node string) {
+	c.noteOff(node) // device.go
 	// Copy on write: the old CIB may still be referenced by a status
 	// report being assembled elsewhere.
 	cib := *c.cib
@@ -962,7 +972,7 @@ func (c *Coordinator) maybeOn(rsc string) []string {
 		}
 	}
 	for _, n := range c.cfg.Nodes {
-		if c.gate().Blocked(n) && !c.nodes[n].reported && !slices.Contains(c.cib.Reported, n) && !slices.Contains(out, n) {
+		if (c.gate().Blocked(n) && !c.nodes[n].reported && !slices.Contains(c.cib.Reported, n) || c.suspect(n)) && !slices.Contains(out, n) {
 			out = append(out, n)
 		}
 	}
@@ -976,6 +986,7 @@ func (c *Coordinator) schedule(now time.Duration) {
 	if !c.gateDC() || c.pending || c.cib.Config == nil || c.cfg.Schedule == nil {
 		return
 	}
+	c.fenceSuspects(now) // device.go
 	plan, err := c.cfg.Schedule(c.scheduled(c.cib.Config), c.buildStatus(), c.cfg.Wall())
 	if err != nil {
 		c.errorf("schedule (view %d): %w", c.view.ID, err)

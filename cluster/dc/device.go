@@ -173,3 +173,104 @@ func (c *Coordinator) scheduled(cfg *model.Config) *model.Config {
 	cc.Options.NoQuorumPolicy = string(p)
 	return &cc
 }
+
+// QuorateAt reports whether this node acts as quorate at now: Quorate,
+// unless its quorum rests on a device vote whose lease has ended by now
+// (the engine re-evaluates before it takes its next decision, so nothing
+// is decided on such a vote).
+func (c *Coordinator) QuorateAt(now time.Duration) bool {
+	if !c.quorate {
+		return false
+	}
+	if c.qinfo.DeviceVotes > 0 && now >= c.dev.Until {
+		return c.qinfo.Votes-c.qinfo.DeviceVotes >= c.qinfo.Needed
+	}
+	return true
+}
+
+// Agreed reports whether the current view is agreed (every member
+// advertises it).
+func (c *Coordinator) Agreed() bool { return c.view.Agreed }
+
+// Runs reports whether this node runs (or may be starting) any resource:
+// the "held" flag a quorum device ranks partitions with.
+func (e *Engine) Runs() bool {
+	for _, on := range e.m.active {
+		if on {
+			return true
+		}
+	}
+	for _, k := range e.m.pendingStart {
+		if k > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// dropHeld forgets the starts held for replication when the quorum verdict
+// changed within a view (a quorum device's vote came or went): they were
+// allowed under the old verdict, and the scheduler decides them again.
+// Without a device only a view change moves quorum, and SetView already
+// drops them.
+func (c *Coordinator) dropHeld(wasQuorate, wasPending bool, now time.Duration) {
+	if len(c.held) == 0 || wasQuorate == c.quorate && wasPending == c.pending {
+		return
+	}
+	c.held = nil
+	c.publish(now) // the replicas no longer list them as pending
+}
+
+// trackEpoch follows the partition's quorum for suspect: a new epoch
+// starts whenever it becomes quorate, and the members are known in it.
+func (c *Coordinator) trackEpoch(wasQuorate bool, st quorum.State) {
+	if c.known == nil {
+		c.known = map[string]uint64{}
+	}
+	if c.quorate && !wasQuorate {
+		c.epoch++
+	}
+	c.deviceOnly = c.quorate && st.DeviceVotes > 0 && st.Votes-st.DeviceVotes < st.Needed
+	if c.quorate {
+		for _, m := range c.members {
+			c.known[m] = c.epoch
+		}
+	}
+}
+
+// noteOff records that node was confirmed off while this partition is
+// quorate: it cannot have come back with quorum of its own since (the
+// device's votes are ours).
+func (c *Coordinator) noteOff(node string) {
+	if c.quorate && c.known != nil {
+		c.known[node] = c.epoch
+	}
+}
+
+// suspect reports whether node may run anything for all this node knows:
+// the partition is quorate only with the quorum device's votes (a disk or
+// arbiter lets a minority, even one node, be quorate: lms, or ffsplit's
+// half), and node, outside it, was neither a member nor confirmed off
+// since the partition last became quorate. While another partition held
+// the device's votes it was quorate too, and the two never met: whatever
+// the replicated records say about node ("fenced", "left", a status
+// without resources) may be older than what it did then. Without the
+// device a quorate partition always shares a member with the previous
+// one, whose records carry that history.
+func (c *Coordinator) suspect(node string) bool {
+	return c.deviceOnly && !slices.Contains(c.members, node) && c.known[node] != c.epoch
+}
+
+// fenceSuspects asks the gate to fence every suspect node (DC only): its
+// resources, whatever they are, move only once it is confirmed off.
+func (c *Coordinator) fenceSuspects(now time.Duration) {
+	for _, n := range c.cfg.Nodes {
+		if !c.suspect(n) || c.gate().Blocked(n) {
+			continue
+		}
+		if err := c.requestFence(n, "quorate only with the quorum device's votes: "+n+" may have held them meanwhile", now); err != nil {
+			c.ready.Errors = append(c.ready.Errors, err)
+		}
+		c.drainGate(now)
+	}
+}

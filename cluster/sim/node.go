@@ -45,6 +45,9 @@ type node struct {
 	exec   *executor.Executor
 	fencer *topology.Fencer
 
+	// dev is the daemon's side of the quorum device (device.go).
+	dev *nodeDevice
+
 	// views is this node's recent membership views (member sets and
 	// since when), for the ground-truth agreement check.
 	views []viewRec
@@ -174,6 +177,9 @@ func (n *node) crash() {
 }
 
 func (n *node) die() {
+	if n.w.dev != nil {
+		n.w.dev.stop(n)
+	}
 	n.epoch++
 	n.deferred, n.tasks = nil, nil
 	if n.exec != nil {
@@ -258,7 +264,11 @@ func (n *node) start() {
 	if err != nil {
 		panic(err)
 	}
-	q, err := quorum.New(quorum.Config{Nodes: votes, TwoNode: len(names) == 2})
+	qc := quorum.Config{Nodes: votes, TwoNode: len(names) == 2}
+	if w.dev != nil {
+		qc = w.dev.quorumConfig(votes) // a device breaks ties, not two_node
+	}
+	q, err := quorum.New(qc)
 	if err != nil {
 		panic(err)
 	}
@@ -271,6 +281,9 @@ func (n *node) start() {
 	n.exec = executor.New(executor.Config{Node: n.name, Agent: simAgent{n}, Fencing: true, StartFailureIsFatal: true, Logger: quiet, Now: w.wall})
 	n.fencer = newFencer(w, names)
 	n.eng.MembershipTick(w.now, 0)
+	if w.dev != nil {
+		w.dev.start(n)
+	}
 	n.every(Keepalive, n.sendHeartbeat)
 	n.every(memTick, n.tick)
 	n.every(engineTick, func() {
@@ -368,6 +381,9 @@ func (n *node) pump() {
 	for range 100 {
 		if !n.alive || n.paused {
 			return
+		}
+		if n.dev != nil {
+			w.dev.sync(n)
 		}
 		rd := n.eng.Ready()
 		w.appendLog(n.name, rd.Log)

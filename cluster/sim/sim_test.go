@@ -72,7 +72,11 @@ func TestSeeds(t *testing.T) {
 		steps += r.Steps
 		nodeSec += r.NodeSeconds
 		if len(r.Violations) > 0 {
-			t.Errorf("seed %d (%d nodes, %d links, fence action %s): %d violation(s):", r.Seed, r.Nodes, r.Links, r.Action, len(r.Violations))
+			dev := ""
+			if r.Device != "" {
+				dev = ", quorum device " + r.Device
+			}
+			t.Errorf("seed %d (%d nodes, %d links, fence action %s%s): %d violation(s):", r.Seed, r.Nodes, r.Links, r.Action, dev, len(r.Violations))
 			for _, v := range r.Violations {
 				t.Errorf("  %v", v)
 			}
