@@ -281,8 +281,9 @@ func (c *Coordinator) evaluate(now time.Duration, wasDC, newView bool) {
 	c.quorate = st.Quorate && c.acting()
 	c.pending = st.Pending && c.acting()
 	c.noteQuorum(st, now)
-	c.trackEpoch(wasQuorate, st) // device.go
-	c.dropHeld(wasQuorate, wasPending, now) // device.go
+	// The quorum device's part (device.go).
+	c.trackEpoch(wasQuorate, st)
+	c.dropHeld(wasQuorate, wasPending, now)
 	if c.isDC() {
 		if !wasDC {
 			c.log(now, eventlog.Entry{Event: eventlog.DCElected, Detail: st.String()})

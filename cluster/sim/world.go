@@ -87,8 +87,6 @@ type Result struct {
 	Nodes      int
 	Links      int
 	Action     fence.Action
-	// Device describes the quorum device ("" without one).
-	Device     string
 	Violations []Violation
 	// Steps is the number of events processed; NodeSeconds the
 	// simulated node-time under faults.
@@ -103,6 +101,8 @@ type Result struct {
 	Trace uint64
 	// Log is the merged event log of every node.
 	Log []eventlog.Entry
+	// Device describes the quorum device ("" without one).
+	Device string
 }
 
 // event is one scheduled step.
