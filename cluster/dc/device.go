@@ -36,7 +36,12 @@ type DeviceVote struct {
 // QuorumInfo is the quorum verdict of the current view, for status and for
 // the runtime's quorum-device loop.
 type QuorumInfo struct {
-	Votes    int    `json:"votes"`
+	// ViewQuorate is the verdict of the view's votes alone, whether or
+	// not the view is agreed and this node fresh (Snapshot.Quorate says
+	// whether the node may decide): a quorum disk keeps feeding the
+	// watchdog of a node whose view holds quorum through a brief silence.
+	ViewQuorate bool `json:"view_quorate"`
+	Votes       int  `json:"votes"`
 	Expected int    `json:"expected"`
 	Needed   int    `json:"needed"`
 	Reason   string `json:"reason,omitempty"`
@@ -106,7 +111,7 @@ func (c *Coordinator) quorumNow(now time.Duration) quorum.State {
 // noteQuorum keeps the verdict for status and logs a change of the device's
 // part in it.
 func (c *Coordinator) noteQuorum(st quorum.State, now time.Duration) {
-	info := QuorumInfo{Votes: st.Votes, Expected: st.Expected, Needed: st.Needed, Reason: st.Reason, Pending: st.Pending && c.acting(),
+	info := QuorumInfo{ViewQuorate: st.Quorate, Votes: st.Votes, Expected: st.Expected, Needed: st.Needed, Reason: st.Reason, Pending: st.Pending && c.acting(),
 		DeviceVotes: st.DeviceVotes, DeviceProblem: st.DeviceProblem}
 	if c.cfg.Quorum != nil && c.cfg.Quorum.DeviceVotes() > 0 && c.acting() &&
 		(info.DeviceVotes != c.qinfo.DeviceVotes || info.Pending != c.qinfo.Pending || (info.DeviceProblem == "") != (c.qinfo.DeviceProblem == "")) {

@@ -265,7 +265,7 @@ func (d *simDevice) sync(n *node) {
 	if nd == nil || !c.Agreed() || c.View() == 0 {
 		return
 	}
-	view, members, held, quorate := c.View(), c.Members(), n.eng.Runs(), c.Quorate()
+	view, members, held, quorate := c.View(), c.Members(), n.eng.Runs(), c.Quorum().ViewQuorate
 	if nd.told && nd.view == view && slices.Equal(nd.members, members) && nd.held == held && nd.quorate == quorate {
 		return
 	}

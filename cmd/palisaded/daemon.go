@@ -101,6 +101,9 @@ func attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 	delays := fc.StaticDelay
 	if len(delays) == 0 {
 		delays = recovery.DefaultStaticDelays(names, 0)
+		if qs.Device != nil {
+			delays = map[string]time.Duration{} // the quorum device settles two-node races
+		}
 	}
 	gate := recovery.New(recovery.Config{Self: self, Nodes: names, StaticDelay: delays,
 		RandomDelayMax: fc.RandomDelayMax, Rand: func(m time.Duration) time.Duration { return rand.N(m) },

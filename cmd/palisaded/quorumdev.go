@@ -374,7 +374,11 @@ func (q *quorumDev) onState() {
 	}
 	if q.arb != nil || q.disk != nil {
 		if s.Agreed && s.View != 0 {
-			in := deviceInput{view: s.View, members: s.Members, score: q.score, held: len(s.Local) > 0, quorate: s.Quorate}
+			// The disk feeds the watchdog while quorate: the view's own
+			// verdict, so that half a deadtime of silence (no decisions
+			// meanwhile) does not reset a node that cannot reach its disk;
+			// a new view without quorum does.
+			in := deviceInput{view: s.View, members: s.Members, score: q.score, held: len(s.Local) > 0, quorate: s.Quorum.ViewQuorate}
 			q.pushMu.Lock()
 			if !q.hasInput || !in.equal(q.in) {
 				q.in, q.hasInput = in, true
