@@ -487,7 +487,6 @@ func monoOf(w time.Time) time.Duration {
 	return eventlog.Mono() - time.Since(w)
 }
 
-
 // ---- the quorum disk ----
 
 // loopDevices makes n loop devices over file (n paths to one LUN); it

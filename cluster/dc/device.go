@@ -40,11 +40,11 @@ type QuorumInfo struct {
 	// not the view is agreed and this node fresh (Snapshot.Quorate says
 	// whether the node may decide): a quorum disk keeps feeding the
 	// watchdog of a node whose view holds quorum through a brief silence.
-	ViewQuorate bool `json:"view_quorate"`
-	Votes       int  `json:"votes"`
-	Expected int    `json:"expected"`
-	Needed   int    `json:"needed"`
-	Reason   string `json:"reason,omitempty"`
+	ViewQuorate bool   `json:"view_quorate"`
+	Votes       int    `json:"votes"`
+	Expected    int    `json:"expected"`
+	Needed      int    `json:"needed"`
+	Reason      string `json:"reason,omitempty"`
 	// Pending: not quorate on the nodes' votes alone and the quorum
 	// device has not answered for this view yet: no decision is taken and
 	// no no-quorum-policy applied until it does.
