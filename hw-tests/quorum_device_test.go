@@ -51,13 +51,19 @@ var qdDiskFlags = []string{"--watchdog", "1s", "--msgwait", "2s", "--loop", "100
 // daemon starts.
 func quorumLab(t *testing.T, resources string, prepare func(h *failover.Harness) func(i int, cfg string) string) *failover.Harness {
 	t.Helper()
+	return quorumLabWith(t, resources, "retry: {initial: 500ms, max: 2s}\nattempt_timeout: 15s", prepare)
+}
+
+// quorumLabWith is quorumLab with the fencing section's tuning lines.
+func quorumLabWith(t *testing.T, resources, fencing string, prepare func(h *failover.Harness) func(i int, cfg string) string) *failover.Harness {
+	t.Helper()
 	if err := failover.Available(); err != nil {
 		t.Skip(err)
 	}
 	failoverSeq++
 	o := failover.Options{Nodes: 2, HeartbeatLink: true, NoDaemons: true, Resources: resources,
 		Keepalive: 100 * time.Millisecond, Deadtime: time.Second,
-		FenceTuning: "retry: {initial: 500ms, max: 2s}\nattempt_timeout: 15s"}
+		FenceTuning: fencing}
 	o.Prefix = fmt.Sprintf("pq%d%c", os.Getpid()%100000, 'a'+failoverSeq)
 	if o.BinDir = os.Getenv("PALISADE_FAILOVER_BIN"); o.BinDir == "" {
 		o.BinDir = palisadeBins(t)
@@ -325,6 +331,60 @@ func TestQuorumArbiterSplit(t *testing.T) {
 	t.Logf("figures: link cut -> n1 quorate with the arbiter's vote %s; -> n2 confirmed fenced (BMC) %s; -> VIP answered by n1 %s",
 		ms(quorate[0]-fault), ms(conf-fault), ms(tl.FirstNew-fault))
 	t.Logf("arbiter: %s", arbiterLatency(t, arb))
+}
+
+// 1b. no_quorum_policy suicide: the same split, but the winner waits 3s
+// before fencing (static_delay): the loser, told by the arbiter that the
+// vote went elsewhere, fences itself first: it logs why, stops feeding
+// its (stand-in) watchdog, which fires within its timeout.
+func TestQuorumSuicide(t *testing.T) {
+	dogs := make([]*standIn, 2)
+	h := quorumLabWith(t, qdResources(""), "static_delay: {n2: 3s}\nretry: {initial: 500ms, max: 2s}\nattempt_timeout: 15s", func(h *failover.Harness) func(int, string) string {
+		_, device := startArbiter(t, h)
+		return func(i int, cfg string) string {
+			wd := filepath.Join(h.Dir, fmt.Sprintf("n%d-watchdog.log", i+1))
+			dogs[i] = &standIn{path: wd, timeout: qdWatchdog}
+			return withQuorum(cfg, fmt.Sprintf("  no_quorum_policy: suicide\n  watchdog: {device: \"stand-in:%s\", timeout: %s}\n", wd, qdWatchdog)+device+heuristics(h))
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	for i, d := range dogs {
+		wg.Add(1)
+		go func() { defer wg.Done(); d.watch(ctx, h, i) }()
+	}
+	if holder := waitStarted(t, h); holder != 1 {
+		t.Fatalf("the group started on n%d, want n2", holder+1)
+	}
+	for i := range 2 {
+		waitQuorum(t, h, i, "quorate, arbiter voting, uplink up, watchdog fed", 15*time.Second, func(q *api.QuorumStatus) bool {
+			return q.State == "quorate" && q.Device.Voting && q.Heuristics.Score == 100 && q.Watchdog != nil && q.Watchdog.Feeding && q.Policy == "suicide"
+		})
+	}
+	cutUplink(t, h, 1)
+	waitQuorum(t, h, 1, "pingd 0", 10*time.Second, func(q *api.QuorumStatus) bool { return q.Heuristics.Score == 0 })
+	fault, err := h.Partition([]int{0}, []int{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := waitTakeover(t, h, 1, fault, 30*time.Second)
+	checkRule(t, h, 1, fault)
+	checkLoser(t, h, 1, fault)
+	self := entries(t, h, fault, eventSelfFence, "n2")
+	if len(self) == 0 || !strings.Contains(self[0].Detail, "suicide") {
+		t.Fatalf("n2 did not fence itself for no_quorum_policy suicide: %+v", self)
+	}
+	fired, _ := dogs[1].firedAt()
+	if fired.IsZero() {
+		t.Fatal("n2's watchdog never fired after it fenced itself")
+	}
+	if f, _ := dogs[0].firedAt(); !f.IsZero() {
+		t.Error("the winner's watchdog fired")
+	}
+	conf := h.FenceConfirmedAt("n2", fault)
+	t.Logf("figures: link cut -> n2 fences itself %s (%s); its watchdog fired %s; n1 confirmed it fenced (BMC, after a 3s delay) %s; VIP answered by n1 %s",
+		ms(time.Duration(self[0].MonoNS)-fault), self[0].Detail, ms(monoOf(fired)-fault), ms(conf-fault), ms(tl.FirstNew-fault))
 }
 
 // 2. The arbiter goes down: both nodes keep quorum on their own votes and
