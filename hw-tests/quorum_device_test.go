@@ -309,6 +309,9 @@ func TestQuorumArbiterSplit(t *testing.T) {
 		t.Logf("n%d before the split: %s, votes %d/%d, arbiter %s voting (lease %d ms left), pingd=%d", i+1, q.State, q.Votes, q.Expected,
 			q.Device.Address, q.Device.LeaseLeftMS, q.Heuristics.Score)
 	}
+	if out, err := h.Palisade(0, "status"); err == nil {
+		t.Logf("palisade status on n1:\n%s", out)
+	}
 	uplink := cutUplink(t, h, 1)
 	q := waitQuorum(t, h, 1, "pingd 0 after losing the uplink", 10*time.Second, func(q *api.QuorumStatus) bool { return q.Heuristics.Score == 0 })
 	t.Logf("n2 lost its uplink: ping group %+v seen down after %s", q.Heuristics.Groups, ms(eventlog.Mono()-uplink))
@@ -642,6 +645,9 @@ func runDiskSplit(t *testing.T, loseDisk bool) {
 				(loseDisk || q.Heuristics != nil && q.Heuristics.Score == 100)
 		})
 		t.Logf("n%d: %s, votes %d/%d, disk %v voting, master %s, watchdog %s fed", i+1, q.State, q.Votes, q.Expected, q.Device.Paths, q.Device.Master, q.Watchdog.Device)
+	}
+	if out, err := h.Palisade(1, "status"); err == nil {
+		t.Logf("palisade status on n2:\n%s", out)
 	}
 	if loseDisk {
 		if out, err := exec.Command("blockdev", "--setro", devs[1]).CombinedOutput(); err != nil {
