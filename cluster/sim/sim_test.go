@@ -67,10 +67,16 @@ func TestSeeds(t *testing.T) {
 	cpu, wall := cpuTime()-cpu0, time.Since(wall0)
 	var steps uint64
 	var nodeSec float64
+	devSeeds, splits, devSplits := 0, 0, 0
 	for _, o := range results {
 		r := o.res
 		steps += r.Steps
 		nodeSec += r.NodeSeconds
+		splits += r.Splits
+		if r.Device != "" {
+			devSeeds++
+			devSplits += r.Splits
+		}
 		if len(r.Violations) > 0 {
 			dev := ""
 			if r.Device != "" {
@@ -85,6 +91,7 @@ func TestSeeds(t *testing.T) {
 	}
 	t.Logf("%d seeds, %d steps, %.0f simulated node-seconds under faults in %v of CPU, %v wall (%.0fx real time per CPU second, %.0fx on the clock)",
 		count, steps, nodeSec, cpu.Round(time.Millisecond), wall.Round(time.Millisecond), nodeSec/cpu.Seconds(), nodeSec/wall.Seconds())
+	t.Logf("%d network splits; %d seeds ran with a quorum device (arbiter or disk) through %d of them", splits, devSeeds, devSplits)
 }
 
 // TestDeterministic: a seed replays exactly.

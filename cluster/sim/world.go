@@ -103,6 +103,8 @@ type Result struct {
 	Log []eventlog.Entry
 	// Device describes the quorum device ("" without one).
 	Device string
+	// Splits counts the network partitions injected.
+	Splits int
 }
 
 // event is one scheduled step.
