@@ -199,3 +199,40 @@ func TestPolicyForScheduler(t *testing.T) {
 		t.Fatalf("the replica's options were changed: %q", cfg.Options.NoQuorumPolicy)
 	}
 }
+
+// TestPolicyDemoteReachesScheduler: quorum.no_quorum_policy demote (the
+// resources' option says stop) makes an inquorate DC demote a promoted
+// instance and keep it running, and stop the rest; stop (and suicide, for
+// the scheduler) demotes and stops it.
+func TestPolicyDemoteReachesScheduler(t *testing.T) {
+	cfg := &model.Config{Options: model.Options{NoQuorumPolicy: "stop"}, Resources: []*model.Resource{
+		{ID: "db-clone", Kind: model.KindClone, Meta: map[string]string{"promotable": "true", "promoted-max": "1", "clone-max": "1"},
+			Members: []*model.Resource{{ID: "db", Class: "ocf", Provider: "pacemaker", Type: "Stateful"}}},
+		{ID: "web", Class: "ocf", Provider: "heartbeat", Type: "Dummy"}}}
+	st := model.Status{NoQuorum: true, Nodes: []model.NodeState{{Name: "n1", State: model.NodeOnline}},
+		Resources: []model.ResourceStatus{{Rsc: "db", Node: "n1", Role: model.RolePromoted}, {Rsc: "web", Node: "n1"}}}
+	for _, tc := range []struct {
+		policy quorum.NoQuorumPolicy
+		want   []string
+	}{
+		{quorum.PolicyDemote, []string{"demote db:0", "stop web"}},
+		{quorum.PolicyStop, []string{"demote db:0", "stop db:0", "stop web"}},
+		{quorum.PolicySuicide, []string{"demote db:0", "stop db:0", "stop web"}},
+	} {
+		c := &Coordinator{cfg: Config{NoQuorumPolicy: tc.policy}}
+		plan, err := PackageScheduler(c.scheduled(cfg), st, time.Unix(0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, a := range plan {
+			if a.Op != "monitor" {
+				got = append(got, a.Op+" "+a.Resource)
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("no_quorum_policy %s: plan %v, want %v", tc.policy, got, tc.want)
+		}
+	}
+}
