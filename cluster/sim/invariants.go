@@ -94,7 +94,12 @@ func (w *World) agreedQuorate(n *node, v membership.View) string {
 		if o == n || !o.alive || o.mem == nil {
 			continue // a dead member holds no view; a paused one keeps its last
 		}
-		if !o.heldView(k, w.now-grace) {
+		// A member that has only added nodes to the view since (a node
+		// joined on its side of a cut that has not reached us yet) has
+		// excluded nobody: it cannot act on a view without us before it
+		// declares us dead, a whole deadtime after it last heard us, by
+		// when we have stopped acting (the lease of half a deadtime).
+		if !o.heldView(k, w.now-grace) && !o.heldSupersets(v, w.now-staleAfter) {
 			return fmt.Sprintf("member %s does not hold that view (%s vs %s)", o.name, membersKey(o.mem.View()), k)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"palisade/cluster/dc"
@@ -604,6 +605,31 @@ func (n *node) noteView(v membership.View) {
 	if len(n.views) > 8 {
 		n.views = n.views[1:]
 	}
+}
+
+// heldSupersets reports whether every member set this node held during
+// [from, now] contained all of v's members (same generations).
+func (n *node) heldSupersets(v membership.View, from time.Duration) bool {
+	held := false
+	for i, r := range n.views {
+		until := n.w.now
+		if i+1 < len(n.views) {
+			until = n.views[i+1].since
+		}
+		if until < from {
+			continue
+		}
+		if i == 0 && r.since > from {
+			return false // the record does not reach back far enough
+		}
+		for _, m := range v.Members {
+			if !strings.Contains(","+r.members, fmt.Sprintf(",%d:%d,", m.ID, m.Generation)) {
+				return false
+			}
+		}
+		held = true
+	}
+	return held
 }
 
 // heldView reports whether this node's member set was k at some time in
