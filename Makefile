@@ -43,7 +43,10 @@ test-unit: build
 test-hw: deps build
 	$(GO) test -count=1 -v -timeout 45m ./hw-tests/...
 
+# go mod tidy -diff prints what tidy would change and fails if anything:
+# go.mod and go.sum must list exactly what the code imports.
 lint:
+	$(GO) mod tidy -diff
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...

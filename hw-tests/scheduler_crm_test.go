@@ -16,10 +16,14 @@ import (
 	"time"
 
 	"palisade/resources/cib"
+	"palisade/resources/cib/cibtest"
 	"palisade/resources/model"
 	"palisade/resources/scheduler"
 	"palisade/resources/scheduler/scenario"
 )
+
+// schedCorpus is the scheduler's case corpus, beside package scheduler.
+const schedCorpus = "../resources/scheduler/testdata"
 
 // TestSchedulerMatchesCrmSimulate runs Pacemaker's crm_simulate on every
 // scheduler corpus case (converted to CIB XML) and compares the placement
@@ -30,17 +34,9 @@ func TestSchedulerMatchesCrmSimulate(t *testing.T) {
 	if err != nil {
 		t.Skip("crm_simulate not installed (Debian package pacemaker-cli-utils)")
 	}
-	files, _ := filepath.Glob("../resources/testdata/*.txt")
-	if len(files) == 0 {
-		t.Fatal("no scheduler corpus in resources/testdata")
-	}
 	var agree, compared, skipped, scoreAgree, scoreTotal int
-	for _, f := range files {
-		c, err := scenario.Load(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		name := filepath.Base(f)
+	for _, c := range scenario.LoadAll(t, schedCorpus) {
+		name := filepath.Base(c.Path)
 		if c.CrmSkip != "" {
 			skipped++
 			t.Logf("%s: not compared: %s", name, c.CrmSkip)
@@ -144,7 +140,7 @@ func schedRunCrm(t *testing.T, crm string, c *scenario.Case) (map[string]int, ma
 	in := filepath.Join(dir, "in.xml")
 	out := filepath.Join(dir, "out.xml")
 	var buf bytes.Buffer
-	if err := cib.Write(&buf, &c.Doc, c.Now); err != nil {
+	if err := cibtest.Write(&buf, &c.Doc, c.Now); err != nil {
 		return nil, nil, nil, err
 	}
 	if err := os.WriteFile(in, buf.Bytes(), 0o644); err != nil {

@@ -12,24 +12,16 @@ import (
 )
 
 // TestFlattenKeepsOrder is the property the executor relies on: for every
-// case of both corpora (the project's resources/testdata and Pacemaker's
+// case of both corpora (the project's resources/scheduler/testdata and Pacemaker's
 // own regression cases in ../shared/pacemaker-cts), every ordering between
 // two real actions of the scheduler's graph — direct, or through any chain
 // of actions — is kept by the flattened plan the DC executes, directly or
 // transitively.
 func TestFlattenKeepsOrder(t *testing.T) {
 	var graphs []namedGraph
-	own, _ := filepath.Glob("../../resources/testdata/*.txt")
-	if len(own) == 0 {
-		t.Fatal("no cases in resources/testdata")
-	}
-	for _, f := range own {
-		c, err := scenario.Load(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, c := range scenario.LoadAll(t, "../../resources/scheduler/testdata") {
 		out, _ := c.Run()
-		graphs = append(graphs, namedGraph{filepath.Base(f), out.Actions})
+		graphs = append(graphs, namedGraph{filepath.Base(c.Path), out.Actions})
 	}
 	pcmk, _ := filepath.Glob("../../../shared/pacemaker-cts/xml/*.xml")
 	if len(pcmk) == 0 {

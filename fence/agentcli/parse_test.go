@@ -1,61 +1,44 @@
 package agentcli
 
 import (
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
-	"golang.org/x/tools/txtar"
+	"github.com/cockroachdb/datadriven"
 
 	"palisade/fence"
 	"palisade/plugins/ipmi"
 )
 
-// TestParseData runs testdata/parse/*.txtar: each file gives the agent name
-// (default fence_ipmilan), the command line ("args", split on spaces) or the
-// stdin text, and either the expected options ("want": keys given in the
-// input plus keys whose value differs from fence_ipmilan's defaults, sorted)
-// or a substring of the expected error ("error").
+// TestParseData runs testdata/parse/*.txt (datadriven; -rewrite
+// regenerates). A directive is "argv" (its input is the command line, split
+// on spaces) or "stdin" (its input is the stdin text), with agent=NAME for
+// another agent than fence_ipmilan. The output is the options (keys given
+// in the input plus keys whose value differs from fence_ipmilan's
+// defaults, sorted) or "error: " and the error.
 func TestParseData(t *testing.T) {
-	files, err := filepath.Glob("testdata/parse/*.txtar")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no test data: %v", err)
-	}
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			ar, err := txtar.ParseFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sec := map[string]string{}
-			for _, f := range ar.Files {
-				sec[f.Name] = string(f.Data)
-			}
-			name := strings.TrimSpace(sec["name"])
-			if name == "" {
-				name = "fence_ipmilan"
-			}
+	datadriven.Walk(t, "testdata/parse", func(t *testing.T, path string) {
+		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
+			name := "fence_ipmilan"
+			d.MaybeScanArgs(t, "agent", &name)
 			var args []string
-			if a, ok := sec["args"]; ok {
-				args = strings.Fields(a)
+			var stdin string
+			switch d.Cmd {
+			case "argv":
+				args = strings.Fields(d.Input)
+			case "stdin":
+				stdin = d.Input + "\n"
+			default:
+				d.Fatalf(t, "unknown directive %q (want argv or stdin)", d.Cmd)
 			}
-			got, err := parseAndNormalize(name, args, sec["stdin"])
-			if want, ok := sec["error"]; ok {
-				want = strings.TrimSpace(want)
-				if err == nil || !strings.Contains(err.Error(), want) {
-					t.Fatalf("error = %v, want one containing %q (options %v)", err, want, got)
-				}
-				return
-			}
+			got, err := parseAndNormalize(name, args, stdin)
 			if err != nil {
-				t.Fatalf("unexpected error: %v", err)
+				return "error: " + err.Error()
 			}
-			if want := strings.TrimSpace(sec["want"]); got != want {
-				t.Errorf("options:\n%s\nwant:\n%s", got, want)
-			}
+			return got
 		})
-	}
+	})
 }
 
 // parseAndNormalize is the front half of Main, rendered for comparison.

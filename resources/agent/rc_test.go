@@ -1,41 +1,46 @@
 package agent
 
 import (
-	"bufio"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cockroachdb/datadriven"
 )
 
+// TestClassify runs testdata/classify.txt (datadriven; -rewrite
+// regenerates): each input row of a classify directive is STATUS RC
+// EXPECTED, printed back with the class.
 func TestClassify(t *testing.T) {
-	f, err := os.Open("testdata/classify.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	statuses := map[string]Status{"done": StatusDone, "timeout": StatusTimeout, "error": StatusError, "cancelled": StatusCancelled}
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
+	datadriven.RunTest(t, "testdata/classify.txt", func(t *testing.T, d *datadriven.TestData) string {
+		if d.Cmd != "classify" {
+			d.Fatalf(t, "unknown directive %q (want classify)", d.Cmd)
 		}
-		fs := strings.Fields(line)
-		if len(fs) != 4 {
-			t.Fatalf("testdata/classify.txt:%d: want 4 fields, got %q", n, line)
+		var out []string
+		for _, row := range strings.Split(d.Input, "\n") {
+			fs := strings.Fields(row)
+			if len(fs) != 3 {
+				d.Fatalf(t, "row %q: want STATUS RC EXPECTED", row)
+			}
+			st, ok := statuses[fs[0]]
+			rc, err := strconv.Atoi(fs[1])
+			if !ok || err != nil {
+				d.Fatalf(t, "row %q: want STATUS RC EXPECTED (STATUS done|timeout|error|cancelled, EXPECTED an rc or probe)", row)
+			}
+			res := Result{Status: st, RC: RC(rc)}
+			var got Class
+			if fs[2] == "probe" {
+				got = ClassifyProbe(res)
+			} else {
+				exp, err := strconv.Atoi(fs[2])
+				if err != nil {
+					d.Fatalf(t, "row %q: expected rc %q is not a number or probe", row, fs[2])
+				}
+				got = Classify(res, RC(exp))
+			}
+			out = append(out, strings.Join(fs, " ")+" -> "+got.String())
 		}
-		rc, _ := strconv.Atoi(fs[1])
-		res := Result{Status: statuses[fs[0]], RC: RC(rc)}
-		var got Class
-		if fs[2] == "probe" {
-			got = ClassifyProbe(res)
-		} else {
-			exp, _ := strconv.Atoi(fs[2])
-			got = Classify(res, RC(exp))
-		}
-		if got.String() != fs[3] {
-			t.Errorf("testdata/classify.txt:%d: %q: got %s", n, line, got)
-		}
-	}
+		return strings.Join(out, "\n")
+	})
 }

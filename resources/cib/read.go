@@ -1,16 +1,18 @@
-// Package cib reads and writes Pacemaker CIB XML (Heartbeat v2 cib.xml and
-// Pacemaker 1.x/2.x), converting to and from the scheduler's model.
+// Package cib reads Pacemaker CIB XML (Heartbeat v2 cib.xml and
+// Pacemaker 1.x/2.x) into the scheduler's model.
 //
 //	doc, report, err := cib.Read(r)   // configuration + status, for import
 //	doc, report, err = cib.ReadBytesWith(data, cib.Options{Scheduling: true})
 //	                                   // as Pacemaker schedules it (simulate)
 //	// report.Unsupported names every CIB feature that was not converted
-//	err = cib.Write(w, doc, now)       // for crm_simulate comparisons
 //
 // Read never drops a feature that can change placement silently: anything
 // it does not model is named in Report.Unsupported (for example "bundle
 // b1", "guest node g1 (remote-node of vm1)", "rsc-pattern in location
 // l3"); what cannot change placement (alerts, ACLs, timeouts) is not.
+//
+// Writing a document as CIB (for crm_simulate comparisons) is test
+// support, in package cibtest.
 package cib
 
 import (
@@ -23,6 +25,14 @@ import (
 
 	"palisade/resources/model"
 )
+
+// FenceDeviceID names the stopped placeholder stonith resource that
+// cibtest.Write adds when fencing is enabled (Pacemaker leaves every
+// resource unmanaged when stonith-enabled=true and no fence device is
+// configured, and Palisade configures devices outside the resource model).
+// The reader counts it as a fence device but not as a resource, so a CIB
+// written that way, or crm_simulate's result of it, reads back the same.
+const FenceDeviceID = "palisade-fence-placeholder"
 
 type elem struct {
 	name  string
@@ -114,8 +124,7 @@ func Read(r io.Reader) (*model.Document, *Report, error) {
 	return ReadBytes(data)
 }
 
-// ReadBytes is Read on a buffer, which it keeps: the returned document
-// refers to it, so the caller must not modify it afterwards.
+// ReadBytes is Read on a buffer (the document does not refer to it).
 //
 // It reads a CIB as configuration for Palisade (what `palisade config
 // import` converts): fencing is left to Palisade's fence topology, so

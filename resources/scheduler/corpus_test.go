@@ -2,56 +2,31 @@ package scheduler_test
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cockroachdb/datadriven"
 
 	"palisade/resources/model"
 	"palisade/resources/scheduler"
 	"palisade/resources/scheduler/scenario"
 )
 
-var update = flag.Bool("update", false, "rewrite the expected sections of resources/testdata cases")
-
-func corpus(t *testing.T) []*scenario.Case {
-	t.Helper()
-	files, err := filepath.Glob("../testdata/*.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatal("no scheduler cases in resources/testdata")
-	}
-	var out []*scenario.Case
-	for _, f := range files {
-		c, err := scenario.Load(f)
-		if err != nil {
-			t.Fatalf("loading case: %v", err)
-		}
-		out = append(out, c)
-	}
-	return out
-}
+// corpusDir holds the scheduler's cases (format: package scenario).
+const corpusDir = "testdata"
 
 // TestCorpus runs every case and compares scores, placement and the
-// transition with the expected sections.
+// transition with the file; -rewrite rewrites them after an intended
+// change (review the diff).
 func TestCorpus(t *testing.T) {
-	for _, c := range corpus(t) {
-		t.Run(filepath.Base(c.Path), func(t *testing.T) {
-			_, got := c.Run()
-			if *update {
-				if err := os.WriteFile(c.Path, c.Render(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			for _, s := range scenario.Sections {
-				if got[s] != c.Expected[s] {
-					t.Errorf("%s: section %q differs\n--- want\n%s--- got\n%s", c.Path, s, c.Expected[s], got[s])
-				}
-			}
+	files, err := filepath.Glob(filepath.Join(corpusDir, "*.txt"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scheduler cases in %s: %v", corpusDir, err)
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
+			datadriven.RunTestAny(t, f, scenario.New(f).Directive)
 		})
 	}
 }
@@ -60,7 +35,7 @@ func TestCorpus(t *testing.T) {
 // on a node whose allocation score is not negative, unless it was already
 // active there and is left alone (unmanaged, blocked, frozen).
 func TestNeverNegative(t *testing.T) {
-	for _, c := range corpus(t) {
+	for _, c := range scenario.LoadAll(t, corpusDir) {
 		out, _ := c.Run()
 		score := map[string]int{}
 		for _, l := range out.Scores {
@@ -90,7 +65,7 @@ func TestNeverNegative(t *testing.T) {
 
 // TestDeterministic schedules every case twice and compares the JSON.
 func TestDeterministic(t *testing.T) {
-	for _, c := range corpus(t) {
+	for _, c := range scenario.LoadAll(t, corpusDir) {
 		a, ga := c.Run()
 		b, gb := c.Run()
 		for _, s := range scenario.Sections {
@@ -108,7 +83,7 @@ func TestDeterministic(t *testing.T) {
 // active on an unclean node is started or promoted elsewhere only after
 // that node's fence action, and not at all when the node is not fenced.
 func TestFencingRule(t *testing.T) {
-	for _, c := range corpus(t) {
+	for _, c := range scenario.LoadAll(t, corpusDir) {
 		out, _ := c.Run()
 		unclean := map[string]bool{}
 		for _, n := range c.Doc.Status.Nodes {

@@ -1,7 +1,6 @@
 package scheduler_test
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,13 +12,8 @@ import (
 // FuzzSchedule decodes scheduler documents (seeded with the corpus) and
 // checks that scheduling never panics and is deterministic.
 func FuzzSchedule(f *testing.F) {
-	files, _ := filepath.Glob("../testdata/*.txt")
-	for i, p := range files {
-		if i%5 != 0 {
-			continue
-		}
-		c, err := scenario.Load(p)
-		if err == nil {
+	for i, c := range scenario.LoadAll(f, corpusDir) {
+		if i%5 == 0 {
 			f.Add([]byte(c.Input))
 		}
 	}
