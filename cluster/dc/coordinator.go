@@ -106,9 +106,10 @@ type Coordinator struct {
 	// epoch counts the times this node's partition became quorate;
 	// known[n] is the epoch in which n was last seen a member or fenced;
 	// deviceOnly: quorate only with the device's votes (see device.go).
-	epoch      uint64
-	known      map[string]uint64
-	deviceOnly bool
+	epoch       uint64
+	known       map[string]uint64
+	deviceOnly  bool
+	viewQuorate bool
 
 	cib        *CIB
 	rebuilding bool
@@ -282,7 +283,7 @@ func (c *Coordinator) evaluate(now time.Duration, wasDC, newView bool) {
 	c.pending = st.Pending && c.acting()
 	c.noteQuorum(st, now)
 	// The quorum device's part (device.go).
-	c.trackEpoch(wasQuorate, st)
+	c.trackEpoch(st)
 	c.dropHeld(wasQuorate, wasPending, now)
 	if c.isDC() {
 		if !wasDC {

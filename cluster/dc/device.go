@@ -227,14 +227,18 @@ func (c *Coordinator) dropHeld(wasQuorate, wasPending bool, now time.Duration) {
 }
 
 // trackEpoch follows the partition's quorum for suspect: a new epoch
-// starts whenever it becomes quorate, and the members are known in it.
-func (c *Coordinator) trackEpoch(wasQuorate bool, st quorum.State) {
+// starts whenever the view's own verdict becomes quorate (the device's
+// vote came, or came back), and the members are known in it. A pause of
+// this node's decisions (half a deadtime of silence) is no new epoch: the
+// device's votes stayed with the view meanwhile.
+func (c *Coordinator) trackEpoch(st quorum.State) {
 	if c.known == nil {
 		c.known = map[string]uint64{}
 	}
-	if c.quorate && !wasQuorate {
+	if st.Quorate && !c.viewQuorate {
 		c.epoch++
 	}
+	c.viewQuorate = st.Quorate
 	c.deviceOnly = c.quorate && st.DeviceVotes > 0 && st.Votes-st.DeviceVotes < st.Needed
 	if c.quorate {
 		for _, m := range c.members {
