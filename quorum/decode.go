@@ -23,6 +23,7 @@ import (
 //	  no_quorum_policy: stop       # stop | freeze | ignore | demote | suicide
 //	  device: {...}                # a quorum disk or an arbiter, see DeviceSection
 //	  heuristics: {...}            # ping groups, see HeuristicsSection
+//	  watchdog: {...}              # this node's self-fencing, see WatchdogSection
 type Section struct {
 	Config Config
 	Policy NoQuorumPolicy
@@ -34,6 +35,8 @@ type Section struct {
 	Device *DeviceSection `json:",omitempty"`
 	// Heuristics are the ping groups, nil without any.
 	Heuristics *HeuristicsSection `json:",omitempty"`
+	// Watchdog is the node's self-fencing watchdog, nil without one.
+	Watchdog *WatchdogSection `json:",omitempty"`
 }
 
 // Decode validates the quorum section for the given node names (in id
@@ -99,6 +102,7 @@ func DecodeWith(c *strict.Collector, n *yaml.Node, nodes []string) *Section {
 			}
 		},
 		"heuristics": func(v *yaml.Node, _ string) { s.Heuristics = d.heuristics(v) },
+		"watchdog":   func(v *yaml.Node, _ string) { s.Watchdog = d.watchdog(v) },
 		"no_quorum_policy": func(v *yaml.Node, key string) {
 			w, ok := c.Scalar(v, key)
 			if !ok {
@@ -130,6 +134,7 @@ func DecodeWith(c *strict.Collector, n *yaml.Node, nodes []string) *Section {
 		if _, err := New(s.Config); err != nil {
 			c.AddAt(n, "quorum", err)
 		}
+		s.checkSelfFencing(c, n)
 	}
 	return s
 }

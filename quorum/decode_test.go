@@ -24,7 +24,7 @@ func TestDecode(t *testing.T) {
 	// Every problem at once, in the configuration's one wording.
 	_, err = decodeString(t, "two_nodes: true\nvotes: {n9: 1}\nno_quorum_policy: panic\nwait_for_all: maybe\n")
 	want := "cluster.yaml:1: quorum.two_nodes: unknown key, valid keys here: auto_tie_breaker, auto_tie_breaker_node, device, expected_votes, heuristics, " +
-		"last_man_standing, last_man_standing_window, no_quorum_policy, two_node, votes, wait_for_all\n" +
+		"last_man_standing, last_man_standing_window, no_quorum_policy, two_node, votes, wait_for_all, watchdog\n" +
 		"cluster.yaml:2: quorum.votes.n9: not a configured node (nodes: n1, n2)\n" +
 		"cluster.yaml:3: quorum.no_quorum_policy: \"panic\": want one of stop, freeze, ignore, demote, suicide\n" +
 		"cluster.yaml:4: quorum.wait_for_all: \"maybe\": want true or false"
@@ -51,6 +51,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add("votes: {n1: 3, n2: 0}\nexpected_votes: 2\nlast_man_standing_window: 1s\n")
 	f.Add(arbiterYAML)
 	f.Add("device:\n  model: disk\n  algorithm: ffsplit\n  votes: 2\n  disk: {paths: [/dev/a, /dev/b, /dev/c], evict: false}\n")
+	f.Add("no_quorum_policy: suicide\nwatchdog: {device: \"stand-in:/tmp/wd\", timeout: 3s}\n")
 	f.Add("heuristics:\n  interval: 500ms\n  timeout: 1s\n  ping_groups: [{name: g, addresses: [\"::1\", 127.0.0.1], weight: 5}]\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		sec, err := decodeString(t, s)

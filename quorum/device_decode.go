@@ -447,3 +447,88 @@ func (d *sectionDecoder) heuristics(n *yaml.Node) *HeuristicsSection {
 	}
 	return h
 }
+
+// WatchdogSection is `quorum.watchdog:`, this node's self-fencing device:
+//
+//	quorum:
+//	  watchdog:
+//	    device: /dev/watchdog     # or stand-in:FILE (tests: records feeds, resets nothing)
+//	    timeout: 5s               # armed with WDIOC_SETTIMEOUT (at least 1s)
+//
+// A quorum disk feeds it after every disk loop that allows it (a node that
+// cannot read its disks and is not quorate, or that read a poison pill,
+// stops feeding and resets within the timeout); no_quorum_policy suicide
+// stops feeding it (and resets at once) when the partition loses quorum.
+// The device path may differ per node, so it stays out of the safety
+// digest.
+type WatchdogSection struct {
+	Device  string `json:"-"`
+	Timeout time.Duration
+}
+
+// DefaultWatchdogTimeout is the watchdog timeout when none is configured
+// (sbd's default).
+const DefaultWatchdogTimeout = 5 * time.Second
+
+// DecodeWatchdog validates a `quorum.watchdog:` mapping.
+func DecodeWatchdog(file string, n *yaml.Node) (*WatchdogSection, error) {
+	d := &sectionDecoder{c: strict.New(file)}
+	w := d.watchdog(n)
+	if err := d.c.Err(); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// watchdog decodes `quorum.watchdog:`; nil when n is nil.
+func (d *sectionDecoder) watchdog(n *yaml.Node) *WatchdogSection {
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	if n == nil || n.ShortTag() == "!!null" {
+		return nil
+	}
+	w := &WatchdogSection{Timeout: DefaultWatchdogTimeout}
+	const k = "quorum.watchdog"
+	var devNode, toNode *yaml.Node
+	if !d.mapping(n, k, map[string]func(*yaml.Node){
+		"device": func(v *yaml.Node) {
+			devNode = v
+			if f, ok := strings.CutPrefix(v.Value, "stand-in:"); ok {
+				if !filepath.IsAbs(f) {
+					d.errf(v, k+".device", fmt.Sprintf("bad value %s: a stand-in needs an absolute file path (stand-in:/run/palisade/watchdog.log)", strict.Quote(v.Value)))
+					return
+				}
+				w.Device = "stand-in:" + filepath.Clean(f)
+				return
+			}
+			d.path(v, k+".device", &w.Device)
+		},
+		"timeout": func(v *yaml.Node) { toNode = v; d.duration(v, k+".timeout", &w.Timeout) },
+	}) {
+		return nil
+	}
+	if devNode == nil {
+		d.errf(n, k+".device", "missing: want the watchdog device, such as /dev/watchdog")
+	}
+	if toNode != nil && (w.Timeout < time.Second || w.Timeout%time.Second != 0) {
+		d.errf(toNode, k+".timeout", fmt.Sprintf("bad value %s: watchdog drivers count whole seconds; want 1s or more, in whole seconds", w.Timeout))
+	}
+	return w
+}
+
+// checkSelfFencing refuses settings that need a watchdog without one: a
+// quorum disk (a node that cannot read its poison pill must still die
+// within msgwait) and no_quorum_policy suicide (a node that must fence
+// itself needs something that resets it even if it hangs).
+func (s *Section) checkSelfFencing(c *strict.Collector, n *yaml.Node) {
+	if s.Watchdog != nil {
+		return
+	}
+	if s.Device != nil && s.Device.Model == DeviceDisk {
+		c.Errorf(n, "quorum.watchdog", "missing: a quorum disk needs this node's watchdog (a node that cannot read its poison pill must still reset within msgwait); add watchdog: {device: /dev/watchdog, timeout: 5s}")
+	}
+	if s.PolicySet && s.Policy == PolicySuicide {
+		c.Errorf(n, "quorum.watchdog", "missing: no_quorum_policy suicide needs this node's watchdog to fence itself; add watchdog: {device: /dev/watchdog, timeout: 5s}, or choose stop")
+	}
+}

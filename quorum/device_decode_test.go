@@ -14,6 +14,7 @@ device:
     ca_file: /etc/palisade/arbiter/ca.pem
     cert_file: /etc/palisade/arbiter/prod.pem
     key_file: /etc/palisade/arbiter/prod.key
+watchdog: {device: /dev/watchdog}
 heuristics:
   ping_groups:
     - {name: uplink, addresses: [198.18.0.254, 198.18.0.253], weight: 100}
@@ -48,13 +49,16 @@ func TestDecodeArbiterDevice(t *testing.T) {
 }
 
 func TestDecodeDiskDevice(t *testing.T) {
-	s, err := decodeString(t, "device:\n  model: disk\n  tie_breaker: n2\n  disk:\n    paths: [/dev/sdb, /dev/sdc, /dev/sdd]\n    min_score: 50\n    start_mode: clean\n")
+	s, err := decodeString(t, "device:\n  model: disk\n  tie_breaker: n2\n  disk:\n    paths: [/dev/sdb, /dev/sdc, /dev/sdd]\n    min_score: 50\n    start_mode: clean\nwatchdog:\n  device: stand-in:/run/wd.log\n  timeout: 2s\n")
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := s.Device
 	if d.Algorithm != AlgorithmLMS || d.TieBreaker != "n2" || len(d.Disk.Paths) != 3 || !d.Disk.Evict || d.Disk.MinScore != 50 || d.Disk.StartMode != "clean" {
 		t.Fatalf("device %+v disk %+v", d, d.Disk)
+	}
+	if w := s.Watchdog; w == nil || w.Device != "stand-in:/run/wd.log" || w.Timeout != 2*time.Second {
+		t.Fatalf("watchdog %+v", w)
 	}
 }
 
@@ -78,6 +82,12 @@ func TestDecodeDeviceErrors(t *testing.T) {
 				"cluster.yaml:4: quorum.heuristics.ping_groups[1].weight: bad value -1: want 0..1000000\n" +
 				"cluster.yaml:4: quorum.heuristics.ping_groups[1].name: \"a\" used by two groups"},
 		{"heuristics: {attribute: \"9x\"}\n", "quorum.heuristics.attribute: bad value \"9x\""},
+		{"no_quorum_policy: suicide\n", "cluster.yaml:1: quorum.watchdog: missing: no_quorum_policy suicide needs this node's watchdog"},
+		{"device:\n  model: disk\n  disk: {paths: [/dev/sdb]}\n", "cluster.yaml:1: quorum.watchdog: missing: a quorum disk needs this node's watchdog"},
+		{"watchdog: {timeout: 1500ms}\n", "cluster.yaml:1: quorum.watchdog.device: missing: want the watchdog device, such as /dev/watchdog\n" +
+			"cluster.yaml:1: quorum.watchdog.timeout: bad value 1.5s: watchdog drivers count whole seconds"},
+		{"watchdog: {device: \"stand-in:wd.log\", timout: 1s}\n", "cluster.yaml:1: quorum.watchdog.device: bad value \"stand-in:wd.log\": a stand-in needs an absolute file path (stand-in:/run/palisade/watchdog.log)\n" +
+			"cluster.yaml:1: quorum.watchdog.timout: unknown key, valid keys here: device, timeout"},
 	} {
 		_, err := decodeString(t, tc.in)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

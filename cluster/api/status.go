@@ -97,6 +97,91 @@ type DCStatus struct {
 	Inflight []Action     `json:"inflight,omitempty"`
 	// Standby lists the nodes the configuration puts in standby.
 	Standby []string `json:"standby,omitempty"`
+	// Quorum details the quorum verdict: votes, the quorum device, the
+	// ping heuristics and self-fencing (absent on older daemons).
+	Quorum *QuorumStatus `json:"quorum,omitempty"`
+}
+
+// QuorumStatus is the quorum verdict of this node's view and what feeds it.
+type QuorumStatus struct {
+	// State is quorate, inquorate or undecided (the quorum device has not
+	// answered for this view yet: nothing is decided meanwhile).
+	State    string `json:"state"`
+	Votes    int    `json:"votes"`
+	Expected int    `json:"expected"`
+	Needed   int    `json:"needed"`
+	Reason   string `json:"reason,omitempty"`
+	// Policy is the no-quorum-policy in force.
+	Policy     string               `json:"no_quorum_policy,omitempty"`
+	Device     *QuorumDeviceStatus  `json:"device,omitempty"`
+	Heuristics *HeuristicsStatus    `json:"heuristics,omitempty"`
+	Watchdog   *SelfFencingWatchdog `json:"watchdog,omitempty"`
+	// SelfFenced says why this node fenced itself, if it did.
+	SelfFenced string `json:"self_fenced,omitempty"`
+}
+
+// QuorumDeviceStatus is the quorum disk or arbiter as this node sees it.
+type QuorumDeviceStatus struct {
+	Model     string `json:"model"` // disk or arbiter
+	Algorithm string `json:"algorithm"`
+	// Votes the device carries; Voting: they count for this view now,
+	// for LeaseLeftMS more unless renewed.
+	Votes       int   `json:"votes"`
+	Voting      bool  `json:"voting"`
+	LeaseLeftMS int64 `json:"lease_left_ms,omitempty"`
+	// Pending: no verdict on this view yet.
+	Pending bool `json:"pending,omitempty"`
+	// Problem is a health problem ("" when healthy); it costs quorum only
+	// when the nodes' own votes do not hold it.
+	Problem string `json:"problem,omitempty"`
+	// Arbiter: its address, the connection, the last verdict.
+	Address   string `json:"address,omitempty"`
+	Connected bool   `json:"connected,omitempty"`
+	Server    string `json:"server,omitempty"`
+	Verdict   string `json:"verdict,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+	// Disk: the paths, how many were read and written in the last loop,
+	// the master and every slot.
+	Paths   []string         `json:"paths,omitempty"`
+	Reached int              `json:"reached,omitempty"`
+	Disks   int              `json:"disks,omitempty"`
+	Master  string           `json:"master,omitempty"`
+	Slots   []DiskSlotStatus `json:"slots,omitempty"`
+}
+
+// DiskSlotStatus is one node's slot on the quorum disk.
+type DiskSlotStatus struct {
+	Node  string `json:"node"`
+	Slot  int    `json:"slot"`
+	Alive bool   `json:"alive"`
+	State string `json:"state"`
+	Role  string `json:"role,omitempty"`
+	Score int    `json:"score"`
+	View  uint64 `json:"view"`
+}
+
+// HeuristicsStatus is the ping groups' verdict: the node's score, published
+// as the node attribute Attribute.
+type HeuristicsStatus struct {
+	Attribute string            `json:"attribute"`
+	Score     int               `json:"score"`
+	Groups    []PingGroupStatus `json:"groups"`
+}
+
+// PingGroupStatus is one ping group.
+type PingGroupStatus struct {
+	Name      string   `json:"name"`
+	Up        bool     `json:"up"`
+	Weight    int      `json:"weight"`
+	Answering []string `json:"answering,omitempty"`
+}
+
+// SelfFencingWatchdog is the node's watchdog (quorum.watchdog).
+type SelfFencingWatchdog struct {
+	Device    string `json:"device"`
+	TimeoutMS int64  `json:"timeout_ms"`
+	Feeding   bool   `json:"feeding"`
+	Why       string `json:"why,omitempty"`
 }
 
 // Action is a resource action the DC has sent and not yet heard back.

@@ -63,6 +63,10 @@ type Config struct {
 	// node to act: a process that was paused (SIGSTOP, a VM freeze) must
 	// not decide on the view it had before the pause. 0: never stale.
 	StaleAfter time.Duration
+	// NoQuorumPolicy, when set (the quorum section names one), is the
+	// no-quorum-policy the scheduler applies, whatever the resources'
+	// option says; suicide schedules like stop (see device.go).
+	NoQuorumPolicy quorum.NoQuorumPolicy
 }
 
 type nodeInfo struct {
@@ -78,6 +82,8 @@ type nodeInfo struct {
 	// joined: the node sent its replica in this view (an Unprobed report
 	// or a full one).
 	joined bool
+	// attrs are the transient attributes the node reported (pingd).
+	attrs map[string]string
 }
 
 // Coordinator is the DC half of the pure per-node core (see Engine): the
@@ -94,6 +100,21 @@ type Coordinator struct {
 	// the least recently heard member of the view was heard (freshness).
 	lastTick, heardAt time.Duration
 	fresh             bool
+
+	// dev is the quorum device's last verdict (SetDeviceVote), lastDev
+	// what it meant at the last evaluation; pending: the agreed view
+	// waits for the device (no decisions, no policy); qinfo the verdict.
+	dev     DeviceVote
+	lastDev quorum.DeviceVote
+	pending bool
+	qinfo   QuorumInfo
+	// epoch counts the times this node's partition became quorate;
+	// known[n] is the epoch in which n was last seen a member or fenced;
+	// deviceOnly: quorate only with the device's votes (see device.go).
+	epoch       uint64
+	known       map[string]uint64
+	deviceOnly  bool
+	viewQuorate bool
 
 	cib        *CIB
 	rebuilding bool
@@ -254,7 +275,7 @@ func (c *Coordinator) SetView(v View, now time.Duration) {
 		// this view; until then (and for nodes outside the view) the
 		// replicated snapshot says what they last ran.
 		for _, ni := range c.nodes {
-			ni.reported, ni.resources, ni.failures, ni.fatal, ni.pending, ni.joined = false, nil, nil, nil, nil, false
+			ni.reported, ni.resources, ni.failures, ni.fatal, ni.pending, ni.joined, ni.attrs = false, nil, nil, nil, nil, false, nil
 		}
 		c.synced = false
 	}
@@ -265,8 +286,14 @@ func (c *Coordinator) SetView(v View, now time.Duration) {
 // agreement or this node's freshness changed, and starts a rebuild when
 // this node becomes (or stays) DC of a new agreed view.
 func (c *Coordinator) evaluate(now time.Duration, wasDC, newView bool) {
-	st := c.cfg.Quorum.Update(c.members, now)
+	st := c.quorumNow(now)
+	wasQuorate, wasPending := c.quorate, c.pending
 	c.quorate = st.Quorate && c.acting()
+	c.pending = st.Pending && c.acting()
+	c.noteQuorum(st, now)
+	// The quorum device's part (device.go).
+	c.trackEpoch(st)
+	c.dropHeld(wasQuorate, wasPending, now)
 	if c.isDC() {
 		if !wasDC {
 			c.log(now, eventlog.Entry{Event: eventlog.DCElected, Detail: st.String()})
@@ -533,6 +560,7 @@ func (c *Coordinator) onStatus(m Message, now time.Duration) {
 	ni.joined = true
 	if !m.Status.Unprobed {
 		ni.reported, ni.resources, ni.failures, ni.fatal, ni.pending = true, m.Status.Resources, m.Status.Failures, m.Status.Fatal, m.Status.Pending
+		ni.attrs = m.Status.Attributes
 	}
 	c.checkSafetyDigest(ni, m.From, m.Status.SafetyDigest, now)
 	// Join: the configuration of the highest version wins (equal
@@ -826,6 +854,7 @@ func (c *Coordinator) notDCError() error {
 }
 
 func (c *Coordinator) forget(node string) {
+	c.noteOff(node) // device.go
 	// Copy on write: the old CIB may still be referenced by a status
 	// report being assembled elsewhere.
 	cib := *c.cib
@@ -852,6 +881,7 @@ func (c *Coordinator) askStatus(now time.Duration) {
 // Tick advances time (fence delays and retries, status re-requests).
 func (c *Coordinator) Tick(now time.Duration) {
 	c.checkFresh(now)
+	c.checkDevice(now)
 	c.expireDelegations(now)
 	c.gate().Tick(now)
 	c.drainGate(now)
@@ -954,7 +984,7 @@ func (c *Coordinator) buildStatus() model.Status {
 		case slices.Contains(c.members, n):
 			state = model.NodeOnline
 		}
-		st.Nodes = append(st.Nodes, model.NodeState{Name: n, State: state, Standby: c.leaving[n]})
+		st.Nodes = append(st.Nodes, model.NodeState{Name: n, State: state, Standby: c.leaving[n], Attributes: c.attributesOf(n)})
 	}
 	// A resource an agent called "not configured" (rc 6) on any node may
 	// run nowhere (Pacemaker bans it cluster-wide) until it is cleaned up.
@@ -1047,7 +1077,7 @@ func (c *Coordinator) maybeOn(rsc string) []string {
 		}
 	}
 	for _, n := range c.cfg.Nodes {
-		if c.gate().Blocked(n) && !c.nodes[n].reported && !slices.Contains(c.cib.Reported, n) && !slices.Contains(out, n) {
+		if (c.gate().Blocked(n) && !c.nodes[n].reported && !slices.Contains(c.cib.Reported, n) || c.suspect(n)) && !slices.Contains(out, n) {
 			out = append(out, n)
 		}
 	}
@@ -1055,10 +1085,14 @@ func (c *Coordinator) maybeOn(rsc string) []string {
 }
 
 func (c *Coordinator) schedule(now time.Duration) {
-	if !c.gateDC() || c.cib.Config == nil || c.cfg.Schedule == nil {
+	// An undecided view (the quorum device has not answered yet) is
+	// neither quorate nor inquorate: nothing starts, nothing is stopped
+	// by the no-quorum-policy, until the device answers.
+	if !c.gateDC() || c.pending || c.cib.Config == nil || c.cfg.Schedule == nil {
 		return
 	}
-	plan, err := c.cfg.Schedule(c.cib.Config, c.buildStatus(), c.cfg.Wall())
+	c.fenceSuspects(now) // device.go
+	plan, err := c.cfg.Schedule(c.scheduled(c.cib.Config), c.buildStatus(), c.cfg.Wall())
 	if err != nil {
 		c.errorf("schedule (view %d): %w", c.view.ID, err)
 		return
@@ -1173,6 +1207,14 @@ type Snapshot struct {
 	Standby []string `json:"standby,omitempty"`
 	// History is the replicated fence history (CIB.History).
 	History []topology.HistoryEntry `json:"history,omitempty"`
+	// Acting: the view is agreed and this node's membership fresh.
+	Acting bool `json:"acting"`
+	// Quorum is the verdict of the view (votes, the device's part).
+	Quorum QuorumInfo `json:"quorum"`
+	// Local lists the resources active on this node (the member side),
+	// Attributes this node's transient attributes.
+	Local      []string          `json:"local,omitempty"`
+	Attributes map[string]string `json:"attributes,omitempty"`
 }
 
 // Snapshot reports the coordinator's state.
@@ -1182,7 +1224,7 @@ func (c *Coordinator) Snapshot() Snapshot {
 	st.Nodes, st.Resources, st.Failures = slices.Clone(st.Nodes), slices.Clone(st.Resources), slices.Clone(st.Failures)
 	s := Snapshot{Self: c.cfg.Self, View: c.view.ID, Agreed: c.view.Agreed, DC: c.view.DC, Quorate: c.quorate, Members: slices.Clone(c.members),
 		CIB: c.cib.Version, Digest: c.cib.Digest, Status: st, Fencing: c.gate().Status(), Inflight: c.sortedInflight(),
-		History: slices.Clone(c.cib.History)}
+		History: slices.Clone(c.cib.History), Acting: c.acting(), Quorum: c.qinfo}
 	if c.isDC() {
 		s.Status = c.buildStatus()
 	}

@@ -156,6 +156,7 @@ func (e *Engine) at(now time.Duration) {
 		e.now = now
 	}
 	e.c.checkFresh(now)
+	e.c.checkDevice(now)
 }
 
 // SetView feeds a membership view (every change, agreed or not).
@@ -221,7 +222,7 @@ func (e *Engine) onFenceExec(m Message, now time.Duration) {
 	// The DC agreed on this very view (same id: same members) and holds
 	// quorum in it; this node may not have heard every member advertise
 	// it yet, which is no reason to refuse.
-	if m.From != e.c.view.DC || m.View != e.c.view.ID || f.Target != m.From || !e.c.fresh || !e.c.cfg.Quorum.Update(e.c.members, now).Quorate {
+	if m.From != e.c.view.DC || m.View != e.c.view.ID || f.Target != m.From || !e.c.fresh || !e.c.quorumNow(now).Quorate {
 		why := fmt.Sprintf("fence order from %s (view %d) refused by %s (view %d): only the DC of the current quorate view may ask, and only for itself",
 			m.From, m.View, e.c.cfg.Self, e.c.view.ID)
 		e.c.log(now, eventlog.Entry{Event: eventlog.FenceDevice, Target: f.Target, Attempt: f.Attempt, OK: eventlog.Bool(false), Detail: why})
@@ -345,7 +346,12 @@ func (e *Engine) Leave(now time.Duration) {
 func (e *Engine) Left() bool { return e.c.Left(e.c.cfg.Self) }
 
 // Snapshot reports the state for `palisade status`.
-func (e *Engine) Snapshot() Snapshot { return e.c.Snapshot() }
+func (e *Engine) Snapshot() Snapshot {
+	s := e.c.Snapshot()
+	s.Local = e.m.status("").names()
+	s.Attributes = e.Attributes()
+	return s
+}
 
 // Status is this node's own report (what runs here, fail counts).
 func (e *Engine) Status() NodeStatus { return e.m.status("") }

@@ -2,6 +2,7 @@ package dc
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -74,12 +75,14 @@ type member struct {
 	pendingStart map[string]int
 	ops          map[uint64]execOp
 	nextRef      uint64
+	// attrs are this node's transient attributes (Engine.SetAttribute).
+	attrs map[string]string
 }
 
 func newMember(c *Coordinator, hasExecutor bool) *member {
 	return &member{c: c, hasExecutor: hasExecutor, active: map[string]bool{}, role: map[string]string{}, ran: map[string]model.ParamRecord{},
 		fatal: map[string]bool{}, fails: map[string]failRecord{},
-		known: map[string]*model.Resource{}, pendingStart: map[string]int{}, ops: map[uint64]execOp{}}
+		known: map[string]*model.Resource{}, pendingStart: map[string]int{}, ops: map[uint64]execOp{}, attrs: map[string]string{}}
 }
 
 func (m *member) self() string { return m.c.cfg.Self }
@@ -155,7 +158,7 @@ func (m *member) sendStatusToDC() { m.sendStatus(m.c.view.ID, m.c.view.DC, "") }
 // status is this node's report: the resources active here (or with a
 // start running: they may be), its fail counts, and what is unusable.
 func (m *member) status(failed string) NodeStatus {
-	st := NodeStatus{Node: m.self(), Failures: m.failures(), CIB: m.c.cib, SafetyDigest: m.c.cfg.SafetyDigest}
+	st := NodeStatus{Node: m.self(), Failures: m.failures(), CIB: m.c.cib, SafetyDigest: m.c.cfg.SafetyDigest, Attributes: maps.Clone(m.attrs)}
 	var rscs []string
 	for rsc, on := range m.active {
 		if on {

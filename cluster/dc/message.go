@@ -155,6 +155,17 @@ type NodeStatus struct {
 	// nothing about what runs there. The node probes once the DC sent it
 	// the cluster's configuration (KindConfigSync) and then reports.
 	Unprobed bool `json:"unprobed,omitempty"`
+	// Attributes are the node's transient attributes (Engine.SetAttribute).
+	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+// names lists the resources the report shows active here.
+func (s NodeStatus) names() []string {
+	var out []string
+	for _, r := range s.Resources {
+		out = append(out, r.Rsc)
+	}
+	return out
 }
 
 // Action is one resource operation the DC asks a member to run.

@@ -225,7 +225,9 @@ func (sc *script) run(t *testing.T, d *datadriven.TestData) string {
 		}
 		return scriptOutput(got)
 	default:
-		d.Fatalf(t, "unknown directive %q", d.Cmd)
+		if !s.deviceCommand(f, &got) { // device_test.go
+			d.Fatalf(t, "unknown directive %q", d.Cmd)
+		}
 	}
 	collect()
 	return scriptOutput(got)

@@ -108,6 +108,8 @@ type Runtime struct {
 	fileDigest string
 	// validations are parameter checks sent to other nodes, by id.
 	validations map[string]validation
+	// onSnapshot is called on the loop after every step (OnSnapshot).
+	onSnapshot func(dc.Snapshot)
 }
 
 // NewRuntime builds the runtime; call Run.
@@ -434,7 +436,11 @@ func (r *Runtime) flush() {
 		r.snapAt = now
 		r.mu.Lock()
 		r.snap = r.eng.Snapshot()
+		snap := r.snap
 		r.mu.Unlock()
+		if r.onSnapshot != nil {
+			r.onSnapshot(snap)
+		}
 	}
 }
 

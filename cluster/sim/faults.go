@@ -2,6 +2,7 @@ package sim
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"palisade/resources/agent"
@@ -33,6 +34,9 @@ func (w *World) netFault(what string, d time.Duration, apply func(), undo func()
 	}
 	w.netBusy = true
 	w.res.Faults++
+	if strings.HasPrefix(what, "partition") {
+		w.res.Splits++
+	}
 	w.trace("fault: %s for %v", what, d)
 	apply()
 	w.after(d, func() {

@@ -25,11 +25,11 @@ const (
 // (majority quorum); a two-node cluster gives each half quorum on purpose
 // and relies on the fence race, so it is not checked there.
 func (w *World) checkQuorum(n *node) {
-	if len(w.nodes) == 2 || !n.running() {
+	if len(w.nodes) == 2 && w.dev == nil || !n.running() {
 		return
 	}
 	c := n.eng.Coordinator()
-	if !c.Quorate() {
+	if !c.QuorateAt(w.now) {
 		return
 	}
 	mine := c.Members()
@@ -38,7 +38,7 @@ func (w *World) checkQuorum(n *node) {
 			continue
 		}
 		oc := o.eng.Coordinator()
-		if !oc.Quorate() {
+		if !oc.QuorateAt(w.now) {
 			continue
 		}
 		theirs := oc.Members()
@@ -67,7 +67,24 @@ func (w *World) checkFenceRequest(n *node, f dc.FenceExec, when string) {
 // agreedQuorate says why n's view v is not an agreed quorate view ("" if
 // it is).
 func (w *World) agreedQuorate(n *node, v membership.View) string {
-	if len(w.nodes) != 2 && 2*len(v.Members) <= len(w.nodes) {
+	switch {
+	case w.dev != nil:
+		// A quorum device may make a minority (lms) or a half (ffsplit)
+		// quorate: it must vote for this very view, as the device sees it
+		// (a fence in flight may be carried out one engine tick after the
+		// lease ended: the engine withdraws it at its next step).
+		needed := (len(w.nodes)+w.dev.votes)/2 + 1
+		if len(v.Members) < needed {
+			var names []string
+			for _, m := range v.Members {
+				names = append(names, nodeName(m.ID))
+			}
+			slices.Sort(names)
+			if len(v.Members)+w.dev.votes < needed || !w.dev.votingFor(n, v.ID, names, engineTick+10*time.Millisecond) {
+				return fmt.Sprintf("its view has %d of %d nodes (%d votes needed) and the quorum device (%d votes) does not vote for it", len(v.Members), len(w.nodes), needed, w.dev.votes)
+			}
+		}
+	case len(w.nodes) != 2 && 2*len(v.Members) <= len(w.nodes):
 		return fmt.Sprintf("its view has %d of %d nodes", len(v.Members), len(w.nodes))
 	}
 	k := membersKey(v)
@@ -77,7 +94,12 @@ func (w *World) agreedQuorate(n *node, v membership.View) string {
 		if o == n || !o.alive || o.mem == nil {
 			continue // a dead member holds no view; a paused one keeps its last
 		}
-		if !o.heldView(k, w.now-grace) {
+		// A member that has only added nodes to the view since (a node
+		// joined on its side of a cut that has not reached us yet) has
+		// excluded nobody: it cannot act on a view without us before it
+		// declares us dead, a whole deadtime after it last heard us, by
+		// when we have stopped acting (the lease of half a deadtime).
+		if !o.heldView(k, w.now-grace) && !o.heldSupersets(v, w.now-staleAfter) {
 			return fmt.Sprintf("member %s does not hold that view (%s vs %s)", o.name, membersKey(o.mem.View()), k)
 		}
 	}

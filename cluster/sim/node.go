@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"palisade/cluster/dc"
@@ -44,6 +45,9 @@ type node struct {
 	eng    *dc.Engine
 	exec   *executor.Executor
 	fencer *topology.Fencer
+
+	// dev is the daemon's side of the quorum device (device.go).
+	dev *nodeDevice
 
 	// views is this node's recent membership views (member sets and
 	// since when), for the ground-truth agreement check.
@@ -174,6 +178,9 @@ func (n *node) crash() {
 }
 
 func (n *node) die() {
+	if n.w.dev != nil {
+		n.w.dev.stop(n)
+	}
 	n.epoch++
 	n.deferred, n.tasks = nil, nil
 	if n.exec != nil {
@@ -258,7 +265,11 @@ func (n *node) start() {
 	if err != nil {
 		panic(err)
 	}
-	q, err := quorum.New(quorum.Config{Nodes: votes, TwoNode: len(names) == 2})
+	qc := quorum.Config{Nodes: votes, TwoNode: len(names) == 2}
+	if w.dev != nil {
+		qc = w.dev.quorumConfig(votes) // a device breaks ties, not two_node
+	}
+	q, err := quorum.New(qc)
 	if err != nil {
 		panic(err)
 	}
@@ -271,6 +282,9 @@ func (n *node) start() {
 	n.exec = executor.New(executor.Config{Node: n.name, Agent: simAgent{n}, Fencing: true, StartFailureIsFatal: true, Logger: quiet, Now: w.wall})
 	n.fencer = newFencer(w, names)
 	n.eng.MembershipTick(w.now, 0)
+	if w.dev != nil {
+		w.dev.start(n)
+	}
 	n.every(Keepalive, n.sendHeartbeat)
 	n.every(memTick, n.tick)
 	n.every(engineTick, func() {
@@ -368,6 +382,9 @@ func (n *node) pump() {
 	for range 100 {
 		if !n.alive || n.paused {
 			return
+		}
+		if n.dev != nil {
+			w.dev.sync(n)
 		}
 		rd := n.eng.Ready()
 		w.appendLog(n.name, rd.Log)
@@ -588,6 +605,31 @@ func (n *node) noteView(v membership.View) {
 	if len(n.views) > 8 {
 		n.views = n.views[1:]
 	}
+}
+
+// heldSupersets reports whether every member set this node held during
+// [from, now] contained all of v's members (same generations).
+func (n *node) heldSupersets(v membership.View, from time.Duration) bool {
+	held := false
+	for i, r := range n.views {
+		until := n.w.now
+		if i+1 < len(n.views) {
+			until = n.views[i+1].since
+		}
+		if until < from {
+			continue
+		}
+		if i == 0 && r.since > from {
+			return false // the record does not reach back far enough
+		}
+		for _, m := range v.Members {
+			if !strings.Contains(","+r.members, fmt.Sprintf(",%d:%d,", m.ID, m.Generation)) {
+				return false
+			}
+		}
+		held = true
+	}
+	return held
 }
 
 // heldView reports whether this node's member set was k at some time in

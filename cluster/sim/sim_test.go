@@ -67,12 +67,22 @@ func TestSeeds(t *testing.T) {
 	cpu, wall := cpuTime()-cpu0, time.Since(wall0)
 	var steps uint64
 	var nodeSec float64
+	devSeeds, splits, devSplits := 0, 0, 0
 	for _, o := range results {
 		r := o.res
 		steps += r.Steps
 		nodeSec += r.NodeSeconds
+		splits += r.Splits
+		if r.Device != "" {
+			devSeeds++
+			devSplits += r.Splits
+		}
 		if len(r.Violations) > 0 {
-			t.Errorf("seed %d (%d nodes, %d links, fence action %s): %d violation(s):", r.Seed, r.Nodes, r.Links, r.Action, len(r.Violations))
+			dev := ""
+			if r.Device != "" {
+				dev = ", quorum device " + r.Device
+			}
+			t.Errorf("seed %d (%d nodes, %d links, fence action %s%s): %d violation(s):", r.Seed, r.Nodes, r.Links, r.Action, dev, len(r.Violations))
 			for _, v := range r.Violations {
 				t.Errorf("  %v", v)
 			}
@@ -81,6 +91,7 @@ func TestSeeds(t *testing.T) {
 	}
 	t.Logf("%d seeds, %d steps, %.0f simulated node-seconds under faults in %v of CPU, %v wall (%.0fx real time per CPU second, %.0fx on the clock)",
 		count, steps, nodeSec, cpu.Round(time.Millisecond), wall.Round(time.Millisecond), nodeSec/cpu.Seconds(), nodeSec/wall.Seconds())
+	t.Logf("%d network splits; %d seeds ran with a quorum device (arbiter or disk) through %d of them", splits, devSeeds, devSplits)
 }
 
 // TestDeterministic: a seed replays exactly.

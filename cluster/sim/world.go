@@ -13,6 +13,7 @@ import (
 	"palisade/cluster/eventlog"
 	"palisade/cluster/membership"
 	"palisade/fence"
+	"palisade/quorum"
 	"palisade/resources/model"
 )
 
@@ -41,6 +42,10 @@ type Options struct {
 	Boot time.Duration
 	// Trace, if set, receives one line per notable event.
 	Trace io.Writer
+	// Device is the quorum device: arbiter, disk, or "none" ("": chosen
+	// by the seed, from a random stream of its own, for random runs;
+	// none for scripted ones; see device.go).
+	Device quorum.DeviceModel
 }
 
 // Timing of the simulated daemons (fast, like the benchmark lab).
@@ -96,6 +101,10 @@ type Result struct {
 	Trace uint64
 	// Log is the merged event log of every node.
 	Log []eventlog.Entry
+	// Device describes the quorum device ("" without one).
+	Device string
+	// Splits counts the network partitions injected.
+	Splits int
 }
 
 // event is one scheduled step.
@@ -151,6 +160,8 @@ type World struct {
 	seen map[string]int
 	// answers to operator commands, in order.
 	answers []Answer
+	// dev is the quorum device (nil without one).
+	dev *simDevice
 }
 
 func (w *World) trace(format string, args ...any) {
@@ -208,6 +219,7 @@ func (w *World) violate(node, rule, format string, args ...any) {
 // New builds a world for opts (Run runs it).
 func New(opts Options) *World {
 	rng := rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15))
+	devRng := chooseDevice(&opts)
 	if opts.Nodes == 0 {
 		// Two-node clusters (two_node, the fence race) as often as any
 		// other size.
@@ -236,6 +248,10 @@ func New(opts Options) *World {
 	for i := range opts.Nodes {
 		w.nodes = append(w.nodes, newNode(w, i))
 	}
+	if opts.Device != "none" {
+		w.dev = newSimDevice(w, devRng)
+		w.res.Device = w.dev.String()
+	}
 	for _, r := range primitiveIDs(w.config) {
 		w.active[r] = map[string]bool{}
 	}
@@ -261,6 +277,9 @@ func (w *World) Run() Result {
 		w.faultsOn = true
 		if w.opts.Script == nil {
 			w.scheduleFaults(end)
+			if w.dev != nil {
+				w.dev.scheduleFaults(end)
+			}
 		}
 	}
 	w.At(end, w.heal)
@@ -291,6 +310,9 @@ func (w *World) heal() {
 	w.healedAt = w.now
 	w.trace("heal: faults end")
 	w.net.healAll()
+	if w.dev != nil {
+		w.dev.heal()
+	}
 	for _, n := range w.names() {
 		w.bmc[n] = bmcOK
 		w.disturb(n)

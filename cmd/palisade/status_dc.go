@@ -29,6 +29,7 @@ func printDCStatus(w io.Writer, s *api.DCStatus) {
 	if len(s.Standby) > 0 {
 		fmt.Fprintf(w, "standby: %s (palisade node online NODE)\n", strings.Join(s.Standby, " "))
 	}
+	printQuorum(w, s.Quorum) // status_quorum.go
 
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

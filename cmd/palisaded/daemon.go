@@ -79,6 +79,9 @@ func attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 	delays := fc.StaticDelay
 	if len(delays) == 0 {
 		delays = recovery.DefaultStaticDelays(names, 0)
+		if qs.Device != nil {
+			delays = map[string]time.Duration{} // the quorum device settles two-node races
+		}
 	}
 	gate := recovery.New(recovery.Config{Self: self, Nodes: names, StaticDelay: delays,
 		RandomDelayMax: fc.RandomDelayMax, Rand: func(m time.Duration) time.Duration { return rand.N(m) },
@@ -121,7 +124,7 @@ func attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 			// membership has been evaluated again: by deadtime its peers may
 			// have declared it dead.
 			StaleAfter:   c.Timing.Deadtime / 2,
-			SafetyDigest: dc.SafetyDigestOf(qs, fc)},
+			SafetyDigest: dc.SafetyDigestOf(qs, fc), NoQuorumPolicy: sectionPolicy(qs)},
 		Executor: ex, Events: events, Logger: log.With("part", "dc"), AlertCommand: fc.AlertCommand,
 		StateDir: c.StateDir, FileDigest: fileDigest,
 		// Resource parameters are checked by their agents before a change
@@ -180,6 +183,10 @@ func attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 		// Edited while the node was down: propose it once joined.
 		go proposeFileSection(ctx, rt, c.File, rcfg, fileAdmin, "start-up with an edited "+c.File, 2*time.Minute, log,
 			fileLocator(c.File))
+	}
+	// Quorum device, heuristics, watchdog, suicide (quorumdev.go).
+	if err := attachQuorumDevice(ctx, n, rt, c, qs, policy, fc, names, events, log); err != nil {
+		return nil, err
 	}
 	go func() {
 		<-ctx.Done()

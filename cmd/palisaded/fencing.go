@@ -113,7 +113,7 @@ func newFencing(self string, c *config.Cluster, fc *topology.Config, events *eve
 	// open without it.
 	watchdog.SetLossClock(f.losses.lostAt)
 	meatware.SetAlerter(f.alert)
-	fencer, err := topology.NewFencer(fc, topology.FenceAgents, topology.WithLogger(f.log))
+	fencer, err := topology.NewFencer(fc, quorumDiskAgents(f.self, topology.FenceAgents), topology.WithLogger(f.log))
 	if err != nil {
 		return nil, err
 	}

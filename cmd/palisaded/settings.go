@@ -56,6 +56,11 @@ func (s daemonSettings) loadOptions() config.Options {
 		StateDir: s.String(settingStateDir),
 		RunDir:   s.String(settingRunDir),
 		CheckDevice: func(d topology.Device) error {
+			if d.Plugin == quorumDiskPlugin {
+				// The poison pill is the quorum disk's (quorumdev.go),
+				// checked with the disk when the daemon opens it.
+				return nil
+			}
 			_, err := fence.NewAgent(d.Plugin, d.Params)
 			if errors.Is(err, fence.ErrUnsupported) {
 				// A device that works only inside the running daemon

@@ -76,6 +76,8 @@ type Client struct {
 	changes  chan struct{}
 	expiry   *time.Timer
 	lastVote bool
+	// beforeRelease: see OnRelease.
+	beforeRelease func(quorum.DeviceVote)
 }
 
 // errRefused marks the arbiter refusing this node (configuration to fix),
@@ -148,6 +150,28 @@ func (c *Client) SetView(view uint64, members []string, score int, held bool) {
 		default:
 		}
 	}
+}
+
+// OnRelease registers fn, called with the (no longer voting) verdict
+// before the client tells the arbiter that it gave up a grant: the
+// arbiter may then give its vote to another partition, so whoever counts
+// this node's vote must have stopped before fn returns (the daemon hands
+// the verdict to its quorum engine and waits until it is applied). Call
+// it before Run.
+func (c *Client) OnRelease(fn func(quorum.DeviceVote)) { c.beforeRelease = fn }
+
+// VoteLease is Vote with how long a vote still counts from now (0 when not
+// voting), read at one instant: the daemon turns it into a lease end on
+// its own clock (dc.DeviceVote.Until).
+func (c *Client) VoteLease() (quorum.DeviceVote, time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	v := quorum.DeviceVote{Voting: c.sess.Voting(now), Pending: c.sess.Pending(now), Problem: c.problemLocked()}
+	if !v.Voting {
+		return v, 0
+	}
+	return v, c.sess.LeaseUntil() - now
 }
 
 // Changes fires (coalesced) whenever Vote() may have changed: a verdict,
@@ -337,6 +361,9 @@ func (c *Client) session(ctx context.Context) error {
 				c.mu.Unlock()
 				c.onVerdict()
 				if rel != nil {
+					if c.beforeRelease != nil {
+						c.beforeRelease(c.Vote())
+					}
 					if err := send(rel); err != nil {
 						return fmt.Errorf("release: %w", err)
 					}

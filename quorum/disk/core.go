@@ -45,6 +45,15 @@ type Config struct {
 	StartMode string
 	// Incarnation identifies this run (random, from the edge).
 	Incarnation uint64
+	// BeforeRelease, if set, is called during Step, before this node's
+	// slot is written, when the node stops counting the disk's votes
+	// (the master revoked its grant, or the disks failed): the slot
+	// about to be written tells the master the grant is released, and
+	// the master may then give the votes to another partition. The
+	// caller must make sure nothing counts the vote any more before it
+	// returns (the daemon hands the verdict to its quorum engine and
+	// waits until it is applied).
+	BeforeRelease func(quorum.DeviceVote)
 }
 
 // Input is what the daemon tells the disk core at every step.
@@ -312,6 +321,14 @@ func (c *Core) Step(now time.Duration, in Input) Ready {
 		// is elected next knows what may still be counted.
 		own.Decision = c.lastGrant
 	}
+	if c.wasVoting && c.cfg.BeforeRelease != nil {
+		// Would we still count the grant if this write succeeded? If not,
+		// whoever uses our vote must stop counting before the master can
+		// read the release in our slot.
+		if !c.majority(c.count()) || !c.counting(now, in.View, bits) {
+			c.cfg.BeforeRelease(quorum.DeviceVote{Problem: r.Vote.Problem})
+		}
+	}
 	written := c.writeSlot(own)
 	reached := 0
 	for i, d := range c.disks {
@@ -331,8 +348,7 @@ func (c *Core) Step(now time.Duration, in Input) Ready {
 	}
 
 	// The vote for our current view.
-	voting := c.majority(reached) && !c.leaseDec.Members.Empty() && c.leaseDec.Seq == c.maxSeq &&
-		c.leaseDec.View == in.View && c.leaseDec.Members == bits && bits.Has(c.self) && now < c.leaseUntil
+	voting := c.majority(reached) && c.counting(now, in.View, bits)
 	r.Vote.Voting = voting
 	if voting {
 		r.VoteUntil = c.leaseUntil
@@ -356,6 +372,13 @@ func (c *Core) Step(now time.Duration, in Input) Ready {
 	r.Feed = c.fenced == nil && (c.majority(reached) || in.Quorate)
 	r.Nodes = c.status(now)
 	return r
+}
+
+// counting reports whether the grant we hold (our lease on the master's
+// decision) is for our current view and still runs at now.
+func (c *Core) counting(now time.Duration, view uint64, bits Bitmap) bool {
+	return !c.leaseDec.Members.Empty() && c.leaseDec.Seq == c.maxSeq &&
+		c.leaseDec.View == view && c.leaseDec.Members == bits && bits.Has(c.self) && now < c.leaseUntil
 }
 
 // syncTimeout bounds how long a view stays undecided waiting for a

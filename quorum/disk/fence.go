@@ -161,7 +161,7 @@ func (d *FenceDevice) Close() error {
 //	devices        comma-separated disk paths (1 or 3), required
 //	plug           the node to fence (its slot name), required
 //	delay          seconds to wait before fencing (fence races), default 0
-//	power_timeout  seconds to wait for msgwait to pass, default msgwait + 2 loops + io
+//	power_timeout  seconds to wait for msgwait to pass, default PillTimeout
 //
 // off sends an "off" pill, reboot a "reset" pill (the node reboots by
 // itself; the fence counts as OFF verified once msgwait has passed).
@@ -214,6 +214,13 @@ func NewFenceAgent(params map[string]string, sender string) (*FenceAgent, error)
 	return a, nil
 }
 
+// PillTimeout is how long a pill fence waits for its target to count as
+// off by default: msgwait, the loops and I/O that writing and reading
+// back the pill take, and slack for the status polls of a loaded host (a
+// poll that comes a little late must not fail a fence that worked; the
+// slack delays nothing, the fence counts as soon as msgwait has passed).
+func PillTimeout(t Timeouts) time.Duration { return t.MsgWait + 2*t.Loop + t.IO + 2*time.Second }
+
 // Do runs one fence action through fence.Execute (so delays, the
 // verification loop and the Result are the fencing core's).
 func (a *FenceAgent) Do(ctx context.Context, action fence.Action) fence.Result {
@@ -240,7 +247,7 @@ func (a *FenceAgent) Do(ctx context.Context, action fence.Action) fence.Result {
 	}
 	t := h.Timeouts
 	if req.PowerTimeout = a.PowerTimeout; req.PowerTimeout == 0 {
-		req.PowerTimeout = t.MsgWait + 2*t.Loop + t.IO
+		req.PowerTimeout = PillTimeout(t)
 	}
 	if req.PowerTimeout <= t.MsgWait {
 		return fence.Result{Action: action, Plug: a.Target, Err: fmt.Errorf("%w: quorum disk device: power_timeout %s must exceed msgwait %s", fence.ErrConfig, req.PowerTimeout, t.MsgWait)}

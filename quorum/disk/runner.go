@@ -83,15 +83,29 @@ func Open(cfg RunnerConfig) (*Runner, error) {
 		return nil, err
 	}
 	devs, disks := OpenDevices(cfg.Paths, hdr.Timeouts.IO)
-	core, err := NewCore(cfg.Core, devs)
+	r := &Runner{cfg: cfg, log: cfg.Logger.With("component", "quorum-disk"), disks: disks, hdr: hdr, start: time.Now(),
+		changes: make(chan struct{}, 1), kick: make(chan struct{}, 1)}
+	coreCfg := cfg.Core
+	user := coreCfg.BeforeRelease
+	coreCfg.BeforeRelease = func(v quorum.DeviceVote) {
+		// Vote() must not say "voting" any more from here on, then the
+		// caller's hook makes its users stop counting, all before the
+		// slot that releases the grant is written.
+		r.mu.Lock()
+		r.ready.Vote.Voting = false
+		r.mu.Unlock()
+		if user != nil {
+			user(v)
+		}
+	}
+	core, err := NewCore(coreCfg, devs)
 	if err != nil {
 		for _, d := range disks {
 			d.Close()
 		}
 		return nil, err
 	}
-	r := &Runner{cfg: cfg, log: cfg.Logger.With("component", "quorum-disk"), core: core, disks: disks, hdr: hdr, start: time.Now(),
-		changes: make(chan struct{}, 1), kick: make(chan struct{}, 1)}
+	r.core = core
 	for _, d := range disks {
 		if f := d.File(); f != nil && f.Note != "" {
 			r.log.Warn("quorum disk without O_DIRECT", "path", d.Path, "note", f.Note)
@@ -142,6 +156,20 @@ func (r *Runner) voteLocked(now time.Duration) quorum.DeviceVote {
 		v.Voting = false
 	}
 	return v
+}
+
+// VoteLease is Vote with how long a vote still counts from now (0 when not
+// voting), read at one instant: the daemon turns it into a lease end on
+// its own clock (dc.DeviceVote.Until).
+func (r *Runner) VoteLease() (quorum.DeviceVote, time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.now()
+	v := r.voteLocked(now)
+	if !v.Voting {
+		return v, 0
+	}
+	return v, r.ready.VoteUntil - now
 }
 
 // Changes fires (coalesced) when Vote may have changed.

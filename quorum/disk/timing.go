@@ -31,7 +31,8 @@ type Timing struct {
 //   - watchdog timeout < msgwait, and msgwait >= watchdog + loop + io: a
 //     target that cannot read its pill stops feeding within loop + io and
 //     its watchdog fires within the watchdog timeout after that;
-//   - msgwait < fence timeout: the fence request must outlive msgwait;
+//   - msgwait < fence timeout: the fence request must outlive msgwait
+//     (the error suggests PillTimeout);
 //   - io timeout < watchdog timeout, and loop + io < watchdog: a healthy
 //     node feeds its watchdog in time even with slow I/O;
 //   - dead_after + master takeover <= deadtime: a dead node (or a dead
@@ -52,7 +53,7 @@ func CheckTiming(t Timing) error {
 		add("quorum disk msgwait %s is less than watchdog + loop + io-timeout (%s + %s + %s = %s): a target that cannot read its pill may outlive msgwait; recreate the disk with --msgwait %s or shorter --loop/--io-timeout", d.MsgWait, d.Watchdog, d.Loop, d.IO, need, need)
 	}
 	if t.FenceTimeout > 0 && d.MsgWait >= t.FenceTimeout {
-		add("quorum disk msgwait %s must be less than the fence timeout %s: raise fencing.attempt_timeout (or the disk device's power_timeout) to at least %s", d.MsgWait, t.FenceTimeout, d.MsgWait+2*d.Loop+d.IO)
+		add("quorum disk msgwait %s must be less than the fence timeout %s: raise fencing.attempt_timeout (or the disk device's power_timeout) to at least %s", d.MsgWait, t.FenceTimeout, PillTimeout(d))
 	}
 	wd := t.Watchdog
 	if wd <= 0 {

@@ -21,7 +21,7 @@ func TestCheckTiming(t *testing.T) {
 		{"longer watchdog", func(t *Timing) { t.Watchdog = 8 * s }, []string{"watchdog timeout 8s is longer than the 5s", "--watchdog 8s --msgwait 16s"}},
 		{"msgwait <= watchdog", func(t *Timing) { t.Disk.MsgWait = 5 * s }, []string{"watchdog timeout 5s must be less than msgwait 5s", "--msgwait 10s"}},
 		{"msgwait too short for loop+io", func(t *Timing) { t.Disk.MsgWait = 6 * s }, []string{"msgwait 6s is less than watchdog + loop + io-timeout (5s + 1s + 1s = 7s)", "--msgwait 7s"}},
-		{"fence timeout", func(t *Timing) { t.FenceTimeout = 10 * s }, []string{"msgwait 10s must be less than the fence timeout 10s", "to at least 13s"}},
+		{"fence timeout", func(t *Timing) { t.FenceTimeout = 10 * s }, []string{"msgwait 10s must be less than the fence timeout 10s", "to at least 15s"}},
 		{"io timeout", func(t *Timing) { t.Disk.IO = 5 * s; t.Disk.MsgWait = 20 * s }, []string{"io-timeout 5s must be less than the watchdog timeout 5s"}},
 		{"loop+io", func(t *Timing) {
 			t.Disk.Loop = 3 * s

@@ -1,0 +1,63 @@
+package dcrun
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"palisade/cluster/dc"
+	"palisade/cluster/eventlog"
+	"palisade/cluster/recovery"
+	"palisade/quorum"
+)
+
+// The quorum device's verdict reaches the engine through the runtime in
+// order, SetDeviceVote returns once it is applied, the lease is on the
+// runtime's clock, and OnSnapshot sees every step.
+func TestRuntimeDeviceVote(t *testing.T) {
+	q, err := quorum.New(quorum.Config{Nodes: map[string]int{"n1": 1, "n2": 1}, Device: quorum.Device{Model: quorum.DeviceArbiter}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var clock time.Duration
+	now := func() time.Duration { mu.Lock(); defer mu.Unlock(); return clock }
+	rt := New(Config{Coordinator: dc.Config{Self: "n1", Nodes: []string{"n1", "n2"}, Quorum: q,
+		Gate: recovery.New(recovery.Config{Self: "n1", Nodes: []string{"n1", "n2"}})},
+		Events: eventlog.New(nil, "n1"), Now: now, TickEvery: time.Millisecond, Send: func(string, []byte) error { return nil }})
+	snaps := make(chan dc.Snapshot, 1024)
+	rt.OnSnapshot(func(s dc.Snapshot) {
+		select {
+		case snaps <- s:
+		default:
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go rt.Run(ctx)
+	rt.OnView(dc.SimpleView(4, "n1"))
+	wait := func(what string, ok func(dc.Snapshot) bool) {
+		t.Helper()
+		deadline := time.After(5 * time.Second)
+		for {
+			select {
+			case s := <-snaps:
+				if ok(s) {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("no snapshot with %s; last: %+v", what, rt.LastSnapshot())
+			}
+		}
+	}
+	wait("an undecided view", func(s dc.Snapshot) bool { return s.View == 4 && s.Quorum.Pending && !s.Quorate })
+	rt.SetDeviceVote(dc.DeviceVote{View: 4, Members: []string{"n1"}, DeviceVote: quorum.DeviceVote{Voting: true}, Until: rt.Now() + time.Second})
+	if s := rt.Snapshot(); !s.Quorate || s.Quorum.DeviceVotes != 1 {
+		t.Fatalf("after SetDeviceVote returned: quorate=%v %+v", s.Quorate, s.Quorum)
+	}
+	mu.Lock()
+	clock += time.Second
+	mu.Unlock()
+	wait("the lease run out", func(s dc.Snapshot) bool { return !s.Quorate && !s.Quorum.Pending })
+}
