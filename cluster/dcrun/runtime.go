@@ -429,7 +429,10 @@ func (r *Runtime) flush() {
 	}
 	// The snapshot kept for Snapshot's fallback costs more than an idle
 	// loop iteration: take it when something happened, or now and then.
-	if now := r.cfg.Now(); hasWork(rd) || now-r.snapAt >= snapEvery {
+	// A registered OnSnapshot (quorum device, watchdog) gets every step:
+	// a view or quorum change may produce no work here yet must reach the
+	// device at once, and the watchdog counts steps, not work.
+	if now := r.cfg.Now(); r.onSnapshot != nil || hasWork(rd) || now-r.snapAt >= snapEvery {
 		if hasWork(rd) {
 			r.busyUntil = now + BusyFor
 		}

@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -303,6 +304,10 @@ func (q *quorumDev) healthy() (bool, string) {
 	q.snapMu.Unlock()
 	if q.wdTimeout > 0 && idle > q.wdTimeout {
 		q.starving = fmt.Sprintf("the DC runtime has not stepped for %s", idle.Round(time.Millisecond))
+		// A hung runtime is a bug; the stacks are what finds it after
+		// the watchdog has reset the machine.
+		fmt.Fprintf(os.Stderr, "palisaded: %s; goroutines follow\n", q.starving)
+		_ = pprof.Lookup("goroutine").WriteTo(os.Stderr, 2)
 		return false, q.starving
 	}
 	return true, ""
