@@ -24,7 +24,7 @@
 //	run_dir:   directory for what a reboot must clear (resource agents'
 //	           HA_RSCTMP); default /run/palisade, a tmpfs
 //	socket:    path of the status socket
-//	quorum, fencing, resources: accepted as raw YAML (Cluster.Quorum, ...)
+//	quorum, fencing, resources, alerts: accepted as raw YAML (Cluster.Quorum, ...)
 //	           and validated by the packages that own them.
 //
 // Relative paths are resolved against the directory of the config file.

@@ -112,6 +112,7 @@ func parse(name string, data []byte) (*Cluster, *walker) {
 		"quorum":    func(v *yaml.Node, _ string) { c.Quorum = v },
 		"fencing":   func(v *yaml.Node, _ string) { c.Fencing = v },
 		"resources": func(v *yaml.Node, _ string) { c.Resources = v },
+		"alerts":    func(v *yaml.Node, _ string) { c.Alerts = v },
 	})
 	if len(w.errs) > 0 {
 		return c, w

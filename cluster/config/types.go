@@ -41,6 +41,7 @@ type Cluster struct {
 	Quorum    *yaml.Node // raw sections for later stages; nil if absent
 	Fencing   *yaml.Node
 	Resources *yaml.Node
+	Alerts    *yaml.Node // the alerts section (cluster/alert.Decode)
 }
 
 // Node is one cluster member.

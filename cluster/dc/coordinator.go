@@ -85,6 +85,8 @@ type Coordinator struct {
 	// view (false otherwise).
 	members []string
 	quorate bool
+	// qstate is the quorum calculator's last verdict (for status).
+	qstate quorum.State
 	// lastTick is the time of the last membership tick, heardAt the time
 	// the least recently heard member of the view was heard (freshness).
 	lastTick, heardAt time.Duration
@@ -257,6 +259,7 @@ func (c *Coordinator) SetView(v View, now time.Duration) {
 // this node becomes (or stays) DC of a new agreed view.
 func (c *Coordinator) evaluate(now time.Duration, wasDC, newView bool) {
 	st := c.cfg.Quorum.Update(c.members, now)
+	c.qstate = st
 	c.quorate = st.Quorate && c.acting()
 	if c.isDC() {
 		if !wasDC {
@@ -1068,6 +1071,16 @@ type Snapshot struct {
 	Inflight []Action              `json:"inflight,omitempty"`
 	// Standby lists the nodes the configuration puts in standby.
 	Standby []string `json:"standby,omitempty"`
+	// Quorum is the quorum calculator's last verdict on the view's
+	// members (Quorate above also needs an agreed, fresh view).
+	Quorum quorum.State `json:"quorum"`
+	// Config is the replicated configuration (read-only: it is shared).
+	Config *model.Config `json:"-"`
+	// Left lists the nodes that left cleanly.
+	Left []string `json:"left,omitempty"`
+	// Now is the wall clock the scheduler's failure-timeout arithmetic
+	// uses at the snapshot.
+	Now time.Time `json:"now"`
 }
 
 // Snapshot reports the coordinator's state.
@@ -1076,7 +1089,8 @@ func (c *Coordinator) Snapshot() Snapshot {
 	st := c.cib.Status
 	st.Nodes, st.Resources, st.Failures = slices.Clone(st.Nodes), slices.Clone(st.Resources), slices.Clone(st.Failures)
 	s := Snapshot{Self: c.cfg.Self, View: c.view.ID, Agreed: c.view.Agreed, DC: c.view.DC, Quorate: c.quorate, Members: slices.Clone(c.members),
-		CIB: c.cib.Version, Digest: c.cib.Digest, Status: st, Fencing: c.gate().Status(), Inflight: c.sortedInflight()}
+		CIB: c.cib.Version, Digest: c.cib.Digest, Status: st, Fencing: c.gate().Status(), Inflight: c.sortedInflight(),
+		Quorum: c.qstate, Config: c.cib.Config, Left: slices.Clone(c.cib.Left), Now: c.cfg.Wall()}
 	if c.isDC() {
 		s.Status = c.buildStatus()
 	}
