@@ -136,18 +136,19 @@ func attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 	}
 	ex := executor.New(executor.Config{Node: self, Agent: reg, Fencing: fencing, StartFailureIsFatal: dc.StartFailureIsFatal(running), Logger: log,
 		Report: func(ev executor.Event) {
+			observe.resourceEvent(ev)
 			if rt != nil {
 				rt.ExecutorEvent(ev)
 			}
 		}})
 	rc := dcrun.Config{
-		Coordinator: dc.Config{Self: self, Nodes: names, Quorum: calc, Gate: gate, Schedule: dc.PackageScheduler, CIB: cib,
+		Coordinator: dc.Config{Self: self, Nodes: names, Quorum: calc, Gate: gate, Schedule: observe.scheduler(dc.PackageScheduler), CIB: cib,
 			// A process paused for half a deadtime decides nothing until its
 			// membership has been evaluated again: by deadtime its peers may
 			// have declared it dead.
 			StaleAfter:   c.Timing.Deadtime / 2,
 			SafetyDigest: dc.SafetyDigestOf(qs, fc)},
-		Executor: ex, Events: events, Logger: log.With("part", "dc"), AlertCommand: fc.AlertCommand,
+		Executor: ex, Events: events, Logger: log.With("part", "dc"), AlertCommand: fc.AlertCommand, Alert: observe.alertHook(),
 		StateDir: c.StateDir, FileDigest: fileDigest,
 		Send: func(to string, b []byte) error {
 			id, ok := byName[to]
@@ -158,7 +159,7 @@ func attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 		},
 	}
 	if fencer != nil {
-		rc.Fencer = fencer
+		rc.Fencer = observe.fencer(fencer)
 	}
 	rt = dcrun.New(rc)
 	var last dc.View

@@ -39,7 +39,8 @@ func run() error {
 	sel := flag.String("node", os.Getenv("PALISADE_NODE"), "this node's name or id (default: the host name; env PALISADE_NODE)")
 	format := flag.String("log-format", "text", "log format: text or json")
 	level := flag.String("log-level", "info", "log level: debug, info, warn, error")
-	events := flag.String("event-log", "", "append membership events (JSON lines) to this file")
+	events := flag.String("event-log", "", "the event log (JSON lines; default state_dir/events.jsonl, \"none\" for no file)")
+	ops := operatorFlags(flag.CommandLine)
 	flag.Parse()
 
 	var lvl slog.Level
@@ -71,16 +72,17 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	opts := node.Options{Config: cfg, Self: self, Logger: log}
-	if *events != "" {
-		el, err := eventlog.Open(*events, self.Name)
-		if err != nil {
-			return err
-		}
-		defer el.Close()
-		opts.EventLog = el
+	el, err := openEventLog(*events, cfg, self.Name, log)
+	if err != nil {
+		return err
 	}
+	defer el.Close()
+	opts := node.Options{Config: cfg, Self: self, Logger: log, EventLog: el.Source(eventlog.SourceMembership)}
 	n, err := node.New(opts)
+	if err != nil {
+		return err
+	}
+	op, err := setupOperator(ops, cfg, n, el, log)
 	if err != nil {
 		return err
 	}
@@ -104,6 +106,7 @@ func run() error {
 	go func() {
 		<-term
 		log.Info("shutting down: leaving the cluster cleanly (signal again to stop at once)")
+		op.stopping()
 		done := make(chan struct{})
 		go func() { leave(); close(done) }()
 		select {
@@ -117,7 +120,9 @@ func run() error {
 	signal.Notify(hup, syscall.SIGHUP)
 	go func() {
 		for range hup {
+			op.reloading()
 			reload(ctx, n, *path, log)
+			op.reloaded()
 		}
 	}()
 	return n.Run(ctx)
