@@ -46,7 +46,7 @@ func Describe(e Entry) (level slog.Level, msg string, attrs []any, ok bool) {
 	case QuorumChanged:
 		msg = "quorum gained"
 		if e.Detail != "quorate" {
-			level, msg = slog.LevelWarn, "quorum lost: this partition takes no recovery decision"
+			level, msg = slog.LevelWarn, "no quorum: this partition takes no recovery decision"
 		}
 	case FenceNeeded:
 		level, msg = slog.LevelWarn, "fence needed"

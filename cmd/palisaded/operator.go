@@ -418,19 +418,24 @@ func (op *operator) onEntry(source string, e eventlog.Entry) {
 	var ev *alert.Event
 	switch e.Event {
 	case eventlog.NodeLost:
-		op.mu.Lock()
-		for _, r := range e.Resources {
-			op.lastOn[r] = e.Target
+		op.remember(e.Resources, e.Target)
+	case eventlog.FenceNeeded:
+		// The DC's record that a node was lost (whether it was DC when
+		// membership lost it, or became DC afterwards): one alert per
+		// loss. Other reasons (a failed stop) are not a lost node.
+		op.remember(e.Resources, e.Target)
+		if !strings.HasPrefix(e.Detail, "node lost") && !strings.HasPrefix(e.Detail, "not seen at start-up") {
+			return
 		}
-		op.mu.Unlock()
-		msg := "node lost"
+		msg := e.Detail
 		if len(e.Resources) > 0 {
 			msg += "; it ran " + strings.Join(e.Resources, ", ") + ", which wait for its fence"
 		}
-		if e.Detail != "" {
-			msg += " (" + e.Detail + ")"
-		}
 		ev = &alert.Event{Kind: alert.NodeLost, Node: e.Target, NodeID: op.nodeIDs[e.Target], Message: msg}
+	case eventlog.DCElected:
+		// At once: the moves this DC orders follow right away (the quorum
+		// watcher also clears it when the role is lost).
+		op.isDC.Store(true)
 	case eventlog.NodeLeft:
 		if op.metrics != nil {
 			op.metrics.MembershipChange(metrics.EventNodeLeft)
@@ -460,6 +465,15 @@ func (op *operator) onEntry(source string, e eventlog.Entry) {
 	}
 	if ev != nil {
 		op.alerts.Notify(*ev)
+	}
+}
+
+// remember records where resources ran when their node was lost.
+func (op *operator) remember(rscs []string, node string) {
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	for _, r := range rscs {
+		op.lastOn[r] = node
 	}
 }
 
