@@ -191,7 +191,7 @@ func TestOperatorStatus(t *testing.T) {
 		t.Errorf("standby took %v to show on every node", d)
 	}
 	text = statusText(t, h, a, 0)
-	if !regexp.MustCompile(`(?m)^` + bn + `\s+\d+\s+standby`).MatchString(text) || !strings.Contains(text, "warning: node "+bn+" is in standby") {
+	if !regexp.MustCompile(`(?m)^`+bn+`\s+\d+\s+standby`).MatchString(text) || !strings.Contains(text, "warning: node "+bn+" is in standby") {
 		t.Errorf("standby not shown:\n%s", text)
 	}
 

@@ -106,7 +106,7 @@ type DCStatus struct {
 
 	// The crm_mon view (schema palisade.status/v1, see schema.go); absent
 	// from older daemons.
-	Quorum      *QuorumStatus `json:"quorum,omitempty"`
+	Quorum *QuorumStatus `json:"quorum,omitempty"`
 	// NodeStates is every configured node's cluster state.
 	NodeStates []ClusterNode `json:"node_states,omitempty"`
 	// Resources is the configuration's resource tree with where each
