@@ -1,9 +1,6 @@
 package api
 
-import (
-	"fmt"
-	"strings"
-)
+import "fmt"
 
 // Health states.
 const (
@@ -68,7 +65,7 @@ func (s Status) Assess() Health {
 	if d.Quorum != nil {
 		for _, src := range d.Quorum.Sources {
 			if src.Kind == SourceDevice && !src.Healthy {
-				warn("quorum device %s: %s", src.Name, strings.TrimSpace(src.State+" "+src.Detail))
+				warn("quorum device %s (%s): %s", src.Name, src.State, src.Detail)
 			}
 		}
 	}
@@ -123,6 +120,24 @@ func (s Status) Assess() Health {
 	}
 	for _, r := range d.Resources {
 		walk(r)
+	}
+	// A daemon older than palisade.status/v1: judge from the plain parts.
+	if len(d.NodeStates) == 0 {
+		for _, f := range d.Fencing {
+			if f.State == "unclean" || f.State == "fencing" {
+				problem("node %s is UNCLEAN: it must be fenced before its resources move", f.Node)
+			}
+		}
+	}
+	if len(d.Resources) == 0 {
+		for _, r := range d.Status.Resources {
+			if r.Failed {
+				problem("resource %s FAILED on %s", r.Rsc, r.Node)
+			}
+		}
+		for _, f := range d.Status.Failures {
+			problem("resource %s has fail count %s on %s (%s)", f.Rsc, f.Count, f.Node, f.Op)
+		}
 	}
 	return h.done()
 }
