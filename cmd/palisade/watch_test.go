@@ -78,7 +78,9 @@ func TestWatchLoop(t *testing.T) {
 	mu.Lock()
 	standby = true
 	mu.Unlock()
-	waitScreen("the standby", func(s string) bool { return strings.Contains(s, "n2    2   standby") && !strings.Contains(s, "n2    2   online") })
+	waitScreen("the standby", func(s string) bool {
+		return strings.Contains(s, "n2    2   standby") && !strings.Contains(s, "n2    2   online")
+	})
 	mu.Lock()
 	fail = true
 	mu.Unlock()
