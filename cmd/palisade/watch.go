@@ -32,14 +32,15 @@ func watchStatus(ctx context.Context, interval time.Duration) error {
 		defer cancel()
 		return client().Status(cctx)
 	}
-	watchLoop(ctx, scr, fetch, interval, time.Now)
+	watchLoop(ctx, scr, fetch, interval, time.Now, nil)
 	return nil
 }
 
 // watchLoop draws fetch's status on scr every interval until a quit key
 // or ctx ends. A failed fetch keeps the last status on screen with the
-// error above it.
-func watchLoop(ctx context.Context, scr tcell.Screen, fetch func(context.Context) (api.Status, error), interval time.Duration, now func() time.Time) {
+// error above it. drawn, if set, runs on the loop after every redraw (tests
+// read the screen there).
+func watchLoop(ctx context.Context, scr tcell.Screen, fetch func(context.Context) (api.Status, error), interval time.Duration, now func() time.Time, drawn func()) {
 	events := make(chan tcell.Event, 16)
 	quit := make(chan struct{})
 	defer close(quit)
@@ -85,6 +86,9 @@ func watchLoop(ctx context.Context, scr tcell.Screen, fetch func(context.Context
 			y++
 		}
 		scr.Show()
+		if drawn != nil {
+			drawn()
+		}
 	}
 	refresh()
 	draw()

@@ -58,16 +58,28 @@ func TestWatchLoop(t *testing.T) {
 		return st, nil
 	}
 	done := make(chan struct{})
+	var shown string // the screen after the last redraw, read on the loop
+	drawn := func() {
+		text := screenText(scr)
+		mu.Lock()
+		shown = text
+		mu.Unlock()
+	}
+	current := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return shown
+	}
 	go func() {
-		watchLoop(context.Background(), scr, fetch, 100*time.Millisecond, func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) })
+		watchLoop(context.Background(), scr, fetch, 100*time.Millisecond, func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }, drawn)
 		close(done)
 	}()
 	waitScreen := func(what string, ok func(string) bool) {
 		t.Helper()
 		deadline := time.Now().Add(5 * time.Second)
-		for !ok(screenText(scr)) {
+		for !ok(current()) {
 			if time.Now().After(deadline) {
-				t.Fatalf("screen never showed %s:\n%s", what, screenText(scr))
+				t.Fatalf("screen never showed %s:\n%s", what, current())
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
