@@ -95,7 +95,9 @@ func TestResourceEventsAndWrappers(t *testing.T) {
 	if n, _ := testutil.GatherAndCount(reg, "palisade_fence_operations_total"); n != 2 {
 		t.Errorf("fence operation series: %d, want failure and success of bmc-n2", n)
 	}
-	sched := op.scheduler(func(*model.Config, model.Status, time.Time) ([]dc.PlannedAction, error) { return make([]dc.PlannedAction, 3), nil })
+	sched := op.scheduler(func(*model.Config, model.Status, time.Time) ([]dc.PlannedAction, error) {
+		return make([]dc.PlannedAction, 3), nil
+	})
 	if plan, _ := sched(nil, model.Status{}, time.Now()); len(plan) != 3 {
 		t.Fatal("the wrapper changed the plan")
 	}
