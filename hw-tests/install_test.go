@@ -38,7 +38,12 @@ func TestMakeInstall(t *testing.T) {
 		t.Fatalf("make install: %v\n%s", err, out)
 	}
 	sbin := filepath.Join(stage, "usr/sbin")
-	for _, f := range []string{"palisaded", "palisade", "fence-agent", "fence_ipmilan"} {
+	// The agents under their fence_palisade_* names only: the reference
+	// names are `make install-fence-agents-names`, never a plain install.
+	if _, err := os.Lstat(filepath.Join(sbin, "fence_ipmilan")); err == nil {
+		t.Error("make install put fence_ipmilan in sbin: it could shadow the distribution's agent")
+	}
+	for _, f := range []string{"palisaded", "palisade", "fence-agent", "fence_palisade_ipmilan", "fence_palisade_redfish"} {
 		fi, err := os.Stat(filepath.Join(sbin, f))
 		if err != nil || fi.Mode()&0o111 == 0 {
 			t.Errorf("%s: %v (mode %v)", f, err, fi)

@@ -181,3 +181,27 @@ func TestPeerClient(t *testing.T) {
 	}
 	os.Stdout.WriteString("RESULT " + string(res) + "\n")
 }
+
+// FuzzStampBy feeds a change request's args (from the socket) to the
+// "by" stamping: errors or an object whose by is the credentials' name,
+// every other field kept.
+func FuzzStampBy(f *testing.F) {
+	for _, s := range []string{`{"node":"n1","by":"alice"}`, `{}`, ``, `null`, `{"by":3}`, `[1]`, `{"yaml":"a: b\n","file":"x","by":"root"}`} {
+		f.Add([]byte(s))
+	}
+	peer := Peer{UID: 1000, User: "bob"}
+	f.Fuzz(func(t *testing.T, args []byte) {
+		out, by, err := stampBy(args, peer)
+		if err != nil {
+			return
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(out, &m); err != nil {
+			t.Fatalf("stamped args are not an object: %s", out)
+		}
+		var got string
+		if json.Unmarshal(m["by"], &got) != nil || got != by || !strings.HasPrefix(by, "bob") {
+			t.Fatalf("by %q (%s) for %q", by, m["by"], args)
+		}
+	})
+}
