@@ -1,6 +1,7 @@
 package control
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -172,11 +173,14 @@ func ByOf(peer Peer, claimed string) string {
 
 // stampBy sets args' "by" field from the peer's credentials.
 func stampBy(args json.RawMessage, peer Peer) (json.RawMessage, string, error) {
-	m := map[string]json.RawMessage{}
-	if len(args) > 0 && string(args) != "null" {
+	var m map[string]json.RawMessage
+	if len(bytes.TrimSpace(args)) > 0 {
 		if err := json.Unmarshal(args, &m); err != nil {
 			return nil, "", fmt.Errorf("want a JSON object as args: %w", err)
 		}
+	}
+	if m == nil { // no args, or null
+		m = map[string]json.RawMessage{}
 	}
 	var claimed string
 	if raw, ok := m["by"]; ok {
