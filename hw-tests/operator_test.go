@@ -187,8 +187,11 @@ func TestOperatorStatus(t *testing.T) {
 			return code == 0 && nodeState(st, bn).State == api.NodeStandby
 		})
 	}
+	// The issue asks for a second; a loaded CI machine gets three.
 	if d := time.Since(change); d > 3*time.Second {
 		t.Errorf("standby took %v to show on every node", d)
+	} else {
+		t.Logf("standby shown on all three nodes %v after the command returned", d.Round(time.Millisecond))
 	}
 	text = statusText(t, h, a, 0)
 	if !regexp.MustCompile(`(?m)^`+bn+`\s+\d+\s+standby`).MatchString(text) || !strings.Contains(text, "warning: node "+bn+" is in standby") {
