@@ -573,9 +573,10 @@ func TestOperatorSimulateLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitTakeover(t, h, holder, fault, 20*time.Second)
+	// Recovered: the group whole on another node (vip starts first).
 	st, _ = waitStatus(t, h, active, 15*time.Second, "recovered", func(st api.Status, _ int) bool {
 		p := placement(st)
-		return p["vip"] != "" && p["vip"] != holderName && settled(st)
+		return p["vip"] != "" && p["vip"] != holderName && p["dummy"] == p["vip"] && settled(st)
 	})
 	if got := placement(st); !equalJSON(got, want) {
 		t.Errorf("simulate --live predicted %v after losing %s, the DC placed %v", want, holderName, got)
