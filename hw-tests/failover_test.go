@@ -255,11 +255,12 @@ func TestFailoverOperatorConfirm(t *testing.T) {
 	}
 	waitTakeover(t, h, active, fault, 20*time.Second)
 	conf := entries(t, h, fault, eventlog.FenceConfirmed, lost)
-	if len(conf) == 0 || conf[0].By != "operator:test-operator" {
+	// Who confirmed: the caller's account (SO_PEERCRED) and the name it gave.
+	if len(conf) == 0 || conf[0].By != "operator:root (as test-operator)" {
 		t.Fatalf("confirmation not logged as the operator's: %+v", conf)
 	}
 	hist, err := h.Palisade(dcNode, "fence", "history")
-	if err != nil || !strings.Contains(hist, "operator:test-operator") {
+	if err != nil || !strings.Contains(hist, "operator:root (as test-operator)") {
 		t.Errorf("fence history does not show the confirmation: %v\n%s", err, hist)
 	}
 	checkRule(t, h, active, fault)
@@ -341,7 +342,7 @@ func TestFailoverMonitorFailure(t *testing.T) {
 	if fs := dcFailures(t, h, holder); len(fs) > 0 {
 		t.Errorf("failures after the cleanup: %+v", fs)
 	}
-	if cl := entries(t, h, since, eventlog.FailuresCleared, ""); len(cl) == 0 || cl[0].Writer != node || !strings.Contains(cl[0].Detail, "operator cleanup by tester") {
+	if cl := entries(t, h, since, eventlog.FailuresCleared, ""); len(cl) == 0 || cl[0].Writer != node || !strings.Contains(cl[0].Detail, "operator cleanup by root (as tester)") {
 		t.Errorf("failures_cleared entries after the cleanup: %+v", cl)
 	}
 	if h2, _ := h.Holder(); h2 != holder {

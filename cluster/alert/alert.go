@@ -143,7 +143,13 @@ func (r *Runner) Notify(ev Event) {
 	r.seq++
 	q := queued{ev, r.seq}
 	r.mu.Unlock()
-	r.log.Warn("alert", "kind", string(ev.Kind), "node", ev.Node, "resource", ev.Resource, "device", ev.Device, "detail", ev.Message, "seq", q.seq)
+	attrs := []any{"kind", string(ev.Kind), "node", ev.Node}
+	for _, kv := range [][2]string{{"resource", ev.Resource}, {"operation", ev.Operation}, {"device", ev.Device}, {"from", ev.From}} {
+		if kv[1] != "" {
+			attrs = append(attrs, kv[0], kv[1])
+		}
+	}
+	r.log.Warn("alert", append(attrs, "detail", ev.Message, "seq", q.seq)...)
 	if r.cfg.Command == "" {
 		return
 	}

@@ -28,6 +28,8 @@ const (
 	CmdConfigShow      = "config-show"      // (none) → ConfigInfo
 	CmdConfigEdit      = "config-edit"      // Edit → ConfigResult
 	CmdResourceCleanup = "resource-cleanup" // CleanupRequest → CleanupResponse
+	CmdSchedulerInput  = "scheduler-input"  // (none) → SchedulerInput
+	CmdConfigEdits     = "config-edits"     // EditsRequest → ConfigResult
 )
 
 // Code classifies a refusal.
@@ -55,6 +57,9 @@ const (
 	Refused Code = "refused"
 	// Internal: a bug; the message says where.
 	Internal Code = "internal"
+	// Forbidden: the caller's credentials (SO_PEERCRED) do not allow the
+	// command (see Commands).
+	Forbidden Code = "forbidden"
 )
 
 // Error is a refusal with its code.

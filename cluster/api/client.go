@@ -63,3 +63,13 @@ func (c Client) Edit(ctx context.Context, e Edit) (ConfigResult, error) {
 func (c Client) Cleanup(ctx context.Context, r CleanupRequest) (CleanupResponse, error) {
 	return call[CleanupResponse](ctx, c, CmdResourceCleanup, r)
 }
+
+// Edits is `palisade standby|takeover`: several edits as one change.
+func (c Client) Edits(ctx context.Context, r EditsRequest) (ConfigResult, error) {
+	return call[ConfigResult](ctx, c, CmdConfigEdits, r)
+}
+
+// SchedulerInput is `palisade simulate --live`.
+func (c Client) SchedulerInput(ctx context.Context) (SchedulerInput, error) {
+	return call[SchedulerInput](ctx, c, CmdSchedulerInput, nil)
+}

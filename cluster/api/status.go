@@ -3,8 +3,12 @@ package api
 import "palisade/resources/model"
 
 // Status is the answer to CmdStatus (JSON field names are part of the CLI
-// contract; add fields, do not rename them).
+// contract; add fields, do not rename them). Its JSON form is the schema
+// named by StatusSchema, documented field by field in schema.go.
 type Status struct {
+	// Schema is StatusSchema ("palisade.status/v1"); a daemon older than
+	// the schema leaves it empty.
+	Schema     string            `json:"schema"`
 	Cluster    string            `json:"cluster"`
 	Node       NodeRef           `json:"node"`
 	Generation uint64            `json:"generation"`
@@ -18,6 +22,8 @@ type Status struct {
 	// DC is the DC layer's part: partition, replicated status, fencing
 	// (absent on a daemon without it).
 	DC *DCStatus `json:"dc,omitempty"`
+	// Health is the verdict `palisade status` exits with (see Health).
+	Health *Health `json:"health,omitempty"`
 }
 
 // NodeRef names a node.
@@ -97,27 +103,21 @@ type DCStatus struct {
 	Inflight []Action     `json:"inflight,omitempty"`
 	// Standby lists the nodes the configuration puts in standby.
 	Standby []string `json:"standby,omitempty"`
-	// Quorum details the quorum verdict: votes, the quorum device, the
-	// ping heuristics and self-fencing (absent on older daemons).
-	Quorum *QuorumStatus `json:"quorum,omitempty"`
-}
 
-// QuorumStatus is the quorum verdict of this node's view and what feeds it.
-type QuorumStatus struct {
-	// State is quorate, inquorate or undecided (the quorum device has not
-	// answered for this view yet: nothing is decided meanwhile).
-	State    string `json:"state"`
-	Votes    int    `json:"votes"`
-	Expected int    `json:"expected"`
-	Needed   int    `json:"needed"`
-	Reason   string `json:"reason,omitempty"`
-	// Policy is the no-quorum-policy in force.
-	Policy     string               `json:"no_quorum_policy,omitempty"`
-	Device     *QuorumDeviceStatus  `json:"device,omitempty"`
-	Heuristics *HeuristicsStatus    `json:"heuristics,omitempty"`
-	Watchdog   *SelfFencingWatchdog `json:"watchdog,omitempty"`
-	// SelfFenced says why this node fenced itself, if it did.
-	SelfFenced string `json:"self_fenced,omitempty"`
+	// The crm_mon view (schema palisade.status/v1, see schema.go); absent
+	// from older daemons.
+	Quorum *QuorumStatus `json:"quorum,omitempty"`
+	// NodeStates is every configured node's cluster state.
+	NodeStates []ClusterNode `json:"node_states,omitempty"`
+	// Resources is the configuration's resource tree with where each
+	// primitive runs, its role, fail counts and last failure.
+	Resources []Resource `json:"resources,omitempty"`
+	// FenceOps are the fence operations pending or failed.
+	FenceOps []FenceOp `json:"fence_ops,omitempty"`
+	// Left lists the nodes that left cleanly (recorded by the DC).
+	Left []string `json:"left,omitempty"`
+	// FenceAction is what a fence does here: off or reboot.
+	FenceAction string `json:"fence_action,omitempty"`
 }
 
 // QuorumDeviceStatus is the quorum disk or arbiter as this node sees it.

@@ -1215,6 +1215,13 @@ type Snapshot struct {
 	// Attributes this node's transient attributes.
 	Local      []string          `json:"local,omitempty"`
 	Attributes map[string]string `json:"attributes,omitempty"`
+	// Config is the replicated configuration (read-only: it is shared).
+	Config *model.Config `json:"-"`
+	// Left lists the nodes that left cleanly.
+	Left []string `json:"left,omitempty"`
+	// Now is the wall clock the scheduler's failure-timeout arithmetic
+	// uses at the snapshot.
+	Now time.Time `json:"now"`
 }
 
 // Snapshot reports the coordinator's state.
@@ -1224,7 +1231,8 @@ func (c *Coordinator) Snapshot() Snapshot {
 	st.Nodes, st.Resources, st.Failures = slices.Clone(st.Nodes), slices.Clone(st.Resources), slices.Clone(st.Failures)
 	s := Snapshot{Self: c.cfg.Self, View: c.view.ID, Agreed: c.view.Agreed, DC: c.view.DC, Quorate: c.quorate, Members: slices.Clone(c.members),
 		CIB: c.cib.Version, Digest: c.cib.Digest, Status: st, Fencing: c.gate().Status(), Inflight: c.sortedInflight(),
-		History: slices.Clone(c.cib.History), Acting: c.acting(), Quorum: c.qinfo}
+		History: slices.Clone(c.cib.History), Acting: c.acting(), Quorum: c.qinfo,
+		Config: c.cib.Config, Left: slices.Clone(c.cib.Left), Now: c.cfg.Wall()}
 	if c.isDC() {
 		s.Status = c.buildStatus()
 	}

@@ -56,6 +56,13 @@ type QuorumInfo struct {
 	DeviceProblem string `json:"device_problem,omitempty"`
 }
 
+// State is the verdict in the quorum calculator's terms (Quorate is
+// ViewQuorate: the votes' verdict, not whether this node may decide).
+func (q QuorumInfo) State() quorum.State {
+	return quorum.State{Quorate: q.ViewQuorate, Votes: q.Votes, Expected: q.Expected, Needed: q.Needed, Reason: q.Reason,
+		DeviceVotes: q.DeviceVotes, Pending: q.Pending, DeviceProblem: q.DeviceProblem}
+}
+
 // SetDeviceVote feeds the quorum device's current verdict (see DeviceVote).
 // A change of what counts re-evaluates quorum at once.
 func (e *Engine) SetDeviceVote(v DeviceVote, now time.Duration) {

@@ -51,6 +51,10 @@ type Config struct {
 	// AlertCommand runs (sh -c) for every alert, with the target and
 	// message in PALISADE_ALERT_TARGET / PALISADE_ALERT_MESSAGE.
 	AlertCommand string
+	// Alert, if set, receives every alert instead of the log line and
+	// AlertCommand (the daemon's cluster/alert runner: a clean
+	// environment, a timeout, metrics). It must not block.
+	Alert func(recovery.Alert)
 	// TickEvery is how often the loop ticks the engine while something
 	// is pending (default 50ms): fence delays and retries, status
 	// re-requests, refusal holds, anything within BusyFor of an input or
@@ -380,6 +384,10 @@ func (r *Runtime) flush() {
 		r.log.Error("coordinator", "err", err)
 	}
 	for _, a := range rd.Alerts {
+		if r.cfg.Alert != nil {
+			r.cfg.Alert(a)
+			continue
+		}
 		r.log.Error("ALERT", "target", a.Target, "detail", a.Message)
 		if r.cfg.AlertCommand != "" {
 			go r.runAlert(r.ctx, a)

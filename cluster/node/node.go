@@ -60,6 +60,10 @@ type Node struct {
 	handlers   map[string]control.Handler
 	dcStatus   func() *api.DCStatus
 	running    bool
+	// Operator hooks (see operator.go).
+	access   control.Policy
+	onStatus []func(*api.Status)
+	onHeard  []func(Heard)
 }
 
 // New loads the key file, prepares the transport and membership and, last,
@@ -238,6 +242,12 @@ func (n *Node) Status(ctx context.Context) (api.Status, error) {
 	if dc != nil {
 		st.DC = dc()
 	}
+	n.mu.Lock()
+	hooks := n.onStatus
+	n.mu.Unlock()
+	for _, fn := range hooks {
+		fn(&st)
+	}
 	return st, nil
 }
 
@@ -256,7 +266,7 @@ func (n *Node) Run(ctx context.Context) error {
 	n.mu.Unlock()
 
 	n.start = time.Now()
-	ctl, err := control.Listen(n.cfg.Socket, n.log)
+	ctl, err := control.ListenWith(n.cfg.Socket, n.log, control.Options{Policy: n.controlPolicy()})
 	if err != nil {
 		return err
 	}
@@ -444,6 +454,7 @@ func (n *Node) step(from uint32, link int, gen uint64, at time.Time, adv *member
 			}
 		}
 	}
+	n.heard(from, link, gen, at)
 	if err := n.mem.Step(hb); err != nil {
 		reason := "membership_refused"
 		if errors.Is(err, membership.ErrStaleGeneration) {

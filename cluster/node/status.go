@@ -26,6 +26,7 @@ func (n *Node) buildStatus() api.Status {
 	t := c.Timing
 	v := n.mem.View()
 	st := api.Status{
+		Schema:     api.StatusSchema,
 		Cluster:    c.Name,
 		Node:       n.ref(n.self.ID),
 		Generation: n.gen,

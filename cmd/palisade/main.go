@@ -7,6 +7,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -31,9 +32,16 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.err.Error() }
 
+func (e *exitError) Unwrap() error { return e.err }
+
 func main() {
 	if err := rootCmd.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "palisade:", err)
+		var quiet silentError
+		if !errors.As(err, &quiet) {
+			// A degraded status already said why, in its output (JSON
+			// readers get nothing else on the terminal).
+			fmt.Fprintln(os.Stderr, "palisade:", err)
+		}
 		if ee, ok := err.(*exitError); ok {
 			os.Exit(ee.code)
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -29,6 +30,7 @@ type simulateFlags struct {
 	now           string
 	strict        bool
 	cluster       string
+	live          bool
 }
 
 func init() {
@@ -36,15 +38,19 @@ func init() {
 	cmd := &cobra.Command{
 		Use:   "simulate [FILE.yaml]",
 		Short: "Run the scheduler offline on a configuration and status (like crm_simulate)",
-		Long: `simulate reads a scheduler document (YAML with config: and status:) or,
-with --cib, a Pacemaker/Heartbeat v2 CIB XML file (configuration and status),
-applies the injected events and prints the decision: allocation scores
+		Long: `simulate reads a scheduler document (YAML with config: and status:), a
+cluster.yaml (its resources section, every node online and nothing running:
+what the cluster does when it starts), a resources section as "palisade config
+show" prints it (nodes from its nodes: list or from --cluster), with --cib a
+Pacemaker/Heartbeat v2 CIB XML file (configuration and status), or with --live
+the running cluster's configuration and status from the local palisaded, as
+its DC schedules them (crm_simulate -L). It applies the injected events and prints the decision: allocation scores
 (--show-scores), placement after the transition (--show-placement), the
 transition (default), Graphviz (--dot) or everything as JSON (--json).
 CIB features that are not supported are listed on stderr by name.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSimulate(cmd.OutOrStdout(), cmd.ErrOrStderr(), f, args)
+			return runSimulateCtx(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f, args)
 		},
 	}
 	fl := cmd.Flags()
@@ -58,11 +64,16 @@ CIB features that are not supported are listed on stderr by name.`,
 	fl.BoolVar(&f.json, "json", false, "print scores, placement, transition and warnings as JSON")
 	fl.StringVar(&f.now, "now", "", "evaluation time (RFC 3339) for failure-timeout; default: the document's now:, else the current time")
 	fl.BoolVar(&f.strict, "strict", false, "exit with status 2 when the CIB uses unsupported features")
+	fl.BoolVar(&f.live, "live", false, "simulate the running cluster: its configuration and status from the local palisaded, as the DC schedules them (crm_simulate -L)")
 	fl.StringVar(&f.cluster, "cluster", "", "cluster.yaml whose fencing section decides the fence action (default for a YAML document: off, Palisade's default)")
 	rootCmd.AddCommand(cmd)
 }
 
 func runSimulate(stdout, stderr io.Writer, f simulateFlags, args []string) error {
+	return runSimulateCtx(context.Background(), stdout, stderr, f, args)
+}
+
+func runSimulateCtx(ctx context.Context, stdout, stderr io.Writer, f simulateFlags, args []string) error {
 	// A one-shot run over a large CIB allocates a lot and exits: trading
 	// memory for fewer collections cuts wall time noticeably.
 	debug.SetGCPercent(400)
@@ -76,9 +87,17 @@ func runSimulate(stdout, stderr io.Writer, f simulateFlags, args []string) error
 	}
 	var doc *model.Document
 	var unsupported []string
+	var sourceAction string
 	switch {
-	case f.cib != "" && len(args) > 0:
-		return &exitError{2, fmt.Errorf("give either --cib FILE or a YAML FILE, not both")}
+	case f.cib != "" && len(args) > 0, f.live && (f.cib != "" || len(args) > 0):
+		return &exitError{2, fmt.Errorf("give one of --live, --cib FILE or a YAML FILE")}
+	case f.live:
+		in, err := liveInput(ctx)
+		if err != nil {
+			return err
+		}
+		doc, sourceAction = in.doc, in.fenceAction
+		fmt.Fprintln(stderr, "simulating", in.what)
 	case f.cib != "":
 		data, err := os.ReadFile(f.cib)
 		if err != nil {
@@ -91,17 +110,14 @@ func runSimulate(stdout, stderr io.Writer, f simulateFlags, args []string) error
 		}
 		doc, unsupported = d, rep.Unsupported
 	case len(args) == 1:
-		data, err := os.ReadFile(args[0])
+		// A scheduler document, a cluster.yaml, or what config show prints.
+		in, err := fileInput(args[0], f.cluster)
 		if err != nil {
-			return &exitError{2, fmt.Errorf("reading scheduler document: %w", err)}
+			return err
 		}
-		d, err := model.DecodeYAMLFile(args[0], data)
-		if err != nil {
-			return &exitError{2, err} // names file, line and key
-		}
-		doc = d
+		doc, sourceAction = in.doc, in.fenceAction
 	default:
-		return &exitError{2, fmt.Errorf("nothing to simulate: give a YAML FILE or --cib FILE")}
+		return &exitError{2, fmt.Errorf("nothing to simulate: give a YAML FILE, --cib FILE or --live")}
 	}
 	if f.now == "" && !doc.Now.IsZero() {
 		now = doc.Now
@@ -113,6 +129,10 @@ func runSimulate(stdout, stderr io.Writer, f simulateFlags, args []string) error
 	action, err := fenceAction(f.cluster, doc.Config.Options, f.cib != "")
 	if err != nil {
 		return &exitError{2, err}
+	}
+	if sourceAction != "" && f.cluster == "" {
+		// The live cluster's, or the cluster.yaml simulated.
+		action = sourceAction
 	}
 	doc.Config.Options.StonithAction = action
 	st := doc.Status.Clone()

@@ -10,25 +10,17 @@ import (
 	"palisade/cluster/api"
 )
 
-// printQuorum prints how the partition's quorum is made: the votes, the
-// quorum device and its health, the ping heuristics and the watchdog.
+// printQuorumDetail prints what feeds the partition's quorum besides the
+// nodes' votes (printPartition prints those): the quorum device and its
+// health, the ping heuristics, the watchdog and a self-fence.
 //
-//	quorum: quorate, votes 2 of 3 (needed 2): majority with the arbiter's votes; no-quorum-policy stop
 //	quorum device: arbiter 198.18.0.9:5403 (ffsplit, 1 vote): VOTING for this partition (lease 5.8s left); connected to arb-1
 //	heuristics: pingd=100: uplink up (198.18.0.254)
 //	watchdog: /dev/watchdog, timeout 5s, fed
-func printQuorum(w io.Writer, q *api.QuorumStatus) {
+func printQuorumDetail(w io.Writer, q *api.QuorumStatus) {
 	if q == nil {
 		return
 	}
-	line := fmt.Sprintf("quorum: %s, votes %d of %d (needed %d)", q.State, q.Votes, q.Expected, q.Needed)
-	if q.Reason != "" {
-		line += ": " + q.Reason
-	}
-	if q.Policy != "" {
-		line += "; no-quorum-policy " + q.Policy
-	}
-	fmt.Fprintln(w, line)
 	if d := q.Device; d != nil {
 		where := d.Address
 		if d.Model == "disk" {

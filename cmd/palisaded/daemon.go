@@ -114,18 +114,19 @@ func attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 	fencing := c.FencingEnabled(running)
 	ex := executor.New(executor.Config{Node: self, Agent: reg, Fencing: fencing, StartFailureIsFatal: dc.StartFailureIsFatal(running), Logger: log,
 		Report: func(ev executor.Event) {
+			observe.resourceEvent(ev)
 			if rt != nil {
 				rt.ExecutorEvent(ev)
 			}
 		}})
 	rc := dcrun.Config{
-		Coordinator: dc.Config{Self: self, Nodes: names, Quorum: calc, Gate: gate, Schedule: scheduleWith(qs), CIB: cib,
+		Coordinator: dc.Config{Self: self, Nodes: names, Quorum: calc, Gate: gate, Schedule: observe.scheduler(scheduleWith(qs)), CIB: cib,
 			// A process paused for half a deadtime decides nothing until its
 			// membership has been evaluated again: by deadtime its peers may
 			// have declared it dead.
 			StaleAfter:   c.Timing.Deadtime / 2,
 			SafetyDigest: dc.SafetyDigestOf(qs, fc), NoQuorumPolicy: sectionPolicy(qs)},
-		Executor: ex, Events: events, Logger: log.With("part", "dc"), AlertCommand: fc.AlertCommand,
+		Executor: ex, Events: events, Logger: log.With("part", "dc"), AlertCommand: fc.AlertCommand, Alert: observe.alertHook(),
 		StateDir: c.StateDir, FileDigest: fileDigest,
 		// Resource parameters are checked by their agents before a change
 		// is proposed (meta-data here, validate-all where they may run).
@@ -139,7 +140,7 @@ func attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 		},
 	}
 	if fz.fencer != nil {
-		rc.Fencer = fz
+		rc.Fencer = observe.fencer(fz)
 	}
 	rt = dcrun.New(rc)
 	var last dc.View

@@ -21,10 +21,11 @@ import (
 // the DC has moved this node's resources away and recorded it as left, or
 // two minutes have passed.
 func extend(ctx context.Context, n *node.Node, cfg *config.Cluster, events *eventlog.Log, log *slog.Logger) (leave func(), err error) {
-	rt, err := attach(ctx, n, cfg, events, log)
+	rt, err := attach(ctx, n, cfg, events.Source(eventlog.SourceDC), log)
 	if err != nil {
 		return nil, err
 	}
+	observe.start(ctx, n, rt)
 	return func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"palisade/cluster/alert"
 	"palisade/cluster/api"
 	"palisade/cluster/config"
 	"palisade/cluster/dcrun"
@@ -280,6 +281,12 @@ func (f *fencing) alert(target, message string) {
 		if err := f.events.Append(eventlog.Entry{Event: eventlog.Alert, Target: target, Detail: message}); err != nil {
 			f.log.Warn("event log", "err", err)
 		}
+	}
+	if observe != nil {
+		// The operator's alert runner (the alerts section, or
+		// fencing.alert_command when there is none).
+		observe.alerts.Notify(alert.Event{Kind: alert.GenericAlert, Node: target, Message: message})
+		return
 	}
 	if f.cfg.AlertCommand != "" {
 		go f.runAlert(target, message)

@@ -81,16 +81,17 @@ func run(s daemonSettings) error {
 	if err != nil {
 		return err
 	}
-	opts := node.Options{Config: cfg, Self: self, Logger: log}
-	if p := s.String(settingEventLog); p != "" {
-		el, err := eventlog.Open(p, self.Name)
-		if err != nil {
-			return err
-		}
-		defer el.Close()
-		opts.EventLog = el
+	el, err := openEventLog(s.String(settingEventLog), cfg, self.Name, log)
+	if err != nil {
+		return err
 	}
+	defer el.Close()
+	opts := node.Options{Config: cfg, Self: self, Logger: log, EventLog: el.Source(eventlog.SourceMembership)}
 	n, err := node.New(opts)
+	if err != nil {
+		return err
+	}
+	op, err := setupOperator(s.operator(), cfg, n, el, log)
 	if err != nil {
 		return err
 	}
@@ -110,6 +111,7 @@ func run(s daemonSettings) error {
 	go func() {
 		<-term
 		log.Info("shutting down: leaving the cluster cleanly (signal again to stop at once)")
+		op.stopping()
 		done := make(chan struct{})
 		go func() { leave(); close(done) }()
 		select {
@@ -125,7 +127,9 @@ func run(s daemonSettings) error {
 	reloadOpts.Self = n.Self().Name
 	go func() {
 		for range hup {
+			op.reloading()
 			reload(ctx, n, path, reloadOpts, log)
+			op.reloaded()
 		}
 	}()
 	return n.Run(ctx)

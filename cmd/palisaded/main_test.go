@@ -113,11 +113,11 @@ func TestDaemonSettings(t *testing.T) {
 	bad := newSettings()
 	fs := pflag.NewFlagSet("palisaded", pflag.ContinueOnError)
 	bad.Bind(fs)
-	if err := bad.Load(); err == nil || !strings.Contains(err.Error(), file+":1: nodee: unknown key, valid keys here: config, event-log, log-format, log-level, node, run-dir, socket, state-dir") {
+	if err := bad.Load(); err == nil || !strings.Contains(err.Error(), file+":1: nodee: unknown key, valid keys here: admin-group, config, event-log, log-format, log-level, metrics-listen, node, read-group, run-dir, socket, state-dir") {
 		t.Fatalf("unknown key in the settings file: %v", err)
 	}
 	usage := fs.FlagUsages()
-	for _, name := range []string{"config", "node", "socket", "state-dir", "run-dir", "log-level", "log-format", "event-log", "settings"} {
+	for _, name := range []string{"config", "node", "socket", "state-dir", "run-dir", "log-level", "log-format", "event-log", "metrics-listen", "read-group", "admin-group", "settings"} {
 		if env := "(env PALISADED_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_")) + ")"; !strings.Contains(usage, env) {
 			t.Errorf("--help does not name %s:\n%s", env, usage)
 		}

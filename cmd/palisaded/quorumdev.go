@@ -196,6 +196,9 @@ func attachQuorumDevice(ctx context.Context, n *node.Node, rt *dcrun.Runtime, c 
 		out.Quorum = q.status(s)
 		return out
 	})
+	// The operator's status view replaces the function above; it adds
+	// the device's part to the quorum it builds.
+	observe.setQuorumDetail(q.fillStatus)
 	if q.disk != nil {
 		go func() {
 			if err := q.disk.Run(ctx); err != nil {
@@ -486,10 +489,19 @@ func (q *quorumDev) selfFence(action disk.MessageType, reason string) {
 	}
 }
 
-// status is the quorum part of `palisade status`.
+// status is the quorum part of `palisade status` without the operator's
+// view (which builds the votes and sources, then calls fillStatus).
 func (q *quorumDev) status(s dc.Snapshot) *api.QuorumStatus {
-	st := &api.QuorumStatus{State: "inquorate", Votes: s.Quorum.Votes, Expected: s.Quorum.Expected, Needed: s.Quorum.Needed,
-		Reason: s.Quorum.Reason, Policy: string(q.policy)}
+	st := &api.QuorumStatus{Quorate: s.Quorate, Votes: s.Quorum.Votes, Expected: s.Quorum.Expected, Needed: s.Quorum.Needed,
+		Reason: s.Quorum.Reason, Pending: s.Quorum.Pending}
+	q.fillStatus(s, st)
+	return st
+}
+
+// fillStatus adds the verdict's state, the policy, the device, the ping
+// heuristics and the watchdog to st.
+func (q *quorumDev) fillStatus(s dc.Snapshot, st *api.QuorumStatus) {
+	st.State, st.Policy = "inquorate", string(q.policy)
 	switch {
 	case s.Quorum.Pending:
 		st.State = "undecided"
@@ -541,5 +553,4 @@ func (q *quorumDev) status(s dc.Snapshot) *api.QuorumStatus {
 	q.fenceMu.Lock()
 	st.SelfFenced = q.fenced
 	q.fenceMu.Unlock()
-	return st
 }

@@ -25,6 +25,10 @@ const (
 	settingLogLevel  = "log-level"
 	settingLogFormat = "log-format"
 	settingEventLog  = "event-log"
+	// The operator's settings (operator.go).
+	settingMetricsListen = "metrics-listen"
+	settingReadGroup     = "read-group"
+	settingAdminGroup    = "admin-group"
 )
 
 // DefaultSettingsFile is palisaded's settings file, read if it exists.
@@ -41,7 +45,10 @@ func newSettings() daemonSettings {
 		{Name: settingRunDir, Usage: "run directory, instead of cluster.yaml's run_dir"},
 		{Name: settingLogLevel, Default: "info", Usage: "log level: debug, info, warn, error"},
 		{Name: settingLogFormat, Default: "text", Usage: "log format: text or json"},
-		{Name: settingEventLog, Usage: "append membership events (JSON lines) to this file"},
+		{Name: settingEventLog, Usage: "the event log (JSON lines, rotated at 64 MiB; default state_dir/events.jsonl, \"none\" for no file)"},
+		{Name: settingMetricsListen, Usage: "serve Prometheus metrics at http://ADDR/metrics, e.g. 198.18.0.1:9664 (default: off)"},
+		{Name: settingReadGroup, Default: DefaultReadGroup, Usage: "group (name or gid) whose members may read status over the control socket; ignored if it does not exist; \"\" for none"},
+		{Name: settingAdminGroup, Usage: "group (name or gid) whose members may also change the cluster (standby, move, fence confirm...); default: root only"},
 	})}
 }
 
@@ -71,6 +78,12 @@ func (s daemonSettings) loadOptions() config.Options {
 			return err
 		},
 	}
+}
+
+// operator is the operator settings (operator.go).
+func (s daemonSettings) operator() *operatorSettings {
+	return &operatorSettings{MetricsListen: s.String(settingMetricsListen), ReadGroup: s.String(settingReadGroup),
+		AdminGroup: s.String(settingAdminGroup)}
 }
 
 // logger builds the daemon's logger from the log settings.

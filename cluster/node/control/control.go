@@ -20,6 +20,9 @@ import (
 // MaxRequest bounds one request line.
 const MaxRequest = 1 << 20
 
+// codeForbidden is cluster/api's Forbidden (this package cannot import it).
+const codeForbidden = "forbidden"
+
 // Request is one command.
 type Request struct {
 	Cmd  string          `json:"cmd"`
@@ -57,13 +60,30 @@ type Server struct {
 	path     string
 	ln       *net.UnixListener
 	log      *slog.Logger
+	policy   Policy
 	mu       sync.RWMutex
 	handlers map[string]Handler
 }
 
-// Listen creates the socket at path with mode 0600, replacing a stale
-// socket left by a crashed daemon but refusing to steal a live one.
+// Options configure a Server beyond its path.
+type Options struct {
+	// Policy decides who may run what (the zero Policy: root only).
+	Policy Policy
+}
+
+// Listen creates the socket at path with mode 0600 (root only), replacing
+// a stale socket left by a crashed daemon but refusing to steal a live
+// one.
 func Listen(path string, log *slog.Logger) (*Server, error) {
+	return ListenWith(path, log, Options{})
+}
+
+// ListenWith is Listen with a Policy. With a read or admin group the
+// socket is mode 0666: unix sockets need write permission to connect, and
+// the daemon checks each connection's kernel credentials (SO_PEERCRED)
+// against the policy before reading a request, answering anyone else
+// "permission denied".
+func ListenWith(path string, log *slog.Logger, o Options) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -88,11 +108,15 @@ func Listen(path string, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("control socket %s: %w", path, err)
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
+	mode := os.FileMode(0o600)
+	if o.Policy.shared() {
+		mode = 0o666
+	}
+	if err := os.Chmod(path, mode); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("control socket %s: %w", path, err)
 	}
-	s := &Server{path: path, ln: ln, log: log, handlers: map[string]Handler{}}
+	s := &Server{path: path, ln: ln, log: log, policy: o.Policy, handlers: map[string]Handler{}}
 	s.Handle("help", func(context.Context, json.RawMessage) (any, error) { return s.Commands(), nil })
 	return s, nil
 }
@@ -153,9 +177,24 @@ func (s *Server) Close() error {
 
 func (s *Server) serveConn(ctx context.Context, c *net.UnixConn) {
 	defer c.Close()
+	enc := json.NewEncoder(c)
+	peer, err := peerOf(c)
+	if err != nil {
+		s.log.Warn("control socket: connection refused", "err", err)
+		c.SetWriteDeadline(time.Now().Add(time.Second))
+		enc.Encode(Response{Error: err.Error(), Code: codeForbidden})
+		return
+	}
+	if peer.UID != 0 && !s.policy.shared() {
+		// Not even a read group: nobody but root may talk to the daemon
+		// (the socket's mode keeps them out already, unless it was changed).
+		c.SetWriteDeadline(time.Now().Add(time.Second))
+		enc.Encode(Response{Error: fmt.Sprintf("permission denied: %s (uid %d) is not root and no read or admin group is configured", peer.Name(), peer.UID), Code: codeForbidden})
+		return
+	}
+	ctx = WithPeer(ctx, peer)
 	sc := bufio.NewScanner(c)
 	sc.Buffer(make([]byte, 0, 4096), MaxRequest)
-	enc := json.NewEncoder(c)
 	for {
 		c.SetReadDeadline(time.Now().Add(5 * time.Minute))
 		if !sc.Scan() {
@@ -182,6 +221,24 @@ func (s *Server) dispatch(ctx context.Context, line []byte) (resp Response) {
 	s.mu.RUnlock()
 	if !ok {
 		return Response{Error: fmt.Sprintf("unknown command %q; commands: %v", req.Cmd, s.Commands())}
+	}
+	peer, _ := PeerFrom(ctx)
+	change, by, err := s.policy.allows(peer, req.Cmd)
+	if err != nil {
+		s.log.Warn("control socket: permission denied", "cmd", req.Cmd, "user", peer.Name(), "uid", peer.UID, "pid", peer.PID)
+		return Response{Error: err.Error(), Code: codeForbidden}
+	}
+	if by {
+		// Who made a change is what the kernel says, not what the client
+		// claims: the event log's "by" comes from here.
+		args, who, err := stampBy(req.Args, peer)
+		if err != nil {
+			return Response{Error: fmt.Sprintf("%s: %v", req.Cmd, err), Code: "bad_request"}
+		}
+		req.Args = args
+		s.log.Info("control: change requested", "cmd", req.Cmd, "by", who, "uid", peer.UID, "pid", peer.PID)
+	} else if change {
+		s.log.Info("control: change requested", "cmd", req.Cmd, "by", peer.Name(), "uid", peer.UID, "pid", peer.PID)
 	}
 	defer func() {
 		// A bug in one handler must not take the daemon down.

@@ -18,6 +18,15 @@
 //	var st node.Status
 //	err := control.Call(ctx, sockPath, "status", nil, &st)
 //
-// The socket is created with mode 0600 (root only): anyone who can talk to
-// it can confirm fencing by hand. Requests are capped at MaxRequest bytes.
+// Access. The kernel's credentials of each connection (SO_PEERCRED and
+// SO_PEERGROUPS, see Peer) decide what it may do, never what the client
+// claims. Without a Policy group the socket is mode 0600 and root only
+// (anyone who can talk to it can confirm fencing by hand). With
+// ListenWith and a Policy, root may run everything, the read group
+// (Heartbeat's haclient) the read-only commands, the admin group every
+// command; the socket is then mode 0666 and everyone else is answered
+// "permission denied" (code "forbidden"). A change request's "by" field,
+// which the event log records, is set from the credentials (ByOf), and
+// every change is logged with the uid and pid that asked. Handlers read
+// the caller with PeerFrom(ctx). Requests are capped at MaxRequest bytes.
 package control
