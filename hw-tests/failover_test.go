@@ -527,6 +527,10 @@ func TestFailoverRebootFencing(t *testing.T) {
 	h := startFailover(t, failover.Options{Nodes: 3, FenceTuning: "action: reboot\nretry: {initial: 500ms, max: 2s}\nattempt_timeout: 15s"})
 	active := waitStarted(t, h)
 	node := fmt.Sprintf("n%d", active+1)
+	// The generation before the fault: once booted, the node may rejoin
+	// before a read taken after Boot.
+	other := (active + 1) % 3
+	_, before := peerState(t, h, other, node)
 	fault, err := h.KillDaemon(active)
 	if err != nil {
 		t.Fatal(err)
@@ -548,8 +552,6 @@ func TestFailoverRebootFencing(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Another node sees it up again with a higher generation than before.
-	other := (active + 1) % 3
-	_, before := peerState(t, h, other, node)
 	deadline = time.Now().Add(20 * time.Second)
 	for {
 		if state, g := peerState(t, h, other, node); state == "up" && g > before {
