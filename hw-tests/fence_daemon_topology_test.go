@@ -355,7 +355,7 @@ func TestFenceTopologyMeatwareConfirmedByCLI(t *testing.T) {
 	attempts := sameHistoryEverywhere(t, h, survivorsOf(3, holder), lost)
 	ok := attempts[len(attempts)-1]
 	if ok.Result != "ok" || ok.Level != 2 || ok.Devices != "manual-"+lost || len(ok.Steps) != 2 || ok.Steps[0].Result == "ok" ||
-		!strings.Contains(ok.Steps[1].Note, "confirmed by test-operator") {
+		!strings.Contains(ok.Steps[1].Note, "(as test-operator)") {
 		t.Errorf("history entry %+v", ok)
 	}
 	if text, err := h.Palisade(dc, "fence", "history"); err == nil {

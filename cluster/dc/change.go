@@ -32,13 +32,15 @@ type Proposal struct {
 	// was made on: the DC refuses it (Conflict) if its own differs, so an
 	// edit never undoes a change made meanwhile.
 	BaseDigest string `json:"base_digest,omitempty"`
-	// Edit is set when the change is an operator's edit (standby, move...)
-	// made on the running configuration; otherwise the change comes from a
-	// file, and the DC carries over what operators set (OperatorState, the
-	// cli- constraints) and refuses it, unless Force, when something could
-	// not be carried.
-	Edit  *Edit `json:"edit,omitempty"`
-	Force bool  `json:"force,omitempty"`
+	// Edits are set when the change is made of operator edits (standby,
+	// move...; several for one Heartbeat verb) on the running
+	// configuration; otherwise the change comes from a file, and the DC
+	// carries over what operators set (OperatorState, the cli-
+	// constraints) and refuses it, unless Force, when something could not
+	// be carried. An edit that clears a cli- constraint must not see it
+	// carried back, so edits never go through that carrying.
+	Edits []Edit `json:"edits,omitempty"`
+	Force bool   `json:"force,omitempty"`
 }
 
 // ConflictText starts the refusal of a proposal whose BaseDigest is not
@@ -63,7 +65,7 @@ type ConfigResult struct {
 	// configuration; redo the edit on the new one.
 	Conflict bool `json:"conflict,omitempty"`
 	// Kept: what operators set that the change carried over; Dropped:
-	// what a forced change dropped (see Proposal.Edit).
+	// what a forced change dropped (see Proposal.Edits).
 	Kept    []string `json:"kept,omitempty"`
 	Dropped []string `json:"dropped,omitempty"`
 }
@@ -145,8 +147,10 @@ func (c *Coordinator) applyProposal(p Proposal, from string, now time.Duration) 
 		return refuse(false, "%s (running version %s)", ConflictText, c.cib.Version)
 	}
 	next, operator := p.Config, c.cib.Operator
-	if p.Edit != nil {
-		operator = operator.apply(*p.Edit)
+	if len(p.Edits) > 0 {
+		for _, e := range p.Edits {
+			operator = operator.apply(e)
+		}
 	} else {
 		var dropped []string
 		next, res.Kept, dropped = keepOperatorState(p.Config, c.cib.Config, c.cib.Operator)

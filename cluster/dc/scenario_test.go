@@ -150,17 +150,25 @@ func (sc *script) run(t *testing.T, d *datadriven.TestData) string {
 		collect()
 		got = append(got, line)
 	case "edit":
-		// edit ON OP [RESOURCE] [NODE]: an operator's edit typed on ON,
-		// made on the running configuration (as EditConfig does).
-		e := Edit{Op: f[2], By: "op"}
-		switch f[2] {
-		case EditMove, EditBan, EditClear:
-			e.Resource = f[3]
-			if len(f) > 4 {
-				e.Node = f[4]
+		// edit ON OP [RESOURCE] [NODE] [; OP ...]: operator edits typed
+		// on ON, made on the running configuration as one change (as
+		// EditConfig does for one, a Heartbeat verb for several).
+		var edits []Edit
+		var words []string
+		for _, part := range strings.Split(strings.Join(f[2:], " "), ";") {
+			w := strings.Fields(part)
+			e := Edit{Op: w[0], By: "op"}
+			switch w[0] {
+			case EditMove, EditBan, EditClear:
+				e.Resource = w[1]
+				if len(w) > 2 {
+					e.Node = w[2]
+				}
+			default:
+				e.Node = w[1]
 			}
-		default:
-			e.Node = f[3]
+			edits = append(edits, e)
+			words = append(words, e.String())
 		}
 		cib := s.nodes[f[1]].c.CIB()
 		b, _ := json.Marshal(cib.Config)
@@ -168,10 +176,12 @@ func (sc *script) run(t *testing.T, d *datadriven.TestData) string {
 		if err := json.Unmarshal(b, &cfg); err != nil {
 			d.Fatalf(t, "%v", err)
 		}
-		if err := ApplyEdit(&cfg, e, s.names()); err != nil {
-			return "error: " + err.Error()
+		for _, e := range edits {
+			if err := ApplyEdit(&cfg, e, s.names()); err != nil {
+				return "error: " + err.Error()
+			}
 		}
-		_, line := s.proposeWith(f[1], Proposal{Config: &cfg, AdminEpoch: cib.Version.AdminEpoch, BaseDigest: cib.Digest, Edit: &e}, e.String())
+		_, line := s.proposeWith(f[1], Proposal{Config: &cfg, AdminEpoch: cib.Version.AdminEpoch, BaseDigest: cib.Digest, Edits: edits}, strings.Join(words, ", "))
 		collect()
 		got = append(got, line)
 	case "ran":

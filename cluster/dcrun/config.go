@@ -22,10 +22,10 @@ type PushRequest struct {
 	// file (SIGHUP, start-up with an edited file): once the DC accepts
 	// it, the node remembers the file as seen.
 	FileDigest string
-	// BaseDigest, Force and Edit: see Proposal.
+	// BaseDigest, Force and Edits: see Proposal.
 	BaseDigest string
 	Force      bool
-	Edit       *dc.Edit
+	Edits      []dc.Edit
 }
 
 // ProposalTimeout bounds the wait for the DC's answer to one proposal;
@@ -38,7 +38,7 @@ const ProposalTimeout = 5 * time.Second
 // DC judged bad is returned at once as an error, and nothing changed.
 func (r *Runtime) PushConfig(ctx context.Context, req PushRequest) (dc.ConfigResult, error) {
 	var last dc.ConfigResult
-	if req.Edit == nil {
+	if len(req.Edits) == 0 {
 		// The agents check the changed resources first, on the nodes that
 		// may run them: a change they refuse is never proposed.
 		if err := r.validateChange(ctx, req.Config); err != nil {
@@ -81,7 +81,7 @@ func (r *Runtime) proposeOnce(ctx context.Context, req PushRequest) (dc.ConfigRe
 		id = fmt.Sprintf("%s/%d", r.self(), r.proposals)
 		r.waiting[id] = answer
 		r.eng.Propose(dc.Proposal{ID: id, Config: req.Config, AdminEpoch: req.AdminEpoch, Source: req.Source, BaseDigest: req.BaseDigest,
-			Force: req.Force, Edit: req.Edit}, r.cfg.Now())
+			Force: req.Force, Edits: req.Edits}, r.cfg.Now())
 	})
 	t := time.NewTimer(ProposalTimeout)
 	defer t.Stop()
@@ -168,7 +168,7 @@ func (r *Runtime) EditConfig(ctx context.Context, e dc.Edit) (dc.ConfigResult, e
 		if err := dc.ApplyEdit(cfg, e, r.cfg.Coordinator.Nodes); err != nil {
 			return dc.ConfigResult{}, err
 		}
-		res, err := r.PushConfig(ctx, PushRequest{Config: cfg, AdminEpoch: ci.Version.AdminEpoch, Source: e.String(), BaseDigest: ci.Digest, Edit: &e})
+		res, err := r.PushConfig(ctx, PushRequest{Config: cfg, AdminEpoch: ci.Version.AdminEpoch, Source: e.String(), BaseDigest: ci.Digest, Edits: []dc.Edit{e}})
 		if !res.Conflict || attempt == 5 {
 			return res, err
 		}

@@ -93,7 +93,7 @@ func editAll(ctx context.Context, rt *dcrun.Runtime, a api.EditsRequest, self st
 				return dc.ConfigResult{}, &api.Error{Code: code, Message: err.Error()}
 			}
 		}
-		res, err := rt.PushConfig(ctx, dcrun.PushRequest{Config: cfg, AdminEpoch: ci.Version.AdminEpoch, Source: source, BaseDigest: ci.Digest})
+		res, err := rt.PushConfig(ctx, dcrun.PushRequest{Config: cfg, AdminEpoch: ci.Version.AdminEpoch, Source: source, BaseDigest: ci.Digest, Edits: a.Edits})
 		if !res.Conflict || attempt == 5 {
 			return res, err
 		}
