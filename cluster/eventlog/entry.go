@@ -7,7 +7,7 @@ const (
 	NodeReturned   = "node_returned"   // Target is a member again
 	NodeLeaving    = "node_leaving"    // Target asked to leave: its resources move away
 	NodeLeft       = "node_left"       // Target left cleanly (ran nothing): no fencing
-	QuorumChanged  = "quorum_changed"  // Detail = quorum state
+	QuorumChanged  = "quorum_changed"  // Detail = quorum state; Members = the partition's members, View its view
 	FenceNeeded    = "fence_needed"    // Target became unclean (lost, stop failure, ...)
 	FenceScheduled = "fence_scheduled" // fence of Target will be requested after Delay
 	FenceRequested = "fence_requested" // request handed to the fencer (Attempt)
@@ -61,14 +61,18 @@ type Entry struct {
 	Node      string   `json:"node,omitempty"`
 	Resource  string   `json:"resource,omitempty"`
 	Resources []string `json:"resources,omitempty"`
-	Action    string   `json:"action,omitempty"`
-	View      uint64   `json:"view,omitempty"`
-	Attempt   int      `json:"attempt,omitempty"`
-	Device    string   `json:"device,omitempty"`
-	By        string   `json:"by,omitempty"`
-	OK        *bool    `json:"ok,omitempty"`
-	DelayMS   int64    `json:"delay_ms,omitempty"`
-	Detail    string   `json:"detail,omitempty"`
+	// Members is the writer's partition (its view's members) on a
+	// quorum_changed entry: which nodes a quorate verdict speaks for, so
+	// a log alone shows whether two quorate nodes were in one partition.
+	Members []string `json:"members,omitempty"`
+	Action  string   `json:"action,omitempty"`
+	View    uint64   `json:"view,omitempty"`
+	Attempt int      `json:"attempt,omitempty"`
+	Device  string   `json:"device,omitempty"`
+	By      string   `json:"by,omitempty"`
+	OK      *bool    `json:"ok,omitempty"`
+	DelayMS int64    `json:"delay_ms,omitempty"`
+	Detail  string   `json:"detail,omitempty"`
 }
 
 // Bool returns a pointer for Entry.OK.

@@ -207,7 +207,7 @@ func (g *Gate) SetPartition(p Partition, now time.Duration) {
 		if p.Quorate {
 			q = "quorate"
 		}
-		g.log(now, eventlog.Entry{Event: eventlog.QuorumChanged, Detail: q})
+		g.log(now, eventlog.Entry{Event: eventlog.QuorumChanged, Detail: q, Members: slices.Clone(p.Members)})
 	}
 	before := map[string]bool{} // unclean before this change
 	for _, n := range g.order {
