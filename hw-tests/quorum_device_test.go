@@ -61,10 +61,19 @@ func quorumLabWith(t *testing.T, resources, fencing string, prepare func(h *fail
 		t.Skip(err)
 	}
 	failoverSeq++
-	o := failover.Options{Nodes: 2, HeartbeatLink: true, NoDaemons: true, Resources: resources,
+	return quorumLabN(t, 2, fmt.Sprintf("pq%d%c", os.Getpid()%100000, 'a'+failoverSeq), resources, fencing, prepare)
+}
+
+// quorumLabN is quorumLabWith for a lab of nodes nodes whose namespaces
+// start with prefix.
+func quorumLabN(t *testing.T, nodes int, prefix, resources, fencing string, prepare func(h *failover.Harness) func(i int, cfg string) string) *failover.Harness {
+	t.Helper()
+	if err := failover.Available(); err != nil {
+		t.Skip(err)
+	}
+	o := failover.Options{Nodes: nodes, HeartbeatLink: true, NoDaemons: true, Resources: resources,
 		Keepalive: 100 * time.Millisecond, Deadtime: time.Second,
-		FenceTuning: fencing}
-	o.Prefix = fmt.Sprintf("pq%d%c", os.Getpid()%100000, 'a'+failoverSeq)
+		FenceTuning: fencing, Prefix: prefix}
 	if o.BinDir = os.Getenv("PALISADE_FAILOVER_BIN"); o.BinDir == "" {
 		o.BinDir = palisadeBins(t)
 	}
