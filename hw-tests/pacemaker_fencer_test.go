@@ -271,7 +271,7 @@ func runFencerPersonality(t *testing.T, c *pacemaker.Cluster, pers string, dev *
 				offs := dev.offs()
 				start := time.Now()
 				rc, out := runRC(n1, append([]string{"stonith_admin", "--timeout", "60"}, s.argv...)...)
-				t.Logf("%s: rc %d in %s", s.name, rc, time.Since(start).Round(100*time.Millisecond))
+				t.Logf("%s: rc %d in %s", s.name, rc, time.Since(start).Round(10*time.Millisecond))
 				on := power()
 				steps[s.name] = fencerStep{rc: rc, on: on}
 				if rc != 0 || on != s.want {
