@@ -43,9 +43,11 @@ type Param struct {
 	ShortDesc   string
 	// Order sorts metadata and usage like fence-agents' "order" field.
 	Order int
-	// Hidden parameters are accepted (so existing Pacemaker configurations
-	// keep working) but not advertised in metadata: they are options of the
-	// reference agent that have no meaning here (ipmitool_path, use_sudo).
+	// Hidden parameters are accepted but not advertised in metadata or
+	// usage. Never hide a parameter of the reference agent: pcs and crmsh
+	// check a CIB against the metadata, so ours lists every parameter the
+	// reference lists, and one we accept and ignore says so in ShortDesc
+	// (ipmitool_path, snmpget_path, gnutlscli_path).
 	Hidden bool
 	// NoArgv parameters exist only in stdin/YAML form (password_file).
 	NoArgv bool

@@ -215,23 +215,3 @@ func TestFenceAPCSNMPListStatus(t *testing.T) {
 		t.Errorf("list-status: exit %d %q %s", r.code, r.stdout, r.stderr)
 	}
 }
-
-// TestFenceAPCSNMPMetadata: our metadata lists every parameter of the
-// reference agent, under both names.
-func TestFenceAPCSNMPMetadata(t *testing.T) {
-	ref := refScript(t, "fence_apc_snmp")
-	for _, name := range []string{"fence_apc_snmp", "fence_tripplite_snmp"} {
-		ours := pluginAgent(t, name)
-		want := metadataParams(runAgent(t, append(ref, "-o", "metadata"), "").stdout)
-		got := metadataParams(runAgent(t, []string{ours, "-o", "metadata"}, "").stdout)
-		if len(want) == 0 {
-			t.Fatal("reference metadata has no parameters")
-		}
-		notApplicable := map[string]bool{"snmpget_path": true, "snmpset_path": true, "snmpwalk_path": true}
-		for n := range want {
-			if !got[n] && !notApplicable[n] {
-				t.Errorf("%s: our metadata lacks the reference parameter %q", name, n)
-			}
-		}
-	}
-}

@@ -3,6 +3,7 @@ package hwtests
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -159,5 +160,50 @@ func TestFenceCompatMetadata(t *testing.T) {
 		if !strings.Contains(md, "Path to ipmitool binary (accepted and ignored") {
 			t.Errorf("%s: ipmitool_path is not described as accepted and ignored", name)
 		}
+	}
+}
+
+// TestFenceMetadataReference: for every personality that fence-agents
+// also ships (installed here in /usr/sbin), under both of our names, our
+// metadata lists every parameter the installed reference's metadata lists.
+// cmd/fence-agent's unit test checks the same against the lists in its
+// testdata; a difference between those and the installed agents is logged.
+func TestFenceMetadataReference(t *testing.T) {
+	out, err := exec.Command(filepath.Join(palisadeBins(t), "fence-agent"), "--names").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	compared := 0
+	for _, name := range strings.Fields(string(out)) {
+		if _, err := os.Stat("/usr/sbin/" + name); err != nil {
+			continue
+		}
+		want := metadataParams(runAgent(t, []string{"/usr/bin/python3", "/usr/sbin/" + name, "-o", "metadata"}, "").stdout)
+		if len(want) == 0 {
+			t.Errorf("%s: the reference's metadata lists no parameters", name)
+			continue
+		}
+		compared++
+		for _, as := range []string{name, "fence_palisade_" + strings.TrimPrefix(name, "fence_")} {
+			got := metadataParams(runAgent(t, []string{pluginAgent(t, as), "-o", "metadata"}, "").stdout)
+			for n := range want {
+				if !got[n] {
+					t.Errorf("%s: our metadata lacks the reference parameter %q", as, n)
+				}
+			}
+		}
+		stored, err := os.ReadFile(filepath.Join("..", "cmd", "fence-agent", "testdata", "reference-params", name+".txt"))
+		if err != nil {
+			t.Logf("%s: no stored reference list: %v", name, err)
+			continue
+		}
+		for n := range want {
+			if !slices.Contains(strings.Split(string(stored), "\n"), n) {
+				t.Logf("%s: the installed reference lists %q, cmd/fence-agent/testdata does not (another fence-agents version?)", name, n)
+			}
+		}
+	}
+	if compared == 0 {
+		t.Skip("no reference agent installed (Debian package fence-agents)")
 	}
 }

@@ -235,21 +235,3 @@ func TestFenceRedfishSystemTrust(t *testing.T) {
 		}
 	}
 }
-
-// TestFenceRedfishMetadata: our metadata lists every parameter of the
-// reference agent.
-func TestFenceRedfishMetadata(t *testing.T) {
-	ref := refScript(t, "fence_redfish")
-	ours := pluginAgent(t, "fence_redfish")
-	want := metadataParams(runAgent(t, append(ref, "-o", "metadata"), "").stdout)
-	got := metadataParams(runAgent(t, []string{ours, "-o", "metadata"}, "").stdout)
-	if len(want) == 0 {
-		t.Fatal("reference metadata has no parameters")
-	}
-	notApplicable := map[string]bool{"gnutlscli_path": true}
-	for n := range want {
-		if !got[n] && !notApplicable[n] {
-			t.Errorf("our metadata lacks the reference parameter %q", n)
-		}
-	}
-}

@@ -16,7 +16,8 @@ import (
 )
 
 // pacemakerCluster builds a Pacemaker cluster whose nodes have our agent as
-// fence_palisade_ipmilan (and optionally as fence_ipmilan), or skips when
+// fence_palisade_ipmilan, fence_palisade_redfish and
+// fence_palisade_apc_snmp (and optionally as fence_ipmilan), or skips when
 // Pacemaker, corosync or ipmi_sim cannot run here.
 func pacemakerCluster(t *testing.T, tag string, nodes int, cib pacemaker.CIB, oursAsReference bool) *pacemaker.Cluster {
 	t.Helper()
@@ -27,7 +28,7 @@ func pacemakerCluster(t *testing.T, tag string, nodes int, cib pacemaker.CIB, ou
 		t.Skip(err)
 	}
 	agent := filepath.Join(palisadeBins(t), "fence-agent")
-	agents := map[string]string{"fence_palisade_ipmilan": agent}
+	agents := map[string]string{"fence_palisade_ipmilan": agent, "fence_palisade_redfish": agent, "fence_palisade_apc_snmp": agent}
 	if oursAsReference {
 		agents["fence_ipmilan"] = agent
 	}

@@ -21,7 +21,14 @@
 //     Options.Transition before Off (PoweringOn likewise);
 //   - faults: Inject makes requests matching a method and path fail with a
 //     given HTTP status and body; IgnoreResets accepts resets and does
-//     nothing (a BMC that never performs).
+//     nothing (a BMC that never performs);
+//   - a hung BMC (Hang: connections are taken by the kernel and never
+//     answered) and a stopped one (ClosePort: the port refuses, the
+//     system's state is kept for OpenPort).
+//
+// With Options.Netns the port is opened inside a network namespace (a lab
+// namespace, so a Pacemaker node in the lab reaches the BMC); the server
+// itself stays in the test process.
 package redfishsim
 
 import (
@@ -71,6 +78,9 @@ type Options struct {
 	Port int
 	// Dir holds the CA file; default a new temporary directory Stop removes.
 	Dir string
+	// Netns opens the port inside this named network namespace (ip netns
+	// add); Host is then an address of that namespace.
+	Netns string
 }
 
 // Fault makes matching requests fail.
@@ -103,6 +113,8 @@ type Sim struct {
 	dir    string
 
 	mu       sync.Mutex
+	tlsConf  *tls.Config
+	hung     chan struct{} // non-nil while hung; closed by Hang(false)
 	systems  []*system
 	sessions map[string]string // token -> session id
 	nextSess int
@@ -178,28 +190,115 @@ func Start(o Options) (*Sim, error) {
 		s.cleanup()
 		return nil, fmt.Errorf("redfishsim: %w", err)
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(o.Host, strconv.Itoa(o.Port)))
-	if err != nil {
-		s.cleanup()
-		return nil, fmt.Errorf("redfishsim: listening: %w", err)
-	}
-	s.ln = ln
-	s.Port = ln.Addr().(*net.TCPAddr).Port
-	s.URL = "https://" + net.JoinHostPort(o.Host, strconv.Itoa(s.Port))
+	s.Port = o.Port
+	s.tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	s.srv = &http.Server{
 		Handler:           http.HandlerFunc(s.serve),
-		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 		ReadHeaderTimeout: 5 * time.Second,
 	}
 	// TLS handshake errors (clients that do not trust the certificate, by
 	// design in some tests) are not failures of the simulator.
 	s.srv.ErrorLog = discardLog()
-	go func() { _ = s.srv.ServeTLS(ln, "", "") }()
+	if err := s.listen(); err != nil {
+		s.cleanup()
+		return nil, err
+	}
+	s.URL = "https://" + net.JoinHostPort(o.Host, strconv.Itoa(s.Port))
 	return s, nil
+}
+
+// listen opens the port (in Options.Netns if set) and serves it.
+func (s *Sim) listen() error {
+	var ln net.Listener
+	open := func() error {
+		var err error
+		ln, err = net.Listen("tcp", net.JoinHostPort(s.opts.Host, strconv.Itoa(s.Port)))
+		return err
+	}
+	var err error
+	if s.opts.Netns != "" {
+		err = inNetns(s.opts.Netns, open)
+	} else {
+		err = open()
+	}
+	if err != nil {
+		return fmt.Errorf("redfishsim: listening: %w", err)
+	}
+	s.mu.Lock()
+	s.ln = ln
+	s.mu.Unlock()
+	s.Port = ln.Addr().(*net.TCPAddr).Port
+	// The TLS layer is added here rather than by ServeTLS so the hang
+	// gate sits below it: a hung BMC does not even complete a handshake.
+	go func() { _ = s.srv.Serve(tls.NewListener(&gatedListener{Listener: ln, s: s}, s.tlsConf)) }()
+	return nil
+}
+
+// ClosePort closes the port, as a BMC whose web server stopped: connections
+// are refused. The systems keep their state; OpenPort opens it again.
+func (s *Sim) ClosePort() error {
+	s.mu.Lock()
+	ln := s.ln
+	s.mu.Unlock()
+	if ln == nil {
+		return nil
+	}
+	return ln.Close()
+}
+
+// OpenPort opens the port closed by ClosePort again (same address).
+func (s *Sim) OpenPort() error { return s.listen() }
+
+// Hang makes the BMC answer nothing (hang true) or answer again: while
+// hung, connections complete in the kernel but are not accepted, and
+// requests already being read get no answer, as with a BMC whose firmware
+// is stuck.
+func (s *Sim) Hang(hang bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case hang && s.hung == nil:
+		s.hung = make(chan struct{})
+	case !hang && s.hung != nil:
+		close(s.hung)
+		s.hung = nil
+	}
+}
+
+// waitAwake blocks while the BMC is hung (or until ctx ends).
+func (s *Sim) waitAwake(ctx context.Context) error {
+	s.mu.Lock()
+	h := s.hung
+	s.mu.Unlock()
+	if h == nil {
+		return nil
+	}
+	select {
+	case <-h:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// gatedListener holds accepted connections while the BMC is hung.
+type gatedListener struct {
+	net.Listener
+	s *Sim
+}
+
+func (l *gatedListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	_ = l.s.waitAwake(context.Background())
+	return c, nil
 }
 
 // Stop closes the server and removes its files. Safe to call twice.
 func (s *Sim) Stop() {
+	s.Hang(false)
 	if s.srv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_ = s.srv.Shutdown(ctx)
@@ -318,6 +417,9 @@ func ErrorBody(id, msg, resolution string) string {
 }
 
 func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
+	if s.waitAwake(r.Context()) != nil {
+		return
+	}
 	path := strings.TrimSuffix(r.URL.Path, "/")
 	s.mu.Lock()
 	s.requests = append(s.requests, r.Method+" "+path)

@@ -103,3 +103,50 @@ func TestSimSessionsResetsAndTransitions(t *testing.T) {
 }
 
 func toJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+// TestSimHangAndClosedPort: a hung BMC answers nothing (the client times
+// out) and answers again after Hang(false); a closed port refuses, and
+// OpenPort serves the same systems on the same port again.
+func TestSimHangAndClosedPort(t *testing.T) {
+	s, err := Start(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	c := client(t, s)
+	c.Timeout = 500 * time.Millisecond
+	// A fresh connection per request, as each fence agent run makes.
+	c.Transport.(*http.Transport).DisableKeepAlives = true
+	get := func() error {
+		resp, err := c.Get(s.URL + "/redfish/v1")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	if err := get(); err != nil {
+		t.Fatal(err)
+	}
+	s.Hang(true)
+	if err := get(); err == nil || !strings.Contains(err.Error(), "Timeout") {
+		t.Fatalf("hung BMC: %v, want a timeout", err)
+	}
+	s.Hang(false)
+	if err := get(); err != nil {
+		t.Fatalf("after Hang(false): %v", err)
+	}
+	s.SetPower(false)
+	port := s.Port
+	if err := s.ClosePort(); err != nil {
+		t.Fatal(err)
+	}
+	if err := get(); err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("closed port: %v, want connection refused", err)
+	}
+	if err := s.OpenPort(); err != nil {
+		t.Fatal(err)
+	}
+	if err := get(); err != nil || s.Port != port || s.Power() {
+		t.Fatalf("reopened: %v, port %d (was %d), power on=%v (was off)", err, s.Port, port, s.Power())
+	}
+}

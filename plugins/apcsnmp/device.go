@@ -358,15 +358,19 @@ func (d *Device) loginErr(err error) error {
 		errors.Is(err, gosnmp.ErrUnknownSecurityLevel), errors.Is(err, gosnmp.ErrDecryption),
 		errors.Is(err, fence.ErrLoginDenied):
 		return fmt.Errorf("%w: %s: %w", fence.ErrLoginDenied, d.cfg, err)
-	case errors.Is(err, gosnmp.ErrMaxRetriesExceeded), errors.Is(err, context.DeadlineExceeded),
-		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, io.EOF):
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, io.EOF):
+		// An ICMP port unreachable: nothing listens there; reported at once.
+		return fmt.Errorf("%w: %s: nothing listening there: %w", fence.ErrUnreachable, d.cfg, err)
+	case errors.Is(err, gosnmp.ErrMaxRetriesExceeded), errors.Is(err, context.DeadlineExceeded):
+		// No answer: a hung agent, which Execute tries again within the
+		// silent-device budget (a wrong community looks just the same).
 		hint := ""
 		if d.cfg.Version != gosnmp.Version3 {
 			hint = " (an agent drops requests with a wrong community silently, so that looks the same)"
 		} else if d.cfg.PrivProto != gosnmp.NoPriv {
 			hint = " (an agent drops requests it cannot decrypt, e.g. a wrong privacy protocol, silently)"
 		}
-		return fmt.Errorf("%w: %s%s: %w", fence.ErrUnreachable, d.cfg, hint, err)
+		return fmt.Errorf("%w: %s%s: %w", fence.ErrNoAnswer, d.cfg, hint, err)
 	}
 	return fmt.Errorf("%s: %w", d.cfg, err)
 }

@@ -3,6 +3,7 @@ package apcsnmp
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -243,10 +244,26 @@ func TestFailures(t *testing.T) {
 			t.Error("outlet switched with a read-only community")
 		}
 	})
+	t.Run("nothing listening", func(t *testing.T) {
+		// An ICMP port unreachable: reported at once, not tried again.
+		pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := strconv.Itoa(pc.LocalAddr().(*net.UDPAddr).Port)
+		pc.Close()
+		start := time.Now()
+		res := run(t, pduAgent(t, s, c["v2c"], "plug", "1", "ipport", port, "login_timeout", "2"), fence.ActionStatus)
+		if res.OK || !errors.Is(res.Err, fence.ErrUnreachable) || errors.Is(res.Err, fence.ErrNoAnswer) || time.Since(start) > time.Second {
+			t.Errorf("nothing listening: %v after %s", res, time.Since(start))
+		}
+	})
 	t.Run("wrong community", func(t *testing.T) {
 		start := time.Now()
-		res := run(t, pduAgent(t, s, c["v1"], "plug", "1", "community", "nope", "login_timeout", "0.5"), fence.ActionStatus)
-		if res.OK || !errors.Is(res.Err, fence.ErrUnreachable) || time.Since(start) > 3*time.Second {
+		// Dropped silently by the agent: no answer, so tried again
+		// (login_timeout each) for the silent-device budget (power_timeout).
+		res := run(t, pduAgent(t, s, c["v1"], "plug", "1", "community", "nope", "login_timeout", "0.3", "power_timeout", "1"), fence.ActionStatus)
+		if res.OK || !errors.Is(res.Err, fence.ErrNoAnswer) || !strings.Contains(res.Err.Error(), "login attempts") || time.Since(start) > 3*time.Second {
 			t.Errorf("wrong community: %v after %s", res, time.Since(start))
 		}
 	})

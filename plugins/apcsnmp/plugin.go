@@ -75,10 +75,12 @@ var Plugin = &fence.Plugin{
 		{Name: OptSNMPPrivProt, Short: 'B', Type: fence.TypeSelect, Choices: []string{"DES", "AES"}, Placeholder: "[prot]", ShortDesc: "Set privacy protocol", Order: 1},
 		{Name: OptSNMPSecLevel, Short: 'E', Type: fence.TypeSelect, Choices: []string{"noAuthNoPriv", "authNoPriv", "authPriv"}, Placeholder: "[level]", ShortDesc: "Set security level", Order: 1},
 		{Name: OptSNMPVersion, Short: 'd', Type: fence.TypeSelect, Default: "1", Choices: []string{"1", "2c", "3"}, Placeholder: "[version]", ShortDesc: "Specifies SNMP version to use", Order: 1},
-		// Paths of the reference's net-snmp children: accepted, unused.
-		{Name: "snmpget_path", Type: fence.TypeString, Default: "/usr/bin/snmpget", Placeholder: "[path]", ShortDesc: "Path to snmpget binary (ignored)", Order: 1000, Hidden: true},
-		{Name: "snmpset_path", Type: fence.TypeString, Default: "/usr/bin/snmpset", Placeholder: "[path]", ShortDesc: "Path to snmpset binary (ignored)", Order: 1000, Hidden: true},
-		{Name: "snmpwalk_path", Type: fence.TypeString, Default: "/usr/bin/snmpwalk", Placeholder: "[path]", ShortDesc: "Path to snmpwalk binary (ignored)", Order: 1000, Hidden: true},
+		// Paths of the reference's net-snmp children: accepted, unused, and
+		// listed so that tools checking a CIB against the metadata (pcs,
+		// crmsh) accept the same devices.
+		{Name: "snmpget_path", Type: fence.TypeString, Default: "/usr/bin/snmpget", Placeholder: "[path]", ShortDesc: "Path to snmpget binary (accepted and ignored: this agent speaks SNMP itself)", Order: 1000},
+		{Name: "snmpset_path", Type: fence.TypeString, Default: "/usr/bin/snmpset", Placeholder: "[path]", ShortDesc: "Path to snmpset binary (accepted and ignored: this agent speaks SNMP itself)", Order: 1000},
+		{Name: "snmpwalk_path", Type: fence.TypeString, Default: "/usr/bin/snmpwalk", Placeholder: "[path]", ShortDesc: "Path to snmpwalk binary (accepted and ignored: this agent speaks SNMP itself)", Order: 1000},
 	},
 	Open: open,
 	// The daemon's device monitor keeps the socket (SNMP has no session to

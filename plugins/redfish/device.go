@@ -427,7 +427,7 @@ func describe(err error) error {
 }
 
 // loginErr classifies a failure while logging in: refused credentials,
-// nobody answering, or something else (a certificate the client does not
+// nobody answering (silent, or refused at the TCP level), or something else (a certificate the client does not
 // trust, a broken service), always with what the service said.
 func (d *Device) loginErr(doing string, err error) error {
 	if he, ok := asHTTPError("", err); ok {
@@ -440,7 +440,12 @@ func (d *Device) loginErr(doing string, err error) error {
 		return fmt.Errorf("%w: redfish %s: %s: %w", fence.ErrLoginDenied, d.cfg, doing, msg)
 	case isCertErr(err):
 		return fmt.Errorf("redfish %s: %s: the BMC's certificate is not trusted (set ssl_ca_file, or ssl_insecure to skip verification): %w", d.cfg, doing, msg)
+	case isSilent(err):
+		// Connected (or connecting) and no answer in time: a hung BMC,
+		// which Execute tries again within the silent-device budget.
+		return fmt.Errorf("%w: redfish %s: %s: %w", fence.ErrNoAnswer, d.cfg, doing, msg)
 	case isUnreachable(err):
+		// Refused or reset: nothing to wait for, reported at once.
 		return fmt.Errorf("%w: redfish %s: %s: %w", fence.ErrUnreachable, d.cfg, doing, msg)
 	}
 	return fmt.Errorf("redfish %s: %s: %w", d.cfg, doing, msg)
@@ -455,9 +460,14 @@ func isCertErr(err error) bool {
 }
 
 func isUnreachable(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// isSilent reports whether err means the BMC sent nothing in time (a
+// connect, TLS handshake or response that timed out).
+func isSilent(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
 		return true
 	}
 	var ne net.Error

@@ -82,9 +82,10 @@ var Plugin = &fence.Plugin{
 		{Name: OptSSLCAFile, Type: fence.TypeString, Placeholder: "[path]", ShortDesc: "PEM file with the CA certificates to trust for the BMC (Palisade extension; default: the system's)", Order: 1},
 		{Name: OptAuthMethod, Type: fence.TypeSelect, Default: "session", Choices: []string{"session", "basic"}, Placeholder: "[method]", ShortDesc: "Authenticate with a Redfish session (deleted afterwards) or HTTP basic auth on every request (Palisade extension)", Order: 1},
 		{Name: OptOffResetType, Type: fence.TypeSelect, Default: "ForceOff", Choices: []string{"ForceOff", "GracefulShutdown"}, Placeholder: "[type]", ShortDesc: "Reset type used to power off (Palisade extension; OFF is verified either way)", Order: 1},
-		// The reference uses gnutls-cli for other SSL agents; there is no
-		// child process here.
-		{Name: "gnutlscli_path", Type: fence.TypeString, Default: "/usr/bin/gnutls-cli", Placeholder: "[path]", ShortDesc: "Path to gnutls-cli binary (ignored)", Order: 1000, Hidden: true},
+		// The reference lists gnutls-cli (used by its other SSL agents);
+		// there is no child process here. Listed so that tools checking a
+		// CIB against the metadata (pcs, crmsh) accept the same devices.
+		{Name: "gnutlscli_path", Type: fence.TypeString, Default: "/usr/bin/gnutls-cli", Placeholder: "[path]", ShortDesc: "Path to gnutls-cli binary (accepted and ignored: this agent speaks HTTPS itself)", Order: 1000},
 	},
 	Open: open,
 	// A session is kept by the daemon's device monitor: an expired one is

@@ -159,15 +159,20 @@ func TestLoginFailures(t *testing.T) {
 	if res.OK || !errors.Is(res.Err, fence.ErrUnreachable) {
 		t.Errorf("nothing listening: %v", res)
 	}
-	// A BMC that accepts the connection and never answers: login_timeout.
+	if errors.Is(res.Err, fence.ErrNoAnswer) {
+		t.Errorf("a refused connection is not a silent BMC (it must fail at once): %v", res.Err)
+	}
+	// A BMC that accepts the connection and never answers: tried again
+	// (login_timeout each) until the silent-device budget (power_timeout
+	// here) is spent, then reported as not answering.
 	silent, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer silent.Close()
 	start := time.Now()
-	res = do(t, agent(t, params(s, "ipport", strconv.Itoa(silent.Addr().(*net.TCPAddr).Port), "login_timeout", "0.3")), fence.ActionStatus)
-	if res.OK || !errors.Is(res.Err, fence.ErrUnreachable) || time.Since(start) > 5*time.Second {
+	res = do(t, agent(t, params(s, "ipport", strconv.Itoa(silent.Addr().(*net.TCPAddr).Port), "login_timeout", "0.3", "power_timeout", "1")), fence.ActionStatus)
+	if res.OK || !errors.Is(res.Err, fence.ErrNoAnswer) || !strings.Contains(res.Err.Error(), "login attempts") || time.Since(start) > 5*time.Second {
 		t.Errorf("silent BMC: %v after %s", res, time.Since(start))
 	}
 }
