@@ -25,13 +25,29 @@ import (
 
 var failoverSeq int
 
+// labPrefix names the namespaces of the next lab: kind, this process and
+// a sequence written in letters (a..z, ba, bb...). The sequence used to be
+// one character past 'a', which after the 26th lab of a full run became
+// '|': the BMC power-off hook (a shell command naming the namespace) then
+// cut nothing, and a "fenced" node kept its VIP.
+func labPrefix(kind string) string {
+	failoverSeq++
+	var seq []byte
+	for n := failoverSeq; ; n /= 26 {
+		seq = append([]byte{byte('a' + n%26)}, seq...)
+		if n < 26 {
+			break
+		}
+	}
+	return fmt.Sprintf("%s%d%s", kind, os.Getpid()%100000, seq)
+}
+
 func startFailover(t *testing.T, o failover.Options) *failover.Harness {
 	t.Helper()
 	if err := failover.Available(); err != nil {
 		t.Skip(err)
 	}
-	failoverSeq++
-	o.Prefix = fmt.Sprintf("pe%d%c", os.Getpid()%100000, 'a'+failoverSeq)
+	o.Prefix = labPrefix("pe")
 	// PALISADE_FAILOVER_BIN points at prebuilt binaries (development).
 	if o.BinDir = os.Getenv("PALISADE_FAILOVER_BIN"); o.BinDir == "" {
 		o.BinDir = palisadeBins(t)

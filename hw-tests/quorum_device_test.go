@@ -60,8 +60,7 @@ func quorumLabWith(t *testing.T, resources, fencing string, prepare func(h *fail
 	if err := failover.Available(); err != nil {
 		t.Skip(err)
 	}
-	failoverSeq++
-	return quorumLabN(t, 2, fmt.Sprintf("pq%d%c", os.Getpid()%100000, 'a'+failoverSeq), resources, fencing, prepare)
+	return quorumLabN(t, 2, labPrefix("pq"), resources, fencing, prepare)
 }
 
 // quorumLabN is quorumLabWith for a lab of nodes nodes whose namespaces

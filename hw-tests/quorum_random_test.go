@@ -70,8 +70,7 @@ func qrandRun(t *testing.T, seed uint64, tot *qrandTotals) {
 		alg = "lms"
 	}
 	t.Logf("seed %d: %d nodes, arbiter algorithm %s, %d splits (replay: -qrand-seed %d -qrand-runs 1 -qrand-splits %d)", seed, n, alg, *qrandSplits, seed, *qrandSplits)
-	failoverSeq++
-	prefix := fmt.Sprintf("pr%d-%d", seed%1000, failoverSeq)
+	prefix := labPrefix("pr")
 	h := quorumLabN(t, n, prefix, qdResources(""), "action: reboot\nretry: {initial: 500ms, max: 2s}\nattempt_timeout: 15s",
 		func(h *failover.Harness) func(int, string) string {
 			_, device := startArbiter(t, h)

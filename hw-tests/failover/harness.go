@@ -245,8 +245,16 @@ func Start(ctx context.Context, o Options) (_ *Harness, err error) {
 // every process of its namespace dies, as when a machine loses power.
 func cutCommand(n *lab.Host) string {
 	// Links first: a dying process must not get a goodbye packet out
-	// (keepalived's VRRP child resigns when its parent is killed).
-	return fmt.Sprintf("ip -n %[1]s link set eth0 down; ip -n %[1]s link set eth1 down; for p in $(ip netns pids %[1]s); do kill -9 $p; done", n.Name)
+	// (keepalived's VRRP child resigns when its parent is killed). A
+	// step that fails fails the hook, and so the BMC's power command: a
+	// power-off that did not happen must never read as one.
+	var cmd strings.Builder
+	cmd.WriteString("set -e; ")
+	for _, iface := range n.Ifaces {
+		fmt.Fprintf(&cmd, "ip -n '%s' link set %s down; ", n.Name, iface)
+	}
+	fmt.Fprintf(&cmd, "for p in $(ip netns pids '%s'); do kill -9 $p 2>/dev/null || true; done", n.Name)
+	return cmd.String()
 }
 
 // StartDaemon starts palisaded on node i (0-based).

@@ -90,6 +90,11 @@ func New(opts Options) (*Lab, error) {
 	if opts.Prefix == "" {
 		opts.Prefix = fmt.Sprintf("pa-lab-%d", os.Getpid())
 	}
+	// Names go into shell hooks (a BMC's power-off command) and ip(8)
+	// arguments: only characters that need no quoting anywhere.
+	if strings.Trim(opts.Prefix, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+		return nil, fmt.Errorf("lab: prefix %q: only a-z, 0-9 and '-' are allowed", opts.Prefix)
+	}
 	if opts.Links < 1 || opts.Links > 4 {
 		return nil, fmt.Errorf("lab: %d links, want 1..4", opts.Links)
 	}
