@@ -427,8 +427,9 @@ func describe(err error) error {
 }
 
 // loginErr classifies a failure while logging in: refused credentials,
-// nobody answering (silent, or refused at the TCP level), or something else (a certificate the client does not
-// trust, a broken service), always with what the service said.
+// nobody answering (silent, or refused at the TCP level), or something
+// else (a certificate the client does not trust, a broken service),
+// always with what the service said.
 func (d *Device) loginErr(doing string, err error) error {
 	if he, ok := asHTTPError("", err); ok {
 		err = he
