@@ -12,6 +12,7 @@ import (
 	"github.com/mdlayher/arp"
 
 	"palisade/cluster/eventlog"
+	"palisade/hw-tests/lab"
 )
 
 // Reply is one ARP answer for the VIP seen by the client.
@@ -38,7 +39,7 @@ type prober struct {
 
 func startProber(ns, iface string, self, vip netip.Addr, interval time.Duration) (*prober, error) {
 	p := &prober{vip: vip, self: self, interval: interval, stop: make(chan struct{})}
-	err := inNetns(ns, func() error {
+	err := lab.InNetns(ns, func() error {
 		ifi, err := net.InterfaceByName(iface)
 		if err != nil {
 			return err

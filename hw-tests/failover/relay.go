@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+
+	"palisade/hw-tests/lab"
 )
 
 // relay forwards UDP datagrams from a socket in a lab namespace to an
@@ -27,7 +29,7 @@ func startRelay(ns string, listen netip.AddrPort, upstream string) (*relay, erro
 		return nil, fmt.Errorf("relay to %s: %w", upstream, err)
 	}
 	r := &relay{ns: ns, listen: listen, upText: upstream, upstream: up, conns: map[string]*net.UDPConn{}, done: make(chan struct{})}
-	err = inNetns(ns, func() error {
+	err = lab.InNetns(ns, func() error {
 		var err error
 		r.ln, err = net.ListenUDP("udp4", net.UDPAddrFromAddrPort(listen))
 		return err

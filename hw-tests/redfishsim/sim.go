@@ -50,6 +50,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"palisade/hw-tests/lab"
 )
 
 // Options configure a simulator. The zero value is one powered-on system
@@ -217,7 +219,7 @@ func (s *Sim) listen() error {
 	}
 	var err error
 	if s.opts.Netns != "" {
-		err = inNetns(s.opts.Netns, open)
+		err = lab.InNetns(s.opts.Netns, open)
 	} else {
 		err = open()
 	}

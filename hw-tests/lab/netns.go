@@ -1,4 +1,4 @@
-package failover
+package lab
 
 import (
 	"fmt"
@@ -7,9 +7,9 @@ import (
 	"github.com/vishvananda/netns"
 )
 
-// inNetns runs fn on a thread switched into the named network namespace.
+// InNetns runs fn on a thread switched into the named network namespace.
 // Sockets created by fn stay in that namespace after it returns.
-func inNetns(name string, fn func() error) error {
+func InNetns(name string, fn func() error) error {
 	runtime.LockOSThread()
 	orig, err := netns.Get()
 	if err != nil {
