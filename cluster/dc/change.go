@@ -7,6 +7,7 @@ import (
 
 	"palisade/cluster/api"
 	"palisade/cluster/eventlog"
+	"palisade/cluster/replica"
 	"palisade/resources/model"
 )
 
@@ -39,8 +40,8 @@ type Proposal struct {
 	// constraints) and refuses it, unless Force, when something could not
 	// be carried. An edit that clears a cli- constraint must not see it
 	// carried back, so edits never go through that carrying.
-	Edits []Edit `json:"edits,omitempty"`
-	Force bool   `json:"force,omitempty"`
+	Edits []replica.Edit `json:"edits,omitempty"`
+	Force bool           `json:"force,omitempty"`
 }
 
 // ConflictText starts the refusal of a proposal whose BaseDigest is not
@@ -52,12 +53,12 @@ type ConfigResult struct {
 	ID string `json:"id"`
 	// Accepted: the change is the cluster's configuration now (Version,
 	// Digest). Unchanged: it already was (nothing bumped).
-	Accepted  bool    `json:"accepted,omitempty"`
-	Unchanged bool    `json:"unchanged,omitempty"`
-	Version   Version `json:"version"`
-	Digest    string  `json:"digest,omitempty"`
-	DC        string  `json:"dc,omitempty"`
-	Error     string  `json:"error,omitempty"`
+	Accepted  bool            `json:"accepted,omitempty"`
+	Unchanged bool            `json:"unchanged,omitempty"`
+	Version   replica.Version `json:"version"`
+	Digest    string          `json:"digest,omitempty"`
+	DC        string          `json:"dc,omitempty"`
+	Error     string          `json:"error,omitempty"`
 	// Retry marks a refusal that may pass later (no DC yet, no quorum,
 	// the DC is rebuilding status): the proposal itself was not judged.
 	Retry bool `json:"retry,omitempty"`
@@ -149,21 +150,21 @@ func (c *Coordinator) applyProposal(p Proposal, from string, now time.Duration) 
 	next, operator := p.Config, c.cib.Operator
 	if len(p.Edits) > 0 {
 		for _, e := range p.Edits {
-			operator = operator.apply(e)
+			operator = operator.Apply(e)
 		}
 	} else {
 		var dropped []string
-		next, res.Kept, dropped = keepOperatorState(p.Config, c.cib.Config, c.cib.Operator)
+		next, res.Kept, dropped = replica.KeepOperatorState(p.Config, c.cib.Config, c.cib.Operator)
 		if len(dropped) > 0 && !p.Force {
 			return refuse(false, "configuration refused by the DC %s, running version %s kept: it would drop what operators set: %s; %s",
-				c.cfg.Self, c.cib.Version, strings.Join(dropped, "; "), DropHint)
+				c.cfg.Self, c.cib.Version, strings.Join(dropped, "; "), replica.DropHint)
 		}
 		res.Dropped = dropped
 	}
 	if err := c.validateConfig(next, now); err != nil {
 		return refuse(false, "configuration refused by the DC %s, running version %s kept: %v", c.cfg.Self, c.cib.Version, err)
 	}
-	digest := ConfigDigest(next)
+	digest := replica.ConfigDigest(next)
 	admin := max(c.cib.Version.AdminEpoch, p.AdminEpoch)
 	if digest == c.cib.Digest && admin == c.cib.Version.AdminEpoch {
 		res.Unchanged = true
@@ -171,7 +172,7 @@ func (c *Coordinator) applyProposal(p Proposal, from string, now time.Duration) 
 	}
 	cib := *c.cib
 	cib.Config, cib.Digest, cib.Operator = next, digest, operator
-	cib.Version = Version{AdminEpoch: admin, Epoch: c.cib.Version.Epoch + 1}
+	cib.Version = replica.Version{AdminEpoch: admin, Epoch: c.cib.Version.Epoch + 1}
 	c.cib = &cib
 	c.publish(now)
 	res.Accepted, res.Version, res.Digest = true, c.cib.Version, c.cib.Digest

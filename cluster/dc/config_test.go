@@ -10,13 +10,14 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"palisade/cluster/replica"
 	"palisade/resources/model"
 )
 
 // cfgSim is the simulated cluster's configuration state: what each node
 // persisted (state_dir), its configuration file, and answers to proposals.
 type cfgSim struct {
-	persisted map[string]*Persisted
+	persisted map[string]*replica.Persisted
 	files     map[string]*model.Config // nil: the base configuration
 	admins    map[string]uint64        // admin_epoch of each node's file
 	fileSeen  map[string]string        // Runtime.fileDigest
@@ -31,11 +32,11 @@ func (s *sim) cfgInit() {
 		return
 	}
 	base := s.nodes[s.names()[0]].c.CIB().Config
-	s.cfgs = cfgSim{persisted: map[string]*Persisted{}, files: map[string]*model.Config{}, fileSeen: map[string]string{},
-		pending: map[string]*model.Config{}, admins: map[string]uint64{}, names: map[string]string{ConfigDigest(base): "base"}}
+	s.cfgs = cfgSim{persisted: map[string]*replica.Persisted{}, files: map[string]*model.Config{}, fileSeen: map[string]string{},
+		pending: map[string]*model.Config{}, admins: map[string]uint64{}, names: map[string]string{replica.ConfigDigest(base): "base"}}
 	for _, n := range s.names() {
 		s.cfgs.files[n] = base
-		s.cfgs.fileSeen[n] = FileDigest(base, 0)
+		s.cfgs.fileSeen[n] = replica.FileDigest(base, 0)
 	}
 }
 
@@ -51,9 +52,9 @@ func (s *sim) names() []string {
 
 // persist is what Runtime.persist does: keep the replica with the file
 // digest seen.
-func (s *sim) persist(name string, cib *CIB) {
+func (s *sim) persist(name string, cib *replica.CIB) {
 	s.cfgInit()
-	p := PersistedOf(cib, s.cfgs.fileSeen[name], 0)
+	p := replica.PersistedOf(cib, s.cfgs.fileSeen[name], 0)
 	s.cfgs.persisted[name] = &p
 }
 
@@ -64,7 +65,7 @@ func (s *sim) restart(name string) (propose bool) {
 	s.cfgInit()
 	names := s.names()
 	file := s.cfgs.files[name]
-	cib, fd, propose := StartCIB(s.cfgs.persisted[name], file, s.cfgs.admins[name])
+	cib, fd, propose := replica.StartCIB(s.cfgs.persisted[name], file, s.cfgs.admins[name])
 	s.cfgs.fileSeen[name] = fd
 	sched := s.nodes[name].c.cfg.Schedule
 	s.nodes[name] = testEngine(s.t, name, names, sched, cib)
@@ -91,7 +92,7 @@ func (s *sim) loadConfig(name string) (*model.Config, uint64) {
 		s.t.Fatal(err)
 	}
 	cfg, admin := decodeUnchecked(s.t, path, b)
-	s.cfgs.names[ConfigDigest(cfg)] = name
+	s.cfgs.names[replica.ConfigDigest(cfg)] = name
 	return cfg, admin
 }
 
@@ -144,7 +145,7 @@ func (s *sim) proposePending() []string {
 		delete(s.cfgs.pending, n)
 		res, line := s.propose(n, cfg, s.cfgs.admins[n], "edited file")
 		if res.Accepted || res.Unchanged {
-			s.cfgs.fileSeen[n] = FileDigest(cfg, s.cfgs.admins[n])
+			s.cfgs.fileSeen[n] = replica.FileDigest(cfg, s.cfgs.admins[n])
 		}
 		out = append(out, line)
 	}
@@ -168,42 +169,6 @@ func (s *sim) versions() []string {
 		out = append(out, fmt.Sprintf("%s %s %s%s", n, cib.Version, name, state))
 	}
 	return out
-}
-
-func TestVersionOrderIsTotal(t *testing.T) {
-	a := &CIB{Version: Version{Epoch: 2, NumUpdates: 3}, Digest: "aa"}
-	b := &CIB{Version: Version{Epoch: 2, NumUpdates: 3}, Digest: "bb"}
-	if Newer(a, b) != b || Newer(b, a) != b {
-		t.Fatal("equal versions: the higher digest must win whichever side compares")
-	}
-	c := &CIB{Version: Version{Epoch: 3}, Digest: "00"}
-	if Newer(b, c) != c {
-		t.Fatal("epoch dominates digest and num_updates")
-	}
-	d := &CIB{Version: Version{AdminEpoch: 1}, Digest: "00"}
-	if Newer(c, d) != d {
-		t.Fatal("admin_epoch dominates epoch")
-	}
-}
-
-func TestStartCIB(t *testing.T) {
-	base := &model.Config{Resources: []*model.Resource{{ID: "a", Type: "Dummy"}}}
-	edited := &model.Config{Resources: []*model.Resource{{ID: "b", Type: "Dummy"}}}
-	cib, fd, propose := StartCIB(nil, base, 3)
-	if cib.Version != (Version{AdminEpoch: 3, Epoch: 1}) || propose || fd != FileDigest(base, 3) {
-		t.Fatalf("fresh start: %v %q %v", cib.Version, fd, propose)
-	}
-	p := &Persisted{Version: Version{Epoch: 7, NumUpdates: 40}, Config: edited, FileDigest: FileDigest(base, 0)}
-	cib, _, propose = StartCIB(p, base, 0)
-	if cib.Version != (Version{Epoch: 7}) || cib.Config != edited || propose {
-		t.Fatalf("stale file: want the persisted 0.7.0 kept and nothing proposed, got %v %v", cib.Version, propose)
-	}
-	if _, _, propose = StartCIB(p, edited, 0); !propose {
-		t.Fatal("a file edited while the node was down must be proposed")
-	}
-	if _, _, propose = StartCIB(p, base, 1); !propose {
-		t.Fatal("a raised admin_epoch is an edit")
-	}
 }
 
 // decodeUnchecked reads a resources section with the scheduler's model

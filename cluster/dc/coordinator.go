@@ -10,6 +10,7 @@ import (
 
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
+	"palisade/cluster/replica"
 	"palisade/fence"
 	"palisade/fence/topology"
 	"palisade/quorum"
@@ -53,7 +54,7 @@ type Config struct {
 	// give a logical one).
 	Wall func() time.Time
 	// CIB is this node's initial replica (from disk or the config file).
-	CIB *CIB
+	CIB *replica.CIB
 	// SafetyDigest summarizes the settings of this node's own file that
 	// every node must share because they decide who may fence and take
 	// over (quorum, fencing policy and fence-race delays; see
@@ -116,7 +117,7 @@ type Coordinator struct {
 	deviceOnly  bool
 	viewQuorate bool
 
-	cib        *CIB
+	cib        *replica.CIB
 	rebuilding bool
 	// lastAsk is when status was last requested while rebuilding.
 	lastAsk  time.Duration
@@ -127,8 +128,8 @@ type Coordinator struct {
 	// until every member acknowledged the CIB version (heldFor) that
 	// records them as pending, so a successor DC knows of them.
 	held    []Action
-	heldFor Version
-	acked   map[string]Version
+	heldFor replica.Version
+	acked   map[string]replica.Version
 	// leaving nodes asked to shut down: standby until they run nothing.
 	leaving map[string]bool
 	// holdUntil keeps the DC from re-sending to a member that refused an
@@ -137,7 +138,7 @@ type Coordinator struct {
 	nextID    uint64
 	lastPlan  []PlannedAction
 	// persisted is the last replica handed out in Ready.Persist.
-	persisted *CIB
+	persisted *replica.CIB
 	// delegated are fences of this node handed to a peer, by attempt.
 	delegated map[int]delegation
 	// synced: the configuration to probe with went out in this view
@@ -152,11 +153,11 @@ func newCoordinator(cfg Config, rd *Ready) *Coordinator {
 	if cfg.Wall == nil {
 		cfg.Wall = time.Now
 	}
-	c := &Coordinator{cfg: cfg, cib: withDigest(cfg.CIB), nodes: map[string]*nodeInfo{}, inflight: map[uint64]Action{}, sentAt: map[uint64]time.Duration{},
-		leaving: map[string]bool{}, holdUntil: map[string]time.Duration{}, acked: map[string]Version{},
+	c := &Coordinator{cfg: cfg, cib: replica.WithDigest(cfg.CIB), nodes: map[string]*nodeInfo{}, inflight: map[uint64]Action{}, sentAt: map[uint64]time.Duration{},
+		leaving: map[string]bool{}, holdUntil: map[string]time.Duration{}, acked: map[string]replica.Version{},
 		delegated: map[int]delegation{}, ready: rd, fresh: true}
 	if c.cib == nil {
-		c.cib = &CIB{}
+		c.cib = &replica.CIB{}
 	}
 	for _, n := range cfg.Nodes {
 		c.nodes[n] = &nodeInfo{}
@@ -226,7 +227,7 @@ func (c *Coordinator) Busy() bool { return len(c.inflight) > 0 || len(c.held) > 
 func (c *Coordinator) Gate() *recovery.Gate { return c.gate() }
 
 // CIB returns the local replica.
-func (c *Coordinator) CIB() *CIB { return c.cib }
+func (c *Coordinator) CIB() *replica.CIB { return c.cib }
 
 func (c *Coordinator) log(now time.Duration, e eventlog.Entry) {
 	e.MonoNS = int64(now)
@@ -270,7 +271,7 @@ func (c *Coordinator) SetView(v View, now time.Duration) {
 		// Results of the old view are refused anyway, and whatever was
 		// decided in it is decided again.
 		c.inflight, c.sentAt = map[uint64]Action{}, map[uint64]time.Duration{}
-		c.held, c.acked = nil, map[string]Version{}
+		c.held, c.acked = nil, map[string]replica.Version{}
 		// What any node runs is known again only from its own report in
 		// this view; until then (and for nodes outside the view) the
 		// replicated snapshot says what they last ran.
@@ -522,11 +523,11 @@ func (c *Coordinator) Step(m Message, now time.Duration) {
 // current view when it is not older, with its fence records, and
 // acknowledge it.
 func (c *Coordinator) adoptCIB(m Message, now time.Duration) {
-	cib := withDigest(m.CIB)
-	if m.From != c.view.DC || m.View != c.view.ID || older(cib, c.cib) {
+	cib := replica.WithDigest(m.CIB)
+	if m.From != c.view.DC || m.View != c.view.ID || replica.Older(cib, c.cib) {
 		return
 	}
-	if err := checkCIB(cib); err != nil {
+	if err := replica.CheckCIB(cib); err != nil {
 		c.errorf("CIB %s from DC %s refused, keeping %s: %w", cib.Version, m.From, c.cib.Version, err)
 		return
 	}
@@ -567,10 +568,10 @@ func (c *Coordinator) onStatus(m Message, now time.Duration) {
 	// versions: the higher digest, so every DC picks the same copy), if it
 	// is valid; each node's status comes from the copy that heard from it
 	// last.
-	if theirs := withDigest(m.Status.CIB); theirs != nil {
-		merged := mergeStatus(c.cib, theirs)
-		if newer := Newer(c.cib, theirs); newer != c.cib {
-			if err := checkCIB(newer); err != nil {
+	if theirs := replica.WithDigest(m.Status.CIB); theirs != nil {
+		merged := replica.MergeStatus(c.cib, theirs)
+		if newer := replica.Newer(c.cib, theirs); newer != c.cib {
+			if err := replica.CheckCIB(newer); err != nil {
 				c.errorf("CIB %s reported by %s refused, keeping %s: %w", newer.Version, m.From, c.cib.Version, err)
 			} else {
 				merged.Version, merged.Config, merged.Digest, merged.Left, merged.Operator = newer.Version, newer.Config, newer.Digest, newer.Left, newer.Operator
@@ -630,7 +631,7 @@ func (c *Coordinator) syncConfig(from string) {
 	// member asking again (it missed it, or the DC re-asked meanwhile).
 	all := !c.synced
 	c.synced = true
-	sync := &CIB{Version: c.cib.Version, Config: c.cib.Config, Digest: c.cib.Digest}
+	sync := &replica.CIB{Version: c.cib.Version, Config: c.cib.Config, Digest: c.cib.Digest}
 	for _, m := range c.members {
 		if ni := c.nodes[m]; !ni.reported && ni.joined && (all || m == from) {
 			c.send(m, Message{Kind: KindConfigSync, CIB: sync})
@@ -916,8 +917,8 @@ func (c *Coordinator) expireInflight(now time.Duration) {
 	}
 	for _, a := range c.sortedInflight() {
 		limit := ActionLost
-		if p := findPrimitive(c.cib.Config, a.Resource); p != nil {
-			limit += instance(p, a.Op, a.Interval).Timeout
+		if p := replica.FindPrimitive(c.cib.Config, a.Resource); p != nil {
+			limit += replica.Instance(p, a.Op, a.Interval).Timeout
 		}
 		if now-c.sentAt[a.ID] < limit {
 			continue
@@ -940,7 +941,7 @@ func (c *Coordinator) publish(now time.Duration) {
 	if !c.isDC() || c.rebuilding {
 		return
 	}
-	cib := &CIB{Version: c.cib.Version, Config: c.cib.Config, Digest: c.cib.Digest, Left: c.cib.Left, Operator: c.cib.Operator, History: c.cib.History}
+	cib := &replica.CIB{Version: c.cib.Version, Config: c.cib.Config, Digest: c.cib.Digest, Left: c.cib.Left, Operator: c.cib.Operator, History: c.cib.History}
 	cib.Version.NumUpdates++
 	cib.Status = c.buildStatus()
 	cib.Pending = c.pendingStarts()
@@ -1143,7 +1144,7 @@ func (c *Coordinator) schedule(now time.Duration) {
 			c.drainGate(now)
 		}
 		c.nextID++
-		act := Action{ID: c.nextID, Op: a.Op, Resource: a.Resource, Node: a.Node, Interval: a.Interval, Primitive: findPrimitive(c.cib.Config, a.Resource)}
+		act := Action{ID: c.nextID, Op: a.Op, Resource: a.Resource, Node: a.Node, Interval: a.Interval, Primitive: replica.FindPrimitive(c.cib.Config, a.Resource)}
 		busy[a.Resource] = true
 		if a.Op == "start" || a.Op == "promote" {
 			starts = append(starts, act)
@@ -1198,7 +1199,7 @@ type Snapshot struct {
 	DC       string                `json:"dc"`
 	Quorate  bool                  `json:"quorate"`
 	Members  []string              `json:"members"`
-	CIB      Version               `json:"cib_version"`
+	CIB      replica.Version       `json:"cib_version"`
 	Digest   string                `json:"cib_digest,omitempty"`
 	Status   model.Status          `json:"status"`
 	Fencing  []recovery.NodeStatus `json:"fencing"`

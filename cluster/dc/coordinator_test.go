@@ -8,6 +8,7 @@ import (
 
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
+	"palisade/cluster/replica"
 	"palisade/quorum"
 	"palisade/resources/agent"
 	"palisade/resources/executor"
@@ -27,7 +28,7 @@ func toySchedule(cfg *model.Config, st model.Status, _ time.Time) ([]PlannedActi
 		}
 	}
 	var out []PlannedAction
-	for _, p := range primitives(cfg) {
+	for _, p := range replica.Primitives(cfg) {
 		var where []string
 		failed := false
 		for _, r := range st.Resources {
@@ -79,7 +80,7 @@ type sim struct {
 	ops map[string][]executor.Op
 }
 
-func testEngine(t *testing.T, n string, names []string, sched Scheduler, cib *CIB) *Engine {
+func testEngine(t *testing.T, n string, names []string, sched Scheduler, cib *replica.CIB) *Engine {
 	votes := map[string]int{}
 	for _, n := range names {
 		votes[n] = 1
@@ -99,7 +100,7 @@ func newSim(t *testing.T, names ...string) *sim {
 	cfg := &model.Config{Resources: []*model.Resource{{ID: "grp", Kind: model.KindGroup, Members: []*model.Resource{
 		{ID: "vip", Class: "palisade", Type: "vip"}, {ID: "dummy", Class: "ocf", Provider: "heartbeat", Type: "Dummy"}}}}}
 	for _, n := range names {
-		s.nodes[n] = testEngine(t, n, names, toySchedule, &CIB{Version: Version{Epoch: 1}, Config: cfg})
+		s.nodes[n] = testEngine(t, n, names, toySchedule, &replica.CIB{Version: replica.Version{Epoch: 1}, Config: cfg})
 		s.up[n] = true
 	}
 	return s
@@ -331,13 +332,13 @@ func TestInquorateNeverActs(t *testing.T) {
 }
 
 func TestCIBHighestVersionWins(t *testing.T) {
-	a := &CIB{Version: Version{AdminEpoch: 0, Epoch: 5, NumUpdates: 9}}
-	b := &CIB{Version: Version{AdminEpoch: 1, Epoch: 0, NumUpdates: 0}}
-	if Newer(a, b) != b || Newer(b, a) != b || Newer(a, nil) != a {
+	a := &replica.CIB{Version: replica.Version{AdminEpoch: 0, Epoch: 5, NumUpdates: 9}}
+	b := &replica.CIB{Version: replica.Version{AdminEpoch: 1, Epoch: 0, NumUpdates: 0}}
+	if replica.Newer(a, b) != b || replica.Newer(b, a) != b || replica.Newer(a, nil) != a {
 		t.Fatal("admin_epoch must dominate")
 	}
-	c := &CIB{Version: Version{Epoch: 5, NumUpdates: 10}}
-	if Newer(a, c) != c {
+	c := &replica.CIB{Version: replica.Version{Epoch: 5, NumUpdates: 10}}
+	if replica.Newer(a, c) != c {
 		t.Fatal("num_updates breaks ties")
 	}
 }
@@ -349,7 +350,7 @@ func FuzzDecode(f *testing.F) {
 		{Kind: KindStatusRequest, From: "n1"},
 		// Seeds reaching the nested payloads: CIB with configuration and
 		// status, proposals, results, fencing.
-		{Kind: KindCIB, From: "n1", View: 2, CIB: &CIB{Version: Version{AdminEpoch: 1, Epoch: 2, NumUpdates: 3},
+		{Kind: KindCIB, From: "n1", View: 2, CIB: &replica.CIB{Version: replica.Version{AdminEpoch: 1, Epoch: 2, NumUpdates: 3},
 			Config: &model.Config{Resources: []*model.Resource{{ID: "vip", Type: "IPaddr2", Params: map[string]string{"ip": "198.18.0.50"},
 				Ops: []model.Op{{Name: "monitor", Interval: model.Duration(10 * time.Second)}}}},
 				Constraints: model.Constraints{Locations: []model.Location{{ID: "l", Rsc: "vip", Node: "n2", Score: model.Infinity}}}},
@@ -360,7 +361,7 @@ func FuzzDecode(f *testing.F) {
 		{Kind: KindActionResult, From: "n1", Result: &ActionResult{ID: 4, Op: "stop", Resource: "vip", Node: "n1", OK: true, RC: 0, FailCount: 1}},
 		{Kind: KindFenceRequest, From: "n1", Target: "n2", Reason: "stop failed"},
 		{Kind: KindConfigPropose, From: "n1", Proposal: &Proposal{ID: "n1/1", Config: &model.Config{}, AdminEpoch: 2, Source: "push"}},
-		{Kind: KindConfigResult, From: "n1", ConfigResult: &ConfigResult{ID: "n1/1", Accepted: true, Version: Version{Epoch: 3}}},
+		{Kind: KindConfigResult, From: "n1", ConfigResult: &ConfigResult{ID: "n1/1", Accepted: true, Version: replica.Version{Epoch: 3}}},
 	} {
 		b, _ := json.Marshal(m)
 		f.Add(b)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"palisade/cluster/recovery"
+	"palisade/cluster/replica"
 	"palisade/quorum"
 	"palisade/resources/model"
 )
@@ -127,7 +128,7 @@ func (s *sim) deviceCommand(f []string, got *[]string) bool {
 	return true
 }
 
-func deviceEngine(t *testing.T, n string, names []string, model quorum.DeviceModel, policy quorum.NoQuorumPolicy, sched Scheduler, cib *CIB) *Engine {
+func deviceEngine(t *testing.T, n string, names []string, model quorum.DeviceModel, policy quorum.NoQuorumPolicy, sched Scheduler, cib *replica.CIB) *Engine {
 	votes := map[string]int{}
 	for _, n := range names {
 		votes[n] = 1
@@ -150,7 +151,7 @@ func deviceEngine(t *testing.T, n string, names []string, model quorum.DeviceMod
 // never counts.
 func TestDeviceVoteLease(t *testing.T) {
 	names := []string{"n1", "n2"}
-	e := deviceEngine(t, "n1", names, quorum.DeviceArbiter, "", nil, &CIB{})
+	e := deviceEngine(t, "n1", names, quorum.DeviceArbiter, "", nil, &replica.CIB{})
 	e.SetView(SimpleView(3, "n1"), 0)
 	if c := e.Coordinator(); c.Quorate() || !c.Pending() {
 		t.Fatalf("a new view without a verdict: quorate=%v pending=%v, want undecided", c.Quorate(), c.Pending())

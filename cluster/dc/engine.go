@@ -10,6 +10,7 @@ import (
 	"palisade/cluster/api"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
+	"palisade/cluster/replica"
 	"palisade/fence"
 	"palisade/fence/topology"
 	"palisade/resources/executor"
@@ -100,7 +101,7 @@ type Ready struct {
 	// Persist is set when the replica changed in a way worth keeping
 	// (configuration, version, fence records): store it (state_dir) so a
 	// restarted node rejoins with it.
-	Persist *CIB
+	Persist *replica.CIB
 
 	fenceOrders     []fenceOrder
 	withdrawn       []recovery.FenceRequest

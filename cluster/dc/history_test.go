@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"palisade/cluster/recovery"
+	"palisade/cluster/replica"
 	"palisade/fence"
 	"palisade/fence/topology"
 )
@@ -66,7 +67,7 @@ func TestFenceHistoryReplicated(t *testing.T) {
 	if p == nil || len(p.History) != 2 {
 		t.Fatalf("n3 persisted %+v", p)
 	}
-	cib, _, _ := StartCIB(p, nil, 0)
+	cib, _, _ := replica.StartCIB(p, nil, 0)
 	if len(cib.History) != 2 || cib.History[1].Origin != "operator:alice" {
 		t.Fatalf("restarted history %+v", cib.History)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"palisade/cluster/eventlog"
+	"palisade/cluster/replica"
 	"palisade/resources/agent"
 	"palisade/resources/executor"
 	"palisade/resources/model"
@@ -125,7 +126,7 @@ func (m *member) onConfigSync(msg Message) {
 	if !slices.Contains(m.waiting, reportReq{msg.View, msg.From}) {
 		m.waiting = append(m.waiting, reportReq{msg.View, msg.From})
 	}
-	m.probe(primitives(msg.CIB.Config), execProbe)
+	m.probe(replica.Primitives(msg.CIB.Config), execProbe)
 	if m.probing == 0 { // nothing to probe
 		m.probed = true
 		m.flushWaiting()
@@ -217,7 +218,7 @@ func (m *member) probe(prims []*model.Resource, kind execKind) {
 	}
 	for _, p := range prims {
 		m.known[p.ID] = p
-		m.exec(execOp{kind: kind, prim: p}, executor.Op{Instance: instance(p, "monitor", 0), Action: agent.Monitor, Probe: true})
+		m.exec(execOp{kind: kind, prim: p}, executor.Op{Instance: replica.Instance(p, "monitor", 0), Action: agent.Monitor, Probe: true})
 		if kind == execProbe {
 			m.probing++
 		}
@@ -254,7 +255,7 @@ func (m *member) onAction(msg Message, now time.Duration) {
 	}
 	p := a.Primitive
 	if p == nil {
-		p = findPrimitive(m.c.cib.Config, a.Resource)
+		p = replica.FindPrimitive(m.c.cib.Config, a.Resource)
 	}
 	prev := m.known[a.Resource]
 	if p != nil {
@@ -267,8 +268,8 @@ func (m *member) onAction(msg Message, now time.Duration) {
 		refuse(fmt.Sprintf("resource %s is not in this node's configuration", a.Resource))
 		return
 	}
-	op := executor.Op{Instance: instance(p, a.Op, a.Interval), Action: agent.Action(a.Op), Interval: a.Interval,
-		OnFail: executor.OnFail(onFailOf(p, a.Op, a.Interval))}
+	op := executor.Op{Instance: replica.Instance(p, a.Op, a.Interval), Action: agent.Action(a.Op), Interval: a.Interval,
+		OnFail: executor.OnFail(replica.OnFailOf(p, a.Op, a.Interval))}
 	if a.Op == "monitor" {
 		op.Probe = true
 	}
@@ -465,7 +466,7 @@ func (m *member) startMonitors(p *model.Resource) {
 		if o.Name == "monitor" && o.Interval > 0 {
 			iv := time.Duration(o.Interval)
 			m.c.ready.Monitors = append(m.c.ready.Monitors, MonitorRequest{Start: true,
-				Op: executor.Op{Instance: instance(p, "monitor", iv), Action: agent.Monitor, Interval: iv, OnFail: executor.OnFail(o.OnFail)}})
+				Op: executor.Op{Instance: replica.Instance(p, "monitor", iv), Action: agent.Monitor, Interval: iv, OnFail: executor.OnFail(o.OnFail)}})
 		}
 	}
 }
@@ -474,7 +475,7 @@ func (m *member) cancelMonitors(p *model.Resource) {
 	for _, o := range p.Ops {
 		if o.Name == "monitor" && o.Interval > 0 {
 			iv := time.Duration(o.Interval)
-			m.c.ready.Monitors = append(m.c.ready.Monitors, MonitorRequest{Op: executor.Op{Instance: instance(p, "monitor", iv), Action: agent.Monitor, Interval: iv}})
+			m.c.ready.Monitors = append(m.c.ready.Monitors, MonitorRequest{Op: executor.Op{Instance: replica.Instance(p, "monitor", iv), Action: agent.Monitor, Interval: iv}})
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"palisade/cluster/recovery"
+	"palisade/cluster/replica"
 	"palisade/fence/topology"
 	"palisade/resources/model"
 )
@@ -75,7 +76,7 @@ type Message struct {
 	Kind   Kind          `json:"kind"`
 	View   uint64        `json:"view"`
 	From   string        `json:"from"`
-	CIB    *CIB          `json:"cib,omitempty"`
+	CIB    *replica.CIB  `json:"cib,omitempty"`
 	Status *NodeStatus   `json:"status,omitempty"`
 	Action *Action       `json:"action,omitempty"`
 	Result *ActionResult `json:"result,omitempty"`
@@ -87,7 +88,7 @@ type Message struct {
 	Proposal     *Proposal     `json:"proposal,omitempty"`
 	ConfigResult *ConfigResult `json:"config_result,omitempty"`
 	// Ack is the CIB version a KindCIBAck acknowledges.
-	Ack *Version `json:"ack,omitempty"`
+	Ack *replica.Version `json:"ack,omitempty"`
 	// Fence orders (KindFenceExec) or reports (KindFenceResult) a fence.
 	Fence       *recovery.FenceRequest `json:"fence,omitempty"`
 	FenceResult *recovery.FenceResult  `json:"fence_result,omitempty"`
@@ -141,7 +142,7 @@ type NodeStatus struct {
 	Resources []model.ResourceStatus `json:"resources,omitempty"`
 	Failures  []model.Failure        `json:"failures,omitempty"`
 	// CIB is the member's replica, so the highest version wins on join.
-	CIB *CIB `json:"cib,omitempty"`
+	CIB *replica.CIB `json:"cib,omitempty"`
 	// SafetyDigest is the member's Config.SafetyDigest.
 	SafetyDigest string `json:"safety_digest,omitempty"`
 	// Fatal lists resources whose agent said "not configured" (rc 6)

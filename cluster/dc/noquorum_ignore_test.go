@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"palisade/cluster/recovery"
+	"palisade/cluster/replica"
 	"palisade/quorum"
 	"palisade/resources/executor"
 	"palisade/resources/model"
@@ -39,7 +40,7 @@ func TestInquorateIgnoreNeverFencesOrTakesOver(t *testing.T) {
 		s.nodes[n] = NewEngine(EngineConfig{Executor: true, Coordinator: Config{Self: n, Nodes: names, Quorum: q,
 			Gate:     recovery.New(recovery.Config{Self: n, Nodes: names, NoQuorumPolicy: quorum.PolicyIgnore}),
 			Schedule: PackageScheduler, Wall: func() time.Time { return time.Unix(0, 0) },
-			CIB: &CIB{Version: Version{Epoch: 1}, Config: cfg}}})
+			CIB: &replica.CIB{Version: replica.Version{Epoch: 1}, Config: cfg}}})
 		s.up[n] = true
 	}
 	s.running["vip"], s.running["dummy"], s.running["local"] = "n1", "n1", "n3"

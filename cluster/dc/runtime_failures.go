@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"palisade/cluster/replica"
 	"palisade/resources/model"
 )
 
@@ -78,5 +79,5 @@ func primitivesOf(cfg *model.Config, id string) []*model.Resource {
 	if found.KindOf() == model.KindPrimitive {
 		return []*model.Resource{found}
 	}
-	return primitives(&model.Config{Resources: found.Members})
+	return replica.Primitives(&model.Config{Resources: found.Members})
 }

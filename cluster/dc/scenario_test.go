@@ -14,6 +14,7 @@ import (
 
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
+	"palisade/cluster/replica"
 	"palisade/resources/model"
 )
 
@@ -153,13 +154,13 @@ func (sc *script) run(t *testing.T, d *datadriven.TestData) string {
 		// edit ON OP [RESOURCE] [NODE] [; OP ...]: operator edits typed
 		// on ON, made on the running configuration as one change (as
 		// EditConfig does for one, a Heartbeat verb for several).
-		var edits []Edit
+		var edits []replica.Edit
 		var words []string
 		for _, part := range strings.Split(strings.Join(f[2:], " "), ";") {
 			w := strings.Fields(part)
-			e := Edit{Op: w[0], By: "op"}
+			e := replica.Edit{Op: w[0], By: "op"}
 			switch w[0] {
-			case EditMove, EditBan, EditClear:
+			case replica.EditMove, replica.EditBan, replica.EditClear:
 				e.Resource = w[1]
 				if len(w) > 2 {
 					e.Node = w[2]
@@ -177,7 +178,7 @@ func (sc *script) run(t *testing.T, d *datadriven.TestData) string {
 			d.Fatalf(t, "%v", err)
 		}
 		for _, e := range edits {
-			if err := ApplyEdit(&cfg, e, s.names()); err != nil {
+			if err := replica.ApplyEdit(&cfg, e, s.names()); err != nil {
 				return "error: " + err.Error()
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"palisade/cluster/recovery"
+	"palisade/cluster/replica"
 	"palisade/fence"
 	"palisade/fence/topology"
 	"palisade/quorum"
@@ -21,7 +22,7 @@ func TestInvalidCIBFromDCRefused(t *testing.T) {
 	s := newSim(t, "n1", "n2", "n3")
 	s.view(1, "n1", "n2", "n3")
 	before := s.nodes["n2"].c.CIB()
-	bad := &CIB{Version: Version{AdminEpoch: 9, Epoch: 9}, Config: &model.Config{
+	bad := &replica.CIB{Version: replica.Version{AdminEpoch: 9, Epoch: 9}, Config: &model.Config{
 		Resources:   []*model.Resource{{ID: "vip", Class: "palisade", Type: "vip"}},
 		Constraints: model.Constraints{Locations: []model.Location{{ID: "l", Rsc: "web", Node: "n2"}}}}}
 	s.nodes["n2"].c.Step(Message{Kind: KindCIB, From: "n1", View: 1, CIB: bad}, s.now)
@@ -48,7 +49,7 @@ func TestInvalidCIBFromDCRefused(t *testing.T) {
 // whatever replica a node ends up with must still validate.
 func FuzzStep(f *testing.F) {
 	for _, m := range []Message{
-		{Kind: KindCIB, From: "n1", View: 1, CIB: &CIB{Version: Version{Epoch: 5}, Config: &model.Config{
+		{Kind: KindCIB, From: "n1", View: 1, CIB: &replica.CIB{Version: replica.Version{Epoch: 5}, Config: &model.Config{
 			Resources: []*model.Resource{{ID: "a", Class: "ocf", Provider: "heartbeat", Type: "Dummy"},
 				{ID: "c", Kind: model.KindClone, Members: []*model.Resource{{ID: "p", Class: "ocf", Provider: "heartbeat", Type: "Dummy"}}}},
 			Constraints: model.Constraints{Colocations: []model.Colocation{{ID: "co", Rsc: "a", With: "c", Score: model.Infinity}}}}}},
@@ -57,7 +58,7 @@ func FuzzStep(f *testing.F) {
 		{Kind: KindActionResult, From: "n2", View: 1, Result: &ActionResult{ID: 1, Op: "start", Resource: "vip", Node: "n2", OK: false, RC: 7}},
 		{Kind: KindFenceRequest, From: "n2", View: 1, Target: "n3", Reason: "stop failed"},
 		{Kind: KindRequest, From: "n2", View: 1, Request: &OpRequest{ID: "n2/op1", Op: OpConfirm, Node: "n3", By: "x"}},
-		{Kind: KindCIBAck, From: "n2", View: 1, Ack: &Version{Epoch: 1, NumUpdates: 3}},
+		{Kind: KindCIBAck, From: "n2", View: 1, Ack: &replica.Version{Epoch: 1, NumUpdates: 3}},
 		{Kind: KindFenceExec, From: "n1", View: 1, Fence: &recovery.FenceRequest{Target: "n1", Attempt: 1, Reason: "stop failed"}},
 		{Kind: KindFenceResult, From: "n2", View: 1, FenceResult: &recovery.FenceResult{Target: "n3", Attempt: 1, OK: true, VerifiedOff: true}},
 		{Kind: KindFenceResult, From: "n2", View: 1, FenceResult: &recovery.FenceResult{Target: "n3", Attempt: 2, Err: "refused"},
@@ -88,7 +89,7 @@ func FuzzStep(f *testing.F) {
 		}
 		for _, c := range s.nodes {
 			c.Ready()
-			if err := checkCIB(c.c.CIB()); err != nil {
+			if err := replica.CheckCIB(c.c.CIB()); err != nil {
 				t.Fatalf("%s holds a replica that does not validate: %v", c.c.cfg.Self, err)
 			}
 		}

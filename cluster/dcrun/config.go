@@ -9,6 +9,7 @@ import (
 
 	"palisade/cluster/api"
 	"palisade/cluster/dc"
+	"palisade/cluster/replica"
 
 	"palisade/resources/model"
 )
@@ -25,7 +26,7 @@ type PushRequest struct {
 	// BaseDigest, Force and Edits: see Proposal.
 	BaseDigest string
 	Force      bool
-	Edits      []dc.Edit
+	Edits      []replica.Edit
 }
 
 // ProposalTimeout bounds the wait for the DC's answer to one proposal;
@@ -124,11 +125,11 @@ func (r *Runtime) FileDigestSeen(ctx context.Context) (string, error) {
 }
 
 // persist writes the replica to state_dir (loop goroutine).
-func (r *Runtime) persist(cib *dc.CIB) {
+func (r *Runtime) persist(cib *replica.CIB) {
 	if r.cfg.StateDir == "" || cib == nil || cib.Config == nil {
 		return
 	}
-	p := dc.PersistedOf(cib, r.fileDigest, r.eng.Coordinator().View())
+	p := replica.PersistedOf(cib, r.fileDigest, r.eng.Coordinator().View())
 	if err := SavePersisted(r.cfg.StateDir, p); err != nil {
 		r.log.Error("persisting the replicated configuration", "err", err)
 		return
@@ -137,7 +138,7 @@ func (r *Runtime) persist(cib *dc.CIB) {
 }
 
 // APIVersion is v as the control API carries it.
-func APIVersion(v dc.Version) api.Version {
+func APIVersion(v replica.Version) api.Version {
 	return api.Version{AdminEpoch: v.AdminEpoch, Epoch: v.Epoch, NumUpdates: v.NumUpdates}
 }
 
@@ -152,8 +153,8 @@ func shortDigest(d string) string {
 // the running configuration and proposes it with that version's digest.
 // When the DC's configuration changed meanwhile (or this node's replica was
 // behind), the edit is made again on the new one, up to a few times.
-func (r *Runtime) EditConfig(ctx context.Context, e dc.Edit) (dc.ConfigResult, error) {
-	if e.Node == "" && (e.Op == dc.EditStandby || e.Op == dc.EditOnline || e.Op == dc.EditMaintenance || e.Op == dc.EditReady) {
+func (r *Runtime) EditConfig(ctx context.Context, e replica.Edit) (dc.ConfigResult, error) {
+	if e.Node == "" && (e.Op == replica.EditStandby || e.Op == replica.EditOnline || e.Op == replica.EditMaintenance || e.Op == replica.EditReady) {
 		e.Node = r.self() // hb_standby: this node
 	}
 	for attempt := 1; ; attempt++ {
@@ -165,10 +166,10 @@ func (r *Runtime) EditConfig(ctx context.Context, e dc.Edit) (dc.ConfigResult, e
 		if err != nil {
 			return dc.ConfigResult{}, err
 		}
-		if err := dc.ApplyEdit(cfg, e, r.cfg.Coordinator.Nodes); err != nil {
+		if err := replica.ApplyEdit(cfg, e, r.cfg.Coordinator.Nodes); err != nil {
 			return dc.ConfigResult{}, err
 		}
-		res, err := r.PushConfig(ctx, PushRequest{Config: cfg, AdminEpoch: ci.Version.AdminEpoch, Source: e.String(), BaseDigest: ci.Digest, Edits: []dc.Edit{e}})
+		res, err := r.PushConfig(ctx, PushRequest{Config: cfg, AdminEpoch: ci.Version.AdminEpoch, Source: e.String(), BaseDigest: ci.Digest, Edits: []replica.Edit{e}})
 		if !res.Conflict || attempt == 5 {
 			return res, err
 		}

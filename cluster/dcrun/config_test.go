@@ -12,6 +12,7 @@ import (
 
 	"palisade/cluster/config"
 	"palisade/cluster/dc"
+	"palisade/cluster/replica"
 
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
@@ -40,7 +41,7 @@ func TestRuntimePushConfig(t *testing.T) {
 		q, _ := quorum.New(quorum.Config{Nodes: map[string]int{"n1": 1, "n2": 1, "n3": 1}})
 		from := n
 		dirs[n] = t.TempDir()
-		cib, fd, _ := dc.StartCIB(nil, base, 0)
+		cib, fd, _ := replica.StartCIB(nil, base, 0)
 		rts[n] = New(Config{
 			Coordinator: dc.Config{Self: n, Nodes: names, Quorum: q, Gate: recovery.New(recovery.Config{Self: n, Nodes: names}),
 				Schedule: dc.PackageScheduler, CIB: cib},
@@ -105,7 +106,7 @@ constraints:
 	if err == nil || errors.Is(err, dc.ErrRetry) || !strings.Contains(err.Error(), `unknown resource "web"`) {
 		t.Fatalf("bad push: %+v %v", res, err)
 	}
-	if ci, _ := rts["n1"].ConfigInfo(ctx); ci.Digest != dc.ConfigDigest(moved) {
+	if ci, _ := rts["n1"].ConfigInfo(ctx); ci.Digest != replica.ConfigDigest(moved) {
 		t.Fatal("a refused configuration replaced the running one")
 	}
 

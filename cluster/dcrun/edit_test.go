@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"palisade/cluster/dc"
+	"palisade/cluster/replica"
 )
 
 // Edits run through the DC like a push: move, standby and clear take the
@@ -17,7 +18,7 @@ func TestRuntimeEditConfig(t *testing.T) {
 	waitFor(t, func() bool { return fc.runs("n2") }, "db on n2, the node it prefers")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	edit := func(on string, e dc.Edit) dc.ConfigResult {
+	edit := func(on string, e replica.Edit) dc.ConfigResult {
 		t.Helper()
 		res, err := fc.rts[on].EditConfig(ctx, e)
 		if err != nil {
@@ -25,20 +26,20 @@ func TestRuntimeEditConfig(t *testing.T) {
 		}
 		return res
 	}
-	if res := edit("n3", dc.Edit{Op: dc.EditMove, Resource: "db", Node: "n3", By: "tester"}); !res.Accepted {
+	if res := edit("n3", replica.Edit{Op: replica.EditMove, Resource: "db", Node: "n3", By: "tester"}); !res.Accepted {
 		t.Fatalf("move: %+v", res)
 	}
 	waitFor(t, func() bool { return fc.runs("n3") && !fc.runs("n2") }, "db moved to n3")
-	edit("n3", dc.Edit{Op: dc.EditStandby}) // no node: this one, as hb_standby
+	edit("n3", replica.Edit{Op: replica.EditStandby}) // no node: this one, as hb_standby
 	waitFor(t, func() bool { return fc.runs("n2") && !fc.runs("n3") }, "db left n3 for standby")
 	if sb := fc.rts["n1"].Snapshot().Standby; len(sb) != 1 || sb[0] != "n3" {
 		t.Fatalf("standby nodes: %v", sb)
 	}
-	edit("n2", dc.Edit{Op: dc.EditOnline, Node: "n3"})
+	edit("n2", replica.Edit{Op: replica.EditOnline, Node: "n3"})
 	waitFor(t, func() bool { return fc.runs("n3") }, "db back on n3 (the move still holds)")
-	edit("n2", dc.Edit{Op: dc.EditClear, Resource: "db"})
+	edit("n2", replica.Edit{Op: replica.EditClear, Resource: "db"})
 	waitFor(t, func() bool { return fc.runs("n2") && !fc.runs("n3") }, "db back on n2 after clear (stickiness 0)")
-	if res := edit("n2", dc.Edit{Op: dc.EditClear, Resource: "db"}); !res.Unchanged {
+	if res := edit("n2", replica.Edit{Op: replica.EditClear, Resource: "db"}); !res.Unchanged {
 		t.Errorf("a second clear changed something: %+v", res)
 	}
 

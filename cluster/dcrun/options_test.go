@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"palisade/cluster/dc"
+	"palisade/cluster/replica"
 
 	"palisade/cluster/recovery"
 	"palisade/quorum"
@@ -39,7 +40,7 @@ func TestStartFailureIsFatal(t *testing.T) {
 		cfg := &model.Config{Options: model.Options{StartFailureIsFatal: c.fatal},
 			Resources: []*model.Resource{{ID: "a", Class: "ocf", Provider: "heartbeat", Type: "Dummy"}}}
 		rt := New(Config{Coordinator: dc.Config{Self: "n1", Nodes: []string{"n1"}, Gate: recovery.New(recovery.Config{Self: "n1", Nodes: []string{"n1"}}),
-			Quorum: mustQuorum(t, "n1"), CIB: &dc.CIB{Config: cfg}}, Executor: ex, Logger: quiet, Send: func(string, []byte) error { return nil }})
+			Quorum: mustQuorum(t, "n1"), CIB: &replica.CIB{Config: cfg}}, Executor: ex, Logger: quiet, Send: func(string, []byte) error { return nil }})
 		rt.eng.SetView(dc.SimpleView(1, "n1"), 0)
 		rt.eng.Ready()
 		rt.eng.Deliver(dc.Message{Kind: dc.KindAction, View: 1, From: "n1", Action: &dc.Action{ID: 1, Op: "start", Resource: "a"}}, 0)

@@ -8,14 +8,14 @@ import (
 	"os"
 	"path/filepath"
 
-	"palisade/cluster/dc"
+	"palisade/cluster/replica"
 )
 
 // PersistFile is the replica's file name in state_dir.
 const PersistFile = "cib.json"
 
 // LoadPersisted reads dir/cib.json; (nil, nil) when there is none.
-func LoadPersisted(dir string) (*dc.Persisted, error) {
+func LoadPersisted(dir string) (*replica.Persisted, error) {
 	path := filepath.Join(dir, PersistFile)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -24,7 +24,7 @@ func LoadPersisted(dir string) (*dc.Persisted, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the persisted configuration: %w", err)
 	}
-	var p dc.Persisted
+	var p replica.Persisted
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, fmt.Errorf("%s: not a persisted configuration (%v); remove it to start from cluster.yaml", path, err)
 	}
@@ -38,7 +38,7 @@ func LoadPersisted(dir string) (*dc.Persisted, error) {
 
 // SavePersisted writes dir/cib.json atomically (temporary file, fsync,
 // rename), so a crash leaves the old or the new copy, never half of one.
-func SavePersisted(dir string, p dc.Persisted) error {
+func SavePersisted(dir string, p replica.Persisted) error {
 	b, err := json.MarshalIndent(p, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding the configuration to persist: %w", err)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"palisade/cluster/dc"
+	"palisade/cluster/replica"
 	"palisade/resources/model"
 )
 
@@ -16,12 +16,12 @@ func TestPersistRoundTrip(t *testing.T) {
 		t.Fatalf("empty dir: %v %v", p, err)
 	}
 	cfg := &model.Config{Resources: []*model.Resource{{ID: "a", Type: "Dummy"}}}
-	want := dc.Persisted{Version: dc.Version{AdminEpoch: 1, Epoch: 4, NumUpdates: 2}, Digest: dc.ConfigDigest(cfg), Config: cfg, FileDigest: "x"}
+	want := replica.Persisted{Version: replica.Version{AdminEpoch: 1, Epoch: 4, NumUpdates: 2}, Digest: replica.ConfigDigest(cfg), Config: cfg, FileDigest: "x"}
 	if err := SavePersisted(dir, want); err != nil {
 		t.Fatal(err)
 	}
 	got, err := LoadPersisted(dir)
-	if err != nil || got.Version != want.Version || dc.ConfigDigest(got.Config) != want.Digest || got.FileDigest != "x" {
+	if err != nil || got.Version != want.Version || replica.ConfigDigest(got.Config) != want.Digest || got.FileDigest != "x" {
 		t.Fatalf("round trip: %+v %v", got, err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, PersistFile), []byte("{"), 0o644); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"palisade/cluster/api"
 	"palisade/cluster/dc"
+	"palisade/cluster/replica"
 	"palisade/resources/agent"
 	"palisade/resources/model"
 	"palisade/resources/scheduler"
@@ -88,7 +89,7 @@ func (r *Runtime) validateChange(ctx context.Context, next *model.Config) error 
 		}
 	}
 	for _, p := range changed {
-		add(p.ID, "", r.cfg.Validate(ctx, dc.Instance(p, "validate-all"), false))
+		add(p.ID, "", r.cfg.Validate(ctx, replica.Instance(p, "validate-all", 0), false))
 	}
 	if len(problems) > 0 {
 		return &ValidationError{Problems: problems}
@@ -154,7 +155,7 @@ type validation struct {
 func (r *Runtime) validateHere(ctx context.Context, prims []*model.Resource) []dc.ParamProblem {
 	var out []dc.ParamProblem
 	for _, p := range prims {
-		for _, e := range r.cfg.Validate(ctx, dc.Instance(p, "validate-all"), true) {
+		for _, e := range r.cfg.Validate(ctx, replica.Instance(p, "validate-all", 0), true) {
 			out = append(out, dc.ParamProblem{Resource: p.ID, Param: e.Param, Node: r.self(), Msg: e.Msg})
 		}
 	}
@@ -202,11 +203,11 @@ func (r *Runtime) deliverValidation(m dc.Message) bool {
 // resource that runs unchanged is not the change's business).
 func changedPrimitives(next, running *model.Config) []*model.Resource {
 	old := map[string]*model.Resource{}
-	for _, p := range dc.Primitives(running) {
+	for _, p := range replica.Primitives(running) {
 		old[p.ID] = p
 	}
 	var out []*model.Resource
-	for _, p := range dc.Primitives(next) {
+	for _, p := range replica.Primitives(next) {
 		o := old[p.ID]
 		if o == nil || o.Class != p.Class || o.Provider != p.Provider || o.Type != p.Type || !maps.Equal(o.Params, p.Params) {
 			out = append(out, p)

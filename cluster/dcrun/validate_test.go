@@ -14,6 +14,7 @@ import (
 	"palisade/cluster/dc"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
+	"palisade/cluster/replica"
 	"palisade/quorum"
 	"palisade/resources/agent"
 	"palisade/resources/model"
@@ -38,7 +39,7 @@ func TestRuntimeValidatesOnNodes(t *testing.T) {
 	for _, n := range names {
 		q, _ := quorum.New(quorum.Config{Nodes: map[string]int{"n1": 1, "n2": 1, "n3": 1}})
 		from := n
-		cib, fd, _ := dc.StartCIB(nil, base, 0)
+		cib, fd, _ := replica.StartCIB(nil, base, 0)
 		rts[n] = New(Config{
 			Coordinator: dc.Config{Self: n, Nodes: names, Quorum: q, Gate: recovery.New(recovery.Config{Self: n, Nodes: names}),
 				Schedule: dc.PackageScheduler, CIB: cib},
@@ -135,7 +136,7 @@ func TestRuntimeValidatesOnNodes(t *testing.T) {
 	mu.Lock()
 	clear(asked)
 	mu.Unlock()
-	if _, err := rts["n3"].EditConfig(pctx, dc.Edit{Op: dc.EditStandby, Node: "n3"}); err != nil {
+	if _, err := rts["n3"].EditConfig(pctx, replica.Edit{Op: replica.EditStandby, Node: "n3"}); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()

@@ -14,6 +14,7 @@ import (
 	"palisade/cluster/membership"
 	"palisade/cluster/recovery"
 	"palisade/cluster/reliable"
+	"palisade/cluster/replica"
 	"palisade/cluster/wire"
 	"palisade/fence/topology"
 	"palisade/quorum"
@@ -38,7 +39,7 @@ type node struct {
 	epoch int
 	gen   uint64
 	// persisted survives crashes (state_dir/cib.json).
-	persisted *dc.Persisted
+	persisted *replica.Persisted
 
 	mem    *membership.Membership
 	rel    *reliable.Endpoint
@@ -275,7 +276,7 @@ func (n *node) start() {
 	}
 	gate := recovery.New(recovery.Config{Self: n.name, Nodes: names, StaticDelay: recovery.DefaultStaticDelays(names, 0),
 		RetryInitial: 500 * time.Millisecond, RetryMax: 4 * time.Second, StartupFencing: true, NoQuorumPolicy: quorum.PolicyStop})
-	cib, _, _ := dc.StartCIB(n.persisted, baseConfig(), 0)
+	cib, _, _ := replica.StartCIB(n.persisted, baseConfig(), 0)
 	n.mem, n.rel = mem, rel
 	n.eng = dc.NewEngine(dc.EngineConfig{Executor: true, Coordinator: dc.Config{Self: n.name, Nodes: names, Quorum: q, Gate: gate,
 		Schedule: dc.PackageScheduler, Wall: w.wall, CIB: cib, StaleAfter: staleAfter}})
@@ -452,13 +453,13 @@ func (n *node) pump() {
 	}
 }
 
-func (n *node) persist(cib *dc.CIB) {
-	b, err := json.Marshal(dc.Persisted{Version: cib.Version, Digest: cib.Digest, Config: cib.Config, View: n.eng.Coordinator().View(),
+func (n *node) persist(cib *replica.CIB) {
+	b, err := json.Marshal(replica.Persisted{Version: cib.Version, Digest: cib.Digest, Config: cib.Config, View: n.eng.Coordinator().View(),
 		Status: cib.Status, Reported: cib.Reported, Left: cib.Left, Fencing: cib.Fencing, Pending: cib.Pending, ReportedIn: cib.ReportedIn})
 	if err != nil {
 		panic(err)
 	}
-	var p dc.Persisted
+	var p replica.Persisted
 	if err := json.Unmarshal(b, &p); err != nil {
 		panic(err)
 	}

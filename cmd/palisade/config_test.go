@@ -13,7 +13,7 @@ import (
 
 	"palisade/cluster/api"
 	"palisade/cluster/config"
-	"palisade/cluster/dc"
+	"palisade/cluster/replica"
 )
 
 // TestConfigShowPushRoundTrip: what `config show` prints, `config push`
@@ -39,7 +39,7 @@ constraints:
 	}
 	cfg, admin := doc.Resources, doc.AdminEpoch
 	var b bytes.Buffer
-	ci := api.ConfigInfo{Self: "n1", DC: "n1", Version: api.Version{AdminEpoch: admin, Epoch: 4, NumUpdates: 9}, Digest: dc.ConfigDigest(cfg), Config: cfg}
+	ci := api.ConfigInfo{Self: "n1", DC: "n1", Version: api.Version{AdminEpoch: admin, Epoch: 4, NumUpdates: 9}, Digest: replica.ConfigDigest(cfg), Config: cfg}
 	if err := printConfig(&b, ci); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ constraints:
 	if err != nil {
 		t.Fatalf("config show output refused by config push: %v\n%s", err, b.String())
 	}
-	if back.AdminEpoch != 3 || dc.ConfigDigest(back.Resources) != ci.Digest {
+	if back.AdminEpoch != 3 || replica.ConfigDigest(back.Resources) != ci.Digest {
 		t.Fatalf("round trip changed the configuration (admin %d):\n%s", back.AdminEpoch, b.String())
 	}
 	// The file remembers the version it was shown from.

@@ -15,6 +15,7 @@ import (
 	"palisade/cluster/dc"
 	"palisade/cluster/dcrun"
 	"palisade/cluster/node"
+	"palisade/cluster/replica"
 	"palisade/resources/model"
 )
 
@@ -55,7 +56,7 @@ func handleConfig(ctx context.Context, n *node.Node, rt *dcrun.Runtime, log *slo
 		var verr *dcrun.ValidationError
 		if errors.As(err, &verr) {
 			data := []byte(a.YAML)
-			return nil, &api.Error{Code: api.Invalid, Message: verr.Locate(a.File, func(rsc, param string) int { return dc.LocateParam(data, rsc, param) })}
+			return nil, &api.Error{Code: api.Invalid, Message: verr.Locate(a.File, func(rsc, param string) int { return replica.LocateParam(data, rsc, param) })}
 		}
 		return configResult(res, err)
 	})
@@ -102,7 +103,7 @@ func proposeFileSection(ctx context.Context, rt *dcrun.Runtime, file string, cfg
 	if cfg == nil {
 		return
 	}
-	fd := dc.FileDigest(cfg, admin)
+	fd := replica.FileDigest(cfg, admin)
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	seen, err := rt.FileDigestSeen(pctx)
@@ -141,6 +142,6 @@ func fileLocator(file string) func(rsc, param string) int {
 		if err != nil {
 			return 0
 		}
-		return dc.LocateParam(data, rsc, param)
+		return replica.LocateParam(data, rsc, param)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"palisade/cluster/node"
 	"palisade/cluster/recovery"
 	"palisade/cluster/reliable"
+	"palisade/cluster/replica"
 	"palisade/quorum"
 	"palisade/resources/agent"
 	"palisade/resources/executor"
@@ -60,7 +61,7 @@ func attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 	if persisted != nil {
 		n.RaiseViewFloor(persisted.View)
 	}
-	cib, fileDigest, proposeFile := dc.StartCIB(persisted, rcfg, fileAdmin)
+	cib, fileDigest, proposeFile := replica.StartCIB(persisted, rcfg, fileAdmin)
 	// Options come from the configuration the node starts with (the
 	// cluster's, when it persisted one), not necessarily from the file;
 	// the file's sections win where they name the value (config/options.go).

@@ -12,6 +12,7 @@ import (
 	"palisade/cluster/dc"
 	"palisade/cluster/dcrun"
 	"palisade/cluster/node"
+	"palisade/cluster/replica"
 	"palisade/resources/model"
 )
 
@@ -82,7 +83,7 @@ func editAll(ctx context.Context, rt *dcrun.Runtime, a api.EditsRequest, self st
 			return dc.ConfigResult{}, err
 		}
 		for _, e := range a.Edits {
-			if err := dc.ApplyEdit(cfg, e, nodes); err != nil {
+			if err := replica.ApplyEdit(cfg, e, nodes); err != nil {
 				code := api.Invalid
 				switch {
 				case e.Node != "" && !slices.Contains(nodes, e.Node):

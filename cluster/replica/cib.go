@@ -1,4 +1,4 @@
-package dc
+package replica
 
 import (
 	"crypto/sha256"
@@ -88,9 +88,9 @@ type CIB struct {
 	Operator OperatorState `json:"operator"`
 }
 
-// mergeStatus returns a copy of a in which the status entries of every
+// MergeStatus returns a copy of a in which the status entries of every
 // node that b heard from later (ReportedIn) are b's.
-func mergeStatus(a, b *CIB) *CIB {
+func MergeStatus(a, b *CIB) *CIB {
 	out := *a
 	out.ReportedIn = maps.Clone(a.ReportedIn)
 	if out.ReportedIn == nil {
@@ -146,10 +146,10 @@ func ConfigDigest(cfg *model.Config) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// older reports whether a loses to b: lower version, or the same version
+// Older reports whether a loses to b: lower version, or the same version
 // and a lower digest. The order is total over (version, digest), so two
 // nodes comparing the same pair always agree on the winner.
-func older(a, b *CIB) bool {
+func Older(a, b *CIB) bool {
 	if a.Version != b.Version {
 		return a.Version.Less(b.Version)
 	}
@@ -165,26 +165,26 @@ func Newer(a, b *CIB) *CIB {
 		return b
 	case b == nil:
 		return a
-	case older(a, b):
+	case Older(a, b):
 		return b
 	}
 	return a
 }
 
-// checkCIB validates a replica that arrived from another node before it
+// CheckCIB validates a replica that arrived from another node before it
 // replaces ours. The sender is an authenticated peer, but its copy may come
 // from an older or newer palisade, or from a state file edited by hand: a
 // configuration whose references do not resolve must not reach the
 // scheduler of every node.
-func checkCIB(c *CIB) error {
+func CheckCIB(c *CIB) error {
 	if c == nil || c.Config == nil {
 		return nil
 	}
 	return c.Config.Validate()
 }
 
-// withDigest returns c with Digest recomputed (c itself if it was right).
-func withDigest(c *CIB) *CIB {
+// WithDigest returns c with Digest recomputed (c itself if it was right).
+func WithDigest(c *CIB) *CIB {
 	if c == nil {
 		return nil
 	}

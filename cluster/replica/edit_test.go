@@ -1,4 +1,4 @@
-package dc
+package replica
 
 import (
 	"fmt"
@@ -105,7 +105,7 @@ func TestKeepOperatorState(t *testing.T) {
 		Constraints: model.Constraints{Locations: []model.Location{
 			{ID: "cli-ban-web-on-n3", Rsc: "web", Node: "n1", Score: -model.Infinity}}},
 	}
-	out, kept, dropped := keepOperatorState(file, running, op)
+	out, kept, dropped := KeepOperatorState(file, running, op)
 	wantKept := []string{"location cli-prefer-grp (grp on n1 at INFINITY)", "location cli-ban-web-on-n2 (web on n2 at -INFINITY)", "standby n2", "maintenance n1"}
 	if strings.Join(kept, "|") != strings.Join(wantKept, "|") || len(dropped) != 0 {
 		t.Errorf("kept %q dropped %q, want kept %q", kept, dropped, wantKept)
@@ -127,7 +127,7 @@ func TestKeepOperatorState(t *testing.T) {
 	// The file no longer has web: its ban cannot be kept.
 	file.Resources = file.Resources[:1]
 	file.Constraints.Locations = nil
-	_, kept, dropped = keepOperatorState(file, running, op)
+	_, kept, dropped = KeepOperatorState(file, running, op)
 	if len(dropped) != 2 || !strings.Contains(dropped[0], `cli-ban-web-on-n2 (web on n2 at -INFINITY: unknown resource "web"`) {
 		t.Errorf("dropped %q (kept %q)", dropped, kept)
 	}

@@ -1,4 +1,4 @@
-package dc
+package replica
 
 import (
 	"fmt"
@@ -126,7 +126,7 @@ func topLevel(cfg *model.Config, id string) error {
 			return nil
 		}
 		ids = append(ids, r.ID)
-		for _, p := range primitives(&model.Config{Resources: r.Members}) {
+		for _, p := range Primitives(&model.Config{Resources: r.Members}) {
 			if p.ID == id {
 				return fmt.Errorf("%s is a member of %s: move, ban or clear %s instead", id, r.ID, r.ID)
 			}

@@ -1,4 +1,4 @@
-package dc
+package replica
 
 import (
 	"fmt"
@@ -20,8 +20,8 @@ type OperatorState struct {
 	Maintenance []string `json:"maintenance,omitempty"`
 }
 
-// apply records an accepted edit.
-func (o OperatorState) apply(e Edit) OperatorState {
+// Apply records an accepted edit.
+func (o OperatorState) Apply(e Edit) OperatorState {
 	set := func(list []string, node string, on bool) []string {
 		list = slices.DeleteFunc(slices.Clone(list), func(n string) bool { return n == node })
 		if on {
@@ -39,14 +39,14 @@ func (o OperatorState) apply(e Edit) OperatorState {
 	return o
 }
 
-// keepOperatorState carries the operator's decisions of the running
+// KeepOperatorState carries the operator's decisions of the running
 // configuration into next, a configuration proposed from a file: the cli-
 // location constraints next does not define itself, and standby and
 // maintenance of the nodes an operator put there. It returns the result
 // (next is not modified), what it carried (kept) and what it could not
 // carry (dropped: a cli- constraint of a resource that is no longer a
 // top-level resource of next).
-func keepOperatorState(next, running *model.Config, op OperatorState) (out *model.Config, kept, dropped []string) {
+func KeepOperatorState(next, running *model.Config, op OperatorState) (out *model.Config, kept, dropped []string) {
 	cp := *next
 	out = &cp
 	if running == nil {

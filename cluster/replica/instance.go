@@ -1,4 +1,4 @@
-package dc
+package replica
 
 import (
 	"strings"
@@ -8,9 +8,9 @@ import (
 	"palisade/resources/model"
 )
 
-// findPrimitive walks groups and clones for the primitive id (clone
+// FindPrimitive walks groups and clones for the primitive id (clone
 // instances "id:N" resolve to their primitive).
-func findPrimitive(cfg *model.Config, id string) *model.Resource {
+func FindPrimitive(cfg *model.Config, id string) *model.Resource {
 	if cfg == nil {
 		return nil
 	}
@@ -36,8 +36,8 @@ func findPrimitive(cfg *model.Config, id string) *model.Resource {
 	return nil
 }
 
-// primitives lists every primitive of the configuration.
-func primitives(cfg *model.Config) []*model.Resource {
+// Primitives lists every primitive of the configuration.
+func Primitives(cfg *model.Config) []*model.Resource {
 	var out []*model.Resource
 	var walk func([]*model.Resource)
 	walk = func(rs []*model.Resource) {
@@ -54,8 +54,10 @@ func primitives(cfg *model.Config) []*model.Resource {
 	return out
 }
 
-// instance builds the executor's view of a primitive for one op.
-func instance(r *model.Resource, op string, interval time.Duration) agent.Instance {
+// Instance is the agent's view of a primitive for one op (interval 0:
+// a one-shot op such as start or validate-all): class and provider defaults
+// applied, the op's timeout.
+func Instance(r *model.Resource, op string, interval time.Duration) agent.Instance {
 	in := agent.Instance{ID: r.ID, Class: r.Class, Provider: r.Provider, Type: r.Type, Params: r.Params, Meta: r.Meta, Interval: interval}
 	if in.Class == "" {
 		in.Class = "ocf"
@@ -71,15 +73,8 @@ func instance(r *model.Resource, op string, interval time.Duration) agent.Instan
 	return in
 }
 
-// Instance is the agent's view of a primitive for a one-shot op (start,
-// validate-all): class and provider defaults applied, the op's timeout.
-func Instance(r *model.Resource, op string) agent.Instance { return instance(r, op, 0) }
-
-// Primitives lists every primitive of the configuration.
-func Primitives(cfg *model.Config) []*model.Resource { return primitives(cfg) }
-
-// onFailOf returns the configured on-fail of op (with interval), "" if none.
-func onFailOf(r *model.Resource, op string, interval time.Duration) string {
+// OnFailOf returns the configured on-fail of op (with interval), "" if none.
+func OnFailOf(r *model.Resource, op string, interval time.Duration) string {
 	for _, o := range r.Ops {
 		if o.Name == op && time.Duration(o.Interval) == interval {
 			return o.OnFail
