@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"palisade/cluster/api"
+	"palisade/cluster/dcmsg"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/replica"
 	"palisade/resources/model"
@@ -15,102 +15,28 @@ import (
 // change (Detail: new version, proposer, source).
 const EventConfigChanged = "config_changed"
 
-// Proposal is a configuration change sent to the DC. Only the DC changes
-// the configuration: it validates, bumps epoch and replicates, so two
-// nodes of one partition can never accept different changes under the
-// same version.
-type Proposal struct {
-	// ID is unique per proposer ("n2/7"); the result carries it back.
-	ID     string        `json:"id"`
-	Config *model.Config `json:"config"`
-	// AdminEpoch is the operator's resources.admin_epoch. It can only
-	// raise the cluster's admin_epoch, never lower it.
-	AdminEpoch uint64 `json:"admin_epoch,omitempty"`
-	// Source says where the change comes from, for the log ("SIGHUP
-	// /etc/palisade/cluster.yaml", "config push new.yaml by alice").
-	Source string `json:"source,omitempty"`
-	// BaseDigest, when set, is the digest of the configuration the change
-	// was made on: the DC refuses it (Conflict) if its own differs, so an
-	// edit never undoes a change made meanwhile.
-	BaseDigest string `json:"base_digest,omitempty"`
-	// Edits are set when the change is made of operator edits (standby,
-	// move...; several for one Heartbeat verb) on the running
-	// configuration; otherwise the change comes from a file, and the DC
-	// carries over what operators set (OperatorState, the cli-
-	// constraints) and refuses it, unless Force, when something could not
-	// be carried. An edit that clears a cli- constraint must not see it
-	// carried back, so edits never go through that carrying.
-	Edits []replica.Edit `json:"edits,omitempty"`
-	Force bool           `json:"force,omitempty"`
-}
-
-// ConflictText starts the refusal of a proposal whose BaseDigest is not
-// the running configuration.
-const ConflictText = "the configuration changed while this change was prepared"
-
-// ConfigResult is the DC's answer to a Proposal.
-type ConfigResult struct {
-	ID string `json:"id"`
-	// Accepted: the change is the cluster's configuration now (Version,
-	// Digest). Unchanged: it already was (nothing bumped).
-	Accepted  bool            `json:"accepted,omitempty"`
-	Unchanged bool            `json:"unchanged,omitempty"`
-	Version   replica.Version `json:"version"`
-	Digest    string          `json:"digest,omitempty"`
-	DC        string          `json:"dc,omitempty"`
-	Error     string          `json:"error,omitempty"`
-	// Retry marks a refusal that may pass later (no DC yet, no quorum,
-	// the DC is rebuilding status): the proposal itself was not judged.
-	Retry bool `json:"retry,omitempty"`
-	// Conflict: the proposal's BaseDigest is not the running
-	// configuration; redo the edit on the new one.
-	Conflict bool `json:"conflict,omitempty"`
-	// Kept: what operators set that the change carried over; Dropped:
-	// what a forced change dropped (see Proposal.Edits).
-	Kept    []string `json:"kept,omitempty"`
-	Dropped []string `json:"dropped,omitempty"`
-}
-
-// Err returns the refusal as an error (nil when accepted or unchanged).
-func (r ConfigResult) Err() error {
-	if r.Error == "" {
-		return nil
-	}
-	switch {
-	case r.Retry:
-		return fmt.Errorf("%s: %w", r.Error, ErrRetry)
-	case r.Conflict:
-		return &api.Error{Code: api.Conflict, Message: r.Error}
-	}
-	return &api.Error{Code: api.Invalid, Message: r.Error}
-}
-
-// ErrRetry wraps refusals that may pass if tried again later; its code
-// (api.Retry) reaches the client through the wrapping.
-var ErrRetry error = api.Errorf(api.Retry, "try again later")
-
 // Propose submits a configuration change: applied at once on the DC,
 // forwarded to the DC elsewhere. The answer appears in Ready.ConfigResults
 // (on this node) with p.ID.
-func (c *Coordinator) Propose(p Proposal, now time.Duration) {
+func (c *Coordinator) Propose(p dcmsg.Proposal, now time.Duration) {
 	switch {
 	case c.isDC():
 		c.ready.ConfigResults = append(c.ready.ConfigResults, c.applyProposal(p, c.cfg.Self, now))
 	case c.view.DC == "" || c.view.DC == c.cfg.Self || !c.acting():
-		c.ready.ConfigResults = append(c.ready.ConfigResults, ConfigResult{ID: p.ID, Retry: true,
+		c.ready.ConfigResults = append(c.ready.ConfigResults, dcmsg.ConfigResult{ID: p.ID, Retry: true,
 			Error: c.notDCError().Error()})
 	default:
-		c.send(c.view.DC, Message{Kind: KindConfigPropose, Proposal: &p})
+		c.send(c.view.DC, dcmsg.Message{Kind: dcmsg.KindConfigPropose, Proposal: &p})
 	}
 }
 
 // stepConfig handles KindConfigPropose and KindConfigResult.
-func (c *Coordinator) stepConfig(m Message, now time.Duration) {
+func (c *Coordinator) stepConfig(m dcmsg.Message, now time.Duration) {
 	switch m.Kind {
-	case KindConfigPropose:
-		var res ConfigResult
+	case dcmsg.KindConfigPropose:
+		var res dcmsg.ConfigResult
 		if !c.isDC() {
-			res = ConfigResult{ID: m.Proposal.ID, DC: c.view.DC, Retry: true, Error: fmt.Sprintf("%s is not the DC of an agreed view (the DC is %q)", c.cfg.Self, c.view.DC)}
+			res = dcmsg.ConfigResult{ID: m.Proposal.ID, DC: c.view.DC, Retry: true, Error: fmt.Sprintf("%s is not the DC of an agreed view (the DC is %q)", c.cfg.Self, c.view.DC)}
 		} else {
 			res = c.applyProposal(*m.Proposal, m.From, now)
 		}
@@ -118,16 +44,16 @@ func (c *Coordinator) stepConfig(m Message, now time.Duration) {
 			c.ready.ConfigResults = append(c.ready.ConfigResults, res)
 			return
 		}
-		c.send(m.From, Message{Kind: KindConfigResult, ConfigResult: &res})
-	case KindConfigResult:
+		c.send(m.From, dcmsg.Message{Kind: dcmsg.KindConfigResult, ConfigResult: &res})
+	case dcmsg.KindConfigResult:
 		c.ready.ConfigResults = append(c.ready.ConfigResults, *m.ConfigResult)
 	}
 }
 
 // applyProposal is the DC's decision on a change.
-func (c *Coordinator) applyProposal(p Proposal, from string, now time.Duration) ConfigResult {
-	res := ConfigResult{ID: p.ID, DC: c.cfg.Self, Version: c.cib.Version, Digest: c.cib.Digest}
-	refuse := func(retry bool, format string, args ...any) ConfigResult {
+func (c *Coordinator) applyProposal(p dcmsg.Proposal, from string, now time.Duration) dcmsg.ConfigResult {
+	res := dcmsg.ConfigResult{ID: p.ID, DC: c.cfg.Self, Version: c.cib.Version, Digest: c.cib.Digest}
+	refuse := func(retry bool, format string, args ...any) dcmsg.ConfigResult {
 		res.Retry, res.Error = retry, fmt.Sprintf(format, args...)
 		c.log(now, eventlog.Entry{Event: EventConfigChanged, OK: eventlog.Bool(false), Node: from, Detail: "refused: " + res.Error})
 		return res
@@ -145,7 +71,7 @@ func (c *Coordinator) applyProposal(p Proposal, from string, now time.Duration) 
 	// A prefix is accepted (config show used to print 12 digits).
 	if p.BaseDigest != "" && (len(p.BaseDigest) < 12 || !strings.HasPrefix(c.cib.Digest, p.BaseDigest)) {
 		res.Conflict = true
-		return refuse(false, "%s (running version %s)", ConflictText, c.cib.Version)
+		return refuse(false, "%s (running version %s)", dcmsg.ConflictText, c.cib.Version)
 	}
 	next, operator := p.Config, c.cib.Operator
 	if len(p.Edits) > 0 {

@@ -10,6 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"palisade/cluster/dcmsg"
 	"palisade/cluster/replica"
 	"palisade/resources/model"
 )
@@ -23,7 +24,7 @@ type cfgSim struct {
 	fileSeen  map[string]string        // Runtime.fileDigest
 	pending   map[string]*model.Config // edited file to propose once joined
 	names     map[string]string        // digest → config name, for output
-	results   []ConfigResult
+	results   []dcmsg.ConfigResult
 	seq       int
 }
 
@@ -97,12 +98,12 @@ func (s *sim) loadConfig(name string) (*model.Config, uint64) {
 }
 
 // propose submits cfg on node on and returns the answer as a line.
-func (s *sim) propose(on string, cfg *model.Config, admin uint64, what string) (ConfigResult, string) {
-	return s.proposeWith(on, Proposal{Config: cfg, AdminEpoch: admin}, what)
+func (s *sim) propose(on string, cfg *model.Config, admin uint64, what string) (dcmsg.ConfigResult, string) {
+	return s.proposeWith(on, dcmsg.Proposal{Config: cfg, AdminEpoch: admin}, what)
 }
 
 // proposeWith submits p (its ID and Source set here) on node on.
-func (s *sim) proposeWith(on string, p Proposal, what string) (ConfigResult, string) {
+func (s *sim) proposeWith(on string, p dcmsg.Proposal, what string) (dcmsg.ConfigResult, string) {
 	s.cfgInit()
 	s.cfgs.seq++
 	id := fmt.Sprintf("%s/%d", on, s.cfgs.seq)
@@ -130,7 +131,7 @@ func (s *sim) proposeWith(on string, p Proposal, what string) (ConfigResult, str
 		}
 		return r, fmt.Sprintf("%s %s: refused: %s", on, what, r.Error)
 	}
-	return ConfigResult{}, fmt.Sprintf("%s %s: no answer", on, what)
+	return dcmsg.ConfigResult{}, fmt.Sprintf("%s %s: no answer", on, what)
 }
 
 // proposePending proposes the edited files of restarted nodes that are

@@ -6,8 +6,10 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
+	"palisade/cluster/dcmsg"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
 	"palisade/cluster/replica"
@@ -37,7 +39,7 @@ type Scheduler func(cfg *model.Config, st model.Status, now time.Time) ([]Planne
 // back through Deliver).
 type Outgoing struct {
 	To  string
-	Msg Message
+	Msg dcmsg.Message
 }
 
 // Config sets up a Coordinator.
@@ -92,7 +94,7 @@ type nodeInfo struct {
 // node. Not safe for concurrent use.
 type Coordinator struct {
 	cfg  Config
-	view View
+	view dcmsg.View
 	// members is view.Names(); quorate is the quorum of an agreed, fresh
 	// view (false otherwise).
 	members []string
@@ -122,12 +124,12 @@ type Coordinator struct {
 	// lastAsk is when status was last requested while rebuilding.
 	lastAsk  time.Duration
 	nodes    map[string]*nodeInfo
-	inflight map[uint64]Action
+	inflight map[uint64]dcmsg.Action
 	sentAt   map[uint64]time.Duration
 	// held are start/promote actions decided but not sent: they wait
 	// until every member acknowledged the CIB version (heldFor) that
 	// records them as pending, so a successor DC knows of them.
-	held    []Action
+	held    []dcmsg.Action
 	heldFor replica.Version
 	acked   map[string]replica.Version
 	// leaving nodes asked to shut down: standby until they run nothing.
@@ -153,7 +155,7 @@ func newCoordinator(cfg Config, rd *Ready) *Coordinator {
 	if cfg.Wall == nil {
 		cfg.Wall = time.Now
 	}
-	c := &Coordinator{cfg: cfg, cib: replica.WithDigest(cfg.CIB), nodes: map[string]*nodeInfo{}, inflight: map[uint64]Action{}, sentAt: map[uint64]time.Duration{},
+	c := &Coordinator{cfg: cfg, cib: replica.WithDigest(cfg.CIB), nodes: map[string]*nodeInfo{}, inflight: map[uint64]dcmsg.Action{}, sentAt: map[uint64]time.Duration{},
 		leaving: map[string]bool{}, holdUntil: map[string]time.Duration{}, acked: map[string]replica.Version{},
 		delegated: map[int]delegation{}, ready: rd, fresh: true}
 	if c.cib == nil {
@@ -238,7 +240,7 @@ func (c *Coordinator) log(now time.Duration, e eventlog.Entry) {
 	c.ready.Log = append(c.ready.Log, e)
 }
 
-func (c *Coordinator) send(to string, m Message) {
+func (c *Coordinator) send(to string, m dcmsg.Message) {
 	m.View, m.From = c.view.ID, c.cfg.Self
 	c.ready.Send = append(c.ready.Send, Outgoing{To: to, Msg: m})
 }
@@ -248,9 +250,9 @@ func (c *Coordinator) errorf(format string, args ...any) {
 }
 
 // SetView is called on every membership change, agreed or not.
-func (c *Coordinator) SetView(v View, now time.Duration) {
+func (c *Coordinator) SetView(v dcmsg.View, now time.Duration) {
 	v.Members = slices.Clone(v.Members)
-	slices.SortFunc(v.Members, func(a, b Member) int { return cmpStr(a.Name, b.Name) })
+	slices.SortFunc(v.Members, func(a, b dcmsg.Member) int { return strings.Compare(a.Name, b.Name) })
 	wasDC := c.isDC()
 	oldMembers := c.members
 	members := v.Names()
@@ -270,7 +272,7 @@ func (c *Coordinator) SetView(v View, now time.Duration) {
 	if !sameView {
 		// Results of the old view are refused anyway, and whatever was
 		// decided in it is decided again.
-		c.inflight, c.sentAt = map[uint64]Action{}, map[uint64]time.Duration{}
+		c.inflight, c.sentAt = map[uint64]dcmsg.Action{}, map[uint64]time.Duration{}
 		c.held, c.acked = nil, map[string]replica.Version{}
 		// What any node runs is known again only from its own report in
 		// this view; until then (and for nodes outside the view) the
@@ -391,7 +393,7 @@ func (c *Coordinator) delegateSelfFence(fr recovery.FenceRequest, now time.Durat
 	}
 	c.delegated[fr.Attempt] = delegation{req: fr, peer: peer, at: now}
 	c.publish(now)
-	c.send(peer, Message{Kind: KindFenceExec, Fence: &fr})
+	c.send(peer, dcmsg.Message{Kind: dcmsg.KindFenceExec, Fence: &fr})
 	c.log(now, eventlog.Entry{Event: eventlog.FenceDelegated, Target: c.cfg.Self, Node: peer, Attempt: fr.Attempt,
 		Detail: "the DC is fenced by a peer: " + fr.Reason})
 }
@@ -467,31 +469,31 @@ func perNode[T any](c *Coordinator, reported func(*nodeInfo) []T, snapshot []T, 
 }
 
 // Step handles one message from another node (or this one, looped back).
-func (c *Coordinator) Step(m Message, now time.Duration) {
+func (c *Coordinator) Step(m dcmsg.Message, now time.Duration) {
 	switch m.Kind {
-	case KindCIB:
+	case dcmsg.KindCIB:
 		c.adoptCIB(m, now)
-	case KindCIBAck:
+	case dcmsg.KindCIBAck:
 		if c.viewDC() && m.View == c.view.ID && slices.Contains(c.members, m.From) {
 			if c.acked[m.From].Less(*m.Ack) {
 				c.acked[m.From] = *m.Ack
 			}
 			c.releaseHeld(now)
 		}
-	case KindLeave:
+	case dcmsg.KindLeave:
 		if c.viewDC() && slices.Contains(c.members, m.From) && !c.leaving[m.From] {
 			c.leaving[m.From] = true
 			c.log(now, eventlog.Entry{Event: eventlog.NodeLeaving, Target: m.From, Detail: "shutdown requested: moving its resources away"})
 			c.schedule(now)
 			c.checkLeft(now)
 		}
-	case KindStatus:
+	case dcmsg.KindStatus:
 		c.onStatus(m, now)
-	case KindActionResult:
+	case dcmsg.KindActionResult:
 		c.onResult(m, now)
-	case KindConfigPropose, KindConfigResult:
+	case dcmsg.KindConfigPropose, dcmsg.KindConfigResult:
 		c.stepConfig(m, now)
-	case KindFenceRequest:
+	case dcmsg.KindFenceRequest:
 		if c.gateDC() && m.View == c.view.ID {
 			if err := c.requestFence(m.Target, m.Reason, now); err != nil {
 				c.ready.Errors = append(c.ready.Errors, err)
@@ -499,7 +501,7 @@ func (c *Coordinator) Step(m Message, now time.Duration) {
 			c.drainGate(now)
 			c.schedule(now)
 		}
-	case KindFenceResult:
+	case dcmsg.KindFenceResult:
 		if m.History != nil {
 			c.recordHistory(*m.History)
 		}
@@ -514,7 +516,7 @@ func (c *Coordinator) Step(m Message, now time.Duration) {
 		}
 		c.publish(now)
 		c.schedule(now)
-	case KindRequest:
+	case dcmsg.KindRequest:
 		c.onRequest(m, now)
 	}
 }
@@ -522,7 +524,7 @@ func (c *Coordinator) Step(m Message, now time.Duration) {
 // adoptCIB is the member side of replication: take the DC's copy of the
 // current view when it is not older, with its fence records, and
 // acknowledge it.
-func (c *Coordinator) adoptCIB(m Message, now time.Duration) {
+func (c *Coordinator) adoptCIB(m dcmsg.Message, now time.Duration) {
 	cib := replica.WithDigest(m.CIB)
 	if m.From != c.view.DC || m.View != c.view.ID || replica.Older(cib, c.cib) {
 		return
@@ -546,10 +548,10 @@ func (c *Coordinator) adoptCIB(m Message, now time.Duration) {
 	}
 	c.drainGate(now)
 	v := cib.Version
-	c.send(m.From, Message{Kind: KindCIBAck, Ack: &v})
+	c.send(m.From, dcmsg.Message{Kind: dcmsg.KindCIBAck, Ack: &v})
 }
 
-func (c *Coordinator) onStatus(m Message, now time.Duration) {
+func (c *Coordinator) onStatus(m dcmsg.Message, now time.Duration) {
 	if !c.viewDC() || m.View != c.view.ID {
 		return
 	}
@@ -634,7 +636,7 @@ func (c *Coordinator) syncConfig(from string) {
 	sync := &replica.CIB{Version: c.cib.Version, Config: c.cib.Config, Digest: c.cib.Digest}
 	for _, m := range c.members {
 		if ni := c.nodes[m]; !ni.reported && ni.joined && (all || m == from) {
-			c.send(m, Message{Kind: KindConfigSync, CIB: sync})
+			c.send(m, dcmsg.Message{Kind: dcmsg.KindConfigSync, CIB: sync})
 		}
 	}
 }
@@ -650,8 +652,8 @@ func (c *Coordinator) allReported() bool {
 	return true
 }
 
-func (c *Coordinator) sortedInflight() []Action {
-	out := make([]Action, 0, len(c.inflight))
+func (c *Coordinator) sortedInflight() []dcmsg.Action {
+	out := make([]dcmsg.Action, 0, len(c.inflight))
 	for _, a := range c.inflight {
 		out = append(out, a)
 	}
@@ -659,7 +661,7 @@ func (c *Coordinator) sortedInflight() []Action {
 	return out
 }
 
-func (c *Coordinator) onResult(m Message, now time.Duration) {
+func (c *Coordinator) onResult(m dcmsg.Message, now time.Duration) {
 	r := m.Result
 	if !c.viewDC() || m.View != c.view.ID {
 		return
@@ -843,13 +845,13 @@ func (c *Coordinator) History() []topology.HistoryEntry { return slices.Clone(c.
 func (c *Coordinator) notDCError() error {
 	switch {
 	case c.view.DC == "":
-		return fmt.Errorf("this node is in no membership view yet: %w", ErrNoDC)
+		return fmt.Errorf("this node is in no membership view yet: %w", dcmsg.ErrNoDC)
 	case !c.acting():
-		return fmt.Errorf("the membership view is not agreed yet: %w", ErrRetry)
+		return fmt.Errorf("the membership view is not agreed yet: %w", dcmsg.ErrRetry)
 	case c.view.DC != c.cfg.Self:
-		return fmt.Errorf("this node is not the DC (the DC is %s): %w", c.view.DC, ErrNotDC)
+		return fmt.Errorf("this node is not the DC (the DC is %s): %w", c.view.DC, dcmsg.ErrNotDC)
 	case c.rebuilding:
-		return fmt.Errorf("the DC %s is collecting status after a membership change: %w", c.cfg.Self, ErrRetry)
+		return fmt.Errorf("the DC %s is collecting status after a membership change: %w", c.cfg.Self, dcmsg.ErrRetry)
 	}
 	return nil
 }
@@ -874,7 +876,7 @@ func (c *Coordinator) askStatus(now time.Duration) {
 	c.lastAsk = now
 	for _, m := range c.members {
 		if !c.nodes[m].reported {
-			c.send(m, Message{Kind: KindStatusRequest})
+			c.send(m, dcmsg.Message{Kind: dcmsg.KindStatusRequest})
 		}
 	}
 }
@@ -927,7 +929,7 @@ func (c *Coordinator) expireInflight(now time.Duration) {
 		delete(c.sentAt, a.ID)
 		c.errorf("no result for %s of %s on %s after %v: asking %s what runs there", a.Op, a.Resource, a.Node, limit, a.Node)
 		c.nodes[a.Node].reported = false
-		c.send(a.Node, Message{Kind: KindStatusRequest})
+		c.send(a.Node, dcmsg.Message{Kind: dcmsg.KindStatusRequest})
 	}
 }
 
@@ -968,7 +970,7 @@ func (c *Coordinator) publish(now time.Duration) {
 	c.cib = cib
 	for _, m := range c.members {
 		if m != c.cfg.Self {
-			c.send(m, Message{Kind: KindCIB, CIB: cib})
+			c.send(m, dcmsg.Message{Kind: dcmsg.KindCIB, CIB: cib})
 		}
 	}
 }
@@ -1110,7 +1112,7 @@ func (c *Coordinator) schedule(now time.Duration) {
 	for _, r := range c.pendingStarts() {
 		busy[r.Rsc] = true
 	}
-	var starts []Action
+	var starts []dcmsg.Action
 	for _, a := range plan {
 		blocked := false
 		for _, dep := range a.After {
@@ -1144,7 +1146,7 @@ func (c *Coordinator) schedule(now time.Duration) {
 			c.drainGate(now)
 		}
 		c.nextID++
-		act := Action{ID: c.nextID, Op: a.Op, Resource: a.Resource, Node: a.Node, Interval: a.Interval, Primitive: replica.FindPrimitive(c.cib.Config, a.Resource)}
+		act := dcmsg.Action{ID: c.nextID, Op: a.Op, Resource: a.Resource, Node: a.Node, Interval: a.Interval, Primitive: replica.FindPrimitive(c.cib.Config, a.Resource)}
 		busy[a.Resource] = true
 		if a.Op == "start" || a.Op == "promote" {
 			starts = append(starts, act)
@@ -1159,7 +1161,7 @@ func (c *Coordinator) schedule(now time.Duration) {
 
 // hold records starts as pending on their nodes, replicates that, and
 // sends them once every member acknowledged the replica (releaseHeld).
-func (c *Coordinator) hold(starts []Action, now time.Duration) {
+func (c *Coordinator) hold(starts []dcmsg.Action, now time.Duration) {
 	c.held = append(c.held, starts...)
 	c.publish(now)
 	c.heldFor = c.cib.Version
@@ -1184,11 +1186,11 @@ func (c *Coordinator) releaseHeld(now time.Duration) {
 	}
 }
 
-func (c *Coordinator) dispatch(act Action, now time.Duration) {
+func (c *Coordinator) dispatch(act dcmsg.Action, now time.Duration) {
 	c.inflight[act.ID] = act
 	c.sentAt[act.ID] = now
 	c.log(now, eventlog.Entry{Event: eventlog.ActionSent, Resource: act.Resource, Node: act.Node, Action: act.Op})
-	c.send(act.Node, Message{Kind: KindAction, Action: &act})
+	c.send(act.Node, dcmsg.Message{Kind: dcmsg.KindAction, Action: &act})
 }
 
 // Snapshot is the DC's view for the status socket.
@@ -1203,7 +1205,7 @@ type Snapshot struct {
 	Digest   string                `json:"cib_digest,omitempty"`
 	Status   model.Status          `json:"status"`
 	Fencing  []recovery.NodeStatus `json:"fencing"`
-	Inflight []Action              `json:"inflight,omitempty"`
+	Inflight []dcmsg.Action        `json:"inflight,omitempty"`
 	// Standby lists the nodes the configuration puts in standby.
 	Standby []string `json:"standby,omitempty"`
 	// History is the replicated fence history (CIB.History).

@@ -1,11 +1,11 @@
 package dc
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"palisade/cluster/dcmsg"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
 	"palisade/cluster/replica"
@@ -68,14 +68,14 @@ type sim struct {
 	// fenceBy is the node whose engine asked for each fence (by ref).
 	fenceBy map[uint64]string
 	// actions a member ran, by node
-	actions map[string][]Action
+	actions map[string][]dcmsg.Action
 	// running: resource → node, as the members see it
 	running map[string]string
 	up      map[string]bool
 	// configuration changes (config_test.go)
 	cfgs cfgSim
 	// operator answers
-	answers []OpAnswer
+	answers []dcmsg.OpAnswer
 	// ops every node's executor ran, in order (the "ran" command)
 	ops map[string][]executor.Op
 }
@@ -95,7 +95,7 @@ func testEngine(t *testing.T, n string, names []string, sched Scheduler, cib *re
 }
 
 func newSim(t *testing.T, names ...string) *sim {
-	s := &sim{t: t, nodes: map[string]*Engine{}, actions: map[string][]Action{}, running: map[string]string{}, up: map[string]bool{}, fenceBy: map[uint64]string{},
+	s := &sim{t: t, nodes: map[string]*Engine{}, actions: map[string][]dcmsg.Action{}, running: map[string]string{}, up: map[string]bool{}, fenceBy: map[uint64]string{},
 		ops: map[string][]executor.Op{}}
 	cfg := &model.Config{Resources: []*model.Resource{{ID: "grp", Kind: model.KindGroup, Members: []*model.Resource{
 		{ID: "vip", Class: "palisade", Type: "vip"}, {ID: "dummy", Class: "ocf", Provider: "heartbeat", Type: "Dummy"}}}}}
@@ -109,14 +109,14 @@ func newSim(t *testing.T, names ...string) *sim {
 // view delivers an agreed view to the given members.
 func (s *sim) view(id uint64, members ...string) {
 	for _, m := range members {
-		s.nodes[m].SetView(SimpleView(id, members...), s.now)
+		s.nodes[m].SetView(dcmsg.SimpleView(id, members...), s.now)
 	}
 	s.pump()
 }
 
 // setView delivers a view to one node only.
 func (s *sim) setView(node string, id uint64, members ...string) {
-	s.nodes[node].SetView(SimpleView(id, members...), s.now)
+	s.nodes[node].SetView(dcmsg.SimpleView(id, members...), s.now)
 }
 
 // pump delivers messages until quiet; members execute actions at once.
@@ -178,12 +178,12 @@ func (s *sim) exec(node string, op executor.Op) executor.Event {
 	}
 	switch op.Action {
 	case agent.ReloadAgent:
-		s.actions[node] = append(s.actions[node], Action{Op: "reload-agent", Resource: id, Node: node})
+		s.actions[node] = append(s.actions[node], dcmsg.Action{Op: "reload-agent", Resource: id, Node: node})
 	case agent.Start:
-		s.actions[node] = append(s.actions[node], Action{Op: "start", Resource: id, Node: node})
+		s.actions[node] = append(s.actions[node], dcmsg.Action{Op: "start", Resource: id, Node: node})
 		s.running[id] = node
 	case agent.Stop:
-		s.actions[node] = append(s.actions[node], Action{Op: "stop", Resource: id, Node: node})
+		s.actions[node] = append(s.actions[node], dcmsg.Action{Op: "stop", Resource: id, Node: node})
 		if s.running[id] == node {
 			delete(s.running, id)
 		}
@@ -195,13 +195,13 @@ func (s *sim) exec(node string, op executor.Op) executor.Event {
 	return ev
 }
 
-func (s *sim) deliver(to string, m Message) {
+func (s *sim) deliver(to string, m dcmsg.Message) {
 	// Round-trip through JSON like the wire does.
-	b, err := Encode(m)
+	b, err := dcmsg.Encode(m)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	m, err = Decode(m.From, b)
+	m, err = dcmsg.Decode(m.From, b)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -309,7 +309,7 @@ func TestStaleViewActionRefused(t *testing.T) {
 	// n3 moves on to view 2 before n1's action (view 1) arrives.
 	s.setView("n3", 2, "n1", "n2", "n3")
 	s.nodes["n3"].Ready()
-	s.nodes["n3"].Deliver(Message{Kind: KindAction, View: 1, From: "n1", Action: &Action{ID: 99, Op: "start", Resource: "vip", Node: "n3"}}, s.now)
+	s.nodes["n3"].Deliver(dcmsg.Message{Kind: dcmsg.KindAction, View: 1, From: "n1", Action: &dcmsg.Action{ID: 99, Op: "start", Resource: "vip", Node: "n3"}}, s.now)
 	rd := s.nodes["n3"].Ready()
 	if len(rd.Exec) != 0 || len(rd.Send) != 1 || rd.Send[0].Msg.Result == nil || !rd.Send[0].Msg.Result.Refused ||
 		!strings.Contains(rd.Send[0].Msg.Result.Reason, "view 1 refused") {
@@ -343,53 +343,6 @@ func TestCIBHighestVersionWins(t *testing.T) {
 	}
 }
 
-func FuzzDecode(f *testing.F) {
-	for _, m := range []Message{
-		{Kind: KindAction, From: "n1", View: 3, Action: &Action{ID: 1, Op: "start", Resource: "vip", Node: "n2"}},
-		{Kind: KindStatus, From: "n1", Status: &NodeStatus{Node: "n1"}},
-		{Kind: KindStatusRequest, From: "n1"},
-		// Seeds reaching the nested payloads: CIB with configuration and
-		// status, proposals, results, fencing.
-		{Kind: KindCIB, From: "n1", View: 2, CIB: &replica.CIB{Version: replica.Version{AdminEpoch: 1, Epoch: 2, NumUpdates: 3},
-			Config: &model.Config{Resources: []*model.Resource{{ID: "vip", Type: "IPaddr2", Params: map[string]string{"ip": "198.18.0.50"},
-				Ops: []model.Op{{Name: "monitor", Interval: model.Duration(10 * time.Second)}}}},
-				Constraints: model.Constraints{Locations: []model.Location{{ID: "l", Rsc: "vip", Node: "n2", Score: model.Infinity}}}},
-			Status: model.Status{Nodes: []model.NodeState{{Name: "n1", State: "online"}},
-				Resources: []model.ResourceStatus{{Rsc: "vip", Node: "n1"}},
-				Failures:  []model.Failure{{Rsc: "vip", Node: "n2", Op: "start", Count: 2, LastFailure: time.Unix(1767268800, 0).UTC()}}},
-			Reported: []string{"n1"}}},
-		{Kind: KindActionResult, From: "n1", Result: &ActionResult{ID: 4, Op: "stop", Resource: "vip", Node: "n1", OK: true, RC: 0, FailCount: 1}},
-		{Kind: KindFenceRequest, From: "n1", Target: "n2", Reason: "stop failed"},
-		{Kind: KindConfigPropose, From: "n1", Proposal: &Proposal{ID: "n1/1", Config: &model.Config{}, AdminEpoch: 2, Source: "push"}},
-		{Kind: KindConfigResult, From: "n1", ConfigResult: &ConfigResult{ID: "n1/1", Accepted: true, Version: replica.Version{Epoch: 3}}},
-	} {
-		b, _ := json.Marshal(m)
-		f.Add(b)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		m, err := Decode("n1", b)
-		if err != nil {
-			return
-		}
-		if m.From != "n1" {
-			t.Fatal("accepted a forged sender")
-		}
-		// Whatever is accepted can be relayed: it re-encodes, and the
-		// re-encoding decodes to the same message.
-		out, err := Encode(m)
-		if err != nil {
-			t.Fatalf("accepted message cannot be re-encoded: %v", err)
-		}
-		m2, err := Decode("n1", out)
-		if err != nil {
-			t.Fatalf("re-encoded message refused: %v\n%s", err, out)
-		}
-		if again, _ := Encode(m2); string(again) != string(out) {
-			t.Fatalf("round trip changed the message:\n%s\n%s", out, again)
-		}
-	})
-}
-
 func TestRefusedActionIsHeldBack(t *testing.T) {
 	s := newSim(t, "n1", "n2", "n3")
 	s.running["vip"], s.running["dummy"] = "n2", "n2"
@@ -406,7 +359,7 @@ func TestRefusedActionIsHeldBack(t *testing.T) {
 	}
 	s.setView("n2", 7, "n1", "n2", "n3")
 	s.nodes["n2"].Ready()
-	s.nodes["n1"].Deliver(Message{Kind: KindStatus, View: 1, From: "n3", Status: &NodeStatus{Node: "n3"}}, s.now) // any event that reschedules
+	s.nodes["n1"].Deliver(dcmsg.Message{Kind: dcmsg.KindStatus, View: 1, From: "n3", Status: &dcmsg.NodeStatus{Node: "n3"}}, s.now) // any event that reschedules
 	s.pump()
 	count := func() int {
 		n := 0

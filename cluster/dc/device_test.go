@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"palisade/cluster/dcmsg"
 	"palisade/cluster/recovery"
 	"palisade/cluster/replica"
 	"palisade/quorum"
@@ -49,7 +50,7 @@ func (s *sim) deviceCommand(f []string, got *[]string) bool {
 			var id uint64
 			fmt.Sscan(gf[0], &id)
 			for _, m := range gf[1:] {
-				s.nodes[m].SetView(SimpleView(id, gf[1:]...), s.now)
+				s.nodes[m].SetView(dcmsg.SimpleView(id, gf[1:]...), s.now)
 			}
 		}
 		s.pump()
@@ -152,7 +153,7 @@ func deviceEngine(t *testing.T, n string, names []string, model quorum.DeviceMod
 func TestDeviceVoteLease(t *testing.T) {
 	names := []string{"n1", "n2"}
 	e := deviceEngine(t, "n1", names, quorum.DeviceArbiter, "", nil, &replica.CIB{})
-	e.SetView(SimpleView(3, "n1"), 0)
+	e.SetView(dcmsg.SimpleView(3, "n1"), 0)
 	if c := e.Coordinator(); c.Quorate() || !c.Pending() {
 		t.Fatalf("a new view without a verdict: quorate=%v pending=%v, want undecided", c.Quorate(), c.Pending())
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"palisade/cluster/api"
+	"palisade/cluster/dcmsg"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
 	"palisade/cluster/replica"
@@ -95,9 +96,9 @@ type Ready struct {
 	// Errors are non-fatal problems to log (scheduler errors...).
 	Errors []error
 	// ConfigResults answer this node's configuration proposals.
-	ConfigResults []ConfigResult
+	ConfigResults []dcmsg.ConfigResult
 	// Answers answer this node's operator requests.
-	Answers []OpAnswer
+	Answers []dcmsg.OpAnswer
 	// Persist is set when the replica changed in a way worth keeping
 	// (configuration, version, fence records): store it (state_dir) so a
 	// restarted node rejoins with it.
@@ -136,12 +137,12 @@ type Engine struct {
 	fences map[uint64]FenceExec
 	next   uint64
 	// requests this node forwarded to the DC, by id.
-	requests map[string]OpRequest
+	requests map[string]dcmsg.OpRequest
 }
 
 // NewEngine returns an Engine.
 func NewEngine(cfg EngineConfig) *Engine {
-	e := &Engine{fences: map[uint64]FenceExec{}, requests: map[string]OpRequest{}}
+	e := &Engine{fences: map[uint64]FenceExec{}, requests: map[string]dcmsg.OpRequest{}}
 	e.c = newCoordinator(cfg.Coordinator, &e.rd)
 	e.m = newMember(e.c, cfg.Executor)
 	return e
@@ -161,7 +162,7 @@ func (e *Engine) at(now time.Duration) {
 }
 
 // SetView feeds a membership view (every change, agreed or not).
-func (e *Engine) SetView(v View, now time.Duration) {
+func (e *Engine) SetView(v dcmsg.View, now time.Duration) {
 	e.at(now)
 	prev := e.c.view
 	e.c.SetView(v, now)
@@ -190,24 +191,24 @@ func (e *Engine) MembershipTick(now, quiet time.Duration) {
 }
 
 // Deliver handles one message (decoded, sender checked).
-func (e *Engine) Deliver(m Message, now time.Duration) {
+func (e *Engine) Deliver(m dcmsg.Message, now time.Duration) {
 	e.at(now)
 	switch m.Kind {
-	case KindStatusRequest:
+	case dcmsg.KindStatusRequest:
 		if m.View == e.c.view.ID {
 			e.m.report(m.View, m.From)
 		}
-	case KindAction:
+	case dcmsg.KindAction:
 		e.m.onAction(m, now)
-	case KindCleanup:
+	case dcmsg.KindCleanup:
 		if m.Target == e.c.cfg.Self && m.From == e.c.view.DC {
 			e.m.onCleanup(m, now)
 		}
-	case KindFenceExec:
+	case dcmsg.KindFenceExec:
 		e.onFenceExec(m, now)
-	case KindConfigSync:
+	case dcmsg.KindConfigSync:
 		e.m.onConfigSync(m)
-	case KindAnswer:
+	case dcmsg.KindAnswer:
 		if _, ok := e.requests[m.Answer.ID]; ok {
 			delete(e.requests, m.Answer.ID)
 			e.rd.Answers = append(e.rd.Answers, *m.Answer)
@@ -218,7 +219,7 @@ func (e *Engine) Deliver(m Message, now time.Duration) {
 }
 
 // onFenceExec: the DC orders this node to fence the DC itself.
-func (e *Engine) onFenceExec(m Message, now time.Duration) {
+func (e *Engine) onFenceExec(m dcmsg.Message, now time.Duration) {
 	f := m.Fence
 	// The DC agreed on this very view (same id: same members) and holds
 	// quorum in it; this node may not have heard every member advertise
@@ -234,7 +235,7 @@ func (e *Engine) onFenceExec(m Message, now time.Duration) {
 		h := topology.HistoryEntry{ID: topology.HistoryID(e.c.cfg.Self, f.Target, f.Attempt, wall), Target: f.Target, Action: topology.ActionRefuse,
 			Origin: m.From, Reason: topology.Clip(f.Reason), Executor: e.c.cfg.Self, Attempt: f.Attempt, Start: wall, End: wall,
 			Result: fence.ClassRefused, Error: topology.Clip(why)}
-		e.c.ready.Send = append(e.c.ready.Send, Outgoing{To: m.From, Msg: Message{Kind: KindFenceResult, View: e.c.view.ID, From: e.c.cfg.Self, FenceResult: &res, History: &h}})
+		e.c.ready.Send = append(e.c.ready.Send, Outgoing{To: m.From, Msg: dcmsg.Message{Kind: dcmsg.KindFenceResult, View: e.c.view.ID, From: e.c.cfg.Self, FenceResult: &res, History: &h}})
 		return
 	}
 	e.startFence(FenceExec{Target: f.Target, Attempt: f.Attempt, Gen: f.Gen, Reason: f.Reason, For: m.From, View: m.View}, now)
@@ -286,13 +287,13 @@ func (e *Engine) FenceDone(ref uint64, out FenceOutcome, now time.Duration) {
 	// learns the outcome, so whoever is DC next knows.
 	for _, m := range e.c.members {
 		if m != e.c.cfg.Self {
-			e.c.send(m, Message{Kind: KindFenceResult, FenceResult: &res, History: &h})
+			e.c.send(m, dcmsg.Message{Kind: dcmsg.KindFenceResult, FenceResult: &res, History: &h})
 		}
 	}
 	if !slices.Contains(e.c.members, f.For) {
-		e.c.send(f.For, Message{Kind: KindFenceResult, FenceResult: &res, History: &h})
+		e.c.send(f.For, dcmsg.Message{Kind: dcmsg.KindFenceResult, FenceResult: &res, History: &h})
 	}
-	e.c.Step(Message{Kind: KindFenceResult, View: e.c.view.ID, From: e.c.cfg.Self, FenceResult: &res, History: &h}, now)
+	e.c.Step(dcmsg.Message{Kind: dcmsg.KindFenceResult, View: e.c.view.ID, From: e.c.cfg.Self, FenceResult: &res, History: &h}, now)
 }
 
 // historyEntry is the fence history entry of a FenceExec this node ran.
@@ -329,7 +330,7 @@ func (e *Engine) Tick(now time.Duration) {
 }
 
 // Propose submits a configuration change (see Coordinator.Propose).
-func (e *Engine) Propose(p Proposal, now time.Duration) {
+func (e *Engine) Propose(p dcmsg.Proposal, now time.Duration) {
 	e.at(now)
 	e.c.Propose(p, now)
 }
@@ -339,7 +340,7 @@ func (e *Engine) Propose(p Proposal, now time.Duration) {
 func (e *Engine) Leave(now time.Duration) {
 	e.at(now)
 	if dc := e.c.view.DC; dc != "" {
-		e.c.send(dc, Message{Kind: KindLeave})
+		e.c.send(dc, dcmsg.Message{Kind: dcmsg.KindLeave})
 	}
 }
 
@@ -349,13 +350,13 @@ func (e *Engine) Left() bool { return e.c.Left(e.c.cfg.Self) }
 // Snapshot reports the state for `palisade status`.
 func (e *Engine) Snapshot() Snapshot {
 	s := e.c.Snapshot()
-	s.Local = e.m.status("").names()
+	s.Local = e.m.status("").Names()
 	s.Attributes = e.Attributes()
 	return s
 }
 
 // Status is this node's own report (what runs here, fail counts).
-func (e *Engine) Status() NodeStatus { return e.m.status("") }
+func (e *Engine) Status() dcmsg.NodeStatus { return e.m.status("") }
 
 func (e *Engine) fenceRefs() []uint64 {
 	refs := make([]uint64, 0, len(e.fences))
@@ -370,7 +371,7 @@ func (e *Engine) fenceRefs() []uint64 {
 // are delivered here, in order, so the caller only sees other nodes'.
 func (e *Engine) Ready() Ready {
 	for range 1000 {
-		var self []Message
+		var self []dcmsg.Message
 		var out []Outgoing
 		for _, o := range e.rd.Send {
 			if o.To == e.c.cfg.Self {
@@ -427,63 +428,18 @@ func (e *Engine) convertFences() {
 	e.rd.selfFenceFailed = nil
 }
 
-// OpRequest is an operator command that the DC decides (typed on any
-// node, forwarded to the DC).
-type OpRequest struct {
-	ID       string `json:"id"`
-	Op       string `json:"op"` // confirm, cleanup
-	Node     string `json:"node,omitempty"`
-	Resource string `json:"resource,omitempty"`
-	By       string `json:"by,omitempty"`
-}
-
-// Operator commands.
-const (
-	OpConfirm = "confirm"
-	OpCleanup = "cleanup"
-)
-
-// OpAnswer is the DC's decision on an OpRequest.
-type OpAnswer struct {
-	ID    string `json:"id"`
-	DC    string `json:"dc,omitempty"`
-	Error string `json:"error,omitempty"`
-	Retry bool   `json:"retry,omitempty"`
-	// Code classifies a refusal (api.Code values).
-	Code   string   `json:"code,omitempty"`
-	Result string   `json:"result,omitempty"`
-	Nodes  []string `json:"nodes,omitempty"`
-}
-
-// Err returns the refusal as an error (nil when done).
-func (a OpAnswer) Err() error {
-	if a.Error == "" {
-		return nil
-	}
-	if a.Retry {
-		return fmt.Errorf("%s: %w", a.Error, ErrRetry)
-	}
-	return errors.New(a.Error)
-}
-
-// Errors of operator requests.
-var (
-	ErrNoDC  = errors.New("no DC")
-	ErrNotDC = errors.New("not the DC")
-)
-
 // Request submits an operator command: decided here when this node is
 // the DC, else forwarded to the DC; the answer appears in Ready.Answers.
-func (e *Engine) Request(req OpRequest, now time.Duration) {
+func (e *Engine) Request(req dcmsg.OpRequest, now time.Duration) {
 	e.at(now)
 	switch {
 	case e.c.isDC():
 		e.rd.Answers = append(e.rd.Answers, e.c.decide(req, e.c.cfg.Self, now))
 	case e.c.view.DC == "" || e.c.view.DC == e.c.cfg.Self || !e.c.acting():
-		e.rd.Answers = append(e.rd.Answers, OpAnswer{ID: req.ID, Retry: true, Code: string(api.Retry), Error: e.c.notDCError().Error()})
+		e.rd.Answers = append(e.rd.Answers, dcmsg.OpAnswer{ID: req.ID, Retry: true, Code: string(api.Retry), Error: e.c.notDCError().Error()})
 	default:
 		e.requests[req.ID] = req
-		e.c.send(e.c.view.DC, Message{Kind: KindRequest, Request: &req})
+		e.c.send(e.c.view.DC, dcmsg.Message{Kind: dcmsg.KindRequest, Request: &req})
 	}
 }
 
@@ -491,38 +447,38 @@ func (e *Engine) Request(req OpRequest, now time.Duration) {
 func (e *Engine) Forget(id string) { delete(e.requests, id) }
 
 // onRequest is the DC side of KindRequest.
-func (c *Coordinator) onRequest(m Message, now time.Duration) {
-	var a OpAnswer
+func (c *Coordinator) onRequest(m dcmsg.Message, now time.Duration) {
+	var a dcmsg.OpAnswer
 	if !c.isDC() || m.View != c.view.ID {
-		a = OpAnswer{ID: m.Request.ID, DC: c.view.DC, Retry: true, Code: string(api.Retry), Error: fmt.Sprintf("%s is not the DC of view %d", c.cfg.Self, m.View)}
+		a = dcmsg.OpAnswer{ID: m.Request.ID, DC: c.view.DC, Retry: true, Code: string(api.Retry), Error: fmt.Sprintf("%s is not the DC of view %d", c.cfg.Self, m.View)}
 	} else {
 		a = c.decide(*m.Request, m.From, now)
 	}
-	c.send(m.From, Message{Kind: KindAnswer, Answer: &a})
+	c.send(m.From, dcmsg.Message{Kind: dcmsg.KindAnswer, Answer: &a})
 }
 
 // decide carries out an operator command on the DC; from is the node it
 // was typed on.
-func (c *Coordinator) decide(req OpRequest, from string, now time.Duration) OpAnswer {
-	a := OpAnswer{ID: req.ID, DC: c.cfg.Self}
+func (c *Coordinator) decide(req dcmsg.OpRequest, from string, now time.Duration) dcmsg.OpAnswer {
+	a := dcmsg.OpAnswer{ID: req.ID, DC: c.cfg.Self}
 	if err := c.notDCError(); err != nil {
 		a.Error, a.Retry, a.Code = err.Error(), true, string(api.Retry)
 		return a
 	}
 	switch req.Op {
-	case OpConfirm:
+	case dcmsg.OpConfirm:
 		if err := c.Confirm(req.Node, req.By, now); err != nil {
 			a.Error, a.Code = err.Error(), string(api.Invalid)
 			switch {
 			case errors.Is(err, recovery.ErrUnknownNode):
 				a.Code = string(api.UnknownNode)
-			case errors.Is(err, recovery.ErrNotActive), errors.Is(err, ErrRetry):
+			case errors.Is(err, recovery.ErrNotActive), errors.Is(err, dcmsg.ErrRetry):
 				a.Code, a.Retry = string(api.Retry), true
 			}
 			return a
 		}
 		a.Result = "confirmed by the DC " + c.cfg.Self
-	case OpCleanup:
+	case dcmsg.OpCleanup:
 		if len(primitivesOf(c.cib.Config, req.Resource)) == 0 {
 			a.Error, a.Code = fmt.Sprintf("cleanup %s: no such resource in the running configuration", req.Resource), string(api.UnknownResource)
 			return a
@@ -540,7 +496,7 @@ func (c *Coordinator) decide(req OpRequest, from string, now time.Duration) OpAn
 			targets = []string{req.Node}
 		}
 		for _, t := range targets {
-			c.send(t, Message{Kind: KindCleanup, Target: t, Resource: req.Resource, Reason: req.By + " (via " + from + ")"})
+			c.send(t, dcmsg.Message{Kind: dcmsg.KindCleanup, Target: t, Resource: req.Resource, Reason: req.By + " (via " + from + ")"})
 		}
 		a.Nodes = slices.Clone(targets)
 		a.Result = "fail counts cleared; the nodes probe it again"

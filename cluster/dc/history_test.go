@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"palisade/cluster/dcmsg"
 	"palisade/cluster/recovery"
 	"palisade/cluster/replica"
 	"palisade/fence"
@@ -104,12 +105,12 @@ func TestRefusedOrderIsInHistory(t *testing.T) {
 	s := newSim(t, "n1", "n2", "n3")
 	s.view(1, "n1", "n2", "n3")
 	// n2 claims to be DC and orders n3 to fence it: refused.
-	m := Message{Kind: KindFenceExec, View: 9, From: "n2", Fence: &recovery.FenceRequest{Target: "n2", Attempt: 1, Reason: "stop failed"}}
+	m := dcmsg.Message{Kind: dcmsg.KindFenceExec, View: 9, From: "n2", Fence: &recovery.FenceRequest{Target: "n2", Attempt: 1, Reason: "stop failed"}}
 	s.nodes["n3"].Deliver(m, s.now)
 	rd := s.nodes["n3"].Ready()
 	var got *topology.HistoryEntry
 	for _, o := range rd.Send {
-		if o.Msg.Kind == KindFenceResult {
+		if o.Msg.Kind == dcmsg.KindFenceResult {
 			got = o.Msg.History
 		}
 	}

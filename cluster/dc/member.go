@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
+	"palisade/cluster/dcmsg"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/replica"
 	"palisade/resources/agent"
@@ -35,7 +37,7 @@ type execOp struct {
 	kind   execKind
 	view   uint64
 	dc     string
-	action Action
+	action dcmsg.Action
 	prim   *model.Resource
 	// prev is the definition the node knew before this action's (a
 	// reload replaces the monitors it started).
@@ -91,7 +93,7 @@ func (m *member) self() string { return m.c.cfg.Self }
 // onView reports at once to a new DC: it may have asked while this
 // node's view id was still converging, and it only accepts reports of
 // its view.
-func (m *member) onView(v View) {
+func (m *member) onView(v dcmsg.View) {
 	if v.Agreed && v.DC != "" && v.DC != m.self() {
 		m.report(v.ID, v.DC)
 	}
@@ -110,8 +112,8 @@ func (m *member) report(view uint64, to string) {
 			m.waiting = append(m.waiting, reportReq{view, to})
 		}
 		if m.probing == 0 {
-			st := NodeStatus{Node: m.self(), CIB: m.c.cib, SafetyDigest: m.c.cfg.SafetyDigest, Unprobed: true}
-			m.c.ready.Send = append(m.c.ready.Send, Outgoing{To: to, Msg: Message{Kind: KindStatus, View: view, From: m.self(), Status: &st}})
+			st := dcmsg.NodeStatus{Node: m.self(), CIB: m.c.cib, SafetyDigest: m.c.cfg.SafetyDigest, Unprobed: true}
+			m.c.ready.Send = append(m.c.ready.Send, Outgoing{To: to, Msg: dcmsg.Message{Kind: dcmsg.KindStatus, View: view, From: m.self(), Status: &st}})
 		}
 		return
 	}
@@ -119,7 +121,7 @@ func (m *member) report(view uint64, to string) {
 }
 
 // onConfigSync probes with the configuration the DC sent, once per start.
-func (m *member) onConfigSync(msg Message) {
+func (m *member) onConfigSync(msg dcmsg.Message) {
 	if msg.From != m.c.view.DC || msg.View != m.c.view.ID || m.probed || m.probing > 0 || !m.hasExecutor {
 		return
 	}
@@ -150,7 +152,7 @@ func (m *member) sendStatus(view uint64, to, failed string) {
 		return
 	}
 	st := m.status(failed)
-	m.c.ready.Send = append(m.c.ready.Send, Outgoing{To: to, Msg: Message{Kind: KindStatus, View: view, From: m.self(), Status: &st}})
+	m.c.ready.Send = append(m.c.ready.Send, Outgoing{To: to, Msg: dcmsg.Message{Kind: dcmsg.KindStatus, View: view, From: m.self(), Status: &st}})
 }
 
 // sendStatusToDC reports to the current DC.
@@ -158,8 +160,8 @@ func (m *member) sendStatusToDC() { m.sendStatus(m.c.view.ID, m.c.view.DC, "") }
 
 // status is this node's report: the resources active here (or with a
 // start running: they may be), its fail counts, and what is unusable.
-func (m *member) status(failed string) NodeStatus {
-	st := NodeStatus{Node: m.self(), Failures: m.failures(), CIB: m.c.cib, SafetyDigest: m.c.cfg.SafetyDigest, Attributes: maps.Clone(m.attrs)}
+func (m *member) status(failed string) dcmsg.NodeStatus {
+	st := dcmsg.NodeStatus{Node: m.self(), Failures: m.failures(), CIB: m.c.cib, SafetyDigest: m.c.cfg.SafetyDigest, Attributes: maps.Clone(m.attrs)}
 	var rscs []string
 	for rsc, on := range m.active {
 		if on {
@@ -192,7 +194,7 @@ func (m *member) failures() []model.Failure {
 	for rsc, f := range m.fails {
 		out = append(out, model.Failure{Rsc: rsc, Node: m.self(), Op: f.op, Count: model.Score(f.count), LastFailure: f.last})
 	}
-	slices.SortFunc(out, func(a, b model.Failure) int { return cmpStr(a.Rsc, b.Rsc) })
+	slices.SortFunc(out, func(a, b model.Failure) int { return strings.Compare(a.Rsc, b.Rsc) })
 	return out
 }
 
@@ -236,16 +238,16 @@ func (m *member) exec(o execOp, op executor.Op) {
 }
 
 // onAction runs an action the DC sent, if it was sent in this node's view.
-func (m *member) onAction(msg Message, now time.Duration) {
+func (m *member) onAction(msg dcmsg.Message, now time.Duration) {
 	a := *msg.Action
 	refuse := func(why string) {
 		m.c.log(now, eventlog.Entry{Event: eventlog.ActionRefused, Resource: a.Resource, Node: m.self(), Action: a.Op, View: msg.View, Detail: why})
 		// The answer carries the action's view: that is the one the DC
 		// waits in (this node's own may differ, which is why it refuses).
-		m.c.ready.Send = append(m.c.ready.Send, Outgoing{To: msg.From, Msg: Message{Kind: KindActionResult, View: msg.View, From: m.self(),
-			Result: &ActionResult{ID: a.ID, Op: a.Op, Resource: a.Resource, Node: m.self(), Refused: true, Reason: why}}})
+		m.c.ready.Send = append(m.c.ready.Send, Outgoing{To: msg.From, Msg: dcmsg.Message{Kind: dcmsg.KindActionResult, View: msg.View, From: m.self(),
+			Result: &dcmsg.ActionResult{ID: a.ID, Op: a.Op, Resource: a.Resource, Node: m.self(), Refused: true, Reason: why}}})
 	}
-	if err := CheckView(msg.View, m.c.view.ID); err != nil {
+	if err := dcmsg.CheckView(msg.View, m.c.view.ID); err != nil {
 		refuse(err.Error())
 		return
 	}
@@ -389,7 +391,7 @@ func (m *member) actionDone(o execOp, ev executor.Event, now time.Duration) {
 	if a.Op == "start" || a.Op == "promote" {
 		m.pendingStart[a.Resource]--
 	}
-	res := ActionResult{ID: a.ID, Op: a.Op, Resource: a.Resource, Node: m.self(),
+	res := dcmsg.ActionResult{ID: a.ID, Op: a.Op, Resource: a.Resource, Node: m.self(),
 		RC: int(ev.Result.RC), OK: !ev.Failed(), Failed: ev.Failed(), OnFail: string(ev.OnFail), FailCount: ev.FailCount}
 	wasActive := m.active[a.Resource]
 	if a.Op == "stop" && ev.Failed() && !wasActive && (refusedToRun(ev) || ev.Result.Status == agent.StatusDone && ev.Result.RC == agent.NotRunning) {
@@ -453,7 +455,7 @@ func (m *member) actionDone(o execOp, ev executor.Event, now time.Duration) {
 		m.cancelMonitors(o.prim)
 		m.startMonitors(o.prim)
 	}
-	m.c.ready.Send = append(m.c.ready.Send, Outgoing{To: o.dc, Msg: Message{Kind: KindActionResult, View: o.view, From: m.self(), Result: &res}})
+	m.c.ready.Send = append(m.c.ready.Send, Outgoing{To: o.dc, Msg: dcmsg.Message{Kind: dcmsg.KindActionResult, View: o.view, From: m.self(), Result: &res}})
 	if o.view != m.c.view.ID || o.dc != m.c.view.DC {
 		// The view changed while it ran: the DC that asked cannot take
 		// the result any more; the current one learns it from a report.
@@ -495,7 +497,7 @@ func (m *member) monitorEvent(ev executor.Event, now time.Duration) {
 		return
 	}
 	if ev.Failed() && ev.OnFail == executor.OnFailFence {
-		m.c.ready.Send = append(m.c.ready.Send, Outgoing{To: dc, Msg: Message{Kind: KindFenceRequest, View: m.c.view.ID, From: m.self(), Target: m.self(),
+		m.c.ready.Send = append(m.c.ready.Send, Outgoing{To: dc, Msg: dcmsg.Message{Kind: dcmsg.KindFenceRequest, View: m.c.view.ID, From: m.self(), Target: m.self(),
 			Reason: fmt.Sprintf("monitor of %s failed (on-fail=fence)", ev.Resource)}})
 	}
 	m.sendStatus(m.c.view.ID, dc, failed)
@@ -503,7 +505,7 @@ func (m *member) monitorEvent(ev executor.Event, now time.Duration) {
 
 // onCleanup runs an operator's cleanup on this node: the fail counts go,
 // then the resource is probed again and the DC told.
-func (m *member) onCleanup(msg Message, now time.Duration) {
+func (m *member) onCleanup(msg dcmsg.Message, now time.Duration) {
 	prims := primitivesOf(m.c.cib.Config, msg.Resource)
 	if len(prims) == 0 {
 		m.c.errorf("cleanup of unknown resource %s from %s ignored", msg.Resource, msg.From)

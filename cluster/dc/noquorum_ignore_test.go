@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"palisade/cluster/dcmsg"
 	"palisade/cluster/recovery"
 	"palisade/cluster/replica"
 	"palisade/quorum"
@@ -28,7 +29,7 @@ func TestInquorateIgnoreNeverFencesOrTakesOver(t *testing.T) {
 			{ID: "local", Class: "ocf", Provider: "heartbeat", Type: "Dummy"},
 		},
 	}
-	s := &sim{t: t, nodes: map[string]*Engine{}, actions: map[string][]Action{}, running: map[string]string{}, up: map[string]bool{}, fenceBy: map[uint64]string{}, ops: map[string][]executor.Op{}}
+	s := &sim{t: t, nodes: map[string]*Engine{}, actions: map[string][]dcmsg.Action{}, running: map[string]string{}, up: map[string]bool{}, fenceBy: map[uint64]string{}, ops: map[string][]executor.Op{}}
 	votes := map[string]int{"n1": 1, "n2": 1, "n3": 1}
 	for _, n := range names {
 		q, err := quorum.New(quorum.Config{Nodes: votes})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cockroachdb/datadriven"
 
+	"palisade/cluster/dcmsg"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
 	"palisade/cluster/replica"
@@ -132,7 +133,7 @@ func (sc *script) run(t *testing.T, d *datadriven.TestData) string {
 			got = append(got, f[1]+" may leave (its replica lists it as left)")
 		}
 	case "confirm":
-		s.nodes[f[2]].Request(OpRequest{ID: "c", Op: OpConfirm, Node: f[1], By: f[3]}, s.now)
+		s.nodes[f[2]].Request(dcmsg.OpRequest{ID: "c", Op: dcmsg.OpConfirm, Node: f[1], By: f[3]}, s.now)
 		s.pump()
 		for _, a := range s.answers {
 			if a.Error != "" {
@@ -147,7 +148,7 @@ func (sc *script) run(t *testing.T, d *datadriven.TestData) string {
 		got = append(got, line)
 	case "force-push":
 		cfg, admin := s.loadConfig(f[2])
-		_, line := s.proposeWith(f[1], Proposal{Config: cfg, AdminEpoch: admin, Force: true}, "force-push "+f[2])
+		_, line := s.proposeWith(f[1], dcmsg.Proposal{Config: cfg, AdminEpoch: admin, Force: true}, "force-push "+f[2])
 		collect()
 		got = append(got, line)
 	case "edit":
@@ -182,7 +183,7 @@ func (sc *script) run(t *testing.T, d *datadriven.TestData) string {
 				return "error: " + err.Error()
 			}
 		}
-		_, line := s.proposeWith(f[1], Proposal{Config: &cfg, AdminEpoch: cib.Version.AdminEpoch, BaseDigest: cib.Digest, Edits: edits}, strings.Join(words, ", "))
+		_, line := s.proposeWith(f[1], dcmsg.Proposal{Config: &cfg, AdminEpoch: cib.Version.AdminEpoch, BaseDigest: cib.Digest, Edits: edits}, strings.Join(words, ", "))
 		collect()
 		got = append(got, line)
 	case "ran":

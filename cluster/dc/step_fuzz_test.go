@@ -7,6 +7,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"palisade/cluster/dcmsg"
 	"palisade/cluster/recovery"
 	"palisade/cluster/replica"
 	"palisade/fence"
@@ -25,7 +26,7 @@ func TestInvalidCIBFromDCRefused(t *testing.T) {
 	bad := &replica.CIB{Version: replica.Version{AdminEpoch: 9, Epoch: 9}, Config: &model.Config{
 		Resources:   []*model.Resource{{ID: "vip", Class: "palisade", Type: "vip"}},
 		Constraints: model.Constraints{Locations: []model.Location{{ID: "l", Rsc: "web", Node: "n2"}}}}}
-	s.nodes["n2"].c.Step(Message{Kind: KindCIB, From: "n1", View: 1, CIB: bad}, s.now)
+	s.nodes["n2"].c.Step(dcmsg.Message{Kind: dcmsg.KindCIB, From: "n1", View: 1, CIB: bad}, s.now)
 	if got := s.nodes["n2"].c.CIB(); got != before {
 		t.Fatalf("member adopted an invalid CIB: %v", got.Version)
 	}
@@ -37,7 +38,7 @@ func TestInvalidCIBFromDCRefused(t *testing.T) {
 	// The same copy offered at join (a node's status) is refused by the DC.
 	dcBefore := s.nodes["n1"].c.CIB()
 	s.setView("n1", 2, "n1", "n2", "n3")
-	s.nodes["n1"].c.Step(Message{Kind: KindStatus, From: "n2", View: 2, Status: &NodeStatus{Node: "n2", CIB: bad}}, s.now)
+	s.nodes["n1"].c.Step(dcmsg.Message{Kind: dcmsg.KindStatus, From: "n2", View: 2, Status: &dcmsg.NodeStatus{Node: "n2", CIB: bad}}, s.now)
 	if got := s.nodes["n1"].c.CIB(); got.Version != dcBefore.Version {
 		t.Fatalf("DC adopted an invalid CIB at join: %v", got.Version)
 	}
@@ -48,26 +49,26 @@ func TestInvalidCIBFromDCRefused(t *testing.T) {
 // to a member, and as a member (n2) to the DC. No input may panic, and
 // whatever replica a node ends up with must still validate.
 func FuzzStep(f *testing.F) {
-	for _, m := range []Message{
-		{Kind: KindCIB, From: "n1", View: 1, CIB: &replica.CIB{Version: replica.Version{Epoch: 5}, Config: &model.Config{
+	for _, m := range []dcmsg.Message{
+		{Kind: dcmsg.KindCIB, From: "n1", View: 1, CIB: &replica.CIB{Version: replica.Version{Epoch: 5}, Config: &model.Config{
 			Resources: []*model.Resource{{ID: "a", Class: "ocf", Provider: "heartbeat", Type: "Dummy"},
 				{ID: "c", Kind: model.KindClone, Members: []*model.Resource{{ID: "p", Class: "ocf", Provider: "heartbeat", Type: "Dummy"}}}},
 			Constraints: model.Constraints{Colocations: []model.Colocation{{ID: "co", Rsc: "a", With: "c", Score: model.Infinity}}}}}},
-		{Kind: KindStatus, From: "n2", View: 1, Status: &NodeStatus{Node: "n2", Resources: []model.ResourceStatus{{Rsc: "vip", Node: "n2"}, {Rsc: "nope", Node: "n7"}},
+		{Kind: dcmsg.KindStatus, From: "n2", View: 1, Status: &dcmsg.NodeStatus{Node: "n2", Resources: []model.ResourceStatus{{Rsc: "vip", Node: "n2"}, {Rsc: "nope", Node: "n7"}},
 			Failures: []model.Failure{{Rsc: "dummy", Node: "n2", Op: "monitor", Count: 1000000}}}},
-		{Kind: KindActionResult, From: "n2", View: 1, Result: &ActionResult{ID: 1, Op: "start", Resource: "vip", Node: "n2", OK: false, RC: 7}},
-		{Kind: KindFenceRequest, From: "n2", View: 1, Target: "n3", Reason: "stop failed"},
-		{Kind: KindRequest, From: "n2", View: 1, Request: &OpRequest{ID: "n2/op1", Op: OpConfirm, Node: "n3", By: "x"}},
-		{Kind: KindCIBAck, From: "n2", View: 1, Ack: &replica.Version{Epoch: 1, NumUpdates: 3}},
-		{Kind: KindFenceExec, From: "n1", View: 1, Fence: &recovery.FenceRequest{Target: "n1", Attempt: 1, Reason: "stop failed"}},
-		{Kind: KindFenceResult, From: "n2", View: 1, FenceResult: &recovery.FenceResult{Target: "n3", Attempt: 1, OK: true, VerifiedOff: true}},
-		{Kind: KindFenceResult, From: "n2", View: 1, FenceResult: &recovery.FenceResult{Target: "n3", Attempt: 2, Err: "refused"},
+		{Kind: dcmsg.KindActionResult, From: "n2", View: 1, Result: &dcmsg.ActionResult{ID: 1, Op: "start", Resource: "vip", Node: "n2", OK: false, RC: 7}},
+		{Kind: dcmsg.KindFenceRequest, From: "n2", View: 1, Target: "n3", Reason: "stop failed"},
+		{Kind: dcmsg.KindRequest, From: "n2", View: 1, Request: &dcmsg.OpRequest{ID: "n2/op1", Op: dcmsg.OpConfirm, Node: "n3", By: "x"}},
+		{Kind: dcmsg.KindCIBAck, From: "n2", View: 1, Ack: &replica.Version{Epoch: 1, NumUpdates: 3}},
+		{Kind: dcmsg.KindFenceExec, From: "n1", View: 1, Fence: &recovery.FenceRequest{Target: "n1", Attempt: 1, Reason: "stop failed"}},
+		{Kind: dcmsg.KindFenceResult, From: "n2", View: 1, FenceResult: &recovery.FenceResult{Target: "n3", Attempt: 1, OK: true, VerifiedOff: true}},
+		{Kind: dcmsg.KindFenceResult, From: "n2", View: 1, FenceResult: &recovery.FenceResult{Target: "n3", Attempt: 2, Err: "refused"},
 			History: &topology.HistoryEntry{ID: "n2/n3/2/1", Target: "n3", Action: "off", Level: 1, Result: fence.ClassRefused,
 				Steps: []topology.HistoryStep{{Level: 1, Device: "bmc-n3", Result: fence.ClassRefused, Error: "0xd5"}}}},
-		{Kind: KindLeave, From: "n2"},
-		{Kind: KindConfigPropose, From: "n2", Proposal: &Proposal{ID: "n2/1", Config: &model.Config{}, AdminEpoch: 1}},
+		{Kind: dcmsg.KindLeave, From: "n2"},
+		{Kind: dcmsg.KindConfigPropose, From: "n2", Proposal: &dcmsg.Proposal{ID: "n2/1", Config: &model.Config{}, AdminEpoch: 1}},
 	} {
-		b, _ := Encode(m)
+		b, _ := dcmsg.Encode(m)
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -77,7 +78,7 @@ func FuzzStep(f *testing.F) {
 		}
 		s.view(1, "n1", "n2", "n3")
 		for _, pair := range [][2]string{{"n1", "n2"}, {"n2", "n1"}} {
-			m, err := Decode(pair[0], b)
+			m, err := dcmsg.Decode(pair[0], b)
 			if err != nil {
 				continue
 			}
@@ -103,7 +104,7 @@ func TestSafetyDigestMismatchAlerts(t *testing.T) {
 	s.nodes["n1"].c.cfg.SafetyDigest = "aaaa"
 	s.view(1, "n1", "n2", "n3")
 	report := func(digest string) []recovery.Alert {
-		s.nodes["n1"].c.Step(Message{Kind: KindStatus, From: "n2", View: 1, Status: &NodeStatus{Node: "n2", SafetyDigest: digest}}, s.now)
+		s.nodes["n1"].c.Step(dcmsg.Message{Kind: dcmsg.KindStatus, From: "n2", View: 1, Status: &dcmsg.NodeStatus{Node: "n2", SafetyDigest: digest}}, s.now)
 		return s.nodes["n1"].Ready().Alerts
 	}
 	if a := report("aaaa"); len(a) != 0 {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"palisade/cluster/api"
-	"palisade/cluster/dc"
+	"palisade/cluster/dcmsg"
 	"palisade/cluster/replica"
 
 	"palisade/resources/model"
@@ -37,13 +37,13 @@ const ProposalTimeout = 5 * time.Second
 // Refusals that may pass later (no DC, no quorum, a DC rebuilding status,
 // no answer) are retried every 500ms until ctx ends; a configuration the
 // DC judged bad is returned at once as an error, and nothing changed.
-func (r *Runtime) PushConfig(ctx context.Context, req PushRequest) (dc.ConfigResult, error) {
-	var last dc.ConfigResult
+func (r *Runtime) PushConfig(ctx context.Context, req PushRequest) (dcmsg.ConfigResult, error) {
+	var last dcmsg.ConfigResult
 	if len(req.Edits) == 0 {
 		// The agents check the changed resources first, on the nodes that
 		// may run them: a change they refuse is never proposed.
 		if err := r.validateChange(ctx, req.Config); err != nil {
-			return dc.ConfigResult{}, err
+			return dcmsg.ConfigResult{}, err
 		}
 	}
 	for {
@@ -74,14 +74,14 @@ func (r *Runtime) PushConfig(ctx context.Context, req PushRequest) (dc.ConfigRes
 	}
 }
 
-func (r *Runtime) proposeOnce(ctx context.Context, req PushRequest) (dc.ConfigResult, error) {
-	answer := make(chan dc.ConfigResult, 1)
+func (r *Runtime) proposeOnce(ctx context.Context, req PushRequest) (dcmsg.ConfigResult, error) {
+	answer := make(chan dcmsg.ConfigResult, 1)
 	var id string
 	r.do(func() {
 		r.proposals++
 		id = fmt.Sprintf("%s/%d", r.self(), r.proposals)
 		r.waiting[id] = answer
-		r.eng.Propose(dc.Proposal{ID: id, Config: req.Config, AdminEpoch: req.AdminEpoch, Source: req.Source, BaseDigest: req.BaseDigest,
+		r.eng.Propose(dcmsg.Proposal{ID: id, Config: req.Config, AdminEpoch: req.AdminEpoch, Source: req.Source, BaseDigest: req.BaseDigest,
 			Force: req.Force, Edits: req.Edits}, r.cfg.Now())
 	})
 	t := time.NewTimer(ProposalTimeout)
@@ -93,7 +93,7 @@ func (r *Runtime) proposeOnce(ctx context.Context, req PushRequest) (dc.ConfigRe
 	case <-ctx.Done():
 	}
 	r.do(func() { delete(r.waiting, id) })
-	return dc.ConfigResult{}, errors.New("no answer from the DC")
+	return dcmsg.ConfigResult{}, errors.New("no answer from the DC")
 }
 
 // ConfigInfo returns this node's replica of the configuration.
@@ -153,21 +153,21 @@ func shortDigest(d string) string {
 // the running configuration and proposes it with that version's digest.
 // When the DC's configuration changed meanwhile (or this node's replica was
 // behind), the edit is made again on the new one, up to a few times.
-func (r *Runtime) EditConfig(ctx context.Context, e replica.Edit) (dc.ConfigResult, error) {
+func (r *Runtime) EditConfig(ctx context.Context, e replica.Edit) (dcmsg.ConfigResult, error) {
 	if e.Node == "" && (e.Op == replica.EditStandby || e.Op == replica.EditOnline || e.Op == replica.EditMaintenance || e.Op == replica.EditReady) {
 		e.Node = r.self() // hb_standby: this node
 	}
 	for attempt := 1; ; attempt++ {
 		ci, err := r.ConfigInfo(ctx)
 		if err != nil {
-			return dc.ConfigResult{}, err
+			return dcmsg.ConfigResult{}, err
 		}
 		cfg, err := copyConfig(ci.Config)
 		if err != nil {
-			return dc.ConfigResult{}, err
+			return dcmsg.ConfigResult{}, err
 		}
 		if err := replica.ApplyEdit(cfg, e, r.cfg.Coordinator.Nodes); err != nil {
-			return dc.ConfigResult{}, err
+			return dcmsg.ConfigResult{}, err
 		}
 		res, err := r.PushConfig(ctx, PushRequest{Config: cfg, AdminEpoch: ci.Version.AdminEpoch, Source: e.String(), BaseDigest: ci.Digest, Edits: []replica.Edit{e}})
 		if !res.Conflict || attempt == 5 {

@@ -12,6 +12,7 @@ import (
 
 	"palisade/cluster/config"
 	"palisade/cluster/dc"
+	"palisade/cluster/dcmsg"
 	"palisade/cluster/replica"
 
 	"palisade/cluster/eventlog"
@@ -60,12 +61,12 @@ func TestRuntimePushConfig(t *testing.T) {
 	sctx, scancel := context.WithTimeout(ctx, 700*time.Millisecond)
 	_, err := rts["n2"].PushConfig(sctx, PushRequest{Config: base})
 	scancel()
-	if err == nil || !errors.Is(err, dc.ErrRetry) || !strings.Contains(err.Error(), "in no membership view yet") {
+	if err == nil || !errors.Is(err, dcmsg.ErrRetry) || !strings.Contains(err.Error(), "in no membership view yet") {
 		t.Fatalf("push without a view: %v", err)
 	}
 
 	for _, n := range names {
-		rts[n].OnView(dc.SimpleView(1, names...))
+		rts[n].OnView(dcmsg.SimpleView(1, names...))
 	}
 	doc, err := config.ParseDocument("move.yaml", []byte(`resources:
   - id: grp
@@ -103,7 +104,7 @@ constraints:
 
 	bad := &model.Config{Resources: moved.Resources, Constraints: model.Constraints{Locations: []model.Location{{ID: "x", Rsc: "web", Node: "n1"}}}}
 	res, err = rts["n2"].PushConfig(pctx, PushRequest{Config: bad})
-	if err == nil || errors.Is(err, dc.ErrRetry) || !strings.Contains(err.Error(), `unknown resource "web"`) {
+	if err == nil || errors.Is(err, dcmsg.ErrRetry) || !strings.Contains(err.Error(), `unknown resource "web"`) {
 		t.Fatalf("bad push: %+v %v", res, err)
 	}
 	if ci, _ := rts["n1"].ConfigInfo(ctx); ci.Digest != replica.ConfigDigest(moved) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"palisade/cluster/dc"
+	"palisade/cluster/dcmsg"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
 	"palisade/quorum"
@@ -36,7 +37,7 @@ func TestRuntimeDeviceVote(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go rt.Run(ctx)
-	rt.OnView(dc.SimpleView(4, "n1"))
+	rt.OnView(dcmsg.SimpleView(4, "n1"))
 	wait := func(what string, ok func(dc.Snapshot) bool) {
 		t.Helper()
 		deadline := time.After(5 * time.Second)

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"palisade/cluster/dc"
+	"palisade/cluster/dcmsg"
 	"palisade/cluster/replica"
 )
 
@@ -18,7 +18,7 @@ func TestRuntimeEditConfig(t *testing.T) {
 	waitFor(t, func() bool { return fc.runs("n2") }, "db on n2, the node it prefers")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	edit := func(on string, e replica.Edit) dc.ConfigResult {
+	edit := func(on string, e replica.Edit) dcmsg.ConfigResult {
 		t.Helper()
 		res, err := fc.rts[on].EditConfig(ctx, e)
 		if err != nil {

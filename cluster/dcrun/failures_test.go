@@ -11,6 +11,7 @@ import (
 
 	"palisade/cluster/api"
 	"palisade/cluster/dc"
+	"palisade/cluster/dcmsg"
 	"palisade/cluster/replica"
 
 	"palisade/cluster/eventlog"
@@ -63,7 +64,7 @@ func startFailCluster(t *testing.T, meta map[string]string, failOn string) *fail
 		go func(rt *Runtime) { defer loops.Done(); rt.Run(ctx) }(rt)
 	}
 	for _, n := range names {
-		fc.rts[n].OnView(dc.SimpleView(1, names...))
+		fc.rts[n].OnView(dcmsg.SimpleView(1, names...))
 	}
 	return fc
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"palisade/cluster/dc"
+	"palisade/cluster/dcmsg"
 	"palisade/cluster/replica"
 
 	"palisade/cluster/recovery"
@@ -41,9 +42,9 @@ func TestStartFailureIsFatal(t *testing.T) {
 			Resources: []*model.Resource{{ID: "a", Class: "ocf", Provider: "heartbeat", Type: "Dummy"}}}
 		rt := New(Config{Coordinator: dc.Config{Self: "n1", Nodes: []string{"n1"}, Gate: recovery.New(recovery.Config{Self: "n1", Nodes: []string{"n1"}}),
 			Quorum: mustQuorum(t, "n1"), CIB: &replica.CIB{Config: cfg}}, Executor: ex, Logger: quiet, Send: func(string, []byte) error { return nil }})
-		rt.eng.SetView(dc.SimpleView(1, "n1"), 0)
+		rt.eng.SetView(dcmsg.SimpleView(1, "n1"), 0)
 		rt.eng.Ready()
-		rt.eng.Deliver(dc.Message{Kind: dc.KindAction, View: 1, From: "n1", Action: &dc.Action{ID: 1, Op: "start", Resource: "a"}}, 0)
+		rt.eng.Deliver(dcmsg.Message{Kind: dcmsg.KindAction, View: 1, From: "n1", Action: &dcmsg.Action{ID: 1, Op: "start", Resource: "a"}}, 0)
 		rd := rt.eng.Ready()
 		if len(rd.Exec) != 1 {
 			t.Fatalf("%s: exec requests %+v, want the start", c.name, rd.Exec)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"palisade/cluster/dc"
+	"palisade/cluster/dcmsg"
 
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
@@ -105,8 +106,8 @@ type Runtime struct {
 	// Loop goroutine only: proposals and operator requests waiting for
 	// the DC's answer, running fences, and the file digest that goes with
 	// the persisted replica.
-	waiting    map[string]chan dc.ConfigResult
-	answers    map[string]chan dc.OpAnswer
+	waiting    map[string]chan dcmsg.ConfigResult
+	answers    map[string]chan dcmsg.OpAnswer
 	proposals  uint64
 	fences     map[uint64]context.CancelFunc
 	fileDigest string
@@ -136,7 +137,7 @@ func New(cfg Config) *Runtime {
 	}
 	r := &Runtime{cfg: cfg, eng: dc.NewEngine(dc.EngineConfig{Coordinator: cfg.Coordinator, Executor: cfg.Executor != nil}),
 		in: make(chan func(), 1024), log: cfg.Logger, stopped: make(chan struct{}), ctx: context.Background(),
-		waiting: map[string]chan dc.ConfigResult{}, answers: map[string]chan dc.OpAnswer{}, fences: map[uint64]context.CancelFunc{},
+		waiting: map[string]chan dcmsg.ConfigResult{}, answers: map[string]chan dcmsg.OpAnswer{}, fences: map[uint64]context.CancelFunc{},
 		validations: map[string]validation{},
 		fileDigest:  cfg.FileDigest}
 	r.eng.MembershipTick(cfg.Now(), 0)
@@ -241,7 +242,7 @@ func hasWork(rd dc.Ready) bool {
 
 // OnView is called by the node daemon on every membership change (members,
 // id or agreement).
-func (r *Runtime) OnView(v dc.View) {
+func (r *Runtime) OnView(v dcmsg.View) {
 	r.do(func() { r.eng.SetView(v, r.cfg.Now()) })
 }
 
@@ -261,7 +262,7 @@ func (r *Runtime) MembershipTick(quiet time.Duration) {
 // Deliver is called by the node daemon for every reliable message of the
 // DC protocol received from node from.
 func (r *Runtime) Deliver(from string, payload []byte) {
-	m, err := dc.Decode(from, payload)
+	m, err := dcmsg.Decode(from, payload)
 	if err != nil {
 		r.log.Warn("dropping coordination message", "from", from, "err", err)
 		return
@@ -284,8 +285,8 @@ func (r *Runtime) ExecutorEvent(ev executor.Event) {
 
 // request sends an operator command to the DC (through the engine) and
 // waits for its decision.
-func (r *Runtime) request(ctx context.Context, req dc.OpRequest) (dc.OpAnswer, error) {
-	c := make(chan dc.OpAnswer, 1)
+func (r *Runtime) request(ctx context.Context, req dcmsg.OpRequest) (dcmsg.OpAnswer, error) {
+	c := make(chan dcmsg.OpAnswer, 1)
 	r.do(func() {
 		r.proposals++
 		req.ID = fmt.Sprintf("%s/op%d", r.self(), r.proposals)
@@ -300,22 +301,22 @@ func (r *Runtime) request(ctx context.Context, req dc.OpRequest) (dc.OpAnswer, e
 			delete(r.answers, req.ID)
 			r.eng.Forget(req.ID)
 		})
-		return dc.OpAnswer{}, fmt.Errorf("%s: no answer from the DC: %w", req.Op, ctx.Err())
+		return dcmsg.OpAnswer{}, fmt.Errorf("%s: no answer from the DC: %w", req.Op, ctx.Err())
 	}
 }
 
 // Confirm is the operator's `palisade fence confirm NODE`: the DC decides
 // and its answer (or refusal) is returned, on whichever node it is typed.
-func (r *Runtime) Confirm(ctx context.Context, node, by string) (dc.OpAnswer, error) {
-	return r.request(ctx, dc.OpRequest{Op: dc.OpConfirm, Node: node, By: by})
+func (r *Runtime) Confirm(ctx context.Context, node, by string) (dcmsg.OpAnswer, error) {
+	return r.request(ctx, dcmsg.OpRequest{Op: dcmsg.OpConfirm, Node: node, By: by})
 }
 
 // Cleanup is the operator's `palisade resource cleanup RSC [--node N]`
 // (Pacemaker's crm_resource --cleanup): the DC checks it and asks the
 // nodes (node, or every member) to clear the fail counts of every
 // primitive of rsc and to probe it again.
-func (r *Runtime) Cleanup(ctx context.Context, rsc, node, by string) (dc.OpAnswer, error) {
-	return r.request(ctx, dc.OpRequest{Op: dc.OpCleanup, Resource: rsc, Node: node, By: by})
+func (r *Runtime) Cleanup(ctx context.Context, rsc, node, by string) (dcmsg.OpAnswer, error) {
+	return r.request(ctx, dcmsg.OpRequest{Op: dcmsg.OpCleanup, Resource: rsc, Node: node, By: by})
 }
 
 // Shutdown leaves the cluster cleanly: it asks the DC to move this node's
@@ -494,11 +495,11 @@ func (r *Runtime) appendLog(e eventlog.Entry) {
 	}
 }
 
-func (r *Runtime) sendMsg(to string, m dc.Message) {
+func (r *Runtime) sendMsg(to string, m dcmsg.Message) {
 	if m.From == "" {
 		m.From = r.self()
 	}
-	b, err := dc.Encode(m)
+	b, err := dcmsg.Encode(m)
 	if err == nil {
 		err = r.cfg.Send(to, b)
 	}

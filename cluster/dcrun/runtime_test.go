@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"palisade/cluster/dc"
+	"palisade/cluster/dcmsg"
 	"palisade/cluster/replica"
 
 	"palisade/cluster/eventlog"
@@ -159,7 +160,7 @@ func TestRuntimeFailover(t *testing.T) {
 	// n2 already runs the group.
 	execs["n2"].running["vip"], execs["n2"].running["dummy"] = true, true
 	for _, n := range names {
-		rts[n].OnView(dc.SimpleView(1, names...))
+		rts[n].OnView(dcmsg.SimpleView(1, names...))
 	}
 	waitFor(t, func() bool { return rts["n3"].Snapshot().CIB.NumUpdates > 0 }, "dc.CIB replicated to n3")
 	if i := rec.index("n1 start vip"); i >= 0 {
@@ -170,7 +171,7 @@ func TestRuntimeFailover(t *testing.T) {
 	up["n2"] = false
 	mu.Unlock()
 	for _, n := range []string{"n1", "n3"} {
-		rts[n].OnView(dc.SimpleView(2, "n1", "n3"))
+		rts[n].OnView(dcmsg.SimpleView(2, "n1", "n3"))
 	}
 	waitFor(t, func() bool { return rec.index("n1 start dummy") >= 0 || rec.index("n3 start dummy") >= 0 }, "group restarted elsewhere")
 	f := rec.index("fence n2")

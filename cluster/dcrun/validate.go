@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"palisade/cluster/api"
-	"palisade/cluster/dc"
+	"palisade/cluster/dcmsg"
 	"palisade/cluster/replica"
 	"palisade/resources/agent"
 	"palisade/resources/model"
@@ -29,7 +29,7 @@ const ValidateTimeout = 15 * time.Second
 // resources' parameters failed the agents' checks. Nothing changed
 // anywhere.
 type ValidationError struct {
-	Problems []dc.ParamProblem
+	Problems []dcmsg.ParamProblem
 }
 
 // ErrorCode makes the control API answer "invalid".
@@ -82,10 +82,10 @@ func (r *Runtime) validateChange(ctx context.Context, next *model.Config) error 
 	if len(changed) == 0 {
 		return nil
 	}
-	var problems []dc.ParamProblem
+	var problems []dcmsg.ParamProblem
 	add := func(rsc, node string, errs []agent.ParamError) {
 		for _, e := range errs {
-			problems = append(problems, dc.ParamProblem{Resource: rsc, Param: e.Param, Node: node, Msg: e.Msg})
+			problems = append(problems, dcmsg.ParamProblem{Resource: rsc, Param: e.Param, Node: node, Msg: e.Msg})
 		}
 	}
 	for _, p := range changed {
@@ -106,21 +106,21 @@ func (r *Runtime) validateChange(ctx context.Context, next *model.Config) error 
 	}
 	vctx, cancel := context.WithTimeout(ctx, ValidateTimeout)
 	defer cancel()
-	answers := map[string]chan dc.ValidateResult{}
+	answers := map[string]chan dcmsg.ValidateResult{}
 	var sent []string // request ids (loop goroutine only)
 	for _, n := range slices.Sorted(maps.Keys(perNode)) {
 		if n == r.self() {
 			continue
 		}
-		c := make(chan dc.ValidateResult, 1)
+		c := make(chan dcmsg.ValidateResult, 1)
 		answers[n] = c
 		r.do(func() {
 			r.proposals++
 			id := fmt.Sprintf("%s/validate%d", r.self(), r.proposals)
 			r.validations[id] = validation{node: n, c: c}
 			sent = append(sent, id)
-			r.sendMsg(n, dc.Message{Kind: dc.KindValidate, View: r.eng.Coordinator().View(), From: r.self(),
-				Validate: &dc.ValidateRequest{ID: id, Primitives: perNode[n]}})
+			r.sendMsg(n, dcmsg.Message{Kind: dcmsg.KindValidate, View: r.eng.Coordinator().View(), From: r.self(),
+				Validate: &dcmsg.ValidateRequest{ID: id, Primitives: perNode[n]}})
 		})
 	}
 	if ps, ok := perNode[r.self()]; ok {
@@ -131,7 +131,7 @@ func (r *Runtime) validateChange(ctx context.Context, next *model.Config) error 
 		case res := <-answers[n]:
 			problems = append(problems, res.Problems...)
 		case <-vctx.Done():
-			problems = append(problems, dc.ParamProblem{Resource: strings.Join(ids(perNode[n]), ", "), Node: n,
+			problems = append(problems, dcmsg.ParamProblem{Resource: strings.Join(ids(perNode[n]), ", "), Node: n,
 				Msg: fmt.Sprintf("no answer to the parameter check within %v (the node may be busy or leaving): try again", ValidateTimeout)})
 		}
 	}
@@ -148,15 +148,15 @@ func (r *Runtime) validateChange(ctx context.Context, next *model.Config) error 
 
 type validation struct {
 	node string
-	c    chan dc.ValidateResult
+	c    chan dcmsg.ValidateResult
 }
 
 // validateHere runs the node-local checks of prims on this node.
-func (r *Runtime) validateHere(ctx context.Context, prims []*model.Resource) []dc.ParamProblem {
-	var out []dc.ParamProblem
+func (r *Runtime) validateHere(ctx context.Context, prims []*model.Resource) []dcmsg.ParamProblem {
+	var out []dcmsg.ParamProblem
 	for _, p := range prims {
 		for _, e := range r.cfg.Validate(ctx, replica.Instance(p, "validate-all", 0), true) {
-			out = append(out, dc.ParamProblem{Resource: p.ID, Param: e.Param, Node: r.self(), Msg: e.Msg})
+			out = append(out, dcmsg.ParamProblem{Resource: p.ID, Param: e.Param, Node: r.self(), Msg: e.Msg})
 		}
 	}
 	return out
@@ -164,27 +164,27 @@ func (r *Runtime) validateHere(ctx context.Context, prims []*model.Resource) []d
 
 // deliverValidation handles the validation messages (not the engine's:
 // they need I/O). It reports whether m was one.
-func (r *Runtime) deliverValidation(m dc.Message) bool {
+func (r *Runtime) deliverValidation(m dcmsg.Message) bool {
 	switch m.Kind {
-	case dc.KindValidate:
+	case dcmsg.KindValidate:
 		req := *m.Validate
 		r.do(func() {
 			base := r.ctx // the loop's: read on the loop goroutine
 			go func() {
 				ctx, cancel := context.WithTimeout(base, ValidateTimeout)
 				defer cancel()
-				var problems []dc.ParamProblem
+				var problems []dcmsg.ParamProblem
 				if r.cfg.Validate != nil {
 					problems = r.validateHere(ctx, req.Primitives)
 				}
 				r.do(func() {
-					r.sendMsg(m.From, dc.Message{Kind: dc.KindValidateResult, View: r.eng.Coordinator().View(), From: r.self(),
-						Validation: &dc.ValidateResult{ID: req.ID, Problems: problems}})
+					r.sendMsg(m.From, dcmsg.Message{Kind: dcmsg.KindValidateResult, View: r.eng.Coordinator().View(), From: r.self(),
+						Validation: &dcmsg.ValidateResult{ID: req.ID, Problems: problems}})
 				})
 			}()
 		})
 		return true
-	case dc.KindValidateResult:
+	case dcmsg.KindValidateResult:
 		r.do(func() {
 			v, ok := r.validations[m.Validation.ID]
 			if !ok || v.node != m.From {

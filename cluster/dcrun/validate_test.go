@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"palisade/cluster/dc"
+	"palisade/cluster/dcmsg"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
 	"palisade/cluster/replica"
@@ -71,7 +72,7 @@ func TestRuntimeValidatesOnNodes(t *testing.T) {
 		go func(rt *Runtime) { defer loops.Done(); rt.Run(ctx) }(rts[n])
 	}
 	for _, n := range names {
-		rts[n].OnView(dc.SimpleView(1, names...))
+		rts[n].OnView(dcmsg.SimpleView(1, names...))
 	}
 	pctx, pcancel := context.WithTimeout(ctx, 10*time.Second)
 	defer pcancel()

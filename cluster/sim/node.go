@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"palisade/cluster/dc"
+	"palisade/cluster/dcmsg"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/membership"
 	"palisade/cluster/recovery"
@@ -369,7 +370,7 @@ func (n *node) afterMembership() {
 	}
 	if v := n.mem.View(); v.ID != 0 {
 		n.noteView(v)
-		n.eng.SetView(dc.FromMembership(v, nodeName), n.w.now)
+		n.eng.SetView(dcmsg.FromMembership(v, nodeName), n.w.now)
 	}
 	if viewChanged {
 		n.sendHeartbeat()
@@ -396,7 +397,7 @@ func (n *node) pump() {
 			w.trace("%s ALERT %s: %s", n.name, a.Target, firstLine(a.Message))
 		}
 		for _, o := range rd.Send {
-			b, err := dc.Encode(o.Msg)
+			b, err := dcmsg.Encode(o.Msg)
 			if err == nil {
 				err = n.rel.Send(uint32(nodeID(o.To)), b)
 			}
@@ -439,7 +440,7 @@ func (n *node) pump() {
 			}
 		}
 		for _, d := range rr.Delivered {
-			m, err := dc.Decode(nodeName(membership.NodeID(d.From)), d.Payload)
+			m, err := dcmsg.Decode(nodeName(membership.NodeID(d.From)), d.Payload)
 			if err != nil {
 				w.trace("%s undecodable message: %v", n.name, err)
 				continue
@@ -559,7 +560,7 @@ func (n *node) push(cfg *model.Config, what string) {
 		return
 	}
 	n.reqSeq++
-	n.eng.Propose(dc.Proposal{ID: fmt.Sprintf("%s/p%d", n.name, n.reqSeq), Config: cfg, Source: what}, n.w.now)
+	n.eng.Propose(dcmsg.Proposal{ID: fmt.Sprintf("%s/p%d", n.name, n.reqSeq), Config: cfg, Source: what}, n.w.now)
 	n.pump()
 }
 
@@ -569,7 +570,7 @@ func (n *node) request(op, target, rsc string) {
 		return
 	}
 	n.reqSeq++
-	n.eng.Request(dc.OpRequest{ID: fmt.Sprintf("%s/o%d", n.name, n.reqSeq), Op: op, Node: target, Resource: rsc, By: "sim"}, n.w.now)
+	n.eng.Request(dcmsg.OpRequest{ID: fmt.Sprintf("%s/o%d", n.name, n.reqSeq), Op: op, Node: target, Resource: rsc, By: "sim"}, n.w.now)
 	n.pump()
 }
 

@@ -12,7 +12,7 @@ import (
 
 	"palisade/cluster/api"
 	"palisade/cluster/config"
-	"palisade/cluster/dc"
+	"palisade/cluster/dcmsg"
 	"palisade/cluster/dcrun"
 	"palisade/cluster/node"
 	"palisade/cluster/replica"
@@ -81,7 +81,7 @@ func handleConfig(ctx context.Context, n *node.Node, rt *dcrun.Runtime, log *slo
 // configResult is the control API's answer to a push or an edit: the DC's
 // acceptance, or a refusal with its code (invalid, conflict, retry when the
 // cluster could not take it in time).
-func configResult(res dc.ConfigResult, err error) (any, error) {
+func configResult(res dcmsg.ConfigResult, err error) (any, error) {
 	if err != nil {
 		if api.CodeOf(err) == "" {
 			code := api.Invalid

@@ -15,6 +15,7 @@ import (
 	"palisade/cluster/api"
 	"palisade/cluster/config"
 	"palisade/cluster/dc"
+	"palisade/cluster/dcmsg"
 	"palisade/cluster/dcrun"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/membership"
@@ -144,13 +145,13 @@ func attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 		rc.Fencer = observe.fencer(fz)
 	}
 	rt = dcrun.New(rc)
-	var last dc.View
+	var last dcmsg.View
 	lastSize := 0
 	n.OnEvent(func(ev membership.Event, mv membership.View) {
 		if mv.ID == 0 {
 			return
 		}
-		v := dc.FromMembership(mv, func(id membership.NodeID) string { return byID[uint32(id)] })
+		v := dcmsg.FromMembership(mv, func(id membership.NodeID) string { return byID[uint32(id)] })
 		if v.ID == last.ID && v.Agreed == last.Agreed && len(v.Members) == len(last.Members) {
 			return
 		}
@@ -231,7 +232,7 @@ func handleOperator(n *node.Node, rt *dcrun.Runtime) {
 
 // opError turns a refused operator command into an *api.Error with its
 // code.
-func opError(ans dc.OpAnswer, err error) error {
+func opError(ans dcmsg.OpAnswer, err error) error {
 	if ans.Code != "" {
 		return &api.Error{Code: api.Code(ans.Code), Message: ans.Error}
 	}

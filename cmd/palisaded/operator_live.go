@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"palisade/cluster/api"
-	"palisade/cluster/dc"
+	"palisade/cluster/dcmsg"
 	"palisade/cluster/dcrun"
 	"palisade/cluster/node"
 	"palisade/cluster/replica"
@@ -58,7 +58,7 @@ func handleLive(n *node.Node, rt *dcrun.Runtime, op *operator) {
 // result once, with that version's digest; when the configuration changed
 // meanwhile it is redone on the new one (as dcrun.EditConfig does for one
 // edit).
-func editAll(ctx context.Context, rt *dcrun.Runtime, a api.EditsRequest, self string, nodes []string) (dc.ConfigResult, error) {
+func editAll(ctx context.Context, rt *dcrun.Runtime, a api.EditsRequest, self string, nodes []string) (dcmsg.ConfigResult, error) {
 	var words []string
 	for i := range a.Edits {
 		e := &a.Edits[i]
@@ -76,11 +76,11 @@ func editAll(ctx context.Context, rt *dcrun.Runtime, a api.EditsRequest, self st
 	for attempt := 1; ; attempt++ {
 		ci, err := rt.ConfigInfo(ctx)
 		if err != nil {
-			return dc.ConfigResult{}, err
+			return dcmsg.ConfigResult{}, err
 		}
 		cfg, err := copyModel(ci.Config)
 		if err != nil {
-			return dc.ConfigResult{}, err
+			return dcmsg.ConfigResult{}, err
 		}
 		for _, e := range a.Edits {
 			if err := replica.ApplyEdit(cfg, e, nodes); err != nil {
@@ -91,7 +91,7 @@ func editAll(ctx context.Context, rt *dcrun.Runtime, a api.EditsRequest, self st
 				case strings.Contains(err.Error(), "unknown resource"):
 					code = api.UnknownResource
 				}
-				return dc.ConfigResult{}, &api.Error{Code: code, Message: err.Error()}
+				return dcmsg.ConfigResult{}, &api.Error{Code: code, Message: err.Error()}
 			}
 		}
 		res, err := rt.PushConfig(ctx, dcrun.PushRequest{Config: cfg, AdminEpoch: ci.Version.AdminEpoch, Source: source, BaseDigest: ci.Digest, Edits: a.Edits})

@@ -1,4 +1,4 @@
-package dc
+package dcmsg
 
 import (
 	"encoding/json"
@@ -160,8 +160,8 @@ type NodeStatus struct {
 	Attributes map[string]string `json:"attributes,omitempty"`
 }
 
-// names lists the resources the report shows active here.
-func (s NodeStatus) names() []string {
+// Names lists the resources the report shows active here.
+func (s NodeStatus) Names() []string {
 	var out []string
 	for _, r := range s.Resources {
 		out = append(out, r.Rsc)

@@ -1,4 +1,4 @@
-package dc
+package dcmsg
 
 import (
 	"fmt"
@@ -75,16 +75,6 @@ func SimpleView(id uint64, names ...string) View {
 		v.DC = v.Members[0].Name
 	}
 	return v
-}
-
-func cmpStr(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // FromMembership converts a membership view, naming its nodes with name.
