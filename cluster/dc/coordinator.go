@@ -35,13 +35,6 @@ type PlannedAction struct {
 // through an adapter in production, a fake in tests).
 type Scheduler func(cfg *model.Config, st model.Status, now time.Time) ([]PlannedAction, error)
 
-// Outgoing is a message to send; To may be this node (the caller loops it
-// back through Deliver).
-type Outgoing struct {
-	To  string
-	Msg dcmsg.Message
-}
-
 // Config sets up a Coordinator.
 type Config struct {
 	Self  string
@@ -148,10 +141,66 @@ type Coordinator struct {
 	synced bool
 
 	ready *Ready
+	// fenceOrders are the gate's fence decisions for the Engine to
+	// execute, withdrawn the decisions it withdrew, selfFenceFailed the
+	// fences of this node no peer could take (TakeFenceWork).
+	fenceOrders     []FenceOrder
+	withdrawn       []recovery.FenceRequest
+	selfFenceFailed []recovery.FenceRequest
 }
 
-// New returns a Coordinator writing its work into rd.
-func newCoordinator(cfg Config, rd *Ready) *Coordinator {
+// FenceOrder is a fence the gate decided, in the view it decided it in.
+type FenceOrder struct {
+	Req  recovery.FenceRequest
+	View uint64
+}
+
+// TakeFenceWork returns and clears the gate's fence decisions since the
+// last call: orders to execute, orders withdrawn, and fences of this node
+// that no other member can execute (they count as failed).
+func (c *Coordinator) TakeFenceWork() (orders []FenceOrder, withdrawn, selfFailed []recovery.FenceRequest) {
+	orders, withdrawn, selfFailed = c.fenceOrders, c.withdrawn, c.selfFenceFailed
+	c.fenceOrders, c.withdrawn, c.selfFenceFailed = nil, nil, nil
+	return orders, withdrawn, selfFailed
+}
+
+// TakePersist returns the replica when it changed since the last call
+// (copy-on-write: a new pointer is a change) and holds something worth
+// keeping (a configuration or fence records), else nil.
+func (c *Coordinator) TakePersist() *replica.CIB {
+	if (c.cib.Config == nil && len(c.cib.Fencing) == 0) || c.cib == c.persisted {
+		return nil
+	}
+	c.persisted = c.cib
+	return c.cib
+}
+
+// Advance re-checks freshness and the quorum device's verdict at now:
+// called before any input is acted on, so a process resumed after a pause
+// notices first.
+func (c *Coordinator) Advance(now time.Duration) {
+	c.checkFresh(now)
+	c.checkDevice(now)
+}
+
+// Current is the current view.
+func (c *Coordinator) Current() dcmsg.View { return c.view }
+
+// QuorateNow reports whether this node's membership is fresh and its view
+// holds quorum at now (with the device's vote as it stands at now).
+func (c *Coordinator) QuorateNow(now time.Duration) bool { return c.fresh && c.quorumNow(now).Quorate }
+
+// Send queues m for node to (this node: looped back), stamped with this
+// node's name and view.
+func (c *Coordinator) Send(to string, m dcmsg.Message) { c.send(to, m) }
+
+// RecordHistory adds an entry to this replica's fence history (the DC
+// replicates it with its next publish).
+func (c *Coordinator) RecordHistory(e topology.HistoryEntry) { c.recordHistory(e) }
+
+// New returns a Coordinator writing its work into rd (shared with the
+// member side, see cluster/engine).
+func New(cfg Config, rd *Ready) *Coordinator {
 	if cfg.Wall == nil {
 		cfg.Wall = time.Now
 	}
@@ -231,6 +280,30 @@ func (c *Coordinator) Gate() *recovery.Gate { return c.gate() }
 // CIB returns the local replica.
 func (c *Coordinator) CIB() *replica.CIB { return c.cib }
 
+// Scheduler is the scheduler the DC runs (Config.Schedule).
+func (c *Coordinator) Scheduler() Scheduler { return c.cfg.Schedule }
+
+// SetScheduler replaces the scheduler (tests swap a fake for the real one,
+// or the reverse, on a running cluster).
+func (c *Coordinator) SetScheduler(s Scheduler) { c.cfg.Schedule = s }
+
+// Self is this node's name.
+func (c *Coordinator) Self() string { return c.cfg.Self }
+
+// SafetyDigest is this node's digest of its quorum and fencing settings
+// (Config.SafetyDigest).
+func (c *Coordinator) SafetyDigest() string { return c.cfg.SafetyDigest }
+
+// Wall is the wall clock the core runs on (Config.Wall).
+func (c *Coordinator) Wall() time.Time { return c.cfg.Wall() }
+
+// Log records an event of this node (its name, the time and, unless set,
+// the current view filled in) for Ready.Log.
+func (c *Coordinator) Log(now time.Duration, e eventlog.Entry) { c.log(now, e) }
+
+// Errorf records a non-fatal problem for Ready.Errors.
+func (c *Coordinator) Errorf(format string, args ...any) { c.errorf(format, args...) }
+
 func (c *Coordinator) log(now time.Duration, e eventlog.Entry) {
 	e.MonoNS = int64(now)
 	e.Writer = c.cfg.Self
@@ -242,7 +315,7 @@ func (c *Coordinator) log(now time.Duration, e eventlog.Entry) {
 
 func (c *Coordinator) send(to string, m dcmsg.Message) {
 	m.View, m.From = c.view.ID, c.cfg.Self
-	c.ready.Send = append(c.ready.Send, Outgoing{To: to, Msg: m})
+	c.ready.Send = append(c.ready.Send, dcmsg.Outgoing{To: to, Msg: m})
 }
 
 func (c *Coordinator) errorf(format string, args ...any) {
@@ -365,9 +438,9 @@ func (c *Coordinator) drainGate(now time.Duration) {
 			c.delegateSelfFence(fr, now)
 			continue
 		}
-		c.ready.fenceOrders = append(c.ready.fenceOrders, fenceOrder{req: fr, view: c.view.ID})
+		c.fenceOrders = append(c.fenceOrders, FenceOrder{Req: fr, View: c.view.ID})
 	}
-	c.ready.withdrawn = append(c.ready.withdrawn, rd.Withdraw...)
+	c.withdrawn = append(c.withdrawn, rd.Withdraw...)
 	if len(rd.Fence) > 0 || len(rd.Withdraw) > 0 {
 		c.publish(now)
 	}
@@ -388,7 +461,7 @@ func (c *Coordinator) delegateSelfFence(fr recovery.FenceRequest, now time.Durat
 	if peer == "" {
 		c.ready.Alerts = append(c.ready.Alerts, recovery.Alert{Target: c.cfg.Self,
 			Message: fmt.Sprintf("%s must be fenced (%s) but no other member can do it; its resources stay blocked", c.cfg.Self, fr.Reason)})
-		c.ready.selfFenceFailed = append(c.ready.selfFenceFailed, fr)
+		c.selfFenceFailed = append(c.selfFenceFailed, fr)
 		return
 	}
 	c.delegated[fr.Attempt] = delegation{req: fr, peer: peer, at: now}

@@ -63,13 +63,12 @@ func (q QuorumInfo) State() quorum.State {
 		DeviceVotes: q.DeviceVotes, Pending: q.Pending, DeviceProblem: q.DeviceProblem}
 }
 
-// SetDeviceVote feeds the quorum device's current verdict (see DeviceVote).
-// A change of what counts re-evaluates quorum at once.
-func (e *Engine) SetDeviceVote(v DeviceVote, now time.Duration) {
+// SetDeviceVote records the quorum device's verdict; the next Advance
+// (every input of the Engine) evaluates it.
+func (c *Coordinator) SetDeviceVote(v DeviceVote) {
 	v.Members = slices.Clone(v.Members)
 	slices.Sort(v.Members)
-	e.c.dev = v
-	e.at(now) // re-checks the device (and freshness) with the new verdict
+	c.dev = v
 }
 
 // deviceVote is what the device's verdict means for the current view at
@@ -134,29 +133,6 @@ func (c *Coordinator) Pending() bool { return c.pending }
 // Quorum returns the quorum verdict of the current view.
 func (c *Coordinator) Quorum() QuorumInfo { return c.qinfo }
 
-// SetAttribute sets (value != "") or removes (value == "") one of this
-// node's transient attributes (a ping score, pingd-style), which the DC's
-// scheduler sees in the node's state for location rules. A change is
-// reported to the DC at once.
-func (e *Engine) SetAttribute(name, value string, now time.Duration) {
-	e.at(now)
-	m := e.m
-	if m.attrs[name] == value {
-		return
-	}
-	if value == "" {
-		delete(m.attrs, name)
-	} else {
-		m.attrs[name] = value
-	}
-	if e.c.view.Agreed && e.c.view.DC != "" && (m.probed || m.c.cib.Config == nil || !m.hasExecutor) {
-		m.sendStatusToDC()
-	}
-}
-
-// Attributes returns this node's transient attributes.
-func (e *Engine) Attributes() map[string]string { return maps.Clone(e.m.attrs) }
-
 // attributesOf is what a member reported in this view (nil for a node
 // that did not report: its transient attributes are unknown).
 func (c *Coordinator) attributesOf(n string) map[string]string {
@@ -171,7 +147,13 @@ func (c *Coordinator) attributesOf(n string) map[string]string {
 // option when it is set, and suicide schedules like stop (each node
 // fences itself on top of it, outside the scheduler).
 func (c *Coordinator) scheduled(cfg *model.Config) *model.Config {
-	p := c.cfg.NoQuorumPolicy
+	return WithPolicy(cfg, c.cfg.NoQuorumPolicy)
+}
+
+// WithPolicy is cfg as the scheduler sees it under the quorum section's
+// no-quorum-policy p ("" : cfg's own option): suicide schedules like stop.
+// cfg itself is never written (the replica is shared).
+func WithPolicy(cfg *model.Config, p quorum.NoQuorumPolicy) *model.Config {
 	if p == "" || cfg == nil {
 		return cfg
 	}
@@ -203,22 +185,6 @@ func (c *Coordinator) QuorateAt(now time.Duration) bool {
 // Agreed reports whether the current view is agreed (every member
 // advertises it).
 func (c *Coordinator) Agreed() bool { return c.view.Agreed }
-
-// Runs reports whether this node runs (or may be starting) any resource:
-// the "held" flag a quorum device ranks partitions with.
-func (e *Engine) Runs() bool {
-	for _, on := range e.m.active {
-		if on {
-			return true
-		}
-	}
-	for _, k := range e.m.pendingStart {
-		if k > 0 {
-			return true
-		}
-	}
-	return false
-}
 
 // dropHeld forgets the starts held for replication when the quorum verdict
 // changed within a view (a quorum device's vote came or went): they were

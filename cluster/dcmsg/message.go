@@ -282,3 +282,10 @@ func CheckView(action, current uint64) error {
 	}
 	return nil
 }
+
+// Outgoing is a message to send; To may be this node (the caller loops it
+// back through Deliver).
+type Outgoing struct {
+	To  string
+	Msg Message
+}

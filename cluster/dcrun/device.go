@@ -11,7 +11,7 @@ import (
 func (r *Runtime) Now() time.Duration { return r.cfg.Now() }
 
 // SetDeviceVote feeds the quorum device's verdict to the engine (see
-// dc.Engine.SetDeviceVote) and returns once the engine applied it (or the
+// engine.Engine.SetDeviceVote) and returns once the engine applied it (or the
 // runtime stopped): a caller about to tell the device that this node gave
 // up a grant must know that nothing counts it any more. Verdicts are
 // applied in the order of the calls.
@@ -28,7 +28,7 @@ func (r *Runtime) SetDeviceVote(v dc.DeviceVote) {
 }
 
 // SetAttribute sets one of this node's transient attributes (pingd), which
-// location rules see (dc.Engine.SetAttribute).
+// location rules see (engine.Engine.SetAttribute).
 func (r *Runtime) SetAttribute(name, value string) {
 	r.do(func() { r.eng.SetAttribute(name, value, r.cfg.Now()) })
 }

@@ -12,6 +12,7 @@ import (
 	"palisade/cluster/api"
 	"palisade/cluster/dc"
 	"palisade/cluster/dcmsg"
+	"palisade/cluster/engine"
 	"palisade/cluster/replica"
 
 	"palisade/cluster/eventlog"
@@ -47,7 +48,7 @@ func startFailCluster(t *testing.T, meta map[string]string, failOn string) *fail
 		from := n
 		fc.rts[n] = New(Config{
 			Coordinator: dc.Config{Self: n, Nodes: names, Quorum: q, Gate: recovery.New(recovery.Config{Self: n, Nodes: names}),
-				Schedule: dc.PackageScheduler, CIB: &replica.CIB{Version: replica.Version{Epoch: 1}, Config: cfg}},
+				Schedule: engine.PackageScheduler, CIB: &replica.CIB{Version: replica.Version{Epoch: 1}, Config: cfg}},
 			Executor: fc.execs[n], Events: events, TickEvery: 5 * time.Millisecond,
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			Send: func(to string, b []byte) error {

@@ -11,6 +11,7 @@ import (
 
 	"palisade/cluster/dc"
 	"palisade/cluster/dcmsg"
+	"palisade/cluster/engine"
 
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
@@ -84,7 +85,7 @@ type Config struct {
 // decisions are the Engine's; this is only I/O.
 type Runtime struct {
 	cfg Config
-	eng *dc.Engine
+	eng *engine.Engine
 	in  chan func()
 	log *slog.Logger
 	// stopped is closed when Run returns, so late callbacks (a message
@@ -135,7 +136,7 @@ func New(cfg Config) *Runtime {
 	if cfg.Coordinator.Wall == nil {
 		cfg.Coordinator.Wall = time.Now
 	}
-	r := &Runtime{cfg: cfg, eng: dc.NewEngine(dc.EngineConfig{Coordinator: cfg.Coordinator, Executor: cfg.Executor != nil}),
+	r := &Runtime{cfg: cfg, eng: engine.New(engine.Config{Coordinator: cfg.Coordinator, Executor: cfg.Executor != nil}),
 		in: make(chan func(), 1024), log: cfg.Logger, stopped: make(chan struct{}), ctx: context.Background(),
 		waiting: map[string]chan dcmsg.ConfigResult{}, answers: map[string]chan dcmsg.OpAnswer{}, fences: map[uint64]context.CancelFunc{},
 		validations: map[string]validation{},
@@ -234,7 +235,7 @@ func (r *Runtime) busy() bool {
 }
 
 // hasWork reports whether a Ready asks for anything.
-func hasWork(rd dc.Ready) bool {
+func hasWork(rd engine.Ready) bool {
 	return len(rd.Send) > 0 || len(rd.Exec) > 0 || len(rd.Monitors) > 0 || len(rd.Fence) > 0 ||
 		len(rd.CancelFence) > 0 || len(rd.ClearFailures) > 0 || len(rd.Alerts) > 0 || len(rd.Log) > 0 ||
 		len(rd.Errors) > 0 || len(rd.ConfigResults) > 0 || len(rd.Answers) > 0 || rd.Persist != nil
@@ -508,13 +509,13 @@ func (r *Runtime) sendMsg(to string, m dcmsg.Message) {
 	}
 }
 
-func (r *Runtime) fence(ctx context.Context, f dc.FenceExec) {
-	var out dc.FenceOutcome
+func (r *Runtime) fence(ctx context.Context, f engine.FenceExec) {
+	var out engine.FenceOutcome
 	if r.cfg.Fencer == nil {
 		out.Err = "no fencer configured on this node"
 	} else {
 		o := r.cfg.Fencer.Fence(ctx, f.Target)
-		out = dc.FenceOutcomeOf(o)
+		out = engine.FenceOutcomeOf(o)
 	}
 	r.do(func() {
 		delete(r.fences, f.Ref)

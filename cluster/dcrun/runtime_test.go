@@ -13,6 +13,7 @@ import (
 
 	"palisade/cluster/dc"
 	"palisade/cluster/dcmsg"
+	"palisade/cluster/engine"
 	"palisade/cluster/replica"
 
 	"palisade/cluster/eventlog"
@@ -141,7 +142,7 @@ func TestRuntimeFailover(t *testing.T) {
 		from := n
 		rts[n] = New(Config{
 			Coordinator: dc.Config{Self: n, Nodes: names, Quorum: q, Gate: recovery.New(recovery.Config{Self: n, Nodes: names}),
-				Schedule: dc.PackageScheduler, CIB: &replica.CIB{Version: replica.Version{Epoch: 1}, Config: cfg}},
+				Schedule: engine.PackageScheduler, CIB: &replica.CIB{Version: replica.Version{Epoch: 1}, Config: cfg}},
 			Fencer: fakeFencer{rec}, Executor: execs[n], Events: events, TickEvery: 5 * time.Millisecond,
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			Send: func(to string, b []byte) error {

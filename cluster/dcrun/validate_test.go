@@ -13,6 +13,7 @@ import (
 
 	"palisade/cluster/dc"
 	"palisade/cluster/dcmsg"
+	"palisade/cluster/engine"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
 	"palisade/cluster/replica"
@@ -43,7 +44,7 @@ func TestRuntimeValidatesOnNodes(t *testing.T) {
 		cib, fd, _ := replica.StartCIB(nil, base, 0)
 		rts[n] = New(Config{
 			Coordinator: dc.Config{Self: n, Nodes: names, Quorum: q, Gate: recovery.New(recovery.Config{Self: n, Nodes: names}),
-				Schedule: dc.PackageScheduler, CIB: cib},
+				Schedule: engine.PackageScheduler, CIB: cib},
 			Executor: &fakeExec{node: n, rec: rec, running: map[string]bool{}}, Events: events, TickEvery: 5 * time.Millisecond,
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), FileDigest: fd,
 			Send: func(to string, b []byte) error {

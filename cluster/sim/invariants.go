@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"palisade/cluster/dc"
+	"palisade/cluster/engine"
 	"palisade/cluster/membership"
 	"palisade/cluster/recovery"
 )
@@ -53,7 +53,7 @@ func (w *World) checkQuorum(n *node) {
 // judged from the nodes' membership states (every live member held the
 // same member set within the last message delay), not from what the
 // engine under test believes.
-func (w *World) checkFenceRequest(n *node, f dc.FenceExec, when string) {
+func (w *World) checkFenceRequest(n *node, f engine.FenceExec, when string) {
 	v := n.mem.View()
 	why := w.agreedQuorate(n, v)
 	if why == "" && f.For == n.name && v.DC != n.id {
@@ -111,7 +111,7 @@ func (w *World) agreedQuorate(n *node, v membership.View) string {
 // on its links, no pause, no restart) for long enough that its peers
 // could not have lost it. Fences for a failed stop or monitor, and an
 // operator's, are exempt.
-func (w *World) checkHealthyTarget(n *node, f dc.FenceExec) {
+func (w *World) checkHealthyTarget(n *node, f engine.FenceExec) {
 	if !strings.HasPrefix(f.Reason, "node lost") && !strings.HasPrefix(f.Reason, "not seen at start-up") {
 		return
 	}

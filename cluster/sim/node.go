@@ -11,6 +11,7 @@ import (
 
 	"palisade/cluster/dc"
 	"palisade/cluster/dcmsg"
+	"palisade/cluster/engine"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/membership"
 	"palisade/cluster/recovery"
@@ -44,7 +45,7 @@ type node struct {
 
 	mem    *membership.Membership
 	rel    *reliable.Endpoint
-	eng    *dc.Engine
+	eng    *engine.Engine
 	exec   *executor.Executor
 	fencer *topology.Fencer
 
@@ -77,7 +78,7 @@ type simMonitor struct {
 }
 
 type simFence struct {
-	f         dc.FenceExec
+	f         engine.FenceExec
 	cancelled bool
 }
 
@@ -279,8 +280,8 @@ func (n *node) start() {
 		RetryInitial: 500 * time.Millisecond, RetryMax: 4 * time.Second, StartupFencing: true, NoQuorumPolicy: quorum.PolicyStop})
 	cib, _, _ := replica.StartCIB(n.persisted, baseConfig(), 0)
 	n.mem, n.rel = mem, rel
-	n.eng = dc.NewEngine(dc.EngineConfig{Executor: true, Coordinator: dc.Config{Self: n.name, Nodes: names, Quorum: q, Gate: gate,
-		Schedule: dc.PackageScheduler, Wall: w.wall, CIB: cib, StaleAfter: staleAfter}})
+	n.eng = engine.New(engine.Config{Executor: true, Coordinator: dc.Config{Self: n.name, Nodes: names, Quorum: q, Gate: gate,
+		Schedule: engine.PackageScheduler, Wall: w.wall, CIB: cib, StaleAfter: staleAfter}})
 	n.exec = executor.New(executor.Config{Node: n.name, Agent: simAgent{n}, Fencing: true, StartFailureIsFatal: true, Logger: quiet, Now: w.wall})
 	n.fencer = newFencer(w, names)
 	n.eng.MembershipTick(w.now, 0)
@@ -531,19 +532,19 @@ func (n *node) monitor(mr dc.MonitorRequest) {
 // fence executes a FenceExec: the device acts after the BMC's latency
 // (if the request was not withdrawn and this process still lives), the
 // result reaches the engine after a further delay (late answers).
-func (n *node) fence(f dc.FenceExec) {
+func (n *node) fence(f engine.FenceExec) {
 	w := n.w
 	w.checkFenceRequest(n, f, "requested")
 	sf := &simFence{f: f}
 	n.fences[f.Ref] = sf
 	lat, late := w.bmcLatency(f.Target)
 	n.later(lat, func() {
-		out := dc.FenceOutcome{Err: "aborted: the request was withdrawn before the device acted"}
+		out := engine.FenceOutcome{Err: "aborted: the request was withdrawn before the device acted"}
 		if !sf.cancelled {
 			w.checkFenceRequest(n, f, "executed")
 			w.checkHealthyTarget(n, f)
 			ctx := context.Background()
-			out = dc.FenceOutcomeOf(n.fencer.Fence(ctx, f.Target))
+			out = engine.FenceOutcomeOf(n.fencer.Fence(ctx, f.Target))
 			w.trace("%s fence %s attempt %d: confirmed=%v %s", n.name, f.Target, f.Attempt, out.Confirmed, firstLine(out.Err))
 		}
 		n.later(late, func() {

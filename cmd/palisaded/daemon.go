@@ -17,6 +17,7 @@ import (
 	"palisade/cluster/dc"
 	"palisade/cluster/dcmsg"
 	"palisade/cluster/dcrun"
+	"palisade/cluster/engine"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/membership"
 	"palisade/cluster/node"
@@ -114,7 +115,7 @@ func attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 	reg.RegisterBuiltin("vip", vipAgent)
 	var rt *dcrun.Runtime
 	fencing := c.FencingEnabled(running)
-	ex := executor.New(executor.Config{Node: self, Agent: reg, Fencing: fencing, StartFailureIsFatal: dc.StartFailureIsFatal(running), Logger: log,
+	ex := executor.New(executor.Config{Node: self, Agent: reg, Fencing: fencing, StartFailureIsFatal: running.StartFailureIsFatal(), Logger: log,
 		Report: func(ev executor.Event) {
 			observe.resourceEvent(ev)
 			if rt != nil {
@@ -127,7 +128,7 @@ func attach(ctx context.Context, n *node.Node, c *config.Cluster, events *eventl
 			// membership has been evaluated again: by deadtime its peers may
 			// have declared it dead.
 			StaleAfter:   c.Timing.Deadtime / 2,
-			SafetyDigest: dc.SafetyDigestOf(qs, fc), NoQuorumPolicy: sectionPolicy(qs)},
+			SafetyDigest: engine.SafetyDigestOf(qs, fc), NoQuorumPolicy: sectionPolicy(qs)},
 		Executor: ex, Events: events, Logger: log.With("part", "dc"), AlertCommand: fc.AlertCommand, Alert: observe.alertHook(),
 		StateDir: c.StateDir, FileDigest: fileDigest,
 		// Resource parameters are checked by their agents before a change
@@ -265,7 +266,7 @@ func dcStatus(s dc.Snapshot) *api.DCStatus {
 // no-quorum-policy when it names one, as the recovery gate applies it.
 func scheduleWith(qs *quorum.Section) dc.Scheduler {
 	if !qs.PolicySet {
-		return dc.PackageScheduler
+		return engine.PackageScheduler
 	}
-	return dc.WithQuorumPolicy(dc.PackageScheduler, qs.Policy)
+	return engine.WithQuorumPolicy(engine.PackageScheduler, qs.Policy)
 }

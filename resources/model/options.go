@@ -79,6 +79,10 @@ func (o Options) Stonith() bool { return o.StonithEnabled == nil || *o.StonithEn
 // run anywhere not banned).
 func (o Options) Symmetric() bool { return o.SymmetricCluster == nil || *o.SymmetricCluster }
 
+// StartFailureIsFatal is the option start-failure-is-fatal of c, true
+// (Pacemaker's default) for a nil configuration as for one without it.
+func (c *Config) StartFailureIsFatal() bool { return c == nil || c.Options.StartFatal() }
+
 // StartFatal is start-failure-is-fatal: true unless set false (a failed
 // start bans the resource from the node at once).
 func (o Options) StartFatal() bool { return o.StartFailureIsFatal == nil || *o.StartFailureIsFatal }

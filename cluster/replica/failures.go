@@ -1,16 +1,15 @@
-package dc
+package replica
 
 import (
 	"slices"
 	"time"
 
-	"palisade/cluster/replica"
 	"palisade/resources/model"
 )
 
-// failureTimeout is rsc's failure-timeout meta (the primitive's, else its
+// FailureTimeout is rsc's failure-timeout meta (the primitive's, else its
 // group's or clone's, else rsc_defaults), 0 when unset or invalid.
-func failureTimeout(cfg *model.Config, rsc string) time.Duration {
+func FailureTimeout(cfg *model.Config, rsc string) time.Duration {
 	if cfg == nil {
 		return 0
 	}
@@ -52,9 +51,9 @@ func reversed(rs []*model.Resource) []*model.Resource {
 	return out
 }
 
-// primitivesOf lists the primitives of resource id: itself, or the members
+// PrimitivesOf lists the primitives of resource id: itself, or the members
 // of a group or clone.
-func primitivesOf(cfg *model.Config, id string) []*model.Resource {
+func PrimitivesOf(cfg *model.Config, id string) []*model.Resource {
 	if cfg == nil {
 		return nil
 	}
@@ -79,5 +78,5 @@ func primitivesOf(cfg *model.Config, id string) []*model.Resource {
 	if found.KindOf() == model.KindPrimitive {
 		return []*model.Resource{found}
 	}
-	return replica.Primitives(&model.Config{Resources: found.Members})
+	return Primitives(&model.Config{Resources: found.Members})
 }

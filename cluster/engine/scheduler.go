@@ -1,10 +1,11 @@
-package dc
+package engine
 
 import (
 	"slices"
 	"strconv"
 	"time"
 
+	"palisade/cluster/dc"
 	"palisade/resources/model"
 	"palisade/resources/scheduler"
 )
@@ -13,7 +14,7 @@ import (
 // (group boundaries, stops implied by fencing) are dissolved into the
 // dependencies of the real actions that wait for them, so the DC only
 // sees actions someone performs (a member or the fencer).
-func PackageScheduler(cfg *model.Config, st model.Status, now time.Time) ([]PlannedAction, error) {
+func PackageScheduler(cfg *model.Config, st model.Status, now time.Time) ([]dc.PlannedAction, error) {
 	out := scheduler.Schedule(scheduler.Input{Config: cfg, Status: &st, Now: now})
 	return flatten(out.Actions), nil
 }
@@ -23,7 +24,7 @@ func PackageScheduler(cfg *model.Config, st model.Status, now time.Time) ([]Plan
 // Every ordering between two real actions of the graph is kept, either as
 // a direct edge or through other real actions' edges (the transition is a
 // DAG, so the closure through pseudo actions is well defined).
-func flatten(acts []scheduler.Action) []PlannedAction {
+func flatten(acts []scheduler.Action) []dc.PlannedAction {
 	byID := make(map[int]*scheduler.Action, len(acts))
 	for i := range acts {
 		byID[acts[i].ID] = &acts[i]
@@ -59,12 +60,12 @@ func flatten(acts []scheduler.Action) []PlannedAction {
 		slices.Sort(out)
 		return slices.Compact(out)
 	}
-	var plan []PlannedAction
+	var plan []dc.PlannedAction
 	for _, a := range acts {
 		if a.Pseudo {
 			continue
 		}
-		p := PlannedAction{ID: strconv.Itoa(a.ID), Op: a.Op, Resource: a.Rsc, Node: a.Node, Interval: time.Duration(a.Interval) * time.Millisecond}
+		p := dc.PlannedAction{ID: strconv.Itoa(a.ID), Op: a.Op, Resource: a.Rsc, Node: a.Node, Interval: time.Duration(a.Interval) * time.Millisecond}
 		for _, d := range realDeps(a.ID, map[int]bool{}) {
 			p.After = append(p.After, strconv.Itoa(d))
 		}

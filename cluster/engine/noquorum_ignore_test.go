@@ -1,9 +1,10 @@
-package dc
+package engine
 
 import (
 	"testing"
 	"time"
 
+	"palisade/cluster/dc"
 	"palisade/cluster/dcmsg"
 	"palisade/cluster/recovery"
 	"palisade/cluster/replica"
@@ -38,7 +39,7 @@ func TestInquorateIgnoreNeverFencesOrTakesOver(t *testing.T) {
 		}
 		// The daemon gives the gate the resources' no-quorum-policy when
 		// the quorum section sets none (cmd/palisaded).
-		s.nodes[n] = NewEngine(EngineConfig{Executor: true, Coordinator: Config{Self: n, Nodes: names, Quorum: q,
+		s.nodes[n] = New(Config{Executor: true, Coordinator: dc.Config{Self: n, Nodes: names, Quorum: q,
 			Gate:     recovery.New(recovery.Config{Self: n, Nodes: names, NoQuorumPolicy: quorum.PolicyIgnore}),
 			Schedule: PackageScheduler, Wall: func() time.Time { return time.Unix(0, 0) },
 			CIB: &replica.CIB{Version: replica.Version{Epoch: 1}, Config: cfg}}})
@@ -60,7 +61,7 @@ func TestInquorateIgnoreNeverFencesOrTakesOver(t *testing.T) {
 	}
 	// The scheduler, given the DC's status, does ask for the fence and
 	// the takeover (Pacemaker's semantics for ignore) ...
-	plan, err := PackageScheduler(cfg, dc.buildStatus(), time.Unix(0, 0))
+	plan, err := PackageScheduler(cfg, dc.Snapshot().Status, time.Unix(0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package dc
+package member
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"palisade/cluster/dc"
 	"palisade/cluster/dcmsg"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/replica"
@@ -53,8 +54,9 @@ type reportReq struct {
 // the DC's actions through the executor (asynchronously: ExecRequest out,
 // ExecDone in), probes before its first report, keeps what runs here and
 // the fail counts, and reports to the DC. Pure: no goroutines, no clock.
-type member struct {
-	c *Coordinator
+type Member struct {
+	c  *dc.Coordinator
+	rd *dc.Ready
 	// hasExecutor: resource actions can run on this node.
 	hasExecutor bool
 
@@ -82,20 +84,20 @@ type member struct {
 	attrs map[string]string
 }
 
-func newMember(c *Coordinator, hasExecutor bool) *member {
-	return &member{c: c, hasExecutor: hasExecutor, active: map[string]bool{}, role: map[string]string{}, ran: map[string]model.ParamRecord{},
+func New(c *dc.Coordinator, rd *dc.Ready, hasExecutor bool) *Member {
+	return &Member{c: c, rd: rd, hasExecutor: hasExecutor, active: map[string]bool{}, role: map[string]string{}, ran: map[string]model.ParamRecord{},
 		fatal: map[string]bool{}, fails: map[string]failRecord{},
 		known: map[string]*model.Resource{}, pendingStart: map[string]int{}, ops: map[uint64]execOp{}, attrs: map[string]string{}}
 }
 
-func (m *member) self() string { return m.c.cfg.Self }
+func (m *Member) self() string { return m.c.Self() }
 
 // onView reports at once to a new DC: it may have asked while this
 // node's view id was still converging, and it only accepts reports of
 // its view.
-func (m *member) onView(v dcmsg.View) {
+func (m *Member) OnView(v dcmsg.View) {
 	if v.Agreed && v.DC != "" && v.DC != m.self() {
-		m.report(v.ID, v.DC)
+		m.Report(v.ID, v.DC)
 	}
 }
 
@@ -106,14 +108,14 @@ func (m *member) onView(v dcmsg.View) {
 // sends its replica (an Unprobed report, for the join), because its own
 // copy may be outdated (it was down while the configuration changed) and a
 // probe with outdated parameters misreads what runs here.
-func (m *member) report(view uint64, to string) {
+func (m *Member) Report(view uint64, to string) {
 	if !m.probed && m.hasExecutor {
 		if !slices.Contains(m.waiting, reportReq{view, to}) {
 			m.waiting = append(m.waiting, reportReq{view, to})
 		}
 		if m.probing == 0 {
-			st := dcmsg.NodeStatus{Node: m.self(), CIB: m.c.cib, SafetyDigest: m.c.cfg.SafetyDigest, Unprobed: true}
-			m.c.ready.Send = append(m.c.ready.Send, Outgoing{To: to, Msg: dcmsg.Message{Kind: dcmsg.KindStatus, View: view, From: m.self(), Status: &st}})
+			st := dcmsg.NodeStatus{Node: m.self(), CIB: m.c.CIB(), SafetyDigest: m.c.SafetyDigest(), Unprobed: true}
+			m.rd.Send = append(m.rd.Send, dcmsg.Outgoing{To: to, Msg: dcmsg.Message{Kind: dcmsg.KindStatus, View: view, From: m.self(), Status: &st}})
 		}
 		return
 	}
@@ -121,8 +123,8 @@ func (m *member) report(view uint64, to string) {
 }
 
 // onConfigSync probes with the configuration the DC sent, once per start.
-func (m *member) onConfigSync(msg dcmsg.Message) {
-	if msg.From != m.c.view.DC || msg.View != m.c.view.ID || m.probed || m.probing > 0 || !m.hasExecutor {
+func (m *Member) OnConfigSync(msg dcmsg.Message) {
+	if msg.From != m.c.DC() || msg.View != m.c.View() || m.probed || m.probing > 0 || !m.hasExecutor {
 		return
 	}
 	if !slices.Contains(m.waiting, reportReq{msg.View, msg.From}) {
@@ -135,11 +137,11 @@ func (m *member) onConfigSync(msg dcmsg.Message) {
 	}
 }
 
-func (m *member) flushWaiting() {
+func (m *Member) flushWaiting() {
 	w := m.waiting
 	m.waiting = nil
 	for _, r := range w {
-		if r.view == m.c.view.ID {
+		if r.view == m.c.View() {
 			m.sendStatus(r.view, r.to, "")
 		}
 	}
@@ -147,21 +149,21 @@ func (m *member) flushWaiting() {
 
 // sendStatus sends the report; failed names a resource whose monitor just
 // failed.
-func (m *member) sendStatus(view uint64, to, failed string) {
+func (m *Member) sendStatus(view uint64, to, failed string) {
 	if to == "" {
 		return
 	}
-	st := m.status(failed)
-	m.c.ready.Send = append(m.c.ready.Send, Outgoing{To: to, Msg: dcmsg.Message{Kind: dcmsg.KindStatus, View: view, From: m.self(), Status: &st}})
+	st := m.Status(failed)
+	m.rd.Send = append(m.rd.Send, dcmsg.Outgoing{To: to, Msg: dcmsg.Message{Kind: dcmsg.KindStatus, View: view, From: m.self(), Status: &st}})
 }
 
 // sendStatusToDC reports to the current DC.
-func (m *member) sendStatusToDC() { m.sendStatus(m.c.view.ID, m.c.view.DC, "") }
+func (m *Member) SendStatusToDC() { m.sendStatus(m.c.View(), m.c.DC(), "") }
 
 // status is this node's report: the resources active here (or with a
 // start running: they may be), its fail counts, and what is unusable.
-func (m *member) status(failed string) dcmsg.NodeStatus {
-	st := dcmsg.NodeStatus{Node: m.self(), Failures: m.failures(), CIB: m.c.cib, SafetyDigest: m.c.cfg.SafetyDigest, Attributes: maps.Clone(m.attrs)}
+func (m *Member) Status(failed string) dcmsg.NodeStatus {
+	st := dcmsg.NodeStatus{Node: m.self(), Failures: m.failures(), CIB: m.c.CIB(), SafetyDigest: m.c.SafetyDigest(), Attributes: maps.Clone(m.attrs)}
 	var rscs []string
 	for rsc, on := range m.active {
 		if on {
@@ -189,7 +191,7 @@ func (m *member) status(failed string) dcmsg.NodeStatus {
 	return st
 }
 
-func (m *member) failures() []model.Failure {
+func (m *Member) failures() []model.Failure {
 	var out []model.Failure
 	for rsc, f := range m.fails {
 		out = append(out, model.Failure{Rsc: rsc, Node: m.self(), Op: f.op, Count: model.Score(f.count), LastFailure: f.last})
@@ -200,7 +202,7 @@ func (m *member) failures() []model.Failure {
 
 // setFail records the executor's fail count after an operation. A failed
 // operation also moves the last-failure time.
-func (m *member) setFail(rsc, op string, count int, failed bool) {
+func (m *Member) setFail(rsc, op string, count int, failed bool) {
 	if count <= 0 {
 		delete(m.fails, rsc)
 		return
@@ -208,13 +210,13 @@ func (m *member) setFail(rsc, op string, count int, failed bool) {
 	rec := m.fails[rsc]
 	rec.count = count
 	if failed || rec.last.IsZero() {
-		rec.last, rec.op = m.c.cfg.Wall(), op
+		rec.last, rec.op = m.c.Wall(), op
 	}
 	m.fails[rsc] = rec
 }
 
 // probe asks the executor for a one-shot monitor of each primitive.
-func (m *member) probe(prims []*model.Resource, kind execKind) {
+func (m *Member) probe(prims []*model.Resource, kind execKind) {
 	if !m.hasExecutor {
 		return
 	}
@@ -227,37 +229,37 @@ func (m *member) probe(prims []*model.Resource, kind execKind) {
 	}
 }
 
-func (m *member) exec(o execOp, op executor.Op) {
+func (m *Member) exec(o execOp, op executor.Op) {
 	m.nextRef++
 	m.ops[m.nextRef] = o
 	op.Ref = fmt.Sprintf("%d", m.nextRef)
 	if o.kind == execAction {
 		op.Ref = fmt.Sprintf("view%d:%d", o.view, o.action.ID)
 	}
-	m.c.ready.Exec = append(m.c.ready.Exec, ExecRequest{Ref: m.nextRef, Op: op, StartFailureIsFatal: StartFailureIsFatal(m.c.cib.Config)})
+	m.rd.Exec = append(m.rd.Exec, dc.ExecRequest{Ref: m.nextRef, Op: op, StartFailureIsFatal: m.c.CIB().Config.StartFailureIsFatal()})
 }
 
 // onAction runs an action the DC sent, if it was sent in this node's view.
-func (m *member) onAction(msg dcmsg.Message, now time.Duration) {
+func (m *Member) OnAction(msg dcmsg.Message, now time.Duration) {
 	a := *msg.Action
 	refuse := func(why string) {
-		m.c.log(now, eventlog.Entry{Event: eventlog.ActionRefused, Resource: a.Resource, Node: m.self(), Action: a.Op, View: msg.View, Detail: why})
+		m.c.Log(now, eventlog.Entry{Event: eventlog.ActionRefused, Resource: a.Resource, Node: m.self(), Action: a.Op, View: msg.View, Detail: why})
 		// The answer carries the action's view: that is the one the DC
 		// waits in (this node's own may differ, which is why it refuses).
-		m.c.ready.Send = append(m.c.ready.Send, Outgoing{To: msg.From, Msg: dcmsg.Message{Kind: dcmsg.KindActionResult, View: msg.View, From: m.self(),
+		m.rd.Send = append(m.rd.Send, dcmsg.Outgoing{To: msg.From, Msg: dcmsg.Message{Kind: dcmsg.KindActionResult, View: msg.View, From: m.self(),
 			Result: &dcmsg.ActionResult{ID: a.ID, Op: a.Op, Resource: a.Resource, Node: m.self(), Refused: true, Reason: why}}})
 	}
-	if err := dcmsg.CheckView(msg.View, m.c.view.ID); err != nil {
+	if err := dcmsg.CheckView(msg.View, m.c.View()); err != nil {
 		refuse(err.Error())
 		return
 	}
-	if msg.From != m.c.view.DC {
-		refuse(fmt.Sprintf("action from %s refused: the DC of view %d is %s", msg.From, m.c.view.ID, m.c.view.DC))
+	if msg.From != m.c.DC() {
+		refuse(fmt.Sprintf("action from %s refused: the DC of view %d is %s", msg.From, m.c.View(), m.c.DC()))
 		return
 	}
 	p := a.Primitive
 	if p == nil {
-		p = replica.FindPrimitive(m.c.cib.Config, a.Resource)
+		p = replica.FindPrimitive(m.c.CIB().Config, a.Resource)
 	}
 	prev := m.known[a.Resource]
 	if p != nil {
@@ -312,7 +314,7 @@ func probedRole(ev executor.Event) string {
 // setActive records whether rsc is active here, its role and what it runs
 // with (the event's parameter record, when it carries one: a start, a
 // reload, a probe that found it running).
-func (m *member) setActive(rsc string, active bool, role string, ev executor.Event) {
+func (m *Member) setActive(rsc string, active bool, role string, ev executor.Event) {
 	m.active[rsc] = active
 	if !active {
 		delete(m.role, rsc)
@@ -344,7 +346,7 @@ func refusedToRun(ev executor.Event) bool {
 }
 
 // execDone takes an executor result.
-func (m *member) execDone(ref uint64, ev executor.Event, now time.Duration) {
+func (m *Member) ExecDone(ref uint64, ev executor.Event, now time.Duration) {
 	o, ok := m.ops[ref]
 	if !ok {
 		return
@@ -359,7 +361,7 @@ func (m *member) execDone(ref uint64, ev executor.Event, now time.Duration) {
 	switch o.kind {
 	case execProbe, execReprobe:
 		m.setActive(ev.Resource, probedActive(ev), probedRole(ev), ev)
-		m.c.log(now, eventlog.Entry{Event: eventlog.Probed, Resource: ev.Resource, Node: m.self(), OK: eventlog.Bool(m.active[ev.Resource]),
+		m.c.Log(now, eventlog.Entry{Event: eventlog.Probed, Resource: ev.Resource, Node: m.self(), OK: eventlog.Bool(m.active[ev.Resource]),
 			Detail: fmt.Sprintf("rc=%d", ev.Result.RC)})
 		m.fatal[ev.Resource] = ev.Result.Status == agent.StatusDone && ev.Result.RC == agent.ErrConfigured
 		m.setFail(ev.Resource, "probe", ev.FailCount, ev.Failed())
@@ -370,14 +372,14 @@ func (m *member) execDone(ref uint64, ev executor.Event, now time.Duration) {
 				m.flushWaiting()
 			}
 		} else if m.reprobesDone() {
-			m.sendStatusToDC()
+			m.SendStatusToDC()
 		}
 	case execAction:
 		m.actionDone(o, ev, now)
 	}
 }
 
-func (m *member) reprobesDone() bool {
+func (m *Member) reprobesDone() bool {
 	for _, o := range m.ops {
 		if o.kind == execReprobe {
 			return false
@@ -386,7 +388,7 @@ func (m *member) reprobesDone() bool {
 	return true
 }
 
-func (m *member) actionDone(o execOp, ev executor.Event, now time.Duration) {
+func (m *Member) actionDone(o execOp, ev executor.Event, now time.Duration) {
 	a := o.action
 	if a.Op == "start" || a.Op == "promote" {
 		m.pendingStart[a.Resource]--
@@ -398,9 +400,9 @@ func (m *member) actionDone(o execOp, ev executor.Event, now time.Duration) {
 		// Not running here (never started, or probed as not running):
 		// an agent that cannot even parse its parameters has nothing to
 		// stop. That is no reason to fence this node.
-		m.c.log(now, eventlog.Entry{Event: eventlog.ActionResult, Resource: a.Resource, Node: m.self(), Action: "stop", OK: eventlog.Bool(true),
+		m.c.Log(now, eventlog.Entry{Event: eventlog.ActionResult, Resource: a.Resource, Node: m.self(), Action: "stop", OK: eventlog.Bool(true),
 			Detail: fmt.Sprintf("rc=%d on a resource not running here: counted as stopped", ev.Result.RC)})
-		m.c.ready.ClearFailures = append(m.c.ready.ClearFailures, a.Resource)
+		m.rd.ClearFailures = append(m.rd.ClearFailures, a.Resource)
 		res.OK, res.Failed, res.OnFail, res.FailCount = true, false, "", 0
 		ev.FailCount = 0
 		if ev.Result.RC == agent.ErrConfigured {
@@ -443,7 +445,7 @@ func (m *member) actionDone(o execOp, ev executor.Event, now time.Duration) {
 	m.setFail(a.Resource, a.Op, ev.FailCount, res.Failed)
 	// The executing node's own record of every result: the timeline and
 	// recovery.Verify read it even when the DC that asked is gone.
-	m.c.log(now, eventlog.Entry{Event: eventlog.ActionResult, Resource: a.Resource, Node: m.self(), Action: a.Op, View: o.view, OK: eventlog.Bool(res.OK)})
+	m.c.Log(now, eventlog.Entry{Event: eventlog.ActionResult, Resource: a.Resource, Node: m.self(), Action: a.Op, View: o.view, OK: eventlog.Bool(res.OK)})
 	if a.Op == "start" && res.OK {
 		m.startMonitors(o.prim)
 	}
@@ -455,35 +457,35 @@ func (m *member) actionDone(o execOp, ev executor.Event, now time.Duration) {
 		m.cancelMonitors(o.prim)
 		m.startMonitors(o.prim)
 	}
-	m.c.ready.Send = append(m.c.ready.Send, Outgoing{To: o.dc, Msg: dcmsg.Message{Kind: dcmsg.KindActionResult, View: o.view, From: m.self(), Result: &res}})
-	if o.view != m.c.view.ID || o.dc != m.c.view.DC {
+	m.rd.Send = append(m.rd.Send, dcmsg.Outgoing{To: o.dc, Msg: dcmsg.Message{Kind: dcmsg.KindActionResult, View: o.view, From: m.self(), Result: &res}})
+	if o.view != m.c.View() || o.dc != m.c.DC() {
 		// The view changed while it ran: the DC that asked cannot take
 		// the result any more; the current one learns it from a report.
-		m.sendStatusToDC()
+		m.SendStatusToDC()
 	}
 }
 
-func (m *member) startMonitors(p *model.Resource) {
+func (m *Member) startMonitors(p *model.Resource) {
 	for _, o := range p.Ops {
 		if o.Name == "monitor" && o.Interval > 0 {
 			iv := time.Duration(o.Interval)
-			m.c.ready.Monitors = append(m.c.ready.Monitors, MonitorRequest{Start: true,
+			m.rd.Monitors = append(m.rd.Monitors, dc.MonitorRequest{Start: true,
 				Op: executor.Op{Instance: replica.Instance(p, "monitor", iv), Action: agent.Monitor, Interval: iv, OnFail: executor.OnFail(o.OnFail)}})
 		}
 	}
 }
 
-func (m *member) cancelMonitors(p *model.Resource) {
+func (m *Member) cancelMonitors(p *model.Resource) {
 	for _, o := range p.Ops {
 		if o.Name == "monitor" && o.Interval > 0 {
 			iv := time.Duration(o.Interval)
-			m.c.ready.Monitors = append(m.c.ready.Monitors, MonitorRequest{Op: executor.Op{Instance: replica.Instance(p, "monitor", iv), Action: agent.Monitor, Interval: iv}})
+			m.rd.Monitors = append(m.rd.Monitors, dc.MonitorRequest{Op: executor.Op{Instance: replica.Instance(p, "monitor", iv), Action: agent.Monitor, Interval: iv}})
 		}
 	}
 }
 
 // monitorEvent takes a recurring monitor's reported result (a change).
-func (m *member) monitorEvent(ev executor.Event, now time.Duration) {
+func (m *Member) MonitorEvent(ev executor.Event, now time.Duration) {
 	failed := ""
 	if ev.Failed() {
 		m.setFail(ev.Resource, "monitor", ev.FailCount, true)
@@ -492,23 +494,23 @@ func (m *member) monitorEvent(ev executor.Event, now time.Duration) {
 		// (harmless if it is gone) and restarts what depends on it.
 		failed = ev.Resource
 	}
-	dc := m.c.view.DC
+	dc := m.c.DC()
 	if dc == "" {
 		return
 	}
 	if ev.Failed() && ev.OnFail == executor.OnFailFence {
-		m.c.ready.Send = append(m.c.ready.Send, Outgoing{To: dc, Msg: dcmsg.Message{Kind: dcmsg.KindFenceRequest, View: m.c.view.ID, From: m.self(), Target: m.self(),
+		m.rd.Send = append(m.rd.Send, dcmsg.Outgoing{To: dc, Msg: dcmsg.Message{Kind: dcmsg.KindFenceRequest, View: m.c.View(), From: m.self(), Target: m.self(),
 			Reason: fmt.Sprintf("monitor of %s failed (on-fail=fence)", ev.Resource)}})
 	}
-	m.sendStatus(m.c.view.ID, dc, failed)
+	m.sendStatus(m.c.View(), dc, failed)
 }
 
 // onCleanup runs an operator's cleanup on this node: the fail counts go,
 // then the resource is probed again and the DC told.
-func (m *member) onCleanup(msg dcmsg.Message, now time.Duration) {
-	prims := primitivesOf(m.c.cib.Config, msg.Resource)
+func (m *Member) OnCleanup(msg dcmsg.Message, now time.Duration) {
+	prims := replica.PrimitivesOf(m.c.CIB().Config, msg.Resource)
 	if len(prims) == 0 {
-		m.c.errorf("cleanup of unknown resource %s from %s ignored", msg.Resource, msg.From)
+		m.c.Errorf("cleanup of unknown resource %s from %s ignored", msg.Resource, msg.From)
 		return
 	}
 	for _, p := range prims {
@@ -517,35 +519,35 @@ func (m *member) onCleanup(msg dcmsg.Message, now time.Duration) {
 	}
 	m.probe(prims, execReprobe)
 	if !m.hasExecutor {
-		m.sendStatusToDC()
+		m.SendStatusToDC()
 	}
 }
 
 // clearFailures resets rsc's fail count here and says so in the event log.
-func (m *member) clearFailures(rsc, why string, now time.Duration) {
-	m.c.ready.ClearFailures = append(m.c.ready.ClearFailures, rsc)
+func (m *Member) clearFailures(rsc, why string, now time.Duration) {
+	m.rd.ClearFailures = append(m.rd.ClearFailures, rsc)
 	f, had := m.fails[rsc]
 	delete(m.fails, rsc)
 	detail := why
 	if had {
 		detail = fmt.Sprintf("%s (fail count was %d)", why, f.count)
 	}
-	m.c.log(now, eventlog.Entry{Event: eventlog.FailuresCleared, Resource: rsc, Node: m.self(), Detail: detail})
+	m.c.Log(now, eventlog.Entry{Event: eventlog.FailuresCleared, Resource: rsc, Node: m.self(), Detail: detail})
 }
 
 // expireFailures clears the fail counts whose failure-timeout has passed,
 // as Pacemaker clears an expired fail count: otherwise the next failure
 // would add to the old ones and ban the resource at once. The DC hears of
 // it through a status report and reschedules.
-func (m *member) expireFailures(now time.Duration) {
+func (m *Member) ExpireFailures(now time.Duration) {
 	if len(m.fails) == 0 {
 		return
 	}
-	cfg := m.c.cib.Config
-	wall := m.c.cfg.Wall()
+	cfg := m.c.CIB().Config
+	wall := m.c.Wall()
 	var expired []string
 	for rsc, f := range m.fails {
-		timeout := failureTimeout(cfg, rsc)
+		timeout := replica.FailureTimeout(cfg, rsc)
 		if timeout > 0 && !f.last.IsZero() && wall.Sub(f.last) >= timeout {
 			expired = append(expired, rsc)
 		}
@@ -557,5 +559,42 @@ func (m *member) expireFailures(now time.Duration) {
 	for _, rsc := range expired {
 		m.clearFailures(rsc, "failure-timeout expired", now)
 	}
-	m.sendStatusToDC()
+	m.SendStatusToDC()
+}
+
+// SetAttribute sets (value "") clears) one of this node's transient
+// attributes and reports the change to the DC once this node reports at
+// all (probed, or nothing to probe).
+func (m *Member) SetAttribute(name, value string) {
+	if m.attrs[name] == value {
+		return
+	}
+	if value == "" {
+		delete(m.attrs, name)
+	} else {
+		m.attrs[name] = value
+	}
+	v := m.c.Current()
+	if v.Agreed && v.DC != "" && (m.probed || m.c.CIB().Config == nil || !m.hasExecutor) {
+		m.SendStatusToDC()
+	}
+}
+
+// Attributes returns this node's transient attributes.
+func (m *Member) Attributes() map[string]string { return maps.Clone(m.attrs) }
+
+// Runs reports whether any resource is, or may be, active here (running,
+// or a start or promote still in progress).
+func (m *Member) Runs() bool {
+	for _, on := range m.active {
+		if on {
+			return true
+		}
+	}
+	for _, k := range m.pendingStart {
+		if k > 0 {
+			return true
+		}
+	}
+	return false
 }

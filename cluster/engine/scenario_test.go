@@ -1,4 +1,4 @@
-package dc
+package engine
 
 import (
 	"encoding/json"
@@ -101,7 +101,7 @@ func (sc *script) run(t *testing.T, d *datadriven.TestData) string {
 	case "nodes":
 		s = newSim(t, f[1:]...)
 		for _, c := range s.nodes {
-			c.c.cfg.Schedule = PackageScheduler // the real scheduler
+			c.c.SetScheduler(PackageScheduler) // the real scheduler
 		}
 		sc.s, sc.seen = s, 0
 	case "running":

@@ -1,10 +1,11 @@
-package dc
+package engine
 
 import (
 	"strings"
 	"testing"
 	"time"
 
+	"palisade/cluster/dc"
 	"palisade/cluster/dcmsg"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
@@ -18,7 +19,7 @@ import (
 // toySchedule is a stand-in scheduler for these tests: every resource stays
 // where it runs on an online node, else starts on the lowest online node;
 // resources on unclean nodes get a fence action that their start waits for.
-func toySchedule(cfg *model.Config, st model.Status, _ time.Time) ([]PlannedAction, error) {
+func toySchedule(cfg *model.Config, st model.Status, _ time.Time) ([]dc.PlannedAction, error) {
 	state := map[string]string{}
 	var online []string
 	for _, n := range st.Nodes {
@@ -27,7 +28,7 @@ func toySchedule(cfg *model.Config, st model.Status, _ time.Time) ([]PlannedActi
 			online = append(online, n.Name)
 		}
 	}
-	var out []PlannedAction
+	var out []dc.PlannedAction
 	for _, p := range replica.Primitives(cfg) {
 		var where []string
 		failed := false
@@ -42,18 +43,18 @@ func toySchedule(cfg *model.Config, st model.Status, _ time.Time) ([]PlannedActi
 		for _, n := range where {
 			switch state[n] {
 			case model.NodeUnclean:
-				out = append(out, PlannedAction{ID: "fence-" + n, Op: "fence", Node: n})
+				out = append(out, dc.PlannedAction{ID: "fence-" + n, Op: "fence", Node: n})
 				after = append(after, "fence-"+n)
 			case model.NodeOnline:
 				ok = !failed
 				if failed {
-					out = append(out, PlannedAction{ID: "stop-" + p.ID, Op: "stop", Resource: p.ID, Node: n})
+					out = append(out, dc.PlannedAction{ID: "stop-" + p.ID, Op: "stop", Resource: p.ID, Node: n})
 					after = append(after, "stop-"+p.ID)
 				}
 			}
 		}
 		if !ok && len(online) > 0 && !st.NoQuorum {
-			out = append(out, PlannedAction{ID: "start-" + p.ID, Op: "start", Resource: p.ID, Node: online[0], After: after})
+			out = append(out, dc.PlannedAction{ID: "start-" + p.ID, Op: "start", Resource: p.ID, Node: online[0], After: after})
 		}
 	}
 	return out, nil
@@ -80,7 +81,12 @@ type sim struct {
 	ops map[string][]executor.Op
 }
 
-func testEngine(t *testing.T, n string, names []string, sched Scheduler, cib *replica.CIB) *Engine {
+func testEngine(t *testing.T, n string, names []string, sched dc.Scheduler, cib *replica.CIB) *Engine {
+	return testEngineWith(t, n, names, sched, cib, "")
+}
+
+// testEngineWith is testEngine with the node's safety digest set.
+func testEngineWith(t *testing.T, n string, names []string, sched dc.Scheduler, cib *replica.CIB, safetyDigest string) *Engine {
 	votes := map[string]int{}
 	for _, n := range names {
 		votes[n] = 1
@@ -89,9 +95,9 @@ func testEngine(t *testing.T, n string, names []string, sched Scheduler, cib *re
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewEngine(EngineConfig{Executor: true, Coordinator: Config{Self: n, Nodes: names, Quorum: q,
+	return New(Config{Executor: true, Coordinator: dc.Config{Self: n, Nodes: names, Quorum: q,
 		Gate:     recovery.New(recovery.Config{Self: n, Nodes: names}),
-		Schedule: sched, Wall: func() time.Time { return time.Unix(0, 0) }, CIB: cib}})
+		Schedule: sched, Wall: func() time.Time { return time.Unix(0, 0) }, CIB: cib, SafetyDigest: safetyDigest}})
 }
 
 func newSim(t *testing.T, names ...string) *sim {
@@ -349,14 +355,14 @@ func TestRefusedActionIsHeldBack(t *testing.T) {
 	s.view(1, "n1", "n2", "n3")
 	// From now on the scheduler wants a stop of dummy on n2, which n2
 	// refuses while it believes it is in view 7.
-	s.nodes["n1"].c.cfg.Schedule = func(_ *model.Config, st model.Status, _ time.Time) ([]PlannedAction, error) {
+	s.nodes["n1"].c.SetScheduler(func(_ *model.Config, st model.Status, _ time.Time) ([]dc.PlannedAction, error) {
 		for _, r := range st.Resources {
 			if r.Rsc == "dummy" && r.Node == "n2" {
-				return []PlannedAction{{ID: "1", Op: "stop", Resource: "dummy", Node: "n2"}}, nil
+				return []dc.PlannedAction{{ID: "1", Op: "stop", Resource: "dummy", Node: "n2"}}, nil
 			}
 		}
 		return nil, nil
-	}
+	})
 	s.setView("n2", 7, "n1", "n2", "n3")
 	s.nodes["n2"].Ready()
 	s.nodes["n1"].Deliver(dcmsg.Message{Kind: dcmsg.KindStatus, View: 1, From: "n3", Status: &dcmsg.NodeStatus{Node: "n3"}}, s.now) // any event that reschedules
@@ -373,13 +379,13 @@ func TestRefusedActionIsHeldBack(t *testing.T) {
 	if got := count(); got != 1 {
 		t.Fatalf("%d stop actions sent, want 1 (then hold back)", got)
 	}
-	s.now += RefusalHold / 2
+	s.now += dc.RefusalHold / 2
 	s.nodes["n1"].Tick(s.now)
 	s.pump()
 	if got := count(); got != 1 {
 		t.Fatalf("resent during the hold: %d", got)
 	}
-	s.now += RefusalHold
+	s.now += dc.RefusalHold
 	s.setView("n2", 1, "n1", "n2", "n3") // converged
 	s.nodes["n2"].Ready()
 	s.nodes["n1"].Tick(s.now)

@@ -1,4 +1,4 @@
-package dc
+package engine
 
 import (
 	"fmt"
@@ -68,7 +68,7 @@ func (s *sim) restart(name string) (propose bool) {
 	file := s.cfgs.files[name]
 	cib, fd, propose := replica.StartCIB(s.cfgs.persisted[name], file, s.cfgs.admins[name])
 	s.cfgs.fileSeen[name] = fd
-	sched := s.nodes[name].c.cfg.Schedule
+	sched := s.nodes[name].c.Scheduler()
 	s.nodes[name] = testEngine(s.t, name, names, sched, cib)
 	for r, n := range s.running {
 		if n == name {

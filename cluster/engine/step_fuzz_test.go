@@ -1,4 +1,4 @@
-package dc
+package engine
 
 import (
 	"strings"
@@ -74,7 +74,7 @@ func FuzzStep(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s := newSim(t, "n1", "n2", "n3")
 		for _, c := range s.nodes {
-			c.c.cfg.Schedule = PackageScheduler
+			c.c.SetScheduler(PackageScheduler)
 		}
 		s.view(1, "n1", "n2", "n3")
 		for _, pair := range [][2]string{{"n1", "n2"}, {"n2", "n1"}} {
@@ -91,7 +91,7 @@ func FuzzStep(f *testing.F) {
 		for _, c := range s.nodes {
 			c.Ready()
 			if err := replica.CheckCIB(c.c.CIB()); err != nil {
-				t.Fatalf("%s holds a replica that does not validate: %v", c.c.cfg.Self, err)
+				t.Fatalf("%s holds a replica that does not validate: %v", c.c.Self(), err)
 			}
 		}
 	})
@@ -101,7 +101,7 @@ func FuzzStep(f *testing.F) {
 // differ from the DC's is named in an alert, once per digest.
 func TestSafetyDigestMismatchAlerts(t *testing.T) {
 	s := newSim(t, "n1", "n2", "n3")
-	s.nodes["n1"].c.cfg.SafetyDigest = "aaaa"
+	s.nodes["n1"] = testEngineWith(t, "n1", s.names(), s.nodes["n1"].c.Scheduler(), nil, "aaaa")
 	s.view(1, "n1", "n2", "n3")
 	report := func(digest string) []recovery.Alert {
 		s.nodes["n1"].c.Step(dcmsg.Message{Kind: dcmsg.KindStatus, From: "n2", View: 1, Status: &dcmsg.NodeStatus{Node: "n2", SafetyDigest: digest}}, s.now)

@@ -1,4 +1,4 @@
-package dc
+package engine
 
 import (
 	"slices"
@@ -88,7 +88,7 @@ func TestFenceHistoryMergedByNewDC(t *testing.T) {
 	s := newSim(t, "n1", "n2", "n3")
 	s.view(1, "n1", "n2", "n3")
 	e := topology.HistoryEntry{ID: "n3/n1/1/1", Target: "n1", Action: "off", Executor: "n3", Origin: "n1", Start: time.Unix(5, 0), Result: fence.ClassOK}
-	s.nodes["n3"].Coordinator().recordHistory(e)
+	s.nodes["n3"].Coordinator().RecordHistory(e)
 	s.up["n1"] = false
 	s.now = time.Second
 	s.view(2, "n2", "n3")

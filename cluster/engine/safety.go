@@ -1,4 +1,4 @@
-package dc
+package engine
 
 import (
 	"crypto/sha256"

@@ -1,9 +1,10 @@
-package dc
+package engine
 
 import (
 	"testing"
 	"time"
 
+	"palisade/cluster/dc"
 	"palisade/quorum"
 	"palisade/resources/model"
 )
@@ -13,7 +14,7 @@ import (
 // configuration itself; no policy leaves the scheduler as it is.
 func TestWithQuorumPolicy(t *testing.T) {
 	var seen string
-	sched := func(cfg *model.Config, _ model.Status, _ time.Time) ([]PlannedAction, error) {
+	sched := func(cfg *model.Config, _ model.Status, _ time.Time) ([]dc.PlannedAction, error) {
 		seen = cfg.Options.NoQuorumPolicy
 		return nil, nil
 	}
@@ -27,7 +28,7 @@ func TestWithQuorumPolicy(t *testing.T) {
 	if _, _ = WithQuorumPolicy(sched, "")(cfg, model.Status{}, time.Time{}); seen != "demote" {
 		t.Fatalf("no section policy: scheduled with %q", seen)
 	}
-	if !StartFailureIsFatal(nil) || StartFailureIsFatal(&model.Config{Options: model.Options{StartFailureIsFatal: new(bool)}}) {
+	if !(*model.Config)(nil).StartFailureIsFatal() || (&model.Config{Options: model.Options{StartFailureIsFatal: new(bool)}}).StartFailureIsFatal() {
 		t.Fatal("StartFailureIsFatal")
 	}
 }

@@ -1,4 +1,4 @@
-package dc
+package engine
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"palisade/cluster/dc"
 	"palisade/cluster/dcmsg"
 	"palisade/cluster/recovery"
 	"palisade/cluster/replica"
@@ -40,7 +41,7 @@ func (s *sim) deviceCommand(f []string, got *[]string) bool {
 		names := s.names()
 		for _, n := range names {
 			old := s.nodes[n]
-			s.nodes[n] = deviceEngine(s.t, n, names, quorum.DeviceModel(f[1]), policy, old.c.cfg.Schedule, old.c.cib)
+			s.nodes[n] = deviceEngine(s.t, n, names, quorum.DeviceModel(f[1]), policy, old.c.Scheduler(), old.c.CIB())
 		}
 	case "split":
 		// split ID MEMBERS... | ID MEMBERS...: each group gets its own
@@ -56,7 +57,7 @@ func (s *sim) deviceCommand(f []string, got *[]string) bool {
 		s.pump()
 	case "vote":
 		n := s.nodes[f[1]]
-		v := DeviceVote{View: n.c.view.ID, Members: n.c.Members()}
+		v := dc.DeviceVote{View: n.c.View(), Members: n.c.Members()}
 		switch f[2] {
 		case "voting":
 			v.Voting, v.Until = true, s.now+time.Hour
@@ -129,7 +130,7 @@ func (s *sim) deviceCommand(f []string, got *[]string) bool {
 	return true
 }
 
-func deviceEngine(t *testing.T, n string, names []string, model quorum.DeviceModel, policy quorum.NoQuorumPolicy, sched Scheduler, cib *replica.CIB) *Engine {
+func deviceEngine(t *testing.T, n string, names []string, model quorum.DeviceModel, policy quorum.NoQuorumPolicy, sched dc.Scheduler, cib *replica.CIB) *Engine {
 	votes := map[string]int{}
 	for _, n := range names {
 		votes[n] = 1
@@ -142,7 +143,7 @@ func deviceEngine(t *testing.T, n string, names []string, model quorum.DeviceMod
 	if gp == "" {
 		gp = quorum.PolicyStop
 	}
-	return NewEngine(EngineConfig{Executor: true, Coordinator: Config{Self: n, Nodes: names, Quorum: q,
+	return New(Config{Executor: true, Coordinator: dc.Config{Self: n, Nodes: names, Quorum: q,
 		Gate:     recovery.New(recovery.Config{Self: n, Nodes: names, NoQuorumPolicy: gp}),
 		Schedule: sched, Wall: func() time.Time { return time.Unix(0, 0) }, CIB: cib, NoQuorumPolicy: policy}})
 }
@@ -157,11 +158,11 @@ func TestDeviceVoteLease(t *testing.T) {
 	if c := e.Coordinator(); c.Quorate() || !c.Pending() {
 		t.Fatalf("a new view without a verdict: quorate=%v pending=%v, want undecided", c.Quorate(), c.Pending())
 	}
-	e.SetDeviceVote(DeviceVote{View: 2, Members: []string{"n1"}, DeviceVote: quorum.DeviceVote{Voting: true}, Until: time.Hour}, time.Second)
+	e.SetDeviceVote(dc.DeviceVote{View: 2, Members: []string{"n1"}, DeviceVote: quorum.DeviceVote{Voting: true}, Until: time.Hour}, time.Second)
 	if c := e.Coordinator(); c.Quorate() || !c.Pending() {
 		t.Fatalf("a vote for another view counted: quorate=%v pending=%v", c.Quorate(), c.Pending())
 	}
-	e.SetDeviceVote(DeviceVote{View: 3, Members: []string{"n1"}, DeviceVote: quorum.DeviceVote{Voting: true}, Until: 5 * time.Second}, 2*time.Second)
+	e.SetDeviceVote(dc.DeviceVote{View: 3, Members: []string{"n1"}, DeviceVote: quorum.DeviceVote{Voting: true}, Until: 5 * time.Second}, 2*time.Second)
 	if c := e.Coordinator(); !c.Quorate() || c.Quorum().DeviceVotes != 1 {
 		t.Fatalf("the device's vote for this view did not count: %+v", c.Quorum())
 	}
@@ -175,7 +176,7 @@ func TestDeviceVoteLease(t *testing.T) {
 	}
 	var logged []string
 	for _, l := range e.Ready().Log {
-		if l.Event == EventQuorumDevice {
+		if l.Event == dc.EventQuorumDevice {
 			logged = append(logged, l.Detail)
 		}
 	}
@@ -192,8 +193,7 @@ func TestPolicyForScheduler(t *testing.T) {
 		policy quorum.NoQuorumPolicy
 		want   string
 	}{{"", "freeze"}, {quorum.PolicyDemote, "demote"}, {quorum.PolicySuicide, "stop"}, {quorum.PolicyIgnore, "ignore"}} {
-		c := &Coordinator{cfg: Config{NoQuorumPolicy: tc.policy}}
-		if got := c.scheduled(cfg).Options.NoQuorumPolicy; got != tc.want {
+		if got := dc.WithPolicy(cfg, tc.policy).Options.NoQuorumPolicy; got != tc.want {
 			t.Errorf("policy %q: the scheduler gets %q, want %q", tc.policy, got, tc.want)
 		}
 	}
@@ -221,8 +221,7 @@ func TestPolicyDemoteReachesScheduler(t *testing.T) {
 		{quorum.PolicyStop, []string{"demote db:0", "stop db:0", "stop web"}},
 		{quorum.PolicySuicide, []string{"demote db:0", "stop db:0", "stop web"}},
 	} {
-		c := &Coordinator{cfg: Config{NoQuorumPolicy: tc.policy}}
-		plan, err := PackageScheduler(c.scheduled(cfg), st, time.Unix(0, 0))
+		plan, err := PackageScheduler(dc.WithPolicy(cfg, tc.policy), st, time.Unix(0, 0))
 		if err != nil {
 			t.Fatal(err)
 		}

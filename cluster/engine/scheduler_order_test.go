@@ -1,4 +1,4 @@
-package dc
+package engine
 
 import (
 	"os"
@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 
+	"palisade/cluster/dc"
 	"palisade/resources/cib"
 	"palisade/resources/scheduler"
 	"palisade/resources/scheduler/scenario"
@@ -84,7 +85,7 @@ func checkFlatten(acts []scheduler.Action) (int, error) {
 		return s
 	}
 	plan := flatten(acts)
-	pb := map[string]PlannedAction{}
+	pb := map[string]dc.PlannedAction{}
 	for _, p := range plan {
 		pb[p.ID] = p
 	}

@@ -1,38 +1,21 @@
-package dc
+package engine
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
-	"palisade/cluster/api"
+	"palisade/cluster/dc"
 	"palisade/cluster/dcmsg"
 	"palisade/cluster/eventlog"
+	"palisade/cluster/member"
 	"palisade/cluster/recovery"
 	"palisade/cluster/replica"
 	"palisade/fence"
 	"palisade/fence/topology"
 	"palisade/resources/executor"
 )
-
-// ExecRequest asks the caller to run one resource operation on this node
-// and to hand the executor's event back with ExecDone(Ref, ...).
-type ExecRequest struct {
-	Ref uint64
-	Op  executor.Op
-	// StartFailureIsFatal is the cluster option in force when the
-	// operation was decided: how a failed start counts.
-	StartFailureIsFatal bool
-}
-
-// MonitorRequest starts (Start) or cancels a recurring monitor; its
-// results come back through MonitorEvent (changes only).
-type MonitorRequest struct {
-	Start bool
-	Op    executor.Op
-}
 
 // FenceExec asks the caller to fence Target through this node's fence
 // topology and to report with FenceDone(Ref, ...). It is either this DC's
@@ -82,47 +65,26 @@ type FenceOutcome struct {
 
 // Ready is the work the caller must perform after stepping the Engine.
 type Ready struct {
-	Send     []Outgoing
-	Exec     []ExecRequest
-	Monitors []MonitorRequest
-	Fence    []FenceExec
+	dc.Ready
+	Fence []FenceExec
 	// CancelFence lists FenceExec refs to abort (where the device
 	// protocol still allows it); their FenceDone is still expected.
 	CancelFence []uint64
-	// ClearFailures resets the executor's fail count of these resources.
-	ClearFailures []string
-	Alerts        []recovery.Alert
-	Log           []eventlog.Entry
-	// Errors are non-fatal problems to log (scheduler errors...).
-	Errors []error
-	// ConfigResults answer this node's configuration proposals.
-	ConfigResults []dcmsg.ConfigResult
-	// Answers answer this node's operator requests.
-	Answers []dcmsg.OpAnswer
 	// Persist is set when the replica changed in a way worth keeping
 	// (configuration, version, fence records): store it (state_dir) so a
 	// restarted node rejoins with it.
 	Persist *replica.CIB
-
-	fenceOrders     []fenceOrder
-	withdrawn       []recovery.FenceRequest
-	selfFenceFailed []recovery.FenceRequest
 }
 
-type fenceOrder struct {
-	req  recovery.FenceRequest
-	view uint64
-}
-
-// EngineConfig sets up an Engine.
-type EngineConfig struct {
-	Coordinator Config
+// Config sets up an Engine.
+type Config struct {
+	Coordinator dc.Config
 	// Executor: resource operations can run on this node (a node without
 	// resource agents refuses actions).
 	Executor bool
 }
 
-// Engine is the pure per-node core of the DC layer: the Coordinator (the
+// Engine is the pure per-node core of the DC layer: the dc.Coordinator (the
 // DC's decisions and the CIB replica) and the member side (the actions
 // this node runs and its reports). It is stepped by membership views,
 // messages, executor and fencer results and time, and returns the work to
@@ -130,8 +92,8 @@ type EngineConfig struct {
 // of Engines runs in one process in logical time (cluster/sim), and the
 // daemon's Runtime only performs what Ready says.
 type Engine struct {
-	c      *Coordinator
-	m      *member
+	c      *dc.Coordinator
+	m      *member.Member
 	rd     Ready
 	now    time.Duration
 	fences map[uint64]FenceExec
@@ -140,16 +102,16 @@ type Engine struct {
 	requests map[string]dcmsg.OpRequest
 }
 
-// NewEngine returns an Engine.
-func NewEngine(cfg EngineConfig) *Engine {
+// New returns an Engine.
+func New(cfg Config) *Engine {
 	e := &Engine{fences: map[uint64]FenceExec{}, requests: map[string]dcmsg.OpRequest{}}
-	e.c = newCoordinator(cfg.Coordinator, &e.rd)
-	e.m = newMember(e.c, cfg.Executor)
+	e.c = dc.New(cfg.Coordinator, &e.rd.Ready)
+	e.m = member.New(e.c, &e.rd.Ready, cfg.Executor)
 	return e
 }
 
 // Coordinator exposes the DC half (read-only use: CIB, View, DC...).
-func (e *Engine) Coordinator() *Coordinator { return e.c }
+func (e *Engine) Coordinator() *dc.Coordinator { return e.c }
 
 // at moves the engine's time and re-checks freshness before any input is
 // acted on: a process resumed after a pause must notice first.
@@ -157,32 +119,31 @@ func (e *Engine) at(now time.Duration) {
 	if now > e.now {
 		e.now = now
 	}
-	e.c.checkFresh(now)
-	e.c.checkDevice(now)
+	e.c.Advance(now)
 }
 
 // SetView feeds a membership view (every change, agreed or not).
 func (e *Engine) SetView(v dcmsg.View, now time.Duration) {
 	e.at(now)
-	prev := e.c.view
+	prev := e.c.Current()
 	e.c.SetView(v, now)
 	if v.ID != prev.ID || !slices.Equal(v.Members, prev.Members) {
 		// Delegated fences were ordered in the old view: its DC decides
 		// again (or the next one does, from the records).
 		for _, ref := range e.fenceRefs() {
-			if f := e.fences[ref]; f.For != e.c.cfg.Self {
+			if f := e.fences[ref]; f.For != e.c.Self() {
 				e.rd.CancelFence = append(e.rd.CancelFence, ref)
 			}
 		}
 	}
 	if v.Agreed && !(prev.Agreed && prev.ID == v.ID) {
-		e.m.onView(v)
+		e.m.OnView(v)
 	}
 }
 
 // MembershipTick records that membership was evaluated at now and that the
 // least recently heard member of the view was heard quiet ago (see
-// Coordinator.MembershipTick).
+// dc.Coordinator.MembershipTick).
 func (e *Engine) MembershipTick(now, quiet time.Duration) {
 	if now > e.now {
 		e.now = now
@@ -195,19 +156,19 @@ func (e *Engine) Deliver(m dcmsg.Message, now time.Duration) {
 	e.at(now)
 	switch m.Kind {
 	case dcmsg.KindStatusRequest:
-		if m.View == e.c.view.ID {
-			e.m.report(m.View, m.From)
+		if m.View == e.c.View() {
+			e.m.Report(m.View, m.From)
 		}
 	case dcmsg.KindAction:
-		e.m.onAction(m, now)
+		e.m.OnAction(m, now)
 	case dcmsg.KindCleanup:
-		if m.Target == e.c.cfg.Self && m.From == e.c.view.DC {
-			e.m.onCleanup(m, now)
+		if m.Target == e.c.Self() && m.From == e.c.DC() {
+			e.m.OnCleanup(m, now)
 		}
 	case dcmsg.KindFenceExec:
 		e.onFenceExec(m, now)
 	case dcmsg.KindConfigSync:
-		e.m.onConfigSync(m)
+		e.m.OnConfigSync(m)
 	case dcmsg.KindAnswer:
 		if _, ok := e.requests[m.Answer.ID]; ok {
 			delete(e.requests, m.Answer.ID)
@@ -224,18 +185,18 @@ func (e *Engine) onFenceExec(m dcmsg.Message, now time.Duration) {
 	// The DC agreed on this very view (same id: same members) and holds
 	// quorum in it; this node may not have heard every member advertise
 	// it yet, which is no reason to refuse.
-	if m.From != e.c.view.DC || m.View != e.c.view.ID || f.Target != m.From || !e.c.fresh || !e.c.quorumNow(now).Quorate {
+	if m.From != e.c.DC() || m.View != e.c.View() || f.Target != m.From || !e.c.QuorateNow(now) {
 		why := fmt.Sprintf("fence order from %s (view %d) refused by %s (view %d): only the DC of the current quorate view may ask, and only for itself",
-			m.From, m.View, e.c.cfg.Self, e.c.view.ID)
-		e.c.log(now, eventlog.Entry{Event: eventlog.FenceDevice, Target: f.Target, Attempt: f.Attempt, OK: eventlog.Bool(false), Detail: why})
+			m.From, m.View, e.c.Self(), e.c.View())
+		e.c.Log(now, eventlog.Entry{Event: eventlog.FenceDevice, Target: f.Target, Attempt: f.Attempt, OK: eventlog.Bool(false), Detail: why})
 		// Answer, so the DC retries (perhaps through another peer)
 		// instead of waiting.
 		res := recovery.FenceResult{Target: f.Target, Attempt: f.Attempt, Gen: f.Gen, View: m.View, Err: why}
-		wall := e.c.cfg.Wall()
-		h := topology.HistoryEntry{ID: topology.HistoryID(e.c.cfg.Self, f.Target, f.Attempt, wall), Target: f.Target, Action: topology.ActionRefuse,
-			Origin: m.From, Reason: topology.Clip(f.Reason), Executor: e.c.cfg.Self, Attempt: f.Attempt, Start: wall, End: wall,
+		wall := e.c.Wall()
+		h := topology.HistoryEntry{ID: topology.HistoryID(e.c.Self(), f.Target, f.Attempt, wall), Target: f.Target, Action: topology.ActionRefuse,
+			Origin: m.From, Reason: topology.Clip(f.Reason), Executor: e.c.Self(), Attempt: f.Attempt, Start: wall, End: wall,
 			Result: fence.ClassRefused, Error: topology.Clip(why)}
-		e.c.ready.Send = append(e.c.ready.Send, Outgoing{To: m.From, Msg: dcmsg.Message{Kind: dcmsg.KindFenceResult, View: e.c.view.ID, From: e.c.cfg.Self, FenceResult: &res, History: &h}})
+		e.rd.Send = append(e.rd.Send, dcmsg.Outgoing{To: m.From, Msg: dcmsg.Message{Kind: dcmsg.KindFenceResult, View: e.c.View(), From: e.c.Self(), FenceResult: &res, History: &h}})
 		return
 	}
 	e.startFence(FenceExec{Target: f.Target, Attempt: f.Attempt, Gen: f.Gen, Reason: f.Reason, For: m.From, View: m.View}, now)
@@ -251,7 +212,7 @@ func (e *Engine) startFence(f FenceExec, now time.Duration) {
 // ExecDone hands back the executor's event for an ExecRequest.
 func (e *Engine) ExecDone(ref uint64, ev executor.Event, now time.Duration) {
 	e.at(now)
-	e.m.execDone(ref, ev, now)
+	e.m.ExecDone(ref, ev, now)
 }
 
 // MonitorEvent hands a recurring monitor's reported result.
@@ -260,7 +221,7 @@ func (e *Engine) MonitorEvent(ev executor.Event, now time.Duration) {
 	if ev.Interval == 0 {
 		return
 	}
-	e.m.monitorEvent(ev, now)
+	e.m.MonitorEvent(ev, now)
 }
 
 // FenceDone hands back the outcome of a FenceExec.
@@ -272,35 +233,35 @@ func (e *Engine) FenceDone(ref uint64, out FenceOutcome, now time.Duration) {
 	}
 	delete(e.fences, ref)
 	for _, s := range out.Steps {
-		e.c.log(now, eventlog.Entry{Event: eventlog.FenceDevice, Target: f.Target, Attempt: f.Attempt, Device: s.Device,
+		e.c.Log(now, eventlog.Entry{Event: eventlog.FenceDevice, Target: f.Target, Attempt: f.Attempt, Device: s.Device,
 			OK: eventlog.Bool(s.OK && s.VerifiedOff), Detail: strings.TrimSpace(fmt.Sprintf("level %d %s verified_off=%v %s", s.Level, s.Result, s.VerifiedOff, s.Err))})
 	}
 	res := recovery.FenceResult{Target: f.Target, Attempt: f.Attempt, Gen: f.Gen, View: f.View, OK: out.Confirmed, VerifiedOff: out.Confirmed,
 		Device: out.Devices, Err: out.Err}
 	h := e.historyEntry(f, out)
-	if f.For == e.c.cfg.Self {
-		e.c.recordHistory(h)
+	if f.For == e.c.Self() {
+		e.c.RecordHistory(h)
 		e.c.FenceResult(res, now)
 		return
 	}
 	// Executed for the DC (it fenced itself through us): every member
 	// learns the outcome, so whoever is DC next knows.
-	for _, m := range e.c.members {
-		if m != e.c.cfg.Self {
-			e.c.send(m, dcmsg.Message{Kind: dcmsg.KindFenceResult, FenceResult: &res, History: &h})
+	for _, m := range e.c.Members() {
+		if m != e.c.Self() {
+			e.c.Send(m, dcmsg.Message{Kind: dcmsg.KindFenceResult, FenceResult: &res, History: &h})
 		}
 	}
-	if !slices.Contains(e.c.members, f.For) {
-		e.c.send(f.For, dcmsg.Message{Kind: dcmsg.KindFenceResult, FenceResult: &res, History: &h})
+	if !slices.Contains(e.c.Members(), f.For) {
+		e.c.Send(f.For, dcmsg.Message{Kind: dcmsg.KindFenceResult, FenceResult: &res, History: &h})
 	}
-	e.c.Step(dcmsg.Message{Kind: dcmsg.KindFenceResult, View: e.c.view.ID, From: e.c.cfg.Self, FenceResult: &res, History: &h}, now)
+	e.c.Step(dcmsg.Message{Kind: dcmsg.KindFenceResult, View: e.c.View(), From: e.c.Self(), FenceResult: &res, History: &h}, now)
 }
 
 // historyEntry is the fence history entry of a FenceExec this node ran.
 func (e *Engine) historyEntry(f FenceExec, out FenceOutcome) topology.HistoryEntry {
 	start, end := out.Start, out.End
 	if start.IsZero() {
-		start = e.c.cfg.Wall()
+		start = e.c.Wall()
 		end = start
 	}
 	result := out.Result
@@ -311,8 +272,8 @@ func (e *Engine) historyEntry(f FenceExec, out FenceOutcome) topology.HistoryEnt
 	default:
 		result = fence.ClassError
 	}
-	h := topology.HistoryEntry{ID: topology.HistoryID(e.c.cfg.Self, f.Target, f.Attempt, start), Target: f.Target, Action: out.Action,
-		Level: out.Level, Devices: out.Devices, Origin: f.For, Reason: topology.Clip(f.Reason), Executor: e.c.cfg.Self, Attempt: f.Attempt,
+	h := topology.HistoryEntry{ID: topology.HistoryID(e.c.Self(), f.Target, f.Attempt, start), Target: f.Target, Action: out.Action,
+		Level: out.Level, Devices: out.Devices, Origin: f.For, Reason: topology.Clip(f.Reason), Executor: e.c.Self(), Attempt: f.Attempt,
 		Start: start, End: end, Result: result, Error: topology.Clip(out.Err)}
 	for _, s := range out.Steps {
 		h.Steps = append(h.Steps, topology.HistoryStep{Level: s.Level, Device: s.Device, Result: s.Result, Error: topology.Clip(s.Err), Delay: s.Delay, Elapsed: s.Elapsed,
@@ -326,10 +287,10 @@ func (e *Engine) historyEntry(f FenceExec, out FenceOutcome) topology.HistoryEnt
 func (e *Engine) Tick(now time.Duration) {
 	e.at(now)
 	e.c.Tick(now)
-	e.m.expireFailures(now)
+	e.m.ExpireFailures(now)
 }
 
-// Propose submits a configuration change (see Coordinator.Propose).
+// Propose submits a configuration change (see dc.Coordinator.Propose).
 func (e *Engine) Propose(p dcmsg.Proposal, now time.Duration) {
 	e.at(now)
 	e.c.Propose(p, now)
@@ -339,24 +300,24 @@ func (e *Engine) Propose(p dcmsg.Proposal, now time.Duration) {
 // call it again until Left.
 func (e *Engine) Leave(now time.Duration) {
 	e.at(now)
-	if dc := e.c.view.DC; dc != "" {
-		e.c.send(dc, dcmsg.Message{Kind: dcmsg.KindLeave})
+	if dc := e.c.DC(); dc != "" {
+		e.c.Send(dc, dcmsg.Message{Kind: dcmsg.KindLeave})
 	}
 }
 
 // Left reports whether the DC let this node leave.
-func (e *Engine) Left() bool { return e.c.Left(e.c.cfg.Self) }
+func (e *Engine) Left() bool { return e.c.Left(e.c.Self()) }
 
 // Snapshot reports the state for `palisade status`.
-func (e *Engine) Snapshot() Snapshot {
+func (e *Engine) Snapshot() dc.Snapshot {
 	s := e.c.Snapshot()
-	s.Local = e.m.status("").Names()
+	s.Local = e.m.Status("").Names()
 	s.Attributes = e.Attributes()
 	return s
 }
 
 // Status is this node's own report (what runs here, fail counts).
-func (e *Engine) Status() dcmsg.NodeStatus { return e.m.status("") }
+func (e *Engine) Status() dcmsg.NodeStatus { return e.m.Status("") }
 
 func (e *Engine) fenceRefs() []uint64 {
 	refs := make([]uint64, 0, len(e.fences))
@@ -372,9 +333,9 @@ func (e *Engine) fenceRefs() []uint64 {
 func (e *Engine) Ready() Ready {
 	for range 1000 {
 		var self []dcmsg.Message
-		var out []Outgoing
+		var out []dcmsg.Outgoing
 		for _, o := range e.rd.Send {
-			if o.To == e.c.cfg.Self {
+			if o.To == e.c.Self() {
 				self = append(self, o.Msg)
 			} else {
 				out = append(out, o)
@@ -387,7 +348,7 @@ func (e *Engine) Ready() Ready {
 		}
 		for _, m := range self {
 			if m.From == "" {
-				m.From = e.c.cfg.Self
+				m.From = e.c.Self()
 			}
 			e.Deliver(m, e.now)
 		}
@@ -398,9 +359,8 @@ func (e *Engine) Ready() Ready {
 	// start the DC released is known to survive the crash of every node
 	// that knew of it.
 	// The replica is copy-on-write: a new pointer is a change.
-	if (e.c.cib.Config != nil || len(e.c.cib.Fencing) > 0) && e.c.cib != e.c.persisted {
-		e.c.persisted = e.c.cib
-		e.rd.Persist = e.c.cib
+	if p := e.c.TakePersist(); p != nil {
+		e.rd.Persist = p
 	}
 	rd := e.rd
 	e.rd = Ready{}
@@ -410,101 +370,36 @@ func (e *Engine) Ready() Ready {
 // convertFences turns the gate's decisions into fence executions and
 // cancellations.
 func (e *Engine) convertFences() {
-	for _, o := range e.rd.fenceOrders {
-		e.startFence(FenceExec{Target: o.req.Target, Attempt: o.req.Attempt, Gen: o.req.Gen, Reason: o.req.Reason, For: e.c.cfg.Self, View: o.view}, e.now)
+	orders, withdrawn, selfFailed := e.c.TakeFenceWork()
+	for _, o := range orders {
+		e.startFence(FenceExec{Target: o.Req.Target, Attempt: o.Req.Attempt, Gen: o.Req.Gen, Reason: o.Req.Reason, For: e.c.Self(), View: o.View}, e.now)
 	}
-	e.rd.fenceOrders = nil
-	for _, w := range e.rd.withdrawn {
+	for _, w := range withdrawn {
 		for _, ref := range e.fenceRefs() {
-			if f := e.fences[ref]; f.For == e.c.cfg.Self && f.Target == w.Target && f.Attempt == w.Attempt {
+			if f := e.fences[ref]; f.For == e.c.Self() && f.Target == w.Target && f.Attempt == w.Attempt {
 				e.rd.CancelFence = append(e.rd.CancelFence, ref)
 			}
 		}
 	}
-	e.rd.withdrawn = nil
-	for _, fr := range e.rd.selfFenceFailed {
+	for _, fr := range selfFailed {
 		e.c.FenceResult(recovery.FenceResult{Target: fr.Target, Attempt: fr.Attempt, Gen: fr.Gen, Err: "no other member to fence the DC"}, e.now)
 	}
-	e.rd.selfFenceFailed = nil
 }
 
 // Request submits an operator command: decided here when this node is
 // the DC, else forwarded to the DC; the answer appears in Ready.Answers.
 func (e *Engine) Request(req dcmsg.OpRequest, now time.Duration) {
 	e.at(now)
-	switch {
-	case e.c.isDC():
-		e.rd.Answers = append(e.rd.Answers, e.c.decide(req, e.c.cfg.Self, now))
-	case e.c.view.DC == "" || e.c.view.DC == e.c.cfg.Self || !e.c.acting():
-		e.rd.Answers = append(e.rd.Answers, dcmsg.OpAnswer{ID: req.ID, Retry: true, Code: string(api.Retry), Error: e.c.notDCError().Error()})
-	default:
-		e.requests[req.ID] = req
-		e.c.send(e.c.view.DC, dcmsg.Message{Kind: dcmsg.KindRequest, Request: &req})
+	if a, forward := e.c.Request(req, now); !forward {
+		e.rd.Answers = append(e.rd.Answers, a)
+		return
 	}
+	e.requests[req.ID] = req
+	e.c.Send(e.c.DC(), dcmsg.Message{Kind: dcmsg.KindRequest, Request: &req})
 }
 
 // Forget drops a request the caller stopped waiting for.
 func (e *Engine) Forget(id string) { delete(e.requests, id) }
-
-// onRequest is the DC side of KindRequest.
-func (c *Coordinator) onRequest(m dcmsg.Message, now time.Duration) {
-	var a dcmsg.OpAnswer
-	if !c.isDC() || m.View != c.view.ID {
-		a = dcmsg.OpAnswer{ID: m.Request.ID, DC: c.view.DC, Retry: true, Code: string(api.Retry), Error: fmt.Sprintf("%s is not the DC of view %d", c.cfg.Self, m.View)}
-	} else {
-		a = c.decide(*m.Request, m.From, now)
-	}
-	c.send(m.From, dcmsg.Message{Kind: dcmsg.KindAnswer, Answer: &a})
-}
-
-// decide carries out an operator command on the DC; from is the node it
-// was typed on.
-func (c *Coordinator) decide(req dcmsg.OpRequest, from string, now time.Duration) dcmsg.OpAnswer {
-	a := dcmsg.OpAnswer{ID: req.ID, DC: c.cfg.Self}
-	if err := c.notDCError(); err != nil {
-		a.Error, a.Retry, a.Code = err.Error(), true, string(api.Retry)
-		return a
-	}
-	switch req.Op {
-	case dcmsg.OpConfirm:
-		if err := c.Confirm(req.Node, req.By, now); err != nil {
-			a.Error, a.Code = err.Error(), string(api.Invalid)
-			switch {
-			case errors.Is(err, recovery.ErrUnknownNode):
-				a.Code = string(api.UnknownNode)
-			case errors.Is(err, recovery.ErrNotActive), errors.Is(err, dcmsg.ErrRetry):
-				a.Code, a.Retry = string(api.Retry), true
-			}
-			return a
-		}
-		a.Result = "confirmed by the DC " + c.cfg.Self
-	case dcmsg.OpCleanup:
-		if len(primitivesOf(c.cib.Config, req.Resource)) == 0 {
-			a.Error, a.Code = fmt.Sprintf("cleanup %s: no such resource in the running configuration", req.Resource), string(api.UnknownResource)
-			return a
-		}
-		targets := c.members
-		if req.Node != "" {
-			if !slices.Contains(c.cfg.Nodes, req.Node) {
-				a.Error, a.Code = fmt.Sprintf("cleanup %s on %s: not a configured node (nodes: %v)", req.Resource, req.Node, c.cfg.Nodes), string(api.UnknownNode)
-				return a
-			}
-			if !slices.Contains(c.members, req.Node) {
-				a.Error, a.Code = fmt.Sprintf("cleanup %s on %s: %s is not a member of this partition (members: %v)", req.Resource, req.Node, req.Node, c.members), string(api.Invalid)
-				return a
-			}
-			targets = []string{req.Node}
-		}
-		for _, t := range targets {
-			c.send(t, dcmsg.Message{Kind: dcmsg.KindCleanup, Target: t, Resource: req.Resource, Reason: req.By + " (via " + from + ")"})
-		}
-		a.Nodes = slices.Clone(targets)
-		a.Result = "fail counts cleared; the nodes probe it again"
-	default:
-		a.Error, a.Code = fmt.Sprintf("unknown operator command %q", req.Op), string(api.BadRequest)
-	}
-	return a
-}
 
 // FenceOutcomeOf converts a topology outcome for the engine.
 func FenceOutcomeOf(o topology.Outcome) FenceOutcome {
@@ -522,3 +417,26 @@ func FenceOutcomeOf(o topology.Outcome) FenceOutcome {
 	}
 	return out
 }
+
+// SetDeviceVote feeds the quorum device's current verdict (see dc.DeviceVote).
+// A change of what counts re-evaluates quorum at once.
+func (e *Engine) SetDeviceVote(v dc.DeviceVote, now time.Duration) {
+	e.c.SetDeviceVote(v)
+	e.at(now) // re-checks the device (and freshness) with the new verdict
+}
+
+// SetAttribute sets (value != "") or removes (value == "") one of this
+// node's transient attributes (a ping score, pingd-style), which the DC's
+// scheduler sees in the node's state for location rules. A change is
+// reported to the DC at once.
+func (e *Engine) SetAttribute(name, value string, now time.Duration) {
+	e.at(now)
+	e.m.SetAttribute(name, value)
+}
+
+// Attributes returns this node's transient attributes.
+func (e *Engine) Attributes() map[string]string { return e.m.Attributes() }
+
+// Runs reports whether this node runs (or may be starting) any resource:
+// the "held" flag a quorum device ranks partitions with.
+func (e *Engine) Runs() bool { return e.m.Runs() }
