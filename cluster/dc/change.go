@@ -61,7 +61,7 @@ func (c *Coordinator) applyProposal(p dcmsg.Proposal, from string, now time.Dura
 	switch {
 	case c.rebuilding:
 		return refuse(true, "the DC %s is collecting status after a membership change", c.cfg.Self)
-	case !c.quorate:
+	case !c.q.Quorate():
 		// A change accepted without quorum could silently undo (or be
 		// undone by) the majority's configuration when the partition heals.
 		return refuse(true, "the DC %s has no quorum: configuration changes need a quorate partition", c.cfg.Self)

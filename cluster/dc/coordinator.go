@@ -88,29 +88,15 @@ type nodeInfo struct {
 type Coordinator struct {
 	cfg  Config
 	view dcmsg.View
-	// members is view.Names(); quorate is the quorum of an agreed, fresh
-	// view (false otherwise).
+	// members is view.Names().
 	members []string
-	quorate bool
 	// lastTick is the time of the last membership tick, heardAt the time
 	// the least recently heard member of the view was heard (freshness).
 	lastTick, heardAt time.Duration
 	fresh             bool
 
-	// dev is the quorum device's last verdict (SetDeviceVote), lastDev
-	// what it meant at the last evaluation; pending: the agreed view
-	// waits for the device (no decisions, no policy); qinfo the verdict.
-	dev     DeviceVote
-	lastDev quorum.DeviceVote
-	pending bool
-	qinfo   QuorumInfo
-	// epoch counts the times this node's partition became quorate;
-	// known[n] is the epoch in which n was last seen a member or fenced;
-	// deviceOnly: quorate only with the device's votes (see device.go).
-	epoch       uint64
-	known       map[string]uint64
-	deviceOnly  bool
-	viewQuorate bool
+	// q is the quorum of the view with the device's verdict.
+	q *quorum.Tracker
 
 	cib        *replica.CIB
 	rebuilding bool
@@ -188,7 +174,7 @@ func (c *Coordinator) Current() dcmsg.View { return c.view }
 
 // QuorateNow reports whether this node's membership is fresh and its view
 // holds quorum at now (with the device's vote as it stands at now).
-func (c *Coordinator) QuorateNow(now time.Duration) bool { return c.fresh && c.quorumNow(now).Quorate }
+func (c *Coordinator) QuorateNow(now time.Duration) bool { return c.fresh && c.q.At(now).Quorate }
 
 // Send queues m for node to (this node: looped back), stamped with this
 // node's name and view.
@@ -206,7 +192,7 @@ func New(cfg Config, rd *Ready) *Coordinator {
 	}
 	c := &Coordinator{cfg: cfg, cib: replica.WithDigest(cfg.CIB), nodes: map[string]*nodeInfo{}, inflight: map[uint64]dcmsg.Action{}, sentAt: map[uint64]time.Duration{},
 		leaving: map[string]bool{}, holdUntil: map[string]time.Duration{}, acked: map[string]replica.Version{},
-		delegated: map[int]delegation{}, ready: rd, fresh: true}
+		delegated: map[int]delegation{}, ready: rd, fresh: true, q: quorum.NewTracker(cfg.Quorum)}
 	if c.cib == nil {
 		c.cib = &replica.CIB{}
 	}
@@ -252,7 +238,7 @@ func (c *Coordinator) Acting() bool { return c.acting() }
 
 // Quorate reports whether this node's agreed view holds quorum (false for
 // a transitional or stale view).
-func (c *Coordinator) Quorate() bool { return c.quorate }
+func (c *Coordinator) Quorate() bool { return c.q.Quorate() }
 
 // Members returns the current view's members, sorted.
 func (c *Coordinator) Members() []string { return slices.Clone(c.members) }
@@ -342,6 +328,7 @@ func (c *Coordinator) SetView(v dcmsg.View, now time.Duration) {
 	}
 	sameView := v.ID == c.view.ID && slices.Equal(v.Members, c.view.Members) && v.DC == c.view.DC
 	c.view, c.members = v, members
+	c.q.SetView(v.ID, members)
 	if !sameView {
 		// Results of the old view are refused anyway, and whatever was
 		// decided in it is decided again.
@@ -362,13 +349,11 @@ func (c *Coordinator) SetView(v dcmsg.View, now time.Duration) {
 // agreement or this node's freshness changed, and starts a rebuild when
 // this node becomes (or stays) DC of a new agreed view.
 func (c *Coordinator) evaluate(now time.Duration, wasDC, newView bool) {
-	st := c.quorumNow(now)
-	wasQuorate, wasPending := c.quorate, c.pending
-	c.quorate = st.Quorate && c.acting()
-	c.pending = st.Pending && c.acting()
-	c.noteQuorum(st, now)
-	// The quorum device's part (device.go).
-	c.trackEpoch(st)
+	wasQuorate, wasPending := c.q.Quorate(), c.q.Pending()
+	st, deviceChanged := c.q.Evaluate(now, c.acting())
+	if deviceChanged {
+		c.log(now, eventlog.Entry{Event: EventQuorumDevice, Detail: st.String()})
+	}
 	c.dropHeld(wasQuorate, wasPending, now)
 	if c.isDC() {
 		if !wasDC {
@@ -392,7 +377,7 @@ func (c *Coordinator) evaluate(now time.Duration, wasDC, newView bool) {
 
 // setPartition tells the gate what it may do now.
 func (c *Coordinator) setPartition(now time.Duration) {
-	c.gate().SetPartition(recovery.Partition{Members: c.members, Quorate: c.quorate, DC: c.isDC(), Rebuilding: c.rebuilding, View: c.view.ID,
+	c.gate().SetPartition(recovery.Partition{Members: c.members, Quorate: c.q.Quorate(), DC: c.isDC(), Rebuilding: c.rebuilding, View: c.view.ID,
 		Active: c.activeByNode(), Gens: c.view.Gens()}, now)
 	c.drainGate(now)
 }
@@ -930,7 +915,7 @@ func (c *Coordinator) notDCError() error {
 }
 
 func (c *Coordinator) forget(node string) {
-	c.noteOff(node) // device.go
+	c.q.NoteOff(node)
 	// Copy on write: the old CIB may still be referenced by a status
 	// report being assembled elsewhere.
 	cib := *c.cib
@@ -1049,7 +1034,7 @@ func (c *Coordinator) publish(now time.Duration) {
 }
 
 func (c *Coordinator) buildStatus() model.Status {
-	st := model.Status{NoQuorum: !c.quorate, Resources: c.statusResources(), Failures: c.statusFailures()}
+	st := model.Status{NoQuorum: !c.q.Quorate(), Resources: c.statusResources(), Failures: c.statusFailures()}
 	for _, n := range c.cfg.Nodes {
 		state := model.NodeOffline
 		switch {
@@ -1153,7 +1138,7 @@ func (c *Coordinator) maybeOn(rsc string) []string {
 		}
 	}
 	for _, n := range c.cfg.Nodes {
-		if (c.gate().Blocked(n) && !c.nodes[n].reported && !slices.Contains(c.cib.Reported, n) || c.suspect(n)) && !slices.Contains(out, n) {
+		if (c.gate().Blocked(n) && !c.nodes[n].reported && !slices.Contains(c.cib.Reported, n) || c.q.Suspect(n)) && !slices.Contains(out, n) {
 			out = append(out, n)
 		}
 	}
@@ -1164,7 +1149,7 @@ func (c *Coordinator) schedule(now time.Duration) {
 	// An undecided view (the quorum device has not answered yet) is
 	// neither quorate nor inquorate: nothing starts, nothing is stopped
 	// by the no-quorum-policy, until the device answers.
-	if !c.gateDC() || c.pending || c.cib.Config == nil || c.cfg.Schedule == nil {
+	if !c.gateDC() || c.q.Pending() || c.cib.Config == nil || c.cfg.Schedule == nil {
 		return
 	}
 	c.fenceSuspects(now) // device.go
@@ -1286,7 +1271,7 @@ type Snapshot struct {
 	// Acting: the view is agreed and this node's membership fresh.
 	Acting bool `json:"acting"`
 	// Quorum is the verdict of the view (votes, the device's part).
-	Quorum QuorumInfo `json:"quorum"`
+	Quorum quorum.Info `json:"quorum"`
 	// Local lists the resources active on this node (the member side),
 	// Attributes this node's transient attributes.
 	Local      []string          `json:"local,omitempty"`
@@ -1305,9 +1290,9 @@ func (c *Coordinator) Snapshot() Snapshot {
 	// Copies: the snapshot is encoded on other goroutines (control socket).
 	st := c.cib.Status
 	st.Nodes, st.Resources, st.Failures = slices.Clone(st.Nodes), slices.Clone(st.Resources), slices.Clone(st.Failures)
-	s := Snapshot{Self: c.cfg.Self, View: c.view.ID, Agreed: c.view.Agreed, DC: c.view.DC, Quorate: c.quorate, Members: slices.Clone(c.members),
+	s := Snapshot{Self: c.cfg.Self, View: c.view.ID, Agreed: c.view.Agreed, DC: c.view.DC, Quorate: c.q.Quorate(), Members: slices.Clone(c.members),
 		CIB: c.cib.Version, Digest: c.cib.Digest, Status: st, Fencing: c.gate().Status(), Inflight: c.sortedInflight(),
-		History: slices.Clone(c.cib.History), Acting: c.acting(), Quorum: c.qinfo,
+		History: slices.Clone(c.cib.History), Acting: c.acting(), Quorum: c.q.Info(),
 		Config: c.cib.Config, Left: slices.Clone(c.cib.Left), Now: c.cfg.Wall()}
 	if c.isDC() {
 		s.Status = c.buildStatus()

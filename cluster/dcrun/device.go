@@ -4,10 +4,11 @@ import (
 	"time"
 
 	"palisade/cluster/dc"
+	"palisade/quorum"
 )
 
 // Now is the runtime's monotonic clock, the one the engine runs on: a
-// quorum device's lease end must be expressed on it (dc.DeviceVote.Until).
+// quorum device's lease end must be expressed on it (quorum.ViewVote.Until).
 func (r *Runtime) Now() time.Duration { return r.cfg.Now() }
 
 // SetDeviceVote feeds the quorum device's verdict to the engine (see
@@ -15,7 +16,7 @@ func (r *Runtime) Now() time.Duration { return r.cfg.Now() }
 // runtime stopped): a caller about to tell the device that this node gave
 // up a grant must know that nothing counts it any more. Verdicts are
 // applied in the order of the calls.
-func (r *Runtime) SetDeviceVote(v dc.DeviceVote) {
+func (r *Runtime) SetDeviceVote(v quorum.ViewVote) {
 	done := make(chan struct{})
 	r.do(func() {
 		r.eng.SetDeviceVote(v, r.cfg.Now())

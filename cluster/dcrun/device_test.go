@@ -53,7 +53,7 @@ func TestRuntimeDeviceVote(t *testing.T) {
 		}
 	}
 	wait("an undecided view", func(s dc.Snapshot) bool { return s.View == 4 && s.Quorum.Pending && !s.Quorate })
-	rt.SetDeviceVote(dc.DeviceVote{View: 4, Members: []string{"n1"}, DeviceVote: quorum.DeviceVote{Voting: true}, Until: rt.Now() + time.Second})
+	rt.SetDeviceVote(quorum.ViewVote{View: 4, Members: []string{"n1"}, DeviceVote: quorum.DeviceVote{Voting: true}, Until: rt.Now() + time.Second})
 	if s := rt.Snapshot(); !s.Quorate || s.Quorum.DeviceVotes != 1 {
 		t.Fatalf("after SetDeviceVote returned: quorate=%v %+v", s.Quorate, s.Quorum)
 	}

@@ -57,7 +57,7 @@ func (s *sim) deviceCommand(f []string, got *[]string) bool {
 		s.pump()
 	case "vote":
 		n := s.nodes[f[1]]
-		v := dc.DeviceVote{View: n.c.View(), Members: n.c.Members()}
+		v := quorum.ViewVote{View: n.c.View(), Members: n.c.Members()}
 		switch f[2] {
 		case "voting":
 			v.Voting, v.Until = true, s.now+time.Hour
@@ -158,11 +158,11 @@ func TestDeviceVoteLease(t *testing.T) {
 	if c := e.Coordinator(); c.Quorate() || !c.Pending() {
 		t.Fatalf("a new view without a verdict: quorate=%v pending=%v, want undecided", c.Quorate(), c.Pending())
 	}
-	e.SetDeviceVote(dc.DeviceVote{View: 2, Members: []string{"n1"}, DeviceVote: quorum.DeviceVote{Voting: true}, Until: time.Hour}, time.Second)
+	e.SetDeviceVote(quorum.ViewVote{View: 2, Members: []string{"n1"}, DeviceVote: quorum.DeviceVote{Voting: true}, Until: time.Hour}, time.Second)
 	if c := e.Coordinator(); c.Quorate() || !c.Pending() {
 		t.Fatalf("a vote for another view counted: quorate=%v pending=%v", c.Quorate(), c.Pending())
 	}
-	e.SetDeviceVote(dc.DeviceVote{View: 3, Members: []string{"n1"}, DeviceVote: quorum.DeviceVote{Voting: true}, Until: 5 * time.Second}, 2*time.Second)
+	e.SetDeviceVote(quorum.ViewVote{View: 3, Members: []string{"n1"}, DeviceVote: quorum.DeviceVote{Voting: true}, Until: 5 * time.Second}, 2*time.Second)
 	if c := e.Coordinator(); !c.Quorate() || c.Quorum().DeviceVotes != 1 {
 		t.Fatalf("the device's vote for this view did not count: %+v", c.Quorum())
 	}

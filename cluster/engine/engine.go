@@ -14,6 +14,7 @@ import (
 	"palisade/cluster/replica"
 	"palisade/fence"
 	"palisade/fence/topology"
+	"palisade/quorum"
 	"palisade/resources/executor"
 )
 
@@ -418,9 +419,9 @@ func FenceOutcomeOf(o topology.Outcome) FenceOutcome {
 	return out
 }
 
-// SetDeviceVote feeds the quorum device's current verdict (see dc.DeviceVote).
+// SetDeviceVote feeds the quorum device's current verdict (see quorum.ViewVote).
 // A change of what counts re-evaluates quorum at once.
-func (e *Engine) SetDeviceVote(v dc.DeviceVote, now time.Duration) {
+func (e *Engine) SetDeviceVote(v quorum.ViewVote, now time.Duration) {
 	e.c.SetDeviceVote(v)
 	e.at(now) // re-checks the device (and freshness) with the new verdict
 }

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"palisade/cluster/dc"
 	"palisade/quorum"
 	"palisade/quorum/arbiter"
 	"palisade/quorum/arbitration"
@@ -102,7 +101,7 @@ type nodeDevice struct {
 	members  []string
 	held     bool
 	quorate  bool
-	lastVote dc.DeviceVote
+	lastVote quorum.ViewVote
 
 	// arbiter
 	sess    *arbiter.Session
@@ -291,7 +290,7 @@ func (d *simDevice) toEngine(n *node, v quorum.DeviceVote, until time.Duration) 
 	if nd == nil || !nd.told || n.eng == nil {
 		return
 	}
-	dv := dc.DeviceVote{View: nd.view, Members: nd.members, DeviceVote: v}
+	dv := quorum.ViewVote{View: nd.view, Members: nd.members, DeviceVote: v}
 	if v.Voting {
 		dv.Until = until
 		nd.validUntil = until

@@ -127,7 +127,7 @@ type quorumDev struct {
 	pushMu   sync.Mutex
 	in       deviceInput
 	hasInput bool
-	pushed   dc.DeviceVote
+	pushed   quorum.ViewVote
 
 	fenceMu  sync.Mutex
 	fenced   string // why this node fenced itself ("" while it has not)
@@ -429,7 +429,7 @@ func (q *quorumDev) pushLocked() {
 	default:
 		return
 	}
-	dv := dc.DeviceVote{View: q.in.view, Members: q.in.members, DeviceVote: v}
+	dv := quorum.ViewVote{View: q.in.view, Members: q.in.members, DeviceVote: v}
 	if v.Voting {
 		dv.Until = now + left
 	}
@@ -445,7 +445,7 @@ func (q *quorumDev) pushLocked() {
 func (q *quorumDev) beforeRelease(quorum.DeviceVote) {
 	q.pushMu.Lock()
 	defer q.pushMu.Unlock()
-	q.pushed = dc.DeviceVote{} // push even if it looks the same
+	q.pushed = quorum.ViewVote{} // push even if it looks the same
 	q.pushLocked()
 }
 

@@ -162,7 +162,7 @@ func (c *Client) OnRelease(fn func(quorum.DeviceVote)) { c.beforeRelease = fn }
 
 // VoteLease is Vote with how long a vote still counts from now (0 when not
 // voting), read at one instant: the daemon turns it into a lease end on
-// its own clock (dc.DeviceVote.Until).
+// its own clock (quorum.ViewVote.Until).
 func (c *Client) VoteLease() (quorum.DeviceVote, time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

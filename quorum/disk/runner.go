@@ -160,7 +160,7 @@ func (r *Runner) voteLocked(now time.Duration) quorum.DeviceVote {
 
 // VoteLease is Vote with how long a vote still counts from now (0 when not
 // voting), read at one instant: the daemon turns it into a lease end on
-// its own clock (dc.DeviceVote.Until).
+// its own clock (quorum.ViewVote.Until).
 func (r *Runner) VoteLease() (quorum.DeviceVote, time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
