@@ -13,6 +13,7 @@ import (
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
 	"palisade/cluster/replica"
+	"palisade/cluster/reports"
 	"palisade/fence"
 	"palisade/fence/topology"
 	"palisade/quorum"
@@ -65,23 +66,6 @@ type Config struct {
 	NoQuorumPolicy quorum.NoQuorumPolicy
 }
 
-type nodeInfo struct {
-	reported  bool
-	resources []model.ResourceStatus
-	failures  []model.Failure
-	fatal     []string
-	// pending: starts the node reported running (decided by an earlier
-	// DC): busy, and maybe active, until it reports their end.
-	pending []string
-	// alerted is the safety digest this node was last alerted for.
-	alerted string
-	// joined: the node sent its replica in this view (an Unprobed report
-	// or a full one).
-	joined bool
-	// attrs are the transient attributes the node reported (pingd).
-	attrs map[string]string
-}
-
 // Coordinator is the DC half of the pure per-node core (see Engine): the
 // DC's decisions when this node is DC, and the replica of the CIB on every
 // node. Not safe for concurrent use.
@@ -102,7 +86,7 @@ type Coordinator struct {
 	rebuilding bool
 	// lastAsk is when status was last requested while rebuilding.
 	lastAsk  time.Duration
-	nodes    map[string]*nodeInfo
+	nodes    *reports.Table
 	inflight map[uint64]dcmsg.Action
 	sentAt   map[uint64]time.Duration
 	// held are start/promote actions decided but not sent: they wait
@@ -190,14 +174,11 @@ func New(cfg Config, rd *Ready) *Coordinator {
 	if cfg.Wall == nil {
 		cfg.Wall = time.Now
 	}
-	c := &Coordinator{cfg: cfg, cib: replica.WithDigest(cfg.CIB), nodes: map[string]*nodeInfo{}, inflight: map[uint64]dcmsg.Action{}, sentAt: map[uint64]time.Duration{},
+	c := &Coordinator{cfg: cfg, cib: replica.WithDigest(cfg.CIB), nodes: reports.New(cfg.Nodes), inflight: map[uint64]dcmsg.Action{}, sentAt: map[uint64]time.Duration{},
 		leaving: map[string]bool{}, holdUntil: map[string]time.Duration{}, acked: map[string]replica.Version{},
 		delegated: map[int]delegation{}, ready: rd, fresh: true, q: quorum.NewTracker(cfg.Quorum)}
 	if c.cib == nil {
 		c.cib = &replica.CIB{}
-	}
-	for _, n := range cfg.Nodes {
-		c.nodes[n] = &nodeInfo{}
 	}
 	if len(c.cib.Fencing) > 0 {
 		// Persisted lifecycle records: what this node knew before it
@@ -250,7 +231,7 @@ func (c *Coordinator) Rebuilding() bool { return c.rebuilding }
 func (c *Coordinator) Waiting() []string {
 	var out []string
 	for _, m := range c.members {
-		if !c.nodes[m].reported && c.gate().State(m) != recovery.StateFenced {
+		if !c.nodes.Node(m).Reported && c.gate().State(m) != recovery.StateFenced {
 			out = append(out, m)
 		}
 	}
@@ -337,9 +318,7 @@ func (c *Coordinator) SetView(v dcmsg.View, now time.Duration) {
 		// What any node runs is known again only from its own report in
 		// this view; until then (and for nodes outside the view) the
 		// replicated snapshot says what they last ran.
-		for _, ni := range c.nodes {
-			ni.reported, ni.resources, ni.failures, ni.fatal, ni.pending, ni.joined, ni.attrs = false, nil, nil, nil, nil, false, nil
-		}
+		c.nodes.Reset()
 		c.synced = false
 	}
 	c.evaluate(now, wasDC, !sameView)
@@ -364,7 +343,7 @@ func (c *Coordinator) evaluate(now time.Duration, wasDC, newView bool) {
 			c.rebuilding = true
 			c.synced = false
 			for _, m := range c.members {
-				c.nodes[m].reported = false
+				c.nodes.Node(m).Reported = false
 			}
 			c.askStatus(now)
 		}
@@ -498,32 +477,7 @@ func (c *Coordinator) activeByNode() map[string][]string {
 }
 
 func (c *Coordinator) statusResources() []model.ResourceStatus {
-	return perNode(c, func(ni *nodeInfo) []model.ResourceStatus { return ni.resources },
-		c.cib.Status.Resources, func(r model.ResourceStatus) string { return r.Node })
-}
-
-func (c *Coordinator) statusFailures() []model.Failure {
-	return perNode(c, func(ni *nodeInfo) []model.Failure { return ni.failures },
-		c.cib.Status.Failures, func(f model.Failure) string { return f.Node })
-}
-
-// perNode merges status per configured node: what a node reported itself
-// in this view, else the last replicated snapshot's entries for it (a
-// node that has not answered yet, or is lost).
-func perNode[T any](c *Coordinator, reported func(*nodeInfo) []T, snapshot []T, node func(T) string) []T {
-	var out []T
-	for _, n := range c.cfg.Nodes {
-		if ni := c.nodes[n]; ni.reported {
-			out = append(out, reported(ni)...)
-			continue
-		}
-		for _, e := range snapshot {
-			if node(e) == n {
-				out = append(out, e)
-			}
-		}
-	}
-	return out
+	return c.nodes.Resources(c.cib.Status.Resources)
 }
 
 // Step handles one message from another node (or this one, looped back).
@@ -613,17 +567,14 @@ func (c *Coordinator) onStatus(m dcmsg.Message, now time.Duration) {
 	if !c.viewDC() || m.View != c.view.ID {
 		return
 	}
-	ni, ok := c.nodes[m.Status.Node]
-	if !ok || m.Status.Node != m.From || !slices.Contains(c.members, m.From) || c.gate().State(m.From) == recovery.StateFenced {
+	if m.Status.Node != m.From || !slices.Contains(c.members, m.From) || c.gate().State(m.From) == recovery.StateFenced {
 		// A fenced node is off: a report of it still in flight is old.
 		return
 	}
-	ni.joined = true
-	if !m.Status.Unprobed {
-		ni.reported, ni.resources, ni.failures, ni.fatal, ni.pending = true, m.Status.Resources, m.Status.Failures, m.Status.Fatal, m.Status.Pending
-		ni.attrs = m.Status.Attributes
+	if !c.nodes.Report(m.Status) {
+		return
 	}
-	c.checkSafetyDigest(ni, m.From, m.Status.SafetyDigest, now)
+	c.checkSafetyDigest(c.nodes.Node(m.From), m.From, m.Status.SafetyDigest, now)
 	// Join: the configuration of the highest version wins (equal
 	// versions: the higher digest, so every DC picks the same copy), if it
 	// is valid; each node's status comes from the copy that heard from it
@@ -679,7 +630,7 @@ func (c *Coordinator) syncConfig(from string) {
 	}
 	if c.rebuilding {
 		for _, m := range c.members {
-			if !c.nodes[m].joined && c.gate().State(m) != recovery.StateFenced {
+			if !c.nodes.Node(m).Joined && c.gate().State(m) != recovery.StateFenced {
 				return
 			}
 		}
@@ -693,7 +644,7 @@ func (c *Coordinator) syncConfig(from string) {
 	c.synced = true
 	sync := &replica.CIB{Version: c.cib.Version, Config: c.cib.Config, Digest: c.cib.Digest}
 	for _, m := range c.members {
-		if ni := c.nodes[m]; !ni.reported && ni.joined && (all || m == from) {
+		if ni := c.nodes.Node(m); !ni.Reported && ni.Joined && (all || m == from) {
 			c.send(m, dcmsg.Message{Kind: dcmsg.KindConfigSync, CIB: sync})
 		}
 	}
@@ -703,7 +654,7 @@ func (c *Coordinator) allReported() bool {
 	for _, m := range c.members {
 		// A node confirmed fenced is off, whatever membership still
 		// says: its report will not come.
-		if !c.nodes[m].reported && c.gate().State(m) != recovery.StateFenced {
+		if !c.nodes.Node(m).Reported && c.gate().State(m) != recovery.StateFenced {
 			return false
 		}
 	}
@@ -730,51 +681,14 @@ func (c *Coordinator) onResult(m dcmsg.Message, now time.Duration) {
 	}
 	delete(c.inflight, r.ID)
 	delete(c.sentAt, r.ID)
-	ni := c.nodes[a.Node]
-	ni.pending = slices.DeleteFunc(ni.pending, func(p string) bool { return p == a.Resource })
+	c.nodes.Answered(a)
 	if r.Refused {
 		c.log(now, eventlog.Entry{Event: eventlog.ActionRefused, Resource: a.Resource, Node: a.Node, Action: a.Op, Detail: r.Reason})
 		c.holdUntil[a.Node] = now + RefusalHold
 	} else {
 		c.log(now, eventlog.Entry{Event: eventlog.ActionResult, Resource: a.Resource, Node: a.Node, Action: a.Op, OK: eventlog.Bool(r.OK),
 			Detail: fmt.Sprintf("rc=%d fail_count=%d", r.RC, r.FailCount)})
-		var before model.ResourceStatus
-		if i := slices.IndexFunc(ni.resources, func(s model.ResourceStatus) bool { return s.Rsc == a.Resource }); i >= 0 {
-			before = ni.resources[i]
-		}
-		ni.resources = slices.DeleteFunc(ni.resources, func(s model.ResourceStatus) bool { return s.Rsc == a.Resource })
-		if r.Active {
-			rs := model.ResourceStatus{Rsc: a.Resource, Node: a.Node, Failed: r.Failed, Role: r.Role}
-			// What it runs with: the result's record (start, reload), else
-			// what it ran with before (promote, demote, a probe).
-			before.Record().Apply(&rs)
-			if r.Ran != nil {
-				r.Ran.Apply(&rs)
-			}
-			ni.resources = append(ni.resources, rs)
-		}
-		if r.Fatal && !slices.Contains(ni.fatal, a.Resource) {
-			ni.fatal = append(ni.fatal, a.Resource)
-		}
-		// The fail count comes with every result; the failed operation and
-		// its time only with a failure (a later successful stop must not
-		// push failure-timeout back).
-		prev := slices.IndexFunc(ni.failures, func(f model.Failure) bool { return f.Rsc == a.Resource })
-		switch {
-		case r.FailCount <= 0:
-			if prev >= 0 {
-				ni.failures = slices.Delete(ni.failures, prev, prev+1)
-			}
-		case r.Failed || prev < 0:
-			f := model.Failure{Rsc: a.Resource, Node: a.Node, Op: a.Op, Count: model.Score(r.FailCount), LastFailure: c.cfg.Wall()}
-			if prev >= 0 {
-				ni.failures[prev] = f
-			} else {
-				ni.failures = append(ni.failures, f)
-			}
-		default:
-			ni.failures[prev].Count = model.Score(r.FailCount)
-		}
+		c.nodes.Result(a, r, c.cfg.Wall())
 		if r.Failed && r.OnFail == "fence" {
 			if err := c.requestFence(a.Node, fmt.Sprintf("%s of %s failed (on-fail=fence)", a.Op, a.Resource), now); err != nil {
 				c.ready.Errors = append(c.ready.Errors, err)
@@ -921,9 +835,7 @@ func (c *Coordinator) forget(node string) {
 	cib := *c.cib
 	cib.Status.Resources = slices.DeleteFunc(slices.Clone(cib.Status.Resources), func(r model.ResourceStatus) bool { return r.Node == node })
 	c.cib = &cib
-	if ni := c.nodes[node]; ni != nil {
-		ni.reported, ni.resources = true, nil // known: nothing runs on a powered-off node
-	}
+	c.nodes.Off(node) // known: nothing runs on a powered-off node
 }
 
 // RebuildRetry is how often a rebuilding DC asks silent members again:
@@ -933,7 +845,7 @@ const RebuildRetry = 200 * time.Millisecond
 func (c *Coordinator) askStatus(now time.Duration) {
 	c.lastAsk = now
 	for _, m := range c.members {
-		if !c.nodes[m].reported {
+		if !c.nodes.Node(m).Reported {
 			c.send(m, dcmsg.Message{Kind: dcmsg.KindStatusRequest})
 		}
 	}
@@ -986,7 +898,7 @@ func (c *Coordinator) expireInflight(now time.Duration) {
 		delete(c.inflight, a.ID)
 		delete(c.sentAt, a.ID)
 		c.errorf("no result for %s of %s on %s after %v: asking %s what runs there", a.Op, a.Resource, a.Node, limit, a.Node)
-		c.nodes[a.Node].reported = false
+		c.nodes.Node(a.Node).Reported = false
 		c.send(a.Node, dcmsg.Message{Kind: dcmsg.KindStatusRequest})
 	}
 }
@@ -1018,10 +930,10 @@ func (c *Coordinator) publish(now time.Duration) {
 	for _, n := range c.cfg.Nodes {
 		// Known: reported in this view, or in an earlier one (the
 		// snapshot keeps what it said).
-		if c.nodes[n].reported || slices.Contains(c.cib.Reported, n) {
+		if c.nodes.Node(n).Reported || slices.Contains(c.cib.Reported, n) {
 			cib.Reported = append(cib.Reported, n)
 		}
-		if c.nodes[n].reported {
+		if c.nodes.Node(n).Reported {
 			cib.ReportedIn[n] = c.view.ID
 		}
 	}
@@ -1034,8 +946,7 @@ func (c *Coordinator) publish(now time.Duration) {
 }
 
 func (c *Coordinator) buildStatus() model.Status {
-	st := model.Status{NoQuorum: !c.q.Quorate(), Resources: c.statusResources(), Failures: c.statusFailures()}
-	for _, n := range c.cfg.Nodes {
+	return c.nodes.Status(c.cib.Status, !c.q.Quorate(), func(n string) model.NodeState {
 		state := model.NodeOffline
 		switch {
 		case c.gate().Blocked(n):
@@ -1045,43 +956,8 @@ func (c *Coordinator) buildStatus() model.Status {
 		case slices.Contains(c.members, n):
 			state = model.NodeOnline
 		}
-		st.Nodes = append(st.Nodes, model.NodeState{Name: n, State: state, Standby: c.leaving[n], Attributes: c.attributesOf(n)})
-	}
-	// A resource an agent called "not configured" (rc 6) on any node may
-	// run nowhere (Pacemaker bans it cluster-wide) until it is cleaned up.
-	for _, rsc := range c.fatalResources() {
-		for _, n := range c.cfg.Nodes {
-			if !slices.ContainsFunc(st.Failures, func(f model.Failure) bool { return f.Rsc == rsc && f.Node == n && f.Count >= model.Infinity }) {
-				st.Failures = append(st.Failures, model.Failure{Rsc: rsc, Node: n, Op: "not-configured", Count: model.Infinity})
-			}
-		}
-	}
-	sort.SliceStable(st.Resources, func(i, j int) bool { return st.Resources[i].Rsc < st.Resources[j].Rsc })
-	sort.SliceStable(st.Failures, func(i, j int) bool {
-		if st.Failures[i].Rsc != st.Failures[j].Rsc {
-			return st.Failures[i].Rsc < st.Failures[j].Rsc
-		}
-		return st.Failures[i].Node < st.Failures[j].Node
+		return model.NodeState{Name: n, State: state, Standby: c.leaving[n]}
 	})
-	return st
-}
-
-func (c *Coordinator) fatalResources() []string {
-	var out []string
-	for _, n := range c.cfg.Nodes {
-		for _, r := range c.nodes[n].fatal {
-			if !slices.Contains(out, r) {
-				out = append(out, r)
-			}
-		}
-	}
-	for _, f := range c.cib.Status.Failures {
-		if f.Op == "not-configured" && !slices.Contains(out, f.Rsc) && !c.nodes[f.Node].reported {
-			out = append(out, f.Rsc)
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 // pendingStarts are the starts (and promotes) that may have taken effect
@@ -1105,19 +981,8 @@ func (c *Coordinator) pendingStarts() []model.ResourceStatus {
 			add(a.Resource, a.Node)
 		}
 	}
-	for _, n := range c.cfg.Nodes {
-		ni := c.nodes[n]
-		if ni.reported {
-			for _, r := range ni.pending {
-				add(r, n)
-			}
-			continue
-		}
-		for _, r := range c.cib.Pending {
-			if r.Node == n {
-				add(r.Rsc, n)
-			}
-		}
+	for _, r := range c.nodes.Pending(c.cib.Pending) {
+		add(r.Rsc, r.Node)
 	}
 	return out
 }
@@ -1138,7 +1003,7 @@ func (c *Coordinator) maybeOn(rsc string) []string {
 		}
 	}
 	for _, n := range c.cfg.Nodes {
-		if (c.gate().Blocked(n) && !c.nodes[n].reported && !slices.Contains(c.cib.Reported, n) || c.q.Suspect(n)) && !slices.Contains(out, n) {
+		if (c.gate().Blocked(n) && !c.nodes.Node(n).Reported && !slices.Contains(c.cib.Reported, n) || c.q.Suspect(n)) && !slices.Contains(out, n) {
 			out = append(out, n)
 		}
 	}
@@ -1311,11 +1176,11 @@ func (c *Coordinator) Snapshot() Snapshot {
 // quorum or fencing settings that differ from the DC's: with two_node on
 // one side only, or fence-race delays that disagree, both halves of a split
 // could believe they may fence and take over.
-func (c *Coordinator) checkSafetyDigest(ni *nodeInfo, node, digest string, now time.Duration) {
-	if digest == "" || c.cfg.SafetyDigest == "" || digest == c.cfg.SafetyDigest || ni.alerted == digest {
+func (c *Coordinator) checkSafetyDigest(ni *reports.Node, node, digest string, now time.Duration) {
+	if digest == "" || c.cfg.SafetyDigest == "" || digest == c.cfg.SafetyDigest || ni.Alerted == digest {
 		return
 	}
-	ni.alerted = digest
+	ni.Alerted = digest
 	msg := fmt.Sprintf("%s runs with quorum/fencing settings that differ from the DC %s (digest %.12s, DC %.12s): make the quorum: and fencing: sections of cluster.yaml identical on every node and restart it", node, c.cfg.Self, digest, c.cfg.SafetyDigest)
 	c.log(now, eventlog.Entry{Event: eventlog.Alert, Target: node, Detail: msg})
 	c.ready.Alerts = append(c.ready.Alerts, recovery.Alert{Target: node, Message: msg})

@@ -1,7 +1,6 @@
 package dc
 
 import (
-	"maps"
 	"time"
 
 	"palisade/quorum"
@@ -30,15 +29,6 @@ func (c *Coordinator) Pending() bool { return c.q.Pending() }
 
 // Quorum returns the quorum verdict of the current view.
 func (c *Coordinator) Quorum() quorum.Info { return c.q.Info() }
-
-// attributesOf is what a member reported in this view (nil for a node
-// that did not report: its transient attributes are unknown).
-func (c *Coordinator) attributesOf(n string) map[string]string {
-	if ni := c.nodes[n]; ni != nil && ni.reported && len(ni.attrs) > 0 {
-		return maps.Clone(ni.attrs)
-	}
-	return nil
-}
 
 // scheduled applies Config.NoQuorumPolicy to the configuration the
 // scheduler gets: the quorum section's policy wins over the resources'
