@@ -1116,61 +1116,20 @@ func (c *Coordinator) dispatch(act dcmsg.Action, now time.Duration) {
 	c.send(act.Node, dcmsg.Message{Kind: dcmsg.KindAction, Action: &act})
 }
 
-// Snapshot is the DC's view for the status socket.
-type Snapshot struct {
-	Self     string                `json:"self"`
-	View     uint64                `json:"view"`
-	Agreed   bool                  `json:"agreed"`
-	DC       string                `json:"dc"`
-	Quorate  bool                  `json:"quorate"`
-	Members  []string              `json:"members"`
-	CIB      replica.Version       `json:"cib_version"`
-	Digest   string                `json:"cib_digest,omitempty"`
-	Status   model.Status          `json:"status"`
-	Fencing  []recovery.NodeStatus `json:"fencing"`
-	Inflight []dcmsg.Action        `json:"inflight,omitempty"`
-	// Standby lists the nodes the configuration puts in standby.
-	Standby []string `json:"standby,omitempty"`
-	// History is the replicated fence history (CIB.History).
-	History []topology.HistoryEntry `json:"history,omitempty"`
-	// Acting: the view is agreed and this node's membership fresh.
-	Acting bool `json:"acting"`
-	// Quorum is the verdict of the view (votes, the device's part).
-	Quorum quorum.Info `json:"quorum"`
-	// Local lists the resources active on this node (the member side),
-	// Attributes this node's transient attributes.
-	Local      []string          `json:"local,omitempty"`
-	Attributes map[string]string `json:"attributes,omitempty"`
-	// Config is the replicated configuration (read-only: it is shared).
-	Config *model.Config `json:"-"`
-	// Left lists the nodes that left cleanly.
-	Left []string `json:"left,omitempty"`
-	// Now is the wall clock the scheduler's failure-timeout arithmetic
-	// uses at the snapshot.
-	Now time.Time `json:"now"`
-}
-
-// Snapshot reports the coordinator's state.
-func (c *Coordinator) Snapshot() Snapshot {
-	// Copies: the snapshot is encoded on other goroutines (control socket).
+// Status is the status as this node knows it: the DC's live one, the
+// replicated snapshot elsewhere (a copy: it is encoded on other
+// goroutines).
+func (c *Coordinator) Status() model.Status {
+	if c.isDC() {
+		return c.buildStatus()
+	}
 	st := c.cib.Status
 	st.Nodes, st.Resources, st.Failures = slices.Clone(st.Nodes), slices.Clone(st.Resources), slices.Clone(st.Failures)
-	s := Snapshot{Self: c.cfg.Self, View: c.view.ID, Agreed: c.view.Agreed, DC: c.view.DC, Quorate: c.q.Quorate(), Members: slices.Clone(c.members),
-		CIB: c.cib.Version, Digest: c.cib.Digest, Status: st, Fencing: c.gate().Status(), Inflight: c.sortedInflight(),
-		History: slices.Clone(c.cib.History), Acting: c.acting(), Quorum: c.q.Info(),
-		Config: c.cib.Config, Left: slices.Clone(c.cib.Left), Now: c.cfg.Wall()}
-	if c.isDC() {
-		s.Status = c.buildStatus()
-	}
-	if c.cib.Config != nil {
-		for _, n := range c.cib.Config.Nodes {
-			if n.Standby {
-				s.Standby = append(s.Standby, n.Name)
-			}
-		}
-	}
-	return s
+	return st
 }
+
+// Inflight lists the actions sent and not answered yet, by id.
+func (c *Coordinator) Inflight() []dcmsg.Action { return c.sortedInflight() }
 
 // checkSafetyDigest alerts (once per node and digest) when a node runs with
 // quorum or fencing settings that differ from the DC's: with two_node on

@@ -3,7 +3,7 @@ package dcrun
 import (
 	"time"
 
-	"palisade/cluster/dc"
+	"palisade/cluster/engine"
 	"palisade/quorum"
 )
 
@@ -37,11 +37,11 @@ func (r *Runtime) SetAttribute(name, value string) {
 // OnSnapshot registers fn, called on the runtime's goroutine after every
 // step with the engine's state (view, quorum and the device's part, what
 // runs here). fn must not block. Call it before Run.
-func (r *Runtime) OnSnapshot(fn func(dc.Snapshot)) { r.onSnapshot = fn }
+func (r *Runtime) OnSnapshot(fn func(engine.Snapshot)) { r.onSnapshot = fn }
 
 // LastSnapshot is the snapshot of the last step, without waiting for the
 // loop (for predicates that must not block, such as a watchdog's).
-func (r *Runtime) LastSnapshot() dc.Snapshot {
+func (r *Runtime) LastSnapshot() engine.Snapshot {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.snap

@@ -8,6 +8,7 @@ import (
 
 	"palisade/cluster/dc"
 	"palisade/cluster/dcmsg"
+	"palisade/cluster/engine"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
 	"palisade/quorum"
@@ -27,8 +28,8 @@ func TestRuntimeDeviceVote(t *testing.T) {
 	rt := New(Config{Coordinator: dc.Config{Self: "n1", Nodes: []string{"n1", "n2"}, Quorum: q,
 		Gate: recovery.New(recovery.Config{Self: "n1", Nodes: []string{"n1", "n2"}})},
 		Events: eventlog.New(nil, "n1"), Now: now, TickEvery: time.Millisecond, Send: func(string, []byte) error { return nil }})
-	snaps := make(chan dc.Snapshot, 1024)
-	rt.OnSnapshot(func(s dc.Snapshot) {
+	snaps := make(chan engine.Snapshot, 1024)
+	rt.OnSnapshot(func(s engine.Snapshot) {
 		select {
 		case snaps <- s:
 		default:
@@ -38,7 +39,7 @@ func TestRuntimeDeviceVote(t *testing.T) {
 	defer cancel()
 	go rt.Run(ctx)
 	rt.OnView(dcmsg.SimpleView(4, "n1"))
-	wait := func(what string, ok func(dc.Snapshot) bool) {
+	wait := func(what string, ok func(engine.Snapshot) bool) {
 		t.Helper()
 		deadline := time.After(5 * time.Second)
 		for {
@@ -52,7 +53,7 @@ func TestRuntimeDeviceVote(t *testing.T) {
 			}
 		}
 	}
-	wait("an undecided view", func(s dc.Snapshot) bool { return s.View == 4 && s.Quorum.Pending && !s.Quorate })
+	wait("an undecided view", func(s engine.Snapshot) bool { return s.View == 4 && s.Quorum.Pending && !s.Quorate })
 	rt.SetDeviceVote(quorum.ViewVote{View: 4, Members: []string{"n1"}, DeviceVote: quorum.DeviceVote{Voting: true}, Until: rt.Now() + time.Second})
 	if s := rt.Snapshot(); !s.Quorate || s.Quorum.DeviceVotes != 1 {
 		t.Fatalf("after SetDeviceVote returned: quorate=%v %+v", s.Quorate, s.Quorum)
@@ -60,7 +61,7 @@ func TestRuntimeDeviceVote(t *testing.T) {
 	mu.Lock()
 	clock += time.Second
 	mu.Unlock()
-	wait("the lease run out", func(s dc.Snapshot) bool { return !s.Quorate && !s.Quorum.Pending })
+	wait("the lease run out", func(s engine.Snapshot) bool { return !s.Quorate && !s.Quorum.Pending })
 	// Quiet membership ticks produce no work, yet each is a step the
 	// consumer sees (a watchdog fed from snapshots counts steps): three
 	// ticks in under snapEvery are three snapshots.

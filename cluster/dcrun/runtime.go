@@ -94,7 +94,7 @@ type Runtime struct {
 	ctx     context.Context
 
 	mu   sync.Mutex
-	snap dc.Snapshot
+	snap engine.Snapshot
 
 	// Loop goroutine only, for its timer: when the engine was last
 	// ticked, until when it counts as busy, when snap was last taken,
@@ -115,7 +115,7 @@ type Runtime struct {
 	// validations are parameter checks sent to other nodes, by id.
 	validations map[string]validation
 	// onSnapshot is called on the loop after every step (OnSnapshot).
-	onSnapshot func(dc.Snapshot)
+	onSnapshot func(engine.Snapshot)
 }
 
 // NewRuntime builds the runtime; call Run.
@@ -363,8 +363,8 @@ func (r *Runtime) Shutdown(ctx context.Context) error {
 }
 
 // Snapshot returns the last coordinator snapshot (for `palisade status`).
-func (r *Runtime) Snapshot() dc.Snapshot {
-	c := make(chan dc.Snapshot, 1)
+func (r *Runtime) Snapshot() engine.Snapshot {
+	c := make(chan engine.Snapshot, 1)
 	r.doQuiet(func() { c <- r.eng.Snapshot() })
 	select {
 	case s := <-c:

@@ -16,6 +16,7 @@ import (
 	"palisade/fence/topology"
 	"palisade/quorum"
 	"palisade/resources/executor"
+	"palisade/resources/model"
 )
 
 // FenceExec asks the caller to fence Target through this node's fence
@@ -309,11 +310,55 @@ func (e *Engine) Leave(now time.Duration) {
 // Left reports whether the DC let this node leave.
 func (e *Engine) Left() bool { return e.c.Left(e.c.Self()) }
 
+// Snapshot is the DC's view for the status socket.
+type Snapshot struct {
+	Self     string                `json:"self"`
+	View     uint64                `json:"view"`
+	Agreed   bool                  `json:"agreed"`
+	DC       string                `json:"dc"`
+	Quorate  bool                  `json:"quorate"`
+	Members  []string              `json:"members"`
+	CIB      replica.Version       `json:"cib_version"`
+	Digest   string                `json:"cib_digest,omitempty"`
+	Status   model.Status          `json:"status"`
+	Fencing  []recovery.NodeStatus `json:"fencing"`
+	Inflight []dcmsg.Action        `json:"inflight,omitempty"`
+	// Standby lists the nodes the configuration puts in standby.
+	Standby []string `json:"standby,omitempty"`
+	// History is the replicated fence history (CIB.History).
+	History []topology.HistoryEntry `json:"history,omitempty"`
+	// Acting: the view is agreed and this node's membership fresh.
+	Acting bool `json:"acting"`
+	// Quorum is the verdict of the view (votes, the device's part).
+	Quorum quorum.Info `json:"quorum"`
+	// Local lists the resources active on this node (the member side),
+	// Attributes this node's transient attributes.
+	Local      []string          `json:"local,omitempty"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+	// Config is the replicated configuration (read-only: it is shared).
+	Config *model.Config `json:"-"`
+	// Left lists the nodes that left cleanly.
+	Left []string `json:"left,omitempty"`
+	// Now is the wall clock the scheduler's failure-timeout arithmetic
+	// uses at the snapshot.
+	Now time.Time `json:"now"`
+}
+
 // Snapshot reports the state for `palisade status`.
-func (e *Engine) Snapshot() dc.Snapshot {
-	s := e.c.Snapshot()
-	s.Local = e.m.Status("").Names()
-	s.Attributes = e.Attributes()
+func (e *Engine) Snapshot() Snapshot {
+	c := e.c
+	v, cib := c.Current(), c.CIB()
+	s := Snapshot{Self: c.Self(), View: v.ID, Agreed: v.Agreed, DC: v.DC, Quorate: c.Quorate(), Members: c.Members(),
+		CIB: cib.Version, Digest: cib.Digest, Status: c.Status(), Fencing: c.Gate().Status(), Inflight: c.Inflight(),
+		History: c.History(), Acting: c.Acting(), Quorum: c.Quorum(), Config: cib.Config, Left: slices.Clone(cib.Left), Now: c.Wall(),
+		Local: e.m.Status("").Names(), Attributes: e.Attributes()}
+	if cib.Config != nil {
+		for _, n := range cib.Config.Nodes {
+			if n.Standby {
+				s.Standby = append(s.Standby, n.Name)
+			}
+		}
+	}
 	return s
 }
 

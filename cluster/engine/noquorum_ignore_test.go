@@ -61,7 +61,7 @@ func TestInquorateIgnoreNeverFencesOrTakesOver(t *testing.T) {
 	}
 	// The scheduler, given the DC's status, does ask for the fence and
 	// the takeover (Pacemaker's semantics for ignore) ...
-	plan, err := PackageScheduler(cfg, dc.Snapshot().Status, time.Unix(0, 0))
+	plan, err := PackageScheduler(cfg, dc.Status(), time.Unix(0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}

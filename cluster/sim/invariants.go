@@ -169,7 +169,7 @@ func (w *World) checkConverged() {
 			}
 		}
 		if c.Rebuilding() || c.Busy() {
-			problems = append(problems, fmt.Sprintf("the DC %s is still busy (rebuilding=%v waiting for %v; %+v)", d.name, c.Rebuilding(), c.Waiting(), c.Snapshot().Inflight))
+			problems = append(problems, fmt.Sprintf("the DC %s is still busy (rebuilding=%v waiting for %v; %+v)", d.name, c.Rebuilding(), c.Waiting(), c.Inflight()))
 		}
 	}
 	for _, rsc := range sortedKeys(w.active) {

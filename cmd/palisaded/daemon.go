@@ -253,7 +253,7 @@ func fenceNodes(ns []recovery.NodeStatus) []api.FenceNode {
 }
 
 // dcStatus is the status socket's view of the DC layer.
-func dcStatus(s dc.Snapshot) *api.DCStatus {
+func dcStatus(s engine.Snapshot) *api.DCStatus {
 	out := &api.DCStatus{Self: s.Self, View: s.View, Agreed: s.Agreed, DC: s.DC, Quorate: s.Quorate, Members: s.Members,
 		CIB: dcrun.APIVersion(s.CIB), Digest: s.Digest, Status: s.Status, Fencing: fenceNodes(s.Fencing), Standby: s.Standby}
 	for _, a := range s.Inflight {

@@ -26,6 +26,7 @@ import (
 	"palisade/cluster/config"
 	"palisade/cluster/dc"
 	"palisade/cluster/dcrun"
+	"palisade/cluster/engine"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/membership"
 	"palisade/cluster/metrics"
@@ -123,7 +124,7 @@ type operator struct {
 	isDC atomic.Bool
 	// quorumDetail adds the quorum device's part to the status's quorum
 	// (quorumdev.go); nil without a device, heuristics or watchdog.
-	quorumDetail atomic.Pointer[func(dc.Snapshot, *api.QuorumStatus)]
+	quorumDetail atomic.Pointer[func(engine.Snapshot, *api.QuorumStatus)]
 	ready        sync.Once
 	// running is the replicated configuration last seen (its
 	// stonith-action decides the fence action when fencing.action is not
@@ -461,7 +462,7 @@ func (op *operator) dcAlert(a recovery.Alert) {
 }
 
 // setQuorumDetail registers the quorum device's part of the status.
-func (op *operator) setQuorumDetail(fill func(dc.Snapshot, *api.QuorumStatus)) {
+func (op *operator) setQuorumDetail(fill func(engine.Snapshot, *api.QuorumStatus)) {
 	if op != nil {
 		op.quorumDetail.Store(&fill)
 	}

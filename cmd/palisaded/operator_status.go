@@ -7,7 +7,7 @@ import (
 
 	"palisade/cluster/api"
 	"palisade/cluster/config"
-	"palisade/cluster/dc"
+	"palisade/cluster/engine"
 	"palisade/cluster/recovery"
 	"palisade/quorum"
 	"palisade/resources/model"
@@ -49,7 +49,7 @@ func newQuorumInfo(c *config.Cluster, names []string) (quorumInfo, error) {
 
 // statusView completes a status answer with the DC layer, in one
 // snapshot: the plain DC part plus the crm_mon view, and the health.
-func (op *operator) statusView(st *api.Status, s dc.Snapshot) {
+func (op *operator) statusView(st *api.Status, s engine.Snapshot) {
 	d := dcStatus(s)
 	crmView(viewInput{Nodes: st.Nodes, Config: s.Config, Quorum: s.Quorum.State(), Left: s.Left, QInfo: op.quorum,
 		FenceAction: op.fenceAction(s.Config)}, d)

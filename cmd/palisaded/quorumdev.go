@@ -36,8 +36,8 @@ import (
 
 	"palisade/cluster/api"
 	"palisade/cluster/config"
-	"palisade/cluster/dc"
 	"palisade/cluster/dcrun"
+	"palisade/cluster/engine"
 	"palisade/cluster/eventlog"
 	"palisade/cluster/node"
 	"palisade/fence/topology"
@@ -119,7 +119,7 @@ type quorumDev struct {
 	feeder    *watchdog.Watchdog // the watchdog when no disk feeds it
 
 	snapMu   sync.Mutex
-	snap     dc.Snapshot
+	snap     engine.Snapshot
 	lastLoop time.Duration // runtime clock of the last snapshot
 	snapCh   chan struct{}
 
@@ -318,7 +318,7 @@ func (q *quorumDev) healthy() (bool, string) {
 
 // onSnapshot runs on the runtime's goroutine after every step: keep the
 // newest and wake the loop.
-func (q *quorumDev) onSnapshot(s dc.Snapshot) {
+func (q *quorumDev) onSnapshot(s engine.Snapshot) {
 	q.snapMu.Lock()
 	q.snap, q.lastLoop = s, q.rt.Now()
 	q.snapMu.Unlock()
@@ -491,7 +491,7 @@ func (q *quorumDev) selfFence(action disk.MessageType, reason string) {
 
 // status is the quorum part of `palisade status` without the operator's
 // view (which builds the votes and sources, then calls fillStatus).
-func (q *quorumDev) status(s dc.Snapshot) *api.QuorumStatus {
+func (q *quorumDev) status(s engine.Snapshot) *api.QuorumStatus {
 	st := &api.QuorumStatus{Quorate: s.Quorate, Votes: s.Quorum.Votes, Expected: s.Quorum.Expected, Needed: s.Quorum.Needed,
 		Reason: s.Quorum.Reason, Pending: s.Quorum.Pending}
 	q.fillStatus(s, st)
@@ -500,7 +500,7 @@ func (q *quorumDev) status(s dc.Snapshot) *api.QuorumStatus {
 
 // fillStatus adds the verdict's state, the policy, the device, the ping
 // heuristics and the watchdog to st.
-func (q *quorumDev) fillStatus(s dc.Snapshot, st *api.QuorumStatus) {
+func (q *quorumDev) fillStatus(s engine.Snapshot, st *api.QuorumStatus) {
 	st.State, st.Policy = "inquorate", string(q.policy)
 	switch {
 	case s.Quorum.Pending:
