@@ -39,7 +39,7 @@
 //	quorum:    package quorum (votes, no_quorum_policy, device, heuristics)
 //	fencing:   package fence/topology (devices, topology, delays, retry)
 //	resources: package resources/model (the scheduler's schema), plus
-//	           admin_epoch (cluster/dc's version of the replicated copy)
+//	           admin_epoch (cluster/replica's version of the replicated copy)
 //	alerts:    package cluster/alert (the alert command)
 //
 // ParseDocument reads what `palisade config check` and `config push`

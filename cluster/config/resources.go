@@ -14,7 +14,7 @@ import (
 
 // AdminEpochKey is the key of the resources section that sets the
 // operator's admin_epoch (the replicated configuration's version, see
-// cluster/dc). It is read here and is not part of the scheduler's model.
+// cluster/replica). It is read here and is not part of the scheduler's model.
 const AdminEpochKey = "admin_epoch"
 
 // decodeResources reads the resources section into col: admin_epoch, the

@@ -66,7 +66,7 @@ type Config struct {
 	NoQuorumPolicy quorum.NoQuorumPolicy
 }
 
-// Coordinator is the DC half of the pure per-node core (see Engine): the
+// Coordinator is the DC half of the pure per-node core (see engine.Engine): the
 // DC's decisions when this node is DC, and the replica of the CIB on every
 // node. Not safe for concurrent use.
 type Coordinator struct {

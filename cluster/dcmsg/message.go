@@ -156,7 +156,7 @@ type NodeStatus struct {
 	// nothing about what runs there. The node probes once the DC sent it
 	// the cluster's configuration (KindConfigSync) and then reports.
 	Unprobed bool `json:"unprobed,omitempty"`
-	// Attributes are the node's transient attributes (Engine.SetAttribute).
+	// Attributes are the node's transient attributes (engine.Engine.SetAttribute).
 	Attributes map[string]string `json:"attributes,omitempty"`
 }
 

@@ -60,7 +60,7 @@ func (e *ValidationError) Error() string {
 }
 
 // Why the agent checks run here and not in the DC: the DC's decision on a
-// proposal is pure (cluster/dc applyProposal), but validate-all and "does
+// proposal is pure (dc.Coordinator.Propose), but validate-all and "does
 // this interface exist" are questions only the nodes that may run a
 // resource can answer. So the proposing node checks a change before it
 // proposes it: the static checks (meta-data, built-in agents) itself, and

@@ -50,7 +50,7 @@ type reportReq struct {
 	to   string
 }
 
-// member is the member half of the per-node core (see Engine): it runs
+// Member is the member half of the per-node core (see engine.Engine): it runs
 // the DC's actions through the executor (asynchronously: ExecRequest out,
 // ExecDone in), probes before its first report, keeps what runs here and
 // the fail counts, and reports to the DC. Pure: no goroutines, no clock.
@@ -80,7 +80,7 @@ type Member struct {
 	pendingStart map[string]int
 	ops          map[uint64]execOp
 	nextRef      uint64
-	// attrs are this node's transient attributes (Engine.SetAttribute).
+	// attrs are this node's transient attributes (SetAttribute).
 	attrs map[string]string
 }
 

@@ -5,7 +5,7 @@
 //
 // Each simulated node runs the production cores unchanged: membership
 // (cluster/membership), reliable delivery (cluster/reliable), quorum, the
-// recovery gate, the DC engine (cluster/dc: coordinator and member side,
+// recovery gate, the DC engine (cluster/engine: dc coordinator and member side,
 // with the real scheduler), the executor (resources/executor) and the
 // fencing core (fence.Execute under fence/topology). Only the edges are
 // simulated: the network (per-link, per-direction partitions, loss, delay,

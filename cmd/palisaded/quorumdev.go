@@ -4,7 +4,7 @@ package main
 // disk or a palisade-arbiter), the ping heuristics, the node's watchdog and
 // no_quorum_policy suicide, wired around the DC runtime.
 //
-// The engine (cluster/dc) decides quorum; this file only carries facts in
+// The engine (cluster/engine, with quorum.Tracker) decides quorum; this file only carries facts in
 // and out of it:
 //
 //   - in: the device's verdict on the view the device was last told about,

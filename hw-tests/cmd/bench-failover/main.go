@@ -158,7 +158,7 @@ func palisadeRun(ctx context.Context, bin string, i int) (gap, total float64, er
 	if ok, err := h.DCAttached(0, 10*time.Second); err != nil {
 		return 0, 0, err
 	} else if !ok {
-		return 0, 0, fmt.Errorf("this palisaded does not run the DC layer (cmd/palisaded must call cluster/dc.Attach)")
+		return 0, 0, fmt.Errorf("this palisaded does not run the DC layer (cmd/palisaded must run the DC layer, cluster/dcrun)")
 	}
 	active, err := h.WaitStarted(ctx, 30*time.Second)
 	if err != nil {

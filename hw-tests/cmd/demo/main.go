@@ -60,7 +60,7 @@ func run(keep bool, keepalive, deadtime time.Duration, bin string) error {
 	if ok, err := h.DCAttached(0, 10*time.Second); err != nil {
 		return err
 	} else if !ok {
-		return fmt.Errorf("this palisaded does not run the DC layer (cmd/palisaded must call cluster/dc.Attach)")
+		return fmt.Errorf("this palisaded does not run the DC layer (cmd/palisaded must run the DC layer, cluster/dcrun)")
 	}
 	active, err := h.WaitStarted(ctx, 30*time.Second)
 	if err != nil {
