@@ -86,7 +86,7 @@ type Config struct {
 type Runtime struct {
 	cfg Config
 	eng *engine.Engine
-	in  chan func()
+	in  chan input
 	log *slog.Logger
 	// stopped is closed when Run returns, so late callbacks (a message
 	// delivered during shutdown) are dropped instead of blocking forever.
@@ -103,6 +103,13 @@ type Runtime struct {
 	busyUntil time.Duration
 	snapAt    time.Duration
 	quiet     bool
+
+	// Loop goroutine only: when the node daemon last reported membership
+	// (MembershipTick) and when, by that report, the least recently heard
+	// member was heard; held are the inputs waiting for the report the
+	// node owes (see owed).
+	reportedAt, heardAt time.Duration
+	held                []func()
 
 	// Loop goroutine only: proposals and operator requests waiting for
 	// the DC's answer, running fences, and the file digest that goes with
@@ -137,21 +144,31 @@ func New(cfg Config) *Runtime {
 		cfg.Coordinator.Wall = time.Now
 	}
 	r := &Runtime{cfg: cfg, eng: engine.New(engine.Config{Coordinator: cfg.Coordinator, Executor: cfg.Executor != nil}),
-		in: make(chan func(), 1024), log: cfg.Logger, stopped: make(chan struct{}), ctx: context.Background(),
+		in: make(chan input, 1024), log: cfg.Logger, stopped: make(chan struct{}), ctx: context.Background(),
 		waiting: map[string]chan dcmsg.ConfigResult{}, answers: map[string]chan dcmsg.OpAnswer{}, fences: map[uint64]context.CancelFunc{},
 		validations: map[string]validation{},
 		fileDigest:  cfg.FileDigest}
-	r.eng.MembershipTick(cfg.Now(), 0)
+	now := cfg.Now()
+	r.eng.MembershipTick(now, 0)
+	r.reportedAt, r.heardAt = now, now
 	return r
+}
+
+// input is one function for the loop; report marks a MembershipTick.
+type input struct {
+	f      func()
+	report bool
 }
 
 func (r *Runtime) self() string { return r.cfg.Coordinator.Self }
 
 // do queues f to run on the loop goroutine; after Run returned, f is
 // dropped (callers waiting for an answer also watch their context).
-func (r *Runtime) do(f func()) {
+func (r *Runtime) do(f func()) { r.send(input{f: f}) }
+
+func (r *Runtime) send(in input) {
 	select {
-	case r.in <- f:
+	case r.in <- in:
 	case <-r.stopped:
 	}
 }
@@ -179,6 +196,11 @@ func (r *Runtime) doQuiet(f func()) {
 // Run processes events until ctx ends. The engine is ticked every
 // TickEvery while something is pending (see busy), every IdleTickEvery
 // otherwise, and on every MembershipTick; the loop sleeps in between.
+//
+// While the node daemon owes a membership report (see owed), the loop
+// runs no input and no tick of its own: they wait, in order, for that
+// report, so the engine never judges its freshness on a report the node
+// is about to renew.
 func (r *Runtime) Run(ctx context.Context) {
 	r.ctx = ctx
 	r.ticked = r.cfg.Now()
@@ -187,29 +209,82 @@ func (r *Runtime) Run(ctx context.Context) {
 	defer close(r.stopped)
 	armed := r.ticked + r.cfg.TickEvery
 	for {
-		r.quiet = false
 		select {
 		case <-ctx.Done():
 			return
-		case f := <-r.in:
-			f()
-			if !r.quiet {
-				r.busyUntil = r.cfg.Now() + BusyFor
+		case in := <-r.in:
+			switch {
+			case in.report:
+				r.run(in.f)
+				r.runHeld()
+			case r.owed(r.cfg.Now()):
+				r.held = append(r.held, in.f)
+			default:
+				r.runHeld()
+				r.run(in.f)
 			}
 		case <-t.C:
 			armed = -1
-			r.tick(r.cfg.Now())
+			if now := r.cfg.Now(); !r.owed(now) {
+				r.runHeld()
+				r.tick(now)
+			}
 		}
 		r.flush()
 		period := r.cfg.IdleTickEvery
 		if r.busy() {
 			period = r.cfg.TickEvery
 		}
-		if next := r.ticked + period; next != armed {
+		next := r.ticked + period
+		if r.owed(r.cfg.Now()) {
+			// Whatever happens, stop waiting once the report is overdue:
+			// the engine then sees the node's loop as stalled.
+			next = min(next, r.reportedAt+r.cfg.Coordinator.StaleAfter+1)
+		}
+		if next != armed {
 			t.Reset(next - r.cfg.Now())
 			armed = next
 		}
 	}
+}
+
+// run runs one input on the loop; an input other than a quiet one
+// (doQuiet) keeps the loop ticking for BusyFor.
+func (r *Runtime) run(f func()) {
+	r.quiet = false
+	f()
+	if !r.quiet {
+		r.busyUntil = r.cfg.Now() + BusyFor
+	}
+}
+
+// runHeld runs the inputs that waited for a report, in arrival order.
+func (r *Runtime) runHeld() {
+	for len(r.held) > 0 {
+		f := r.held[0]
+		r.held = r.held[1:]
+		r.run(f)
+	}
+	r.held = nil
+}
+
+// owed reports whether, at now, the node daemon owes a membership report
+// the engine's freshness depends on: by the last report, the least
+// recently heard member would make the engine stale (heard more than
+// StaleAfter ago), but that report was taken before this instant and the
+// member may have been heard since (the node evaluates membership just
+// after it, see node.ReportDue). Waiting for the report is what keeps a
+// healthy DC from looking stale between two reports; it never delays the
+// verdict on a stalled node loop, since past StaleAfter after the last
+// report nothing is owed any more and the engine sees the report as too
+// old.
+func (r *Runtime) owed(now time.Duration) bool {
+	stale := r.cfg.Coordinator.StaleAfter
+	if stale <= 0 {
+		return false
+	}
+	deadline := r.heardAt + stale
+	return r.reportedAt < deadline && deadline < now && now <= r.reportedAt+stale
 }
 
 func (r *Runtime) tick(now time.Duration) {
@@ -253,11 +328,13 @@ func (r *Runtime) OnView(v dcmsg.View) {
 // It also ticks the engine: membership ticks come at least every
 // keepalive, so an idle loop needs no timer of its own while they do.
 func (r *Runtime) MembershipTick(quiet time.Duration) {
-	r.doQuiet(func() {
+	r.send(input{report: true, f: func() {
 		now := r.cfg.Now()
+		r.reportedAt, r.heardAt = now, now-quiet
 		r.eng.MembershipTick(now, quiet)
 		r.tick(now)
-	})
+		r.quiet = true
+	}})
 }
 
 // Deliver is called by the node daemon for every reliable message of the

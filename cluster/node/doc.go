@@ -32,8 +32,8 @@
 // for what changed.
 //
 // Timers: the loop has no fixed short tick. It sleeps until the next
-// heartbeat to send (every keepalive), the next tick (TickEvery, for the
-// OnTick callbacks) or the next membership deadline
+// heartbeat to send (every keepalive), the next report the DC layer is
+// owed (ReportDue, for the OnTick callbacks) or the next membership deadline
 // (membership.NextDeadline: a peer or link turning warn or dead, initdead),
 // whichever comes first; detection is therefore not rounded up to a tick.
 package node

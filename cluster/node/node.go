@@ -50,6 +50,9 @@ type Node struct {
 	stepped  map[uint32][]time.Time // per peer, per link: newest receive time stepped
 	polled   []heard                // poll's buffer
 	memDrops map[string]uint64
+	// reportDue is when the loop must evaluate and call OnTick again at
+	// the latest (ReportDue).
+	reportDue time.Duration
 
 	mu         sync.Mutex // guards the fields below
 	view       membership.View
@@ -172,11 +175,11 @@ func (n *Node) OnEvent(fn func(membership.Event, membership.View)) {
 // The contract with the DC layer (dc.Coordinator.MembershipTick), which
 // acts only while its last tick is younger than StaleAfter (deadtime/2)
 // and every member of its view was heard within StaleAfter: the loop
-// calls OnTick at least every TickEvery (at most a keepalive, and short
-// enough that a healthy node's quiet, as the DC sees it between two
-// ticks, stays under three quarters of StaleAfter), plus whenever it
-// wakes for a heartbeat or a membership deadline. The loop sleeps in
-// between: there is no faster tick to rely on.
+// calls OnTick whenever it wakes for a heartbeat (every keepalive) or a
+// membership deadline, and at the latest by ReportDue: just after the
+// instant the least recently heard member would make the DC stale, and
+// three quarters of StaleAfter after the previous call. The loop sleeps
+// in between: there is no fixed tick to rely on.
 func (n *Node) OnTick(fn func(quiet time.Duration)) {
 	n.mu.Lock()
 	n.onTick = append(n.onTick, fn)
@@ -304,23 +307,22 @@ func (n *Node) Run(ctx context.Context) error {
 }
 
 // loop is the node's goroutine. It sleeps until the next of: a heartbeat
-// due (every keepalive), a tick due (every TickEvery, on a grid that
-// keeps them on heartbeats), a membership deadline (a peer or link
-// turning warn or dead), a message that says something new, or a
-// request. Repeated heartbeats do not wake it (the transport coalesces
-// them into LastHeard, polled before the clock is applied).
+// due (every keepalive), a report due to the DC layer (ReportDue), a
+// membership deadline (a peer or link turning warn or dead), a message
+// that says something new, or a request. Repeated heartbeats do not wake
+// it (the transport coalesces them into LastHeard, polled before the
+// clock is applied).
 func (n *Node) loop(ctx context.Context) error {
 	t := n.cfg.Timing
-	every := TickEvery(t)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	n.sendHeartbeat()
 	n.evaluate(n.now())
-	nextBeat, nextTick := t.Keepalive, every
+	nextBeat := t.Keepalive
 	armed := time.Duration(-1)
 	msgs := n.tr.Messages()
 	for {
-		wake := min(nextBeat, nextTick)
+		wake := min(nextBeat, n.reportDue)
 		if d, ok := n.mem.NextDeadline(); ok && d < wake {
 			wake = d
 		}
@@ -346,9 +348,6 @@ func (n *Node) loop(ctx context.Context) error {
 				n.sendHeartbeat()
 				nextBeat = next(nextBeat, t.Keepalive, now)
 			}
-			if now >= nextTick {
-				nextTick = next(nextTick, every, now)
-			}
 			n.evaluate(now)
 		}
 	}
@@ -363,25 +362,33 @@ func next(prev, every, now time.Duration) time.Duration {
 	return prev
 }
 
-// TickEvery is how often the loop evaluates membership and calls the
-// OnTick callbacks when nothing else wakes it: keepalive/k for the
-// smallest k (1 to 5) such that the quiet the DC layer sees stays within
-// three quarters of StaleAfter. Between two ticks the DC's view of the
-// least recently heard member ages by up to one tick on top of the up to
-// one keepalive it had at the tick, so tick + keepalive <= 3/4 StaleAfter
-// keeps a healthy node from looking stale, with a quarter to spare for
-// scheduling delays. With the defaults (keepalive 2s, deadtime 30s) that
-// is every keepalive; with keepalive 100ms and deadtime 500ms every 50ms;
-// if no k fits (deadtime barely over two keepalives) keepalive/5, as a
-// fixed-period loop ticked before.
-func TickEvery(t membership.Timing) time.Duration {
-	budget := StaleAfter(t) * 3 / 4
-	for k := time.Duration(1); k <= 5; k++ {
-		if p := t.Keepalive / k; p+t.Keepalive <= budget {
-			return p
-		}
+// ReportDue is when the loop must evaluate membership and call the OnTick
+// callbacks again at the latest, after doing so at now with the least
+// recently heard member of the view heard quiet ago. It is a deadline, not
+// a period: the loop also reports whenever it wakes for a heartbeat (every
+// keepalive) or a membership deadline, so with the usual timings it adds
+// no wake-up of its own.
+//
+// Two deadlines of the DC layer's freshness (dc.Coordinator.MembershipTick,
+// which acts only while its last tick and the least recently heard member
+// are both within StaleAfter):
+//   - the instant just after now-quiet+StaleAfter, when that member, if it
+//     stayed silent, makes the DC stale: the loop polls then, so a member
+//     heard meanwhile (a coalesced heartbeat) keeps the DC fresh and a
+//     silent one turns it stale on time, not at some later tick. The DC
+//     runtime holds its own steps past that instant until this report
+//     arrives (dcrun.Runtime), so a healthy DC never looks stale because
+//     the report is a little late;
+//   - three quarters of StaleAfter after now, so that the last tick itself
+//     never gets older than StaleAfter on a healthy node (a quarter to
+//     spare for scheduling delays), however long the keepalive.
+func ReportDue(now, quiet time.Duration, t membership.Timing) time.Duration {
+	stale := StaleAfter(t)
+	due := now + stale*3/4
+	if d := now - quiet + stale + 1; d > now && d < due {
+		due = d
 	}
-	return max(t.Keepalive/5, 5*time.Millisecond)
+	return due
 }
 
 // StaleAfter is the freshness bound the daemon gives the DC layer
@@ -400,6 +407,7 @@ func (n *Node) evaluate(now time.Duration) {
 	ticks := n.onTick
 	n.mu.Unlock()
 	quiet := n.mem.Quiet(now)
+	n.reportDue = ReportDue(now, quiet, n.cfg.Timing)
 	for _, fn := range ticks {
 		fn(quiet)
 	}

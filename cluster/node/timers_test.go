@@ -7,31 +7,51 @@ import (
 	"palisade/cluster/membership"
 )
 
-// TestTickEvery checks the loop's tick period against the DC layer's
-// freshness bound for the timings in use: the defaults, the lab and
-// failover benches, and edge cases of the Heartbeat rules.
-func TestTickEvery(t *testing.T) {
+// TestReportDue checks when the loop owes the DC layer its next report,
+// for the timings in use: the defaults, the lab and failover benches, and
+// a deadtime barely over two keepalives.
+func TestReportDue(t *testing.T) {
 	ms := time.Millisecond
 	for _, c := range []struct {
-		keepalive, deadtime, want time.Duration
+		name                         string
+		keepalive, deadtime          time.Duration
+		now, quiet, want             time.Duration
+		addsWakeUpWhenHeartbeatsFlow bool
 	}{
-		{2 * time.Second, 30 * time.Second, 2 * time.Second}, // daemon defaults: every keepalive
-		{100 * ms, 500 * ms, 50 * ms},                        // bench-mesh, lab
-		{50 * ms, 250 * ms, 25 * ms},                         // failover harness
-		{time.Second, 10 * time.Second, time.Second},         // ha.cf-style
-		{time.Second, 3 * time.Second, 200 * ms},             // deadtime barely over 2 keepalives: keepalive/5
-		{10 * ms, 21 * ms, 5 * ms},                           // the 5ms floor
+		// Defaults: the pause bound (3/4 of 15s) is far past the next
+		// heartbeat; no wake-up of its own.
+		{"defaults", 2 * time.Second, 30 * time.Second, 10 * time.Second, 2 * time.Second, 10*time.Second + 15*time.Second*3/4, false},
+		// bench-mesh: the least recently heard of 15 peers ~94ms ago: it
+		// would make the DC stale at now+156ms, after the next heartbeat.
+		{"mesh", 100 * ms, 500 * ms, time.Second, 94 * ms, time.Second - 94*ms + 250*ms + 1, false},
+		// A member late by a keepalive: the report comes just after the
+		// instant it makes the DC stale, before the next heartbeat.
+		{"late member", 100 * ms, 500 * ms, time.Second, 190 * ms, time.Second + 60*ms + 1, true},
+		// A member silent for exactly StaleAfter: the DC is fresh for one
+		// more instant; the next report (quiet over StaleAfter) tells it.
+		{"silent member", 100 * ms, 500 * ms, time.Second, 250 * ms, time.Second + 1, true},
+		// Silent for longer: the DC knows; only the pause bound is left
+		// (no busy loop on a deadline already past).
+		{"silent longer", 100 * ms, 500 * ms, time.Second, 250*ms + 1, time.Second + 250*ms*3/4, false},
+		{"silent much longer", 100 * ms, 500 * ms, time.Second, 400 * ms, time.Second + 250*ms*3/4, false},
+		// deadtime 3s, keepalive 2s: StaleAfter 1.5s is under a keepalive;
+		// the pause bound adds reports between heartbeats.
+		{"short deadtime", 2 * time.Second, 3 * time.Second, 0, 0, 1125 * ms, true},
 	} {
 		tm := membership.Timing{Keepalive: c.keepalive, Warntime: (c.keepalive + c.deadtime) / 2, Deadtime: c.deadtime, Initdead: c.deadtime}
-		got := TickEvery(tm)
+		got := ReportDue(c.now, c.quiet, tm)
 		if got != c.want {
-			t.Errorf("keepalive %v deadtime %v: tick every %v, want %v", c.keepalive, c.deadtime, got, c.want)
+			t.Errorf("%s: report due at %v, want %v", c.name, got, c.want)
 		}
-		if got > c.keepalive {
-			t.Errorf("keepalive %v: tick %v longer than a keepalive", c.keepalive, got)
+		if got <= c.now {
+			t.Errorf("%s: report due at %v, not after now %v", c.name, got, c.now)
 		}
-		if c.keepalive%got != 0 {
-			t.Errorf("keepalive %v: tick %v does not divide it (ticks would not fall on heartbeats)", c.keepalive, got)
+		if adds := got < c.now+c.keepalive; adds != c.addsWakeUpWhenHeartbeatsFlow {
+			t.Errorf("%s: due %v before the next heartbeat = %v, want %v", c.name, got-c.now, adds, c.addsWakeUpWhenHeartbeatsFlow)
+		}
+		// The report lands while the DC is still fresh on the pause check.
+		if got-c.now > StaleAfter(tm) {
+			t.Errorf("%s: report due %v after the last, over StaleAfter %v", c.name, got-c.now, StaleAfter(tm))
 		}
 	}
 }
