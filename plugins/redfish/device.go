@@ -426,10 +426,10 @@ func describe(err error) error {
 	return err
 }
 
-// loginErr classifies a failure while logging in: refused credentials,
-// nobody answering (silent, or refused at the TCP level), or something
-// else (a certificate the client does not trust, a broken service),
-// always with what the service said.
+// loginErr classifies a failure while logging in: refused credentials, a
+// certificate the client does not trust (a configuration error), nobody
+// answering (silent, or refused at the TCP level), or something else (a
+// broken service), always with what the service said.
 func (d *Device) loginErr(doing string, err error) error {
 	if he, ok := asHTTPError("", err); ok {
 		err = he
@@ -440,7 +440,9 @@ func (d *Device) loginErr(doing string, err error) error {
 	case errors.As(err, &he) && (he.Status == http.StatusUnauthorized || he.Status == http.StatusForbidden):
 		return fmt.Errorf("%w: redfish %s: %s: %w", fence.ErrLoginDenied, d.cfg, doing, msg)
 	case isCertErr(err):
-		return fmt.Errorf("redfish %s: %s: the BMC's certificate is not trusted (set ssl_ca_file, or ssl_insecure to skip verification): %w", d.cfg, doing, msg)
+		// A configuration problem (or someone else answering): logging in
+		// again cannot help, so it is reported at once, not retried.
+		return fmt.Errorf("%w: redfish %s: %s: the BMC's certificate is not trusted (set ssl_ca_file, or ssl_insecure to skip verification): %w", fence.ErrConfig, d.cfg, doing, msg)
 	case isSilent(err):
 		// Connected (or connecting) and no answer in time: a hung BMC,
 		// which Execute tries again within the silent-device budget.

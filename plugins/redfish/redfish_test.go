@@ -125,8 +125,8 @@ func TestTransitionsAreNotFinal(t *testing.T) {
 func TestCertificateVerification(t *testing.T) {
 	s := startSim(t, redfishsim.Options{})
 	res := do(t, agent(t, params(s, "ssl_ca_file", "")), fence.ActionStatus)
-	if res.OK || !strings.Contains(res.Err.Error(), "certificate is not trusted") {
-		t.Fatalf("untrusted certificate: %v", res)
+	if res.OK || !strings.Contains(res.Err.Error(), "certificate is not trusted") || !errors.Is(res.Err, fence.ErrConfig) {
+		t.Fatalf("untrusted certificate: want a configuration error (reported at once, never retried): %v", res)
 	}
 	if res := do(t, agent(t, params(s, "ssl_ca_file", "", "ssl_insecure", "1")), fence.ActionStatus); !res.OK {
 		t.Fatalf("ssl_insecure: %v", res)
