@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestRoundTripAndMerge(t *testing.T) {
@@ -84,4 +87,22 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestMonoIsClockMonotonic: Mono, carried forward from one reading, stays
+// within microseconds of CLOCK_MONOTONIC read directly (the
+// timebase other processes' event logs use).
+func TestMonoIsClockMonotonic(t *testing.T) {
+	for range 100 {
+		var ts unix.Timespec
+		before := Mono()
+		if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+			t.Fatal(err)
+		}
+		after := Mono()
+		if k := time.Duration(ts.Nano()); k < before-20*time.Microsecond || k > after+20*time.Microsecond {
+			t.Fatalf("CLOCK_MONOTONIC %v read between Mono %v and %v", k, before, after)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
 }
