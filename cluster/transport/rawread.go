@@ -7,9 +7,11 @@ import (
 	"strconv"
 	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
-// reader receives one link's datagrams with recvfrom issued as a raw
+// reader receives one link's datagrams with recvmmsg issued as a raw
 // system call from inside RawConn.Read (the socket is non-blocking, so the
 // call never blocks; RawConn.Read parks the goroutine in the poller when
 // nothing is queued).
@@ -19,57 +21,93 @@ import (
 // the process went idle wakes the runtime's monitor thread, which then
 // spins for a while in 20µs naps. A node of a 16-node mesh receives a
 // datagram every 3ms, each arriving to an idle process: those wake-ups
-// were a third of its CPU time (perf, bench-mesh). A raw recvfrom that
+// were a third of its CPU time (perf, bench-mesh). A raw system call that
 // cannot block tells the scheduler nothing and wakes nobody.
+//
+// Why recvmmsg: the heartbeats of a round arrive together (see
+// node.Options.WallClock), and one call takes all that are queued. A call
+// that returns fewer than it had room for has emptied the queue, so the
+// reader then waits for the poller without the extra call that would
+// only have said EAGAIN: the poller is edge-triggered and reports every
+// datagram queued after that call. That holds only within one
+// RawConn.Read (each Read starts by clearing what the poller reported
+// before it), which is why Each handles the datagrams inside the
+// callback instead of returning them one Read at a time.
 type reader struct {
-	rc   syscall.RawConn
-	fn   func(fd uintptr) bool // r.recv, bound once
-	buf  []byte
-	n    int
-	from netip.AddrPort
-	err  error
+	rc    syscall.RawConn
+	fn    func(fd uintptr) bool // r.recv, bound once
+	bufs  [][]byte
+	iovs  []syscall.Iovec
+	names []syscall.RawSockaddrAny
+	msgs  []mmsghdr
+
+	handle func(pkt []byte, from netip.AddrPort) // Each's fn
+	calls  int                                   // recvmmsg calls made (tests)
+	err    error
 }
 
-func newReader(c *net.UDPConn) (*reader, error) {
+// readBatch is how many datagrams one call takes at most: a round of
+// heartbeats from a few peers, without holding many maximum-size buffers
+// (untouched pages of a buffer cost no memory).
+const readBatch = 8
+
+func newReader(c *net.UDPConn, size int) (*reader, error) {
 	rc, err := c.SyscallConn()
 	if err != nil {
 		return nil, fmt.Errorf("raw socket: %w", err)
 	}
-	r := &reader{rc: rc}
+	r := &reader{rc: rc, bufs: make([][]byte, readBatch), iovs: make([]syscall.Iovec, readBatch),
+		names: make([]syscall.RawSockaddrAny, readBatch), msgs: make([]mmsghdr, readBatch)}
+	for i := range r.msgs {
+		r.bufs[i] = make([]byte, size)
+		r.iovs[i].Base = &r.bufs[i][0]
+		r.iovs[i].SetLen(size)
+		r.msgs[i].hdr.Name = (*byte)(unsafe.Pointer(&r.names[i]))
+		r.msgs[i].hdr.Iov = &r.iovs[i]
+		r.msgs[i].hdr.Iovlen = 1
+	}
 	r.fn = r.recv
 	return r, nil
 }
 
-// ReadFrom reads one datagram into buf (truncated to len(buf)), as
-// UDPConn.ReadFromUDPAddrPort does; after Close it fails with an error
-// matching net.ErrClosed.
-func (r *reader) ReadFrom(buf []byte) (int, netip.AddrPort, error) {
-	r.buf = buf
+// Each reads datagrams (each truncated to the reader's buffer size) and
+// calls fn with every one and its source, in order; pkt is valid only
+// during the call. It returns when the socket reports an error (call it
+// again to go on) or is closed (an error matching net.ErrClosed).
+func (r *reader) Each(fn func(pkt []byte, from netip.AddrPort)) error {
+	r.handle, r.err = fn, nil
 	if err := r.rc.Read(r.fn); err != nil {
-		return 0, netip.AddrPort{}, err
+		return err
 	}
-	return r.n, r.from, r.err
+	return r.err
 }
 
-// recv is RawConn.Read's callback: false means "not ready, wait".
+// recv is RawConn.Read's callback: false means "wait for the poller".
 func (r *reader) recv(fd uintptr) bool {
-	var sa syscall.RawSockaddrAny
-	salen := uint32(syscall.SizeofSockaddrAny)
 	for {
-		n, _, errno := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd,
-			uintptr(unsafe.Pointer(&r.buf[0])), uintptr(len(r.buf)), 0,
-			uintptr(unsafe.Pointer(&sa)), uintptr(unsafe.Pointer(&salen)))
+		for i := range r.msgs {
+			r.msgs[i].hdr.Namelen = syscall.SizeofSockaddrAny
+			r.msgs[i].hdr.Flags = 0
+		}
+		r.calls++
+		n, _, errno := syscall.RawSyscall6(unix.SYS_RECVMMSG, fd,
+			uintptr(unsafe.Pointer(&r.msgs[0])), uintptr(len(r.msgs)), 0, 0, 0)
 		switch errno {
 		case 0:
-			r.n, r.from, r.err = int(n), sockaddrPort(&sa), nil
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
 			return false
 		default:
-			r.n, r.from, r.err = 0, netip.AddrPort{}, fmt.Errorf("recvfrom: %w", errno)
+			r.err = fmt.Errorf("recvmmsg: %w", errno)
+			return true
 		}
-		return true
+		for i := range int(n) {
+			r.handle(r.bufs[i][:r.msgs[i].len], sockaddrPort(&r.names[i]))
+		}
+		if int(n) < len(r.msgs) {
+			return false // emptied the queue
+		}
 	}
 }
 

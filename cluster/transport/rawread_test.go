@@ -2,10 +2,12 @@ package transport
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -35,13 +37,16 @@ func TestSockaddrPort(t *testing.T) {
 }
 
 // TestReaderOverLoopback reads datagrams through the raw reader as the
-// receive loops do, and fails like UDPConn once the socket is closed.
+// receive loops do: in order, several per system call, truncated to the
+// buffer, one sent after the queue was emptied (the reader then waits for
+// the poller without asking the socket again), and returns like UDPConn
+// once the socket is closed.
 func TestReaderOverLoopback(t *testing.T) {
 	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := newReader(c)
+	r, err := newReader(c, 8) // shorter than some datagrams: truncated
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,16 +55,54 @@ func TestReaderOverLoopback(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := s.WriteToUDPAddrPort([]byte("hello, world"), c.LocalAddr().(*net.UDPAddr).AddrPort()); err != nil {
-		t.Fatal(err)
+	to, src := c.LocalAddr().(*net.UDPAddr).AddrPort(), s.LocalAddr().(*net.UDPAddr).AddrPort()
+	send := func(p string) {
+		t.Helper()
+		if _, err := s.WriteToUDPAddrPort([]byte(p), to); err != nil {
+			t.Error(err)
+		}
 	}
-	buf := make([]byte, 5) // shorter than the datagram: truncated
-	n, from, err := r.ReadFrom(buf)
-	if err != nil || n != 5 || string(buf) != "hello" || from != s.LocalAddr().(*net.UDPAddr).AddrPort() {
-		t.Fatalf("ReadFrom = %d %q from %v, %v", n, buf[:n], from, err)
+	// Queued before the reader asks, more than one call takes.
+	send("hello, world")
+	for i := range 2 * readBatch {
+		send(fmt.Sprintf("dgram %d", i))
 	}
+	type dgram struct {
+		p    string
+		from netip.AddrPort
+	}
+	got := make(chan dgram, 100)
+	done := make(chan error)
+	go func() {
+		done <- r.Each(func(pkt []byte, from netip.AddrPort) { got <- dgram{string(pkt), from} })
+	}()
+	expect := func(want string) {
+		t.Helper()
+		select {
+		case d := <-got:
+			if d.p != want || d.from != src {
+				t.Fatalf("got %q from %v; want %q from %v", d.p, d.from, want, src)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no datagram; want %q", want)
+		}
+	}
+	expect("hello, w")
+	for i := range 2 * readBatch {
+		expect(fmt.Sprintf("dgram %d", i))
+	}
+	// Sent while the reader waits, after it emptied the queue: the
+	// poller reports it; the reader did not ask the socket in between.
+	time.Sleep(20 * time.Millisecond)
+	send("later")
+	expect("later")
 	c.Close()
-	if _, _, err := r.ReadFrom(buf); !errors.Is(err, net.ErrClosed) {
+	if err := <-done; !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("after Close: %v, want net.ErrClosed", err)
+	}
+	// 17 datagrams: 8, 8, then 1 with room to spare (emptied: no EAGAIN
+	// call), then "later" alone; one call for EAGAIN at most in between.
+	if r.calls > 5 {
+		t.Errorf("%d recvmmsg calls for 18 datagrams, want at most 5", r.calls)
 	}
 }

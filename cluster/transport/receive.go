@@ -15,42 +15,40 @@ import (
 // dropLogEvery spaces out log lines about dropped packets.
 const dropLogEvery = 10 * time.Second
 
-// receive is one link's loop. It owns its buffer and Decoder, never
+// receive is one link's loop. It owns its reader's buffers and Decoder, never
 // blocks on anything but the socket, and exits when the socket closes.
 func (t *Transport) receive(l *link) {
 	defer t.wg.Done()
-	buf := make([]byte, wire.MaxPacket+1) // +1: oversize shows as malformed
 	var dec *wire.Decoder
 	var decKeys *auth.Keyring
 	var lastErrLog time.Time
-	for {
-		n, from, err := l.rd.ReadFrom(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			// Transient (ICMP errors and the like): log at most once a
-			// second and keep reading.
-			if time.Since(lastErrLog) > time.Second {
-				t.log.Warn("receive error", "link", l.cfg.Name, "err", err)
-				lastErrLog = time.Now()
-			}
-			time.Sleep(time.Millisecond)
-			continue
-		}
+	each := func(pkt []byte, from netip.AddrPort) {
 		l.rx.Add(1)
-		l.rxB.Add(uint64(n))
+		l.rxB.Add(uint64(len(pkt)))
 		if kr := t.keys.Load(); kr != decKeys {
 			dec, decKeys = wire.NewDecoder(t.cfg.Cluster, kr.Accepted()...), kr
 		}
-		m, err := dec.Decode(buf[:n])
+		m, err := dec.Decode(pkt)
 		if err != nil {
 			var r wire.Reason
 			errors.As(err, &r)
 			t.drop(l, dropFromWire(r), from, 0)
-			continue
+			return
 		}
 		t.handle(l, &m, from)
+	}
+	for {
+		err := l.rd.Each(each)
+		if errors.Is(err, net.ErrClosed) {
+			return
+		}
+		// Transient (ICMP errors and the like): log at most once a
+		// second and keep reading.
+		if time.Since(lastErrLog) > time.Second {
+			t.log.Warn("receive error", "link", l.cfg.Name, "err", err)
+			lastErrLog = time.Now()
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 

@@ -41,7 +41,7 @@ func (t *Transport) Send(typ wire.Type, to uint32, payload []byte) error {
 		if err != nil {
 			return fmt.Errorf("transport: send %s to %d: %w", typ, to, err)
 		}
-		if to == 0 && len(l.batch) > 1 {
+		if to == 0 && l.batch != nil {
 			n, lerrs := l.sendBatch(pkt)
 			sent += n
 			errs = append(errs, lerrs...)
@@ -76,11 +76,8 @@ func (t *Transport) Send(typ wire.Type, to uint32, payload []byte) error {
 // (more if some fail), instead of one sendto per peer: a heartbeat to 15
 // peers is one system call per link.
 func (l *link) sendBatch(pkt []byte) (sent int, errs []error) {
-	for i := range l.batch {
-		l.batch[i].Buffers[0] = pkt
-	}
-	for off := 0; off < len(l.batch); {
-		n, err := l.writeBatch(l.batch[off:], 0)
+	for off := 0; off < len(l.all); {
+		n, err := l.batch.writeBatch(pkt, off)
 		if n > 0 {
 			l.tx.Add(uint64(n))
 			l.txB.Add(uint64(n * len(pkt)))

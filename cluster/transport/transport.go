@@ -9,9 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"golang.org/x/net/ipv4"
-	"golang.org/x/net/ipv6"
-
 	"palisade/cluster/auth"
 	"palisade/cluster/wire"
 )
@@ -47,17 +44,16 @@ type link struct {
 	cfg   Link
 	conn  *net.UDPConn
 	rd    *reader // conn's receive side (see reader)
-	// batch holds one message per destination in all, for sendBatch;
-	// writeBatch is the socket family's sendmmsg.
-	batch      []ipv4.Message
-	writeBatch func([]ipv4.Message, int) (int, error)
-	all        []netip.AddrPort            // destinations of "send to all"
-	byNode     map[uint32][]netip.AddrPort // unicast destinations per node
-	rx, rxB    atomic.Uint64
-	tx, txB    atomic.Uint64
-	txErr      atomic.Uint64
-	dup        atomic.Uint64
-	self       atomic.Uint64
+	// batch sends to every destination in all with one sendmmsg, for
+	// sendBatch (nil for fewer than two).
+	batch   *batchWriter
+	all     []netip.AddrPort            // destinations of "send to all"
+	byNode  map[uint32][]netip.AddrPort // unicast destinations per node
+	rx, rxB atomic.Uint64
+	tx, txB atomic.Uint64
+	txErr   atomic.Uint64
+	dup     atomic.Uint64
+	self    atomic.Uint64
 	// coalesced counts heartbeats kept out of Messages
 	// (Config.CoalesceHeartbeats).
 	coalesced atomic.Uint64
@@ -136,7 +132,7 @@ func (t *Transport) Start() error {
 			return fmt.Errorf("transport: link %s (%s): %w", l.cfg.Name, l.cfg.Kind, err)
 		}
 		l.conn = conn
-		if l.rd, err = newReader(conn); err != nil {
+		if l.rd, err = newReader(conn, wire.MaxPacket+1); err != nil { // +1: oversize shows as malformed
 			t.closeLinks()
 			t.started.Store(false)
 			return fmt.Errorf("transport: link %s: %w", l.cfg.Name, err)
@@ -151,7 +147,13 @@ func (t *Transport) Start() error {
 			}
 			l.all = []netip.AddrPort{netip.AddrPortFrom(b, l.cfg.port())}
 		}
-		l.prepareBatch()
+		if len(l.all) > 1 {
+			if l.batch, err = newBatchWriter(l.conn, l.all); err != nil {
+				t.closeLinks()
+				t.started.Store(false)
+				return fmt.Errorf("transport: link %s: %w", l.cfg.Name, err)
+			}
+		}
 	}
 	for _, l := range t.links {
 		t.wg.Add(1)
@@ -159,23 +161,6 @@ func (t *Transport) Start() error {
 	}
 	t.log.Info("transport started", "node", t.cfg.Node, "generation", t.cfg.Generation, "links", len(t.links))
 	return nil
-}
-
-// prepareBatch builds the messages sendBatch reuses for every send to
-// all of l's destinations.
-func (l *link) prepareBatch() {
-	if len(l.all) < 2 {
-		return
-	}
-	l.batch = make([]ipv4.Message, len(l.all))
-	for i, d := range l.all {
-		l.batch[i] = ipv4.Message{Buffers: make([][]byte, 1), Addr: net.UDPAddrFromAddrPort(d)}
-	}
-	if l.all[0].Addr().Is4() {
-		l.writeBatch = ipv4.NewPacketConn(l.conn).WriteBatch
-	} else {
-		l.writeBatch = ipv6.NewPacketConn(l.conn).WriteBatch
-	}
 }
 
 // Close stops the receive loops, closes the sockets and then closes the
