@@ -30,6 +30,12 @@ type Options struct {
 	// EventLog, if set, receives heartbeat_lost, node_lost and
 	// node_returned entries for the fault tests' timeline.
 	EventLog *eventlog.Log
+	// WallClock, if set, puts this node's heartbeats on the wall clock's
+	// keepalive phase (see beatDelay): nodes whose clocks agree then send
+	// in the same instant, and each receiver drains the burst in one
+	// wake-up instead of one per peer. nil sends every keepalive from
+	// start-up, unaligned.
+	WallClock func() time.Time
 }
 
 // Node is one running palisaded.
@@ -41,6 +47,7 @@ type Node struct {
 	log   *slog.Logger
 	elog  *eventlog.Log
 	start time.Time
+	wall  func() time.Time // Options.WallClock
 
 	tr  *transport.Transport
 	rel *reliable.Conn
@@ -122,7 +129,7 @@ func New(opts Options) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{
-		cfg: c, self: self, gen: gen, log: log, elog: opts.EventLog,
+		cfg: c, self: self, gen: gen, log: log, elog: opts.EventLog, wall: opts.WallClock,
 		tr: tr, rel: rel, mem: mem,
 		ops: make(chan func()), stepped: map[uint32][]time.Time{}, memDrops: map[string]uint64{},
 		view:     mem.View(),
@@ -313,12 +320,11 @@ func (n *Node) Run(ctx context.Context) error {
 // it (the transport coalesces them into LastHeard, polled before the
 // clock is applied).
 func (n *Node) loop(ctx context.Context) error {
-	t := n.cfg.Timing
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	n.sendHeartbeat()
 	n.evaluate(n.now())
-	nextBeat := t.Keepalive
+	nextBeat := n.nextBeat(0, n.now())
 	armed := time.Duration(-1)
 	msgs := n.tr.Messages()
 	for {
@@ -346,11 +352,50 @@ func (n *Node) loop(ctx context.Context) error {
 			now := n.now()
 			if now >= nextBeat {
 				n.sendHeartbeat()
-				nextBeat = next(nextBeat, t.Keepalive, now)
+				nextBeat = n.nextBeat(nextBeat, now)
 			}
 			n.evaluate(now)
 		}
 	}
+}
+
+// nextBeat is when the heartbeat after the one due at prev (sent at now)
+// is due: on the wall clock's keepalive phase when the node has a wall
+// clock, else on the grid of keepalives from start-up.
+//
+// The phase is recomputed at every beat from the wall clock while the
+// timer runs on the monotonic clock: a stepped or slewed wall clock moves
+// the next beat by at most an eighth of a keepalive, never bunches beats
+// and never stretches the gap past keepalive + keepalive/8 (deadtime is
+// over two keepalives, membership.Timing.Validate).
+func (n *Node) nextBeat(prev, now time.Duration) time.Duration {
+	k := n.cfg.Timing.Keepalive
+	if n.wall == nil {
+		return next(prev, k, now)
+	}
+	return now + beatDelay(n.wall(), k)
+}
+
+// beatDelay is how long after wall the next heartbeat is due: at the
+// first multiple of keepalive since the Unix epoch that is at least
+// keepalive/8 away, so the delay lies in [keepalive/8, keepalive +
+// keepalive/8). A beat sent on the phase (wall a little past a multiple)
+// waits about one keepalive; a beat a little early (a wall clock slewed
+// back) skips the phase point just ahead instead of sending twice.
+func beatDelay(wall time.Time, keepalive time.Duration) time.Duration {
+	k := int64(keepalive)
+	if k <= 0 {
+		return keepalive
+	}
+	early := int64(keepalive / 8)
+	t := wall.UnixNano() + early
+	// Time since the last phase point, also for clocks before 1970.
+	since := ((t % k) + k) % k
+	d := early + k - since
+	if since == 0 {
+		d = early
+	}
+	return time.Duration(d)
 }
 
 // next is the first point of the grid (prev + k×every) after now; a loop

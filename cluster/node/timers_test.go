@@ -69,3 +69,43 @@ func TestNextGridPoint(t *testing.T) {
 		}
 	}
 }
+
+// TestBeatDelay checks that a heartbeat lands on the wall clock's
+// keepalive phase and that no clock position, before 1970 included,
+// bunches beats or stretches the gap past keepalive + keepalive/8.
+func TestBeatDelay(t *testing.T) {
+	ms := time.Millisecond
+	k := 100 * ms
+	for _, c := range []struct {
+		name string
+		wall time.Time
+		want time.Duration
+	}{
+		{"on the phase", time.Unix(1000, 0), k},
+		{"just past the phase (timer latency)", time.Unix(1000, int64(300*time.Microsecond)), k - 300*time.Microsecond},
+		{"just before the phase (slewed back): skip it", time.Unix(1000, 0).Add(-50 * time.Microsecond), k + 50*time.Microsecond},
+		{"an eighth before the phase: take it", time.Unix(1000, 0).Add(-k / 8), k / 8},
+		{"halfway", time.Unix(1000, int64(50*ms)), 50 * ms},
+		{"before 1970, on the phase", time.Unix(-1000, 0), k},
+		{"before 1970, halfway", time.Unix(-1000, int64(50*ms)), 50 * ms},
+		{"before 1970, just before the phase", time.Unix(-1000, 0).Add(-time.Microsecond), k + time.Microsecond},
+	} {
+		if got := beatDelay(c.wall, k); got != c.want {
+			t.Errorf("%s: beatDelay(%v) = %v, want %v", c.name, c.wall.UnixNano(), got, c.want)
+		}
+	}
+	// Every position within a keepalive, at 1µs steps around the
+	// bounds: the delay stays within [k/8, k+k/8) and ends on a phase
+	// point.
+	base := time.Unix(1700000000, 0)
+	for off := -k; off <= k; off += 97 * time.Microsecond {
+		w := base.Add(off)
+		d := beatDelay(w, k)
+		if d < k/8 || d >= k+k/8 {
+			t.Fatalf("beatDelay(base%+v) = %v, outside [%v, %v)", off, d, k/8, k+k/8)
+		}
+		if r := w.Add(d).UnixNano() % int64(k); r != 0 {
+			t.Fatalf("beatDelay(base%+v) = %v ends %v past a phase point", off, d, time.Duration(r))
+		}
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -62,6 +63,11 @@ func run(s daemonSettings) error {
 	}
 	slog.SetDefault(log)
 	warnOldEnv(log)
+	procs, src, err := s.applyProcs()
+	if err != nil {
+		return err
+	}
+	log.Debug("go threads", "gomaxprocs", procs, "source", src)
 
 	// The whole file is decoded and checked (every section, this host's
 	// interfaces and key file, each fence device as it will be built)
@@ -86,7 +92,7 @@ func run(s daemonSettings) error {
 		return err
 	}
 	defer el.Close()
-	opts := node.Options{Config: cfg, Self: self, Logger: log, EventLog: el.Source(eventlog.SourceMembership)}
+	opts := node.Options{Config: cfg, Self: self, Logger: log, EventLog: el.Source(eventlog.SourceMembership), WallClock: time.Now}
 	n, err := node.New(opts)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -113,16 +114,64 @@ func TestDaemonSettings(t *testing.T) {
 	bad := newSettings()
 	fs := pflag.NewFlagSet("palisaded", pflag.ContinueOnError)
 	bad.Bind(fs)
-	if err := bad.Load(); err == nil || !strings.Contains(err.Error(), file+":1: nodee: unknown key, valid keys here: admin-group, config, event-log, log-format, log-level, metrics-listen, node, read-group, run-dir, socket, state-dir") {
+	if err := bad.Load(); err == nil || !strings.Contains(err.Error(), file+":1: nodee: unknown key, valid keys here: admin-group, config, event-log, gomaxprocs, log-format, log-level, metrics-listen, node, read-group, run-dir, socket, state-dir") {
 		t.Fatalf("unknown key in the settings file: %v", err)
 	}
 	usage := fs.FlagUsages()
-	for _, name := range []string{"config", "node", "socket", "state-dir", "run-dir", "log-level", "log-format", "event-log", "metrics-listen", "read-group", "admin-group", "settings"} {
+	for _, name := range []string{"config", "node", "socket", "state-dir", "run-dir", "log-level", "log-format", "event-log", "gomaxprocs", "metrics-listen", "read-group", "admin-group", "settings"} {
 		if env := "(env PALISADED_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_")) + ")"; !strings.Contains(usage, env) {
 			t.Errorf("--help does not name %s:\n%s", env, usage)
 		}
 	}
 	if strings.Contains(usage, "PALISADE_") {
 		t.Errorf("--help names a CLI variable:\n%s", usage)
+	}
+}
+
+// TestProcsSetting: gomaxprocs defaults to one thread, takes a number or
+// "auto" from a flag or PALISADED_GOMAXPROCS, lets Go's GOMAXPROCS replace
+// only the default, and refuses anything else naming where it came from.
+func TestProcsSetting(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	auto := func() int {
+		old := runtime.GOMAXPROCS(0)
+		runtime.SetDefaultGOMAXPROCS()
+		n := runtime.GOMAXPROCS(old)
+		return n
+	}()
+	for _, c := range []struct {
+		name      string
+		args, env []string // env: name, value pairs
+		want      int
+		source    string
+		err       string
+	}{
+		{name: "default", want: 1, source: "default"},
+		{name: "flag", args: []string{"--gomaxprocs", "3"}, want: 3, source: "flag --gomaxprocs"},
+		{name: "auto", args: []string{"--gomaxprocs", "auto"}, want: auto, source: "flag --gomaxprocs"},
+		{name: "env", env: []string{"PALISADED_GOMAXPROCS", "2"}, want: 2, source: "env PALISADED_GOMAXPROCS"},
+		// Go read its variable at start-up (here: as if it had set 7);
+		// the daemon leaves that alone.
+		{name: "go's variable replaces the default", env: []string{"GOMAXPROCS", "5"}, want: 7, source: "env GOMAXPROCS"},
+		{name: "but not a setting", args: []string{"--gomaxprocs", "2"}, env: []string{"GOMAXPROCS", "5"}, want: 2, source: "flag --gomaxprocs"},
+		{name: "zero", args: []string{"--gomaxprocs", "0"}, err: `gomaxprocs "0" (flag --gomaxprocs): want a number of threads, at least 1, or auto`},
+		{name: "word", env: []string{"PALISADED_GOMAXPROCS", "many"}, err: `gomaxprocs "many" (env PALISADED_GOMAXPROCS): want`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			runtime.GOMAXPROCS(7)
+			for i := 0; i < len(c.env); i += 2 {
+				t.Setenv(c.env[i], c.env[i+1])
+			}
+			n, src, err := daemonFor(t, c.args...).applyProcs()
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("applyProcs: %v, want an error with %q", err, c.err)
+				}
+				return
+			}
+			if err != nil || n != c.want || src != c.source || runtime.GOMAXPROCS(0) != c.want {
+				t.Fatalf("applyProcs = %d, %q, %v (GOMAXPROCS now %d); want %d, %q", n, src, err, runtime.GOMAXPROCS(0), c.want, c.source)
+			}
+		})
 	}
 }
