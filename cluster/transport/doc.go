@@ -43,9 +43,10 @@
 //
 // System calls per packet are kept down because at a 100 ms keepalive a
 // node of a 16-node mesh sends 300 and receives 300 packets a second: a
-// packet to all peers of a unicast link goes out in one sendmmsg, and the
-// receive loops call recvfrom raw (see reader), which spares the Go
-// runtime's monitor thread a wake-up per packet.
+// packet to all peers of a unicast link goes out in one sendmmsg, the
+// receive loops take every queued packet with one recvmmsg, and both are
+// issued raw from inside RawConn (see reader and batchWriter), which
+// spares the Go runtime's monitor thread a wake-up per system call.
 //
 // Nothing received from the network blocks the receive loops: if the
 // consumer of Messages() falls behind, messages are dropped and counted
