@@ -110,10 +110,7 @@ func (w *batchWriter) writeBatch(pkt []byte, off int) (int, error) {
 	w.iov.SetLen(len(pkt))
 	w.off, w.n, w.werr = off, 0, nil
 	if err := w.rc.Write(w.fn); err != nil {
-		if errors.Is(err, net.ErrClosed) {
-			return 0, err
-		}
-		return 0, fmt.Errorf("sendmmsg: %w", err)
+		return 0, fmt.Errorf("sendmmsg: %w", err) // net.ErrClosed after Close
 	}
 	return w.n, w.werr
 }
