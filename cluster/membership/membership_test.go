@@ -207,6 +207,34 @@ func TestTimingValidate(t *testing.T) {
 	}
 }
 
+// TestPeerAdvert: the loop reads a peer's last advert from PeerAdvert
+// (not from Peers, which builds the whole status); both must agree.
+func TestPeerAdvert(t *testing.T) {
+	m, err := New(Config{Self: 1, Generation: 1, Nodes: []NodeID{1, 2, 3}, Links: 1,
+		Timing: Timing{Keepalive: time.Second, Warntime: 3 * time.Second, Deadtime: 5 * time.Second, Initdead: 10 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.PeerAdvert(9); ok {
+		t.Fatal("unknown peer 9 has an advert")
+	}
+	if a, ok := m.PeerAdvert(2); !ok || a != (Advert{}) {
+		t.Fatalf("peer 2 before hearing it: %+v %v, want zero advert", a, ok)
+	}
+	want := Advert{ViewID: 4, Hash: 0xfeed}
+	if err := m.Step(Heartbeat{From: 2, Generation: 1, At: time.Second, Advert: want}); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := m.PeerAdvert(2); a != want {
+		t.Fatalf("peer 2: %+v, want %+v", a, want)
+	}
+	for _, p := range m.Peers() {
+		if a, _ := m.PeerAdvert(p.ID); a != p.Advert {
+			t.Errorf("peer %d: PeerAdvert %+v, Peers %+v", p.ID, a, p.Advert)
+		}
+	}
+}
+
 func FuzzParseAdvert(f *testing.F) {
 	good, _ := Advert{ViewID: 7, Hash: 0xdeadbeef}.MarshalBinary()
 	f.Add(good)

@@ -33,6 +33,17 @@ func (m *Membership) Peers() []PeerStatus {
 	return out
 }
 
+// PeerAdvert is the last advert heard from peer id (false for an unknown
+// peer). The node loop asks it for every heartbeat it steps, so unlike
+// Peers it builds nothing.
+func (m *Membership) PeerAdvert(id NodeID) (Advert, bool) {
+	p := m.peer(id)
+	if p == nil {
+		return Advert{}, false
+	}
+	return p.advert, true
+}
+
 // Quiet is how long ago, at now, this node last heard the member of its
 // current view it heard least recently (0 when it is alone). The DC layer
 // acts on a view only while Quiet stays under half the deadtime: an

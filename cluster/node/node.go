@@ -55,7 +55,7 @@ type Node struct {
 
 	ops      chan func()
 	stepped  map[uint32][]time.Time // per peer, per link: newest receive time stepped
-	polled   []heard                // poll's buffer
+	polled   []transport.Heard      // poll's buffer
 	memDrops map[string]uint64
 	// reportDue is when the loop must evaluate and call OnTick again at
 	// the latest (ReportDue).
@@ -500,12 +500,8 @@ func (n *Node) step(from uint32, link int, gen uint64, at time.Time, adv *member
 	hb := membership.Heartbeat{From: membership.NodeID(from), Link: link, Generation: gen, At: at.Sub(n.start)}
 	if adv != nil {
 		hb.Advert = *adv
-	} else {
-		for _, p := range n.mem.Peers() {
-			if uint32(p.ID) == from {
-				hb.Advert = p.Advert
-			}
-		}
+	} else if a, ok := n.mem.PeerAdvert(membership.NodeID(from)); ok {
+		hb.Advert = a
 	}
 	n.heard(from, link, gen, at)
 	if err := n.mem.Step(hb); err != nil {
@@ -518,35 +514,25 @@ func (n *Node) step(from uint32, link int, gen uint64, at time.Time, adv *member
 	}
 }
 
-// heard is one (peer, link) observation polled from the transport.
-type heard struct {
-	node uint32
-	link int
-	gen  uint64
-	at   time.Time
-}
-
 // poll steps membership for links heard (by any authentic packet,
 // including duplicates and coalesced heartbeats the transport did not
 // deliver) since last time, oldest first: membership's clock never goes
 // back, so stepping in receive order credits each peer with its own
 // receive time.
 func (n *Node) poll() {
-	obs := n.polled[:0]
-	for _, p := range n.tr.LastHeard() {
-		st := n.stepped[p.Node]
-		for i, l := range p.Links {
-			if l.At.IsZero() || (st != nil && !l.At.After(st[i])) {
-				continue
-			}
-			obs = append(obs, heard{p.Node, i, p.Generation, l.At})
+	all := n.tr.AppendHeard(n.polled[:0])
+	obs := all[:0] // filtered in place
+	for _, h := range all {
+		if st := n.stepped[h.Node]; st != nil && h.Link < len(st) && !h.At.After(st[h.Link]) {
+			continue
 		}
+		obs = append(obs, h)
 	}
-	slices.SortFunc(obs, func(a, b heard) int { return a.at.Compare(b.at) })
+	slices.SortFunc(obs, func(a, b transport.Heard) int { return a.At.Compare(b.At) })
 	for _, o := range obs {
-		n.step(o.node, o.link, o.gen, o.at, nil)
+		n.step(o.Node, o.Link, o.Generation, o.At, nil)
 	}
-	n.polled = obs
+	n.polled = all
 }
 
 // flush logs and dispatches membership events.

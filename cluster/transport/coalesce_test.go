@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -106,6 +107,12 @@ func TestCoalescedStillHeard(t *testing.T) {
 	}
 	if at := pt.snapshot([]uint32{1, 2}, 1, []string{"a", "b"})[0].Links[1].At; !at.Equal(t0.Add(10 * time.Millisecond)) {
 		t.Errorf("link 1 last heard %v, want the coalesced heartbeat's time", at)
+	}
+	// AppendHeard is the same table, flat: (2, link 0) and (2, link 1).
+	got := pt.appendHeard(nil, []uint32{1, 2}, 1)
+	want := []Heard{{Node: 2, Link: 0, Generation: 1, At: t0}, {Node: 2, Link: 1, Generation: 1, At: t0.Add(10 * time.Millisecond)}}
+	if !slices.Equal(got, want) {
+		t.Errorf("appendHeard = %+v, want %+v", got, want)
 	}
 	if v, r := pt.admit(2, 1, 2, 1, t0.Add(20*time.Millisecond), []byte("v"), window, nil); v != dropped || r != DropReplay {
 		t.Errorf("coalesced packet replayed on its link: %v %v, want a replay drop", v, r)

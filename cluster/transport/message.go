@@ -26,6 +26,15 @@ type LinkHeard struct {
 	At time.Time
 }
 
+// Heard is when one peer was last heard on one link: the flat form of
+// LastHeard that AppendHeard fills without allocating.
+type Heard struct {
+	Node       uint32
+	Link       int    // index into the configured links
+	Generation uint64 // newest generation seen from Node
+	At         time.Time
+}
+
 // PeerHeard is one peer's liveness input for membership.
 type PeerHeard struct {
 	Node       uint32

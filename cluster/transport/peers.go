@@ -138,6 +138,25 @@ func (pt *peerTable) heard(p *peer) time.Time {
 	return last
 }
 
+// appendHeard appends every (peer, link) heard at least once, in the
+// order of nodes, then link.
+func (pt *peerTable) appendHeard(dst []Heard, nodes []uint32, self uint32) []Heard {
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
+	for _, n := range nodes {
+		p := pt.peers[n]
+		if n == self || p == nil {
+			continue
+		}
+		for i, at := range p.lastHeard {
+			if !at.IsZero() {
+				dst = append(dst, Heard{Node: n, Link: i, Generation: p.gen, At: at})
+			}
+		}
+	}
+	return dst
+}
+
 func (pt *peerTable) snapshot(nodes []uint32, self uint32, linkNames []string) []PeerHeard {
 	pt.mu.Lock()
 	defer pt.mu.Unlock()

@@ -206,6 +206,14 @@ func (t *Transport) LastHeard() []PeerHeard {
 	return t.peers.snapshot(t.cfg.Nodes, t.cfg.Node, names)
 }
 
+// AppendHeard appends to dst, for every configured peer (not ourselves)
+// and every link it was heard on, when it was last heard there. It is
+// LastHeard for a caller that polls often (the node loop, before every
+// action on the clock): with a reused dst it allocates nothing.
+func (t *Transport) AppendHeard(dst []Heard) []Heard {
+	return t.peers.appendHeard(dst, t.cfg.Nodes, t.cfg.Node)
+}
+
 // Generation is our own incarnation number, as sent.
 func (t *Transport) Generation() uint64 { return t.cfg.Generation }
 
