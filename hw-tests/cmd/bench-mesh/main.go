@@ -5,7 +5,7 @@
 // from the cut until every peer marked it dead (from the daemons' event
 // logs, on CLOCK_MONOTONIC) against the configured deadtime.
 //
-//	go run ./hw-tests/cmd/bench-mesh [-nodes 16] [-trials 8] [-steady 10s]
+//	go run ./hw-tests/cmd/bench-mesh [-nodes 16] [-trials 8] [-steady 10s] [-kind ucast|mcast|bcast]
 package main
 
 import (
@@ -45,6 +45,7 @@ func run() error {
 	steady := flag.Duration("steady", 10*time.Second, "steady-state window for CPU and traffic")
 	keepalive := flag.Duration("keepalive", 100*time.Millisecond, "keepalive")
 	deadtime := flag.Duration("deadtime", 500*time.Millisecond, "deadtime")
+	kind := flag.String("kind", "ucast", "kind of both links: ucast (one packet per peer), mcast or bcast (one packet per link)")
 	flag.Parse()
 	if err := lab.Available(); err != nil {
 		fmt.Println("bench-mesh: skipped:", err)
@@ -65,7 +66,7 @@ func run() error {
 	}
 	defer l.Close()
 	warn := (*keepalive + *deadtime) / 2
-	c, err := l.WriteCluster(work, lab.ClusterOptions{Name: "bench", Keepalive: *keepalive, Warntime: warn, Deadtime: *deadtime, Initdead: 2 * *deadtime})
+	c, err := l.WriteCluster(work, lab.ClusterOptions{Name: "bench", Keepalive: *keepalive, Warntime: warn, Deadtime: *deadtime, Initdead: 2 * *deadtime, Kinds: []string{*kind, *kind}})
 	if err != nil {
 		return err
 	}
@@ -80,7 +81,7 @@ func run() error {
 		m.procs = append(m.procs, p)
 		m.events = append(m.events, ev)
 	}
-	fmt.Printf("%d nodes x 2 links, keepalive %v, warntime %v, deadtime %v\n", *nodes, *keepalive, warn, *deadtime)
+	fmt.Printf("%d nodes x 2 %s links, keepalive %v, warntime %v, deadtime %v\n", *nodes, *kind, *keepalive, warn, *deadtime)
 	start := time.Now()
 	if err := m.waitAgreed(*nodes, 30*time.Second); err != nil {
 		return err
