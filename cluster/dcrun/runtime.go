@@ -15,6 +15,7 @@ import (
 
 	"palisade/cluster/eventlog"
 	"palisade/cluster/recovery"
+	"palisade/cluster/timerfd"
 	"palisade/fence/topology"
 	"palisade/resources/executor"
 )
@@ -204,8 +205,10 @@ func (r *Runtime) doQuiet(f func()) {
 func (r *Runtime) Run(ctx context.Context) {
 	r.ctx = ctx
 	r.ticked = r.cfg.Now()
-	t := time.NewTimer(r.cfg.TickEvery)
-	defer t.Stop()
+	// A timerfd like the node loop's, for the same reason (package timerfd).
+	t := timerfd.New()
+	defer t.Close()
+	t.Reset(r.cfg.TickEvery)
 	defer close(r.stopped)
 	armed := r.ticked + r.cfg.TickEvery
 	for {

@@ -18,6 +18,7 @@ import (
 	"palisade/cluster/membership"
 	"palisade/cluster/node/control"
 	"palisade/cluster/reliable"
+	"palisade/cluster/timerfd"
 	"palisade/cluster/transport"
 	"palisade/cluster/wire"
 )
@@ -320,8 +321,10 @@ func (n *Node) Run(ctx context.Context) error {
 // it (the transport coalesces them into LastHeard, polled before the
 // clock is applied).
 func (n *Node) loop(ctx context.Context) error {
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+	// A timerfd, not a time.Timer: between heartbeats the runtime then has
+	// no Go timer due, so its monitor thread stays asleep (package timerfd).
+	timer := timerfd.New()
+	defer timer.Close()
 	n.sendHeartbeat()
 	n.evaluate(n.now())
 	nextBeat := n.nextBeat(0, n.now())

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"palisade/cluster/timerfd"
 	"palisade/cluster/transport"
 	"palisade/cluster/wire"
 )
@@ -75,9 +76,10 @@ func (c *Conn) Run(ctx context.Context) {
 	c.start = time.Now()
 	c.ticks = 0
 	c.mu.Unlock()
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	defer t.Stop()
+	// A timerfd, like the node loop's (package timerfd: no Go timer due
+	// keeps the runtime's monitor thread asleep).
+	t := timerfd.New()
+	defer t.Close()
 	for {
 		c.mu.Lock()
 		wait, ok := c.arm()

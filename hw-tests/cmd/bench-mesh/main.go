@@ -156,6 +156,41 @@ func cpuTicks(pid int) (uint64, error) {
 
 const clockTicks = 100 // USER_HZ on Linux
 
+// threadStats sums, over the threads of a process, the time on a CPU in
+// nanoseconds (schedstat: exact, where utime+stime come in 10 ms ticks)
+// and the context switches (voluntary: the thread slept and was woken;
+// a daemon that waits for packets pays per wake-up). Threads that exited
+// during the window are not counted; the daemon's threads live as long
+// as it does.
+func threadStats(pid int) (onCPU, switches uint64, err error) {
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, t := range tasks {
+		b, err := os.ReadFile(filepath.Join(dir, t.Name(), "schedstat"))
+		if err != nil {
+			continue // the thread exited
+		}
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			ns, _ := strconv.ParseUint(f[0], 10, 64)
+			onCPU += ns
+		}
+		b, err = os.ReadFile(filepath.Join(dir, t.Name(), "status"))
+		if err != nil {
+			continue
+		}
+		for line := range strings.Lines(string(b)) {
+			if v, ok := strings.CutPrefix(line, "voluntary_ctxt_switches:"); ok {
+				n, _ := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+				switches += n
+			}
+		}
+	}
+	return onCPU, switches, nil
+}
+
 func traffic(st api.Status) (tx, rx uint64) {
 	for _, l := range st.Links {
 		tx += l.TxBytes
@@ -168,9 +203,13 @@ func (m *mesh) steadyState(window time.Duration) error {
 	n := len(m.procs)
 	cpu0 := make([]uint64, n)
 	tx0, rx0 := make([]uint64, n), make([]uint64, n)
+	ns0, sw0 := make([]uint64, n), make([]uint64, n)
 	for i, p := range m.procs {
 		var err error
 		if cpu0[i], err = cpuTicks(p.Pid()); err != nil {
+			return err
+		}
+		if ns0[i], sw0[i], err = threadStats(p.Pid()); err != nil {
 			return err
 		}
 		st, err := m.status(i)
@@ -182,12 +221,18 @@ func (m *mesh) steadyState(window time.Duration) error {
 	t0 := time.Now()
 	time.Sleep(window)
 	el := time.Since(t0).Seconds()
-	var cpus, txs, rxs []float64
+	var cpus, txs, rxs, exact, wakes []float64
 	for i, p := range m.procs {
 		c, err := cpuTicks(p.Pid())
 		if err != nil {
 			return err
 		}
+		ns, sw, err := threadStats(p.Pid())
+		if err != nil {
+			return err
+		}
+		exact = append(exact, float64(ns-ns0[i])/1e9/el*100)
+		wakes = append(wakes, float64(sw-sw0[i])/el)
 		st, err := m.status(i)
 		if err != nil {
 			return err
@@ -199,6 +244,8 @@ func (m *mesh) steadyState(window time.Duration) error {
 	}
 	fmt.Printf("\nsteady state over %v (per node; CPU %% of one core):\n", window)
 	fmt.Printf("  CPU %%      mean %6.2f  min %6.2f  max %6.2f\n", mean(cpus), slices.Min(cpus), slices.Max(cpus))
+	fmt.Printf("  on-CPU %%   mean %6.2f  min %6.2f  max %6.2f  (schedstat, ns)\n", mean(exact), slices.Min(exact), slices.Max(exact))
+	fmt.Printf("  wake-ups/s mean %6.1f  min %6.1f  max %6.1f  (voluntary context switches)\n", mean(wakes), slices.Min(wakes), slices.Max(wakes))
 	fmt.Printf("  tx bytes/s mean %8.0f  min %8.0f  max %8.0f\n", mean(txs), slices.Min(txs), slices.Max(txs))
 	fmt.Printf("  rx bytes/s mean %8.0f  min %8.0f  max %8.0f\n", mean(rxs), slices.Min(rxs), slices.Max(rxs))
 	return nil
