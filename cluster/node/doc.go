@@ -36,4 +36,7 @@
 // owed (ReportDue, for the OnTick callbacks) or the next membership deadline
 // (membership.NextDeadline: a peer or link turning warn or dead, initdead),
 // whichever comes first; detection is therefore not rounded up to a tick.
+// The timer is a timerfd (package timerfd), not a time.Timer, so that
+// between heartbeats the Go runtime has no timer due and its monitor
+// thread stays asleep.
 package node
