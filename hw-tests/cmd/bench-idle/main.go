@@ -16,8 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"palisade/cluster/api"
@@ -98,14 +96,22 @@ func run() error {
 	fmt.Printf("both resources running after %v; settling %v\n", time.Since(start).Round(time.Millisecond), *settle)
 	time.Sleep(*settle)
 
-	c0, err := cpuTicks(p.Pid())
+	c0, err := lab.ReadCPUTicks(p.Pid())
+	if err != nil {
+		return err
+	}
+	ns0, sw0, err := lab.ThreadStats(p.Pid())
 	if err != nil {
 		return err
 	}
 	t0 := time.Now()
 	time.Sleep(*window)
 	el := time.Since(t0).Seconds()
-	c1, err := cpuTicks(p.Pid())
+	c1, err := lab.ReadCPUTicks(p.Pid())
+	if err != nil {
+		return err
+	}
+	ns1, sw1, err := lab.ThreadStats(p.Pid())
 	if err != nil {
 		return err
 	}
@@ -117,10 +123,12 @@ func run() error {
 	if err := waitRunning(c.Sockets[0], []string{"vip", "dummy"}, 5*time.Second); err != nil {
 		return fmt.Errorf("after the window: %w", err)
 	}
-	self := float64(c1.self-c0.self) / clockTicks / el * 100
-	kids := float64(c1.children-c0.children) / clockTicks / el * 100
+	self := float64(c1.Self-c0.Self) / lab.ClockTicks / el * 100
+	kids := float64(c1.Children-c0.Children) / lab.ClockTicks / el * 100
 	fmt.Printf("\nidle over %v:\n", time.Duration(el*float64(time.Second)).Round(time.Second))
 	fmt.Printf("  palisaded CPU            %6.3f %% of one core (utime+stime)\n", self)
+	fmt.Printf("  palisaded on-CPU         %6.3f %% of one core (schedstat of its threads, exact)\n", (ns1-ns0).Seconds()/el*100)
+	fmt.Printf("  palisaded wake-ups       %6.1f a second (voluntary context switches)\n", float64(sw1-sw0)/el)
 	fmt.Printf("  resource agents' CPU     %6.3f %% of one core (children's cutime+cstime: the Dummy monitor script)\n", kids)
 	return nil
 }
@@ -161,25 +169,3 @@ func waitRunning(sock string, rscs []string, timeout time.Duration) error {
 	}
 	return fmt.Errorf("resources %v not running on n1 within %v (last: %s)", rscs, timeout, last)
 }
-
-type cpu struct{ self, children uint64 }
-
-// cpuTicks reads utime+stime and cutime+cstime of a process in clock
-// ticks (fields 14-17 of /proc/PID/stat).
-func cpuTicks(pid int) (cpu, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return cpu{}, err
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	var v [4]uint64
-	for i := range v {
-		if v[i], err = strconv.ParseUint(f[11+i], 10, 64); err != nil {
-			return cpu{}, fmt.Errorf("/proc/%d/stat field %d: %w", pid, 14+i, err)
-		}
-	}
-	return cpu{self: v[0] + v[1], children: v[2] + v[3]}, nil
-}
-
-const clockTicks = 100 // USER_HZ on Linux

@@ -139,58 +139,6 @@ func (m *mesh) views() string {
 	return b.String()
 }
 
-// cpuTicks reads utime+stime of a process in clock ticks.
-func cpuTicks(pid int) (uint64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// Fields after the parenthesised command name; utime and stime are
-	// fields 14 and 15 of the whole line.
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	u, _ := strconv.ParseUint(f[11], 10, 64)
-	st, _ := strconv.ParseUint(f[12], 10, 64)
-	return u + st, nil
-}
-
-const clockTicks = 100 // USER_HZ on Linux
-
-// threadStats sums, over the threads of a process, the time on a CPU in
-// nanoseconds (schedstat: exact, where utime+stime come in 10 ms ticks)
-// and the context switches (voluntary: the thread slept and was woken;
-// a daemon that waits for packets pays per wake-up). Threads that exited
-// during the window are not counted; the daemon's threads live as long
-// as it does.
-func threadStats(pid int) (onCPU, switches uint64, err error) {
-	dir := fmt.Sprintf("/proc/%d/task", pid)
-	tasks, err := os.ReadDir(dir)
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, t := range tasks {
-		b, err := os.ReadFile(filepath.Join(dir, t.Name(), "schedstat"))
-		if err != nil {
-			continue // the thread exited
-		}
-		if f := strings.Fields(string(b)); len(f) > 0 {
-			ns, _ := strconv.ParseUint(f[0], 10, 64)
-			onCPU += ns
-		}
-		b, err = os.ReadFile(filepath.Join(dir, t.Name(), "status"))
-		if err != nil {
-			continue
-		}
-		for line := range strings.Lines(string(b)) {
-			if v, ok := strings.CutPrefix(line, "voluntary_ctxt_switches:"); ok {
-				n, _ := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
-				switches += n
-			}
-		}
-	}
-	return onCPU, switches, nil
-}
-
 func traffic(st api.Status) (tx, rx uint64) {
 	for _, l := range st.Links {
 		tx += l.TxBytes
@@ -203,13 +151,14 @@ func (m *mesh) steadyState(window time.Duration) error {
 	n := len(m.procs)
 	cpu0 := make([]uint64, n)
 	tx0, rx0 := make([]uint64, n), make([]uint64, n)
-	ns0, sw0 := make([]uint64, n), make([]uint64, n)
+	ns0, sw0 := make([]time.Duration, n), make([]uint64, n)
 	for i, p := range m.procs {
-		var err error
-		if cpu0[i], err = cpuTicks(p.Pid()); err != nil {
+		c, err := lab.ReadCPUTicks(p.Pid())
+		if err != nil {
 			return err
 		}
-		if ns0[i], sw0[i], err = threadStats(p.Pid()); err != nil {
+		cpu0[i] = c.Self
+		if ns0[i], sw0[i], err = lab.ThreadStats(p.Pid()); err != nil {
 			return err
 		}
 		st, err := m.status(i)
@@ -223,22 +172,22 @@ func (m *mesh) steadyState(window time.Duration) error {
 	el := time.Since(t0).Seconds()
 	var cpus, txs, rxs, exact, wakes []float64
 	for i, p := range m.procs {
-		c, err := cpuTicks(p.Pid())
+		c, err := lab.ReadCPUTicks(p.Pid())
 		if err != nil {
 			return err
 		}
-		ns, sw, err := threadStats(p.Pid())
+		ns, sw, err := lab.ThreadStats(p.Pid())
 		if err != nil {
 			return err
 		}
-		exact = append(exact, float64(ns-ns0[i])/1e9/el*100)
+		exact = append(exact, (ns-ns0[i]).Seconds()/el*100)
 		wakes = append(wakes, float64(sw-sw0[i])/el)
 		st, err := m.status(i)
 		if err != nil {
 			return err
 		}
 		tx, rx := traffic(st)
-		cpus = append(cpus, float64(c-cpu0[i])/clockTicks/el*100)
+		cpus = append(cpus, float64(c.Self-cpu0[i])/lab.ClockTicks/el*100)
 		txs = append(txs, float64(tx-tx0[i])/el)
 		rxs = append(rxs, float64(rx-rx0[i])/el)
 	}
