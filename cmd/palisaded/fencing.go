@@ -23,6 +23,7 @@ import (
 	"palisade/cluster/membership"
 	"palisade/cluster/node"
 	"palisade/cluster/recovery"
+	"palisade/cluster/timerfd"
 	"palisade/fence"
 	"palisade/fence/topology"
 	"palisade/resources/model"
@@ -444,9 +445,15 @@ type health struct {
 }
 
 func (h *health) poll(ctx context.Context, rt *dcrun.Runtime, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
+	// On a timerfd, like the node loop, so that a daemon with a watchdog
+	// still has no Go timer due between heartbeats (package timerfd). The
+	// polls keep a grid of every (as a ticker would): watchdogLag counts
+	// on at most every between them.
+	t := timerfd.New()
+	defer t.Close()
+	next := time.Now()
 	for {
+		next = next.Add(every)
 		start := h.now()
 		s := rt.Snapshot()
 		// Snapshot falls back to a cached copy after 2 s: a loop that
@@ -460,6 +467,10 @@ func (h *health) poll(ctx context.Context, rt *dcrun.Runtime, every time.Duratio
 			}
 		}
 		h.mu.Unlock()
+		if now := time.Now(); next.Before(now) {
+			next = now // overslept (a slow Snapshot): poll at once, then resume the grid from here
+		}
+		t.Reset(time.Until(next))
 		select {
 		case <-ctx.Done():
 			return
