@@ -53,19 +53,21 @@ type Timer struct {
 // kernel, a seccomp filter) it falls back to a time.Timer, and Kernel
 // reports which one it got.
 func New() *Timer {
-	c := make(chan time.Time, 1)
-	t := &Timer{C: c, c: c}
 	f, rc, err := open()
 	if err != nil {
-		t.fallback = time.NewTimer(time.Hour)
-		t.fallback.Stop()
-		t.C = t.fallback.C
-		return t
+		return newFallback()
 	}
-	t.f, t.rc = f, rc
-	t.done = make(chan struct{})
+	c := make(chan time.Time, 1)
+	t := &Timer{C: c, c: c, f: f, rc: rc, done: make(chan struct{})}
 	go t.read()
 	return t
+}
+
+// newFallback is a stopped Timer over a time.Timer.
+func newFallback() *Timer {
+	ft := time.NewTimer(time.Hour)
+	ft.Stop()
+	return &Timer{C: ft.C, fallback: ft}
 }
 
 // open creates a non-blocking timerfd on the monotonic clock, the clock

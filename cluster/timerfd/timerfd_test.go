@@ -16,12 +16,20 @@ func each(t *testing.T, f func(t *testing.T, tm *Timer)) {
 		f(t, tm)
 	})
 	t.Run("fallback", func(t *testing.T) {
-		c := time.NewTimer(time.Hour)
-		c.Stop()
-		tm := &Timer{fallback: c, C: c.C}
+		tm := newFallback()
 		defer tm.Close()
 		f(t, tm)
 	})
+}
+
+// noFiring fails the test if tm fires within 30 ms.
+func noFiring(t *testing.T, tm *Timer, why string) {
+	t.Helper()
+	select {
+	case <-tm.C:
+		t.Fatal(why)
+	case <-time.After(30 * time.Millisecond):
+	}
 }
 
 func TestFiresNotBeforeDeadline(t *testing.T) {
@@ -56,11 +64,7 @@ func TestStopDiscardsAndDisarms(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 		tm.Reset(time.Millisecond)
 		tm.Stop()
-		select {
-		case <-tm.C:
-			t.Fatal("fired after Stop")
-		case <-time.After(30 * time.Millisecond):
-		}
+		noFiring(t, tm, "fired after Stop")
 	})
 }
 
@@ -78,11 +82,7 @@ func TestManyResets(t *testing.T) {
 		if got := at.Sub(start); got < 10*time.Millisecond {
 			t.Fatalf("fired %v after the last Reset(10ms)", got)
 		}
-		select {
-		case <-tm.C:
-			t.Fatal("fired twice")
-		case <-time.After(30 * time.Millisecond):
-		}
+		noFiring(t, tm, "fired twice")
 	})
 }
 

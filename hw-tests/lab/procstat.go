@@ -12,6 +12,27 @@ import (
 // ClockTicks is USER_HZ on Linux, the unit of the times in /proc/PID/stat.
 const ClockTicks = 100
 
+// ProcCPU is what a process has used so far, as the benchmarks read it
+// at both ends of a window.
+type ProcCPU struct {
+	CPUTicks               // utime+stime, cutime+cstime
+	OnCPU    time.Duration // schedstat of its live threads
+	Wakeups  uint64        // voluntary context switches of its live threads
+}
+
+// ReadProcCPU reads ReadCPUTicks and ThreadStats of a process.
+func ReadProcCPU(pid int) (ProcCPU, error) {
+	c, err := ReadCPUTicks(pid)
+	if err != nil {
+		return ProcCPU{}, err
+	}
+	on, w, err := ThreadStats(pid)
+	if err != nil {
+		return ProcCPU{}, err
+	}
+	return ProcCPU{CPUTicks: c, OnCPU: on, Wakeups: w}, nil
+}
+
 // CPUTicks is what /proc/PID/stat says a process used, in clock ticks:
 // its own utime+stime (all its threads, exited ones included) and its
 // waited-for children's cutime+cstime.

@@ -96,22 +96,14 @@ func run() error {
 	fmt.Printf("both resources running after %v; settling %v\n", time.Since(start).Round(time.Millisecond), *settle)
 	time.Sleep(*settle)
 
-	c0, err := lab.ReadCPUTicks(p.Pid())
-	if err != nil {
-		return err
-	}
-	ns0, sw0, err := lab.ThreadStats(p.Pid())
+	c0, err := lab.ReadProcCPU(p.Pid())
 	if err != nil {
 		return err
 	}
 	t0 := time.Now()
 	time.Sleep(*window)
 	el := time.Since(t0).Seconds()
-	c1, err := lab.ReadCPUTicks(p.Pid())
-	if err != nil {
-		return err
-	}
-	ns1, sw1, err := lab.ThreadStats(p.Pid())
+	c1, err := lab.ReadProcCPU(p.Pid())
 	if err != nil {
 		return err
 	}
@@ -127,8 +119,8 @@ func run() error {
 	kids := float64(c1.Children-c0.Children) / lab.ClockTicks / el * 100
 	fmt.Printf("\nidle over %v:\n", time.Duration(el*float64(time.Second)).Round(time.Second))
 	fmt.Printf("  palisaded CPU            %6.3f %% of one core (utime+stime)\n", self)
-	fmt.Printf("  palisaded on-CPU         %6.3f %% of one core (schedstat of its threads, exact)\n", (ns1-ns0).Seconds()/el*100)
-	fmt.Printf("  palisaded wake-ups       %6.1f a second (voluntary context switches)\n", float64(sw1-sw0)/el)
+	fmt.Printf("  palisaded on-CPU         %6.3f %% of one core (schedstat of its threads, exact)\n", (c1.OnCPU-c0.OnCPU).Seconds()/el*100)
+	fmt.Printf("  palisaded wake-ups       %6.1f a second (voluntary context switches)\n", float64(c1.Wakeups-c0.Wakeups)/el)
 	fmt.Printf("  resource agents' CPU     %6.3f %% of one core (children's cutime+cstime: the Dummy monitor script)\n", kids)
 	return nil
 }

@@ -149,16 +149,11 @@ func traffic(st api.Status) (tx, rx uint64) {
 
 func (m *mesh) steadyState(window time.Duration) error {
 	n := len(m.procs)
-	cpu0 := make([]uint64, n)
+	cpu0 := make([]lab.ProcCPU, n)
 	tx0, rx0 := make([]uint64, n), make([]uint64, n)
-	ns0, sw0 := make([]time.Duration, n), make([]uint64, n)
 	for i, p := range m.procs {
-		c, err := lab.ReadCPUTicks(p.Pid())
-		if err != nil {
-			return err
-		}
-		cpu0[i] = c.Self
-		if ns0[i], sw0[i], err = lab.ThreadStats(p.Pid()); err != nil {
+		var err error
+		if cpu0[i], err = lab.ReadProcCPU(p.Pid()); err != nil {
 			return err
 		}
 		st, err := m.status(i)
@@ -172,22 +167,18 @@ func (m *mesh) steadyState(window time.Duration) error {
 	el := time.Since(t0).Seconds()
 	var cpus, txs, rxs, exact, wakes []float64
 	for i, p := range m.procs {
-		c, err := lab.ReadCPUTicks(p.Pid())
+		c, err := lab.ReadProcCPU(p.Pid())
 		if err != nil {
 			return err
 		}
-		ns, sw, err := lab.ThreadStats(p.Pid())
-		if err != nil {
-			return err
-		}
-		exact = append(exact, (ns-ns0[i]).Seconds()/el*100)
-		wakes = append(wakes, float64(sw-sw0[i])/el)
+		exact = append(exact, (c.OnCPU-cpu0[i].OnCPU).Seconds()/el*100)
+		wakes = append(wakes, float64(c.Wakeups-cpu0[i].Wakeups)/el)
 		st, err := m.status(i)
 		if err != nil {
 			return err
 		}
 		tx, rx := traffic(st)
-		cpus = append(cpus, float64(c.Self-cpu0[i])/lab.ClockTicks/el*100)
+		cpus = append(cpus, float64(c.Self-cpu0[i].Self)/lab.ClockTicks/el*100)
 		txs = append(txs, float64(tx-tx0[i])/el)
 		rxs = append(rxs, float64(rx-rx0[i])/el)
 	}
